@@ -1,0 +1,326 @@
+use std::{collections::HashMap, path::Path};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::{ContentError, Profile, hash_hex, render_markdown};
+use crate::domain::{PostKind, Slug, Tag};
+
+/// A post read from a Markdown file and rendered, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct PostSource {
+    /// Path relative to the author's folder: the post's identity across syncs.
+    pub source_path: String,
+    pub slug: Slug,
+    pub kind: PostKind,
+    pub title: Option<String>,
+    pub excerpt: Option<String>,
+    pub content_html: String,
+    pub tags: Vec<Tag>,
+    pub date: DateTime<Utc>,
+    /// Hash of everything above that federates: equal hashes mean nothing to send.
+    pub hash: String,
+}
+
+#[derive(Deserialize)]
+struct FrontMatter {
+    title: Option<Spanned<String>>,
+    date: Option<Spanned<String>>,
+    excerpt: Option<String>,
+    #[serde(default)]
+    tags: Vec<Spanned<String>>,
+    slug: Option<Spanned<String>>,
+    #[serde(default)]
+    draft: bool,
+    #[serde(rename = "type")]
+    kind: Option<Spanned<String>>,
+}
+
+/// Where a post is in its life, as its file says.
+pub(super) enum Parsed {
+    Post(PostSource),
+    Draft,
+}
+
+/// Reads every `*.md` in an author's folder. Returns the posts, and the source
+/// paths of drafts and broken files (whose stored versions sync must not delete).
+pub(super) fn read_all(
+    dir: &Path,
+    profile: &Profile,
+    errors: &mut Vec<ContentError>,
+) -> (Vec<PostSource>, Vec<String>) {
+    let mut files: Vec<_> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "md"))
+            .collect(),
+        Err(e) => {
+            errors.push(ContentError::new(
+                dir,
+                None,
+                None,
+                format!("cannot read the author folder: {e}"),
+            ));
+            return (Vec::new(), Vec::new());
+        }
+    };
+    files.sort();
+    let mut posts: Vec<PostSource> = Vec::new();
+    let mut unsettled = Vec::new();
+    let mut slugs: HashMap<String, String> = HashMap::new();
+    for path in files {
+        let rel = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        match read_one(&path, &rel, profile) {
+            Ok(Parsed::Post(p)) => {
+                if let Some(other) = slugs.get(p.slug.as_str()) {
+                    errors.push(ContentError::new(
+                        &path,
+                        None,
+                        Some("slug"),
+                        format!(
+                            "slug `{}` is already used by {other}; give this post another `slug`",
+                            p.slug
+                        ),
+                    ));
+                    unsettled.push(rel);
+                    continue;
+                }
+                slugs.insert(p.slug.as_str().to_owned(), rel);
+                posts.push(p);
+            }
+            Ok(Parsed::Draft) => unsettled.push(rel),
+            Err(e) => {
+                errors.push(e);
+                unsettled.push(rel);
+            }
+        }
+    }
+    (posts, unsettled)
+}
+
+/// Parses one post file.
+pub(super) fn read_one(path: &Path, rel: &str, profile: &Profile) -> Result<Parsed, ContentError> {
+    let err = |line: Option<usize>, field: Option<&str>, msg: String| {
+        ContentError::new(path, line, field, msg)
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| err(None, None, format!("cannot read the file: {e}")))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let (yaml, body) = split_front_matter(text).ok_or_else(|| {
+        err(Some(1), None, "a post starts with YAML front matter between two `---` lines (title, date, excerpt, tags)".into())
+    })?;
+    // The YAML starts on the file's second line.
+    let file_line = |yaml_line: u64| Some(yaml_line as usize + 1);
+    let fm: FrontMatter = serde_saphyr::from_str(yaml).map_err(|e| {
+        let line = e.location().and_then(|l| file_line(l.line()));
+        let message = e.without_snippet().to_string();
+        let message = message.lines().next().unwrap_or("invalid YAML").to_owned();
+        err(line, None, message)
+    })?;
+    if fm.draft {
+        return Ok(Parsed::Draft);
+    }
+
+    let date = match &fm.date {
+        Some(d) => parse_date(&d.value).ok_or_else(|| {
+            err(
+                file_line(d.referenced.line()),
+                Some("date"),
+                format!(
+                    "`{}` is not a date: use YYYY-MM-DD or RFC 3339 (2025-01-15T09:30:00Z)",
+                    d.value
+                ),
+            )
+        })?,
+        None => {
+            return Err(err(
+                Some(1),
+                Some("date"),
+                "missing: every post needs a `date`".into(),
+            ));
+        }
+    };
+    let title = fm
+        .title
+        .as_ref()
+        .map(|t| t.value.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    let kind = match &fm.kind {
+        Some(k) => PostKind::parse(&k.value)
+            .map_err(|e| err(file_line(k.referenced.line()), Some("type"), e.0))?,
+        None => profile.default_kind.unwrap_or(if title.is_some() {
+            PostKind::Article
+        } else {
+            PostKind::Note
+        }),
+    };
+    let mut tags = Vec::with_capacity(fm.tags.len());
+    for t in &fm.tags {
+        let tag = Tag::parse(&t.value)
+            .map_err(|e| err(file_line(t.referenced.line()), Some("tags"), e.0))?;
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    let slug = match &fm.slug {
+        Some(s) => Slug::parse(&s.value)
+            .map_err(|e| err(file_line(s.referenced.line()), Some("slug"), e.0))?,
+        None => {
+            let stem = rel.trim_end_matches(".md");
+            Slug::from_text(stem).map_err(|e| {
+                err(
+                    None,
+                    Some("slug"),
+                    format!("cannot derive a slug from the file name: {e}; add a `slug`"),
+                )
+            })?
+        }
+    };
+    let excerpt = fm
+        .excerpt
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty());
+    let content_html = render_markdown(strip_title_heading(body, title.as_deref()));
+    if content_html.trim().is_empty() && title.is_none() {
+        return Err(err(
+            None,
+            None,
+            "the post has neither a title nor a body".into(),
+        ));
+    }
+
+    let tag_names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
+    let hash = hash_hex(&[
+        kind.as_str().as_bytes(),
+        title.as_deref().unwrap_or_default().as_bytes(),
+        excerpt.as_deref().unwrap_or_default().as_bytes(),
+        content_html.as_bytes(),
+        tag_names.join(",").as_bytes(),
+        &date.timestamp_millis().to_le_bytes(),
+    ]);
+    Ok(Parsed::Post(PostSource {
+        source_path: rel.to_owned(),
+        slug,
+        kind,
+        title,
+        excerpt,
+        content_html,
+        tags,
+        date,
+        hash,
+    }))
+}
+
+/// Splits `---\n<yaml>\n---\n<body>`.
+fn split_front_matter(text: &str) -> Option<(&str, &str)> {
+    let rest = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))?;
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            return Some((&rest[..offset], &rest[offset + line.len()..]));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Drops a leading `# Title` line when it repeats the front matter's title:
+/// the page and the federated object show the title already.
+fn strip_title_heading<'a>(body: &'a str, title: Option<&str>) -> &'a str {
+    let trimmed = body.trim_start();
+    let Some(title) = title else { return body };
+    let (first, rest) = trimmed.split_once('\n').unwrap_or((trimmed, ""));
+    match first.strip_prefix("# ") {
+        Some(h) if h.trim() == title => rest,
+        _ => body,
+    }
+}
+
+fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    if let Ok(d) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
+        return Some(d.and_utc());
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile() -> Profile {
+        Profile {
+            name: "A".into(),
+            bio_html: String::new(),
+            fields: vec![],
+            avatar: None,
+            default_kind: None,
+        }
+    }
+
+    fn parse(text: &str) -> Result<Parsed, ContentError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("my-post.md");
+        std::fs::write(&path, text).unwrap();
+        read_one(&path, "my-post.md", &profile())
+    }
+
+    #[test]
+    fn titled_post_is_an_article_and_drops_its_repeated_heading() {
+        let Parsed::Post(p) = parse("---\ntitle: \"Hi there\"\ndate: 2025-01-15\nexcerpt: e\ntags: [Rust, web]\n---\n\n# Hi there\n\nBody\n").unwrap() else { panic!() };
+        assert_eq!(p.kind, PostKind::Article);
+        assert_eq!(p.slug.as_str(), "my-post");
+        assert_eq!(p.content_html.trim(), "<p>Body</p>");
+        assert_eq!(
+            p.tags.iter().map(Tag::as_str).collect::<Vec<_>>(),
+            ["rust", "web"]
+        );
+    }
+
+    #[test]
+    fn untitled_post_is_a_note() {
+        let Parsed::Post(p) = parse("---\ndate: 2025-01-15\n---\nJust a thought.\n").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(p.kind, PostKind::Note);
+    }
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let e = parse("---\ntitle: x\ndate: yesterday\n---\nb\n")
+            .err()
+            .unwrap();
+        assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("date")));
+        let e = parse("---\ntitle: x\ndate: 2025-01-01\ntype: Essay\n---\nb\n")
+            .err()
+            .unwrap();
+        assert_eq!((e.line, e.field.as_deref()), (Some(4), Some("type")));
+        let e = parse("---\ntitle: x\n---\nb\n").err().unwrap();
+        assert_eq!(e.field.as_deref(), Some("date"));
+        let e = parse("no front matter").err().unwrap();
+        assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn drafts_are_not_posts() {
+        assert!(matches!(
+            parse("---\ntitle: x\ndate: 2025-01-01\ndraft: true\n---\nb\n").unwrap(),
+            Parsed::Draft
+        ));
+    }
+}

@@ -1,0 +1,149 @@
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{ContentError, escape_html, render_markdown};
+use crate::domain::PostKind;
+
+/// An author's profile, from `content/<handle>/author.toml`.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub bio_html: String,
+    pub fields: Vec<ProfileField>,
+    /// File name of the avatar inside the author's folder, and its media type.
+    pub avatar: Option<(String, &'static str)>,
+    /// Overrides the title-based choice of Article or Note for every post.
+    pub default_kind: Option<PostKind>,
+}
+
+/// A profile field as Mastodon shows it: a name and an HTML value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProfileField {
+    pub name: String,
+    pub value_html: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    name: Spanned<String>,
+    #[serde(default)]
+    bio: String,
+    avatar: Option<Spanned<String>>,
+    default_type: Option<Spanned<String>>,
+    #[serde(default)]
+    fields: Vec<RawField>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    name: String,
+    value: String,
+}
+
+pub(super) fn read(path: &Path, dir: &Path) -> Result<Profile, ContentError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ContentError::new(
+            path,
+            None,
+            None,
+            format!(
+                "cannot read the author profile ({e}); every author folder needs an author.toml"
+            ),
+        )
+    })?;
+    let line_of = |offset: usize| text[..offset.min(text.len())].lines().count().max(1);
+    let raw: RawProfile = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map(|s| line_of(s.start));
+        ContentError::new(path, line, None, e.message().to_owned())
+    })?;
+    let field_err = |span: std::ops::Range<usize>, field: &str, msg: String| {
+        ContentError::new(path, Some(line_of(span.start)), Some(field), msg)
+    };
+
+    if raw.name.get_ref().trim().is_empty() {
+        return Err(field_err(
+            raw.name.span(),
+            "name",
+            "must not be empty".into(),
+        ));
+    }
+    let default_kind = match &raw.default_type {
+        Some(t) => Some(
+            PostKind::parse(t.get_ref()).map_err(|e| field_err(t.span(), "default_type", e.0))?,
+        ),
+        None => None,
+    };
+    let avatar = match &raw.avatar {
+        Some(a) => {
+            let file = a.get_ref();
+            let media_type = image_media_type(file).ok_or_else(|| {
+                field_err(
+                    a.span(),
+                    "avatar",
+                    format!(
+                        "`{file}` must be a PNG, JPEG, GIF or WebP image (Mastodon rejects SVG)"
+                    ),
+                )
+            })?;
+            if file.contains('/') || file.contains('\\') || !dir.join(file).is_file() {
+                return Err(field_err(
+                    a.span(),
+                    "avatar",
+                    format!("`{file}` is not a file in {}", dir.display()),
+                ));
+            }
+            Some((file.clone(), media_type))
+        }
+        None => None,
+    };
+    let fields = raw
+        .fields
+        .iter()
+        .map(|f| ProfileField {
+            name: f.name.clone(),
+            value_html: field_value_html(&f.value),
+        })
+        .collect();
+    Ok(Profile {
+        name: raw.name.into_inner().trim().to_owned(),
+        bio_html: render_markdown(&raw.bio),
+        fields,
+        avatar,
+        default_kind,
+    })
+}
+
+/// Media type of an image file by its extension.
+pub(crate) fn image_media_type(file: &str) -> Option<&'static str> {
+    let ext = file.rsplit_once('.')?.1.to_ascii_lowercase();
+    match ext.as_str() {
+        "png" => Some("image/png"),
+        "jpg" | "jpeg" => Some("image/jpeg"),
+        "gif" => Some("image/gif"),
+        "webp" => Some("image/webp"),
+        _ => None,
+    }
+}
+
+/// A field value that is a URL becomes a `rel="me"` link, as Mastodon renders
+/// verified profile links; anything else is escaped text.
+fn field_value_html(value: &str) -> String {
+    let v = value.trim();
+    if (v.starts_with("https://") || v.starts_with("http://")) && url::Url::parse(v).is_ok() {
+        let shown = v
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/');
+        format!(
+            "<a href=\"{}\" rel=\"me nofollow noopener noreferrer\" target=\"_blank\">{}</a>",
+            escape_html(v),
+            escape_html(shown)
+        )
+    } else {
+        escape_html(v)
+    }
+}

@@ -1,0 +1,53 @@
+use sqlx::SqliteExecutor;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActivityRow {
+    pub id: i64,
+    pub ap_id: String,
+    pub author: String,
+    pub kind: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// Stores an outgoing activity; returns its row id. The ap id is unique, so storing
+/// the same activity twice is an error the caller avoids by deriving ids deterministically.
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    ap_id: &str,
+    author: &str,
+    kind: &str,
+    body: &str,
+    now: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO activities (ap_id, author, kind, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(ap_id)
+    .bind(author)
+    .bind(kind)
+    .bind(body)
+    .bind(now)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn by_ap_id(
+    db: impl SqliteExecutor<'_>,
+    ap_id: &str,
+) -> sqlx::Result<Option<ActivityRow>> {
+    sqlx::query_as("SELECT * FROM activities WHERE ap_id = ?")
+        .bind(ap_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// How many activities of `kind` an author has sent about anything with this id prefix;
+/// used to number successive Updates of one post.
+pub async fn count_with_prefix(db: impl SqliteExecutor<'_>, prefix: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM activities WHERE ap_id >= ? AND ap_id < ?")
+        .bind(prefix)
+        .bind(format!("{prefix}\u{10FFFF}"))
+        .fetch_one(db)
+        .await
+}

@@ -1,0 +1,108 @@
+use sqlx::SqliteExecutor;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FollowerRow {
+    pub author: String,
+    pub actor_id: String,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub follow_id: String,
+    pub created_at: i64,
+}
+
+/// Records a follow; a repeated Follow refreshes the inboxes and the Follow id.
+pub async fn upsert(db: impl SqliteExecutor<'_>, f: &FollowerRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO followers (author, actor_id, inbox, shared_inbox, follow_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(author, actor_id) DO UPDATE SET inbox = excluded.inbox,
+            shared_inbox = excluded.shared_inbox, follow_id = excluded.follow_id",
+    )
+    .bind(&f.author)
+    .bind(&f.actor_id)
+    .bind(&f.inbox)
+    .bind(&f.shared_inbox)
+    .bind(&f.follow_id)
+    .bind(f.created_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove(
+    db: impl SqliteExecutor<'_>,
+    author: &str,
+    actor_id: &str,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM followers WHERE author = ? AND actor_id = ?")
+            .bind(author)
+            .bind(actor_id)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Removes an actor's follows of every author (the actor was deleted).
+pub async fn remove_actor(db: impl SqliteExecutor<'_>, actor_id: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM followers WHERE actor_id = ?")
+        .bind(actor_id)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+pub async fn count(db: impl SqliteExecutor<'_>, author: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM followers WHERE author = ?")
+        .bind(author)
+        .fetch_one(db)
+        .await
+}
+
+/// One page of followers' actor ids, oldest first (stable while new ones arrive).
+pub async fn page(
+    db: impl SqliteExecutor<'_>,
+    author: &str,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT actor_id FROM followers WHERE author = ?
+         ORDER BY created_at, actor_id LIMIT ? OFFSET ?",
+    )
+    .bind(author)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+/// The inboxes an author's activities go to: one per shared inbox, else the personal inbox.
+pub async fn delivery_inboxes(
+    db: impl SqliteExecutor<'_>,
+    author: &str,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT COALESCE(shared_inbox, inbox) FROM followers WHERE author = ?",
+    )
+    .bind(author)
+    .fetch_all(db)
+    .await
+}
+
+/// Removes the follow an Undo names by the Follow's id.
+pub async fn remove_by_follow_id(
+    db: impl SqliteExecutor<'_>,
+    actor_id: &str,
+    follow_id: &str,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM followers WHERE actor_id = ? AND follow_id = ?")
+            .bind(actor_id)
+            .bind(follow_id)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}

@@ -1,0 +1,197 @@
+use sqlx::SqliteExecutor;
+
+/// A post as stored. `deleted_at` set means a tombstone.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostRow {
+    pub id: i64,
+    pub author: String,
+    pub source_path: String,
+    pub slug: String,
+    pub kind: String,
+    pub title: Option<String>,
+    pub excerpt: Option<String>,
+    pub content_html: String,
+    pub tags_json: String,
+    pub written_at: i64,
+    pub published_at: i64,
+    pub updated_at: Option<i64>,
+    pub source_hash: String,
+    pub deleted_at: Option<i64>,
+}
+
+/// What a content file says about a post (everything but its identity and times).
+#[derive(Debug, Clone)]
+pub struct PostValues<'a> {
+    pub kind: &'a str,
+    pub title: Option<&'a str>,
+    pub excerpt: Option<&'a str>,
+    pub content_html: &'a str,
+    pub tags_json: &'a str,
+    pub written_at: i64,
+    pub source_hash: &'a str,
+}
+
+pub async fn by_source(
+    db: impl SqliteExecutor<'_>,
+    author: &str,
+    source_path: &str,
+) -> sqlx::Result<Option<PostRow>> {
+    sqlx::query_as("SELECT * FROM posts WHERE author = ? AND source_path = ?")
+        .bind(author)
+        .bind(source_path)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn by_slug(
+    db: impl SqliteExecutor<'_>,
+    author: &str,
+    slug: &str,
+) -> sqlx::Result<Option<PostRow>> {
+    sqlx::query_as("SELECT * FROM posts WHERE author = ? AND slug = ?")
+        .bind(author)
+        .bind(slug)
+        .fetch_optional(db)
+        .await
+}
+
+/// Every post of an author, live and deleted: what sync compares the folder against.
+pub async fn all_of_author(
+    db: impl SqliteExecutor<'_>,
+    author: &str,
+) -> sqlx::Result<Vec<PostRow>> {
+    sqlx::query_as("SELECT * FROM posts WHERE author = ?")
+        .bind(author)
+        .fetch_all(db)
+        .await
+}
+
+/// Live posts of one author, newest first.
+pub async fn page_of_author(
+    db: impl SqliteExecutor<'_>,
+    author: &str,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<PostRow>> {
+    sqlx::query_as(
+        "SELECT * FROM posts WHERE author = ? AND deleted_at IS NULL
+         ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
+    )
+    .bind(author)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn count_of_author(db: impl SqliteExecutor<'_>, author: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM posts WHERE author = ? AND deleted_at IS NULL")
+        .bind(author)
+        .fetch_one(db)
+        .await
+}
+
+/// Live posts of all authors, newest first.
+pub async fn recent(
+    db: impl SqliteExecutor<'_>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<PostRow>> {
+    sqlx::query_as(
+        "SELECT * FROM posts WHERE deleted_at IS NULL
+         ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn count_all(db: impl SqliteExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL")
+        .fetch_one(db)
+        .await
+}
+
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    author: &str,
+    source_path: &str,
+    slug: &str,
+    v: &PostValues<'_>,
+    published_at: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO posts (author, source_path, slug, kind, title, excerpt, content_html,
+            tags_json, written_at, published_at, source_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(author)
+    .bind(source_path)
+    .bind(slug)
+    .bind(v.kind)
+    .bind(v.title)
+    .bind(v.excerpt)
+    .bind(v.content_html)
+    .bind(v.tags_json)
+    .bind(v.written_at)
+    .bind(published_at)
+    .bind(v.source_hash)
+    .fetch_one(db)
+    .await
+}
+
+/// Rewrites a post's content. `updated_at` is `None` for a post coming back from
+/// deletion (it is published anew) and the edit time otherwise.
+pub async fn update(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    v: &PostValues<'_>,
+    published_at: i64,
+    updated_at: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE posts SET kind = ?, title = ?, excerpt = ?, content_html = ?, tags_json = ?,
+            written_at = ?, source_hash = ?, published_at = ?, updated_at = ?, deleted_at = NULL
+         WHERE id = ?",
+    )
+    .bind(v.kind)
+    .bind(v.title)
+    .bind(v.excerpt)
+    .bind(v.content_html)
+    .bind(v.tags_json)
+    .bind(v.written_at)
+    .bind(v.source_hash)
+    .bind(published_at)
+    .bind(updated_at)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_deleted(db: impl SqliteExecutor<'_>, id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE posts SET deleted_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Live posts carrying a tag, newest first.
+pub async fn with_tag(
+    db: impl SqliteExecutor<'_>,
+    tag: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<PostRow>> {
+    sqlx::query_as(
+        "SELECT * FROM posts WHERE deleted_at IS NULL
+           AND EXISTS (SELECT 1 FROM json_each(posts.tags_json) WHERE json_each.value = ?)
+         ORDER BY published_at DESC, id DESC LIMIT ?",
+    )
+    .bind(tag)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

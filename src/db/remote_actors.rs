@@ -1,0 +1,45 @@
+use sqlx::SqliteExecutor;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RemoteActorRow {
+    pub id: String,
+    pub username: Option<String>,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub keys_json: String,
+    pub fetched_at: i64,
+}
+
+pub async fn get(db: impl SqliteExecutor<'_>, id: &str) -> sqlx::Result<Option<RemoteActorRow>> {
+    sqlx::query_as("SELECT * FROM remote_actors WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn upsert(db: impl SqliteExecutor<'_>, a: &RemoteActorRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO remote_actors (id, username, inbox, shared_inbox, keys_json, fetched_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET username = excluded.username, inbox = excluded.inbox,
+            shared_inbox = excluded.shared_inbox, keys_json = excluded.keys_json,
+            fetched_at = excluded.fetched_at",
+    )
+    .bind(&a.id)
+    .bind(&a.username)
+    .bind(&a.inbox)
+    .bind(&a.shared_inbox)
+    .bind(&a.keys_json)
+    .bind(a.fetched_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(db: impl SqliteExecutor<'_>, id: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM remote_actors WHERE id = ?")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

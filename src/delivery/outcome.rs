@@ -1,0 +1,168 @@
+//! What a response means for a delivery, and when to try again.
+
+use std::net::IpAddr;
+
+use rand::Rng;
+use reqwest::{
+    StatusCode,
+    header::{HeaderMap, RETRY_AFTER},
+};
+use url::Url;
+
+/// The result of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered(u16),
+    /// Worth trying again later (408, 429, 5xx, network errors).
+    Retry {
+        status: Option<u16>,
+        reason: String,
+        retry_after_ms: Option<i64>,
+    },
+    /// Will never succeed (other 4xx, an inbox we refuse to contact).
+    Permanent {
+        status: Option<u16>,
+        reason: String,
+    },
+}
+
+/// Sorts a response: 2xx done; 408, 429 and 5xx retried (honouring Retry-After);
+/// any other status is permanent.
+pub fn classify(status: StatusCode, headers: &HeaderMap) -> Outcome {
+    let code = status.as_u16();
+    if status.is_success() {
+        return Outcome::Delivered(code);
+    }
+    let reason = format!("inbox answered {status}");
+    if status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
+    {
+        Outcome::Retry {
+            status: Some(code),
+            reason,
+            retry_after_ms: retry_after_ms(headers),
+        }
+    } else {
+        Outcome::Permanent {
+            status: Some(code),
+            reason,
+        }
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date, in milliseconds from now.
+fn retry_after_ms(headers: &HeaderMap) -> Option<i64> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<i64>() {
+        return Some(secs.max(0) * 1000);
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    let ms = at
+        .duration_since(std::time::SystemTime::now())
+        .ok()?
+        .as_millis();
+    Some(ms as i64)
+}
+
+/// Exponential backoff with ±25 % jitter, capped at one day per wait:
+/// with a 60 s base and 14 attempts the schedule spans about six days.
+pub fn backoff_ms(base_seconds: f64, attempts: i64) -> i64 {
+    let exp = base_seconds * 2f64.powi(attempts.clamp(0, 30) as i32 - 1);
+    let capped = exp.min(86_400.0);
+    let jitter = rand::rng().random_range(0.75..1.25);
+    (capped * jitter * 1000.0) as i64
+}
+
+/// Refuses inboxes we must not contact: outside dev mode only https, and never a
+/// literal private, loopback or link-local address (host names are checked at connect
+/// time by the client's resolver).
+pub fn check_target(url: &Url, dev: bool) -> Result<(), String> {
+    if dev {
+        return matches!(url.scheme(), "http" | "https")
+            .then_some(())
+            .ok_or_else(|| format!("unsupported scheme in {url}"));
+    }
+    if url.scheme() != "https" {
+        return Err(format!("{url} is not https"));
+    }
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+        _ => None,
+    };
+    match ip {
+        Some(ip) if !is_public(ip) => Err(format!("{url} points to a non-public address")),
+        _ => Ok(()),
+    }
+}
+
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_sorted_as_the_spec_says() {
+        let h = HeaderMap::new();
+        assert_eq!(classify(StatusCode::ACCEPTED, &h), Outcome::Delivered(202));
+        assert!(matches!(
+            classify(StatusCode::INTERNAL_SERVER_ERROR, &h),
+            Outcome::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(StatusCode::REQUEST_TIMEOUT, &h),
+            Outcome::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(StatusCode::BAD_REQUEST, &h),
+            Outcome::Permanent { .. }
+        ));
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "120".parse().unwrap());
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, &h),
+            Outcome::Retry {
+                status: Some(429),
+                reason: "inbox answered 429 Too Many Requests".into(),
+                retry_after_ms: Some(120_000)
+            }
+        );
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(backoff_ms(60.0, 1) <= 75_000);
+        assert!(backoff_ms(60.0, 5) > backoff_ms(60.0, 1));
+        assert!(backoff_ms(60.0, 30) <= 86_400_000 * 5 / 4);
+    }
+
+    #[test]
+    fn private_targets_are_refused_outside_dev() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(check_target(&u("https://10.0.0.1/inbox"), false).is_err());
+        assert!(check_target(&u("https://169.254.169.254/inbox"), false).is_err());
+        assert!(check_target(&u("http://m.example/inbox"), false).is_err());
+        assert!(check_target(&u("https://m.example/inbox"), false).is_ok());
+        assert!(check_target(&u("http://localhost:3000/inbox"), true).is_ok());
+    }
+}

@@ -1,0 +1,90 @@
+//! One error type for everything a request or command can fail with, and its single
+//! mapping to an HTTP status and a message that is safe to show.
+
+use axum::{
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use crate::federation::signatures::SignatureError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0} was deleted")]
+    Gone(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("federation error: {0}")]
+    Federation(#[from] activitypub_federation::error::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Gone(_) => StatusCode::GONE,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Signature(_) | Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Database(_) | Self::Migration(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            Self::Federation(e) => federation_status(e),
+        }
+    }
+}
+
+/// Errors from fetching remote objects: the sender's actor could not be had.
+fn federation_status(e: &activitypub_federation::error::Error) -> StatusCode {
+    use activitypub_federation::error::Error as E;
+    match e {
+        E::ParseReceivedActivity { .. } => StatusCode::BAD_REQUEST,
+        E::ActivityBodyDigestInvalid | E::ActivitySignatureInvalid => StatusCode::UNAUTHORIZED,
+        // The signer's actor or key could not be fetched or used: the request is not authenticated.
+        _ => StatusCode::UNAUTHORIZED,
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = if status.is_server_error() {
+            // Details stay in the log; the client learns only that it was our fault.
+            tracing::error!(error = %self, "request failed");
+            "internal server error".to_owned()
+        } else {
+            tracing::debug!(error = %self, %status, "request refused");
+            self.to_string()
+        };
+        let mut res = (status, axum::Json(serde_json::json!({ "error": message }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            // Tell senders which signature scheme we verify (RFC 9421 senders fall back on 401).
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(
+                    "Signature realm=\"fedblog\",headers=\"(request-target) host date digest\"",
+                ),
+            );
+        }
+        res
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,84 @@
+use serde_json::Value;
+use url::Url;
+
+use super::{Envelope, bad, id_of, outgoing};
+use crate::{
+    db::{self, followers::FollowerRow},
+    domain::Handle,
+    error::{AppError, AppResult},
+    federation::remote_actor::RemoteActor,
+    service,
+    state::AppState,
+};
+
+/// `{"type":"Follow","id":..,"actor":..,"object":"<our actor>"}`
+#[derive(Debug, Clone)]
+pub struct Follow {
+    pub id: Url,
+    pub actor: Url,
+    pub object: Url,
+}
+
+impl Follow {
+    pub fn parse(env: &Envelope) -> AppResult<Self> {
+        Ok(Self {
+            // Mastodon matches our Accept to its Follow by this id.
+            id: env
+                .id
+                .clone()
+                .ok_or_else(|| bad("a Follow needs an `id`"))?,
+            actor: env.actor.clone(),
+            object: env
+                .object
+                .as_ref()
+                .and_then(id_of)
+                .ok_or_else(|| bad("a Follow needs an `object`: the actor to follow"))?,
+        })
+    }
+
+    /// The Follow as embedded in our Accept.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "id": self.id, "type": "Follow", "actor": self.actor, "object": self.object,
+        })
+    }
+}
+
+/// Records the follower and queues a signed Accept that embeds the Follow, in one
+/// transaction. Repeating a Follow refreshes the record and re-sends the Accept.
+pub async fn receive(state: &AppState, follow: &Follow, sender: &RemoteActor) -> AppResult<()> {
+    let handle = local_target(state, &follow.object).await?;
+    let now = db::now_ms();
+    let accept = outgoing::accept(&state.uris, &handle, follow);
+    let mut tx = service::begin(&state.db).await?;
+    db::followers::upsert(
+        &mut *tx,
+        &FollowerRow {
+            author: handle.to_string(),
+            actor_id: sender.id.to_string(),
+            inbox: sender.inbox.to_string(),
+            shared_inbox: sender.shared_inbox.as_ref().map(Url::to_string),
+            follow_id: follow.id.to_string(),
+            created_at: now,
+        },
+    )
+    .await?;
+    // The Accept goes to the follower's own inbox: it is addressed to them alone.
+    service::queue_activity(&mut tx, &accept, &[sender.inbox.to_string()], now).await?;
+    tx.commit().await?;
+    state.deliveries_queued.notify_one();
+    tracing::info!(author = %handle, follower = %sender.id, "new follower");
+    Ok(())
+}
+
+/// The local author an activity targets, or 404.
+pub async fn local_target(state: &AppState, object: &Url) -> AppResult<Handle> {
+    let handle = state
+        .uris
+        .handle_of_actor(object.as_str())
+        .ok_or_else(|| AppError::NotFound(format!("{object} is not an actor on this server")))?;
+    db::authors::get(&state.db, handle.as_str())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no author `{handle}` on this server")))?;
+    Ok(handle)
+}

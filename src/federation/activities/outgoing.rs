@@ -1,0 +1,109 @@
+//! The activities we send. Ids are derived from what they are about, so a retry,
+//! a restart or a second sync never mints a new id for the same event.
+
+use serde_json::json;
+
+use super::follow::Follow;
+use crate::{
+    content::hash_hex,
+    db::posts::PostRow,
+    domain::Handle,
+    federation::{
+        PUBLIC, context,
+        objects::{
+            iso8601,
+            post::{post_object, tombstone},
+        },
+    },
+    uris::Uris,
+};
+
+/// An activity ready to be stored and queued.
+#[derive(Debug, Clone)]
+pub struct OutgoingActivity {
+    pub ap_id: String,
+    pub author: Handle,
+    pub kind: &'static str,
+    pub body: serde_json::Value,
+}
+
+/// `Accept{Follow}`, embedding the Follow as Mastodon requires.
+pub fn accept(uris: &Uris, handle: &Handle, follow: &Follow) -> OutgoingActivity {
+    let digest = hash_hex(&[follow.id.as_str().as_bytes()]);
+    let ap_id = uris.activity(&format!("{handle}/accept/{}", &digest[..24]));
+    OutgoingActivity {
+        body: json!({
+            "@context": context(),
+            "id": ap_id,
+            "type": "Accept",
+            "actor": uris.actor(handle),
+            "to": [follow.actor],
+            "object": follow.to_json(),
+        }),
+        ap_id,
+        author: handle.clone(),
+        kind: "Accept",
+    }
+}
+
+fn post_activity(
+    uris: &Uris,
+    handle: &Handle,
+    post: &PostRow,
+    kind: &'static str,
+    at_ms: i64,
+    object: serde_json::Value,
+) -> OutgoingActivity {
+    let ap_id = uris.activity(&format!(
+        "{handle}/{}/{}/{at_ms}",
+        post.slug,
+        kind.to_ascii_lowercase()
+    ));
+    OutgoingActivity {
+        body: json!({
+            "@context": context(),
+            "id": ap_id,
+            "type": kind,
+            "actor": uris.actor(handle),
+            "published": iso8601(at_ms),
+            "to": [PUBLIC],
+            "cc": [uris.followers(handle)],
+            "object": object,
+        }),
+        ap_id,
+        author: handle.clone(),
+        kind,
+    }
+}
+
+/// `Create{Article|Note}` for a newly published post.
+pub fn create(uris: &Uris, handle: &Handle, post: &PostRow) -> OutgoingActivity {
+    let object = serde_json::to_value(post_object(post, handle, uris)).unwrap_or_default();
+    post_activity(uris, handle, post, "Create", post.published_at, object)
+}
+
+/// `Update{Article|Note}` for an edit; the object carries `updated`.
+pub fn update(uris: &Uris, handle: &Handle, post: &PostRow) -> OutgoingActivity {
+    let object = serde_json::to_value(post_object(post, handle, uris)).unwrap_or_default();
+    post_activity(
+        uris,
+        handle,
+        post,
+        "Update",
+        post.updated_at.unwrap_or(post.published_at),
+        object,
+    )
+}
+
+/// `Delete{Tombstone}` for a removed post.
+pub fn delete(uris: &Uris, handle: &Handle, post: &PostRow) -> OutgoingActivity {
+    let object = serde_json::to_value(tombstone(post, handle, uris)).unwrap_or_default();
+    post_activity(
+        uris,
+        handle,
+        post,
+        "Delete",
+        post.deleted_at.unwrap_or(post.published_at),
+        object,
+    )
+}

@@ -1,0 +1,31 @@
+//! ActivityPub: wire types, conversions, signatures, remote actors and inbox activities.
+
+pub mod activities;
+pub mod objects;
+pub mod remote_actor;
+pub mod signatures;
+
+/// The media type of ActivityPub documents we serve and send.
+pub const AP_CONTENT_TYPE: &str = "application/activity+json; charset=utf-8";
+/// Addressing a post to everyone.
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// The JSON-LD context of every document we publish: ActivityStreams, the security
+/// vocabulary (publicKey) and the Mastodon extensions Mastodon reads.
+pub fn context() -> serde_json::Value {
+    serde_json::json!([
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1",
+        {
+            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "toot": "http://joinmastodon.org/ns#",
+            "featured": { "@id": "toot:featured", "@type": "@id" },
+            "discoverable": "toot:discoverable",
+            "indexable": "toot:indexable",
+            "Hashtag": "as:Hashtag",
+            "schema": "http://schema.org#",
+            "PropertyValue": "schema:PropertyValue",
+            "value": "schema:value"
+        }
+    ])
+}

@@ -1,0 +1,114 @@
+use serde::Serialize;
+
+use super::iso8601;
+use crate::{
+    content::ProfileField, db::authors::AuthorRow, domain::Handle, federation::context, uris::Uris,
+};
+
+/// A Person as Mastodon reads it (INTEROP.md lists the fields).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    #[serde(rename = "@context")]
+    pub context: serde_json::Value,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub preferred_username: String,
+    pub name: String,
+    pub summary: String,
+    pub url: String,
+    pub inbox: String,
+    pub outbox: String,
+    pub followers: String,
+    pub following: String,
+    pub featured: String,
+    pub endpoints: Endpoints,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon: Option<Image>,
+    pub attachment: Vec<PropertyValue>,
+    pub manually_approves_followers: bool,
+    pub discoverable: bool,
+    pub indexable: bool,
+    pub published: String,
+    pub public_key: PublicKey,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoints {
+    pub shared_inbox: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Image {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub media_type: String,
+    pub url: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PropertyValue {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicKey {
+    pub id: String,
+    pub owner: String,
+    pub public_key_pem: String,
+}
+
+/// Builds an author's actor document.
+pub fn person(author: &AuthorRow, handle: &Handle, uris: &Uris) -> Person {
+    let id = uris.actor(handle);
+    let fields: Vec<ProfileField> = serde_json::from_str(&author.fields_json).unwrap_or_default();
+    Person {
+        context: context(),
+        preferred_username: handle.to_string(),
+        name: author.name.clone(),
+        summary: author.bio_html.clone(),
+        url: id.clone(),
+        inbox: uris.inbox(handle),
+        outbox: uris.outbox(handle),
+        followers: uris.followers(handle),
+        following: uris.following(handle),
+        featured: uris.featured(handle),
+        endpoints: Endpoints {
+            shared_inbox: uris.shared_inbox(),
+        },
+        icon: match (&author.avatar_file, &author.avatar_media_type) {
+            (Some(file), Some(mt)) => Some(Image {
+                kind: "Image",
+                media_type: mt.clone(),
+                url: uris.avatar(handle, file),
+            }),
+            _ => None,
+        },
+        attachment: fields
+            .into_iter()
+            .map(|f| PropertyValue {
+                kind: "PropertyValue",
+                name: f.name,
+                value: f.value_html,
+            })
+            .collect(),
+        manually_approves_followers: false,
+        discoverable: true,
+        indexable: true,
+        published: iso8601(author.created_at),
+        public_key: PublicKey {
+            id: uris.key_id(handle),
+            owner: id.clone(),
+            public_key_pem: author.public_key_pem.clone(),
+        },
+        kind: "Person",
+        id,
+    }
+}

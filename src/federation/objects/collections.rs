@@ -1,0 +1,96 @@
+//! OrderedCollection and its pages, as Mastodon walks them (`first`, `next`, `totalItems`).
+
+use serde::Serialize;
+
+use crate::federation::context;
+
+/// Items per collection page.
+pub const PAGE_SIZE: i64 = 20;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderedCollection {
+    #[serde(rename = "@context")]
+    pub context: serde_json::Value,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub total_items: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ordered_items: Option<Vec<serde_json::Value>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderedCollectionPage {
+    #[serde(rename = "@context")]
+    pub context: serde_json::Value,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub part_of: String,
+    pub total_items: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
+    pub ordered_items: Vec<serde_json::Value>,
+}
+
+/// Number of pages for `total` items (at least one, so `first` always exists).
+pub fn page_count(total: i64) -> i64 {
+    ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1)
+}
+
+fn page_url(collection: &str, page: i64) -> String {
+    format!("{collection}?page={page}")
+}
+
+/// The collection's front document: total and links to the first and last pages.
+pub fn collection(id: String, total: i64) -> OrderedCollection {
+    OrderedCollection {
+        context: context(),
+        first: Some(page_url(&id, 1)),
+        last: Some(page_url(&id, page_count(total))),
+        id,
+        kind: "OrderedCollection",
+        total_items: total,
+        ordered_items: None,
+    }
+}
+
+/// A collection small enough to be inlined (e.g. `following`, `featured`).
+pub fn inline_collection(id: String, items: Vec<serde_json::Value>) -> OrderedCollection {
+    OrderedCollection {
+        context: context(),
+        id,
+        kind: "OrderedCollection",
+        total_items: items.len() as i64,
+        first: None,
+        last: None,
+        ordered_items: Some(items),
+    }
+}
+
+/// Page `page` (1-based) of a collection.
+pub fn page(
+    collection: &str,
+    page: i64,
+    total: i64,
+    items: Vec<serde_json::Value>,
+) -> OrderedCollectionPage {
+    OrderedCollectionPage {
+        context: context(),
+        id: page_url(collection, page),
+        kind: "OrderedCollectionPage",
+        part_of: collection.to_owned(),
+        total_items: total,
+        next: (page < page_count(total)).then(|| page_url(collection, page + 1)),
+        prev: (page > 1).then(|| page_url(collection, page - 1)),
+        ordered_items: items,
+    }
+}

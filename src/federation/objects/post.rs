@@ -1,0 +1,150 @@
+use serde::Serialize;
+
+use super::iso8601;
+use crate::{
+    content::escape_html,
+    db::posts::PostRow,
+    domain::{Handle, PostKind, Slug, Tag},
+    federation::{PUBLIC, context},
+    uris::Uris,
+};
+
+/// An Article or Note as we publish it.
+///
+/// Mastodon shows an Article as name + summary + link and drops `content`, so an
+/// Article carries the excerpt in `summary`. A Note carries the whole post in
+/// `content` and never has a `summary` (Mastodon would show it as a content warning).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostObject {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub attributed_to: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub content: String,
+    pub media_type: &'static str,
+    pub url: String,
+    pub published: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub tag: Vec<Hashtag>,
+    pub attachment: Vec<serde_json::Value>,
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hashtag {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: String,
+    pub href: String,
+}
+
+/// A deleted post, as served at its URL and sent in Delete.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tombstone {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub former_type: String,
+    pub deleted: String,
+}
+
+/// A document with its `@context`, for serving on its own.
+#[derive(Debug, Serialize)]
+pub struct WithContext<T> {
+    #[serde(rename = "@context")]
+    pub context: serde_json::Value,
+    #[serde(flatten)]
+    pub inner: T,
+}
+
+impl<T> WithContext<T> {
+    pub fn new(inner: T) -> Self {
+        Self {
+            context: context(),
+            inner,
+        }
+    }
+}
+
+/// The post's tags, parsed back from storage.
+pub fn tags_of(post: &PostRow) -> Vec<Tag> {
+    let names: Vec<String> = serde_json::from_str(&post.tags_json).unwrap_or_default();
+    names.iter().filter_map(|n| Tag::parse(n).ok()).collect()
+}
+
+/// Builds the AS2 object of a live post.
+pub fn post_object(post: &PostRow, handle: &Handle, uris: &Uris) -> PostObject {
+    let slug = Slug::parse(&post.slug).unwrap_or_else(|_| fallback_slug(post.id));
+    let id = uris.post(handle, &slug);
+    let kind = PostKind::parse(&post.kind).unwrap_or(PostKind::Article);
+    let tags = tags_of(post);
+    let (name, summary, content) = match kind {
+        PostKind::Article => (
+            post.title.clone(),
+            post.excerpt.clone(),
+            post.content_html.clone(),
+        ),
+        // A titled Note shows its title as the first line, since Notes have no name.
+        PostKind::Note => {
+            let content = match &post.title {
+                Some(t) => format!(
+                    "<p><strong>{}</strong></p>{}",
+                    escape_html(t),
+                    post.content_html
+                ),
+                None => post.content_html.clone(),
+            };
+            (None, None, content)
+        }
+    };
+    PostObject {
+        kind: kind.as_str(),
+        attributed_to: uris.actor(handle),
+        name,
+        summary,
+        content,
+        media_type: "text/html",
+        url: id.clone(),
+        published: iso8601(post.published_at),
+        updated: post.updated_at.map(iso8601),
+        to: vec![PUBLIC.to_owned()],
+        cc: vec![uris.followers(handle)],
+        tag: tags
+            .iter()
+            .map(|t| Hashtag {
+                kind: "Hashtag",
+                name: t.hashtag_name(),
+                href: uris.tag(t),
+            })
+            .collect(),
+        attachment: Vec::new(),
+        sensitive: false,
+        id,
+    }
+}
+
+/// The tombstone of a deleted post.
+pub fn tombstone(post: &PostRow, handle: &Handle, uris: &Uris) -> Tombstone {
+    let slug = Slug::parse(&post.slug).unwrap_or_else(|_| fallback_slug(post.id));
+    Tombstone {
+        id: uris.post(handle, &slug),
+        kind: "Tombstone",
+        former_type: post.kind.clone(),
+        deleted: iso8601(post.deleted_at.unwrap_or(post.published_at)),
+    }
+}
+
+/// Stored slugs were validated on the way in; this only guards against a hand-edited database.
+fn fallback_slug(id: i64) -> Slug {
+    Slug::parse(&format!("post-{id}"))
+        .unwrap_or_else(|_| unreachable!("`post-<n>` is a valid slug"))
+}

@@ -1,0 +1,211 @@
+//! Remote actors (followers, senders): fetched through activitypub_federation's
+//! dereferencing (content-type and id checks, SSRF-guarded client, body limit) and
+//! cached in `remote_actors`.
+
+use activitypub_federation::{
+    fetch::object_id::ObjectId,
+    protocol::verification::verify_domains_match,
+    traits::{Actor, Object},
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::{
+    db::{self, remote_actors::RemoteActorRow},
+    error::AppError,
+    state::{AppState, FedData},
+};
+
+/// A public key an actor publishes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ActorKey {
+    pub id: String,
+    pub pem: String,
+}
+
+/// A remote actor as we keep it.
+#[derive(Debug, Clone)]
+pub struct RemoteActor {
+    pub id: Url,
+    pub username: Option<String>,
+    pub inbox: Url,
+    pub shared_inbox: Option<Url>,
+    pub keys: Vec<ActorKey>,
+    pub fetched_at: DateTime<Utc>,
+}
+
+impl RemoteActor {
+    /// The published key with this id, if the actor owns it.
+    pub fn key(&self, key_id: &str) -> Option<&ActorKey> {
+        self.keys.iter().find(|k| k.id == key_id)
+    }
+}
+
+/// The parts of a remote actor document we read.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteActorJson {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub preferred_username: Option<String>,
+    pub inbox: Url,
+    pub endpoints: Option<EndpointsJson>,
+    #[serde(deserialize_with = "deserialize_keys", default)]
+    pub public_key: Vec<KeyJson>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointsJson {
+    pub shared_inbox: Option<Url>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyJson {
+    pub id: String,
+    pub owner: Option<Url>,
+    pub public_key_pem: String,
+}
+
+/// `publicKey` may be one key or several.
+fn deserialize_keys<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<KeyJson>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(KeyJson),
+        Many(Vec<KeyJson>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(k) => vec![k],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+impl TryFrom<RemoteActorRow> for RemoteActor {
+    type Error = AppError;
+    fn try_from(r: RemoteActorRow) -> Result<Self, AppError> {
+        let parse = |s: &str| {
+            Url::parse(s).map_err(|e| AppError::Internal(format!("stored actor url `{s}`: {e}")))
+        };
+        Ok(Self {
+            id: parse(&r.id)?,
+            username: r.username,
+            inbox: parse(&r.inbox)?,
+            shared_inbox: r.shared_inbox.as_deref().map(parse).transpose()?,
+            keys: serde_json::from_str(&r.keys_json)
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            fetched_at: DateTime::from_timestamp_millis(r.fetched_at).unwrap_or_default(),
+        })
+    }
+}
+
+#[async_trait]
+impl Object for RemoteActor {
+    type DataType = AppState;
+    type Kind = RemoteActorJson;
+    type Error = AppError;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
+        Some(self.fetched_at)
+    }
+
+    async fn read_from_id(id: Url, data: &FedData) -> Result<Option<Self>, AppError> {
+        db::remote_actors::get(&data.db, id.as_str())
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+
+    async fn into_json(self, _data: &FedData) -> Result<RemoteActorJson, AppError> {
+        Err(AppError::Internal("remote actors are not served".into()))
+    }
+
+    async fn verify(
+        json: &RemoteActorJson,
+        expected_domain: &Url,
+        _data: &FedData,
+    ) -> Result<(), AppError> {
+        verify_domains_match(&json.id, expected_domain)?;
+        verify_domains_match(&json.id, &json.inbox)?;
+        for key in &json.public_key {
+            if let Some(owner) = &key.owner {
+                if owner != &json.id {
+                    return Err(AppError::Unauthorized(format!(
+                        "key {} belongs to {owner}, not {}",
+                        key.id, json.id
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn from_json(json: RemoteActorJson, data: &FedData) -> Result<Self, AppError> {
+        let keys: Vec<ActorKey> = json
+            .public_key
+            .into_iter()
+            .map(|k| ActorKey {
+                id: k.id,
+                pem: k.public_key_pem,
+            })
+            .collect();
+        let now = db::now_ms();
+        let row = RemoteActorRow {
+            id: json.id.to_string(),
+            username: json.preferred_username,
+            inbox: json.inbox.to_string(),
+            shared_inbox: json
+                .endpoints
+                .and_then(|e| e.shared_inbox)
+                .map(|u| u.to_string()),
+            keys_json: serde_json::to_string(&keys)
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            fetched_at: now,
+        };
+        db::remote_actors::upsert(&data.db, &row).await?;
+        row.try_into()
+    }
+}
+
+impl Actor for RemoteActor {
+    fn public_key_pem(&self) -> &str {
+        self.keys
+            .first()
+            .map(|k| k.pem.as_str())
+            .unwrap_or_default()
+    }
+
+    fn private_key_pem(&self) -> Option<String> {
+        None
+    }
+
+    fn inbox(&self) -> Url {
+        self.inbox.clone()
+    }
+
+    fn shared_inbox(&self) -> Option<Url> {
+        self.shared_inbox.clone()
+    }
+}
+
+/// Fetches (or reads from cache) the actor at `id`.
+pub async fn dereference(id: &Url, data: &FedData) -> Result<RemoteActor, AppError> {
+    ObjectId::<RemoteActor>::from(id.clone())
+        .dereference(data)
+        .await
+}
+
+/// Fetches the actor at `id` again, ignoring the cache (its key may have rotated).
+pub async fn refetch(id: &Url, data: &FedData) -> Result<RemoteActor, AppError> {
+    ObjectId::<RemoteActor>::from(id.clone())
+        .dereference_forced(data)
+        .await
+}

@@ -1,0 +1,162 @@
+//! An author's actor document and collections, on the same URLs as the HTML pages.
+
+use axum::{
+    extract::{Path, Query, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use super::{PageQuery, activity_json, handle_from_path, negotiate::Wants, pages, vary_accept};
+use crate::{
+    error::{AppError, AppResult},
+    federation::{
+        activities::outgoing,
+        objects::{actor::person, collections},
+    },
+    service::read,
+    state::{AppState, Federation},
+};
+
+/// `GET /@alice`: the Person for ActivityPub clients, the author page for browsers.
+pub async fn actor(
+    State(fed): State<Federation>,
+    Path(at_handle): Path<String>,
+    Query(q): Query<PageQuery>,
+    wants: Wants,
+) -> AppResult<Response> {
+    let state: &AppState = &fed;
+    let handle = handle_from_path(&at_handle)?;
+    let res = match wants {
+        Wants::ActivityJson => {
+            let author = read::author(state, &handle).await?;
+            activity_json(StatusCode::OK, &person(&author, &handle, &state.uris))
+        }
+        Wants::Html => match pages::author_page(state, &handle, q.number()).await {
+            Err(AppError::NotFound(_)) => pages::message_page(
+                state,
+                StatusCode::NOT_FOUND,
+                "No such author",
+                "This server has no author by that name.",
+            ),
+            other => other?.into_response(),
+        },
+    };
+    Ok(vary_accept(res))
+}
+
+/// `GET /@alice/outbox`: Create activities of the author's posts, newest first.
+pub async fn outbox(
+    State(fed): State<Federation>,
+    Path(at_handle): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Response> {
+    let state: &AppState = &fed;
+    let handle = handle_from_path(&at_handle)?;
+    read::author(state, &handle).await?;
+    let id = state.uris.outbox(&handle);
+    let (posts, total) = read::author_posts(state, &handle, q.number()).await?;
+    if q.page.is_none() {
+        return Ok(activity_json(
+            StatusCode::OK,
+            &collections::collection(id, total),
+        ));
+    }
+    let items = posts
+        .iter()
+        .map(|p| {
+            let mut create = outgoing::create(&state.uris, &handle, p).body;
+            // Items inside a page share the page's context.
+            if let Some(o) = create.as_object_mut() {
+                o.remove("@context");
+            }
+            create
+        })
+        .collect();
+    Ok(activity_json(
+        StatusCode::OK,
+        &collections::page(&id, q.number(), total, items),
+    ))
+}
+
+/// `GET /@alice/followers`: total and pages of follower ids.
+pub async fn followers(
+    State(fed): State<Federation>,
+    Path(at_handle): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Response> {
+    let state: &AppState = &fed;
+    let handle = handle_from_path(&at_handle)?;
+    read::author(state, &handle).await?;
+    let id = state.uris.followers(&handle);
+    let (ids, total) = read::followers(state, &handle, q.number()).await?;
+    if q.page.is_none() {
+        return Ok(activity_json(
+            StatusCode::OK,
+            &collections::collection(id, total),
+        ));
+    }
+    let items = ids.into_iter().map(serde_json::Value::String).collect();
+    Ok(activity_json(
+        StatusCode::OK,
+        &collections::page(&id, q.number(), total, items),
+    ))
+}
+
+/// `GET /@alice/following`: authors follow no one.
+pub async fn following(
+    State(fed): State<Federation>,
+    Path(at_handle): Path<String>,
+) -> AppResult<Response> {
+    let handle = handle_from_path(&at_handle)?;
+    read::author(&fed, &handle).await?;
+    Ok(activity_json(
+        StatusCode::OK,
+        &collections::inline_collection(fed.uris.following(&handle), Vec::new()),
+    ))
+}
+
+/// `GET /@alice/featured`: pinned posts (none yet).
+pub async fn featured(
+    State(fed): State<Federation>,
+    Path(at_handle): Path<String>,
+) -> AppResult<Response> {
+    let handle = handle_from_path(&at_handle)?;
+    read::author(&fed, &handle).await?;
+    Ok(activity_json(
+        StatusCode::OK,
+        &collections::inline_collection(fed.uris.featured(&handle), Vec::new()),
+    ))
+}
+
+/// `GET /@alice/avatar/<file>`: the avatar named in the profile, and nothing else.
+pub async fn avatar(
+    State(fed): State<Federation>,
+    Path((at_handle, file)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let state: &AppState = &fed;
+    let handle = handle_from_path(&at_handle)?;
+    let author = read::author(state, &handle).await?;
+    let (Some(name), Some(media_type)) = (author.avatar_file, author.avatar_media_type) else {
+        return Err(AppError::NotFound("this author has no avatar".into()));
+    };
+    if name != file {
+        return Err(AppError::NotFound(format!("no file {file}")));
+    }
+    let path = state.config.content.join(handle.as_str()).join(&name);
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|_| AppError::NotFound(format!("no file {file}")))?;
+    let content_type =
+        HeaderValue::from_str(&media_type).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

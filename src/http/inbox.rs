@@ -1,0 +1,60 @@
+//! `POST /inbox` (shared) and `POST /@alice/inbox`.
+
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, Method, StatusCode, Uri},
+};
+
+use super::handle_from_path;
+use crate::{
+    error::AppResult,
+    federation::signatures::SignedRequest,
+    service::{inbox, read},
+    state::Federation,
+};
+
+/// The shared inbox: Mastodon delivers here when it can.
+pub async fn shared_inbox(
+    State(fed): State<Federation>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<StatusCode> {
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    inbox::receive(
+        &fed.to_request_data(),
+        SignedRequest {
+            method: &method,
+            path_and_query: path,
+            headers: &headers,
+            body: &body,
+        },
+    )
+    .await
+}
+
+/// An author's own inbox; 404 if there is no such author.
+pub async fn author_inbox(
+    State(fed): State<Federation>,
+    Path(at_handle): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<StatusCode> {
+    let handle = handle_from_path(&at_handle)?;
+    read::author(&fed, &handle).await?;
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    inbox::receive(
+        &fed.to_request_data(),
+        SignedRequest {
+            method: &method,
+            path_and_query: path,
+            headers: &headers,
+            body: &body,
+        },
+    )
+    .await
+}

@@ -1,0 +1,99 @@
+//! HTTP: the router, extractors and handlers. Handlers parse, call one service
+//! function, respond; no SQL here.
+
+mod actors;
+mod inbox;
+pub mod negotiate;
+mod pages;
+mod posts;
+mod well_known;
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Serialize;
+use tower_http::trace::TraceLayer;
+
+use crate::{
+    domain::Handle,
+    error::{AppError, AppResult},
+    federation::AP_CONTENT_TYPE,
+    state::Federation,
+};
+
+/// Inbox bodies above this size are refused with 413.
+pub const MAX_INBOX_BODY: usize = 1024 * 1024;
+
+/// Every route of the server.
+pub fn router(fed: Federation) -> Router {
+    let inboxes = Router::new()
+        .route("/inbox", post(inbox::shared_inbox))
+        .route("/{at_handle}/inbox", post(inbox::author_inbox))
+        .layer(DefaultBodyLimit::max(MAX_INBOX_BODY));
+    Router::new()
+        .route("/.well-known/webfinger", get(well_known::webfinger))
+        .route("/.well-known/host-meta", get(well_known::host_meta))
+        .route("/.well-known/nodeinfo", get(well_known::nodeinfo_links))
+        .route("/nodeinfo/{version}", get(well_known::nodeinfo))
+        .route("/", get(pages::index))
+        .route("/tags/{tag}", get(pages::tag))
+        .route("/activities/{*id}", get(posts::activity))
+        .route("/{at_handle}", get(actors::actor))
+        .route("/{at_handle}/outbox", get(actors::outbox))
+        .route("/{at_handle}/followers", get(actors::followers))
+        .route("/{at_handle}/following", get(actors::following))
+        .route("/{at_handle}/featured", get(actors::featured))
+        .route("/{at_handle}/avatar/{file}", get(actors::avatar))
+        .route("/{at_handle}/{slug}", get(posts::post))
+        .merge(inboxes)
+        .fallback(pages::not_found)
+        .layer(TraceLayer::new_for_http())
+        .with_state(fed)
+}
+
+/// Parses the `@handle` path segment.
+fn handle_from_path(at_handle: &str) -> AppResult<Handle> {
+    at_handle
+        .strip_prefix('@')
+        .and_then(|h| Handle::parse(h).ok())
+        .ok_or_else(|| AppError::NotFound(format!("no page at /{at_handle}")))
+}
+
+/// An ActivityStreams JSON response.
+fn activity_json<T: Serialize>(status: axum::http::StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(AP_CONTENT_TYPE),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(e) => AppError::Internal(e.to_string()).into_response(),
+    }
+}
+
+/// Marks a negotiated response as varying by Accept, so caches keep HTML and JSON apart.
+fn vary_accept(mut res: Response) -> Response {
+    res.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("Accept"));
+    res
+}
+
+/// `?page=N` on collections and lists.
+#[derive(Debug, serde::Deserialize)]
+struct PageQuery {
+    page: Option<i64>,
+}
+
+impl PageQuery {
+    fn number(&self) -> i64 {
+        self.page.unwrap_or(1).max(1)
+    }
+}

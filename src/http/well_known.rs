@@ -1,0 +1,131 @@
+//! Discovery: WebFinger (RFC 7033), host-meta (RFC 6415) and NodeInfo 2.0/2.1.
+
+use axum::{
+    extract::{Path, Query, State},
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{
+    domain::Handle,
+    error::{AppError, AppResult},
+    service::read,
+    state::{AppState, Federation},
+};
+
+#[derive(Deserialize)]
+pub struct WebfingerQuery {
+    resource: Option<String>,
+}
+
+/// The handle a WebFinger resource names: `acct:alice@host` (with or without the
+/// port) or the actor's URL.
+fn resource_handle(state: &AppState, resource: &str) -> Option<Handle> {
+    if let Some(acct) = resource.strip_prefix("acct:") {
+        let (user, host) = acct.trim_start_matches('@').rsplit_once('@')?;
+        let host = host.to_ascii_lowercase();
+        if host != state.uris.domain() && host != state.uris.host() {
+            return None;
+        }
+        return Handle::parse(user).ok();
+    }
+    state.uris.handle_of_actor(resource)
+}
+
+/// `GET /.well-known/webfinger?resource=acct:alice@blog.example`
+pub async fn webfinger(
+    State(fed): State<Federation>,
+    Query(q): Query<WebfingerQuery>,
+) -> AppResult<Response> {
+    let state: &AppState = &fed;
+    let resource = q
+        .resource
+        .ok_or_else(|| AppError::BadRequest("the `resource` parameter is required".into()))?;
+    let handle = resource_handle(state, &resource)
+        .ok_or_else(|| AppError::NotFound(format!("no account {resource} here")))?;
+    read::author(state, &handle).await?;
+    let actor = state.uris.actor(&handle);
+    let body = json!({
+        "subject": format!("acct:{handle}@{}", state.uris.domain()),
+        "aliases": [actor],
+        "links": [
+            { "rel": "self", "type": "application/activity+json", "href": actor },
+            { "rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor },
+        ],
+    });
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jrd+json; charset=utf-8"),
+            ),
+            (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            ),
+        ],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+/// `GET /.well-known/host-meta`: where WebFinger lives (Mastodon's fallback).
+pub async fn host_meta(State(fed): State<Federation>) -> Response {
+    let template = crate::content::escape_html(&fed.uris.webfinger_template());
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  <Link rel=\"lrdd\" template=\"{template}\"/>\n</XRD>\n"
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xrd+xml; charset=utf-8"),
+        )],
+        xml,
+    )
+        .into_response()
+}
+
+/// `GET /.well-known/nodeinfo`: links to the NodeInfo documents.
+pub async fn nodeinfo_links(State(fed): State<Federation>) -> Response {
+    axum::Json(json!({
+        "links": [
+            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": fed.uris.nodeinfo("2.0") },
+            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": fed.uris.nodeinfo("2.1") },
+        ]
+    }))
+    .into_response()
+}
+
+/// `GET /nodeinfo/2.0` and `/nodeinfo/2.1`.
+pub async fn nodeinfo(
+    State(fed): State<Federation>,
+    Path(version): Path<String>,
+) -> AppResult<Response> {
+    let state: &AppState = &fed;
+    let content_type = match version.as_str() {
+        "2.0" => "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.0#\"",
+        "2.1" => "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
+        _ => return Err(AppError::NotFound(format!("no NodeInfo version {version}"))),
+    };
+    let (authors, posts) = read::usage(state).await?;
+    let mut software = json!({ "name": "fedblog", "version": env!("CARGO_PKG_VERSION") });
+    if version == "2.1" {
+        software["homepage"] = json!(state.uris.home());
+    }
+    let body = json!({
+        "version": version,
+        "software": software,
+        "protocols": ["activitypub"],
+        "services": { "inbound": [], "outbound": [] },
+        "openRegistrations": false,
+        "usage": { "users": { "total": authors, "activeMonth": authors, "activeHalfyear": authors }, "localPosts": posts },
+        "metadata": { "nodeName": state.config.site_title },
+    });
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        body.to_string(),
+    )
+        .into_response())
+}

@@ -1,0 +1,77 @@
+//! Read-side use cases: what the pages and ActivityPub documents show.
+
+use crate::{
+    db::{self, authors::AuthorRow, posts::PostRow},
+    domain::{Handle, Slug},
+    error::{AppError, AppResult},
+    federation::objects::collections::PAGE_SIZE,
+    state::AppState,
+};
+
+/// An author who exists, or 404.
+pub async fn author(state: &AppState, handle: &Handle) -> AppResult<AuthorRow> {
+    db::authors::get(&state.db, handle.as_str())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no author `{handle}` on this server")))
+}
+
+/// A post by its URL parts, live or deleted; 404 if it never existed.
+pub async fn post(state: &AppState, handle: &Handle, slug: &Slug) -> AppResult<PostRow> {
+    db::posts::by_slug(&state.db, handle.as_str(), slug.as_str())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no post `{slug}` by `{handle}`")))
+}
+
+/// Page `page` (1-based) of an author's live posts, newest first, and their total.
+pub async fn author_posts(
+    state: &AppState,
+    handle: &Handle,
+    page: i64,
+) -> AppResult<(Vec<PostRow>, i64)> {
+    let total = db::posts::count_of_author(&state.db, handle.as_str()).await?;
+    let posts = db::posts::page_of_author(
+        &state.db,
+        handle.as_str(),
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )
+    .await?;
+    Ok((posts, total))
+}
+
+/// Page `page` of followers' actor ids, and their total.
+pub async fn followers(
+    state: &AppState,
+    handle: &Handle,
+    page: i64,
+) -> AppResult<(Vec<String>, i64)> {
+    let total = db::followers::count(&state.db, handle.as_str()).await?;
+    let ids = db::followers::page(
+        &state.db,
+        handle.as_str(),
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )
+    .await?;
+    Ok((ids, total))
+}
+
+/// The newest posts of all authors with their page count.
+pub async fn recent_posts(state: &AppState, page: i64) -> AppResult<(Vec<PostRow>, i64)> {
+    let total = db::posts::count_all(&state.db).await?;
+    let posts = db::posts::recent(&state.db, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    Ok((posts, total))
+}
+
+/// Number of live posts across the instance and of authors, for NodeInfo.
+pub async fn usage(state: &AppState) -> AppResult<(i64, i64)> {
+    Ok((
+        db::authors::list(&state.db).await?.len() as i64,
+        db::posts::count_all(&state.db).await?,
+    ))
+}
+
+/// Live posts with a tag (newest first, at most 200).
+pub async fn tagged(state: &AppState, tag: &crate::domain::Tag) -> AppResult<Vec<PostRow>> {
+    Ok(db::posts::with_tag(&state.db, tag.as_str(), 200).await?)
+}

@@ -1,0 +1,293 @@
+//! Content sync: makes the database match the content folder. A new post is published
+//! (Create), a changed one updated (Update), a removed one deleted (Delete); each change
+//! and its deliveries are written in one transaction, so a crash loses nothing.
+
+use std::collections::HashSet;
+
+use crate::{
+    content::{self, AuthorContent, ContentError, PostSource},
+    db::{
+        self,
+        authors::ProfileValues,
+        posts::{PostRow, PostValues},
+    },
+    domain::Handle,
+    error::{AppError, AppResult},
+    federation::{activities::outgoing, signatures},
+    state::AppState,
+};
+
+/// Mastodon puts a post on home timelines only if `published` is under 6 hours old.
+const HOME_TIMELINE_WINDOW_MS: i64 = 6 * 3600 * 1000;
+/// Set once the first sync of a database has run; that sync sends nothing.
+const FIRST_SYNC_DONE: &str = "first_sync_done";
+
+/// What a sync did.
+#[derive(Debug, Default)]
+pub struct SyncReport {
+    pub authors_added: usize,
+    pub published: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub unchanged: usize,
+    pub deliveries_queued: u64,
+    pub errors: Vec<ContentError>,
+}
+
+/// Reads the content folder and applies every change.
+pub async fn sync(state: &AppState) -> AppResult<SyncReport> {
+    let root = state.config.content.clone();
+    let scan = tokio::task::spawn_blocking(move || content::scan(&root))
+        .await
+        .map_err(|e| AppError::Internal(format!("content scan panicked: {e}")))?;
+    let first_sync = db::meta::get(&state.db, FIRST_SYNC_DONE).await?.is_none();
+    let mut report = SyncReport {
+        errors: scan.errors,
+        ..SyncReport::default()
+    };
+    for author in &scan.authors {
+        sync_author(state, author, first_sync, &mut report).await?;
+    }
+    if first_sync {
+        db::meta::set(&state.db, FIRST_SYNC_DONE, &db::now_ms().to_string()).await?;
+    }
+    if report.deliveries_queued > 0 {
+        state.deliveries_queued.notify_one();
+    }
+    for e in &report.errors {
+        tracing::warn!("{e}");
+    }
+    Ok(report)
+}
+
+async fn sync_author(
+    state: &AppState,
+    author: &AuthorContent,
+    first_sync: bool,
+    report: &mut SyncReport,
+) -> AppResult<()> {
+    let handle = &author.handle;
+    let p = &author.profile;
+    let fields_json =
+        serde_json::to_string(&p.fields).map_err(|e| AppError::Internal(e.to_string()))?;
+    let kind = p.default_kind.map(|k| k.as_str());
+    let avatar_file = p.avatar.as_ref().map(|(f, _)| f.as_str());
+    // The avatar's bytes count: replacing the image must reach followers.
+    let avatar_bytes = avatar_file
+        .and_then(|f| std::fs::read(author.dir.join(f)).ok())
+        .unwrap_or_default();
+    let profile_hash = content::hash_hex(&[
+        p.name.as_bytes(),
+        p.bio_html.as_bytes(),
+        fields_json.as_bytes(),
+        kind.unwrap_or_default().as_bytes(),
+        avatar_file.unwrap_or_default().as_bytes(),
+        &avatar_bytes,
+    ]);
+    let values = ProfileValues {
+        name: &p.name,
+        bio_html: &p.bio_html,
+        fields_json: &fields_json,
+        avatar_file,
+        avatar_media_type: p.avatar.as_ref().map(|(_, m)| *m),
+        default_kind: kind,
+        profile_hash: &profile_hash,
+    };
+    let now = db::now_ms();
+    match db::authors::get(&state.db, handle.as_str()).await? {
+        None => {
+            // Key generation is CPU work; keep it off the async workers.
+            let (public, private) = tokio::task::spawn_blocking(signatures::generate_keypair)
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))??;
+            db::authors::insert(&state.db, handle.as_str(), &values, &public, &private, now)
+                .await?;
+            report.authors_added += 1;
+            tracing::info!(author = %handle, "author created with a new key pair");
+        }
+        Some(row) if row.profile_hash != profile_hash => {
+            db::authors::update_profile(&state.db, handle.as_str(), &values, now).await?;
+        }
+        Some(_) => {}
+    }
+
+    let stored = db::posts::all_of_author(&state.db, handle.as_str()).await?;
+    let mut seen: HashSet<&str> = author.unsettled.iter().map(String::as_str).collect();
+    for post in &author.posts {
+        seen.insert(&post.source_path);
+        let existing = stored.iter().find(|r| r.source_path == post.source_path);
+        match existing {
+            None => {
+                if let Some(other) = stored.iter().find(|r| r.slug == post.slug.as_str()) {
+                    report.errors.push(ContentError::new(
+                        &author.dir.join(&post.source_path),
+                        None,
+                        Some("slug"),
+                        format!(
+                            "slug `{}` already belongs to {}{}; post URLs never change, so give this post another `slug`",
+                            post.slug,
+                            other.source_path,
+                            if other.deleted_at.is_some() { " (deleted)" } else { "" }
+                        ),
+                    ));
+                    continue;
+                }
+                publish(state, handle, post, None, first_sync, report).await?;
+            }
+            Some(row) if row.deleted_at.is_some() => {
+                publish(state, handle, post, Some(row), first_sync, report).await?
+            }
+            Some(row) if row.source_hash != post.hash => {
+                edit(state, handle, post, row, report).await?
+            }
+            Some(_) => report.unchanged += 1,
+        }
+    }
+    for row in stored
+        .iter()
+        .filter(|r| r.deleted_at.is_none() && !seen.contains(r.source_path.as_str()))
+    {
+        remove(state, handle, row, report).await?;
+    }
+    Ok(())
+}
+
+fn values<'a>(post: &'a PostSource, tags_json: &'a str) -> PostValues<'a> {
+    PostValues {
+        kind: post.kind.as_str(),
+        title: post.title.as_deref(),
+        excerpt: post.excerpt.as_deref(),
+        content_html: &post.content_html,
+        tags_json,
+        written_at: post.date.timestamp_millis(),
+        source_hash: &post.hash,
+    }
+}
+
+fn tags_json(post: &PostSource) -> String {
+    serde_json::to_string(&post.tags.iter().map(|t| t.as_str()).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into())
+}
+
+/// Publishes a new post, or one coming back after deletion, and queues its Create.
+async fn publish(
+    state: &AppState,
+    handle: &Handle,
+    post: &PostSource,
+    returning: Option<&PostRow>,
+    first_sync: bool,
+    report: &mut SyncReport,
+) -> AppResult<()> {
+    let now = db::now_ms();
+    let written = post.date.timestamp_millis();
+    // An old date would keep the post off followers' home timelines; it federates as
+    // published now, while the page keeps the written date. The first sync sends
+    // nothing, so there the written date stands.
+    let published_at = if !first_sync && written < now - HOME_TIMELINE_WINDOW_MS {
+        now
+    } else {
+        written.min(now)
+    };
+    let tags = tags_json(post);
+    let v = values(post, &tags);
+    let mut tx = crate::service::begin(&state.db).await?;
+    let id = match returning {
+        Some(row) => {
+            db::posts::update(&mut *tx, row.id, &v, published_at, None).await?;
+            row.id
+        }
+        None => {
+            db::posts::insert(
+                &mut *tx,
+                handle.as_str(),
+                &post.source_path,
+                post.slug.as_str(),
+                &v,
+                published_at,
+            )
+            .await?
+        }
+    };
+    if !first_sync {
+        let row = db::posts::by_slug(&mut *tx, handle.as_str(), post.slug.as_str())
+            .await?
+            .ok_or_else(|| {
+                AppError::Internal(format!("post {id} vanished inside its transaction"))
+            })?;
+        let inboxes = db::followers::delivery_inboxes(&mut *tx, handle.as_str()).await?;
+        report.deliveries_queued += inboxes.len() as u64;
+        crate::service::queue_activity(
+            &mut tx,
+            &outgoing::create(&state.uris, handle, &row),
+            &inboxes,
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    report.published += 1;
+    tracing::info!(author = %handle, slug = %post.slug, "published");
+    Ok(())
+}
+
+/// Applies an edit and queues its Update.
+async fn edit(
+    state: &AppState,
+    handle: &Handle,
+    post: &PostSource,
+    row: &PostRow,
+    report: &mut SyncReport,
+) -> AppResult<()> {
+    let now = db::now_ms();
+    let tags = tags_json(post);
+    let v = values(post, &tags);
+    let mut tx = crate::service::begin(&state.db).await?;
+    db::posts::update(&mut *tx, row.id, &v, row.published_at, Some(now)).await?;
+    let updated = db::posts::by_slug(&mut *tx, handle.as_str(), &row.slug)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(format!("post {} vanished inside its transaction", row.id))
+        })?;
+    let inboxes = db::followers::delivery_inboxes(&mut *tx, handle.as_str()).await?;
+    report.deliveries_queued += inboxes.len() as u64;
+    crate::service::queue_activity(
+        &mut tx,
+        &outgoing::update(&state.uris, handle, &updated),
+        &inboxes,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    report.updated += 1;
+    tracing::info!(author = %handle, slug = %row.slug, "updated");
+    Ok(())
+}
+
+/// Marks a post deleted (its URL answers 410 from now on) and queues its Delete.
+async fn remove(
+    state: &AppState,
+    handle: &Handle,
+    row: &PostRow,
+    report: &mut SyncReport,
+) -> AppResult<()> {
+    let now = db::now_ms();
+    let mut tx = crate::service::begin(&state.db).await?;
+    db::posts::mark_deleted(&mut *tx, row.id, now).await?;
+    let deleted = PostRow {
+        deleted_at: Some(now),
+        ..row.clone()
+    };
+    let inboxes = db::followers::delivery_inboxes(&mut *tx, handle.as_str()).await?;
+    report.deliveries_queued += inboxes.len() as u64;
+    crate::service::queue_activity(
+        &mut tx,
+        &outgoing::delete(&state.uris, handle, &deleted),
+        &inboxes,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    report.deleted += 1;
+    tracing::info!(author = %handle, slug = %row.slug, "deleted");
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! Builds the application: database and migrations, federation config, HTTP client,
+//! listener (port 0 allowed) and the delivery worker.
+
+use std::time::Duration;
+
+use activitypub_federation::{config::FederationConfig, resolver::ValidatingDnsResolver};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::Config,
+    db,
+    delivery::Deliverer,
+    error::{AppError, AppResult},
+    http,
+    service::sync::{self, SyncReport},
+    state::{AppState, Federation},
+};
+
+/// The one outgoing HTTP client: no automatic redirects (they cannot be checked),
+/// bounded time, and outside dev mode a resolver that refuses private and loopback
+/// addresses at connect time.
+pub fn http_client(config: &Config) -> AppResult<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs_f64(config.delivery.timeout_seconds))
+        .connect_timeout(Duration::from_secs(5))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .dns_resolver(ValidatingDnsResolver::new(Vec::new(), !config.dev))
+        .user_agent(format!(
+            "fedblog/{} (+{}://{}/)",
+            env!("CARGO_PKG_VERSION"),
+            config.scheme(),
+            config.domain
+        ))
+        .build()
+        .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Opens the database and wraps everything in the federation config.
+pub async fn federation(config: Config) -> AppResult<Federation> {
+    let pool = db::connect(&config.database).await?;
+    let client = http_client(&config)?;
+    let dev = config.dev;
+    let domain = config.domain.clone();
+    let state = AppState::new(pool, config);
+    FederationConfig::builder()
+        .domain(domain)
+        .app_data(state)
+        .client(client.into())
+        .debug(dev)
+        .http_fetch_limit(20)
+        .build()
+        .await
+        .map_err(|e| AppError::Internal(format!("federation config: {e}")))
+}
+
+/// A server ready to run.
+pub struct Application {
+    listener: TcpListener,
+    fed: Federation,
+    deliverer: Deliverer,
+    startup_sync: SyncReport,
+}
+
+impl Application {
+    /// Binds `config.listen` and prepares everything.
+    pub async fn build(config: Config) -> AppResult<Self> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", config.listen)))?;
+        Self::with_listener(config, listener).await
+    }
+
+    /// Uses a listener the caller bound (tests bind port 0 first to learn the port).
+    pub async fn with_listener(config: Config, listener: TcpListener) -> AppResult<Self> {
+        let fed = federation(config).await?;
+        let deliverer = Deliverer::new((*fed).clone(), http_client(&fed.config)?);
+        // Load the content before serving, so the first request sees every post.
+        let startup_sync = sync::sync(&fed).await?;
+        Ok(Self {
+            listener,
+            fed,
+            deliverer,
+            startup_sync,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.fed
+    }
+
+    /// The delivery worker, for tests that drive it step by step.
+    pub fn deliverer(&self) -> Deliverer {
+        self.deliverer.clone()
+    }
+
+    pub fn startup_sync(&self) -> &SyncReport {
+        &self.startup_sync
+    }
+
+    /// Serves HTTP and, if `run_worker`, delivers in the background, until `shutdown`
+    /// is cancelled; then stops accepting, lets in-flight deliveries finish, and returns.
+    pub async fn run(self, shutdown: CancellationToken, run_worker: bool) -> AppResult<()> {
+        let worker = run_worker.then(|| tokio::spawn(self.deliverer.clone().run(shutdown.clone())));
+        let app = http::router(self.fed.clone());
+        let stop = shutdown.clone();
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+            .map_err(|e| AppError::Internal(format!("server error: {e}")))?;
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
