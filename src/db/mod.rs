@@ -18,10 +18,10 @@ use sqlx::{
 
 /// Opens (creating if needed) the SQLite file and applies pending migrations.
 pub async fn connect(path: &Path) -> Result<SqlitePool, sqlx::Error> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
-        }
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
     }
     let options = SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)

@@ -136,13 +136,13 @@ impl Object for RemoteActor {
         verify_domains_match(&json.id, expected_domain)?;
         verify_domains_match(&json.id, &json.inbox)?;
         for key in &json.public_key {
-            if let Some(owner) = &key.owner {
-                if owner != &json.id {
-                    return Err(AppError::Unauthorized(format!(
-                        "key {} belongs to {owner}, not {}",
-                        key.id, json.id
-                    )));
-                }
+            if let Some(owner) = &key.owner
+                && owner != &json.id
+            {
+                return Err(AppError::Unauthorized(format!(
+                    "key {} belongs to {owner}, not {}",
+                    key.id, json.id
+                )));
             }
         }
         Ok(())

@@ -294,10 +294,10 @@ pub fn prepare_verification(
         Some(t) if t <= now + MAX_LEAD_SECS && t >= now - MAX_AGE_SECS => {}
         _ => return Err(SignatureError::Stale),
     }
-    if let Some(expires) = sig.expires {
-        if expires < now {
-            return Err(SignatureError::Stale);
-        }
+    if let Some(expires) = sig.expires
+        && expires < now
+    {
+        return Err(SignatureError::Stale);
     }
 
     let mut lines = Vec::with_capacity(sig.headers.len());

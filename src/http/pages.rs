@@ -7,12 +7,12 @@ use axum::{
     http::StatusCode,
     response::{Html, IntoResponse, Response},
 };
-use minijinja::{Environment, context, value::Serde};
+use minijinja::{AutoEscape, Environment, context, escape_formatter, value::Serde};
 use serde::Serialize;
 
 use super::PageQuery;
 use crate::{
-    content::ProfileField,
+    content::{ProfileField, escape_html},
     db::{authors::AuthorRow, posts::PostRow},
     domain::{Handle, Slug, Tag},
     error::{AppError, AppResult},
@@ -25,6 +25,16 @@ fn templates() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
+        // Escape only what HTML needs (`&<>"`), so URLs in attributes stay readable;
+        // minijinja's default also escapes `/`.
+        env.set_formatter(
+            |out, state, value| match (state.auto_escape(), value.as_str()) {
+                (AutoEscape::Html, Some(s)) if !value.is_safe() => {
+                    out.write_str(&escape_html(s)).map_err(Into::into)
+                }
+                _ => escape_formatter(out, state, value),
+            },
+        );
         for (name, source) in [
             ("base.html", include_str!("../../templates/base.html")),
             ("index.html", include_str!("../../templates/index.html")),

@@ -39,6 +39,6 @@ pub async fn queue_activity(
             .await?
         }
     };
-    db::deliveries::enqueue(&mut **tx, id, inboxes, now).await?;
+    db::deliveries::enqueue(tx, id, inboxes, now).await?;
     Ok(id)
 }

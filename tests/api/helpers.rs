@@ -1,0 +1,203 @@
+//! `spawn_app()` and the helpers tests share.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use fedblog::{config::Config, delivery::Deliverer, startup::Application, state::AppState};
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// A running fedblog with its own temporary folder (database + content).
+pub struct TestApp {
+    /// `http://localhost:<port>`
+    pub base: String,
+    pub port: u16,
+    pub state: AppState,
+    pub deliverer: Deliverer,
+    pub dir: TempDir,
+    pub client: reqwest::Client,
+    shutdown: CancellationToken,
+}
+
+/// How to start the app.
+#[derive(Default)]
+pub struct Options {
+    /// Run the background delivery worker (otherwise tests drive `deliverer`).
+    pub worker: bool,
+    /// Copy the repository's demo content instead of the small test fixture.
+    pub demo_content: bool,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(opts: Options) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let content = dir.path().join("content");
+    if opts.demo_content {
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
+            &content,
+        );
+    } else {
+        write_author(&content, "alice", "Alice Example", None);
+        write_post(
+            &content,
+            "alice",
+            "first-post",
+            "---\ntitle: \"First post\"\ndate: 2025-01-15\nexcerpt: \"An excerpt.\"\ntags: [rust, fediverse]\n---\n\n# First post\n\nHello **world**.\n",
+        );
+        write_author(&content, "bob", "Bob Example", Some("Note"));
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/test.sqlite\"\ncontent = \"content\"\n\n[delivery]\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\ntimeout_seconds = 5\n"
+        ),
+    )
+    .expect("write config");
+    let config = Config::load(&config_path).expect("config loads");
+    let app = Application::with_listener(config, listener)
+        .await
+        .expect("app builds");
+    let state = app.state().clone();
+    let deliverer = app.deliverer();
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.run(shutdown.clone(), opts.worker));
+    TestApp {
+        base: format!("http://localhost:{port}"),
+        port,
+        state,
+        deliverer,
+        dir,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        shutdown,
+    }
+}
+
+impl TestApp {
+    pub fn content(&self) -> PathBuf {
+        self.dir.path().join("content")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn actor(&self, handle: &str) -> String {
+        format!("{}/@{handle}", self.base)
+    }
+
+    pub async fn get(&self, path: &str, accept: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header("accept", accept)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn get_json(&self, url: &str) -> serde_json::Value {
+        let res = self
+            .client
+            .get(url)
+            .header("accept", AP)
+            .send()
+            .await
+            .expect("GET");
+        assert!(res.status().is_success(), "GET {url}: {}", res.status());
+        res.json().await.expect("JSON")
+    }
+
+    /// Runs `fedblog sync` as a separate process on this app's config, as a user would.
+    pub fn sync_cli(&self) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_fedblog"))
+            .arg("--config")
+            .arg(self.config_path())
+            .arg("sync")
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run fedblog sync")
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.state.db)
+            .await
+            .expect("count query")
+    }
+
+    /// Drives the delivery worker until nothing is due (or a bound is hit).
+    pub async fn deliver_all(&self) {
+        for _ in 0..50 {
+            if self.deliverer.deliver_due().await.expect("deliver") == 0 {
+                return;
+            }
+        }
+    }
+}
+
+/// The Accept header Mastodon sends.
+pub const AP: &str = "application/activity+json, application/ld+json";
+
+pub fn write_author(content: &Path, handle: &str, name: &str, default_type: Option<&str>) {
+    let dir = content.join(handle);
+    std::fs::create_dir_all(&dir).expect("author dir");
+    let mut toml = format!("name = \"{name}\"\nbio = \"I write *tests*.\"\n");
+    if let Some(t) = default_type {
+        toml.push_str(&format!("default_type = \"{t}\"\n"));
+    }
+    toml.push_str("[[fields]]\nname = \"Site\"\nvalue = \"https://example.com/\"\n");
+    std::fs::write(dir.join("author.toml"), toml).expect("author.toml");
+}
+
+pub fn write_post(content: &Path, handle: &str, slug: &str, text: &str) {
+    std::fs::write(content.join(handle).join(format!("{slug}.md")), text).expect("post");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, for up to `secs` seconds.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

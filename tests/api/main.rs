@@ -1,0 +1,12 @@
+//! Black-box tests: each spawns fedblog on a free port with a temporary database and
+//! content folder, and talks to it over HTTP as a browser or a fediverse server would.
+
+mod helpers;
+mod peer;
+
+mod collections;
+mod discovery;
+mod inbox;
+mod interop_fedify;
+mod negotiation;
+mod publishing;

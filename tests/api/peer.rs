@@ -1,0 +1,276 @@
+//! A purpose-built fediverse server for tests: serves actors (with keys) on loopback,
+//! records what reaches its inboxes, answers with the status a test asks for, and
+//! signs requests to fedblog as its actors. An instrument, not a mock of fedblog.
+
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    sync::{Arc, Mutex, OnceLock},
+    time::SystemTime,
+};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, Uri},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use base64::{Engine, engine::general_purpose::STANDARD as B64};
+use fedblog::federation::signatures::{SigningKey, digest_header, generate_keypair};
+use serde_json::{Value, json};
+use url::Url;
+
+/// One POST that reached the peer.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct PeerState {
+    received: Mutex<Vec<Received>>,
+    /// Statuses to answer inbox POSTs with, in order; 202 once empty.
+    statuses: Mutex<VecDeque<u16>>,
+    gone: Mutex<HashSet<String>>,
+}
+
+pub struct TestPeer {
+    pub base: String,
+    state: Arc<PeerState>,
+    private_pem: String,
+}
+
+/// One RSA key pair shared by all test actors (generating one per actor is slow).
+fn keypair() -> &'static (String, String) {
+    static KEYS: OnceLock<(String, String)> = OnceLock::new();
+    KEYS.get_or_init(|| generate_keypair().expect("key pair"))
+}
+
+impl TestPeer {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind peer");
+        let port = listener.local_addr().expect("addr").port();
+        let base = format!("http://localhost:{port}");
+        let (public_pem, private_pem) = keypair().clone();
+        let state = Arc::new(PeerState::default());
+        let app = Router::new()
+            .route("/users/{name}", get(actor))
+            .route("/users/{name}/inbox", post(inbox))
+            .route("/inbox", post(inbox))
+            .with_state((state.clone(), base.clone(), public_pem));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            base,
+            state,
+            private_pem,
+        }
+    }
+
+    /// Actor URL. Names starting with `solo` have no shared inbox.
+    pub fn actor(&self, name: &str) -> String {
+        format!("{}/users/{name}", self.base)
+    }
+
+    pub fn key_id(&self, name: &str) -> String {
+        format!("{}#main-key", self.actor(name))
+    }
+
+    /// Makes the actor's URL answer 410 Gone, as a deleted Mastodon account does.
+    pub fn set_gone(&self, name: &str) {
+        self.state
+            .gone
+            .lock()
+            .expect("lock")
+            .insert(name.to_owned());
+    }
+
+    /// Inbox POSTs will be answered with these statuses, in order, then 202.
+    pub fn answer_with(&self, statuses: &[u16]) {
+        self.state
+            .statuses
+            .lock()
+            .expect("lock")
+            .extend(statuses.iter().copied());
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().expect("lock").clone()
+    }
+
+    pub fn received_of_type(&self, kind: &str) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.body["type"] == kind)
+            .collect()
+    }
+
+    /// Signs a POST the way Mastodon does.
+    pub fn signed_headers(
+        &self,
+        name: &str,
+        url: &str,
+        body: &[u8],
+    ) -> Vec<(&'static str, String)> {
+        let key = SigningKey::from_pem(self.key_id(name), &self.private_pem).expect("key");
+        key.sign_post(
+            &Url::parse(url).expect("url"),
+            body,
+            "application/activity+json",
+        )
+    }
+
+    /// Signs with a chosen Date and header list, for tests of what must be refused.
+    pub fn custom_signed_headers(
+        &self,
+        name: &str,
+        url: &str,
+        body: &[u8],
+        date: SystemTime,
+        covered: &[&str],
+    ) -> Vec<(String, String)> {
+        let u = Url::parse(url).expect("url");
+        let host = format!(
+            "{}:{}",
+            u.host_str().expect("host"),
+            u.port().expect("port")
+        );
+        let date = httpdate::fmt_http_date(date);
+        let digest = digest_header(body);
+        let line = |h: &str| match h {
+            "(request-target)" => format!("(request-target): post {}", u.path()),
+            "host" => format!("host: {host}"),
+            "date" => format!("date: {date}"),
+            "digest" => format!("digest: {digest}"),
+            "content-type" => "content-type: application/activity+json".to_owned(),
+            other => panic!("unsupported header {other}"),
+        };
+        let signing_string = covered
+            .iter()
+            .map(|h| line(h))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let signature = rsa_sign(&self.private_pem, signing_string.as_bytes());
+        vec![
+            ("date".into(), date),
+            ("digest".into(), digest),
+            ("content-type".into(), "application/activity+json".into()),
+            (
+                "signature".into(),
+                format!(
+                    "keyId=\"{}\",algorithm=\"rsa-sha256\",headers=\"{}\",signature=\"{}\"",
+                    self.key_id(name),
+                    covered.join(" "),
+                    B64.encode(signature)
+                ),
+            ),
+        ]
+    }
+
+    /// POSTs `body` to `url`, signed by actor `name`.
+    pub async fn post_signed(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        url: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        let bytes = serde_json::to_vec(body).expect("json");
+        let mut req = client.post(url).body(bytes.clone());
+        for (k, v) in self.signed_headers(name, url, &bytes) {
+            if k != "host" {
+                req = req.header(k, v);
+            }
+        }
+        req.send().await.expect("POST")
+    }
+
+    /// A Follow from `name` to `target`.
+    pub fn follow(&self, name: &str, target: &str) -> Value {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/follows/{}", self.actor(name), uuid_like(target)),
+            "type": "Follow",
+            "actor": self.actor(name),
+            "object": target,
+        })
+    }
+}
+
+/// A deterministic id part derived from text.
+fn uuid_like(s: &str) -> String {
+    fedblog::content::hash_hex(&[s.as_bytes()])[..16].to_owned()
+}
+
+/// Signs independently of fedblog's signer, with the `rsa` crate.
+fn rsa_sign(private_pem: &str, message: &[u8]) -> Vec<u8> {
+    use rsa::{
+        pkcs1v15::SigningKey as RsaSigningKey,
+        pkcs8::DecodePrivateKey,
+        sha2::Sha256,
+        signature::{SignatureEncoding, Signer},
+    };
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem).expect("private key");
+    RsaSigningKey::<Sha256>::new(key).sign(message).to_vec()
+}
+
+type PeerCtx = (Arc<PeerState>, String, String);
+
+async fn actor(State((state, base, pem)): State<PeerCtx>, Path(name): Path<String>) -> Response {
+    if state.gone.lock().expect("lock").contains(&name) {
+        return (StatusCode::GONE, "gone").into_response();
+    }
+    let id = format!("{base}/users/{name}");
+    let mut doc = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": id,
+        "type": "Person",
+        "preferredUsername": name,
+        "inbox": format!("{id}/inbox"),
+        "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem },
+    });
+    if !name.starts_with("solo") {
+        doc["endpoints"] = json!({ "sharedInbox": format!("{base}/inbox") });
+    }
+    (
+        [("content-type", "application/activity+json")],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
+async fn inbox(
+    State((state, _, _)): State<PeerCtx>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let status = state
+        .statuses
+        .lock()
+        .expect("lock")
+        .pop_front()
+        .unwrap_or(202);
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    state.received.lock().expect("lock").push(Received {
+        path: uri.path().to_owned(),
+        headers,
+        body,
+    });
+    StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED)
+}
+
+/// Counts what each inbox path received, by activity id.
+pub fn by_inbox(received: &[Received]) -> HashMap<String, Vec<String>> {
+    let mut m: HashMap<String, Vec<String>> = HashMap::new();
+    for r in received {
+        m.entry(r.path.clone())
+            .or_default()
+            .push(r.body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    m
+}
