@@ -25,6 +25,7 @@ CREATE TABLE posts (
     excerpt       TEXT,
     content_html  TEXT NOT NULL,
     tags_json     TEXT NOT NULL DEFAULT '[]',
+    attachments_json TEXT NOT NULL DEFAULT '[]',   -- images: [{"url","media_type","alt","width","height"}]
     written_at    INTEGER NOT NULL,           -- the front matter's date
     published_at  INTEGER NOT NULL,           -- `published` as federated
     updated_at    INTEGER,                    -- set by an edit

@@ -109,6 +109,15 @@ impl Application {
     /// Serves HTTP and, if `run_worker`, delivers in the background, until `shutdown`
     /// is cancelled; then stops accepting, lets in-flight deliveries finish, and returns.
     pub async fn run(self, shutdown: CancellationToken, run_worker: bool) -> AppResult<()> {
+        if run_worker {
+            let released = db::deliveries::release_all(&self.fed.db).await?;
+            if released > 0 {
+                tracing::info!(
+                    released,
+                    "resuming deliveries left in flight by a previous run"
+                );
+            }
+        }
         let worker = run_worker.then(|| tokio::spawn(self.deliverer.clone().run(shutdown.clone())));
         let app = http::router(self.fed.clone());
         let stop = shutdown.clone();

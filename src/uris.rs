@@ -70,6 +70,11 @@ impl Uris {
         format!("{}/@{h}/avatar/{file}", self.base)
     }
 
+    /// Files in the author's content folder (images beside posts), ending in `/`.
+    pub fn media_base(&self, h: &Handle) -> String {
+        format!("{}/@{h}/media/", self.base)
+    }
+
     pub fn shared_inbox(&self) -> String {
         format!("{}/inbox", self.base)
     }

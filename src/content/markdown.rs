@@ -1,16 +1,81 @@
-use pulldown_cmark::{Options, Parser, html};
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+
+/// Rendered Markdown and the images it shows.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub images: Vec<ImageRef>,
+}
+
+/// An image in a post: its URL as rendered and its alt text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// The `src` as the author wrote it.
+    pub written: String,
+    /// The `src` after rewriting (absolute URL for files beside the post).
+    pub src: String,
+    pub alt: String,
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_SMART_PUNCTUATION
+}
 
 /// Renders CommonMark with GitHub's extensions (tables, footnotes, strikethrough,
 /// task lists) to HTML. Raw HTML in the source is kept: the author is trusted.
 pub fn render_markdown(source: &str) -> String {
-    let options = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_SMART_PUNCTUATION;
+    render_markdown_with(source, |_| None).html
+}
+
+/// Like [`render_markdown`], and also collects the images, rewriting each image
+/// `src` for which `rewrite` returns a new URL.
+pub fn render_markdown_with(source: &str, rewrite: impl Fn(&str) -> Option<String>) -> Rendered {
+    let mut images = Vec::new();
+    let mut alt: Option<String> = None;
+    let events: Vec<Event<'_>> = Parser::new_ext(source, options())
+        .map(|event| match event {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let src = rewrite(&dest_url).unwrap_or_else(|| dest_url.to_string());
+                images.push(ImageRef {
+                    written: dest_url.to_string(),
+                    src: src.clone(),
+                    alt: String::new(),
+                });
+                alt = Some(String::new());
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: CowStr::from(src),
+                    title,
+                    id,
+                })
+            }
+            Event::Text(t) | Event::Code(t) if alt.is_some() => {
+                if let Some(a) = alt.as_mut() {
+                    a.push_str(&t);
+                }
+                Event::Text(t)
+            }
+            Event::End(TagEnd::Image) => {
+                if let (Some(a), Some(img)) = (alt.take(), images.last_mut()) {
+                    img.alt = a;
+                }
+                Event::End(TagEnd::Image)
+            }
+            other => other,
+        })
+        .collect();
     let mut out = String::with_capacity(source.len() * 3 / 2);
-    html::push_html(&mut out, Parser::new_ext(source, options));
-    out
+    html::push_html(&mut out, events.into_iter());
+    Rendered { html: out, images }
 }
 
 /// Escapes text for use in HTML content or a quoted attribute.
@@ -33,6 +98,26 @@ mod tests {
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("footnote-definition"), "{html}");
         assert!(html.contains("<code class=\"language-rust\">"), "{html}");
+    }
+
+    #[test]
+    fn collects_and_rewrites_images() {
+        let r = render_markdown_with(
+            "![A *red* dot](dot.png) and ![](https://x.example/a.jpg)",
+            |src| {
+                (!src.starts_with("http")).then(|| format!("https://blog.example/@a/media/{src}"))
+            },
+        );
+        assert_eq!(r.images.len(), 2);
+        assert_eq!(r.images[0].alt, "A red dot");
+        assert_eq!(r.images[0].src, "https://blog.example/@a/media/dot.png");
+        assert!(
+            r.html
+                .contains("src=\"https://blog.example/@a/media/dot.png\" alt=\"A red dot\""),
+            "{}",
+            r.html
+        );
+        assert_eq!(r.images[1].src, "https://x.example/a.jpg");
     }
 
     #[test]

@@ -13,6 +13,8 @@ use std::{
 
 pub use markdown::{escape_html, render_markdown};
 pub use post::PostSource;
+pub use post::local_media;
+pub use profile::image_media_type;
 pub use profile::{Profile, ProfileField};
 
 use crate::domain::Handle;
@@ -56,6 +58,17 @@ impl ContentError {
     }
 }
 
+/// An image a post shows, as federated in `attachment`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    pub url: String,
+    pub media_type: Option<String>,
+    /// Alt text.
+    pub alt: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
 /// One author's folder, read and rendered.
 #[derive(Debug)]
 pub struct AuthorContent {
@@ -77,8 +90,9 @@ pub struct Scan {
 }
 
 /// Reads every author folder. A broken post or profile is reported and skipped;
-/// the rest still loads.
-pub fn scan(root: &Path) -> Scan {
+/// the rest still loads. `media_base` gives the URL (ending in `/`) under which an
+/// author's folder is served, for images placed beside posts.
+pub fn scan(root: &Path, media_base: &dyn Fn(&Handle) -> String) -> Scan {
     let mut scan = Scan::default();
     let entries = match std::fs::read_dir(root) {
         Ok(e) => e,
@@ -127,7 +141,8 @@ pub fn scan(root: &Path) -> Scan {
                 continue;
             }
         };
-        let (posts, unsettled) = post::read_all(&dir, &profile, &mut scan.errors);
+        let (posts, unsettled) =
+            post::read_all(&dir, &profile, &media_base(&handle), &mut scan.errors);
         scan.authors.push(AuthorContent {
             handle,
             dir,

@@ -4,7 +4,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::{ContentError, Profile, hash_hex, render_markdown};
+use super::{
+    Attachment, ContentError, Profile, hash_hex, markdown::render_markdown_with,
+    profile::image_media_type,
+};
 use crate::domain::{PostKind, Slug, Tag};
 
 /// A post read from a Markdown file and rendered, ready to be stored.
@@ -19,6 +22,8 @@ pub struct PostSource {
     pub content_html: String,
     pub tags: Vec<Tag>,
     pub date: DateTime<Utc>,
+    /// Images the post shows, sent as `attachment` (Mastodon drops inline images).
+    pub attachments: Vec<Attachment>,
     /// Hash of everything above that federates: equal hashes mean nothing to send.
     pub hash: String,
 }
@@ -48,6 +53,7 @@ pub(super) enum Parsed {
 pub(super) fn read_all(
     dir: &Path,
     profile: &Profile,
+    media_base: &str,
     errors: &mut Vec<ContentError>,
 ) -> (Vec<PostSource>, Vec<String>) {
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
@@ -76,7 +82,7 @@ pub(super) fn read_all(
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_owned();
-        match read_one(&path, &rel, profile) {
+        match read_one(&path, &rel, profile, media_base) {
             Ok(Parsed::Post(p)) => {
                 if let Some(other) = slugs.get(p.slug.as_str()) {
                     errors.push(ContentError::new(
@@ -105,7 +111,13 @@ pub(super) fn read_all(
 }
 
 /// Parses one post file.
-pub(super) fn read_one(path: &Path, rel: &str, profile: &Profile) -> Result<Parsed, ContentError> {
+/// `media_base` is the URL under which files in the author's folder are served.
+pub(super) fn read_one(
+    path: &Path,
+    rel: &str,
+    profile: &Profile,
+    media_base: &str,
+) -> Result<Parsed, ContentError> {
     let err = |line: Option<usize>, field: Option<&str>, msg: String| {
         ContentError::new(path, line, field, msg)
     };
@@ -186,7 +198,37 @@ pub(super) fn read_one(path: &Path, rel: &str, profile: &Profile) -> Result<Pars
         .excerpt
         .map(|e| e.trim().to_owned())
         .filter(|e| !e.is_empty());
-    let content_html = render_markdown(strip_title_heading(body, title.as_deref()));
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let rendered = render_markdown_with(strip_title_heading(body, title.as_deref()), |src| {
+        local_media(dir, src).map(|file| format!("{media_base}{file}"))
+    });
+    let attachments: Vec<Attachment> = rendered
+        .images
+        .iter()
+        .filter_map(|img| {
+            let local = local_media(dir, &img.written);
+            if local.is_none()
+                && !img.src.starts_with("https://")
+                && !img.src.starts_with("http://")
+            {
+                return None;
+            }
+            let (width, height) = local
+                .as_ref()
+                .and_then(|f| imagesize::size(dir.join(f)).ok())
+                .map_or((None, None), |s| {
+                    (Some(s.width as u32), Some(s.height as u32))
+                });
+            Some(Attachment {
+                url: img.src.clone(),
+                media_type: image_media_type(&img.src).map(str::to_owned),
+                alt: img.alt.clone(),
+                width,
+                height,
+            })
+        })
+        .collect();
+    let content_html = rendered.html;
     if content_html.trim().is_empty() && title.is_none() {
         return Err(err(
             None,
@@ -203,6 +245,9 @@ pub(super) fn read_one(path: &Path, rel: &str, profile: &Profile) -> Result<Pars
         content_html.as_bytes(),
         tag_names.join(",").as_bytes(),
         &date.timestamp_millis().to_le_bytes(),
+        serde_json::to_string(&attachments)
+            .unwrap_or_default()
+            .as_bytes(),
     ]);
     Ok(Parsed::Post(PostSource {
         source_path: rel.to_owned(),
@@ -213,8 +258,22 @@ pub(super) fn read_one(path: &Path, rel: &str, profile: &Profile) -> Result<Pars
         content_html,
         tags,
         date,
+        attachments,
         hash,
     }))
+}
+
+/// A relative image path that names an image file inside the author's folder.
+pub fn local_media(dir: &Path, src: &str) -> Option<String> {
+    let clean = src.strip_prefix("./").unwrap_or(src);
+    let safe = !clean.is_empty()
+        && !clean.contains("://")
+        && !clean.starts_with('/')
+        && clean
+            .split('/')
+            .all(|part| !part.is_empty() && part != ".." && part != ".");
+    (safe && image_media_type(clean).is_some() && dir.join(clean).is_file())
+        .then(|| clean.to_owned())
 }
 
 /// Splits `---\n<yaml>\n---\n<body>`.
@@ -276,7 +335,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("my-post.md");
         std::fs::write(&path, text).unwrap();
-        read_one(&path, "my-post.md", &profile())
+        read_one(
+            &path,
+            "my-post.md",
+            &profile(),
+            "https://b.example/@a/media/",
+        )
     }
 
     #[test]

@@ -118,7 +118,7 @@ pub(super) fn read(path: &Path, dir: &Path) -> Result<Profile, ContentError> {
 }
 
 /// Media type of an image file by its extension.
-pub(crate) fn image_media_type(file: &str) -> Option<&'static str> {
+pub fn image_media_type(file: &str) -> Option<&'static str> {
     let ext = file.rsplit_once('.')?.1.to_ascii_lowercase();
     match ext.as_str() {
         "png" => Some("image/png"),

@@ -164,3 +164,12 @@ pub async fn counts(db: impl SqliteExecutor<'_>) -> sqlx::Result<Counts> {
     .fetch_one(db)
     .await
 }
+
+/// Returns every lease at start-up: only one server delivers from a database, so any
+/// claim left at start belongs to a process that died (e.g. `kill -9`) and is due now.
+pub async fn release_all(db: impl SqliteExecutor<'_>) -> sqlx::Result<u64> {
+    Ok(sqlx::query("UPDATE deliveries SET claimed_until = NULL WHERE state = 'pending' AND claimed_until IS NOT NULL")
+        .execute(db)
+        .await?
+        .rows_affected())
+}

@@ -12,6 +12,7 @@ pub struct PostRow {
     pub excerpt: Option<String>,
     pub content_html: String,
     pub tags_json: String,
+    pub attachments_json: String,
     pub written_at: i64,
     pub published_at: i64,
     pub updated_at: Option<i64>,
@@ -27,6 +28,7 @@ pub struct PostValues<'a> {
     pub excerpt: Option<&'a str>,
     pub content_html: &'a str,
     pub tags_json: &'a str,
+    pub attachments_json: &'a str,
     pub written_at: i64,
     pub source_hash: &'a str,
 }
@@ -123,8 +125,8 @@ pub async fn insert(
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO posts (author, source_path, slug, kind, title, excerpt, content_html,
-            tags_json, written_at, published_at, source_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            tags_json, attachments_json, written_at, published_at, source_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(author)
     .bind(source_path)
@@ -134,6 +136,7 @@ pub async fn insert(
     .bind(v.excerpt)
     .bind(v.content_html)
     .bind(v.tags_json)
+    .bind(v.attachments_json)
     .bind(v.written_at)
     .bind(published_at)
     .bind(v.source_hash)
@@ -152,7 +155,7 @@ pub async fn update(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE posts SET kind = ?, title = ?, excerpt = ?, content_html = ?, tags_json = ?,
-            written_at = ?, source_hash = ?, published_at = ?, updated_at = ?, deleted_at = NULL
+            attachments_json = ?, written_at = ?, source_hash = ?, published_at = ?, updated_at = ?, deleted_at = NULL
          WHERE id = ?",
     )
     .bind(v.kind)
@@ -160,6 +163,7 @@ pub async fn update(
     .bind(v.excerpt)
     .bind(v.content_html)
     .bind(v.tags_json)
+    .bind(v.attachments_json)
     .bind(v.written_at)
     .bind(v.source_hash)
     .bind(published_at)
@@ -194,4 +198,18 @@ pub async fn with_tag(
     .bind(limit)
     .fetch_all(db)
     .await
+}
+
+/// Points a post at a renamed source file; its slug and URL stay.
+pub async fn set_source_path(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    source_path: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE posts SET source_path = ? WHERE id = ?")
+        .bind(source_path)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }

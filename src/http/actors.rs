@@ -128,6 +128,35 @@ pub async fn featured(
     ))
 }
 
+/// `GET /@alice/media/<path>`: images placed beside the author's posts.
+pub async fn media(
+    State(fed): State<Federation>,
+    Path((at_handle, file)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let state: &AppState = &fed;
+    let handle = handle_from_path(&at_handle)?;
+    let dir = state.config.content.join(handle.as_str());
+    // Only image files inside the author's folder; no `..`, no other files.
+    let rel = crate::content::local_media(&dir, &file)
+        .ok_or_else(|| AppError::NotFound(format!("no image {file}")))?;
+    let media_type = crate::content::image_media_type(&rel)
+        .ok_or_else(|| AppError::NotFound(format!("no image {file}")))?;
+    let bytes = tokio::fs::read(dir.join(&rel))
+        .await
+        .map_err(|_| AppError::NotFound(format!("no image {file}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(media_type)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=604800"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// `GET /@alice/avatar/<file>`: the avatar named in the profile, and nothing else.
 pub async fn avatar(
     State(fed): State<Federation>,

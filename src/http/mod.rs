@@ -48,6 +48,7 @@ pub fn router(fed: Federation) -> Router {
         .route("/{at_handle}/following", get(actors::following))
         .route("/{at_handle}/featured", get(actors::featured))
         .route("/{at_handle}/avatar/{file}", get(actors::avatar))
+        .route("/{at_handle}/media/{*file}", get(actors::media))
         .route("/{at_handle}/{slug}", get(posts::post))
         .merge(inboxes)
         .fallback(pages::not_found)

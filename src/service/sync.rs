@@ -37,7 +37,8 @@ pub struct SyncReport {
 /// Reads the content folder and applies every change.
 pub async fn sync(state: &AppState) -> AppResult<SyncReport> {
     let root = state.config.content.clone();
-    let scan = tokio::task::spawn_blocking(move || content::scan(&root))
+    let uris = state.uris.clone();
+    let scan = tokio::task::spawn_blocking(move || content::scan(&root, &|h| uris.media_base(h)))
         .await
         .map_err(|e| AppError::Internal(format!("content scan panicked: {e}")))?;
     let first_sync = db::meta::get(&state.db, FIRST_SYNC_DONE).await?.is_none();
@@ -112,61 +113,91 @@ async fn sync_author(
     }
 
     let stored = db::posts::all_of_author(&state.db, handle.as_str()).await?;
-    let mut seen: HashSet<&str> = author.unsettled.iter().map(String::as_str).collect();
+    // Source paths present in the folder now, loadable or not.
+    let present: HashSet<&str> = author
+        .posts
+        .iter()
+        .map(|p| p.source_path.as_str())
+        .chain(author.unsettled.iter().map(String::as_str))
+        .collect();
+    // Stored rows this sync has matched to a file (by path, or by slug after a rename).
+    let mut matched: HashSet<i64> = HashSet::new();
     for post in &author.posts {
-        seen.insert(&post.source_path);
-        let existing = stored.iter().find(|r| r.source_path == post.source_path);
-        match existing {
-            None => {
-                if let Some(other) = stored.iter().find(|r| r.slug == post.slug.as_str()) {
+        let by_path = stored.iter().find(|r| r.source_path == post.source_path);
+        let existing = match by_path {
+            Some(row) => Some(row.clone()),
+            None => match stored.iter().find(|r| r.slug == post.slug.as_str()) {
+                // The file was renamed (its slug kept): the post keeps its identity.
+                Some(other) if !present.contains(other.source_path.as_str()) => {
+                    db::posts::set_source_path(&state.db, other.id, &post.source_path).await?;
+                    Some(PostRow {
+                        source_path: post.source_path.clone(),
+                        ..other.clone()
+                    })
+                }
+                Some(other) => {
                     report.errors.push(ContentError::new(
                         &author.dir.join(&post.source_path),
                         None,
                         Some("slug"),
                         format!(
-                            "slug `{}` already belongs to {}{}; post URLs never change, so give this post another `slug`",
-                            post.slug,
-                            other.source_path,
-                            if other.deleted_at.is_some() { " (deleted)" } else { "" }
+                            "slug `{}` already belongs to {}; post URLs never change, so give this post another `slug`",
+                            post.slug, other.source_path
                         ),
                     ));
                     continue;
                 }
-                publish(state, handle, post, None, first_sync, report).await?;
+                None => None,
+            },
+        };
+        match existing {
+            None => publish(state, handle, post, None, first_sync, report).await?,
+            Some(row) => {
+                matched.insert(row.id);
+                if row.deleted_at.is_some() {
+                    publish(state, handle, post, Some(&row), first_sync, report).await?;
+                } else if row.source_hash != post.hash {
+                    edit(state, handle, post, &row, report).await?;
+                } else {
+                    report.unchanged += 1;
+                }
             }
-            Some(row) if row.deleted_at.is_some() => {
-                publish(state, handle, post, Some(row), first_sync, report).await?
-            }
-            Some(row) if row.source_hash != post.hash => {
-                edit(state, handle, post, row, report).await?
-            }
-            Some(_) => report.unchanged += 1,
         }
     }
-    for row in stored
-        .iter()
-        .filter(|r| r.deleted_at.is_none() && !seen.contains(r.source_path.as_str()))
-    {
+    for row in stored.iter().filter(|r| {
+        r.deleted_at.is_none()
+            && !matched.contains(&r.id)
+            && !present.contains(r.source_path.as_str())
+    }) {
         remove(state, handle, row, report).await?;
     }
     Ok(())
 }
 
-fn values<'a>(post: &'a PostSource, tags_json: &'a str) -> PostValues<'a> {
+fn values<'a>(
+    post: &'a PostSource,
+    tags_json: &'a str,
+    attachments_json: &'a str,
+) -> PostValues<'a> {
     PostValues {
         kind: post.kind.as_str(),
         title: post.title.as_deref(),
         excerpt: post.excerpt.as_deref(),
         content_html: &post.content_html,
         tags_json,
+        attachments_json,
         written_at: post.date.timestamp_millis(),
         source_hash: &post.hash,
     }
 }
 
-fn tags_json(post: &PostSource) -> String {
-    serde_json::to_string(&post.tags.iter().map(|t| t.as_str()).collect::<Vec<_>>())
-        .unwrap_or_else(|_| "[]".into())
+/// The post's tags and attachments as stored.
+fn json_columns(post: &PostSource) -> (String, String) {
+    let tags = post.tags.iter().map(|t| t.as_str()).collect::<Vec<_>>();
+    (
+        serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into()),
+        serde_json::to_string(&post.attachments).unwrap_or_else(|_| "[]".into()),
+    )
 }
 
 /// Publishes a new post, or one coming back after deletion, and queues its Create.
@@ -188,8 +219,8 @@ async fn publish(
     } else {
         written.min(now)
     };
-    let tags = tags_json(post);
-    let v = values(post, &tags);
+    let (tags, attachments) = json_columns(post);
+    let v = values(post, &tags, &attachments);
     let mut tx = crate::service::begin(&state.db).await?;
     let id = match returning {
         Some(row) => {
@@ -239,8 +270,8 @@ async fn edit(
     report: &mut SyncReport,
 ) -> AppResult<()> {
     let now = db::now_ms();
-    let tags = tags_json(post);
-    let v = values(post, &tags);
+    let (tags, attachments) = json_columns(post);
+    let v = values(post, &tags, &attachments);
     let mut tx = crate::service::begin(&state.db).await?;
     db::posts::update(&mut *tx, row.id, &v, row.published_at, Some(now)).await?;
     let updated = db::posts::by_slug(&mut *tx, handle.as_str(), &row.slug)

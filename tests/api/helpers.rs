@@ -61,22 +61,27 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     }
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let config_path = dir.path().join("config.toml");
     std::fs::write(
-        &config_path,
+        dir.path().join("config.toml"),
         format!(
             "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/test.sqlite\"\ncontent = \"content\"\n\n[delivery]\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\ntimeout_seconds = 5\n"
         ),
     )
     .expect("write config");
-    let config = Config::load(&config_path).expect("config loads");
+    start(dir, listener, opts.worker).await
+}
+
+/// Starts the app on an existing folder (config, database, content) and listener.
+async fn start(dir: TempDir, listener: TcpListener, worker: bool) -> TestApp {
+    let port = listener.local_addr().expect("addr").port();
+    let config = Config::load(&dir.path().join("config.toml")).expect("config loads");
     let app = Application::with_listener(config, listener)
         .await
         .expect("app builds");
     let state = app.state().clone();
     let deliverer = app.deliverer();
     let shutdown = CancellationToken::new();
-    tokio::spawn(app.run(shutdown.clone(), opts.worker));
+    tokio::spawn(app.run(shutdown.clone(), worker));
     TestApp {
         base: format!("http://localhost:{port}"),
         port,
@@ -92,6 +97,28 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// Stops the server and starts a new one on the same port, database and content,
+    /// as an operator restarting the service would.
+    pub async fn restart(mut self, worker: bool) -> TestApp {
+        self.shutdown.cancel();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        let port = self.port;
+        drop(self);
+        let mut tries = 0;
+        let listener = loop {
+            match TcpListener::bind(("127.0.0.1", port)).await {
+                Ok(l) => break l,
+                Err(e) if tries < 100 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("port {port} did not free up: {e}"),
+            }
+        };
+        start(dir, listener, worker).await
+    }
+
     pub fn content(&self) -> PathBuf {
         self.dir.path().join("content")
     }

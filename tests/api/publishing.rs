@@ -265,3 +265,126 @@ async fn a_cli_sync_is_delivered_by_the_running_server() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn unsent_and_in_flight_deliveries_resume_after_a_restart() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    follow_alice(&app, &peer, &["solo-gus", "solo-hal"]).await;
+    write_post(
+        &app.content(),
+        "alice",
+        "before-crash",
+        "---\ntitle: \"Before the crash\"\ndate: 2099-01-01\n---\nBody.\n",
+    );
+    sync(&app).await;
+    // One delivery is leased by a worker that then dies; the other was never tried.
+    let now = fedblog::db::now_ms();
+    let leased = fedblog::db::deliveries::claim(&app.state.db, now, now + 3_600_000, 1)
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 1);
+    assert!(peer.received_of_type("Create").is_empty());
+
+    let app = app.restart(true).await;
+    crate::helpers::eventually(20, "both Creates after the restart", || async {
+        (peer.received_of_type("Create").len() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn images_beside_a_post_are_served_and_federated_as_attachments() {
+    let app = spawn_app().await;
+    let png = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content/mayank/avatar.png");
+    std::fs::copy(png, app.content().join("alice/dot.png")).unwrap();
+    write_post(
+        &app.content(),
+        "alice",
+        "with-image",
+        "---\ntitle: \"Pictures\"\ndate: 2025-06-01\n---\nLook:\n\n![A gradient square](dot.png)\n",
+    );
+    sync(&app).await;
+    let obj = app
+        .get_json(&format!("{}/with-image", app.actor("alice")))
+        .await;
+    let media_url = format!("{}/media/dot.png", app.actor("alice"));
+    assert_eq!(obj["attachment"][0]["type"], "Image");
+    assert_eq!(obj["attachment"][0]["mediaType"], "image/png");
+    assert_eq!(obj["attachment"][0]["url"], media_url);
+    assert_eq!(obj["attachment"][0]["name"], "A gradient square");
+    assert_eq!(obj["attachment"][0]["width"], 400);
+    assert!(
+        obj["content"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("src=\"{media_url}\""))
+    );
+    let res = app.client.get(&media_url).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "image/png");
+    // Only images inside the author's folder are served.
+    assert_eq!(
+        app.get("/@alice/media/author.toml", "*/*").await.status(),
+        404
+    );
+    assert_eq!(
+        app.get("/@alice/media/..%2F..%2Fconfig.toml", "*/*")
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_renamed_file_that_keeps_its_slug_keeps_its_url() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    follow_alice(&app, &peer, &["solo-ivy"]).await;
+    let text = std::fs::read_to_string(app.content().join("alice/first-post.md")).unwrap();
+    std::fs::remove_file(app.content().join("alice/first-post.md")).unwrap();
+    write_post(
+        &app.content(),
+        "alice",
+        "2025-01-15-first",
+        &text.replacen("---\n", "---\nslug: first-post\n", 1),
+    );
+    let r = sync(&app).await;
+    assert_eq!(
+        (r.published, r.deleted, r.updated, r.unchanged),
+        (0, 0, 0, 1),
+        "{:?}",
+        r.errors
+    );
+    assert_eq!(app.get("/@alice/first-post", AP).await.status(), 200);
+}
+
+#[tokio::test]
+async fn profile_errors_name_file_line_and_field_and_other_authors_load() {
+    let app = spawn_app().await;
+    let dir = app.content().join("carl");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("author.toml"),
+        "name = \"Carl\"\nbio = \"hi\"\ndefault_type = \"Essay\"\n",
+    )
+    .unwrap();
+    write_post(
+        &app.content(),
+        "alice",
+        "still-here",
+        "---\ntitle: \"Still here\"\ndate: 2025-05-05\n---\nBody.\n",
+    );
+    let out = app.sync_cli();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("carl/author.toml:3: field `default_type`: `Essay` is not a post type"),
+        "{stderr}"
+    );
+    assert_eq!(app.get("/@alice/still-here", AP).await.status(), 200);
+    assert_eq!(app.get("/@carl", AP).await.status(), 404);
+}

@@ -2,7 +2,7 @@ use serde::Serialize;
 
 use super::iso8601;
 use crate::{
-    content::escape_html,
+    content::{Attachment, escape_html},
     db::posts::PostRow,
     domain::{Handle, PostKind, Slug, Tag},
     federation::{PUBLIC, context},
@@ -126,10 +126,30 @@ pub fn post_object(post: &PostRow, handle: &Handle, uris: &Uris) -> PostObject {
                 href: uris.tag(t),
             })
             .collect(),
-        attachment: Vec::new(),
+        attachment: attachments_of(post),
         sensitive: false,
         id,
     }
+}
+
+/// Images as Mastodon keeps them: `Image` documents with `mediaType`, `url`, alt text
+/// in `name`, and dimensions when known.
+fn attachments_of(post: &PostRow) -> Vec<serde_json::Value> {
+    let stored: Vec<Attachment> = serde_json::from_str(&post.attachments_json).unwrap_or_default();
+    stored
+        .into_iter()
+        .map(|a| {
+            let mut doc = serde_json::json!({ "type": "Image", "url": a.url, "name": a.alt });
+            if let Some(mt) = a.media_type {
+                doc["mediaType"] = mt.into();
+            }
+            if let (Some(w), Some(h)) = (a.width, a.height) {
+                doc["width"] = w.into();
+                doc["height"] = h.into();
+            }
+            doc
+        })
+        .collect()
 }
 
 /// The tombstone of a deleted post.
