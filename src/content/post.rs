@@ -44,7 +44,7 @@ struct FrontMatter {
 
 /// Where a post is in its life, as its file says.
 pub(super) enum Parsed {
-    Post(PostSource),
+    Post(Box<PostSource>),
     Draft,
 }
 
@@ -84,6 +84,7 @@ pub(super) fn read_all(
             .to_owned();
         match read_one(&path, &rel, profile, media_base) {
             Ok(Parsed::Post(p)) => {
+                let p = *p;
                 if let Some(other) = slugs.get(p.slug.as_str()) {
                     errors.push(ContentError::new(
                         &path,
@@ -249,7 +250,7 @@ pub(super) fn read_one(
             .unwrap_or_default()
             .as_bytes(),
     ]);
-    Ok(Parsed::Post(PostSource {
+    Ok(Parsed::Post(Box::new(PostSource {
         source_path: rel.to_owned(),
         slug,
         kind,
@@ -260,7 +261,7 @@ pub(super) fn read_one(
         date,
         attachments,
         hash,
-    }))
+    })))
 }
 
 /// A relative image path that names an image file inside the author's folder.
