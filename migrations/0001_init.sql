@@ -47,16 +47,19 @@ CREATE TABLE remote_actors (
 );
 
 CREATE TABLE followers (
-    author       TEXT NOT NULL REFERENCES authors(handle),
-    actor_id     TEXT NOT NULL,
-    inbox        TEXT NOT NULL,
-    shared_inbox TEXT,
-    follow_id    TEXT NOT NULL,
-    created_at   INTEGER NOT NULL,
+    author         TEXT NOT NULL REFERENCES authors(handle),
+    actor_id       TEXT NOT NULL,
+    inbox          TEXT NOT NULL,
+    shared_inbox   TEXT,
+    delivery_inbox TEXT NOT NULL,    -- shared inbox if any, else the personal one
+    delivery_host  TEXT NOT NULL,    -- host[:port] of delivery_inbox
+    follow_id      TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
     PRIMARY KEY (author, actor_id)
 );
 CREATE INDEX followers_by_author_time ON followers(author, created_at, actor_id);
 CREATE INDEX followers_by_actor ON followers(actor_id);
+CREATE INDEX followers_by_delivery_inbox ON followers(delivery_inbox);
 
 -- Every activity we send, as signed and sent: retries reuse the stored id and body.
 CREATE TABLE activities (
@@ -73,16 +76,44 @@ CREATE TABLE deliveries (
     id              INTEGER PRIMARY KEY,
     activity_id     INTEGER NOT NULL REFERENCES activities(id),
     inbox           TEXT NOT NULL,
+    host            TEXT NOT NULL,                    -- host[:port] of inbox
     state           TEXT NOT NULL DEFAULT 'pending',  -- pending | done | failed
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
-    claimed_until   INTEGER,                          -- a worker's lease; expires after a crash
+    claimed_by      TEXT,                             -- the worker holding it
+    claimed_until   INTEGER,                          -- its lease; a backstop if the worker dies
     last_status     INTEGER,
     last_error      TEXT,
+    created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
     UNIQUE (activity_id, inbox)
 );
 CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
+CREATE INDEX deliveries_by_host ON deliveries(host, state);
+CREATE INDEX deliveries_by_worker ON deliveries(claimed_by) WHERE claimed_by IS NOT NULL;
+
+-- Per-host circuit breaker: after repeated failures a host's deliveries are held
+-- (not dropped) until a probe succeeds.
+CREATE TABLE hosts (
+    host                 TEXT PRIMARY KEY NOT NULL,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    circuit              TEXT NOT NULL DEFAULT 'closed',  -- closed | open
+    opened_count         INTEGER NOT NULL DEFAULT 0,      -- consecutive opens, for the cool-down
+    open_until           INTEGER,                         -- a probe may go after this
+    last_error           TEXT,
+    updated_at           INTEGER NOT NULL
+);
+
+-- Processes that deliver (the server, or a CLI publish with no server running).
+-- Claims of a worker that is gone are released.
+CREATE TABLE workers (
+    id           TEXT PRIMARY KEY NOT NULL,
+    machine      TEXT NOT NULL,
+    pid          INTEGER NOT NULL,
+    kind         TEXT NOT NULL,     -- serve | cli
+    started_at   INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL
+);
 
 -- Small facts about this database: e.g. whether the first content sync has run.
 CREATE TABLE meta (

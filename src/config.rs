@@ -59,6 +59,8 @@ struct RawSite {
 pub struct DeliverySettings {
     /// How many deliveries may be in flight at once.
     pub concurrency: usize,
+    /// How many of them may go to one host at once.
+    pub per_host: usize,
     /// Seconds between polls for due deliveries (other processes such as
     /// `fedblog sync` write to the queue too).
     pub poll_seconds: f64,
@@ -66,18 +68,28 @@ pub struct DeliverySettings {
     pub backoff_base_seconds: f64,
     /// Attempts before a delivery is given up.
     pub max_attempts: u32,
+    /// Hours after which a delivery still pending (e.g. its host down) is given up.
+    pub give_up_after_hours: f64,
     /// Seconds a request may take before it counts as failed.
     pub timeout_seconds: f64,
+    /// Consecutive failures that open a host's circuit (its deliveries are held).
+    pub circuit_threshold: u32,
+    /// First cool-down of an open circuit before a probe, in seconds; doubles per reopening.
+    pub circuit_cooldown_seconds: f64,
 }
 
 impl Default for DeliverySettings {
     fn default() -> Self {
         Self {
-            concurrency: 32,
+            concurrency: 64,
+            per_host: 8,
             poll_seconds: 1.0,
             backoff_base_seconds: 60.0,
             max_attempts: 14,
+            give_up_after_hours: 7.0 * 24.0,
             timeout_seconds: 10.0,
+            circuit_threshold: 5,
+            circuit_cooldown_seconds: 60.0,
         }
     }
 }
@@ -139,6 +151,9 @@ impl Config {
         }
         if raw.delivery.concurrency == 0 {
             return Err(invalid("delivery.concurrency", "must be at least 1".into()));
+        }
+        if raw.delivery.per_host == 0 {
+            return Err(invalid("delivery.per_host", "must be at least 1".into()));
         }
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |env: &str, p: PathBuf| {

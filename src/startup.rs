@@ -1,41 +1,20 @@
 //! Builds the application: database and migrations, federation config, HTTP client,
 //! listener (port 0 allowed) and the delivery worker.
 
-use std::time::Duration;
-
-use activitypub_federation::{config::FederationConfig, resolver::ValidatingDnsResolver};
+use activitypub_federation::config::FederationConfig;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     config::Config,
     db,
-    delivery::Deliverer,
+    delivery::{Deliverer, WorkerKind},
     error::{AppError, AppResult},
+    federation::client::http_client,
     http,
     service::sync::{self, SyncReport},
     state::{AppState, Federation},
 };
-
-/// The one outgoing HTTP client: no automatic redirects (they cannot be checked),
-/// bounded time, and outside dev mode a resolver that refuses private and loopback
-/// addresses at connect time.
-pub fn http_client(config: &Config) -> AppResult<reqwest::Client> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs_f64(config.delivery.timeout_seconds))
-        .connect_timeout(Duration::from_secs(5))
-        .pool_idle_timeout(Duration::from_secs(90))
-        .dns_resolver(ValidatingDnsResolver::new(Vec::new(), !config.dev))
-        .user_agent(format!(
-            "fedblog/{} (+{}://{}/)",
-            env!("CARGO_PKG_VERSION"),
-            config.scheme(),
-            config.domain
-        ))
-        .build()
-        .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))
-}
 
 /// Opens the database and wraps everything in the federation config.
 pub async fn federation(config: Config) -> AppResult<Federation> {
@@ -75,7 +54,8 @@ impl Application {
     /// Uses a listener the caller bound (tests bind port 0 first to learn the port).
     pub async fn with_listener(config: Config, listener: TcpListener) -> AppResult<Self> {
         let fed = federation(config).await?;
-        let deliverer = Deliverer::new((*fed).clone(), http_client(&fed.config)?);
+        let deliverer =
+            Deliverer::new((*fed).clone(), http_client(&fed.config)?, WorkerKind::Serve);
         // Load the content before serving, so the first request sees every post.
         let startup_sync = sync::sync(&fed).await?;
         Ok(Self {
@@ -109,15 +89,6 @@ impl Application {
     /// Serves HTTP and, if `run_worker`, delivers in the background, until `shutdown`
     /// is cancelled; then stops accepting, lets in-flight deliveries finish, and returns.
     pub async fn run(self, shutdown: CancellationToken, run_worker: bool) -> AppResult<()> {
-        if run_worker {
-            let released = db::deliveries::release_all(&self.fed.db).await?;
-            if released > 0 {
-                tracing::info!(
-                    released,
-                    "resuming deliveries left in flight by a previous run"
-                );
-            }
-        }
         let worker = run_worker.then(|| tokio::spawn(self.deliverer.clone().run(shutdown.clone())));
         let app = http::router(self.fed.clone());
         let stop = shutdown.clone();

@@ -51,3 +51,10 @@ pub async fn count_with_prefix(db: impl SqliteExecutor<'_>, prefix: &str) -> sql
         .fetch_one(db)
         .await
 }
+
+pub async fn by_id(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<ActivityRow>> {
+    sqlx::query_as("SELECT * FROM activities WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}

@@ -1,66 +1,108 @@
-//! The persistent delivery queue. Claim and finish are one function each, so a
-//! second backend (PostgreSQL with SKIP LOCKED) can replace them one for one.
+//! The persistent delivery queue. Enqueue, claim and record are one function each,
+//! so a second backend (PostgreSQL with SKIP LOCKED) can replace them one for one.
 
 use sqlx::{SqliteConnection, SqliteExecutor};
 
-/// A delivery a worker has leased, with what it needs to send it.
+/// A delivery a worker has leased.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedDelivery {
     pub id: i64,
+    pub activity_id: i64,
     pub inbox: String,
+    pub host: String,
     pub attempts: i64,
-    pub activity_ap_id: String,
-    pub author: String,
-    pub body: String,
 }
 
-/// Enqueues one delivery per inbox for an activity. Duplicate inboxes are ignored.
-pub async fn enqueue(
+/// Queues an activity for one inbox (an Accept to a follower).
+pub async fn enqueue_one(
     conn: &mut SqliteConnection,
     activity_id: i64,
-    inboxes: &[String],
+    inbox: &str,
+    host: &str,
     now: i64,
 ) -> sqlx::Result<u64> {
-    let mut n = 0;
-    for inbox in inboxes {
-        n += sqlx::query(
-            "INSERT OR IGNORE INTO deliveries (activity_id, inbox, next_attempt_at, updated_at)
-             VALUES (?, ?, ?, ?)",
-        )
-        .bind(activity_id)
-        .bind(inbox)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    }
-    Ok(n)
+    Ok(sqlx::query(
+        "INSERT INTO deliveries (activity_id, inbox, host, next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?4)
+         ON CONFLICT(activity_id, inbox) DO UPDATE SET state = 'pending', next_attempt_at = ?4, updated_at = ?4
+            WHERE deliveries.state <> 'pending'",
+    )
+    .bind(activity_id)
+    .bind(inbox)
+    .bind(host)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
-/// Leases up to `limit` due deliveries until `lease_until`. Rows whose lease
-/// expired (their worker died) are due again.
+/// Fans an activity out to every follower of `author`, one row per delivery inbox
+/// (followers on one server share its shared inbox). One statement, so 100,000
+/// followers are queued in well under a second, inside the caller's transaction.
+pub async fn enqueue_followers(
+    conn: &mut SqliteConnection,
+    activity_id: i64,
+    author: &str,
+    now: i64,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "INSERT OR IGNORE INTO deliveries (activity_id, inbox, host, next_attempt_at, created_at, updated_at)
+         SELECT ?1, delivery_inbox, MIN(delivery_host), ?2, ?2, ?2 FROM followers WHERE author = ?3
+         GROUP BY delivery_inbox",
+    )
+    .bind(activity_id)
+    .bind(now)
+    .bind(author)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// What a claim may take.
+pub struct ClaimLimits<'a> {
+    pub limit: i64,
+    /// At most this many rows per host in one claim.
+    pub per_host: i64,
+    /// Hosts already at their in-flight limit (JSON array of host keys).
+    pub busy_hosts_json: &'a str,
+    /// Rows looked at per claim: bounds the work of one claim on a large queue.
+    pub scan: i64,
+}
+
+/// Leases due deliveries to `worker` until `lease_until`: at most `per_host` per host,
+/// none for busy hosts, and for a host whose circuit is open only one probe, once its
+/// cool-down has passed. Rows whose lease ran out are due again.
 pub async fn claim(
     db: impl SqliteExecutor<'_>,
+    worker: &str,
     now: i64,
     lease_until: i64,
-    limit: i64,
+    l: &ClaimLimits<'_>,
 ) -> sqlx::Result<Vec<ClaimedDelivery>> {
     sqlx::query_as(
-        "UPDATE deliveries SET claimed_until = ?1
+        "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2
          WHERE id IN (
-            SELECT id FROM deliveries
-            WHERE state = 'pending' AND next_attempt_at <= ?2
-              AND (claimed_until IS NULL OR claimed_until <= ?2)
-            ORDER BY next_attempt_at, id LIMIT ?3)
-         RETURNING id, inbox, attempts,
-            (SELECT ap_id FROM activities a WHERE a.id = deliveries.activity_id) AS activity_ap_id,
-            (SELECT author FROM activities a WHERE a.id = deliveries.activity_id) AS author,
-            (SELECT body FROM activities a WHERE a.id = deliveries.activity_id) AS body",
+            SELECT id FROM (
+                SELECT d.id, h.circuit,
+                       ROW_NUMBER() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.id) AS rn
+                FROM (SELECT id, host, next_attempt_at FROM deliveries
+                      WHERE state = 'pending' AND next_attempt_at <= ?3
+                        AND (claimed_until IS NULL OR claimed_until <= ?3)
+                      ORDER BY next_attempt_at, id LIMIT ?4) d
+                LEFT JOIN hosts h ON h.host = d.host
+                WHERE d.host NOT IN (SELECT value FROM json_each(?5))
+                  AND (h.circuit IS NULL OR h.circuit = 'closed' OR h.open_until <= ?3))
+            WHERE rn <= CASE WHEN circuit = 'open' THEN 1 ELSE ?6 END
+            LIMIT ?7)
+         RETURNING id, activity_id, inbox, host, attempts",
     )
+    .bind(worker)
     .bind(lease_until)
     .bind(now)
-    .bind(limit)
+    .bind(l.scan)
+    .bind(l.busy_hosts_json)
+    .bind(l.per_host)
+    .bind(l.limit)
     .fetch_all(db)
     .await
 }
@@ -73,7 +115,7 @@ pub async fn finish_done(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE deliveries SET state = 'done', attempts = attempts + 1, claimed_until = NULL,
+        "UPDATE deliveries SET state = 'done', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
             last_status = ?, last_error = NULL, updated_at = ? WHERE id = ?",
     )
     .bind(status)
@@ -94,8 +136,8 @@ pub async fn finish_retry(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE deliveries SET attempts = attempts + 1, claimed_until = NULL, next_attempt_at = ?,
-            last_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+        "UPDATE deliveries SET attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
+            next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
     )
     .bind(next_attempt_at)
     .bind(status)
@@ -116,7 +158,7 @@ pub async fn finish_failed(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, claimed_until = NULL,
+        "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
             last_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
     )
     .bind(status)
@@ -128,48 +170,144 @@ pub async fn finish_failed(
     Ok(())
 }
 
-/// Returns a lease without counting an attempt (graceful shutdown).
-pub async fn release(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE deliveries SET claimed_until = NULL WHERE id = ?")
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
+/// Returns leases without counting an attempt (graceful shutdown).
+pub async fn release(db: impl SqliteExecutor<'_>, ids: &[i64]) -> sqlx::Result<u64> {
+    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    Ok(sqlx::query(
+        "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL
+         WHERE state = 'pending' AND id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(ids)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// Releases the claims of workers that are gone, so their deliveries are due again.
+pub async fn release_claims_of(
+    db: impl SqliteExecutor<'_>,
+    workers_json: &str,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL
+         WHERE state = 'pending' AND claimed_by IN (SELECT value FROM json_each(?))",
+    )
+    .bind(workers_json)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// Makes a host's held deliveries due now (its circuit closed after a successful probe).
+pub async fn release_host(db: impl SqliteExecutor<'_>, host: &str, now: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE deliveries SET next_attempt_at = ?1 WHERE host = ?2 AND state = 'pending' AND next_attempt_at > ?1",
+    )
+    .bind(now)
+    .bind(host)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// Gives up deliveries still pending after `max_age_ms` (a host down for days).
+/// Returns the given-up rows' inboxes and hosts, for the log.
+pub async fn give_up_older_than(
+    db: impl SqliteExecutor<'_>,
+    cutoff: i64,
+    now: i64,
+) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as(
+        "UPDATE deliveries SET state = 'failed', claimed_by = NULL, claimed_until = NULL, updated_at = ?1,
+            last_error = 'gave up: ' || COALESCE(last_error, 'not delivered') || ' (still failing after the retry window)'
+         WHERE state = 'pending' AND created_at < ?2 AND claimed_by IS NULL
+         RETURNING inbox, COALESCE(last_error, '')",
+    )
+    .bind(now)
+    .bind(cutoff)
+    .fetch_all(db)
+    .await
 }
 
 /// The earliest time a pending delivery becomes due, if any.
 pub async fn next_due_at(db: impl SqliteExecutor<'_>) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
-        "SELECT MIN(MAX(next_attempt_at, COALESCE(claimed_until, 0))) FROM deliveries WHERE state = 'pending'",
-    )
-    .fetch_one(db)
-    .await
+    sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending' AND claimed_by IS NULL")
+        .fetch_one(db)
+        .await
 }
 
-/// Counts by state, for tests and `fedblog deliveries`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+/// Delivery counts: `retrying` are pending rows that failed at least once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct Counts {
     pub pending: i64,
+    pub retrying: i64,
     pub done: i64,
     pub failed: i64,
 }
 
+impl Counts {
+    pub fn total(&self) -> i64 {
+        self.pending + self.retrying + self.done + self.failed
+    }
+}
+
+const COUNT_COLUMNS: &str = "COALESCE(SUM(state = 'pending' AND attempts = 0), 0) AS pending,
+    COALESCE(SUM(state = 'pending' AND attempts > 0), 0) AS retrying,
+    COALESCE(SUM(state = 'done'), 0) AS done,
+    COALESCE(SUM(state = 'failed'), 0) AS failed";
+
 pub async fn counts(db: impl SqliteExecutor<'_>) -> sqlx::Result<Counts> {
-    sqlx::query_as(
-        "SELECT COALESCE(SUM(state = 'pending'), 0) AS pending,
-                COALESCE(SUM(state = 'done'), 0) AS done,
-                COALESCE(SUM(state = 'failed'), 0) AS failed
-         FROM deliveries",
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COUNT_COLUMNS} FROM deliveries"
+    )))
     .fetch_one(db)
     .await
 }
 
-/// Returns every lease at start-up: only one server delivers from a database, so any
-/// claim left at start belongs to a process that died (e.g. `kill -9`) and is due now.
-pub async fn release_all(db: impl SqliteExecutor<'_>) -> sqlx::Result<u64> {
-    Ok(sqlx::query("UPDATE deliveries SET claimed_until = NULL WHERE state = 'pending' AND claimed_until IS NOT NULL")
-        .execute(db)
-        .await?
-        .rows_affected())
+/// Counts for a set of activities (JSON array of row ids): a publish's progress.
+pub async fn counts_for_activities(
+    db: impl SqliteExecutor<'_>,
+    activity_ids_json: &str,
+) -> sqlx::Result<Counts> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COUNT_COLUMNS} FROM deliveries WHERE activity_id IN (SELECT value FROM json_each(?))"
+    )))
+    .bind(activity_ids_json)
+    .fetch_one(db)
+    .await
+}
+
+/// Counts per activity (newest first) or per host (most pending first).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct GroupCounts {
+    pub key: String,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+pub async fn counts_by_activity(
+    db: impl SqliteExecutor<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<GroupCounts>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT a.ap_id AS key, {COUNT_COLUMNS} FROM deliveries d JOIN activities a ON a.id = d.activity_id
+         GROUP BY d.activity_id ORDER BY d.activity_id DESC LIMIT ?"
+    )))
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn counts_by_host(
+    db: impl SqliteExecutor<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<GroupCounts>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT host AS key, {COUNT_COLUMNS} FROM deliveries GROUP BY host
+         ORDER BY SUM(state = 'pending') DESC, SUM(state = 'failed') DESC, host LIMIT ?"
+    )))
+    .bind(limit)
+    .fetch_all(db)
+    .await
 }

@@ -6,6 +6,9 @@ pub struct FollowerRow {
     pub actor_id: String,
     pub inbox: String,
     pub shared_inbox: Option<String>,
+    /// Where activities go: the shared inbox if any, else the personal one.
+    pub delivery_inbox: String,
+    pub delivery_host: String,
     pub follow_id: String,
     pub created_at: i64,
 }
@@ -13,15 +16,19 @@ pub struct FollowerRow {
 /// Records a follow; a repeated Follow refreshes the inboxes and the Follow id.
 pub async fn upsert(db: impl SqliteExecutor<'_>, f: &FollowerRow) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO followers (author, actor_id, inbox, shared_inbox, follow_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)
+        "INSERT INTO followers (author, actor_id, inbox, shared_inbox, delivery_inbox, delivery_host,
+            follow_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(author, actor_id) DO UPDATE SET inbox = excluded.inbox,
-            shared_inbox = excluded.shared_inbox, follow_id = excluded.follow_id",
+            shared_inbox = excluded.shared_inbox, delivery_inbox = excluded.delivery_inbox,
+            delivery_host = excluded.delivery_host, follow_id = excluded.follow_id",
     )
     .bind(&f.author)
     .bind(&f.actor_id)
     .bind(&f.inbox)
     .bind(&f.shared_inbox)
+    .bind(&f.delivery_inbox)
+    .bind(&f.delivery_host)
     .bind(&f.follow_id)
     .bind(f.created_at)
     .execute(db)
@@ -78,17 +85,19 @@ pub async fn page(
     .await
 }
 
-/// The inboxes an author's activities go to: one per shared inbox, else the personal inbox.
-pub async fn delivery_inboxes(
+/// Removes every follower whose delivery inbox is gone (it answered 410).
+pub async fn remove_by_delivery_inbox(
     db: impl SqliteExecutor<'_>,
-    author: &str,
-) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT DISTINCT COALESCE(shared_inbox, inbox) FROM followers WHERE author = ?",
+    inbox: &str,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM followers WHERE delivery_inbox = ? OR inbox = ?")
+            .bind(inbox)
+            .bind(inbox)
+            .execute(db)
+            .await?
+            .rows_affected(),
     )
-    .bind(author)
-    .fetch_all(db)
-    .await
 }
 
 /// Removes the follow an Undo names by the Follow's id.

@@ -5,9 +5,11 @@ pub mod activities;
 pub mod authors;
 pub mod deliveries;
 pub mod followers;
+pub mod hosts;
 pub mod meta;
 pub mod posts;
 pub mod remote_actors;
+pub mod workers;
 
 use std::{path::Path, str::FromStr, time::Duration};
 

@@ -1,161 +1,161 @@
-//! The delivery worker: claims due rows of the persistent queue, signs and POSTs them
-//! with bounded concurrency, and records each outcome. Rows are leased, so a crashed
-//! process's claims become due again when the lease runs out.
+//! The delivery engine: workers claim due rows of the persistent queue (leased to
+//! this worker), sign and POST them with bounded concurrency (global and per host)
+//! over pooled connections, and record outcomes in batches. Hosts that keep failing
+//! get their circuit opened so their deliveries wait instead of costing timeouts.
 
+mod circuit;
 mod outcome;
+mod record;
+mod workers;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use reqwest::Client;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-pub use outcome::{Outcome, classify};
+pub use circuit::{HostEvent, Policy, Transition};
+pub use outcome::{Outcome, backoff_ms, classify};
+pub use record::Attempt;
+pub use workers::WorkerKind;
 
 use crate::{
-    db::{self, deliveries::ClaimedDelivery},
+    db::{
+        self,
+        deliveries::{ClaimLimits, ClaimedDelivery},
+    },
     error::{AppError, AppResult},
+    federation::signatures::SigningKey,
     state::AppState,
 };
 
-/// How long a claim holds a row: well beyond one request's timeout.
-const LEASE_MS: i64 = 5 * 60 * 1000;
+/// A claim's lease: a backstop for a worker that dies without its heartbeat being noticed.
+const LEASE_MS: i64 = 10 * 60 * 1000;
+/// Heartbeat and housekeeping period.
+const TICK: Duration = Duration::from_secs(5);
 /// The content type of every delivery.
 const CONTENT_TYPE: &str = "application/activity+json";
 
-/// Sends queued activities.
+/// Sends queued activities. Cheap to clone; clones share their limits.
 #[derive(Clone)]
 pub struct Deliverer {
     state: AppState,
     client: Client,
+    worker_id: Arc<str>,
+    kind: WorkerKind,
     slots: Arc<Semaphore>,
+    /// In-flight deliveries per host, and the ids in flight (released on shutdown).
+    in_flight: Arc<Mutex<InFlight>>,
+    /// Activity bodies and authors by row id: one copy however many inboxes it goes to.
+    bodies: Arc<Mutex<HashMap<i64, (Arc<str>, Arc<str>)>>>,
+}
+
+#[derive(Default)]
+struct InFlight {
+    per_host: HashMap<String, usize>,
+    ids: HashSet<i64>,
 }
 
 impl Deliverer {
-    pub fn new(state: AppState, client: Client) -> Self {
+    pub fn new(state: AppState, client: Client, kind: WorkerKind) -> Self {
         let slots = Arc::new(Semaphore::new(state.config.delivery.concurrency));
         Self {
             state,
             client,
+            worker_id: workers::new_id().into(),
+            kind,
             slots,
+            in_flight: Arc::default(),
+            bodies: Arc::default(),
         }
     }
 
-    /// Claims every due delivery (up to the concurrency limit), sends them and waits for
-    /// all outcomes. Returns how many were attempted. Tests drive the queue with this.
+    /// Registers this worker and releases the claims of workers that are gone
+    /// (a server killed with `kill -9`), so their deliveries are due now.
+    pub async fn register(&self) -> AppResult<()> {
+        workers::register(&self.state, &self.worker_id, self.kind).await?;
+        workers::reap(&self.state, &self.worker_id).await
+    }
+
+    /// Claims every due delivery it may (up to the concurrency limit), sends them and
+    /// records all outcomes before returning how many were attempted. Tests drive the
+    /// queue step by step with this.
     pub async fn deliver_due(&self) -> AppResult<usize> {
         let claimed = self.claim(self.state.config.delivery.concurrency).await?;
         let n = claimed.len();
         let mut set = tokio::task::JoinSet::new();
         for d in claimed {
             let this = self.clone();
-            set.spawn(async move { this.deliver(d).await });
+            set.spawn(async move { this.attempt(d).await });
         }
+        let mut attempts = Vec::with_capacity(n);
         while let Some(r) = set.join_next().await {
-            r.map_err(|e| AppError::Internal(format!("delivery task failed: {e}")))??;
+            attempts.push(r.map_err(|e| AppError::Internal(format!("delivery task failed: {e}")))?);
         }
+        record::record(&self.state, &attempts).await?;
         Ok(n)
     }
 
+    /// Leases up to `limit` due rows, respecting the per-host limit.
     async fn claim(&self, limit: usize) -> AppResult<Vec<ClaimedDelivery>> {
-        let now = db::now_ms();
-        Ok(db::deliveries::claim(&self.state.db, now, now + LEASE_MS, limit as i64).await?)
-    }
-
-    /// Runs until `shutdown` is cancelled: keeps up to `concurrency` deliveries in flight,
-    /// sleeps until woken, polled or the next retry is due. On shutdown it stops
-    /// claiming and lets in-flight deliveries finish (each is bounded by the timeout).
-    pub async fn run(self, shutdown: CancellationToken) {
-        let poll = Duration::from_secs_f64(self.state.config.delivery.poll_seconds.max(0.05));
-        loop {
-            if shutdown.is_cancelled() {
-                break;
-            }
-            let free = self.slots.available_permits();
-            let claimed = if free > 0 {
-                match self.claim(free).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot claim deliveries");
-                        Vec::new()
-                    }
-                }
-            } else {
-                Vec::new()
-            };
-            let idle = claimed.is_empty();
-            for d in claimed {
-                let Ok(permit) = self.slots.clone().acquire_owned().await else {
-                    return;
-                };
-                let this = self.clone();
-                tokio::spawn(async move { this.deliver_holding(d, permit).await });
-            }
-            if idle || self.slots.available_permits() == 0 {
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = self.state.deliveries_queued.notified() => {}
-                    _ = tokio::time::sleep(poll) => {}
-                    // A finished delivery frees a slot.
-                    _ = self.slots.clone().acquire_owned(), if !idle => {}
-                }
-            }
-        }
-        // Wait for in-flight deliveries: they return their slots when done.
-        let total = self.state.config.delivery.concurrency as u32;
-        let _ = tokio::time::timeout(
-            Duration::from_secs_f64(self.state.config.delivery.timeout_seconds + 5.0),
-            self.slots.acquire_many(total),
-        )
-        .await;
-    }
-
-    async fn deliver_holding(&self, d: ClaimedDelivery, _permit: OwnedSemaphorePermit) {
-        if let Err(e) = self.deliver(d).await {
-            tracing::error!(error = %e, "recording a delivery failed");
-        }
-    }
-
-    /// Sends one delivery and records its outcome.
-    async fn deliver(&self, d: ClaimedDelivery) -> AppResult<()> {
-        let outcome = self.send(&d).await;
-        let now = db::now_ms();
         let cfg = &self.state.config.delivery;
-        let db = &self.state.db;
-        match outcome {
-            Outcome::Delivered(status) => {
-                db::deliveries::finish_done(db, d.id, status, now).await?
-            }
-            Outcome::Permanent { status, reason } => {
-                tracing::warn!(inbox = %d.inbox, activity = %d.activity_ap_id, %reason, "delivery failed permanently");
-                db::deliveries::finish_failed(db, d.id, status, &reason, now).await?;
-            }
-            Outcome::Retry {
-                status,
-                reason,
-                retry_after_ms,
-            } => {
-                let attempts = d.attempts + 1;
-                if attempts >= i64::from(cfg.max_attempts) {
-                    tracing::warn!(inbox = %d.inbox, activity = %d.activity_ap_id, attempts, %reason, "delivery given up");
-                    db::deliveries::finish_failed(
-                        db,
-                        d.id,
-                        status,
-                        &format!("gave up after {attempts} attempts: {reason}"),
-                        now,
-                    )
-                    .await?;
-                } else {
-                    let wait = outcome::backoff_ms(cfg.backoff_base_seconds, attempts)
-                        .max(retry_after_ms.unwrap_or(0));
-                    db::deliveries::finish_retry(db, d.id, status, &reason, now + wait, now)
-                        .await?;
-                }
+        let busy: Vec<String> = {
+            let f = self
+                .in_flight
+                .lock()
+                .map_err(|_| AppError::Internal("in-flight map poisoned".into()))?;
+            f.per_host
+                .iter()
+                .filter(|(_, n)| **n >= cfg.per_host)
+                .map(|(h, _)| h.clone())
+                .collect()
+        };
+        let busy_json = serde_json::to_string(&busy).unwrap_or_else(|_| "[]".into());
+        let now = db::now_ms();
+        let limits = ClaimLimits {
+            limit: limit as i64,
+            per_host: cfg.per_host as i64,
+            busy_hosts_json: &busy_json,
+            scan: (limit as i64 * 8).max(512),
+        };
+        let claimed = db::deliveries::claim(
+            &self.state.db,
+            &self.worker_id,
+            now,
+            now + LEASE_MS,
+            &limits,
+        )
+        .await?;
+        if let Ok(mut f) = self.in_flight.lock() {
+            for d in &claimed {
+                *f.per_host.entry(d.host.clone()).or_default() += 1;
+                f.ids.insert(d.id);
             }
         }
-        Ok(())
+        Ok(claimed)
+    }
+
+    /// Sends one claimed delivery; never fails (a failure is an outcome).
+    async fn attempt(&self, d: ClaimedDelivery) -> Attempt {
+        let outcome = self.send(&d).await;
+        if let Ok(mut f) = self.in_flight.lock() {
+            if let Some(n) = f.per_host.get_mut(&d.host) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    f.per_host.remove(&d.host);
+                }
+            }
+            f.ids.remove(&d.id);
+        }
+        Attempt {
+            delivery: d,
+            outcome,
+        }
     }
 
     async fn send(&self, d: &ClaimedDelivery) -> Outcome {
@@ -174,12 +174,12 @@ impl Deliverer {
                 reason,
             };
         }
-        let key = match self.state.signing_key(&d.author).await {
-            Ok(k) => k,
+        let (body, key) = match self.body_and_key(d.activity_id).await {
+            Ok(v) => v,
             Err(e) => {
                 return Outcome::Retry {
                     status: None,
-                    reason: format!("signing key: {e}"),
+                    reason: format!("cannot prepare the activity: {e}"),
                     retry_after_ms: None,
                 };
             }
@@ -190,9 +190,9 @@ impl Deliverer {
             .timeout(Duration::from_secs_f64(
                 self.state.config.delivery.timeout_seconds,
             ))
-            .body(d.body.clone());
-        for (name, value) in key.sign_post(&url, d.body.as_bytes(), CONTENT_TYPE) {
-            // reqwest sets Host itself from the URL, to the same value we signed.
+            .body(body.as_bytes().to_vec());
+        for (name, value) in key.sign_post(&url, body.as_bytes(), CONTENT_TYPE) {
+            // reqwest sets Host from the URL, to the value we signed.
             if name != "host" {
                 req = req.header(name, value);
             }
@@ -201,14 +201,148 @@ impl Deliverer {
             Ok(res) => classify(res.status(), res.headers()),
             Err(e) => Outcome::Retry {
                 status: None,
-                reason: format!("request failed: {e}"),
+                reason: format!("request failed: {}", error_chain(&e)),
                 retry_after_ms: None,
             },
         }
     }
+
+    /// The activity's body (cached) and its author's signing key (cached by the state).
+    async fn body_and_key(&self, activity_id: i64) -> AppResult<(Arc<str>, Arc<SigningKey>)> {
+        let cached = self
+            .bodies
+            .lock()
+            .ok()
+            .and_then(|b| b.get(&activity_id).cloned());
+        let (body, author) = match cached {
+            Some(entry) => entry,
+            None => {
+                let row = db::activities::by_id(&self.state.db, activity_id)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::Internal(format!("activity {activity_id} is missing"))
+                    })?;
+                let entry: (Arc<str>, Arc<str>) = (row.body.into(), row.author.into());
+                if let Ok(mut b) = self.bodies.lock() {
+                    // Bounded: a fan-out touches few activities at a time.
+                    if b.len() > 1024 {
+                        b.clear();
+                    }
+                    b.insert(activity_id, entry.clone());
+                }
+                entry
+            }
+        };
+        Ok((body, self.state.signing_key(&author).await?))
+    }
+
+    /// Runs until `shutdown` is cancelled: keeps up to `concurrency` deliveries in
+    /// flight, records outcomes in batches, heartbeats, and sleeps until woken, polled
+    /// or a retry is due. On shutdown it stops claiming, lets in-flight deliveries
+    /// finish (each bounded by the timeout), releases any left, and deregisters.
+    pub async fn run(self, shutdown: CancellationToken) {
+        if let Err(e) = self.register().await {
+            tracing::error!(error = %e, "cannot register the delivery worker");
+        }
+        let cfg = self.state.config.delivery.clone();
+        let poll = Duration::from_secs_f64(cfg.poll_seconds.max(0.01));
+        let (tx, rx) = mpsc::unbounded_channel::<Attempt>();
+        let writer = tokio::spawn(write_outcomes(self.state.clone(), rx));
+        let mut tick = tokio::time::interval(TICK);
+        loop {
+            let free = self.slots.available_permits();
+            let claimed = if free > 0 && !shutdown.is_cancelled() {
+                self.claim(free).await.unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "cannot claim deliveries");
+                    Vec::new()
+                })
+            } else {
+                Vec::new()
+            };
+            let idle = claimed.is_empty();
+            for d in claimed {
+                // Never waits: exactly `free` rows were claimed and only this loop takes slots.
+                let Ok(permit) = self.slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let this = self.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let attempt = this.attempt(d).await;
+                    drop(permit);
+                    let _ = tx.send(attempt);
+                });
+            }
+            if shutdown.is_cancelled() {
+                break;
+            }
+            if idle || self.slots.available_permits() == 0 {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = self.state.deliveries_queued.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = tick.tick() => self.housekeeping().await,
+                    // A finished delivery frees a slot.
+                    Ok(_p) = self.slots.clone().acquire_owned(), if !idle => {}
+                }
+            }
+        }
+        // Let in-flight deliveries finish, then release whatever did not.
+        let total = u32::try_from(cfg.concurrency).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(
+            Duration::from_secs_f64(cfg.timeout_seconds + 2.0),
+            self.slots.acquire_many(total),
+        )
+        .await;
+        drop(tx);
+        let _ = writer.await;
+        let left: Vec<i64> = self
+            .in_flight
+            .lock()
+            .map(|f| f.ids.iter().copied().collect())
+            .unwrap_or_default();
+        if let Err(e) = db::deliveries::release(&self.state.db, &left).await {
+            tracing::error!(error = %e, "cannot release in-flight deliveries");
+        }
+        if let Err(e) = workers::deregister(&self.state, &self.worker_id).await {
+            tracing::error!(error = %e, "cannot deregister the delivery worker");
+        }
+    }
+
+    /// Heartbeat, release of dead workers' claims, and giving up deliveries that
+    /// stayed pending past the retry window.
+    async fn housekeeping(&self) {
+        if let Err(e) = workers::heartbeat_and_reap(&self.state, &self.worker_id).await {
+            tracing::error!(error = %e, "delivery housekeeping failed");
+        }
+    }
 }
 
-/// Pending deliveries as the `deliveries` command and tests see them.
+/// Records outcomes as they arrive, batching whatever is waiting into one transaction.
+async fn write_outcomes(state: AppState, mut rx: mpsc::UnboundedReceiver<Attempt>) {
+    let mut batch = Vec::with_capacity(512);
+    while rx.recv_many(&mut batch, 512).await > 0 {
+        if let Err(e) = record::record(&state, &batch).await {
+            // The rows keep their lease; after it (or a restart) they are retried.
+            tracing::error!(error = %e, n = batch.len(), "cannot record delivery outcomes");
+        }
+        batch.clear();
+    }
+}
+
+/// An error with its causes, e.g. "error sending request: connection refused".
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(c) = source {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        source = c.source();
+    }
+    s
+}
+
+/// Delivery counts for `fedblog deliveries` and tests.
 pub async fn counts(state: &AppState) -> AppResult<db::deliveries::Counts> {
     Ok(db::deliveries::counts(&state.db).await?)
 }

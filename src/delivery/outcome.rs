@@ -24,6 +24,21 @@ pub enum Outcome {
         status: Option<u16>,
         reason: String,
     },
+    /// 410: the inbox is gone for good; its followers are removed.
+    Gone,
+}
+
+impl Outcome {
+    /// What this outcome says about the host, for its circuit breaker.
+    pub fn host_event(&self) -> super::circuit::HostEvent {
+        use super::circuit::HostEvent;
+        match self {
+            Self::Delivered(_) => HostEvent::Delivered,
+            Self::Retry { .. } => HostEvent::Failed,
+            // The host answered (or was never asked): it is not down.
+            Self::Permanent { .. } | Self::Gone => HostEvent::Answered,
+        }
+    }
 }
 
 /// Sorts a response: 2xx done; 408, 429 and 5xx retried (honouring Retry-After);
@@ -32,6 +47,9 @@ pub fn classify(status: StatusCode, headers: &HeaderMap) -> Outcome {
     let code = status.as_u16();
     if status.is_success() {
         return Outcome::Delivered(code);
+    }
+    if status == StatusCode::GONE {
+        return Outcome::Gone;
     }
     let reason = format!("inbox answered {status}");
     if status == StatusCode::REQUEST_TIMEOUT

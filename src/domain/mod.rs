@@ -14,3 +14,13 @@ pub use tag::Tag;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ParseError(pub String);
+
+/// The `host[:port]` of a URL: how deliveries are grouped per server (per-host
+/// concurrency, circuit breaker).
+pub fn host_key(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    }
+}

@@ -1,6 +1,7 @@
 //! ActivityPub: wire types, conversions, signatures, remote actors and inbox activities.
 
 pub mod activities;
+pub mod client;
 pub mod objects;
 pub mod remote_actor;
 pub mod signatures;

@@ -14,15 +14,24 @@ pub async fn begin(db: &SqlitePool) -> sqlx::Result<Transaction<'static, Sqlite>
     db.begin_with("BEGIN IMMEDIATE").await
 }
 
-/// Stores an activity and queues it for every inbox, inside the caller's transaction.
-/// A stored activity with the same id is reused (its deliveries to new inboxes are added,
-/// finished ones to the same inboxes are queued again), so retried receives stay idempotent.
+/// Where an activity goes.
+pub enum Audience<'a> {
+    /// Every follower of the activity's author, one delivery per shared inbox.
+    Followers,
+    /// One inbox (an Accept to the follower it answers).
+    Inbox(&'a url::Url),
+}
+
+/// Stores an activity and queues its deliveries, inside the caller's transaction.
+/// A stored activity with the same id is reused (a finished delivery to the same
+/// inbox is queued again), so retried receives stay idempotent. Returns the activity's
+/// row id and the number of deliveries queued.
 pub async fn queue_activity(
     tx: &mut Transaction<'static, Sqlite>,
     activity: &OutgoingActivity,
-    inboxes: &[String],
+    audience: Audience<'_>,
     now: i64,
-) -> AppResult<i64> {
+) -> AppResult<(i64, u64)> {
     let id = match db::activities::by_ap_id(&mut **tx, &activity.ap_id).await? {
         Some(row) => row.id,
         None => {
@@ -39,6 +48,20 @@ pub async fn queue_activity(
             .await?
         }
     };
-    db::deliveries::enqueue(tx, id, inboxes, now).await?;
-    Ok(id)
+    let queued = match audience {
+        Audience::Followers => {
+            db::deliveries::enqueue_followers(tx, id, activity.author.as_str(), now).await?
+        }
+        Audience::Inbox(inbox) => {
+            db::deliveries::enqueue_one(
+                tx,
+                id,
+                inbox.as_str(),
+                &crate::domain::host_key(inbox),
+                now,
+            )
+            .await?
+        }
+    };
+    Ok((id, queued))
 }

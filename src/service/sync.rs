@@ -31,6 +31,8 @@ pub struct SyncReport {
     pub deleted: usize,
     pub unchanged: usize,
     pub deliveries_queued: u64,
+    /// Row ids of the activities queued, to follow their fan-out.
+    pub activities: Vec<i64>,
     pub errors: Vec<ContentError>,
 }
 
@@ -245,19 +247,32 @@ async fn publish(
             .ok_or_else(|| {
                 AppError::Internal(format!("post {id} vanished inside its transaction"))
             })?;
-        let inboxes = db::followers::delivery_inboxes(&mut *tx, handle.as_str()).await?;
-        report.deliveries_queued += inboxes.len() as u64;
-        crate::service::queue_activity(
+        fan_out(
             &mut tx,
             &outgoing::create(&state.uris, handle, &row),
-            &inboxes,
             now,
+            report,
         )
         .await?;
     }
     tx.commit().await?;
     report.published += 1;
     tracing::info!(author = %handle, slug = %post.slug, "published");
+    Ok(())
+}
+
+/// Queues an activity to every follower inside the change's transaction.
+async fn fan_out(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    activity: &outgoing::OutgoingActivity,
+    now: i64,
+    report: &mut SyncReport,
+) -> AppResult<()> {
+    let (id, queued) =
+        crate::service::queue_activity(tx, activity, crate::service::Audience::Followers, now)
+            .await?;
+    report.deliveries_queued += queued;
+    report.activities.push(id);
     Ok(())
 }
 
@@ -279,13 +294,11 @@ async fn edit(
         .ok_or_else(|| {
             AppError::Internal(format!("post {} vanished inside its transaction", row.id))
         })?;
-    let inboxes = db::followers::delivery_inboxes(&mut *tx, handle.as_str()).await?;
-    report.deliveries_queued += inboxes.len() as u64;
-    crate::service::queue_activity(
+    fan_out(
         &mut tx,
         &outgoing::update(&state.uris, handle, &updated),
-        &inboxes,
         now,
+        report,
     )
     .await?;
     tx.commit().await?;
@@ -308,13 +321,11 @@ async fn remove(
         deleted_at: Some(now),
         ..row.clone()
     };
-    let inboxes = db::followers::delivery_inboxes(&mut *tx, handle.as_str()).await?;
-    report.deliveries_queued += inboxes.len() as u64;
-    crate::service::queue_activity(
+    fan_out(
         &mut tx,
         &outgoing::delete(&state.uris, handle, &deleted),
-        &inboxes,
         now,
+        report,
     )
     .await?;
     tx.commit().await?;

@@ -280,9 +280,21 @@ async fn unsent_and_in_flight_deliveries_resume_after_a_restart() {
     sync(&app).await;
     // One delivery is leased by a worker that then dies; the other was never tried.
     let now = fedblog::db::now_ms();
-    let leased = fedblog::db::deliveries::claim(&app.state.db, now, now + 3_600_000, 1)
-        .await
-        .unwrap();
+    let limits = fedblog::db::deliveries::ClaimLimits {
+        limit: 1,
+        per_host: 1,
+        busy_hosts_json: "[]",
+        scan: 10,
+    };
+    let leased = fedblog::db::deliveries::claim(
+        &app.state.db,
+        "a-worker-that-died",
+        now,
+        now + 3_600_000,
+        &limits,
+    )
+    .await
+    .unwrap();
     assert_eq!(leased.len(), 1);
     assert!(peer.received_of_type("Create").is_empty());
 

@@ -58,13 +58,27 @@ pub async fn receive(state: &AppState, follow: &Follow, sender: &RemoteActor) ->
             actor_id: sender.id.to_string(),
             inbox: sender.inbox.to_string(),
             shared_inbox: sender.shared_inbox.as_ref().map(Url::to_string),
+            delivery_inbox: sender
+                .shared_inbox
+                .as_ref()
+                .unwrap_or(&sender.inbox)
+                .to_string(),
+            delivery_host: crate::domain::host_key(
+                sender.shared_inbox.as_ref().unwrap_or(&sender.inbox),
+            ),
             follow_id: follow.id.to_string(),
             created_at: now,
         },
     )
     .await?;
     // The Accept goes to the follower's own inbox: it is addressed to them alone.
-    service::queue_activity(&mut tx, &accept, &[sender.inbox.to_string()], now).await?;
+    service::queue_activity(
+        &mut tx,
+        &accept,
+        service::Audience::Inbox(&sender.inbox),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     state.deliveries_queued.notify_one();
     tracing::info!(author = %handle, follower = %sender.id, "new follower");

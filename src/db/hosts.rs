@@ -1,0 +1,48 @@
+//! Per-host circuit breaker state.
+
+use sqlx::SqliteExecutor;
+
+#[derive(Debug, Clone, Default, sqlx::FromRow, serde::Serialize)]
+pub struct HostRow {
+    pub host: String,
+    pub consecutive_failures: i64,
+    pub circuit: String,
+    pub opened_count: i64,
+    pub open_until: Option<i64>,
+    pub last_error: Option<String>,
+    pub updated_at: i64,
+}
+
+pub async fn get(db: impl SqliteExecutor<'_>, host: &str) -> sqlx::Result<Option<HostRow>> {
+    sqlx::query_as("SELECT * FROM hosts WHERE host = ?")
+        .bind(host)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn upsert(db: impl SqliteExecutor<'_>, h: &HostRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO hosts (host, consecutive_failures, circuit, opened_count, open_until, last_error, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(host) DO UPDATE SET consecutive_failures = excluded.consecutive_failures,
+            circuit = excluded.circuit, opened_count = excluded.opened_count,
+            open_until = excluded.open_until, last_error = excluded.last_error, updated_at = excluded.updated_at",
+    )
+    .bind(&h.host)
+    .bind(h.consecutive_failures)
+    .bind(&h.circuit)
+    .bind(h.opened_count)
+    .bind(h.open_until)
+    .bind(&h.last_error)
+    .bind(h.updated_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Hosts whose circuit is open, for `fedblog deliveries`.
+pub async fn open_circuits(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<HostRow>> {
+    sqlx::query_as("SELECT * FROM hosts WHERE circuit = 'open' ORDER BY host")
+        .fetch_all(db)
+        .await
+}

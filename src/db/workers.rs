@@ -1,0 +1,58 @@
+//! Processes that deliver, with heartbeats, so the claims of a dead one are released.
+
+use sqlx::SqliteExecutor;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WorkerRow {
+    pub id: String,
+    pub machine: String,
+    pub pid: i64,
+    pub kind: String,
+    pub started_at: i64,
+    pub heartbeat_at: i64,
+}
+
+pub async fn register(db: impl SqliteExecutor<'_>, w: &WorkerRow) -> sqlx::Result<()> {
+    sqlx::query("INSERT OR REPLACE INTO workers (id, machine, pid, kind, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(&w.id)
+        .bind(&w.machine)
+        .bind(w.pid)
+        .bind(&w.kind)
+        .bind(w.started_at)
+        .bind(w.heartbeat_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn heartbeat(db: impl SqliteExecutor<'_>, id: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE workers SET heartbeat_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn list(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<WorkerRow>> {
+    sqlx::query_as("SELECT * FROM workers").fetch_all(db).await
+}
+
+/// Removes workers (JSON array of ids).
+pub async fn remove(db: impl SqliteExecutor<'_>, ids_json: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM workers WHERE id IN (SELECT value FROM json_each(?))")
+        .bind(ids_json)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Claims held by workers not in the table (removed, or from before it existed).
+pub async fn orphaned_claimants(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT claimed_by FROM deliveries WHERE claimed_by IS NOT NULL AND state = 'pending'
+           AND claimed_by NOT IN (SELECT id FROM workers)",
+    )
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,141 @@
+//! Delivering processes: registration, heartbeats, and releasing the claims of
+//! workers that are gone (killed, crashed) so nothing they held is lost.
+
+use crate::{
+    db::{self, workers::WorkerRow},
+    error::AppResult,
+    state::AppState,
+};
+
+/// Which process delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerKind {
+    Serve,
+    Cli,
+}
+
+impl WorkerKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Serve => "serve",
+            Self::Cli => "cli",
+        }
+    }
+}
+
+/// A worker whose heartbeat is older than this is gone.
+const STALE_MS: i64 = 30_000;
+
+pub fn new_id() -> String {
+    format!("{}-{:016x}", std::process::id(), rand::random::<u64>())
+}
+
+/// This machine's name: workers on the same machine can be checked by pid.
+fn machine() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Whether a process with this pid exists on this machine.
+fn pid_alive(pid: i64) -> bool {
+    if cfg!(target_os = "linux") {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
+}
+
+pub async fn register(state: &AppState, id: &str, kind: WorkerKind) -> AppResult<()> {
+    let now = db::now_ms();
+    db::workers::register(
+        &state.db,
+        &WorkerRow {
+            id: id.to_owned(),
+            machine: machine(),
+            pid: i64::from(std::process::id()),
+            kind: kind.as_str().to_owned(),
+            started_at: now,
+            heartbeat_at: now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Releases the claims of workers that are gone: stale heartbeat, a dead process on
+/// this machine, or unknown to the table.
+pub async fn reap(state: &AppState, own_id: &str) -> AppResult<()> {
+    let now = db::now_ms();
+    let here = machine();
+    let me = i64::from(std::process::id());
+    let mut dead: Vec<String> = db::workers::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|w| w.id != own_id)
+        .filter(|w| {
+            w.heartbeat_at < now - STALE_MS
+                || (w.machine == here && w.pid != me && !pid_alive(w.pid))
+        })
+        .map(|w| w.id)
+        .collect();
+    let gone_from_table = dead.clone();
+    dead.extend(
+        db::workers::orphaned_claimants(&state.db)
+            .await?
+            .into_iter()
+            .filter(|id| id != own_id),
+    );
+    if dead.is_empty() {
+        return Ok(());
+    }
+    let json = serde_json::to_string(&dead).unwrap_or_else(|_| "[]".into());
+    let released = db::deliveries::release_claims_of(&state.db, &json).await?;
+    db::workers::remove(
+        &state.db,
+        &serde_json::to_string(&gone_from_table).unwrap_or_else(|_| "[]".into()),
+    )
+    .await?;
+    if released > 0 {
+        tracing::info!(
+            released,
+            workers = dead.len(),
+            "released deliveries held by workers that are gone"
+        );
+    }
+    Ok(())
+}
+
+/// The periodic part: heartbeat, reaping, and giving up deliveries past the retry window.
+pub async fn heartbeat_and_reap(state: &AppState, own_id: &str) -> AppResult<()> {
+    let now = db::now_ms();
+    db::workers::heartbeat(&state.db, own_id, now).await?;
+    reap(state, own_id).await?;
+    let cutoff = now - (state.config.delivery.give_up_after_hours * 3_600_000.0) as i64;
+    for (inbox, reason) in db::deliveries::give_up_older_than(&state.db, cutoff, now).await? {
+        tracing::warn!(%inbox, %reason, "delivery given up");
+    }
+    Ok(())
+}
+
+pub async fn deregister(state: &AppState, id: &str) -> AppResult<()> {
+    db::workers::remove(
+        &state.db,
+        &serde_json::to_string(&[id]).unwrap_or_else(|_| "[]".into()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether a server is delivering from this database now (a fresh heartbeat of a
+/// `serve` worker whose process is alive).
+pub async fn server_is_delivering(state: &AppState) -> AppResult<bool> {
+    let now = db::now_ms();
+    let here = machine();
+    Ok(db::workers::list(&state.db).await?.iter().any(|w| {
+        w.kind == "serve"
+            && w.heartbeat_at >= now - STALE_MS
+            && (w.machine != here || pid_alive(w.pid))
+    }))
+}
