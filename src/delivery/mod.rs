@@ -5,6 +5,7 @@
 
 mod circuit;
 mod outcome;
+pub mod progress;
 mod record;
 mod workers;
 

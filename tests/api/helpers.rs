@@ -29,6 +29,8 @@ pub struct Options {
     pub worker: bool,
     /// Copy the repository's demo content instead of the small test fixture.
     pub demo_content: bool,
+    /// Extra `[delivery]` settings, one `key = value` per line.
+    pub delivery: &'static str,
 }
 
 impl Drop for TestApp {
@@ -64,7 +66,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     std::fs::write(
         dir.path().join("config.toml"),
         format!(
-            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/test.sqlite\"\ncontent = \"content\"\n\n[delivery]\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\ntimeout_seconds = 5\n"
+            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/test.sqlite\"\ncontent = \"content\"\n\n[delivery]\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\n{}\n",
+            if opts.delivery.contains("timeout_seconds") { opts.delivery.to_owned() } else { format!("timeout_seconds = 5\n{}", opts.delivery) }
         ),
     )
     .expect("write config");

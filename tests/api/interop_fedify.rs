@@ -129,6 +129,7 @@ async fn fedify_follows_an_author_and_receives_create_update_delete() {
     let app = spawn_app_with(Options {
         worker: true,
         demo_content: true,
+        ..Options::default()
     })
     .await;
     let peer = FedifyPeer::start();

@@ -5,6 +5,8 @@ mod helpers;
 mod peer;
 
 mod collections;
+mod crash;
+mod delivery;
 mod discovery;
 mod inbox;
 mod interop_fedify;

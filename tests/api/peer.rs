@@ -4,7 +4,10 @@
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
-    sync::{Arc, Mutex, OnceLock},
+    sync::{
+        Arc, Mutex, OnceLock,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
     time::SystemTime,
 };
 
@@ -35,6 +38,12 @@ struct PeerState {
     /// Statuses to answer inbox POSTs with, in order; 202 once empty.
     statuses: Mutex<VecDeque<u16>>,
     gone: Mutex<HashSet<String>>,
+    /// `Retry-After` seconds sent with 429 answers.
+    retry_after: Mutex<Option<u32>>,
+    /// Milliseconds every inbox POST takes.
+    delay_ms: AtomicU64,
+    /// Whether `hang.localhost` accepts requests and never answers.
+    hanging: AtomicBool,
 }
 
 pub struct TestPeer {
@@ -57,7 +66,10 @@ impl TestPeer {
         let port = listener.local_addr().expect("addr").port();
         let base = format!("http://localhost:{port}");
         let (public_pem, private_pem) = keypair().clone();
-        let state = Arc::new(PeerState::default());
+        let state = Arc::new(PeerState {
+            hanging: AtomicBool::new(true),
+            ..PeerState::default()
+        });
         let app = Router::new()
             .route("/users/{name}", get(actor))
             .route("/users/{name}/inbox", post(inbox))
@@ -71,9 +83,25 @@ impl TestPeer {
         }
     }
 
-    /// Actor URL. Names starting with `solo` have no shared inbox.
+    /// 429 answers carry `Retry-After: secs`.
+    pub fn set_retry_after(&self, secs: u32) {
+        *self.state.retry_after.lock().expect("lock") = Some(secs);
+    }
+
+    /// Every inbox POST takes this long to answer.
+    pub fn set_delay_ms(&self, ms: u64) {
+        self.state.delay_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Makes the `hang.localhost` host answer (or hang again).
+    pub fn set_hanging(&self, hanging: bool) {
+        self.state.hanging.store(hanging, Ordering::Relaxed);
+    }
+
+    /// Actor URL. Names starting with `solo` have no shared inbox; names starting with
+    /// `hang` have their inbox on the host `hang.localhost`, which hangs until told not to.
     pub fn actor(&self, name: &str) -> String {
-        format!("{}/users/{name}", self.base)
+        format!("{}/users/{name}", host_base(&self.base, name))
     }
 
     pub fn key_id(&self, name: &str) -> String {
@@ -218,22 +246,32 @@ fn rsa_sign(private_pem: &str, message: &[u8]) -> Vec<u8> {
     RsaSigningKey::<Sha256>::new(key).sign(message).to_vec()
 }
 
+/// Actors named `hang*` live on the host `hang.localhost` (same server, another name).
+fn host_base(base: &str, name: &str) -> String {
+    if name.starts_with("hang") {
+        base.replacen("//localhost", "//hang.localhost", 1)
+    } else {
+        base.to_owned()
+    }
+}
+
 type PeerCtx = (Arc<PeerState>, String, String);
 
 async fn actor(State((state, base, pem)): State<PeerCtx>, Path(name): Path<String>) -> Response {
     if state.gone.lock().expect("lock").contains(&name) {
         return (StatusCode::GONE, "gone").into_response();
     }
-    let id = format!("{base}/users/{name}");
+    let id = format!("{}/users/{name}", host_base(&base, &name));
+    let inbox = format!("{id}/inbox");
     let mut doc = json!({
         "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
         "id": id,
         "type": "Person",
         "preferredUsername": name,
-        "inbox": format!("{id}/inbox"),
+        "inbox": inbox,
         "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem },
     });
-    if !name.starts_with("solo") {
+    if !name.starts_with("solo") && !name.starts_with("hang") {
         doc["endpoints"] = json!({ "sharedInbox": format!("{base}/inbox") });
     }
     (
@@ -248,7 +286,19 @@ async fn inbox(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> Response {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if host.starts_with("hang.") && state.hanging.load(Ordering::Relaxed) {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+    let delay = state.delay_ms.load(Ordering::Relaxed);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     let status = state
         .statuses
         .lock()
@@ -261,7 +311,14 @@ async fn inbox(
         headers,
         body,
     });
-    StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED)
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED);
+    let retry_after = *state.retry_after.lock().expect("lock");
+    match retry_after {
+        Some(secs) if status == StatusCode::TOO_MANY_REQUESTS => {
+            (status, [("retry-after", secs.to_string())]).into_response()
+        }
+        _ => status.into_response(),
+    }
 }
 
 /// Counts what each inbox path received, by activity id.

@@ -1,0 +1,251 @@
+//! The real binary, killed with `kill -9` and stopped with SIGTERM mid-fan-out:
+//! no delivery is lost, and only those in flight at the kill are sent twice.
+
+use std::{
+    collections::HashMap,
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+};
+
+use tokio::sync::Semaphore;
+
+use crate::{
+    helpers::{eventually, write_author, write_post},
+    peer::TestPeer,
+};
+
+const FOLLOWERS: usize = 2000;
+const CONCURRENCY: usize = 16;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(dir: &Path, port: u16) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("server.log"))
+            .expect("log");
+        let child = Command::new(env!("CARGO_BIN_EXE_fedblog"))
+            .arg("--config")
+            .arg(dir.join("config.toml"))
+            .arg("serve")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start fedblog");
+        let base = format!("http://localhost:{port}");
+        let client = reqwest::Client::new();
+        eventually(30, "the server to answer", || async {
+            client
+                .get(format!("{base}/@alice"))
+                .send()
+                .await
+                .ok()
+                .filter(|r| r.status() == 200)
+                .map(|_| ())
+        })
+        .await;
+        Self { child, base }
+    }
+
+    fn kill9(mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("wait");
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        self.child.wait().expect("wait")
+    }
+}
+
+async fn count(db: &sqlx::SqlitePool, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db).await.expect("count")
+}
+
+/// Creates per inbox path.
+fn creates_by_inbox(peer: &TestPeer, kind: &str) -> HashMap<String, usize> {
+    let mut m = HashMap::new();
+    for r in peer.received_of_type(kind) {
+        *m.entry(r.path).or_default() += 1;
+    }
+    m
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("content");
+    write_author(&content, "alice", "Alice", None);
+    write_post(
+        &content,
+        "alice",
+        "hello",
+        "---\ntitle: Hello\ndate: 2025-01-01\n---\nHi.\n",
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n\n[delivery]\nconcurrency = {CONCURRENCY}\nper_host = {CONCURRENCY}\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\ntimeout_seconds = 5\n"
+        ),
+    )
+    .unwrap();
+    let peer = Arc::new(TestPeer::start().await);
+    let server = Server::start(dir.path(), port).await;
+    let db = fedblog::db::connect(&dir.path().join("data/db.sqlite"))
+        .await
+        .unwrap();
+
+    // Thousands of followers, each with a personal inbox.
+    let client = reqwest::Client::new();
+    let limit = Arc::new(Semaphore::new(32));
+    let mut follows = tokio::task::JoinSet::new();
+    for i in 0..FOLLOWERS {
+        let (peer, client, limit, base) = (
+            peer.clone(),
+            client.clone(),
+            limit.clone(),
+            server.base.clone(),
+        );
+        follows.spawn(async move {
+            let _permit = limit.acquire().await.unwrap();
+            let name = format!("solo-{i}");
+            let res = peer
+                .post_signed(
+                    &client,
+                    &name,
+                    &format!("{base}/inbox"),
+                    &peer.follow(&name, &format!("{base}/@alice")),
+                )
+                .await;
+            assert_eq!(res.status(), 202);
+        });
+    }
+    while let Some(r) = follows.join_next().await {
+        r.unwrap();
+    }
+    eventually(60, "every Accept", || async {
+        (peer.received_of_type("Accept").len() >= FOLLOWERS).then_some(())
+    })
+    .await;
+
+    // Publish from the command line while the server runs; slow the inboxes down so the
+    // fan-out is still going when the server is killed.
+    peer.set_delay_ms(40);
+    write_post(
+        &content,
+        "alice",
+        "big-news",
+        "---\ntitle: Big news\ndate: 2099-01-01\n---\nEveryone gets this.\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_fedblog"))
+        .arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .args(["sync", "--no-wait"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eventually(60, "the fan-out to be under way", || async {
+        (peer.received_of_type("Create").len() >= 300).then_some(())
+    })
+    .await;
+    server.kill9();
+    let before_restart = peer.received_of_type("Create").len();
+    assert!(before_restart < FOLLOWERS, "the kill came mid-fan-out");
+
+    // Restart: the dead process's claims are released at once and everything goes out.
+    let server = Server::start(dir.path(), port).await;
+    eventually(120, "every follower to get the post", || async {
+        (creates_by_inbox(&peer, "Create").len() == FOLLOWERS).then_some(())
+    })
+    .await;
+    let per_inbox = creates_by_inbox(&peer, "Create");
+    let duplicates: usize = per_inbox.values().map(|n| n - 1).sum();
+    eprintln!("kill -9 after {before_restart} of {FOLLOWERS} deliveries: {duplicates} sent twice");
+    assert!(
+        duplicates <= 2 * CONCURRENCY,
+        "only deliveries in flight at the kill repeat ({duplicates})"
+    );
+    eventually(30, "the queue to drain", || async {
+        (count(
+            &db,
+            "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'",
+        )
+        .await
+            == 0)
+            .then_some(())
+    })
+    .await;
+
+    // SIGTERM mid-fan-out: the server stops claiming, finishes or releases what it holds.
+    write_post(
+        &content,
+        "alice",
+        "big-news",
+        "---\ntitle: Bigger news\ndate: 2099-01-01\n---\nEveryone gets this edit.\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_fedblog"))
+        .arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .args(["sync", "--no-wait"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    eventually(60, "the Update fan-out to be under way", || async {
+        (peer.received_of_type("Update").len() >= 200).then_some(())
+    })
+    .await;
+    let status = server.terminate();
+    assert!(status.success(), "graceful exit: {status}");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM deliveries WHERE claimed_by IS NOT NULL"
+        )
+        .await,
+        0,
+        "no lease left behind"
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM workers").await,
+        0,
+        "the worker deregistered"
+    );
+    let pending = count(
+        &db,
+        "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'",
+    )
+    .await;
+    assert!(pending > 0, "the stop came mid-fan-out");
+
+    let server = Server::start(dir.path(), port).await;
+    eventually(120, "every follower to get the edit", || async {
+        (creates_by_inbox(&peer, "Update").len() == FOLLOWERS).then_some(())
+    })
+    .await;
+    let duplicates: usize = creates_by_inbox(&peer, "Update")
+        .values()
+        .map(|n| n - 1)
+        .sum();
+    assert_eq!(duplicates, 0, "a graceful stop sends nothing twice");
+    server.kill9();
+}

@@ -1,0 +1,158 @@
+//! The delivery engine against servers that fail on purpose.
+
+use std::collections::HashSet;
+
+use crate::{
+    helpers::{Options, TestApp, spawn_app_with, write_post},
+    peer::TestPeer,
+};
+
+async fn follow_alice(app: &TestApp, peer: &TestPeer, names: &[String]) {
+    for name in names {
+        let res = peer
+            .post_signed(
+                &app.client,
+                name,
+                &format!("{}/inbox", app.base),
+                &peer.follow(name, &app.actor("alice")),
+            )
+            .await;
+        assert_eq!(res.status(), 202, "follow by {name}");
+    }
+}
+
+async fn publish(app: &TestApp, slug: &str) {
+    write_post(
+        &app.content(),
+        "alice",
+        slug,
+        &format!("---\ntitle: \"{slug}\"\ndate: 2099-01-01\n---\nBody.\n"),
+    );
+    fedblog::service::sync::sync(&app.state).await.unwrap();
+}
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+#[tokio::test]
+async fn too_many_requests_waits_for_retry_after() {
+    let app = spawn_app_with(Options::default()).await;
+    let peer = TestPeer::start().await;
+    follow_alice(&app, &peer, &names("solo-r", 1)).await;
+    app.deliver_all().await;
+    peer.set_retry_after(3600);
+    peer.answer_with(&[429]);
+    publish(&app, "rate-limited").await;
+    let before = fedblog::db::now_ms();
+    app.deliver_all().await;
+    let (state, attempts, next): (String, i64, i64) = sqlx::query_as(
+        "SELECT d.state, d.attempts, d.next_attempt_at FROM deliveries d JOIN activities a ON a.id = d.activity_id WHERE a.kind = 'Create'",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!((state.as_str(), attempts), ("pending", 1));
+    assert!(
+        next >= before + 3_590_000,
+        "the retry waits for Retry-After ({} ms)",
+        next - before
+    );
+    // Nothing more is sent before then.
+    app.deliver_all().await;
+    assert_eq!(peer.received_of_type("Create").len(), 1);
+}
+
+#[tokio::test]
+async fn gone_inbox_removes_the_follower() {
+    let app = spawn_app_with(Options::default()).await;
+    let peer = TestPeer::start().await;
+    follow_alice(&app, &peer, &names("solo-g", 2)).await;
+    app.deliver_all().await;
+    peer.answer_with(&[410]);
+    publish(&app, "to-the-gone").await;
+    app.deliver_all().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM followers").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM deliveries WHERE state = 'failed' AND last_status = 410")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM deliveries WHERE state = 'done'")
+            .await,
+        3,
+        "two Accepts and one Create"
+    );
+}
+
+#[tokio::test]
+async fn a_host_that_never_answers_is_held_by_its_circuit_and_released_by_a_probe() {
+    let app = spawn_app_with(Options {
+        delivery: "timeout_seconds = 0.3\ncircuit_threshold = 3\ncircuit_cooldown_seconds = 0.5\nper_host = 2",
+        ..Options::default()
+    })
+    .await;
+    let peer = TestPeer::start().await;
+    let hung = names("hang", 8);
+    let healthy = names("solo-h", 4);
+    follow_alice(&app, &peer, &hung).await;
+    follow_alice(&app, &peer, &healthy).await;
+    publish(&app, "circuit").await;
+    // Drive the queue until nothing more is due; the hung host costs a few timeouts only.
+    for _ in 0..20 {
+        app.deliver_all().await;
+    }
+    let hang_host = format!("hang.localhost:{}", peer.base.rsplit(':').next().unwrap());
+    let (circuit,): (String,) = sqlx::query_as("SELECT circuit FROM hosts WHERE host = ?")
+        .bind(&hang_host)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(circuit, "open");
+    let tried: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE host = ? AND attempts > 0")
+            .bind(&hang_host)
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    let held: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE host = ? AND state = 'pending'")
+            .bind(&hang_host)
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    // Accepts and Creates to 8 inboxes on the hung host: 16 rows, only a few tried.
+    assert_eq!(
+        held, 16,
+        "every delivery to the hung host is held, none dropped"
+    );
+    assert!(
+        tried <= 6,
+        "the open circuit stopped the timeouts ({tried} tried)"
+    );
+    // Other hosts are unaffected: their Accepts and Creates are all done.
+    let healthy_done = peer
+        .received()
+        .iter()
+        .filter(|r| r.path.starts_with("/users/solo-h"))
+        .count();
+    assert_eq!(healthy_done, 8);
+
+    // The host comes back: after the cool-down a probe succeeds and everything held goes.
+    peer.set_hanging(false);
+    crate::helpers::eventually(20, "the held deliveries to go out", || async {
+        app.deliver_all().await;
+        (app.count("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'")
+            .await
+            == 0)
+            .then_some(())
+    })
+    .await;
+    let creates: HashSet<String> = peer
+        .received_of_type("Create")
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(creates.len(), 12, "every follower got the post");
+}
