@@ -39,7 +39,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load the content folder and serve the blog and its ActivityPub endpoints.
-    Serve,
+    Serve {
+        /// Republish posts as soon as their files are saved.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Start a new post: writes content/<author>/<slug>.md with front matter and prints its path.
+    New {
+        /// The author's handle (their folder in content/).
+        #[arg(long)]
+        author: String,
+        /// The post's title; the file name is made from it.
+        title: String,
+    },
     /// Load the content folder into the database: publish, update and delete posts,
     /// and show the fan-out to followers (sent by the running server, or by this
     /// command when no server runs).
@@ -60,8 +72,8 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let config = Config::load(&cli.config)?;
     match cli.command {
-        Command::Serve => {
-            let app = Application::build(config).await?;
+        Command::Serve { watch } => {
+            let app = Application::build(config).await?.watch_content(watch);
             print_sync_report(app.startup_sync());
             let base = app.state().uris.home();
             tracing::info!("serving {base} (listening on port {})", app.port());
@@ -73,6 +85,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 stop.cancel();
             });
             app.run(shutdown, true).await?;
+            Ok(0)
+        }
+        Command::New { author, title } => {
+            let handle = crate::domain::Handle::parse(&author)?;
+            let today = chrono::Local::now().date_naive();
+            let path = crate::content::new_post(&config.content, &handle, &title, today)?;
+            println!("{}", path.display());
             Ok(0)
         }
         Command::Sync { no_wait } => {

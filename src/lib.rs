@@ -19,6 +19,8 @@ pub mod domain;
 pub mod error;
 /// ActivityPub wire types, signatures, remote actors, inbox activities.
 pub mod federation;
+/// Atom, RSS and JSON feeds and the sitemap, built from stored rows.
+pub mod feeds;
 /// Router, negotiation, handlers, pages.
 pub mod http;
 /// Use cases: sync, inbox, reads.

@@ -12,7 +12,11 @@ use crate::{
     error::{AppError, AppResult},
     federation::client::http_client,
     http,
-    service::sync::{self, SyncReport},
+    service::{
+        schedule,
+        sync::{self, SyncReport},
+        watch,
+    },
     state::{AppState, Federation},
 };
 
@@ -40,6 +44,7 @@ pub struct Application {
     fed: Federation,
     deliverer: Deliverer,
     startup_sync: SyncReport,
+    watch: bool,
 }
 
 impl Application {
@@ -63,6 +68,7 @@ impl Application {
             fed,
             deliverer,
             startup_sync,
+            watch: false,
         })
     }
 
@@ -86,10 +92,29 @@ impl Application {
         &self.startup_sync
     }
 
+    /// Also sync whenever a file in the content folder changes (`serve --watch`).
+    pub fn watch_content(mut self, on: bool) -> Self {
+        self.watch = on;
+        self
+    }
+
     /// Serves HTTP and, if `run_worker`, delivers in the background, until `shutdown`
     /// is cancelled; then stops accepting, lets in-flight deliveries finish, and returns.
     pub async fn run(self, shutdown: CancellationToken, run_worker: bool) -> AppResult<()> {
         let worker = run_worker.then(|| tokio::spawn(self.deliverer.clone().run(shutdown.clone())));
+        // Scheduled posts are published by this task; with `--watch`, edits too.
+        let (watcher, changes) = match self.watch {
+            true => {
+                let (w, rx) = watch::watch(&self.fed.config.content)?;
+                (Some(w), Some(rx))
+            }
+            false => (None, None),
+        };
+        let content = tokio::spawn(schedule::run(
+            (*self.fed).clone(),
+            shutdown.clone(),
+            changes,
+        ));
         let app = http::router(self.fed.clone());
         let stop = shutdown.clone();
         axum::serve(self.listener, app)
@@ -99,6 +124,8 @@ impl Application {
         if let Some(w) = worker {
             let _ = w.await;
         }
+        let _ = content.await;
+        drop(watcher);
         Ok(())
     }
 }

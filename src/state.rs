@@ -24,6 +24,8 @@ pub struct AppState {
     keys: Arc<RwLock<HashMap<String, Arc<SigningKey>>>>,
     /// Woken when new deliveries are queued in this process.
     pub deliveries_queued: Arc<Notify>,
+    /// Woken when a sync in this process changes when the next scheduled post is due.
+    pub schedule_changed: Arc<Notify>,
 }
 
 /// The activitypub_federation configuration, which carries our state as its app data.
@@ -40,6 +42,7 @@ impl AppState {
             uris,
             keys: Arc::default(),
             deliveries_queued: Arc::new(Notify::new()),
+            schedule_changed: Arc::new(Notify::new()),
         }
     }
 

@@ -75,6 +75,52 @@ impl Uris {
         format!("{}/@{h}/media/", self.base)
     }
 
+    /// The header image named in the profile.
+    pub fn header(&self, h: &Handle, file: &str) -> String {
+        format!("{}/@{h}/header/{file}", self.base)
+    }
+
+    /// A feed of the whole site (`author: None`) or of one author.
+    pub fn feed(&self, author: Option<&Handle>, format: FeedFormat) -> String {
+        let ext = format.extension();
+        match author {
+            Some(h) => format!("{}/@{h}/feed.{ext}", self.base),
+            None => format!("{}/feed.{ext}", self.base),
+        }
+    }
+
+    /// A page of the site index (page 1 is the home page itself).
+    pub fn home_page(&self, page: i64) -> String {
+        if page > 1 {
+            format!("{}/?page={page}", self.base)
+        } else {
+            self.home()
+        }
+    }
+
+    /// A page of an author's posts.
+    pub fn actor_page(&self, h: &Handle, page: i64) -> String {
+        if page > 1 {
+            format!("{}?page={page}", self.actor(h))
+        } else {
+            self.actor(h)
+        }
+    }
+
+    /// Theme files, named with a hash of their content so they can be cached for good.
+    pub fn asset(&self, file: &str) -> String {
+        format!("{}/static/{file}", self.base)
+    }
+
+    /// Sends a reader to their own server's interaction page (the follow form's target).
+    pub fn follow_form(&self) -> String {
+        format!("{}/follow", self.base)
+    }
+
+    pub fn sitemap(&self) -> String {
+        format!("{}/sitemap.xml", self.base)
+    }
+
     pub fn shared_inbox(&self) -> String {
         format!("{}/inbox", self.base)
     }
@@ -124,6 +170,50 @@ impl Uris {
     }
 }
 
+/// The feed formats every site and author has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedFormat {
+    Atom,
+    Rss,
+    Json,
+}
+
+impl FeedFormat {
+    pub const ALL: [FeedFormat; 3] = [FeedFormat::Atom, FeedFormat::Rss, FeedFormat::Json];
+
+    /// The file extension in the feed's URL.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FeedFormat::Atom => "atom",
+            FeedFormat::Rss => "rss",
+            FeedFormat::Json => "json",
+        }
+    }
+
+    /// The media type for `Content-Type` and `<link rel="alternate" type>`.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            FeedFormat::Atom => "application/atom+xml",
+            FeedFormat::Rss => "application/rss+xml",
+            FeedFormat::Json => "application/feed+json",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FeedFormat::Atom => "Atom",
+            FeedFormat::Rss => "RSS",
+            FeedFormat::Json => "JSON Feed",
+        }
+    }
+
+    /// Parses the `feed.<ext>` file name of a feed URL.
+    pub fn from_file_name(name: &str) -> Option<Self> {
+        let ext = name.strip_prefix("feed.")?;
+        Self::ALL.into_iter().find(|f| f.extension() == ext)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +230,26 @@ mod tests {
         assert_eq!(u.handle_of_actor("https://other.example/@alice"), None);
         let s = Slug::parse("hello").unwrap();
         assert_eq!(u.post_of(&u.post(&h, &s)), Some((h, s)));
+    }
+
+    #[test]
+    fn feed_urls_round_trip() {
+        let u = Uris::new("https", "blog.example");
+        let h = Handle::parse("alice").unwrap();
+        assert_eq!(
+            u.feed(Some(&h), FeedFormat::Atom),
+            "https://blog.example/@alice/feed.atom"
+        );
+        assert_eq!(
+            u.feed(None, FeedFormat::Json),
+            "https://blog.example/feed.json"
+        );
+        for f in FeedFormat::ALL {
+            assert_eq!(
+                FeedFormat::from_file_name(&format!("feed.{}", f.extension())),
+                Some(f)
+            );
+        }
+        assert_eq!(FeedFormat::from_file_name("feed.xml"), None);
     }
 }

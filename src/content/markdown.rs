@@ -73,6 +73,7 @@ pub fn render_markdown_with(source: &str, rewrite: impl Fn(&str) -> Option<Strin
             other => other,
         })
         .collect();
+    let events = super::highlight::highlight_code_blocks(events);
     let mut out = String::with_capacity(source.len() * 3 / 2);
     html::push_html(&mut out, events.into_iter());
     Rendered { html: out, images }

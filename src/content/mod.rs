@@ -2,9 +2,12 @@
 //! `author.toml`, an avatar and Markdown posts with YAML front matter.
 //! Pure reading and rendering; `service::sync` writes the result to the database.
 
+mod highlight;
 mod markdown;
+mod new_post;
 mod post;
 mod profile;
+mod text;
 
 use std::{
     fmt,
@@ -12,10 +15,14 @@ use std::{
 };
 
 pub use markdown::{escape_html, render_markdown};
+pub use new_post::new_post;
 pub use post::PostSource;
 pub use post::local_media;
 pub use profile::image_media_type;
 pub use profile::{Profile, ProfileField};
+pub use text::{plain_text, reading_minutes, summary};
+
+use chrono::{DateTime, Utc};
 
 use crate::domain::Handle;
 
@@ -41,6 +48,8 @@ impl fmt::Display for ContentError {
         f.write_str(&self.message)
     }
 }
+
+impl std::error::Error for ContentError {}
 
 impl ContentError {
     pub(crate) fn new(
@@ -77,9 +86,11 @@ pub struct AuthorContent {
     pub profile: Profile,
     /// Published posts; drafts are left out.
     pub posts: Vec<PostSource>,
-    /// Source paths (relative to `dir`) of drafts and of posts that failed to load.
-    /// Sync leaves their stored versions alone instead of deleting them.
+    /// Source paths (relative to `dir`) of drafts, scheduled posts and posts that
+    /// failed to load. Sync leaves their stored versions alone instead of deleting them.
     pub unsettled: Vec<String>,
+    /// Posts dated in the future (source path, date): published when the date comes.
+    pub scheduled: Vec<(String, DateTime<Utc>)>,
 }
 
 /// Everything found in the content folder, and every problem met on the way.
@@ -89,10 +100,25 @@ pub struct Scan {
     pub errors: Vec<ContentError>,
 }
 
+impl Scan {
+    /// The earliest date of a scheduled post: when the next sync must run.
+    pub fn next_scheduled(&self) -> Option<DateTime<Utc>> {
+        self.authors
+            .iter()
+            .flat_map(|a| a.scheduled.iter().map(|(_, date)| *date))
+            .min()
+    }
+}
+
 /// Reads every author folder. A broken post or profile is reported and skipped;
 /// the rest still loads. `media_base` gives the URL (ending in `/`) under which an
 /// author's folder is served, for images placed beside posts.
 pub fn scan(root: &Path, media_base: &dyn Fn(&Handle) -> String) -> Scan {
+    scan_at(root, media_base, Utc::now())
+}
+
+/// [`scan`] as of `now`: posts dated later are scheduled, not published.
+pub fn scan_at(root: &Path, media_base: &dyn Fn(&Handle) -> String, now: DateTime<Utc>) -> Scan {
     let mut scan = Scan::default();
     let entries = match std::fs::read_dir(root) {
         Ok(e) => e,
@@ -141,14 +167,14 @@ pub fn scan(root: &Path, media_base: &dyn Fn(&Handle) -> String) -> Scan {
                 continue;
             }
         };
-        let (posts, unsettled) =
-            post::read_all(&dir, &profile, &media_base(&handle), &mut scan.errors);
+        let folder = post::read_all(&dir, &profile, &media_base(&handle), now, &mut scan.errors);
         scan.authors.push(AuthorContent {
             handle,
             dir,
             profile,
-            posts,
-            unsettled,
+            posts: folder.posts,
+            unsettled: folder.unsettled,
+            scheduled: folder.scheduled,
         });
     }
     scan

@@ -48,14 +48,26 @@ pub(super) enum Parsed {
     Draft,
 }
 
-/// Reads every `*.md` in an author's folder. Returns the posts, and the source
-/// paths of drafts and broken files (whose stored versions sync must not delete).
+/// What an author's folder holds, sorted by what sync does with it.
+#[derive(Debug, Default)]
+pub(super) struct Folder {
+    /// Posts to publish now.
+    pub posts: Vec<PostSource>,
+    /// Source paths of drafts, scheduled posts and broken files: sync must not
+    /// delete their stored versions.
+    pub unsettled: Vec<String>,
+    /// Posts dated after `now`, with their dates: published when the date comes.
+    pub scheduled: Vec<(String, DateTime<Utc>)>,
+}
+
+/// Reads every `*.md` in an author's folder. A post dated after `now` is scheduled.
 pub(super) fn read_all(
     dir: &Path,
     profile: &Profile,
     media_base: &str,
+    now: DateTime<Utc>,
     errors: &mut Vec<ContentError>,
-) -> (Vec<PostSource>, Vec<String>) {
+) -> Folder {
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(Result::ok)
@@ -69,12 +81,11 @@ pub(super) fn read_all(
                 None,
                 format!("cannot read the author folder: {e}"),
             ));
-            return (Vec::new(), Vec::new());
+            return Folder::default();
         }
     };
     files.sort();
-    let mut posts: Vec<PostSource> = Vec::new();
-    let mut unsettled = Vec::new();
+    let mut folder = Folder::default();
     let mut slugs: HashMap<String, String> = HashMap::new();
     for path in files {
         let rel = path
@@ -83,6 +94,10 @@ pub(super) fn read_all(
             .unwrap_or_default()
             .to_owned();
         match read_one(&path, &rel, profile, media_base) {
+            Ok(Parsed::Post(p)) if p.date > now => {
+                folder.scheduled.push((rel.clone(), p.date));
+                folder.unsettled.push(rel);
+            }
             Ok(Parsed::Post(p)) => {
                 let p = *p;
                 if let Some(other) = slugs.get(p.slug.as_str()) {
@@ -95,20 +110,20 @@ pub(super) fn read_all(
                             p.slug
                         ),
                     ));
-                    unsettled.push(rel);
+                    folder.unsettled.push(rel);
                     continue;
                 }
                 slugs.insert(p.slug.as_str().to_owned(), rel);
-                posts.push(p);
+                folder.posts.push(p);
             }
-            Ok(Parsed::Draft) => unsettled.push(rel),
+            Ok(Parsed::Draft) => folder.unsettled.push(rel),
             Err(e) => {
                 errors.push(e);
-                unsettled.push(rel);
+                folder.unsettled.push(rel);
             }
         }
     }
-    (posts, unsettled)
+    folder
 }
 
 /// Parses one post file.
@@ -328,6 +343,7 @@ mod tests {
             bio_html: String::new(),
             fields: vec![],
             avatar: None,
+            header: None,
             default_kind: None,
         }
     }

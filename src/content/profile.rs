@@ -14,6 +14,8 @@ pub struct Profile {
     pub fields: Vec<ProfileField>,
     /// File name of the avatar inside the author's folder, and its media type.
     pub avatar: Option<(String, &'static str)>,
+    /// The banner shown atop the author's page (the actor's `image`), likewise.
+    pub header: Option<(String, &'static str)>,
     /// Overrides the title-based choice of Article or Note for every post.
     pub default_kind: Option<PostKind>,
 }
@@ -32,6 +34,7 @@ struct RawProfile {
     #[serde(default)]
     bio: String,
     avatar: Option<Spanned<String>>,
+    header: Option<Spanned<String>>,
     default_type: Option<Spanned<String>>,
     #[serde(default)]
     fields: Vec<RawField>,
@@ -77,13 +80,14 @@ pub(super) fn read(path: &Path, dir: &Path) -> Result<Profile, ContentError> {
         ),
         None => None,
     };
-    let avatar = match &raw.avatar {
+    // An image file beside author.toml, of a type Mastodon accepts.
+    let image = |value: &Option<Spanned<String>>, field: &str| match value {
         Some(a) => {
             let file = a.get_ref();
             let media_type = image_media_type(file).ok_or_else(|| {
                 field_err(
                     a.span(),
-                    "avatar",
+                    field,
                     format!(
                         "`{file}` must be a PNG, JPEG, GIF or WebP image (Mastodon rejects SVG)"
                     ),
@@ -92,14 +96,16 @@ pub(super) fn read(path: &Path, dir: &Path) -> Result<Profile, ContentError> {
             if file.contains('/') || file.contains('\\') || !dir.join(file).is_file() {
                 return Err(field_err(
                     a.span(),
-                    "avatar",
+                    field,
                     format!("`{file}` is not a file in {}", dir.display()),
                 ));
             }
-            Some((file.clone(), media_type))
+            Ok(Some((file.clone(), media_type)))
         }
-        None => None,
+        None => Ok(None),
     };
+    let avatar = image(&raw.avatar, "avatar")?;
+    let header = image(&raw.header, "header")?;
     let fields = raw
         .fields
         .iter()
@@ -113,6 +119,7 @@ pub(super) fn read(path: &Path, dir: &Path) -> Result<Profile, ContentError> {
         bio_html: render_markdown(&raw.bio),
         fields,
         avatar,
+        header,
         default_kind,
     })
 }

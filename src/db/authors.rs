@@ -15,6 +15,8 @@ pub struct AuthorRow {
     pub profile_hash: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub header_file: Option<String>,
+    pub header_media_type: Option<String>,
 }
 
 /// The profile part of an author, as read from `author.toml`.
@@ -25,6 +27,8 @@ pub struct ProfileValues<'a> {
     pub fields_json: &'a str,
     pub avatar_file: Option<&'a str>,
     pub avatar_media_type: Option<&'a str>,
+    pub header_file: Option<&'a str>,
+    pub header_media_type: Option<&'a str>,
     pub default_kind: Option<&'a str>,
     pub profile_hash: &'a str,
 }
@@ -52,8 +56,9 @@ pub async fn insert(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO authors (handle, name, bio_html, fields_json, avatar_file, avatar_media_type,
-            default_kind, public_key_pem, private_key_pem, profile_hash, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            default_kind, public_key_pem, private_key_pem, profile_hash, created_at, updated_at,
+            header_file, header_media_type)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(handle)
     .bind(p.name)
@@ -67,6 +72,8 @@ pub async fn insert(
     .bind(p.profile_hash)
     .bind(now)
     .bind(now)
+    .bind(p.header_file)
+    .bind(p.header_media_type)
     .execute(db)
     .await?;
     Ok(())
@@ -80,7 +87,8 @@ pub async fn update_profile(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE authors SET name = ?, bio_html = ?, fields_json = ?, avatar_file = ?,
-            avatar_media_type = ?, default_kind = ?, profile_hash = ?, updated_at = ?
+            avatar_media_type = ?, default_kind = ?, profile_hash = ?, updated_at = ?,
+            header_file = ?, header_media_type = ?
          WHERE handle = ?",
     )
     .bind(p.name)
@@ -91,6 +99,8 @@ pub async fn update_profile(
     .bind(p.default_kind)
     .bind(p.profile_hash)
     .bind(now)
+    .bind(p.header_file)
+    .bind(p.header_media_type)
     .bind(handle)
     .execute(db)
     .await?;

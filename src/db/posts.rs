@@ -213,3 +213,13 @@ pub async fn set_source_path(
         .await?;
     Ok(())
 }
+
+/// Every tag on a live post, sorted.
+pub async fn all_tags(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT json_each.value FROM posts, json_each(posts.tags_json)
+         WHERE posts.deleted_at IS NULL ORDER BY 1",
+    )
+    .fetch_all(db)
+    .await
+}

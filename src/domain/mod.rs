@@ -2,11 +2,13 @@
 
 mod handle;
 mod post_kind;
+mod server_name;
 mod slug;
 mod tag;
 
 pub use handle::Handle;
 pub use post_kind::PostKind;
+pub use server_name::ServerName;
 pub use slug::Slug;
 pub use tag::Tag;
 

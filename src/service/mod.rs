@@ -2,7 +2,9 @@
 
 pub mod inbox;
 pub mod read;
+pub mod schedule;
 pub mod sync;
+pub mod watch;
 
 use sqlx::{Sqlite, SqlitePool, Transaction};
 

@@ -75,3 +75,23 @@ pub async fn usage(state: &AppState) -> AppResult<(i64, i64)> {
 pub async fn tagged(state: &AppState, tag: &crate::domain::Tag) -> AppResult<Vec<PostRow>> {
     Ok(db::posts::with_tag(&state.db, tag.as_str(), 200).await?)
 }
+
+/// The newest posts for a feed: the site's, or one author's.
+pub async fn feed_posts(state: &AppState, author: Option<&Handle>) -> AppResult<Vec<PostRow>> {
+    let limit = crate::feeds::FEED_LIMIT;
+    Ok(match author {
+        Some(h) => db::posts::page_of_author(&state.db, h.as_str(), limit, 0).await?,
+        None => db::posts::recent(&state.db, limit, 0).await?,
+    })
+}
+
+/// Every author, every live post and every tag: what the sitemap lists.
+pub async fn everything(
+    state: &AppState,
+) -> AppResult<(Vec<AuthorRow>, Vec<PostRow>, Vec<String>)> {
+    Ok((
+        db::authors::list(&state.db).await?,
+        db::posts::recent(&state.db, i64::MAX, 0).await?,
+        db::posts::all_tags(&state.db).await?,
+    ))
+}

@@ -34,6 +34,8 @@ pub struct SyncReport {
     /// Row ids of the activities queued, to follow their fan-out.
     pub activities: Vec<i64>,
     pub errors: Vec<ContentError>,
+    /// When the next scheduled post is due: the server syncs again then.
+    pub next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Reads the content folder and applies every change.
@@ -45,9 +47,11 @@ pub async fn sync(state: &AppState) -> AppResult<SyncReport> {
         .map_err(|e| AppError::Internal(format!("content scan panicked: {e}")))?;
     let first_sync = db::meta::get(&state.db, FIRST_SYNC_DONE).await?.is_none();
     let mut report = SyncReport {
+        next_scheduled: scan.next_scheduled(),
         errors: scan.errors,
         ..SyncReport::default()
     };
+    crate::service::schedule::record(state, report.next_scheduled).await?;
     for author in &scan.authors {
         sync_author(state, author, first_sync, &mut report).await?;
     }
@@ -75,10 +79,13 @@ async fn sync_author(
         serde_json::to_string(&p.fields).map_err(|e| AppError::Internal(e.to_string()))?;
     let kind = p.default_kind.map(|k| k.as_str());
     let avatar_file = p.avatar.as_ref().map(|(f, _)| f.as_str());
-    // The avatar's bytes count: replacing the image must reach followers.
-    let avatar_bytes = avatar_file
-        .and_then(|f| std::fs::read(author.dir.join(f)).ok())
-        .unwrap_or_default();
+    let header_file = p.header.as_ref().map(|(f, _)| f.as_str());
+    // The images' bytes count: replacing one must reach followers.
+    let read = |f: Option<&str>| {
+        f.and_then(|f| std::fs::read(author.dir.join(f)).ok())
+            .unwrap_or_default()
+    };
+    let (avatar_bytes, header_bytes) = (read(avatar_file), read(header_file));
     let profile_hash = content::hash_hex(&[
         p.name.as_bytes(),
         p.bio_html.as_bytes(),
@@ -86,6 +93,8 @@ async fn sync_author(
         kind.unwrap_or_default().as_bytes(),
         avatar_file.unwrap_or_default().as_bytes(),
         &avatar_bytes,
+        header_file.unwrap_or_default().as_bytes(),
+        &header_bytes,
     ]);
     let values = ProfileValues {
         name: &p.name,
@@ -93,6 +102,8 @@ async fn sync_author(
         fields_json: &fields_json,
         avatar_file,
         avatar_media_type: p.avatar.as_ref().map(|(_, m)| *m),
+        header_file,
+        header_media_type: p.header.as_ref().map(|(_, m)| *m),
         default_kind: kind,
         profile_hash: &profile_hash,
     };

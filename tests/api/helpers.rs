@@ -31,6 +31,8 @@ pub struct Options {
     pub demo_content: bool,
     /// Extra `[delivery]` settings, one `key = value` per line.
     pub delivery: &'static str,
+    /// Sync when content files change (`serve --watch`).
+    pub watch: bool,
 }
 
 impl Drop for TestApp {
@@ -71,16 +73,17 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         ),
     )
     .expect("write config");
-    start(dir, listener, opts.worker).await
+    start(dir, listener, opts.worker, opts.watch).await
 }
 
 /// Starts the app on an existing folder (config, database, content) and listener.
-async fn start(dir: TempDir, listener: TcpListener, worker: bool) -> TestApp {
+async fn start(dir: TempDir, listener: TcpListener, worker: bool, watch: bool) -> TestApp {
     let port = listener.local_addr().expect("addr").port();
     let config = Config::load(&dir.path().join("config.toml")).expect("config loads");
     let app = Application::with_listener(config, listener)
         .await
-        .expect("app builds");
+        .expect("app builds")
+        .watch_content(watch);
     let state = app.state().clone();
     let deliverer = app.deliverer();
     let shutdown = CancellationToken::new();
@@ -119,7 +122,7 @@ impl TestApp {
                 Err(e) => panic!("port {port} did not free up: {e}"),
             }
         };
-        start(dir, listener, worker).await
+        start(dir, listener, worker, false).await
     }
 
     pub fn content(&self) -> PathBuf {
@@ -230,4 +233,20 @@ where
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Installs an npm project's packages from its lock file, once per test run and only
+/// if `marker` (a path under its node_modules) is missing.
+pub fn npm_ci(dir: &Path, marker: &str) {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _once = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if dir.join("node_modules").join(marker).exists() {
+        return;
+    }
+    let status = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(dir)
+        .status()
+        .expect("npm must be installed to run the tests that use Node");
+    assert!(status.success(), "npm ci in {} failed", dir.display());
 }

@@ -6,12 +6,11 @@ use std::{
     io::{BufRead, BufReader},
     path::Path,
     process::{Child, Command, Stdio},
-    sync::Mutex,
 };
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, eventually, spawn_app_with, write_post};
+use crate::helpers::{Options, eventually, npm_ci, spawn_app_with, write_post};
 
 /// The running Node peer; killed when dropped.
 struct FedifyPeer {
@@ -27,27 +26,10 @@ impl Drop for FedifyPeer {
     }
 }
 
-/// Installs the peer's npm packages from its lock file once per test run.
-fn ensure_installed(dir: &Path) {
-    static INSTALL: Mutex<bool> = Mutex::new(false);
-    let mut done = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    if *done || dir.join("node_modules/@fedify/fedify").exists() {
-        *done = true;
-        return;
-    }
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(dir)
-        .status()
-        .expect("npm must be installed to run the Fedify interop test");
-    assert!(status.success(), "npm ci in {} failed", dir.display());
-    *done = true;
-}
-
 impl FedifyPeer {
     fn start() -> Self {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peer");
-        ensure_installed(&dir);
+        npm_ci(&dir, "@fedify/fedify");
         let mut child = Command::new("node")
             .arg(dir.join("fedify-peer.mjs"))
             .args(["--port", "0"])
@@ -169,7 +151,7 @@ async fn fedify_follows_an_author_and_receives_create_update_delete() {
         &app.content(),
         "mayank",
         "postgres-tuning",
-        "---\ntitle: \"Tuning PostgreSQL\"\ndate: 2099-01-01\nexcerpt: \"Three settings that matter.\"\ntags: [postgresql, performance]\n---\n\nThe *first* setting.\n",
+        "---\ntitle: \"Tuning PostgreSQL\"\ndate: 2025-06-01\nexcerpt: \"Three settings that matter.\"\ntags: [postgresql, performance]\n---\n\nThe *first* setting.\n",
     );
     let out = app.sync_cli();
     assert!(
@@ -214,7 +196,7 @@ async fn fedify_follows_an_author_and_receives_create_update_delete() {
         &app.content(),
         "mayank",
         "postgres-tuning",
-        "---\ntitle: \"Tuning PostgreSQL, revised\"\ndate: 2099-01-01\nexcerpt: \"Four settings that matter.\"\n---\n\nThe *second* setting.\n",
+        "---\ntitle: \"Tuning PostgreSQL, revised\"\ndate: 2025-06-01\nexcerpt: \"Four settings that matter.\"\n---\n\nThe *second* setting.\n",
     );
     assert!(app.sync_cli().status.success());
     let update = peer.wait_for("Update", Some(&post_url)).await;

@@ -51,7 +51,7 @@ async fn new_post_edit_and_removal_reach_every_follower_once_per_shared_inbox() 
         &app.content(),
         "alice",
         "news",
-        "---\ntitle: \"News\"\ndate: 2099-01-01\nexcerpt: \"What's new.\"\ntags: [update]\n---\nFresh.\n",
+        "---\ntitle: \"News\"\ndate: 2025-06-01\nexcerpt: \"What's new.\"\ntags: [update]\n---\nFresh.\n",
     );
     let r = sync(&app).await;
     assert_eq!((r.published, r.deliveries_queued), (1, 2));
@@ -67,18 +67,19 @@ async fn new_post_edit_and_removal_reach_every_follower_once_per_shared_inbox() 
     assert_eq!(create["object"]["id"], post_url);
     assert_eq!(create["object"]["type"], "Article");
     assert_eq!(create["actor"], app.actor("alice"));
-    // A date in the future is not a time travel: published is never later than now.
+    // An old date federates as the time it goes out, so home timelines show it.
     let published =
         chrono::DateTime::parse_from_rfc3339(create["object"]["published"].as_str().unwrap())
             .unwrap();
     assert!(published <= chrono::Utc::now());
+    assert!(published > chrono::Utc::now() - chrono::Duration::minutes(5));
 
     // An edit, title included: same id and URL, an Update with `updated`.
     write_post(
         &app.content(),
         "alice",
         "news",
-        "---\ntitle: \"News, revised\"\ndate: 2099-01-01\nexcerpt: \"What's new.\"\n---\nFresher.\n",
+        "---\ntitle: \"News, revised\"\ndate: 2025-06-01\nexcerpt: \"What's new.\"\n---\nFresher.\n",
     );
     assert_eq!(sync(&app).await.updated, 1);
     app.deliver_all().await;
@@ -176,7 +177,7 @@ async fn failed_deliveries_are_retried_with_backoff_until_delivered() {
         &app.content(),
         "alice",
         "retry-me",
-        "---\ntitle: \"Retry me\"\ndate: 2099-01-01\n---\nBody.\n",
+        "---\ntitle: \"Retry me\"\ndate: 2025-06-01\n---\nBody.\n",
     );
     sync(&app).await;
     for _ in 0..100 {
@@ -217,7 +218,7 @@ async fn client_errors_are_not_retried() {
         &app.content(),
         "alice",
         "bad-request",
-        "---\ntitle: \"x\"\ndate: 2099-01-01\n---\nBody.\n",
+        "---\ntitle: \"x\"\ndate: 2025-06-01\n---\nBody.\n",
     );
     sync(&app).await;
     app.deliver_all().await;
@@ -252,7 +253,7 @@ async fn a_cli_sync_is_delivered_by_the_running_server() {
         &app.content(),
         "alice",
         "from-cli",
-        "---\ntitle: \"From the CLI\"\ndate: 2099-01-01\n---\nBody.\n",
+        "---\ntitle: \"From the CLI\"\ndate: 2025-06-01\n---\nBody.\n",
     );
     let out = app.sync_cli();
     assert!(
@@ -275,7 +276,7 @@ async fn unsent_and_in_flight_deliveries_resume_after_a_restart() {
         &app.content(),
         "alice",
         "before-crash",
-        "---\ntitle: \"Before the crash\"\ndate: 2099-01-01\n---\nBody.\n",
+        "---\ntitle: \"Before the crash\"\ndate: 2025-06-01\n---\nBody.\n",
     );
     sync(&app).await;
     // One delivery is leased by a worker that then dies; the other was never tried.

@@ -26,6 +26,9 @@ pub struct Person {
     pub endpoints: Endpoints,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icon: Option<Image>,
+    /// The header image Mastodon shows atop the profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
     pub attachment: Vec<PropertyValue>,
     pub manually_approves_followers: bool,
     pub discoverable: bool,
@@ -88,6 +91,14 @@ pub fn person(author: &AuthorRow, handle: &Handle, uris: &Uris) -> Person {
                 kind: "Image",
                 media_type: mt.clone(),
                 url: uris.avatar(handle, file),
+            }),
+            _ => None,
+        },
+        image: match (&author.header_file, &author.header_media_type) {
+            (Some(file), Some(mt)) => Some(Image {
+                kind: "Image",
+                media_type: mt.clone(),
+                url: uris.header(handle, file),
             }),
             _ => None,
         },

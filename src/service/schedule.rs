@@ -1,0 +1,135 @@
+//! Keeps the published posts in step with the content folder while the server runs:
+//! one task syncs when a scheduled post's date arrives and, with `serve --watch`, when
+//! a file changes. Running every sync of the server in this one task means they never
+//! overlap.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::{db, error::AppResult, service::sync, state::AppState};
+
+/// Where every sync, in any process (`fedblog sync` too), notes the next scheduled date.
+const NEXT_SCHEDULED: &str = "next_scheduled_at";
+/// How often the server re-reads that note, so a post scheduled by another process is
+/// still published on time.
+const RECHECK: Duration = Duration::from_secs(30);
+
+/// Notes when the next scheduled post is due (`None`: nothing is scheduled), and wakes
+/// this process's schedule task if that changed.
+pub async fn record(state: &AppState, next: Option<DateTime<Utc>>) -> AppResult<()> {
+    if next_due(state).await? == next {
+        return Ok(());
+    }
+    let value = next.map(|d| d.timestamp_millis().to_string());
+    db::meta::set(
+        &state.db,
+        NEXT_SCHEDULED,
+        value.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    state.schedule_changed.notify_one();
+    Ok(())
+}
+
+/// When the next scheduled post is due, as the last sync noted.
+pub async fn next_due(state: &AppState) -> AppResult<Option<DateTime<Utc>>> {
+    let value = db::meta::get(&state.db, NEXT_SCHEDULED).await?;
+    Ok(value
+        .and_then(|v| v.parse::<i64>().ok())
+        .and_then(DateTime::from_timestamp_millis))
+}
+
+/// How long to sleep before looking again: until `due`, but never past [`RECHECK`].
+fn sleep_for(due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Duration {
+    match due {
+        Some(d) => (d - now).to_std().unwrap_or(Duration::ZERO).min(RECHECK),
+        None => RECHECK,
+    }
+}
+
+/// Runs until `shutdown`: syncs when a scheduled post is due, and on every message
+/// from `changes` (the file watcher), if there is one.
+pub async fn run(
+    state: AppState,
+    shutdown: CancellationToken,
+    mut changes: Option<mpsc::Receiver<()>>,
+) {
+    loop {
+        let due = match next_due(&state).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the publishing schedule");
+                None
+            }
+        };
+        let changed = async {
+            match changes.as_mut() {
+                Some(rx) => rx.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            // A sync elsewhere in this process scheduled a post: look again.
+            _ = state.schedule_changed.notified() => continue,
+            msg = changed => {
+                if msg.is_none() {
+                    // The watcher is gone; keep serving the schedule.
+                    changes = None;
+                    continue;
+                }
+                tracing::info!("content changed: syncing");
+            }
+            _ = tokio::time::sleep(sleep_for(due, Utc::now())) => {
+                if due.is_none_or(|d| d > Utc::now()) {
+                    continue;
+                }
+                tracing::info!("a scheduled post is due: syncing");
+            }
+        }
+        match sync::sync(&state).await {
+            Ok(r) => tracing::info!(
+                published = r.published,
+                updated = r.updated,
+                deleted = r.deleted,
+                errors = r.errors.len(),
+                "sync done"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "sync failed");
+                // The schedule is unchanged after a failure: do not retry in a tight loop.
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sleeps_until_the_due_date_but_rechecks_regularly() {
+        let now = Utc::now();
+        assert_eq!(sleep_for(None, now), RECHECK);
+        assert_eq!(
+            sleep_for(Some(now + chrono::Duration::seconds(2)), now),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            sleep_for(Some(now + chrono::Duration::days(3)), now),
+            RECHECK
+        );
+        // Overdue: wake at once.
+        assert_eq!(
+            sleep_for(Some(now - chrono::Duration::seconds(5)), now),
+            Duration::ZERO
+        );
+    }
+}
