@@ -162,11 +162,45 @@ pub async fn avatar(
     State(fed): State<Federation>,
     Path((at_handle, file)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let state: &AppState = &fed;
     let handle = handle_from_path(&at_handle)?;
-    let author = read::author(state, &handle).await?;
-    let (Some(name), Some(media_type)) = (author.avatar_file, author.avatar_media_type) else {
-        return Err(AppError::NotFound("this author has no avatar".into()));
+    let author = read::author(&fed, &handle).await?;
+    profile_image(
+        &fed,
+        &handle,
+        &file,
+        author.avatar_file,
+        author.avatar_media_type,
+    )
+    .await
+}
+
+/// `GET /@alice/header/<file>`: the header image named in the profile.
+pub async fn header(
+    State(fed): State<Federation>,
+    Path((at_handle, file)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let handle = handle_from_path(&at_handle)?;
+    let author = read::author(&fed, &handle).await?;
+    profile_image(
+        &fed,
+        &handle,
+        &file,
+        author.header_file,
+        author.header_media_type,
+    )
+    .await
+}
+
+/// Serves `file` if it is the profile image `named` (a file in the author's folder).
+async fn profile_image(
+    state: &AppState,
+    handle: &crate::domain::Handle,
+    file: &str,
+    named: Option<String>,
+    media_type: Option<String>,
+) -> AppResult<Response> {
+    let (Some(name), Some(media_type)) = (named, media_type) else {
+        return Err(AppError::NotFound("this author has no such image".into()));
     };
     if name != file {
         return Err(AppError::NotFound(format!("no file {file}")));
@@ -180,6 +214,7 @@ pub async fn avatar(
     Ok((
         [
             (header::CONTENT_TYPE, content_type),
+            // The URL names the file: a new image under the same name shows within a day.
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=86400"),

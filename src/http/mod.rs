@@ -2,6 +2,9 @@
 //! function, respond; no SQL here.
 
 mod actors;
+mod assets;
+mod feeds;
+mod follow;
 mod inbox;
 pub mod negotiate;
 mod pages;
@@ -23,6 +26,7 @@ use crate::{
     error::{AppError, AppResult},
     federation::AP_CONTENT_TYPE,
     state::Federation,
+    uris::FeedFormat,
 };
 
 /// Inbox bodies above this size are refused with 413.
@@ -34,6 +38,19 @@ pub fn router(fed: Federation) -> Router {
         .route("/inbox", post(inbox::shared_inbox))
         .route("/{at_handle}/inbox", post(inbox::author_inbox))
         .layer(DefaultBodyLimit::max(MAX_INBOX_BODY));
+    let mut feeds = Router::new();
+    for f in FeedFormat::ALL {
+        let ext = f.extension();
+        feeds = feeds
+            .route(
+                &format!("/feed.{ext}"),
+                get(move |s| feeds::site_feed(s, f)),
+            )
+            .route(
+                &format!("/{{at_handle}}/feed.{ext}"),
+                get(move |s, p| feeds::author_feed(s, p, f)),
+            );
+    }
     Router::new()
         .route("/.well-known/webfinger", get(well_known::webfinger))
         .route("/.well-known/host-meta", get(well_known::host_meta))
@@ -41,6 +58,11 @@ pub fn router(fed: Federation) -> Router {
         .route("/nodeinfo/{version}", get(well_known::nodeinfo))
         .route("/", get(pages::index))
         .route("/tags/{tag}", get(pages::tag))
+        .route("/static/{file}", get(assets::asset))
+        .route("/follow", get(follow::follow))
+        .route("/sitemap.xml", get(feeds::sitemap))
+        .route("/robots.txt", get(feeds::robots))
+        .route("/{at_handle}/header/{file}", get(actors::header))
         .route("/activities/{*id}", get(posts::activity))
         .route("/{at_handle}", get(actors::actor))
         .route("/{at_handle}/outbox", get(actors::outbox))
@@ -51,6 +73,7 @@ pub fn router(fed: Federation) -> Router {
         .route("/{at_handle}/media/{*file}", get(actors::media))
         .route("/{at_handle}/{slug}", get(posts::post))
         .merge(inboxes)
+        .merge(feeds)
         .fallback(pages::not_found)
         .layer(TraceLayer::new_for_http())
         .with_state(fed)

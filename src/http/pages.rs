@@ -1,6 +1,8 @@
-//! Server-rendered HTML pages (minijinja templates, auto-escaped).
+//! Server-rendered HTML pages (minijinja templates in `templates/`, auto-escaped).
+//! Views here turn stored rows into what the templates show; `Head` carries what
+//! every page declares for discovery (canonical URL, feeds, OpenGraph, ActivityPub).
 
-use std::sync::OnceLock;
+use std::{collections::HashMap, sync::OnceLock};
 
 use axum::{
     extract::{Path, Query, State},
@@ -10,16 +12,20 @@ use axum::{
 use minijinja::{AutoEscape, Environment, context, escape_formatter, value::Serde};
 use serde::Serialize;
 
-use super::PageQuery;
+use super::{PageQuery, assets};
 use crate::{
-    content::{ProfileField, escape_html},
+    content::{Attachment, ProfileField, escape_html, reading_minutes, summary},
     db::{authors::AuthorRow, posts::PostRow},
     domain::{Handle, Slug, Tag},
     error::{AppError, AppResult},
-    federation::objects::{collections::page_count, post::tags_of},
+    federation::objects::{collections::page_count, iso8601, post::tags_of},
     service::read,
     state::{AppState, Federation},
+    uris::FeedFormat,
 };
+
+/// Characters of text in a page's description (search results and link previews).
+const DESCRIPTION_CHARS: usize = 200;
 
 fn templates() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
@@ -42,6 +48,10 @@ fn templates() -> &'static Environment<'static> {
                 "post_list.html",
                 include_str!("../../templates/post_list.html"),
             ),
+            (
+                "follow_form.html",
+                include_str!("../../templates/follow_form.html"),
+            ),
             ("author.html", include_str!("../../templates/author.html")),
             ("post.html", include_str!("../../templates/post.html")),
             ("tag.html", include_str!("../../templates/tag.html")),
@@ -56,10 +66,11 @@ fn templates() -> &'static Environment<'static> {
     })
 }
 
-fn render(name: &str, ctx: minijinja::Value) -> AppResult<String> {
+fn render(name: &str, ctx: minijinja::Value) -> AppResult<Html<String>> {
     templates()
         .get_template(name)
         .and_then(|t| t.render(ctx))
+        .map(Html)
         .map_err(|e| AppError::Internal(format!("rendering {name}: {e}")))
 }
 
@@ -68,6 +79,11 @@ struct SiteView {
     title: String,
     description: String,
     home: String,
+    css: String,
+    js: String,
+    icon: String,
+    feeds: Vec<FeedLink>,
+    follow_action: String,
 }
 
 fn site(state: &AppState) -> SiteView {
@@ -75,32 +91,99 @@ fn site(state: &AppState) -> SiteView {
         title: state.config.site_title.clone(),
         description: state.config.site_description.clone(),
         home: state.uris.home(),
+        css: assets::css_url(&state.uris),
+        js: assets::js_url(&state.uris),
+        icon: assets::icon_url(&state.uris),
+        feeds: feed_links(state, None, &state.config.site_title),
+        follow_action: state.uris.follow_form(),
     }
+}
+
+#[derive(Serialize, Clone)]
+struct FeedLink {
+    title: String,
+    name: &'static str,
+    media_type: &'static str,
+    href: String,
+}
+
+fn feed_links(state: &AppState, author: Option<&Handle>, title: &str) -> Vec<FeedLink> {
+    FeedFormat::ALL
+        .into_iter()
+        .map(|f| FeedLink {
+            title: format!("{title} ({})", f.name()),
+            name: f.name(),
+            media_type: f.media_type(),
+            href: state.uris.feed(author, f),
+        })
+        .collect()
+}
+
+/// What a page declares in `<head>` beyond its title.
+#[derive(Serialize, Default)]
+struct Head {
+    /// The `<title>`.
+    title: String,
+    /// The title link previews show (without the site's name).
+    og_title: String,
+    description: String,
+    canonical: String,
+    /// OpenGraph type: `website`, `profile` or `article`.
+    og_type: &'static str,
+    image: Option<ImageView>,
+    /// The ActivityPub id of what the page shows.
+    activity_json: Option<String>,
+    /// `@handle@domain`, for Mastodon's author attribution on link previews.
+    creator: Option<String>,
+    /// Feeds beyond the site's own (an author's).
+    feeds: Vec<FeedLink>,
+    published: Option<String>,
+    modified: Option<String>,
+    tags: Vec<String>,
+    /// Error pages keep out of search indexes.
+    noindex: bool,
+}
+
+#[derive(Serialize, Clone)]
+struct ImageView {
+    url: String,
+    alt: String,
 }
 
 #[derive(Serialize)]
 struct AuthorView {
     name: String,
+    handle: String,
     url: String,
     address: String,
     avatar: Option<String>,
+    header: Option<String>,
     bio_html: String,
+    bio_text: String,
     fields: Vec<ProfileField>,
     followers: i64,
+    feeds: Vec<FeedLink>,
 }
 
 fn author_view(state: &AppState, a: &AuthorRow, handle: &Handle, followers: i64) -> AuthorView {
     AuthorView {
         name: a.name.clone(),
+        handle: handle.to_string(),
         url: state.uris.actor(handle),
         address: format!("@{handle}@{}", state.uris.domain()),
         avatar: a
             .avatar_file
             .as_deref()
             .map(|f| state.uris.avatar(handle, f)),
+        header: a
+            .header_file
+            .as_deref()
+            .map(|f| state.uris.header(handle, f)),
         bio_html: a.bio_html.clone(),
+        bio_text: summary(&a.bio_html, DESCRIPTION_CHARS),
         fields: serde_json::from_str(&a.fields_json).unwrap_or_default(),
         followers,
+        feeds: feed_links(state, Some(handle), &a.name),
     }
 }
 
@@ -113,44 +196,56 @@ struct TagView {
 #[derive(Serialize)]
 struct PostView {
     title: String,
+    /// Notes have no title of their own; their heading is made from the date.
+    titled: bool,
     url: String,
     excerpt: Option<String>,
+    description: String,
     date: String,
     date_iso: String,
     updated: Option<String>,
     updated_iso: Option<String>,
+    reading_minutes: u32,
     content_html: String,
     tags: Vec<TagView>,
+    image: Option<ImageView>,
     author_name: Option<String>,
+    author_url: Option<String>,
 }
 
-fn post_view(state: &AppState, p: &PostRow, author_name: Option<String>) -> PostView {
+/// `15 January 2025`
+fn human_date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%-d %B %Y")
+        .to_string()
+}
+
+fn post_view(state: &AppState, p: &PostRow, author: Option<&AuthorRow>) -> PostView {
     let handle = Handle::parse(&p.author).ok();
     let url = match (&handle, Slug::parse(&p.slug)) {
         (Some(h), Ok(s)) => state.uris.post(h, &s),
         _ => state.uris.home(),
     };
-    let day = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    let attachments: Vec<Attachment> =
+        serde_json::from_str(&p.attachments_json).unwrap_or_default();
     PostView {
-        // A Note has no title; its list entry and page heading use the date.
-        title: p.title.clone().unwrap_or_else(|| {
-            format!(
-                "Note of {}",
-                day(p.written_at).format("%e %B %Y").to_string().trim()
-            )
-        }),
+        title: p
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Note of {}", human_date(p.written_at))),
+        titled: p.title.is_some(),
         url,
         excerpt: p.excerpt.clone(),
-        date: day(p.written_at)
-            .format("%e %B %Y")
-            .to_string()
-            .trim()
-            .to_owned(),
-        date_iso: day(p.written_at).to_rfc3339(),
-        updated: p
-            .updated_at
-            .map(|u| day(u).format("%e %B %Y").to_string().trim().to_owned()),
-        updated_iso: p.updated_at.map(|u| day(u).to_rfc3339()),
+        description: p
+            .excerpt
+            .clone()
+            .unwrap_or_else(|| summary(&p.content_html, DESCRIPTION_CHARS)),
+        date: human_date(p.written_at),
+        date_iso: iso8601(p.written_at),
+        updated: p.updated_at.map(human_date),
+        updated_iso: p.updated_at.map(iso8601),
+        reading_minutes: reading_minutes(&p.content_html),
         content_html: p.content_html.clone(),
         tags: tags_of(p)
             .iter()
@@ -159,13 +254,22 @@ fn post_view(state: &AppState, p: &PostRow, author_name: Option<String>) -> Post
                 url: state.uris.tag(t),
             })
             .collect(),
-        author_name,
+        image: attachments.into_iter().next().map(|a| ImageView {
+            url: a.url,
+            alt: a.alt,
+        }),
+        author_name: author.map(|a| a.name.clone()),
+        author_url: handle.as_ref().map(|h| state.uris.actor(h)),
     }
 }
 
-fn page_links(base: &str, page: i64, total: i64) -> (Option<String>, Option<String>) {
-    let prev = (page > 1).then(|| format!("{base}?page={}", page - 1));
-    let next = (page < page_count(total)).then(|| format!("{base}?page={}", page + 1));
+fn page_links(
+    page: i64,
+    total: i64,
+    url: impl Fn(i64) -> String,
+) -> (Option<String>, Option<String>) {
+    let prev = (page > 1).then(|| url(page - 1));
+    let next = (page < page_count(total)).then(|| url(page + 1));
     (prev, next)
 }
 
@@ -173,14 +277,16 @@ fn page_links(base: &str, page: i64, total: i64) -> (Option<String>, Option<Stri
 pub async fn index(
     State(fed): State<Federation>,
     Query(q): Query<PageQuery>,
-) -> AppResult<Html<String>> {
+) -> AppResult<Response> {
     let state: &AppState = &fed;
+    let page = q.number();
     let authors = crate::db::authors::list(&state.db).await?;
-    let (posts, total) = read::recent_posts(state, q.number()).await?;
-    let names: std::collections::HashMap<&str, &str> = authors
-        .iter()
-        .map(|a| (a.handle.as_str(), a.name.as_str()))
-        .collect();
+    let (posts, total) = read::recent_posts(state, page).await?;
+    if posts.is_empty() && page > 1 {
+        return Ok(not_found_page(state));
+    }
+    let by_handle: HashMap<&str, &AuthorRow> =
+        authors.iter().map(|a| (a.handle.as_str(), a)).collect();
     let author_views: Vec<AuthorView> = authors
         .iter()
         .filter_map(|a| {
@@ -191,32 +297,63 @@ pub async fn index(
         .collect();
     let post_views: Vec<PostView> = posts
         .iter()
-        .map(|p| {
-            post_view(
-                state,
-                p,
-                names.get(p.author.as_str()).map(|n| n.to_string()),
-            )
-        })
+        .map(|p| post_view(state, p, by_handle.get(p.author.as_str()).copied()))
         .collect();
-    let (prev_page, next_page) = page_links(&state.uris.home(), q.number(), total);
-    Ok(Html(render(
+    let (prev_page, next_page) = page_links(page, total, |n| state.uris.home_page(n));
+    let title = match page {
+        1 => state.config.site_title.clone(),
+        n => format!("{} · page {n}", state.config.site_title),
+    };
+    let head = Head {
+        og_title: title.clone(),
+        title,
+        description: state.config.site_description.clone(),
+        canonical: state.uris.home_page(page),
+        og_type: "website",
+        ..Head::default()
+    };
+    Ok(render(
         "index.html",
-        context! { site => Serde(site(state)), authors => Serde(author_views), posts => Serde(post_views), prev_page, next_page },
-    )?))
+        context! { site => Serde(site(state)), head => Serde(head), page, authors => Serde(author_views), posts => Serde(post_views), prev_page, next_page },
+    )?
+    .into_response())
 }
 
 /// The author's HTML page.
-pub async fn author_page(state: &AppState, handle: &Handle, page: i64) -> AppResult<Html<String>> {
+pub async fn author_page(state: &AppState, handle: &Handle, page: i64) -> AppResult<Response> {
     let author = read::author(state, handle).await?;
     let (posts, total) = read::author_posts(state, handle, page).await?;
+    if posts.is_empty() && page > 1 {
+        return Ok(not_found_page(state));
+    }
     let followers = crate::db::followers::count(&state.db, handle.as_str()).await?;
-    let (prev_page, next_page) = page_links(&state.uris.actor(handle), page, total);
+    let (prev_page, next_page) = page_links(page, total, |n| state.uris.actor_page(handle, n));
     let posts: Vec<PostView> = posts.iter().map(|p| post_view(state, p, None)).collect();
-    Ok(Html(render(
+    let view = author_view(state, &author, handle, followers);
+    let title = match page {
+        1 => format!("{} ({})", view.name, view.address),
+        n => format!("{} ({}) · page {n}", view.name, view.address),
+    };
+    let head = Head {
+        og_title: view.name.clone(),
+        title,
+        description: view.bio_text.clone(),
+        canonical: state.uris.actor_page(handle, page),
+        og_type: "profile",
+        image: view.avatar.clone().map(|url| ImageView {
+            url,
+            alt: format!("Avatar of {}", author.name),
+        }),
+        activity_json: Some(view.url.clone()),
+        creator: Some(view.address.clone()),
+        feeds: feed_links(state, Some(handle), &author.name),
+        ..Head::default()
+    };
+    Ok(render(
         "author.html",
-        context! { site => Serde(site(state)), author => Serde(author_view(state, &author, handle, followers)), posts => Serde(posts), prev_page, next_page },
-    )?))
+        context! { site => Serde(site(state)), head => Serde(head), page, author => Serde(view), posts => Serde(posts), prev_page, next_page },
+    )?
+    .into_response())
 }
 
 /// A post's HTML page.
@@ -226,10 +363,32 @@ pub async fn post_page(
     post: &PostRow,
 ) -> AppResult<Html<String>> {
     let author = read::author(state, handle).await?;
-    Ok(Html(render(
+    let view = post_view(state, post, Some(&author));
+    let author = author_view(state, &author, handle, 0);
+    let head = Head {
+        title: format!("{} · {}", view.title, author.name),
+        og_title: view.title.clone(),
+        description: view.description.clone(),
+        canonical: view.url.clone(),
+        og_type: "article",
+        image: view.image.clone().or_else(|| {
+            author.avatar.clone().map(|url| ImageView {
+                url,
+                alt: format!("Avatar of {}", author.name),
+            })
+        }),
+        activity_json: Some(view.url.clone()),
+        creator: Some(author.address.clone()),
+        feeds: author.feeds.clone(),
+        published: Some(view.date_iso.clone()),
+        modified: view.updated_iso.clone(),
+        tags: view.tags.iter().map(|t| t.name.clone()).collect(),
+        noindex: false,
+    };
+    render(
         "post.html",
-        context! { site => Serde(site(state)), author => Serde(author_view(state, &author, handle, 0)), post => Serde(post_view(state, post, None)) },
-    )?))
+        context! { site => Serde(site(state)), head => Serde(head), author => Serde(author), post => Serde(view) },
+    )
 }
 
 /// `GET /tags/{tag}`.
@@ -239,26 +398,51 @@ pub async fn tag(State(fed): State<Federation>, Path(tag): Path<String>) -> AppR
         return Ok(not_found_page(state));
     };
     let posts = read::tagged(state, &tag).await?;
-    let posts: Vec<PostView> = posts.iter().map(|p| post_view(state, p, None)).collect();
-    Ok(Html(render(
+    if posts.is_empty() {
+        return Ok(not_found_page(state));
+    }
+    let authors = crate::db::authors::list(&state.db).await?;
+    let by_handle: HashMap<&str, &AuthorRow> =
+        authors.iter().map(|a| (a.handle.as_str(), a)).collect();
+    let posts: Vec<PostView> = posts
+        .iter()
+        .map(|p| post_view(state, p, by_handle.get(p.author.as_str()).copied()))
+        .collect();
+    let head = Head {
+        title: format!("#{tag} · {}", state.config.site_title),
+        og_title: format!("#{tag}"),
+        description: format!("Posts tagged #{tag} on {}", state.config.site_title),
+        canonical: state.uris.tag(&tag),
+        og_type: "website",
+        ..Head::default()
+    };
+    Ok(render(
         "tag.html",
-        context! { site => Serde(site(state)), tag => tag.as_str(), posts => Serde(posts) },
-    )?)
+        context! { site => Serde(site(state)), head => Serde(head), tag => tag.as_str(), posts => Serde(posts) },
+    )?
     .into_response())
 }
 
-/// An HTML page with a heading and a message, for 404 and 410.
+/// An HTML page with a heading and a message, for 400, 404 and 410.
 pub fn message_page(
     state: &AppState,
     status: StatusCode,
     heading: &str,
     message: &str,
 ) -> Response {
+    let head = Head {
+        title: format!("{heading} · {}", state.config.site_title),
+        og_title: heading.to_owned(),
+        description: message.to_owned(),
+        og_type: "website",
+        noindex: true,
+        ..Head::default()
+    };
     match render(
         "message.html",
-        context! { site => Serde(site(state)), heading, message },
+        context! { site => Serde(site(state)), head => Serde(head), heading, message, status => status.as_u16() },
     ) {
-        Ok(html) => (status, Html(html)).into_response(),
+        Ok(html) => (status, html).into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -1,0 +1,147 @@
+//! Feeds (`/feed.atom`, `/@alice/feed.rss`, ...), the sitemap and robots.txt:
+//! how feed readers and search engines find the posts.
+
+use std::collections::HashMap;
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use chrono::DateTime;
+
+use super::handle_from_path;
+use crate::{
+    content::summary,
+    db::authors::AuthorRow,
+    domain::{Handle, Slug, Tag},
+    error::{AppError, AppResult},
+    feeds::{self, FeedAuthor, FeedEntry, FeedInfo},
+    service::read,
+    state::{AppState, Federation},
+    uris::{FeedFormat, Uris},
+};
+
+/// Feeds and the sitemap change only when content does; readers poll often.
+const CACHE: &str = "public, max-age=300";
+
+fn respond(content_type: &str, body: String) -> AppResult<Response> {
+    let ct = HeaderValue::from_str(content_type).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::CACHE_CONTROL, HeaderValue::from_static(CACHE)),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn render(format: FeedFormat, info: &FeedInfo, entries: &[FeedEntry]) -> AppResult<Response> {
+    let body = match format {
+        FeedFormat::Atom => feeds::atom(info, entries),
+        FeedFormat::Rss => feeds::rss(info, entries),
+        FeedFormat::Json => feeds::json_feed(info, entries),
+    };
+    respond(&format!("{}; charset=utf-8", format.media_type()), body)
+}
+
+/// `GET /feed.atom`, `/feed.rss`, `/feed.json`: every author's newest posts.
+pub async fn site_feed(State(fed): State<Federation>, format: FeedFormat) -> AppResult<Response> {
+    let state: &AppState = &fed;
+    let authors: HashMap<String, FeedAuthor> = crate::db::authors::list(&state.db)
+        .await?
+        .iter()
+        .filter_map(|a| {
+            let h = Handle::parse(&a.handle).ok()?;
+            Some((a.handle.clone(), feeds::feed_author(a, &h, &state.uris)))
+        })
+        .collect();
+    let entries: Vec<FeedEntry> = read::feed_posts(state, None)
+        .await?
+        .iter()
+        .filter_map(|p| feeds::entry(p, authors.get(&p.author)?.clone(), &state.uris))
+        .collect();
+    let info = FeedInfo {
+        title: state.config.site_title.clone(),
+        description: state.config.site_description.clone(),
+        home: state.uris.home(),
+        of: None,
+        uris: state.uris.clone(),
+        icon: None,
+        author: None,
+    };
+    render(format, &info, &entries)
+}
+
+/// `GET /@alice/feed.atom` (and `.rss`, `.json`): one author's newest posts.
+pub async fn author_feed(
+    State(fed): State<Federation>,
+    Path(at_handle): Path<String>,
+    format: FeedFormat,
+) -> AppResult<Response> {
+    let state: &AppState = &fed;
+    let handle = handle_from_path(&at_handle)?;
+    let author: AuthorRow = read::author(state, &handle).await?;
+    let fa = feeds::feed_author(&author, &handle, &state.uris);
+    let entries: Vec<FeedEntry> = read::feed_posts(state, Some(&handle))
+        .await?
+        .iter()
+        .filter_map(|p| feeds::entry(p, fa.clone(), &state.uris))
+        .collect();
+    let info = FeedInfo {
+        title: format!("{} ({})", author.name, state.config.site_title),
+        description: summary(&author.bio_html, 280),
+        home: state.uris.actor(&handle),
+        of: Some(handle),
+        uris: state.uris.clone(),
+        icon: fa.avatar.clone(),
+        author: Some(fa),
+    };
+    render(format, &info, &entries)
+}
+
+/// `GET /sitemap.xml`: the home page, every author, post and tag.
+pub async fn sitemap(State(fed): State<Federation>) -> AppResult<Response> {
+    let state: &AppState = &fed;
+    let (authors, posts, tags) = read::everything(state).await?;
+    let uris: &Uris = &state.uris;
+    let date = |ms: i64| DateTime::from_timestamp_millis(ms);
+    let newest = posts
+        .iter()
+        .map(|p| p.updated_at.unwrap_or(p.published_at))
+        .max();
+    let mut urls = vec![(uris.home(), newest.and_then(date))];
+    for a in &authors {
+        if let Ok(h) = Handle::parse(&a.handle) {
+            let last = posts
+                .iter()
+                .filter(|p| p.author == a.handle)
+                .map(|p| p.updated_at.unwrap_or(p.published_at))
+                .max()
+                .unwrap_or(a.updated_at);
+            urls.push((uris.actor(&h), date(last)));
+        }
+    }
+    for p in &posts {
+        if let (Ok(h), Ok(s)) = (Handle::parse(&p.author), Slug::parse(&p.slug)) {
+            urls.push((
+                uris.post(&h, &s),
+                date(p.updated_at.unwrap_or(p.published_at)),
+            ));
+        }
+    }
+    for t in tags.iter().filter_map(|t| Tag::parse(t).ok()) {
+        urls.push((uris.tag(&t), None));
+    }
+    respond("application/xml; charset=utf-8", feeds::sitemap(&urls))
+}
+
+/// `GET /robots.txt`: everything may be crawled but the follow redirect; where the sitemap is.
+pub async fn robots(State(fed): State<Federation>) -> AppResult<Response> {
+    let body = format!(
+        "User-agent: *\nDisallow: /follow\nAllow: /\n\nSitemap: {}\n",
+        fed.uris.sitemap()
+    );
+    respond("text/plain; charset=utf-8", body)
+}
