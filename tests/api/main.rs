@@ -4,11 +4,15 @@
 mod helpers;
 mod peer;
 
+mod browser;
 mod collections;
 mod crash;
 mod delivery;
 mod discovery;
+mod feeds;
 mod inbox;
 mod interop_fedify;
 mod negotiation;
+mod pages;
 mod publishing;
+mod writing;

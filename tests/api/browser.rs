@@ -1,0 +1,54 @@
+//! Every page type in real headless Chromium (Debian's `chromium`, driven by
+//! playwright-core from tests/browser): at 375 px and 1280 px, light and dark, no
+//! console errors and no sideways scrolling, zero serious or critical axe-core
+//! violations, valid markup (html-validate), and a follow form that reaches the
+//! reader's own server. Screenshots land in target/screenshots/.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::helpers::{Options, npm_ci, spawn_app_with};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_type_reads_well_in_chromium_on_phone_and_desktop() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "Chromium is not installed at {chromium}: run `bash scripts/test.sh`, which installs Debian's chromium package"
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests/browser");
+    npm_ci(&dir, "playwright-core");
+    let app = spawn_app_with(Options {
+        demo_content: true,
+        ..Options::default()
+    })
+    .await;
+    // One page of each type; the post has code, a table and an image, the author a header.
+    let pages = json!([
+        { "name": "index", "path": "/" },
+        { "name": "author", "path": "/@pratik", "follow": app.actor("pratik") },
+        { "name": "post", "path": "/@pratik/write-ahead-log" },
+        { "name": "tag", "path": "/tags/distributed-systems" },
+        { "name": "not-found", "path": "/no/such/page", "status": 404 },
+    ]);
+    let shots = root.join("target/screenshots");
+    let out = tokio::process::Command::new("node")
+        .arg(dir.join("check.mjs"))
+        .arg(&app.base)
+        .arg(&shots)
+        .arg(pages.to_string())
+        .env("CHROMIUM", &chromium)
+        .output()
+        .await
+        .expect("node must be installed to run the browser tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the browser check failed:\n{stdout}\n{stderr}"
+    );
+    assert!(shots.join("post-375-light.png").exists());
+}
