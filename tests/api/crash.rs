@@ -151,7 +151,7 @@ async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() 
         &content,
         "alice",
         "big-news",
-        "---\ntitle: Big news\ndate: 2099-01-01\n---\nEveryone gets this.\n",
+        "---\ntitle: Big news\ndate: 2025-06-01\n---\nEveryone gets this.\n",
     );
     let out = Command::new(env!("CARGO_BIN_EXE_fedblog"))
         .arg("--config")
@@ -201,7 +201,7 @@ async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() 
         &content,
         "alice",
         "big-news",
-        "---\ntitle: Bigger news\ndate: 2099-01-01\n---\nEveryone gets this edit.\n",
+        "---\ntitle: Bigger news\ndate: 2025-06-01\n---\nEveryone gets this edit.\n",
     );
     let out = Command::new(env!("CARGO_BIN_EXE_fedblog"))
         .arg("--config")

@@ -26,7 +26,7 @@ async fn publish(app: &TestApp, slug: &str) {
         &app.content(),
         "alice",
         slug,
-        &format!("---\ntitle: \"{slug}\"\ndate: 2099-01-01\n---\nBody.\n"),
+        &format!("---\ntitle: \"{slug}\"\ndate: 2025-06-01\n---\nBody.\n"),
     );
     fedblog::service::sync::sync(&app.state).await.unwrap();
 }
