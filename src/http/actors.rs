@@ -157,42 +157,31 @@ pub async fn media(
         .into_response())
 }
 
-/// `GET /@alice/avatar/<file>`: the avatar named in the profile, and nothing else.
-pub async fn avatar(
-    State(fed): State<Federation>,
-    Path((at_handle, file)): Path<(String, String)>,
-) -> AppResult<Response> {
-    let handle = handle_from_path(&at_handle)?;
-    let author = read::author(&fed, &handle).await?;
-    profile_image(
-        &fed,
-        &handle,
-        &file,
-        author.avatar_file,
-        author.avatar_media_type,
-    )
-    .await
+/// The images a profile names in `author.toml`, each on its own URL.
+#[derive(Debug, Clone, Copy)]
+pub enum ProfileImage {
+    Avatar,
+    Header,
 }
 
-/// `GET /@alice/header/<file>`: the header image named in the profile.
-pub async fn header(
+/// `GET /@alice/avatar/<file>` and `/@alice/header/<file>`: the image the profile
+/// names, and nothing else.
+pub async fn profile_image(
     State(fed): State<Federation>,
     Path((at_handle, file)): Path<(String, String)>,
+    which: ProfileImage,
 ) -> AppResult<Response> {
     let handle = handle_from_path(&at_handle)?;
     let author = read::author(&fed, &handle).await?;
-    profile_image(
-        &fed,
-        &handle,
-        &file,
-        author.header_file,
-        author.header_media_type,
-    )
-    .await
+    let (named, media_type) = match which {
+        ProfileImage::Avatar => (author.avatar_file, author.avatar_media_type),
+        ProfileImage::Header => (author.header_file, author.header_media_type),
+    };
+    serve_profile_image(&fed, &handle, &file, named, media_type).await
 }
 
 /// Serves `file` if it is the profile image `named` (a file in the author's folder).
-async fn profile_image(
+async fn serve_profile_image(
     state: &AppState,
     handle: &crate::domain::Handle,
     file: &str,

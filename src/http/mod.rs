@@ -62,14 +62,20 @@ pub fn router(fed: Federation) -> Router {
         .route("/follow", get(follow::follow))
         .route("/sitemap.xml", get(feeds::sitemap))
         .route("/robots.txt", get(feeds::robots))
-        .route("/{at_handle}/header/{file}", get(actors::header))
+        .route(
+            "/{at_handle}/header/{file}",
+            get(|s, p| actors::profile_image(s, p, actors::ProfileImage::Header)),
+        )
         .route("/activities/{*id}", get(posts::activity))
         .route("/{at_handle}", get(actors::actor))
         .route("/{at_handle}/outbox", get(actors::outbox))
         .route("/{at_handle}/followers", get(actors::followers))
         .route("/{at_handle}/following", get(actors::following))
         .route("/{at_handle}/featured", get(actors::featured))
-        .route("/{at_handle}/avatar/{file}", get(actors::avatar))
+        .route(
+            "/{at_handle}/avatar/{file}",
+            get(|s, p| actors::profile_image(s, p, actors::ProfileImage::Avatar)),
+        )
         .route("/{at_handle}/media/{*file}", get(actors::media))
         .route("/{at_handle}/{slug}", get(posts::post))
         .merge(inboxes)

@@ -158,15 +158,20 @@ impl TestApp {
         res.json().await.expect("JSON")
     }
 
-    /// Runs `fedblog sync` as a separate process on this app's config, as a user would.
-    pub fn sync_cli(&self) -> std::process::Output {
+    /// Runs `fedblog <args>` as a separate process on this app's config, as a user would.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_fedblog"))
             .arg("--config")
             .arg(self.config_path())
-            .arg("sync")
+            .args(args)
             .env("RUST_LOG", "warn")
             .output()
-            .expect("run fedblog sync")
+            .expect("run fedblog")
+    }
+
+    /// Runs `fedblog sync` as a separate process on this app's config, as a user would.
+    pub fn sync_cli(&self) -> std::process::Output {
+        self.cli(&["sync"])
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {

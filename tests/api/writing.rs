@@ -14,12 +14,7 @@ async fn status(app: &TestApp, path: &str) -> u16 {
 #[tokio::test]
 async fn new_writes_a_post_file_that_publishes() {
     let app = spawn_app().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fedblog"))
-        .arg("--config")
-        .arg(app.config_path())
-        .args(["new", "--author", "alice", "Why SQLite, again?"])
-        .output()
-        .unwrap();
+    let out = app.cli(&["new", "--author", "alice", "Why SQLite, again?"]);
     assert!(
         out.status.success(),
         "{}",
@@ -44,12 +39,7 @@ async fn new_writes_a_post_file_that_publishes() {
     assert_eq!(status(&app, "/@alice/why-sqlite-again").await, 200);
 
     // The same title again would overwrite: refused, with the reason.
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_fedblog"))
-        .arg("--config")
-        .arg(app.config_path())
-        .args(["new", "--author", "alice", "Why SQLite, again?"])
-        .output()
-        .unwrap();
+    let again = app.cli(&["new", "--author", "alice", "Why SQLite, again?"]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }

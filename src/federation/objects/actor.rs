@@ -86,22 +86,12 @@ pub fn person(author: &AuthorRow, handle: &Handle, uris: &Uris) -> Person {
         endpoints: Endpoints {
             shared_inbox: uris.shared_inbox(),
         },
-        icon: match (&author.avatar_file, &author.avatar_media_type) {
-            (Some(file), Some(mt)) => Some(Image {
-                kind: "Image",
-                media_type: mt.clone(),
-                url: uris.avatar(handle, file),
-            }),
-            _ => None,
-        },
-        image: match (&author.header_file, &author.header_media_type) {
-            (Some(file), Some(mt)) => Some(Image {
-                kind: "Image",
-                media_type: mt.clone(),
-                url: uris.header(handle, file),
-            }),
-            _ => None,
-        },
+        icon: image(&author.avatar_file, &author.avatar_media_type, |f| {
+            uris.avatar(handle, f)
+        }),
+        image: image(&author.header_file, &author.header_media_type, |f| {
+            uris.header(handle, f)
+        }),
         attachment: fields
             .into_iter()
             .map(|f| PropertyValue {
@@ -121,5 +111,21 @@ pub fn person(author: &AuthorRow, handle: &Handle, uris: &Uris) -> Person {
         },
         kind: "Person",
         id,
+    }
+}
+
+/// A profile image that is set (file and media type), at the URL `url` gives its file.
+fn image(
+    file: &Option<String>,
+    media_type: &Option<String>,
+    url: impl Fn(&str) -> String,
+) -> Option<Image> {
+    match (file, media_type) {
+        (Some(file), Some(mt)) => Some(Image {
+            kind: "Image",
+            media_type: mt.clone(),
+            url: url(file),
+        }),
+        _ => None,
     }
 }
