@@ -73,10 +73,32 @@ pub fn render_markdown_with(source: &str, rewrite: impl Fn(&str) -> Option<Strin
             other => other,
         })
         .collect();
-    let events = super::highlight::highlight_code_blocks(events);
+    let events = wrap_tables(super::highlight::highlight_code_blocks(events));
     let mut out = String::with_capacity(source.len() * 3 / 2);
     html::push_html(&mut out, events.into_iter());
     Rendered { html: out, images }
+}
+
+/// Puts each table in a wrapper that scrolls sideways on narrow screens instead of the
+/// page; `tabindex` lets keyboard users scroll it (axe: scrollable-region-focusable).
+fn wrap_tables(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut out = Vec::with_capacity(events.len() + 2);
+    for event in events {
+        match event {
+            Event::Start(Tag::Table(_)) => {
+                out.push(Event::Html(CowStr::from(
+                    "<div class=\"table-wrap\" tabindex=\"0\">\n",
+                )));
+                out.push(event);
+            }
+            Event::End(TagEnd::Table) => {
+                out.push(event);
+                out.push(Event::Html(CowStr::from("</div>\n")));
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Escapes text for use in HTML content or a quoted attribute.
@@ -96,7 +118,11 @@ mod tests {
         let html = render_markdown(
             "| a | b |\n|---|---|\n| 1 | 2 |\n\nNote[^1]\n\n[^1]: here\n\n```rust\nfn x() {}\n```\n",
         );
-        assert!(html.contains("<table>"), "{html}");
+        assert!(
+            html.contains("<div class=\"table-wrap\" tabindex=\"0\">\n<table>"),
+            "{html}"
+        );
+        assert!(html.contains("</table>\n</div>"), "{html}");
         assert!(html.contains("footnote-definition"), "{html}");
         assert!(html.contains("<code class=\"language-rust\">"), "{html}");
     }
