@@ -83,7 +83,7 @@ pub async fn claim(
         "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2
          WHERE id IN (
             SELECT id FROM (
-                SELECT d.id, h.circuit,
+                SELECT d.id, d.next_attempt_at, h.circuit,
                        ROW_NUMBER() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.id) AS rn
                 FROM (SELECT id, host, next_attempt_at FROM deliveries
                       WHERE state = 'pending' AND next_attempt_at <= ?3
@@ -93,6 +93,8 @@ pub async fn claim(
                 WHERE d.host NOT IN (SELECT value FROM json_each(?5))
                   AND (h.circuit IS NULL OR h.circuit = 'closed' OR h.open_until <= ?3))
             WHERE rn <= CASE WHEN circuit = 'open' THEN 1 ELSE ?6 END
+            -- Round-robin over hosts: few connections per host, fair to each.
+            ORDER BY rn, next_attempt_at, id
             LIMIT ?7)
          RETURNING id, activity_id, inbox, host, attempts",
     )
@@ -121,6 +123,26 @@ pub async fn finish_done(
     .bind(status)
     .bind(now)
     .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Marks many deliveries done with one statement (the outcome writer's common case).
+pub async fn finish_done_many(
+    db: impl SqliteExecutor<'_>,
+    ids: &[i64],
+    status: u16,
+    now: i64,
+) -> sqlx::Result<()> {
+    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    sqlx::query(
+        "UPDATE deliveries SET state = 'done', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
+            last_status = ?, last_error = NULL, updated_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(status)
+    .bind(now)
+    .bind(ids)
     .execute(db)
     .await?;
     Ok(())

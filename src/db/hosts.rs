@@ -20,6 +20,15 @@ pub async fn get(db: impl SqliteExecutor<'_>, host: &str) -> sqlx::Result<Option
         .await
 }
 
+/// The rows of these hosts (those that have one).
+pub async fn get_many(db: impl SqliteExecutor<'_>, hosts: &[&str]) -> sqlx::Result<Vec<HostRow>> {
+    let json = serde_json::to_string(hosts).unwrap_or_else(|_| "[]".into());
+    sqlx::query_as("SELECT * FROM hosts WHERE host IN (SELECT value FROM json_each(?))")
+        .bind(json)
+        .fetch_all(db)
+        .await
+}
+
 pub async fn upsert(db: impl SqliteExecutor<'_>, h: &HostRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO hosts (host, consecutive_failures, circuit, opened_count, open_until, last_error, updated_at)

@@ -53,8 +53,11 @@ pub struct Deliverer {
     /// In-flight deliveries per host, and the ids in flight (released on shutdown).
     in_flight: Arc<Mutex<InFlight>>,
     /// Activity bodies and authors by row id: one copy however many inboxes it goes to.
-    bodies: Arc<Mutex<HashMap<i64, (Arc<str>, Arc<str>)>>>,
+    bodies: Arc<Mutex<HashMap<i64, CachedActivity>>>,
 }
+
+/// An activity's body and its author's handle.
+type CachedActivity = (Arc<str>, Arc<str>);
 
 #[derive(Default)]
 struct InFlight {
@@ -250,6 +253,9 @@ impl Deliverer {
         let (tx, rx) = mpsc::unbounded_channel::<Attempt>();
         let writer = tokio::spawn(write_outcomes(self.state.clone(), rx));
         let mut tick = tokio::time::interval(TICK);
+        // Claim again once a quarter of the slots are free: one claim per freed slot
+        // would spend a write transaction per delivery.
+        let refill = (cfg.concurrency / 4).max(1);
         loop {
             let free = self.slots.available_permits();
             let claimed = if free > 0 && !shutdown.is_cancelled() {
@@ -277,14 +283,14 @@ impl Deliverer {
             if shutdown.is_cancelled() {
                 break;
             }
-            if idle || self.slots.available_permits() == 0 {
+            if idle || self.slots.available_permits() < refill {
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     _ = self.state.deliveries_queued.notified() => {}
                     _ = tokio::time::sleep(poll) => {}
                     _ = tick.tick() => self.housekeeping().await,
-                    // A finished delivery frees a slot.
-                    Ok(_p) = self.slots.clone().acquire_owned(), if !idle => {}
+                    // Enough slots freed to make a claim worth its transaction.
+                    Ok(_p) = self.slots.acquire_many(refill as u32), if !idle => {}
                 }
             }
         }

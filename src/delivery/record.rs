@@ -34,14 +34,20 @@ pub async fn record(state: &AppState, attempts: &[Attempt]) -> AppResult<()> {
     let now = db::now_ms();
     let mut give_ups = Vec::new();
     let mut tx = crate::service::begin(&state.db).await?;
-    // host -> (state, whether a row exists)
-    let mut hosts: HashMap<&str, (HostRow, bool)> = HashMap::new();
+    // The hosts' circuit state, read in one query: host -> (state, row as read).
+    let names: Vec<&str> = attempts.iter().map(|a| a.delivery.host.as_str()).collect();
+    let mut hosts: HashMap<String, (HostRow, Option<HostRow>)> =
+        db::hosts::get_many(&mut *tx, &names)
+            .await?
+            .into_iter()
+            .map(|h| (h.host.clone(), (h.clone(), Some(h))))
+            .collect();
+    // Successes are the bulk: one statement per status code for all of them.
+    let mut done: HashMap<u16, Vec<i64>> = HashMap::new();
     for a in attempts {
         let d = &a.delivery;
         match &a.outcome {
-            Outcome::Delivered(status) => {
-                db::deliveries::finish_done(&mut *tx, d.id, *status, now).await?
-            }
+            Outcome::Delivered(status) => done.entry(*status).or_default().push(d.id),
             Outcome::Permanent { status, reason } => {
                 give_ups.push((d.inbox.clone(), reason.clone()));
                 db::deliveries::finish_failed(&mut *tx, d.id, *status, reason, now).await?;
@@ -70,21 +76,16 @@ pub async fn record(state: &AppState, attempts: &[Attempt]) -> AppResult<()> {
                 }
             }
         }
-        // Circuit state, read once per host per batch.
-        let (host, existed) = match hosts.remove(d.host.as_str()) {
-            Some(h) => h,
-            None => match db::hosts::get(&mut *tx, &d.host).await? {
-                Some(h) => (h, true),
-                None => (
-                    HostRow {
-                        host: d.host.clone(),
-                        circuit: "closed".into(),
-                        ..HostRow::default()
-                    },
-                    false,
-                ),
-            },
-        };
+        let (host, read) = hosts.remove(&d.host).unwrap_or_else(|| {
+            (
+                HostRow {
+                    host: d.host.clone(),
+                    circuit: "closed".into(),
+                    ..HostRow::default()
+                },
+                None,
+            )
+        });
         let error = match &a.outcome {
             Outcome::Retry { reason, .. } => Some(reason.as_str()),
             _ => None,
@@ -100,11 +101,22 @@ pub async fn record(state: &AppState, attempts: &[Attempt]) -> AppResult<()> {
             }
             Transition::None => {}
         }
-        hosts.insert(d.host.as_str(), (host, existed));
+        hosts.insert(d.host.clone(), (host, read));
     }
-    for (h, existed) in hosts.values() {
-        // Hosts that never failed need no row.
-        if *existed || h.consecutive_failures > 0 {
+    for (status, ids) in done {
+        db::deliveries::finish_done_many(&mut *tx, &ids, status, now).await?;
+    }
+    for (h, read) in hosts.values() {
+        // Write what changed; a host that never failed needs no row.
+        let changed = match read {
+            Some(r) => {
+                r.consecutive_failures != h.consecutive_failures
+                    || r.circuit != h.circuit
+                    || r.open_until != h.open_until
+            }
+            None => h.consecutive_failures > 0,
+        };
+        if changed {
             db::hosts::upsert(&mut *tx, h).await?;
         }
     }

@@ -159,19 +159,22 @@ impl TestApp {
     }
 
     /// Runs `fedblog <args>` as a separate process on this app's config, as a user would.
-    pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_fedblog"))
+    /// Runs the `fedblog` binary on this app's config. Async, so the server in this
+    /// process keeps serving and delivering while the command runs.
+    pub async fn cli(&self, args: &[&str]) -> std::process::Output {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_fedblog"))
             .arg("--config")
             .arg(self.config_path())
             .args(args)
             .env("RUST_LOG", "warn")
             .output()
+            .await
             .expect("run fedblog")
     }
 
     /// Runs `fedblog sync` as a separate process on this app's config, as a user would.
-    pub fn sync_cli(&self) -> std::process::Output {
-        self.cli(&["sync"])
+    pub async fn sync_cli(&self) -> std::process::Output {
+        self.cli(&["sync"]).await
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {

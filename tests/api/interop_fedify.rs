@@ -153,7 +153,7 @@ async fn fedify_follows_an_author_and_receives_create_update_delete() {
         "postgres-tuning",
         "---\ntitle: \"Tuning PostgreSQL\"\ndate: 2025-06-01\nexcerpt: \"Three settings that matter.\"\ntags: [postgresql, performance]\n---\n\nThe *first* setting.\n",
     );
-    let out = app.sync_cli();
+    let out = app.sync_cli().await;
     assert!(
         out.status.success(),
         "{}",
@@ -198,7 +198,7 @@ async fn fedify_follows_an_author_and_receives_create_update_delete() {
         "postgres-tuning",
         "---\ntitle: \"Tuning PostgreSQL, revised\"\ndate: 2025-06-01\nexcerpt: \"Four settings that matter.\"\n---\n\nThe *second* setting.\n",
     );
-    assert!(app.sync_cli().status.success());
+    assert!(app.sync_cli().await.status.success());
     let update = peer.wait_for("Update", Some(&post_url)).await;
     assert_eq!(update["verifiedBy"], "http-signature");
     let raw: Value = serde_json::from_str(update["raw"].as_str().unwrap()).unwrap();
@@ -207,7 +207,7 @@ async fn fedify_follows_an_author_and_receives_create_update_delete() {
 
     // A removal arrives as Delete of a Tombstone.
     std::fs::remove_file(app.content().join("mayank/postgres-tuning.md")).unwrap();
-    assert!(app.sync_cli().status.success());
+    assert!(app.sync_cli().await.status.success());
     let delete = peer.wait_for("Delete", Some(&post_url)).await;
     assert_eq!(delete["verifiedBy"], "http-signature");
     let raw: Value = serde_json::from_str(delete["raw"].as_str().unwrap()).unwrap();

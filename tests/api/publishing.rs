@@ -156,7 +156,7 @@ async fn broken_posts_are_reported_with_file_line_and_field_and_others_still_loa
         "fine",
         "---\ntitle: \"Fine\"\ndate: 2025-05-05\n---\nBody.\n",
     );
-    let out = app.sync_cli();
+    let out = app.sync_cli().await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -255,7 +255,7 @@ async fn a_cli_sync_is_delivered_by_the_running_server() {
         "from-cli",
         "---\ntitle: \"From the CLI\"\ndate: 2025-06-01\n---\nBody.\n",
     );
-    let out = app.sync_cli();
+    let out = app.sync_cli().await;
     assert!(
         out.status.success(),
         "{}",
@@ -392,7 +392,7 @@ async fn profile_errors_name_file_line_and_field_and_other_authors_load() {
         "still-here",
         "---\ntitle: \"Still here\"\ndate: 2025-05-05\n---\nBody.\n",
     );
-    let out = app.sync_cli();
+    let out = app.sync_cli().await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("carl/author.toml:3: field `default_type`: `Essay` is not a post type"),

@@ -14,7 +14,9 @@ async fn status(app: &TestApp, path: &str) -> u16 {
 #[tokio::test]
 async fn new_writes_a_post_file_that_publishes() {
     let app = spawn_app().await;
-    let out = app.cli(&["new", "--author", "alice", "Why SQLite, again?"]);
+    let out = app
+        .cli(&["new", "--author", "alice", "Why SQLite, again?"])
+        .await;
     assert!(
         out.status.success(),
         "{}",
@@ -39,7 +41,9 @@ async fn new_writes_a_post_file_that_publishes() {
     assert_eq!(status(&app, "/@alice/why-sqlite-again").await, 200);
 
     // The same title again would overwrite: refused, with the reason.
-    let again = app.cli(&["new", "--author", "alice", "Why SQLite, again?"]);
+    let again = app
+        .cli(&["new", "--author", "alice", "Why SQLite, again?"])
+        .await;
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }

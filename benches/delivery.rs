@@ -1,0 +1,660 @@
+//! Delivery benchmark (issue 3). Run with `cargo bench --bench delivery`.
+//!
+//! On loopback, in one run:
+//! - the reference: `openssl speed -multi 2 rsa2048` signing rate of both cores;
+//! - run A: one post to 10,000 followers with personal inboxes on 1,000 host names
+//!   (`h<i>.localhost`, loopback in dev mode), sent by the release `fedblog serve`;
+//! - run B: the same followers behind one shared inbox per host (1,000 deliveries);
+//! - run A through activitypub_federation's own send path (`SendActivityTask::prepare`
+//!   + `sign_and_send`, at the same concurrency, to the same sink);
+//! - the time from a post change to 100,000 committed queue rows.
+//!
+//! The sink is in this process: it verifies every signature (the listed headers) and
+//! Digest, and counts unique activity ids per inbox, so a skipped, unsigned or
+//! duplicated delivery shows.
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use activitypub_federation::{
+    activity_sending::SendActivityTask,
+    config::{Data, FederationConfig},
+    fetch::object_id::ObjectId,
+    traits::{Activity, Actor, Object},
+};
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+use axum::{
+    Router,
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, Method, StatusCode, Uri},
+    routing::post,
+};
+use fedblog::{
+    config::Config,
+    db::{self, followers::FollowerRow},
+    federation::{client::http_client, signatures},
+    service::sync,
+    startup,
+};
+use rsa::{RsaPublicKey, pkcs1::EncodeRsaPublicKey, pkcs8::DecodePublicKey};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+const FOLLOWERS: usize = 10_000;
+const HOSTS: usize = 1_000;
+const BIG_FAN_OUT: usize = 100_000;
+/// In-flight deliveries, for fedblog and for activitypub_federation alike.
+const CONCURRENCY: usize = 64;
+
+// ---------------------------------------------------------------- the sink
+
+#[derive(Default)]
+struct SinkState {
+    /// (host, path) -> activity id -> times received
+    seen: HashMap<(String, String), HashMap<String, u32>>,
+    /// activity id -> (inboxes reached, duplicates), kept as deliveries arrive.
+    totals: HashMap<String, (usize, u64)>,
+    rejected: u64,
+    key: Option<ParsedPublicKey>,
+}
+
+type Sink = Arc<Mutex<SinkState>>;
+
+async fn sink_inbox(
+    State(sink): State<Sink>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let now = chrono::Utc::now().timestamp();
+    let path = uri
+        .path_and_query()
+        .map_or(uri.path(), |p| p.as_str())
+        .to_owned();
+    let req = signatures::SignedRequest {
+        method: &method,
+        path_and_query: &path,
+        headers: &headers,
+        body: &body,
+    };
+    let verified = signatures::prepare_verification(&req, now)
+        .ok()
+        .and_then(|(sig, string)| {
+            let sink = sink.lock().ok()?;
+            sink.key
+                .as_ref()?
+                .verify_sig(string.as_bytes(), &sig.signature)
+                .ok()
+        });
+    #[derive(Deserialize)]
+    struct Id<'a> {
+        #[serde(borrow)]
+        id: &'a str,
+    }
+    let id = serde_json::from_slice::<Id<'_>>(&body)
+        .ok()
+        .map(|v| v.id.to_owned());
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let Ok(mut s) = sink.lock() else {
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    };
+    match (verified, id) {
+        (Some(()), Some(id)) => {
+            let n = {
+                let n = s
+                    .seen
+                    .entry((host, path))
+                    .or_default()
+                    .entry(id.clone())
+                    .or_default();
+                *n += 1;
+                *n
+            };
+            let t = s.totals.entry(id).or_default();
+            if n == 1 {
+                t.0 += 1
+            } else {
+                t.1 += 1
+            }
+            StatusCode::ACCEPTED
+        }
+        _ => {
+            s.rejected += 1;
+            StatusCode::UNAUTHORIZED
+        }
+    }
+}
+
+/// Deliveries of `activity` received: (inboxes reached, duplicates).
+fn tally(sink: &Sink, activity: &str) -> (usize, u64) {
+    sink.lock()
+        .expect("sink lock")
+        .totals
+        .get(activity)
+        .copied()
+        .unwrap_or_default()
+}
+
+fn set_sink_key(sink: &Sink, public_pem: &str) {
+    let key = RsaPublicKey::from_public_key_pem(public_pem).expect("author key");
+    let der = key.to_pkcs1_der().expect("der");
+    let parsed =
+        ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der.as_bytes()).expect("parsed key");
+    sink.lock().expect("sink lock").key = Some(parsed);
+}
+
+// ---------------------------------------------------------------- setup
+
+struct Instance {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Instance {
+    fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A fresh instance with author `alice`, one post, and followers inserted directly.
+async fn instance(followers: usize, shared_inbox: bool, sink_port: u16) -> (Instance, Config) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let content = dir.path().join("content/alice");
+    std::fs::create_dir_all(&content).expect("mkdir");
+    std::fs::write(
+        content.join("author.toml"),
+        "name = \"Alice\"\nbio = \"Benchmarks.\"\n",
+    )
+    .expect("author");
+    std::fs::write(
+        content.join("first.md"),
+        "---\ntitle: First\ndate: 2025-01-01\n---\nHello.\n",
+    )
+    .expect("post");
+    let port = free_port();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n\n\
+             [delivery]\nconcurrency = {CONCURRENCY}\nper_host = 8\npoll_seconds = 0.1\n"
+        ),
+    )
+    .expect("config");
+    let config = Config::load(&dir.path().join("config.toml")).expect("config loads");
+    let fed = startup::federation(config.clone())
+        .await
+        .expect("federation");
+    sync::sync(&fed).await.expect("first sync");
+    let mut tx = fed.db.begin().await.expect("tx");
+    for i in 0..followers {
+        let host = format!("h{}.localhost:{sink_port}", i % HOSTS);
+        let inbox = format!("http://{host}/users/u{i}/inbox");
+        let shared = shared_inbox.then(|| format!("http://{host}/inbox"));
+        db::followers::upsert(
+            &mut *tx,
+            &FollowerRow {
+                author: "alice".into(),
+                actor_id: format!("http://{host}/users/u{i}"),
+                delivery_inbox: shared.clone().unwrap_or_else(|| inbox.clone()),
+                delivery_host: host,
+                inbox,
+                shared_inbox: shared,
+                follow_id: format!("http://h.localhost/follows/{i}"),
+                created_at: i as i64,
+            },
+        )
+        .await
+        .expect("follower");
+    }
+    tx.commit().await.expect("commit");
+    fed.db.close().await;
+    (Instance { dir, port }, config)
+}
+
+async fn author_public_key(config: &Config) -> String {
+    let pool = db::connect(&config.database).await.expect("db");
+    let a = db::authors::get(&pool, "alice")
+        .await
+        .expect("query")
+        .expect("alice");
+    pool.close().await;
+    a.public_key_pem
+}
+
+fn write_post(inst: &Instance, slug: &str) {
+    std::fs::write(
+        inst.dir.path().join(format!("content/alice/{slug}.md")),
+        "---\ntitle: \"Benchmark news\"\ndate: 2025-06-01\nexcerpt: \"A post to every follower.\"\ntags: [bench]\n---\nSent to everyone.\n",
+    )
+    .expect("post");
+}
+
+// ---------------------------------------------------------------- the server
+
+/// CPU seconds (user + system) of a process, from /proc.
+fn cpu_seconds_of(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may contain spaces) start after ") ".
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+struct Server(Child);
+
+impl Server {
+    async fn start(inst: &Instance) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_fedblog"))
+            .arg("--config")
+            .arg(inst.config_path())
+            .arg("serve")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start fedblog");
+        let client = reqwest::Client::new();
+        for _ in 0..300 {
+            if client
+                .get(format!("http://127.0.0.1:{}/@alice", inst.port))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return Self(child);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the server did not start");
+    }
+
+    /// CPU seconds (user + system) the server has used so far.
+    fn cpu_seconds(&self) -> f64 {
+        cpu_seconds_of(self.0.id())
+    }
+
+    /// Peak resident memory (VmHWM) so far, in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// The activity id of the Create for `slug`, once stored.
+async fn create_id(config: &Config, slug: &str) -> String {
+    let pool = db::connect(&config.database).await.expect("db");
+    let id: String = sqlx::query_scalar("SELECT ap_id FROM activities WHERE kind = 'Create' AND ap_id LIKE '%/' || ? || '/create/%'")
+        .bind(slug)
+        .fetch_one(&pool)
+        .await
+        .expect("create activity");
+    pool.close().await;
+    id
+}
+
+struct RunResult {
+    /// CPU seconds of the sending process and of the sink during the run.
+    sender_cpu: f64,
+    sink_cpu: f64,
+    deliveries: usize,
+    seconds: f64,
+    reached: usize,
+    duplicates: u64,
+    peak_rss_mib: f64,
+}
+
+/// Publishes one post through `fedblog sync` while the server runs; waits for the sink.
+async fn run_fedblog(
+    sink: &Sink,
+    followers: usize,
+    shared: bool,
+    sink_port: u16,
+    expect: usize,
+) -> RunResult {
+    let (inst, config) = instance(followers, shared, sink_port).await;
+    set_sink_key(sink, &author_public_key(&config).await);
+    let server = Server::start(&inst).await;
+    write_post(&inst, "news");
+    let (server_cpu0, sink_cpu0) = (server.cpu_seconds(), cpu_seconds_of(std::process::id()));
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_fedblog"))
+        .arg("--config")
+        .arg(inst.config_path())
+        .args(["sync", "--no-wait"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("fedblog sync");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let activity = create_id(&config, "news").await;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let (mut reached, mut duplicates) = (0, 0);
+    while Instant::now() < deadline {
+        (reached, duplicates) = tally(sink, &activity);
+        if reached >= expect {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let peak_rss_mib = server.peak_rss_mib();
+    let sender_cpu = server.cpu_seconds() - server_cpu0;
+    let sink_cpu = cpu_seconds_of(std::process::id()) - sink_cpu0;
+    server.stop();
+    RunResult {
+        sender_cpu,
+        sink_cpu,
+        deliveries: expect,
+        seconds,
+        reached,
+        duplicates,
+        peak_rss_mib,
+    }
+}
+
+// ---------------------------------------------------------------- activitypub_federation
+
+#[derive(Clone)]
+struct NoData;
+
+#[derive(Debug)]
+struct BenchActor {
+    id: Url,
+    public_key_pem: String,
+    private_key_pem: String,
+    inbox: Url,
+}
+
+#[async_trait::async_trait]
+impl Object for BenchActor {
+    type DataType = NoData;
+    type Kind = ActorJson;
+    type Error = activitypub_federation::error::Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    async fn read_from_id(_: Url, _: &Data<NoData>) -> Result<Option<Self>, Self::Error> {
+        Ok(None)
+    }
+
+    async fn into_json(self, _: &Data<NoData>) -> Result<ActorJson, Self::Error> {
+        Ok(ActorJson { id: self.id })
+    }
+
+    async fn verify(_: &ActorJson, _: &Url, _: &Data<NoData>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    async fn from_json(_: ActorJson, _: &Data<NoData>) -> Result<Self, Self::Error> {
+        Err(activitypub_federation::error::Error::NotFound)
+    }
+}
+
+impl Actor for BenchActor {
+    fn public_key_pem(&self) -> &str {
+        &self.public_key_pem
+    }
+
+    fn private_key_pem(&self) -> Option<String> {
+        Some(self.private_key_pem.clone())
+    }
+
+    fn inbox(&self) -> Url {
+        self.inbox.clone()
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ActorJson {
+    id: Url,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct BenchCreate {
+    id: Url,
+    #[serde(rename = "type")]
+    kind: String,
+    actor: ObjectId<BenchActor>,
+    object: serde_json::Value,
+}
+
+#[async_trait::async_trait]
+impl Activity for BenchCreate {
+    type DataType = NoData;
+    type Error = activitypub_federation::error::Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, _: &Data<NoData>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    async fn receive(self, _: &Data<NoData>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// Run A through activitypub_federation: its tasks, its signer (the `rsa` crate),
+/// its request building, at the same concurrency, to the same sink.
+async fn run_crate(sink: &Sink, sink_port: u16) -> RunResult {
+    let (public, private) = signatures::generate_keypair().expect("keys");
+    set_sink_key(sink, &public);
+    let domain = format!("localhost:{}", free_port());
+    let mut cfg = Config::load(&write_temp_config(&domain)).expect("config");
+    cfg.delivery.per_host = 8;
+    let client = http_client(&cfg).expect("client");
+    // `debug` here only relaxes URL checks (explicit port, loopback); sending below
+    // goes through the crate's queue-less path, concurrently.
+    let fed = FederationConfig::builder()
+        .domain(domain.clone())
+        .app_data(NoData)
+        .client(client.into())
+        .debug(true)
+        .build()
+        .await
+        .expect("fed");
+    let data = fed.to_request_data();
+    let actor_id = Url::parse(&format!("http://{domain}/@crate")).expect("url");
+    let actor = BenchActor {
+        id: actor_id.clone(),
+        public_key_pem: public,
+        private_key_pem: private,
+        inbox: actor_id.clone(),
+    };
+    let activity = BenchCreate {
+        id: Url::parse(&format!("http://{domain}/activities/crate-create")).expect("url"),
+        kind: "Create".into(),
+        actor: ObjectId::from(actor_id.clone()),
+        object: serde_json::json!({"type": "Note", "content": "Sent to everyone."}),
+    };
+    let inboxes: Vec<Url> = (0..FOLLOWERS)
+        .map(|i| {
+            Url::parse(&format!(
+                "http://h{}.localhost:{sink_port}/users/u{i}/inbox",
+                i % HOSTS
+            ))
+            .expect("url")
+        })
+        .collect();
+    let cpu0 = cpu_seconds_of(std::process::id());
+    let start = Instant::now();
+    let tasks = SendActivityTask::prepare(&activity, &actor, inboxes, &data)
+        .await
+        .expect("prepare");
+    let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let mut set = tokio::task::JoinSet::new();
+    for task in tasks {
+        let permit = limit.clone().acquire_owned().await.expect("permit");
+        let data = data.reset_request_count();
+        set.spawn(async move {
+            let _ = task.sign_and_send(&data).await;
+            drop(permit);
+        });
+    }
+    while set.join_next().await.is_some() {}
+    let seconds = start.elapsed().as_secs_f64();
+    let (reached, duplicates) = tally(sink, activity.id.as_str());
+    // Sender and sink share this process here: the sum is reported as the sender's.
+    let sender_cpu = cpu_seconds_of(std::process::id()) - cpu0;
+    RunResult {
+        sender_cpu,
+        sink_cpu: f64::NAN,
+        deliveries: FOLLOWERS,
+        seconds,
+        reached,
+        duplicates,
+        peak_rss_mib: f64::NAN,
+    }
+}
+
+fn write_temp_config(domain: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fedblog-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        format!("listen = \"127.0.0.1:0\"\ndomain = \"{domain}\"\ndev = true\ndatabase = \"db.sqlite\"\ncontent = \"content\"\n"),
+    )
+    .expect("config");
+    path
+}
+
+// ---------------------------------------------------------------- 100,000 rows
+
+async fn big_fan_out(sink_port: u16) -> (f64, i64) {
+    let (inst, config) = instance(BIG_FAN_OUT, false, sink_port).await;
+    let fed = startup::federation(config).await.expect("federation");
+    write_post(&inst, "big");
+    let start = Instant::now();
+    let report = sync::sync(&fed).await.expect("sync");
+    let seconds = start.elapsed().as_secs_f64();
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
+        .fetch_one(&fed.db)
+        .await
+        .expect("count");
+    assert_eq!(report.deliveries_queued as i64, rows);
+    (seconds, rows)
+}
+
+// ---------------------------------------------------------------- reference
+
+/// `openssl speed -multi 2 rsa2048`: RSA-2048 signatures per second on both cores.
+fn openssl_sign_rate() -> f64 {
+    let out = Command::new("openssl")
+        .args(["speed", "-seconds", "3", "-multi", "2", "rsa2048"])
+        .output()
+        .expect("openssl speed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The summary line: "rsa 2048 bits 0.000260s 0.000008s 7692.3 125000.0"
+    text.lines()
+        .filter(|l| l.trim_start().starts_with("rsa") && l.contains("2048"))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .rev()
+                .nth(1)
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .next_back()
+        .unwrap_or_else(|| panic!("cannot read `openssl speed` output:\n{text}"))
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let sink: Sink = Arc::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("sink bind");
+        let sink_port = listener.local_addr().expect("addr").port();
+        let app = Router::new().fallback(post(sink_inbox)).with_state(sink.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        eprintln!("measuring openssl speed -multi 2 rsa2048 ...");
+        let openssl = openssl_sign_rate();
+        eprintln!("run A: {FOLLOWERS} personal inboxes on {HOSTS} hosts ...");
+        let a = run_fedblog(&sink, FOLLOWERS, false, sink_port, FOLLOWERS).await;
+        eprintln!("run B: shared inboxes ...");
+        let b = run_fedblog(&sink, FOLLOWERS, true, sink_port, HOSTS).await;
+        eprintln!("run A through activitypub_federation ...");
+        let c = run_crate(&sink, sink_port).await;
+        eprintln!("fan-out to {BIG_FAN_OUT} queue rows ...");
+        let (big_secs, big_rows) = big_fan_out(sink_port).await;
+        let rejected = sink.lock().map(|s| s.rejected).unwrap_or_default();
+
+        let rate = |r: &RunResult| r.reached as f64 / r.seconds;
+        println!("| run | deliveries | reached | missing | duplicated | seconds | deliveries/s | peak RSS MiB | sender CPU s | sink CPU s |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (name, r) in [("A fedblog (personal inboxes)", &a), ("B fedblog (shared inboxes)", &b), ("A activitypub_federation", &c)] {
+            println!(
+                "| {name} | {} | {} | {} | {} | {:.2} | {:.0} | {} | {:.2} | {:.2} |",
+                r.deliveries,
+                r.reached,
+                r.deliveries.saturating_sub(r.reached),
+                r.duplicates,
+                r.seconds,
+                rate(r),
+                if r.peak_rss_mib.is_nan() { "-".to_owned() } else { format!("{:.1}", r.peak_rss_mib) },
+                r.sender_cpu,
+                r.sink_cpu
+            );
+        }
+        println!("| queue {BIG_FAN_OUT} rows (one post change) | {big_rows} | | | | {big_secs:.3} | | | | |");
+        println!("| openssl speed -multi 2 rsa2048 (signs/s) | | | | | | {openssl:.0} | | | |");
+        println!("\nsink rejected (bad signature or digest): {rejected}");
+        println!("ratio run A / openssl 2-core signing: {:.2} (target >= 0.5)", rate(&a) / openssl);
+        println!("speed-up over activitypub_federation: {:.1}x (target >= 3)", rate(&a) / rate(&c));
+        println!("peak server memory during run A: {:.1} MiB (target < 150)", a.peak_rss_mib);
+        println!("post change to {BIG_FAN_OUT} committed queue rows: {big_secs:.3} s (target < 2)");
+        println!(
+            "missing deliveries: A {}, B {}, crate {} (target 0)",
+            a.deliveries - a.reached,
+            b.deliveries - b.reached,
+            c.deliveries - c.reached
+        );
+    });
+}
