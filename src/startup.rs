@@ -101,13 +101,10 @@ impl Application {
     /// Serves HTTP and, if `run_worker`, delivers in the background, until `shutdown`
     /// is cancelled; then stops accepting, lets in-flight deliveries finish, and returns.
     pub async fn run(self, shutdown: CancellationToken, run_worker: bool) -> AppResult<()> {
-        let worker = match run_worker {
-            true => Some(spawn_delivery_runtime(
-                self.deliverer.clone(),
-                shutdown.clone(),
-            )?),
-            false => None,
-        };
+        // Delivery shares the runtime: measured, a separate runtime for it cost ~20% of
+        // delivery throughput on 2 cores (docs/BENCHMARKS.md); its bounded concurrency
+        // keeps the wait it adds to a page request to a few signatures.
+        let worker = run_worker.then(|| tokio::spawn(self.deliverer.clone().run(shutdown.clone())));
         // Scheduled posts are published by this task; with `--watch`, edits too.
         let (watcher, changes) = match self.watch {
             true => {
@@ -134,29 +131,6 @@ impl Application {
         drop(watcher);
         Ok(())
     }
-}
-
-/// Runs the delivery worker on its own threads and runtime: signing is CPU work, and
-/// a fan-out to thousands of inboxes must not hold the threads that serve pages; the
-/// OS shares the cores between the two. Resolves when the worker has stopped.
-fn spawn_delivery_runtime(
-    deliverer: Deliverer,
-    shutdown: CancellationToken,
-) -> AppResult<tokio::sync::oneshot::Receiver<()>> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .thread_name("delivery")
-        .enable_all()
-        .build()
-        .map_err(|e| AppError::Internal(format!("cannot start the delivery runtime: {e}")))?;
-    let (done, finished) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("delivery".into())
-        .spawn(move || {
-            rt.block_on(deliverer.run(shutdown));
-            let _ = done.send(());
-        })
-        .map_err(|e| AppError::Internal(format!("cannot start the delivery thread: {e}")))?;
-    Ok(finished)
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).

@@ -125,7 +125,7 @@ impl Deliverer {
             limit: limit as i64,
             per_host: cfg.per_host as i64,
             busy_hosts_json: &busy_json,
-            scan: (limit as i64 * 8).max(512),
+            scan: (limit as i64 * 4).max(256),
         };
         let claimed = db::deliveries::claim(
             &self.state.db,
@@ -253,9 +253,9 @@ impl Deliverer {
         let (tx, rx) = mpsc::unbounded_channel::<Attempt>();
         let writer = tokio::spawn(write_outcomes(self.state.clone(), rx));
         let mut tick = tokio::time::interval(TICK);
-        // Claim again once a quarter of the slots are free: one claim per freed slot
+        // Claim again once half of the slots are free: one claim per freed slot
         // would spend a write transaction per delivery.
-        let refill = (cfg.concurrency / 4).max(1);
+        let refill = (cfg.concurrency / 2).max(1);
         loop {
             let free = self.slots.available_permits();
             let claimed = if free > 0 && !shutdown.is_cancelled() {
