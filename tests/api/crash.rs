@@ -69,6 +69,21 @@ impl Server {
     }
 }
 
+/// `fedblog sync --no-wait`: queue the change for the running server to deliver.
+fn publish(dir: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_fedblog"))
+        .arg("--config")
+        .arg(dir.join("config.toml"))
+        .args(["sync", "--no-wait"])
+        .output()
+        .expect("fedblog sync");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 async fn count(db: &sqlx::SqlitePool, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(db).await.expect("count")
 }
@@ -153,17 +168,7 @@ async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() 
         "big-news",
         "---\ntitle: Big news\ndate: 2025-06-01\n---\nEveryone gets this.\n",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_fedblog"))
-        .arg("--config")
-        .arg(dir.path().join("config.toml"))
-        .args(["sync", "--no-wait"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    publish(dir.path());
     eventually(60, "the fan-out to be under way", || async {
         (peer.received_of_type("Create").len() >= 300).then_some(())
     })
@@ -203,13 +208,7 @@ async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() 
         "big-news",
         "---\ntitle: Bigger news\ndate: 2025-06-01\n---\nEveryone gets this edit.\n",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_fedblog"))
-        .arg("--config")
-        .arg(dir.path().join("config.toml"))
-        .args(["sync", "--no-wait"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    publish(dir.path());
     eventually(60, "the Update fan-out to be under way", || async {
         (peer.received_of_type("Update").len() >= 200).then_some(())
     })

@@ -8,17 +8,7 @@ use crate::{
 };
 
 async fn follow_alice(app: &TestApp, peer: &TestPeer, names: &[String]) {
-    for name in names {
-        let res = peer
-            .post_signed(
-                &app.client,
-                name,
-                &format!("{}/inbox", app.base),
-                &peer.follow(name, &app.actor("alice")),
-            )
-            .await;
-        assert_eq!(res.status(), 202, "follow by {name}");
-    }
+    app.followed_by(peer, "alice", names).await;
 }
 
 async fn publish(app: &TestApp, slug: &str) {

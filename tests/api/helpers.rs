@@ -184,6 +184,27 @@ impl TestApp {
             .expect("count query")
     }
 
+    /// Each named actor of `peer` follows `handle` through the shared inbox.
+    pub async fn followed_by(
+        &self,
+        peer: &crate::peer::TestPeer,
+        handle: &str,
+        names: &[impl AsRef<str>],
+    ) {
+        for name in names {
+            let name = name.as_ref();
+            let res = peer
+                .post_signed(
+                    &self.client,
+                    name,
+                    &format!("{}/inbox", self.base),
+                    &peer.follow(name, &self.actor(handle)),
+                )
+                .await;
+            assert_eq!(res.status(), 202, "follow by {name}");
+        }
+    }
+
     /// Drives the delivery worker until nothing is due (or a bound is hit).
     pub async fn deliver_all(&self) {
         for _ in 0..50 {

@@ -199,6 +199,26 @@ impl TestPeer {
         ]
     }
 
+    /// Headers signed by `name` over the usual list, with signature bytes that do not verify.
+    pub fn badly_signed_headers(
+        &self,
+        name: &str,
+        url: &str,
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        let mut headers = self.custom_signed_headers(
+            name,
+            url,
+            body,
+            SystemTime::now(),
+            &["(request-target)", "host", "date", "digest"],
+        );
+        if let Some(sig) = headers.iter_mut().find(|(k, _)| k == "signature") {
+            sig.1 = sig.1.replacen("signature=\"", "signature=\"AAAA", 1);
+        }
+        headers
+    }
+
     /// POSTs `body` to `url`, signed by actor `name`.
     pub async fn post_signed(
         &self,

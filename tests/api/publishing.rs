@@ -8,17 +8,7 @@ use crate::{
 };
 
 async fn follow_alice(app: &TestApp, peer: &TestPeer, names: &[&str]) {
-    for name in names {
-        let res = peer
-            .post_signed(
-                &app.client,
-                name,
-                &format!("{}/inbox", app.base),
-                &peer.follow(name, &app.actor("alice")),
-            )
-            .await;
-        assert_eq!(res.status(), 202);
-    }
+    app.followed_by(peer, "alice", names).await;
     app.deliver_all().await;
 }
 
