@@ -602,6 +602,21 @@ fn openssl_sign_rate() -> f64 {
         .unwrap_or_else(|| panic!("cannot read `openssl speed` output:\n{text}"))
 }
 
+/// fedblog's own signer (aws-lc-rs) on one core: signatures per second.
+fn own_sign_rate() -> f64 {
+    let (_, private) = signatures::generate_keypair().expect("keys");
+    let key = signatures::SigningKey::from_pem("http://localhost/@a#main-key".into(), &private)
+        .expect("key");
+    let url = Url::parse("http://h1.localhost/users/u1/inbox").expect("url");
+    let body = vec![b'x'; 2048];
+    let n = 2000;
+    let start = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(key.sign_post(&url, &body, "application/activity+json"));
+    }
+    f64::from(n) / start.elapsed().as_secs_f64()
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -616,6 +631,7 @@ fn main() {
 
         eprintln!("measuring openssl speed -multi 2 rsa2048 ...");
         let openssl = openssl_sign_rate();
+        let own = own_sign_rate();
         eprintln!("run A: {FOLLOWERS} personal inboxes on {HOSTS} hosts ...");
         let a = run_fedblog(&sink, FOLLOWERS, false, sink_port, FOLLOWERS).await;
         eprintln!("run B: shared inboxes ...");
@@ -645,6 +661,7 @@ fn main() {
         }
         println!("| queue {BIG_FAN_OUT} rows (one post change) | {big_rows} | | | | {big_secs:.3} | | | | |");
         println!("| openssl speed -multi 2 rsa2048 (signs/s) | | | | | | {openssl:.0} | | | |");
+        println!("| fedblog signer, one core (signed POST headers/s) | | | | | | {own:.0} | | | |");
         println!("\nsink rejected (bad signature or digest): {rejected}");
         println!("ratio run A / openssl 2-core signing: {:.2} (target >= 0.5)", rate(&a) / openssl);
         println!("speed-up over activitypub_federation: {:.1}x (target >= 3)", rate(&a) / rate(&c));
