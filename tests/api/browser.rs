@@ -22,6 +22,7 @@ async fn every_page_type_reads_well_in_chromium_on_phone_and_desktop() {
     npm_ci(&dir, "playwright-core");
     let app = spawn_app_with(Options {
         demo_content: true,
+        showcase: true,
         ..Options::default()
     })
     .await;
@@ -29,7 +30,7 @@ async fn every_page_type_reads_well_in_chromium_on_phone_and_desktop() {
     let pages = json!([
         { "name": "index", "path": "/" },
         { "name": "author", "path": "/@pratik", "follow": app.actor("pratik") },
-        { "name": "post", "path": "/@pratik/write-ahead-log" },
+        { "name": "post", "path": "/@wendy/write-ahead-log" },
         { "name": "tag", "path": "/tags/distributed-systems" },
         { "name": "not-found", "path": "/no/such/page", "status": 404 },
     ]);

@@ -121,7 +121,7 @@ async fn sitemap_and_robots_point_crawlers_at_every_page() {
     let mut expected = vec![
         format!("{}/", app.base),
         app.actor("arjun"),
-        format!("{}/tags/go", app.base),
+        format!("{}/tags/distributed-systems", app.base),
     ];
     expected.extend(published(&app, None).await.into_iter().map(|p| p.1));
     for url in expected {

@@ -29,6 +29,9 @@ pub struct Options {
     pub worker: bool,
     /// Copy the repository's demo content instead of the small test fixture.
     pub demo_content: bool,
+    /// Add `tests/fixtures/wendy`: a fictional author whose long post has code, a table
+    /// and an image, for the page and browser tests.
+    pub showcase: bool,
     /// Extra `[delivery]` settings, one `key = value` per line.
     pub delivery: &'static str,
     /// Sync when content files change (`serve --watch`).
@@ -62,6 +65,12 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             "---\ntitle: \"First post\"\ndate: 2025-01-15\nexcerpt: \"An excerpt.\"\ntags: [rust, fediverse]\n---\n\n# First post\n\nHello **world**.\n",
         );
         write_author(&content, "bob", "Bob Example", Some("Note"));
+    }
+    if opts.showcase {
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wendy"),
+            &content.join("wendy"),
+        );
     }
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();

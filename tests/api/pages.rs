@@ -12,6 +12,7 @@ async fn html(app: &TestApp, path: &str) -> String {
 fn demo() -> Options {
     Options {
         demo_content: true,
+        showcase: true,
         ..Options::default()
     }
 }
@@ -19,10 +20,10 @@ fn demo() -> Options {
 #[tokio::test]
 async fn post_page_declares_its_object_author_and_preview() {
     let app = spawn_app_with(demo()).await;
-    let url = format!("{}/write-ahead-log", app.actor("pratik"));
-    let page = html(&app, "/@pratik/write-ahead-log").await;
-    let address = format!("@pratik@localhost:{}", app.port);
-    let image = format!("{}/media/wal-diagram.png", app.actor("pratik"));
+    let url = format!("{}/write-ahead-log", app.actor("wendy"));
+    let page = html(&app, "/@wendy/write-ahead-log").await;
+    let address = format!("@wendy@localhost:{}", app.port);
+    let image = format!("{}/media/wal-diagram.png", app.actor("wendy"));
     for tag in [
         format!("<link rel=\"alternate\" type=\"application/activity+json\" href=\"{url}\">"),
         format!("<link rel=\"canonical\" href=\"{url}\">"),
@@ -151,7 +152,7 @@ async fn images_avatars_and_headers_are_served_and_federated() {
     );
 
     let post = app
-        .get_json(&format!("{}/write-ahead-log", app.actor("pratik")))
+        .get_json(&format!("{}/write-ahead-log", app.actor("wendy")))
         .await;
     let image = &post["attachment"][0];
     assert_eq!(image["type"], "Image");
