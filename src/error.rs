@@ -56,8 +56,8 @@ fn federation_status(e: &activitypub_federation::error::Error) -> StatusCode {
     use activitypub_federation::error::Error as E;
     match e {
         E::ParseReceivedActivity { .. } => StatusCode::BAD_REQUEST,
-        E::ActivityBodyDigestInvalid | E::ActivitySignatureInvalid => StatusCode::UNAUTHORIZED,
-        // The signer's actor or key could not be fetched or used: the request is not authenticated.
+        // A bad signature, or the signer's actor or key could not be fetched or used:
+        // the request is not authenticated.
         _ => StatusCode::UNAUTHORIZED,
     }
 }

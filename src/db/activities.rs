@@ -42,16 +42,6 @@ pub async fn by_ap_id(
         .await
 }
 
-/// How many activities of `kind` an author has sent about anything with this id prefix;
-/// used to number successive Updates of one post.
-pub async fn count_with_prefix(db: impl SqliteExecutor<'_>, prefix: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM activities WHERE ap_id >= ? AND ap_id < ?")
-        .bind(prefix)
-        .bind(format!("{prefix}\u{10FFFF}"))
-        .fetch_one(db)
-        .await
-}
-
 pub async fn by_id(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<ActivityRow>> {
     sqlx::query_as("SELECT * FROM activities WHERE id = ?")
         .bind(id)

@@ -109,25 +109,6 @@ pub async fn claim(
     .await
 }
 
-/// Marks a delivery done.
-pub async fn finish_done(
-    db: impl SqliteExecutor<'_>,
-    id: i64,
-    status: u16,
-    now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE deliveries SET state = 'done', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
-            last_status = ?, last_error = NULL, updated_at = ? WHERE id = ?",
-    )
-    .bind(status)
-    .bind(now)
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// Marks many deliveries done with one statement (the outcome writer's common case).
 pub async fn finish_done_many(
     db: impl SqliteExecutor<'_>,
@@ -232,8 +213,8 @@ pub async fn release_host(db: impl SqliteExecutor<'_>, host: &str, now: i64) -> 
     .rows_affected())
 }
 
-/// Gives up deliveries still pending after `max_age_ms` (a host down for days).
-/// Returns the given-up rows' inboxes and hosts, for the log.
+/// Gives up deliveries created before `cutoff` and still pending (a host down for days).
+/// Returns each given-up row's inbox and reason, for the log.
 pub async fn give_up_older_than(
     db: impl SqliteExecutor<'_>,
     cutoff: i64,
@@ -249,13 +230,6 @@ pub async fn give_up_older_than(
     .bind(cutoff)
     .fetch_all(db)
     .await
-}
-
-/// The earliest time a pending delivery becomes due, if any.
-pub async fn next_due_at(db: impl SqliteExecutor<'_>) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending' AND claimed_by IS NULL")
-        .fetch_one(db)
-        .await
 }
 
 /// Delivery counts: `retrying` are pending rows that failed at least once.

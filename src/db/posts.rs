@@ -33,18 +33,6 @@ pub struct PostValues<'a> {
     pub source_hash: &'a str,
 }
 
-pub async fn by_source(
-    db: impl SqliteExecutor<'_>,
-    author: &str,
-    source_path: &str,
-) -> sqlx::Result<Option<PostRow>> {
-    sqlx::query_as("SELECT * FROM posts WHERE author = ? AND source_path = ?")
-        .bind(author)
-        .bind(source_path)
-        .fetch_optional(db)
-        .await
-}
-
 pub async fn by_slug(
     db: impl SqliteExecutor<'_>,
     author: &str,

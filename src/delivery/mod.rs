@@ -348,8 +348,3 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     s
 }
-
-/// Delivery counts for `fedblog deliveries` and tests.
-pub async fn counts(state: &AppState) -> AppResult<db::deliveries::Counts> {
-    Ok(db::deliveries::counts(&state.db).await?)
-}
