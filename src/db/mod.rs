@@ -3,12 +3,16 @@
 
 pub mod activities;
 pub mod authors;
+pub mod blocks;
 pub mod deliveries;
 pub mod followers;
 pub mod hosts;
+pub mod inbox_activities;
 pub mod meta;
 pub mod posts;
+pub mod reactions;
 pub mod remote_actors;
+pub mod replies;
 pub mod workers;
 
 use std::{path::Path, str::FromStr, time::Duration};

@@ -8,6 +8,10 @@ pub struct RemoteActorRow {
     pub shared_inbox: Option<String>,
     pub keys_json: String,
     pub fetched_at: i64,
+    /// Display name, avatar and profile page, shown beside replies and reactions.
+    pub name: Option<String>,
+    pub icon_url: Option<String>,
+    pub profile_url: Option<String>,
 }
 
 pub async fn get(db: impl SqliteExecutor<'_>, id: &str) -> sqlx::Result<Option<RemoteActorRow>> {
@@ -19,11 +23,13 @@ pub async fn get(db: impl SqliteExecutor<'_>, id: &str) -> sqlx::Result<Option<R
 
 pub async fn upsert(db: impl SqliteExecutor<'_>, a: &RemoteActorRow) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO remote_actors (id, username, inbox, shared_inbox, keys_json, fetched_at)
-         VALUES (?, ?, ?, ?, ?, ?)
+        "INSERT INTO remote_actors (id, username, inbox, shared_inbox, keys_json, fetched_at,
+            name, icon_url, profile_url)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET username = excluded.username, inbox = excluded.inbox,
             shared_inbox = excluded.shared_inbox, keys_json = excluded.keys_json,
-            fetched_at = excluded.fetched_at",
+            fetched_at = excluded.fetched_at, name = excluded.name,
+            icon_url = excluded.icon_url, profile_url = excluded.profile_url",
     )
     .bind(&a.id)
     .bind(&a.username)
@@ -31,6 +37,9 @@ pub async fn upsert(db: impl SqliteExecutor<'_>, a: &RemoteActorRow) -> sqlx::Re
     .bind(&a.shared_inbox)
     .bind(&a.keys_json)
     .bind(a.fetched_at)
+    .bind(&a.name)
+    .bind(&a.icon_url)
+    .bind(&a.profile_url)
     .execute(db)
     .await?;
     Ok(())

@@ -55,6 +55,29 @@ pub struct RemoteActorJson {
     pub endpoints: Option<EndpointsJson>,
     #[serde(deserialize_with = "deserialize_keys", default)]
     pub public_key: Vec<KeyJson>,
+    /// Display name; may be absent or empty.
+    pub name: Option<serde_json::Value>,
+    /// Avatar: an Image object, a list of them, or a URL.
+    pub icon: Option<serde_json::Value>,
+    /// Profile page: a URL, a Link, or a list of them.
+    pub url: Option<serde_json::Value>,
+}
+
+/// The first http(s) URL in a value shaped as a URL, a Link/Image (`href`/`url`) or a list.
+pub fn link_of(v: &serde_json::Value) -> Option<Url> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Url::parse(s).ok().filter(|u| matches!(u.scheme(), "http" | "https")),
+        Value::Array(items) => items.iter().find_map(link_of),
+        Value::Object(o) => o.get("href").or_else(|| o.get("url")).and_then(link_of),
+        _ => None,
+    }
+}
+
+/// A display name as plain text, bounded so a hostile actor cannot flood a page.
+fn display_name(v: &serde_json::Value) -> Option<String> {
+    let name = v.as_str()?.trim();
+    (!name.is_empty()).then(|| name.chars().take(100).collect())
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -169,6 +192,9 @@ impl Object for RemoteActor {
             keys_json: serde_json::to_string(&keys)
                 .map_err(|e| AppError::Internal(e.to_string()))?,
             fetched_at: now,
+            name: json.name.as_ref().and_then(display_name),
+            icon_url: json.icon.as_ref().and_then(link_of).map(String::from),
+            profile_url: json.url.as_ref().and_then(link_of).map(String::from),
         };
         db::remote_actors::upsert(&data.db, &row).await?;
         row.try_into()

@@ -1,0 +1,109 @@
+//! `reactions`: likes and boosts (Announce) of our posts.
+
+use sqlx::SqliteExecutor;
+
+/// Records a reaction; repeating one changes nothing but its id.
+pub async fn upsert(
+    db: impl SqliteExecutor<'_>,
+    kind: &str,
+    ap_id: Option<&str>,
+    post_id: i64,
+    actor_id: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO reactions (kind, ap_id, post_id, actor_id, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(kind, post_id, actor_id) DO UPDATE SET ap_id = excluded.ap_id",
+    )
+    .bind(kind)
+    .bind(ap_id)
+    .bind(post_id)
+    .bind(actor_id)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Undo by the reaction's activity id, only by the actor who made it.
+pub async fn remove_by_ap_id(
+    db: impl SqliteExecutor<'_>,
+    kind: &str,
+    ap_id: &str,
+    actor_id: &str,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM reactions WHERE kind = ? AND ap_id = ? AND actor_id = ?")
+            .bind(kind)
+            .bind(ap_id)
+            .bind(actor_id)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Undo by what was reacted to.
+pub async fn remove(
+    db: impl SqliteExecutor<'_>,
+    kind: &str,
+    post_id: i64,
+    actor_id: &str,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM reactions WHERE kind = ? AND post_id = ? AND actor_id = ?")
+            .bind(kind)
+            .bind(post_id)
+            .bind(actor_id)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}
+
+pub async fn delete_of_actor(db: impl SqliteExecutor<'_>, actor_id: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM reactions WHERE actor_id = ?")
+        .bind(actor_id)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+/// Who reacted, newest first, with what is shown of them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Reactor {
+    pub actor_id: String,
+    pub created_at: i64,
+    pub name: Option<String>,
+    pub username: Option<String>,
+    pub icon_url: Option<String>,
+    pub profile_url: Option<String>,
+}
+
+pub async fn of_post(
+    db: impl SqliteExecutor<'_>,
+    kind: &str,
+    post_id: i64,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<Reactor>> {
+    sqlx::query_as(
+        "SELECT r.actor_id, r.created_at, a.name, a.username, a.icon_url, a.profile_url
+         FROM reactions r LEFT JOIN remote_actors a ON a.id = r.actor_id
+         WHERE r.kind = ? AND r.post_id = ? ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?",
+    )
+    .bind(kind)
+    .bind(post_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn count(db: impl SqliteExecutor<'_>, kind: &str, post_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM reactions WHERE kind = ? AND post_id = ?")
+        .bind(kind)
+        .bind(post_id)
+        .fetch_one(db)
+        .await
+}

@@ -1,0 +1,197 @@
+//! `replies`: answers from the fediverse to our posts, threaded.
+
+use sqlx::SqliteExecutor;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReplyRow {
+    pub id: i64,
+    pub ap_id: String,
+    pub post_id: i64,
+    pub in_reply_to: String,
+    pub parent_id: Option<i64>,
+    pub depth: i64,
+    pub actor_id: String,
+    pub content_html: String,
+    pub summary: Option<String>,
+    pub url: Option<String>,
+    pub published_at: i64,
+    pub updated_at: Option<i64>,
+    pub received_at: i64,
+    pub state: String,
+}
+
+/// A reply with what is shown of its author.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShownReply {
+    #[sqlx(flatten)]
+    pub reply: ReplyRow,
+    pub actor_name: Option<String>,
+    pub actor_username: Option<String>,
+    pub actor_icon: Option<String>,
+    pub actor_url: Option<String>,
+}
+
+/// What a reply says; the thread position is decided by the caller.
+#[derive(Debug, Clone)]
+pub struct NewReply<'a> {
+    pub ap_id: &'a str,
+    pub post_id: i64,
+    pub in_reply_to: &'a str,
+    pub parent_id: Option<i64>,
+    pub depth: i64,
+    pub actor_id: &'a str,
+    pub content_html: &'a str,
+    pub summary: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub published_at: i64,
+    pub state: &'a str,
+}
+
+/// Stores a reply; a reply already stored (same id) is left as it is.
+pub async fn insert(db: impl SqliteExecutor<'_>, r: &NewReply<'_>, now: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "INSERT INTO replies (ap_id, post_id, in_reply_to, parent_id, depth, actor_id, content_html,
+            summary, url, published_at, received_at, state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(ap_id) DO NOTHING",
+    )
+    .bind(r.ap_id)
+    .bind(r.post_id)
+    .bind(r.in_reply_to)
+    .bind(r.parent_id)
+    .bind(r.depth)
+    .bind(r.actor_id)
+    .bind(r.content_html)
+    .bind(r.summary)
+    .bind(r.url)
+    .bind(r.published_at)
+    .bind(now)
+    .bind(r.state)
+    .execute(db)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+pub async fn by_ap_id(db: impl SqliteExecutor<'_>, ap_id: &str) -> sqlx::Result<Option<ReplyRow>> {
+    sqlx::query_as("SELECT * FROM replies WHERE ap_id = ?")
+        .bind(ap_id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn by_id(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<ReplyRow>> {
+    sqlx::query_as("SELECT * FROM replies WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// An edit by the reply's own author; `false` if there is no such reply of theirs.
+pub async fn update_content(
+    db: impl SqliteExecutor<'_>,
+    ap_id: &str,
+    actor_id: &str,
+    content_html: &str,
+    summary: Option<&str>,
+    updated_at: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE replies SET content_html = ?, summary = ?, updated_at = ?
+         WHERE ap_id = ? AND actor_id = ?",
+    )
+    .bind(content_html)
+    .bind(summary)
+    .bind(updated_at)
+    .bind(ap_id)
+    .bind(actor_id)
+    .execute(db)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+/// Removes a reply by its own author; its answers move up to the post.
+pub async fn delete_by_author(
+    db: impl SqliteExecutor<'_>,
+    ap_id: &str,
+    actor_id: &str,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query("DELETE FROM replies WHERE ap_id = ? AND actor_id = ?")
+        .bind(ap_id)
+        .bind(actor_id)
+        .execute(db)
+        .await?
+        .rows_affected()
+        > 0)
+}
+
+pub async fn delete(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query("DELETE FROM replies WHERE id = ?")
+        .bind(id)
+        .execute(db)
+        .await?
+        .rows_affected()
+        > 0)
+}
+
+pub async fn delete_of_actor(db: impl SqliteExecutor<'_>, actor_id: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM replies WHERE actor_id = ?")
+        .bind(actor_id)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+pub async fn set_state(db: impl SqliteExecutor<'_>, id: i64, state: &str) -> sqlx::Result<bool> {
+    Ok(sqlx::query("UPDATE replies SET state = ? WHERE id = ?")
+        .bind(state)
+        .bind(id)
+        .execute(db)
+        .await?
+        .rows_affected()
+        > 0)
+}
+
+// A constant prefix: the composed queries take no outside text.
+const SHOWN: &str = "SELECT r.*, a.name AS actor_name, a.username AS actor_username,
+        a.icon_url AS actor_icon, a.profile_url AS actor_url
+     FROM replies r LEFT JOIN remote_actors a ON a.id = r.actor_id";
+
+/// A post's visible replies, oldest first (the caller threads them).
+pub async fn visible_of_post(
+    db: impl SqliteExecutor<'_>,
+    post_id: i64,
+) -> sqlx::Result<Vec<ShownReply>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SHOWN} WHERE r.post_id = ? AND r.state = 'visible' ORDER BY r.published_at, r.id"
+    )))
+    .bind(post_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Replies for moderation, newest first; `state` filters (`held`, `visible`, `hidden`).
+pub async fn list(
+    db: impl SqliteExecutor<'_>,
+    state: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<ShownReply>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SHOWN} WHERE (?1 IS NULL OR r.state = ?1) ORDER BY r.received_at DESC, r.id DESC LIMIT ?2"
+    )))
+    .bind(state)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Distinct authors of replies, reactions and follows: what a domain block may purge.
+pub async fn known_actor_ids(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT actor_id FROM replies UNION SELECT actor_id FROM reactions
+         UNION SELECT actor_id FROM followers",
+    )
+    .fetch_all(db)
+    .await
+}
