@@ -3,6 +3,8 @@
 //!
 //! Modules in reading order (dependencies point one way, top to bottom):
 
+/// Rendered responses in memory, invalidated by the database's change log.
+pub mod cache;
 /// The command line.
 pub mod cli;
 /// Typed settings from `config.toml`.

@@ -118,6 +118,12 @@ impl Application {
             shutdown.clone(),
             changes,
         ));
+        // Changes committed by other processes (`fedblog sync`) reach the cache here.
+        let cache = tokio::spawn(crate::cache::follow_changes(
+            self.fed.cache.clone(),
+            self.fed.db.clone(),
+            shutdown.clone(),
+        ));
         let app = http::router(self.fed.clone());
         let stop = shutdown.clone();
         axum::serve(self.listener, app)
@@ -128,6 +134,7 @@ impl Application {
             let _ = w.await;
         }
         let _ = content.await;
+        let _ = cache.await;
         drop(watcher);
         Ok(())
     }

@@ -7,6 +7,7 @@ use sqlx::SqlitePool;
 use tokio::sync::{Notify, RwLock};
 
 use crate::{
+    cache::ResponseCache,
     config::Config,
     db,
     domain::Handle,
@@ -14,6 +15,9 @@ use crate::{
     federation::signatures::SigningKey,
     uris::Uris,
 };
+
+/// Memory for cached response bodies: thousands of pages and documents of a few KiB.
+const RESPONSE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
@@ -26,6 +30,8 @@ pub struct AppState {
     pub deliveries_queued: Arc<Notify>,
     /// Woken when a sync in this process changes when the next scheduled post is due.
     pub schedule_changed: Arc<Notify>,
+    /// Rendered responses (actor and post documents, pages, feeds, discovery).
+    pub cache: ResponseCache,
 }
 
 /// The activitypub_federation configuration, which carries our state as its app data.
@@ -43,6 +49,7 @@ impl AppState {
             keys: Arc::default(),
             deliveries_queued: Arc::new(Notify::new()),
             schedule_changed: Arc::new(Notify::new()),
+            cache: ResponseCache::new(RESPONSE_CACHE_BYTES),
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod authors;
 pub mod blocks;
+pub mod cache_changes;
 pub mod deliveries;
 pub mod followers;
 pub mod hosts;

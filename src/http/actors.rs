@@ -6,8 +6,15 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{PageQuery, activity_json, handle_from_path, negotiate::Wants, pages, vary_accept};
+use super::{
+    PageQuery, activity_json,
+    cache::{Freshness, cacheable},
+    handle_from_path,
+    negotiate::Wants,
+    pages, vary_accept,
+};
 use crate::{
+    cache::scope,
     error::{AppError, AppResult},
     federation::{
         activities::outgoing,
@@ -41,7 +48,20 @@ pub async fn actor(
             other => other?.into_response(),
         },
     };
-    Ok(vary_accept(res))
+    let res = vary_accept(res);
+    if res.status() != StatusCode::OK {
+        return Ok(res);
+    }
+    // The page lists posts and counts followers; the document is the profile alone.
+    let scopes = match wants {
+        Wants::ActivityJson => vec![scope::profile(&handle)],
+        Wants::Html => vec![
+            scope::profile(&handle),
+            scope::posts_of(&handle),
+            scope::followers(&handle),
+        ],
+    };
+    Ok(cacheable(res, Freshness::Minute, scopes))
 }
 
 /// `GET /@alice/outbox`: Create activities of the author's posts, newest first.
@@ -55,10 +75,12 @@ pub async fn outbox(
     read::author(state, &handle).await?;
     let id = state.uris.outbox(&handle);
     let (posts, total) = read::author_posts(state, &handle, q.number()).await?;
+    let scopes = vec![scope::profile(&handle), scope::posts_of(&handle)];
     if q.page.is_none() {
-        return Ok(activity_json(
-            StatusCode::OK,
-            &collections::collection(id, total),
+        return Ok(cacheable(
+            activity_json(StatusCode::OK, &collections::collection(id, total)),
+            Freshness::Minute,
+            scopes,
         ));
     }
     let items = posts
@@ -72,9 +94,13 @@ pub async fn outbox(
             create
         })
         .collect();
-    Ok(activity_json(
-        StatusCode::OK,
-        &collections::page(&id, q.number(), total, items),
+    Ok(cacheable(
+        activity_json(
+            StatusCode::OK,
+            &collections::page(&id, q.number(), total, items),
+        ),
+        Freshness::Minute,
+        scopes,
     ))
 }
 
@@ -89,16 +115,22 @@ pub async fn followers(
     read::author(state, &handle).await?;
     let id = state.uris.followers(&handle);
     let (ids, total) = read::followers(state, &handle, q.number()).await?;
+    let scopes = vec![scope::profile(&handle), scope::followers(&handle)];
     if q.page.is_none() {
-        return Ok(activity_json(
-            StatusCode::OK,
-            &collections::collection(id, total),
+        return Ok(cacheable(
+            activity_json(StatusCode::OK, &collections::collection(id, total)),
+            Freshness::Minute,
+            scopes,
         ));
     }
     let items = ids.into_iter().map(serde_json::Value::String).collect();
-    Ok(activity_json(
-        StatusCode::OK,
-        &collections::page(&id, q.number(), total, items),
+    Ok(cacheable(
+        activity_json(
+            StatusCode::OK,
+            &collections::page(&id, q.number(), total, items),
+        ),
+        Freshness::Minute,
+        scopes,
     ))
 }
 

@@ -10,8 +10,12 @@ use axum::{
 };
 use chrono::DateTime;
 
-use super::handle_from_path;
+use super::{
+    cache::{Freshness, cacheable},
+    handle_from_path,
+};
 use crate::{
+    cache::scope,
     content::summary,
     db::authors::AuthorRow,
     domain::{Handle, Slug, Tag},
@@ -22,28 +26,34 @@ use crate::{
     uris::{FeedFormat, Uris},
 };
 
-/// Feeds and the sitemap change only when content does; readers poll often.
-const CACHE: &str = "public, max-age=300";
-
-fn respond(content_type: &str, body: String) -> AppResult<Response> {
+/// Feeds and the sitemap change only when content does (`scopes`); readers poll often.
+fn respond(content_type: &str, body: String, scopes: Vec<String>) -> AppResult<Response> {
     let ct = HeaderValue::from_str(content_type).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, ct),
-            (header::CACHE_CONTROL, HeaderValue::from_static(CACHE)),
-        ],
-        body,
-    )
-        .into_response())
+    let res = ([(header::CONTENT_TYPE, ct)], body).into_response();
+    Ok(cacheable(res, Freshness::FiveMinutes, scopes))
 }
 
-fn render(format: FeedFormat, info: &FeedInfo, entries: &[FeedEntry]) -> AppResult<Response> {
+fn render(
+    format: FeedFormat,
+    info: &FeedInfo,
+    entries: &[FeedEntry],
+    scopes: Vec<String>,
+) -> AppResult<Response> {
     let body = match format {
         FeedFormat::Atom => feeds::atom(info, entries),
         FeedFormat::Rss => feeds::rss(info, entries),
         FeedFormat::Json => feeds::json_feed(info, entries),
     };
-    respond(&format!("{}; charset=utf-8", format.media_type()), body)
+    respond(
+        &format!("{}; charset=utf-8", format.media_type()),
+        body,
+        scopes,
+    )
+}
+
+/// What lists every author's posts: the site feeds and the sitemap.
+fn site_wide() -> Vec<String> {
+    vec![scope::ALL_POSTS.into(), scope::ALL_PROFILES.into()]
 }
 
 /// `GET /feed.atom`, `/feed.rss`, `/feed.json`: every author's newest posts.
@@ -71,7 +81,7 @@ pub async fn site_feed(State(fed): State<Federation>, format: FeedFormat) -> App
         icon: None,
         author: None,
     };
-    render(format, &info, &entries)
+    render(format, &info, &entries, site_wide())
 }
 
 /// `GET /@alice/feed.atom` (and `.rss`, `.json`): one author's newest posts.
@@ -89,16 +99,17 @@ pub async fn author_feed(
         .iter()
         .filter_map(|p| feeds::entry(p, fa.clone(), &state.uris))
         .collect();
+    let scopes = vec![scope::posts_of(&handle), scope::profile(&handle)];
     let info = FeedInfo {
         title: format!("{} ({})", author.name, state.config.site_title),
         description: summary(&author.bio_html, 280),
         home: state.uris.actor(&handle),
-        of: Some(handle),
+        of: Some(handle.clone()),
         uris: state.uris.clone(),
         icon: fa.avatar.clone(),
         author: Some(fa),
     };
-    render(format, &info, &entries)
+    render(format, &info, &entries, scopes)
 }
 
 /// `GET /sitemap.xml`: the home page, every author, post and tag.
@@ -134,7 +145,11 @@ pub async fn sitemap(State(fed): State<Federation>) -> AppResult<Response> {
     for t in tags.iter().filter_map(|t| Tag::parse(t).ok()) {
         urls.push((uris.tag(&t), None));
     }
-    respond("application/xml; charset=utf-8", feeds::sitemap(&urls))
+    respond(
+        "application/xml; charset=utf-8",
+        feeds::sitemap(&urls),
+        site_wide(),
+    )
 }
 
 /// `GET /robots.txt`: everything may be crawled but the follow redirect; where the sitemap is.
@@ -143,5 +158,5 @@ pub async fn robots(State(fed): State<Federation>) -> AppResult<Response> {
         "User-agent: *\nDisallow: /follow\nAllow: /\n\nSitemap: {}\n",
         fed.uris.sitemap()
     );
-    respond("text/plain; charset=utf-8", body)
+    respond("text/plain; charset=utf-8", body, Vec::new())
 }

@@ -3,6 +3,7 @@
 
 mod actors;
 mod assets;
+pub mod cache;
 mod feeds;
 mod follow;
 mod inbox;
@@ -81,6 +82,7 @@ pub fn router(fed: Federation) -> Router {
         .merge(inboxes)
         .merge(feeds)
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(fed.clone(), cache::serve))
         .layer(TraceLayer::new_for_http())
         .with_state(fed)
 }

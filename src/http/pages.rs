@@ -12,8 +12,12 @@ use axum::{
 use minijinja::{AutoEscape, Environment, context, escape_formatter, value::Serde};
 use serde::Serialize;
 
-use super::{PageQuery, assets};
+use super::{
+    PageQuery, assets,
+    cache::{Freshness, cacheable},
+};
 use crate::{
+    cache::scope,
     content::{Attachment, ProfileField, escape_html, reading_minutes, summary},
     db::{authors::AuthorRow, posts::PostRow},
     domain::{Handle, Slug, Tag},
@@ -312,11 +316,15 @@ pub async fn index(
         og_type: "website",
         ..Head::default()
     };
-    Ok(render(
+    let html = render(
         "index.html",
         context! { site => Serde(site(state)), head => Serde(head), page, authors => Serde(author_views), posts => Serde(post_views), prev_page, next_page },
-    )?
-    .into_response())
+    )?;
+    Ok(cacheable(
+        html.into_response(),
+        Freshness::Minute,
+        vec![scope::ALL_POSTS.into(), scope::ALL_PROFILES.into()],
+    ))
 }
 
 /// The author's HTML page.
@@ -416,11 +424,15 @@ pub async fn tag(State(fed): State<Federation>, Path(tag): Path<String>) -> AppR
         og_type: "website",
         ..Head::default()
     };
-    Ok(render(
+    let html = render(
         "tag.html",
         context! { site => Serde(site(state)), head => Serde(head), tag => tag.as_str(), posts => Serde(posts) },
-    )?
-    .into_response())
+    )?;
+    Ok(cacheable(
+        html.into_response(),
+        Freshness::Minute,
+        vec![scope::tag(&tag), scope::ALL_PROFILES.into()],
+    ))
 }
 
 /// An HTML page with a heading and a message, for 400, 404 and 410.

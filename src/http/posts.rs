@@ -7,8 +7,15 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{activity_json, handle_from_path, negotiate::Wants, pages, vary_accept};
+use super::{
+    activity_json,
+    cache::{Freshness, cacheable},
+    handle_from_path,
+    negotiate::Wants,
+    pages, vary_accept,
+};
 use crate::{
+    cache::scope,
     db,
     domain::Slug,
     error::{AppError, AppResult},
@@ -20,14 +27,15 @@ use crate::{
 /// `GET /@alice/<slug>`
 pub async fn post(
     State(fed): State<Federation>,
-    Path((at_handle, slug)): Path<(String, String)>,
+    Path((at_handle, raw_slug)): Path<(String, String)>,
     wants: Wants,
 ) -> AppResult<Response> {
     let state: &AppState = &fed;
     let handle = handle_from_path(&at_handle)?;
-    let found = match Slug::parse(&slug) {
-        Ok(slug) => read::post(state, &handle, &slug).await,
-        Err(_) => Err(AppError::NotFound(format!("no post `{slug}`"))),
+    let slug = Slug::parse(&raw_slug).ok();
+    let found = match &slug {
+        Some(slug) => read::post(state, &handle, slug).await,
+        None => Err(AppError::NotFound(format!("no post `{raw_slug}`"))),
     };
     let res = match (found, wants) {
         (Ok(p), Wants::ActivityJson) if p.deleted_at.is_some() => activity_json(
@@ -53,7 +61,13 @@ pub async fn post(
         ),
         (Err(e), _) => return Err(e),
     };
-    Ok(vary_accept(res))
+    let res = vary_accept(res);
+    let (Some(slug), StatusCode::OK | StatusCode::GONE) = (slug, res.status()) else {
+        return Ok(res);
+    };
+    // The page shows the author's name and avatar beside the post.
+    let scopes = vec![scope::post(&handle, &slug), scope::profile(&handle)];
+    Ok(cacheable(res, Freshness::Minute, scopes))
 }
 
 /// `GET /activities/<id>`: an activity we sent, so its id dereferences.
@@ -68,5 +82,10 @@ pub async fn activity(
         .ok_or_else(|| AppError::NotFound(format!("no activity {ap_id}")))?;
     let body: serde_json::Value =
         serde_json::from_str(&row.body).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(activity_json(StatusCode::OK, &body))
+    // A sent activity never changes.
+    Ok(cacheable(
+        activity_json(StatusCode::OK, &body),
+        Freshness::Hour,
+        Vec::new(),
+    ))
 }

@@ -8,7 +8,9 @@ use axum::{
 use serde::Deserialize;
 use serde_json::json;
 
+use super::cache::{Freshness, cacheable};
 use crate::{
+    cache::scope,
     domain::Handle,
     error::{AppError, AppResult},
     service::read,
@@ -55,7 +57,7 @@ pub async fn webfinger(
             { "rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor },
         ],
     });
-    Ok((
+    let res = (
         [
             (
                 header::CONTENT_TYPE,
@@ -68,7 +70,12 @@ pub async fn webfinger(
         ],
         body.to_string(),
     )
-        .into_response())
+        .into_response();
+    Ok(cacheable(
+        res,
+        Freshness::Hour,
+        vec![scope::profile(&handle)],
+    ))
 }
 
 /// `GET /.well-known/host-meta`: where WebFinger lives (Mastodon's fallback).
@@ -77,25 +84,27 @@ pub async fn host_meta(State(fed): State<Federation>) -> Response {
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  <Link rel=\"lrdd\" template=\"{template}\"/>\n</XRD>\n"
     );
-    (
+    let res = (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/xrd+xml; charset=utf-8"),
         )],
         xml,
     )
-        .into_response()
+        .into_response();
+    cacheable(res, Freshness::Hour, Vec::new())
 }
 
 /// `GET /.well-known/nodeinfo`: links to the NodeInfo documents.
 pub async fn nodeinfo_links(State(fed): State<Federation>) -> Response {
-    axum::Json(json!({
+    let res = axum::Json(json!({
         "links": [
             { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": fed.uris.nodeinfo("2.0") },
             { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": fed.uris.nodeinfo("2.1") },
         ]
     }))
-    .into_response()
+    .into_response();
+    cacheable(res, Freshness::Hour, Vec::new())
 }
 
 /// `GET /nodeinfo/2.0` and `/nodeinfo/2.1`.
@@ -123,9 +132,11 @@ pub async fn nodeinfo(
         "usage": { "users": { "total": authors, "activeMonth": authors, "activeHalfyear": authors }, "localPosts": posts },
         "metadata": { "nodeName": state.config.site_title },
     });
-    Ok((
+    let res = (
         [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
         body.to_string(),
     )
-        .into_response())
+        .into_response();
+    let scopes = vec![scope::ALL_POSTS.into(), scope::ALL_PROFILES.into()];
+    Ok(cacheable(res, Freshness::Hour, scopes))
 }

@@ -61,6 +61,8 @@ pub async fn sync(state: &AppState) -> AppResult<SyncReport> {
     if report.deliveries_queued > 0 {
         state.deliveries_queued.notify_one();
     }
+    // Serve the new versions from the next request on.
+    state.cache.catch_up(&state.db).await?;
     for e in &report.errors {
         tracing::warn!("{e}");
     }

@@ -5,6 +5,7 @@ mod helpers;
 mod peer;
 
 mod browser;
+mod cache;
 mod collections;
 mod crash;
 mod delivery;

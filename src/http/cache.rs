@@ -1,0 +1,217 @@
+//! Serving from the response cache: handlers mark what may be cached and what it was
+//! built from ([`cacheable`]); this layer answers repeats from memory with strong
+//! ETags and Last-Modified, 304 on revalidation, and gzip for clients that ask.
+
+use axum::{
+    body::{Body, to_bytes},
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use super::negotiate::{Wants, negotiate};
+use crate::{
+    cache::{Entry, Key},
+    state::Federation,
+};
+
+/// How long shared caches and clients may reuse a response without asking again.
+#[derive(Debug, Clone, Copy)]
+pub enum Freshness {
+    /// Posts, actors, pages: edits should show within a minute; revalidating is cheap.
+    Minute,
+    /// Feeds and the sitemap, which readers poll.
+    FiveMinutes,
+    /// WebFinger, NodeInfo and discovery documents, which change rarely.
+    Hour,
+}
+
+impl Freshness {
+    fn header(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Freshness::Minute => "public, max-age=60",
+            Freshness::FiveMinutes => "public, max-age=300",
+            Freshness::Hour => "public, max-age=3600",
+        })
+    }
+}
+
+/// Marks a response as cacheable, built from `scopes` (see [`crate::cache::scope`]).
+#[derive(Debug, Clone)]
+struct Cacheable(Vec<String>);
+
+/// Lets the cache keep `res` until a change touches one of `scopes`.
+pub fn cacheable(mut res: Response, freshness: Freshness, scopes: Vec<String>) -> Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, freshness.header());
+    res.extensions_mut().insert(Cacheable(scopes));
+    res
+}
+
+/// The middleware: GET and HEAD are answered from the cache when it holds a fresh
+/// response; otherwise the handler runs and a response it marked is stored.
+pub async fn serve(State(fed): State<Federation>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return next.run(req).await;
+    }
+    let accept = req
+        .headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let key = Key {
+        path_and_query: req
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned(),
+        json: negotiate(&accept) == Wants::ActivityJson,
+    };
+    let conditions = Conditions::of(req.headers());
+    let cache = &fed.cache;
+    if let Some(entry) = cache.get(&key) {
+        return respond(&entry, &conditions);
+    }
+    let ticket = cache.ticket();
+    let res = next.run(req).await;
+    let Some(Cacheable(scopes)) = res.extensions().get::<Cacheable>().cloned() else {
+        return res;
+    };
+    let (parts, body) = res.into_parts();
+    let bytes = match to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "reading a response to cache it");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let mut headers = parts.headers;
+    headers.remove(header::CONTENT_LENGTH);
+    let entry = cache.insert(key, ticket, scopes, parts.status, headers, bytes);
+    respond(&entry, &conditions)
+}
+
+/// What the request says about revalidation and encodings.
+struct Conditions {
+    if_none_match: Option<String>,
+    if_modified_since: Option<std::time::SystemTime>,
+    gzip: bool,
+}
+
+impl Conditions {
+    fn of(h: &HeaderMap) -> Self {
+        let text = |name| h.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        Self {
+            if_none_match: text(header::IF_NONE_MATCH).map(str::to_owned),
+            if_modified_since: text(header::IF_MODIFIED_SINCE)
+                .and_then(|v| httpdate::parse_http_date(v).ok()),
+            gzip: h
+                .get_all(header::ACCEPT_ENCODING)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(accepts_gzip),
+        }
+    }
+
+    /// RFC 9110 §13.1.2: weak comparison; `*` matches any current representation.
+    fn none_match(&self, e: &Entry) -> Option<bool> {
+        let list = self.if_none_match.as_deref()?;
+        Some(!list.split(',').map(str::trim).any(|tag| {
+            let tag = tag.trim_start_matches("W/");
+            tag == "*" || e.etag == tag || e.etag_gzip == tag
+        }))
+    }
+
+    /// RFC 9110 §13.1.3, only when there is no If-None-Match.
+    fn modified(&self, e: &Entry) -> bool {
+        let Some(since) = self.if_modified_since else {
+            return true;
+        };
+        // HTTP dates have whole seconds.
+        let secs = |t: std::time::SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        };
+        secs(e.last_modified) > secs(since)
+    }
+}
+
+/// Whether an Accept-Encoding value allows gzip (`gzip` or `*` without q=0).
+fn accepts_gzip(value: &str) -> bool {
+    value.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| {
+            p.split_once('=').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("q")
+                    && v.trim().parse::<f32>().is_ok_and(|q| q == 0.0)
+            })
+        });
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+    })
+}
+
+fn respond(e: &Entry, c: &Conditions) -> Response {
+    let gzip = e.gzip.as_ref().filter(|_| c.gzip);
+    let mut headers = e.headers.clone();
+    let etag = if gzip.is_some() {
+        &e.etag_gzip
+    } else {
+        &e.etag
+    };
+    headers.insert(header::ETAG, etag.clone());
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(e.last_modified)) {
+        headers.insert(header::LAST_MODIFIED, v);
+    }
+    if e.gzip.is_some() {
+        // One Vary line: some clients read only the first.
+        let vary = match headers.get(header::VARY).and_then(|v| v.to_str().ok()) {
+            Some(v) => HeaderValue::from_str(&format!("{v}, Accept-Encoding")).ok(),
+            None => Some(HeaderValue::from_static("Accept-Encoding")),
+        };
+        if let Some(v) = vary {
+            headers.insert(header::VARY, v);
+        }
+    }
+    if e.status == StatusCode::OK {
+        let unchanged = match c.none_match(e) {
+            Some(none_match) => !none_match,
+            None => !c.modified(e),
+        };
+        if unchanged {
+            headers.remove(header::CONTENT_TYPE);
+            let mut res = StatusCode::NOT_MODIFIED.into_response();
+            *res.headers_mut() = headers;
+            return res;
+        }
+    }
+    let body = match gzip {
+        Some(z) => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            z.clone()
+        }
+        None => e.body.clone(),
+    };
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() = e.status;
+    *res.headers_mut() = headers;
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_is_used_only_when_accepted() {
+        assert!(accepts_gzip("gzip, deflate, br"));
+        assert!(accepts_gzip("br;q=1.0, gzip;q=0.8"));
+        assert!(accepts_gzip("*"));
+        assert!(!accepts_gzip("gzip;q=0"));
+        assert!(!accepts_gzip("br, deflate"));
+        assert!(!accepts_gzip("identity"));
+    }
+}
