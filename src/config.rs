@@ -1,4 +1,5 @@
-//! Typed settings from `config.toml`, with environment overrides for paths.
+//! Typed settings from `config.toml`; the command line (`--database`, `--content`,
+//! or `FEDBLOG_DATABASE`/`FEDBLOG_CONTENT`) overrides paths.
 //! Nothing else in the program reads a configuration file.
 
 use std::{
@@ -44,6 +45,58 @@ struct RawConfig {
     site: RawSite,
     #[serde(default)]
     delivery: DeliverySettings,
+    #[serde(default)]
+    federation: FederationSettings,
+    #[serde(default)]
+    admin: AdminSettings,
+    #[serde(default)]
+    moderation: ModerationSettings,
+}
+
+/// Who may talk to this instance and how replies appear (`[moderation]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModerationSettings {
+    /// Domains whose actors (and subdomains') are blocked: follows rejected, activities
+    /// dropped, existing follows, replies and reactions purged at start.
+    pub blocked_domains: Vec<String>,
+    /// Actor ids (`https://host/users/name`) blocked the same way.
+    pub blocked_actors: Vec<String>,
+    /// Authors (handles) whose replies wait for `fedblog comments approve`; other
+    /// authors' replies show at once.
+    pub hold_replies: Vec<String>,
+    /// Inbox requests each remote host may make per second, on average...
+    pub inbox_per_host_per_second: u32,
+    /// ...and in a burst. More gets 429 with Retry-After (senders retry later).
+    pub inbox_per_host_burst: u32,
+}
+
+impl Default for ModerationSettings {
+    fn default() -> Self {
+        Self {
+            blocked_domains: Vec::new(),
+            blocked_actors: Vec::new(),
+            hold_replies: Vec::new(),
+            // Generous: a busy Mastodon server's whole reaction to a viral post.
+            inbox_per_host_per_second: 200,
+            inbox_per_host_burst: 2000,
+        }
+    }
+}
+
+/// The admin listener (`/metrics`). Off unless `listen` is set; keep it on loopback or
+/// a private network, it has no authentication.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    pub listen: Option<SocketAddr>,
+}
+
+/// Paths given on the command line (or its environment variables), which win over the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub database: Option<PathBuf>,
+    pub content: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,6 +147,19 @@ impl Default for DeliverySettings {
     }
 }
 
+/// How this instance meets other servers (`[federation]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationSettings {
+    /// Mastodon's "secure mode": ActivityPub JSON of actors, posts and collections is
+    /// served only to GETs signed by a remote actor (HTML, WebFinger, NodeInfo and the
+    /// instance actor stay public).
+    pub authorized_fetch: bool,
+    /// Hosts (`name` or `name:port`) that may be fetched on private or loopback
+    /// addresses even outside dev mode, e.g. a server on the same private network.
+    pub allowed_private_hosts: Vec<String>,
+}
+
 /// The whole validated configuration of one instance.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -108,21 +174,29 @@ pub struct Config {
     pub site_title: String,
     pub site_description: String,
     pub delivery: DeliverySettings,
+    pub federation: FederationSettings,
+    pub admin: AdminSettings,
+    pub moderation: ModerationSettings,
 }
 
 impl Config {
     /// Reads and validates `path`. Relative `database` and `content` paths are taken
     /// relative to the config file's folder, so the server can be started from anywhere.
-    /// `FEDBLOG_DATABASE` and `FEDBLOG_CONTENT` override them.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        Self::load_with(path, &Overrides::default())
+    }
+
+    /// [`Config::load`] with paths from the command line taking precedence.
+    pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
-        Self::parse(path, &text)
+        Self::parse(path, &text, overrides)
     }
 
-    fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+    /// Parses the text of a configuration file named `path`.
+    pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Self, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
             line: e
@@ -152,12 +226,19 @@ impl Config {
         if raw.delivery.concurrency == 0 {
             return Err(invalid("delivery.concurrency", "must be at least 1".into()));
         }
+        if raw.moderation.inbox_per_host_per_second == 0 || raw.moderation.inbox_per_host_burst == 0
+        {
+            return Err(invalid(
+                "moderation.inbox_per_host_per_second",
+                "the inbox rate and burst must be at least 1".into(),
+            ));
+        }
         if raw.delivery.per_host == 0 {
             return Err(invalid("delivery.per_host", "must be at least 1".into()));
         }
         let base = path.parent().unwrap_or(Path::new("."));
-        let resolve = |env: &str, p: PathBuf| {
-            let p = std::env::var_os(env).map(PathBuf::from).unwrap_or(p);
+        let resolve = |over: &Option<PathBuf>, p: PathBuf| {
+            let p = over.clone().unwrap_or(p);
             if p.is_absolute() { p } else { base.join(p) }
         };
         Ok(Config {
@@ -166,9 +247,12 @@ impl Config {
             site_description: raw.site.description.unwrap_or_default(),
             domain,
             dev: raw.dev,
-            database: resolve("FEDBLOG_DATABASE", raw.database),
-            content: resolve("FEDBLOG_CONTENT", raw.content),
+            database: resolve(&overrides.database, raw.database),
+            content: resolve(&overrides.content, raw.content),
             delivery: raw.delivery,
+            federation: raw.federation,
+            admin: raw.admin,
+            moderation: raw.moderation,
         })
     }
 

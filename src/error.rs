@@ -6,7 +6,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::federation::signatures::SignatureError;
+use crate::federation::{fetch::FetchError, signatures::SignatureError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -30,6 +30,12 @@ pub enum AppError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("federation error: {0}")]
     Federation(#[from] activitypub_federation::error::Error),
+    /// A remote document (e.g. the signer's actor and key) could not be had.
+    #[error("cannot fetch a remote document: {0}")]
+    Fetch(#[from] FetchError),
+    /// A remote host sent more than its share; it should retry after this many seconds.
+    #[error("too many requests from {host}; retry after {retry_after} seconds")]
+    TooManyRequests { host: String, retry_after: u64 },
     #[error("{0}")]
     Internal(String),
 }
@@ -40,9 +46,13 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Gone(_) => StatusCode::GONE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Signature(_) | Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            // Without the signer's actor and key the request is not authenticated.
+            Self::Signature(_) | Self::Unauthorized(_) | Self::Fetch(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Database(_) | Self::Migration(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -74,6 +84,11 @@ impl IntoResponse for AppError {
             self.to_string()
         };
         let mut res = (status, axum::Json(serde_json::json!({ "error": message }))).into_response();
+        if let Self::TooManyRequests { retry_after, .. } = &self
+            && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         if status == StatusCode::UNAUTHORIZED {
             // Tell senders which signature scheme we verify (RFC 9421 senders fall back on 401).
             res.headers_mut().insert(

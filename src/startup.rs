@@ -26,7 +26,7 @@ pub async fn federation(config: Config) -> AppResult<Federation> {
     let client = http_client(&config)?;
     let dev = config.dev;
     let domain = config.domain.clone();
-    let state = AppState::new(pool, config);
+    let state = AppState::new(pool, config, client.clone());
     FederationConfig::builder()
         .domain(domain)
         .app_data(state)
@@ -63,6 +63,11 @@ impl Application {
             Deliverer::new((*fed).clone(), http_client(&fed.config)?, WorkerKind::Serve);
         // Load the content before serving, so the first request sees every post.
         let startup_sync = sync::sync(&fed).await?;
+        // Blocks added to config.toml since the last start take effect on what is stored.
+        let purged = crate::service::moderation::purge_config_blocks(&fed).await?;
+        if purged != crate::service::moderation::Purged::default() {
+            tracing::info!(?purged, "config blocks applied to stored follows, replies and reactions");
+        }
         Ok(Self {
             listener,
             fed,
@@ -118,6 +123,11 @@ impl Application {
             shutdown.clone(),
             changes,
         ));
+        // Activities the inbox stored are applied here, including any left by a crash.
+        let inbox = tokio::spawn(crate::service::inbox_queue::run(
+            self.fed.clone(),
+            shutdown.clone(),
+        ));
         // Changes committed by other processes (`fedblog sync`) reach the cache here.
         let cache = tokio::spawn(crate::cache::follow_changes(
             self.fed.cache.clone(),
@@ -133,6 +143,7 @@ impl Application {
         if let Some(w) = worker {
             let _ = w.await;
         }
+        let _ = inbox.await;
         let _ = content.await;
         let _ = cache.await;
         drop(watcher);

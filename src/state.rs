@@ -12,7 +12,7 @@ use crate::{
     db,
     domain::Handle,
     error::{AppError, AppResult},
-    federation::signatures::SigningKey,
+    federation::{client::AddressPolicy, signatures::SigningKey},
     uris::Uris,
 };
 
@@ -26,12 +26,29 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub uris: Uris,
     keys: Arc<RwLock<HashMap<String, Arc<SigningKey>>>>,
+    /// The client every outgoing request uses, and the addresses it may reach.
+    pub http: reqwest::Client,
+    pub addresses: Arc<AddressPolicy>,
+    /// The instance actor's key (it signs our GETs), loaded or created on first use.
+    instance_key: Arc<tokio::sync::OnceCell<Arc<SigningKey>>>,
     /// Woken when new deliveries are queued in this process.
     pub deliveries_queued: Arc<Notify>,
     /// Woken when a sync in this process changes when the next scheduled post is due.
     pub schedule_changed: Arc<Notify>,
+    /// Woken when the inbox accepted an activity, for the processor to apply it.
+    pub inbox_queued: Arc<Notify>,
+    /// Inbox requests per remote host (`[moderation] inbox_per_host_*`).
+    pub inbox_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Rendered responses (actor and post documents, pages, feeds, discovery).
     pub cache: ResponseCache,
+}
+
+/// One token bucket per remote host; config validation keeps both numbers positive.
+fn inbox_limiter(m: &crate::config::ModerationSettings) -> governor::DefaultKeyedRateLimiter<String> {
+    use std::num::NonZeroU32;
+    let rate = NonZeroU32::new(m.inbox_per_host_per_second).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(m.inbox_per_host_burst).unwrap_or(NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst))
 }
 
 /// The activitypub_federation configuration, which carries our state as its app data.
@@ -40,15 +57,22 @@ pub type Federation = activitypub_federation::config::FederationConfig<AppState>
 pub type FedData = activitypub_federation::config::Data<AppState>;
 
 impl AppState {
-    pub fn new(db: SqlitePool, config: Config) -> Self {
+    pub fn new(db: SqlitePool, config: Config, http: reqwest::Client) -> Self {
         let uris = Uris::new(config.scheme(), &config.domain);
+        let inbox_limiter = Arc::new(inbox_limiter(&config.moderation));
+        let addresses = Arc::new(AddressPolicy::new(&config));
         Self {
             db,
             config: Arc::new(config),
             uris,
             keys: Arc::default(),
+            http,
+            addresses,
+            instance_key: Arc::default(),
             deliveries_queued: Arc::new(Notify::new()),
             schedule_changed: Arc::new(Notify::new()),
+            inbox_queued: Arc::new(Notify::new()),
+            inbox_limiter,
             cache: ResponseCache::new(RESPONSE_CACHE_BYTES),
         }
     }
@@ -71,5 +95,29 @@ impl AppState {
             .await
             .insert(handle.to_owned(), key.clone());
         Ok(key)
+    }
+
+    /// The instance actor's signing key; the key pair is created on first use.
+    pub async fn instance_key(&self) -> AppResult<Arc<SigningKey>> {
+        self.instance_key
+            .get_or_try_init(|| async {
+                let row = match db::instance_actor::get(&self.db).await? {
+                    Some(row) => row,
+                    None => {
+                        let (public, private) = crate::federation::signatures::generate_keypair()?;
+                        db::instance_actor::insert_if_absent(&self.db, &public, &private, db::now_ms())
+                            .await?;
+                        db::instance_actor::get(&self.db).await?.ok_or_else(|| {
+                            AppError::Internal("the instance actor's key was not stored".into())
+                        })?
+                    }
+                };
+                Ok(Arc::new(SigningKey::from_pem(
+                    self.uris.instance_key_id(),
+                    &row.private_key_pem,
+                )?))
+            })
+            .await
+            .cloned()
     }
 }

@@ -33,6 +33,13 @@ pub struct PostValues<'a> {
     pub source_hash: &'a str,
 }
 
+pub async fn by_id(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<PostRow>> {
+    sqlx::query_as("SELECT * FROM posts WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
 pub async fn by_slug(
     db: impl SqliteExecutor<'_>,
     author: &str,

@@ -2,8 +2,10 @@
 
 pub mod activities;
 pub mod client;
+pub mod fetch;
 pub mod objects;
 pub mod remote_actor;
+pub mod sanitize;
 pub mod signatures;
 
 /// The media type of ActivityPub documents we serve and send.

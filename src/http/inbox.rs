@@ -21,11 +21,12 @@ pub async fn shared_inbox(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> AppResult<StatusCode> {
+) -> AppResult<(StatusCode, &'static str)> {
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     inbox::receive(
         &fed.to_request_data(),
         SignedRequest {
+            scheme: fed.config.scheme(),
             method: &method,
             path_and_query: path,
             headers: &headers,
@@ -33,6 +34,7 @@ pub async fn shared_inbox(
         },
     )
     .await
+    .map(answer)
 }
 
 /// An author's own inbox; 404 if there is no such author.
@@ -43,13 +45,14 @@ pub async fn author_inbox(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> AppResult<StatusCode> {
+) -> AppResult<(StatusCode, &'static str)> {
     let handle = handle_from_path(&at_handle)?;
     read::author(&fed, &handle).await?;
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     inbox::receive(
         &fed.to_request_data(),
         SignedRequest {
+            scheme: fed.config.scheme(),
             method: &method,
             path_and_query: path,
             headers: &headers,
@@ -57,4 +60,13 @@ pub async fn author_inbox(
         },
     )
     .await
+    .map(answer)
+}
+
+/// 202: stored, to be processed. 200: this activity id was received before.
+fn answer(receipt: inbox::Receipt) -> (StatusCode, &'static str) {
+    match receipt {
+        inbox::Receipt::Accepted => (StatusCode::ACCEPTED, "accepted"),
+        inbox::Receipt::Duplicate => (StatusCode::OK, "already received; nothing changed"),
+    }
 }

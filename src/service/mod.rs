@@ -1,6 +1,8 @@
 //! Use cases shared by the HTTP handlers, the inbox and the CLI. They own transactions.
 
 pub mod inbox;
+pub mod inbox_queue;
+pub mod moderation;
 pub mod read;
 pub mod schedule;
 pub mod sync;

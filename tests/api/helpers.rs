@@ -212,6 +212,29 @@ impl TestApp {
                 .await;
             assert_eq!(res.status(), 202, "follow by {name}");
         }
+        self.inbox_settled().await;
+    }
+
+    /// Waits until the inbox has applied every activity it accepted (202 means stored;
+    /// the effects follow off the request path).
+    pub async fn inbox_settled(&self) {
+        eventually(20, "the inbox to apply what it accepted", || async {
+            (self
+                .count("SELECT COUNT(*) FROM inbox_activities WHERE state = 'pending'")
+                .await
+                == 0)
+                .then_some(())
+        })
+        .await
+    }
+
+    /// What processing said about the inbox activity with this id.
+    pub async fn inbox_result(&self, ap_id: &str) -> (String, String) {
+        sqlx::query_as("SELECT state, COALESCE(result, '') FROM inbox_activities WHERE ap_id = ?")
+            .bind(ap_id)
+            .fetch_one(&self.state.db)
+            .await
+            .expect("the activity was stored")
     }
 
     /// Drives the delivery worker until nothing is due (or a bound is hit).

@@ -11,6 +11,7 @@ use crate::{
 };
 
 async fn follower_count(app: &TestApp) -> i64 {
+    app.inbox_settled().await;
     app.count("SELECT COUNT(*) FROM followers").await
 }
 
@@ -66,13 +67,25 @@ async fn follow_is_recorded_and_answered_with_a_signed_accept_embedding_it() {
     let stored = app.get_json(accept.body["id"].as_str().unwrap()).await;
     assert_eq!(stored["id"], accept.body["id"]);
 
-    // Following again does not duplicate the follower.
+    // The same Follow again is recognised by its id and changes nothing.
     let res = peer
         .post_signed(
             &app.client,
             "carol",
             &format!("{}/@alice/inbox", app.base),
             &follow,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // Following again (a new Follow) does not duplicate the follower.
+    let mut again = follow.clone();
+    again["id"] = json!(format!("{}/again", follow["id"].as_str().unwrap()));
+    let res = peer
+        .post_signed(
+            &app.client,
+            "carol",
+            &format!("{}/@alice/inbox", app.base),
+            &again,
         )
         .await;
     assert_eq!(res.status(), 202);

@@ -14,27 +14,20 @@ use crate::{
 pub async fn receive_actor_delete(
     data: &FedData,
     actor: &Url,
-    key_id: &str,
-    signing_string: &str,
-    signature: &[u8],
+    sig: &signatures::RequestSignature,
 ) -> AppResult<bool> {
     let held = db::remote_actors::get(&data.db, actor.as_str()).await?;
     let verified_with_held_key = held
         .map(remote_actor::RemoteActor::try_from)
         .transpose()?
-        .and_then(|a| a.key(key_id).cloned())
-        .is_some_and(|k| {
-            signatures::verify_rsa_sha256(&k.pem, key_id, signing_string.as_bytes(), signature)
-                .is_ok()
-        });
+        .and_then(|a| a.key(&sig.key_id).cloned())
+        .is_some_and(|k| sig.verify(&k.pem).is_ok());
     let gone = if verified_with_held_key {
         false
     } else {
         matches!(
             remote_actor::refetch(actor, data).await,
-            Err(AppError::Federation(
-                activitypub_federation::error::Error::ObjectDeleted(_)
-            ))
+            Err(AppError::Fetch(crate::federation::fetch::FetchError::Gone(_)))
         )
     };
     if !(verified_with_held_key || gone) {
@@ -43,8 +36,10 @@ pub async fn receive_actor_delete(
     }
     let mut tx = crate::service::begin(&data.db).await?;
     let removed = db::followers::remove_actor(&mut *tx, actor.as_str()).await?;
+    let replies = db::replies::delete_of_actor(&mut *tx, actor.as_str()).await?;
+    let reactions = db::reactions::delete_of_actor(&mut *tx, actor.as_str()).await?;
     db::remote_actors::delete(&mut *tx, actor.as_str()).await?;
     tx.commit().await?;
-    tracing::info!(%actor, removed, "actor deleted; follows removed");
+    tracing::info!(%actor, removed, replies, reactions, "actor deleted; follows, replies and reactions removed");
     Ok(true)
 }

@@ -2,12 +2,16 @@
 //! builders of the activities we send.
 //!
 //! The dispatch table, in the order a reader meets them:
-//! `Follow -> follow::receive`, `Undo{Follow} -> undo::receive`,
-//! `Delete{actor} -> delete::receive_actor_delete`; every other type is acknowledged and ignored.
+//! `Follow -> follow::receive`, `Undo{Follow|Like|Announce} -> undo::receive`,
+//! `Delete{actor} -> delete::receive_actor_delete` (at the door: the key may be gone),
+//! `Create|Update|Delete{Note} -> reply`, `Like|Announce -> reaction`;
+//! every other type is acknowledged and ignored.
 
 pub mod delete;
 pub mod follow;
 pub mod outgoing;
+pub mod reaction;
+pub mod reply;
 pub mod undo;
 
 use serde_json::Value;
@@ -22,7 +26,14 @@ pub enum Incoming {
     Undo(undo::Undo),
     /// Delete whose object is the actor itself: the account is gone.
     DeleteActor,
-    /// Any other valid activity: acknowledged, not acted upon (yet).
+    /// Delete of an object (a reply), by its id.
+    Delete(Url),
+    /// Create or Update of an object (a reply), embedded or by id.
+    Create(Value),
+    Update(Value),
+    /// Like or Announce of an object, by its id.
+    React(reaction::Reaction),
+    /// Any other valid activity: acknowledged, not acted upon.
     Other(String),
 }
 
@@ -89,9 +100,39 @@ pub fn classify(env: &Envelope) -> Result<Incoming, AppError> {
             Some(u) => Incoming::Undo(u),
             None => Incoming::Other("Undo".into()),
         },
-        "Delete" if env.object.as_ref().and_then(id_of).as_ref() == Some(&env.actor) => {
-            Incoming::DeleteActor
+        "Delete" => match env.object.as_ref().and_then(id_of) {
+            Some(object) if object == env.actor => Incoming::DeleteActor,
+            Some(object) => Incoming::Delete(object),
+            None => return Err(bad("a Delete needs an `object` with an id")),
+        },
+        "Create" | "Update" => {
+            let object = env
+                .object
+                .clone()
+                .filter(|o| id_of(o).is_some())
+                .ok_or_else(|| bad(format!("a {} needs an `object` with an id", env.kind)))?;
+            if env.kind == "Create" {
+                Incoming::Create(object)
+            } else {
+                Incoming::Update(object)
+            }
         }
+        "Like" | "Announce" => Incoming::React(reaction::Reaction::parse(env)?),
         other => Incoming::Other(other.to_owned()),
     })
+}
+
+/// Our live post at `url`, if it is one.
+pub async fn local_post(
+    state: &crate::state::AppState,
+    url: &Url,
+) -> Result<Option<crate::db::posts::PostRow>, AppError> {
+    let Some((handle, slug)) = state.uris.post_of(url.as_str()) else {
+        return Ok(None);
+    };
+    Ok(
+        crate::db::posts::by_slug(&state.db, handle.as_str(), slug.as_str())
+            .await?
+            .filter(|p| p.deleted_at.is_none()),
+    )
 }

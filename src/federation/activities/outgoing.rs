@@ -29,20 +29,39 @@ pub struct OutgoingActivity {
 
 /// `Accept{Follow}`, embedding the Follow as Mastodon requires.
 pub fn accept(uris: &Uris, handle: &Handle, follow: &Follow) -> OutgoingActivity {
+    answer_follow(uris, handle, follow, "Accept")
+}
+
+/// The answer to a Follow from a blocked actor or domain.
+pub fn reject(uris: &Uris, handle: &Handle, follow: &Follow) -> OutgoingActivity {
+    answer_follow(uris, handle, follow, "Reject")
+}
+
+/// Accept or Reject embedding the Follow, with an id derived from the Follow's.
+fn answer_follow(
+    uris: &Uris,
+    handle: &Handle,
+    follow: &Follow,
+    kind: &'static str,
+) -> OutgoingActivity {
     let digest = hash_hex(&[follow.id.as_str().as_bytes()]);
-    let ap_id = uris.activity(&format!("{handle}/accept/{}", &digest[..24]));
+    let ap_id = uris.activity(&format!(
+        "{handle}/{}/{}",
+        kind.to_ascii_lowercase(),
+        &digest[..24]
+    ));
     OutgoingActivity {
         body: json!({
             "@context": context(),
             "id": ap_id,
-            "type": "Accept",
+            "type": kind,
             "actor": uris.actor(handle),
             "to": [follow.actor],
             "object": follow.to_json(),
         }),
         ap_id,
         author: handle.clone(),
-        kind: "Accept",
+        kind,
     }
 }
 

@@ -1,0 +1,307 @@
+//! Replies: Create, Update and Delete of notes that answer our posts, directly or
+//! through other replies.
+//!
+//! An object is believed only if it came from its own origin: embedded in an activity
+//! whose actor is on the object's host and is its author, or fetched from its id.
+
+use serde_json::Value;
+use url::Url;
+
+use super::{bad, id_of, local_post};
+use crate::{
+    db::{self, posts::PostRow, replies::{NewReply, ReplyRow}},
+    error::{AppError, AppResult},
+    federation::{PUBLIC, remote_actor, sanitize},
+    state::FedData,
+};
+
+/// How many unknown ancestors of a reply we fetch looking for our post.
+const MAX_FETCHED_PARENTS: usize = 8;
+/// How deep a stored thread may grow (a hostile server could build one forever).
+pub const MAX_DEPTH: i64 = 64;
+
+/// The parts of a remote Note (or Article, Page, Question) we keep.
+#[derive(Debug, Clone)]
+pub struct RemoteNote {
+    pub id: Url,
+    pub attributed_to: Url,
+    pub in_reply_to: Option<Url>,
+    /// Sanitised.
+    pub content_html: String,
+    pub summary: Option<String>,
+    pub url: Option<Url>,
+    pub published: i64,
+    pub public: bool,
+}
+
+fn is_note_type(v: &Value) -> bool {
+    matches!(
+        v.get("type").and_then(Value::as_str),
+        Some("Note" | "Article" | "Page" | "Question")
+    )
+}
+
+/// Reads a note; anything else is a 400.
+pub fn parse_note(v: &Value) -> AppResult<RemoteNote> {
+    if !is_note_type(v) {
+        return Err(bad("the object is not a Note, Article, Page or Question"));
+    }
+    let id = v.get("id").and_then(id_of).ok_or_else(|| bad("the object has no `id`"))?;
+    // Some servers (PeerTube) list the channel beside the person; the first actor wins.
+    let attributed_to = match v.get("attributedTo") {
+        Some(Value::Array(a)) => a.iter().find_map(id_of),
+        Some(other) => id_of(other),
+        None => None,
+    }
+    .ok_or_else(|| bad("the object has no `attributedTo`"))?;
+    let content = v
+        .get("content")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            v.get("contentMap")
+                .and_then(Value::as_object)
+                .and_then(|m| m.values().find_map(Value::as_str))
+        })
+        .unwrap_or_default();
+    if content.len() > sanitize::MAX_REMOTE_HTML {
+        return Err(bad(format!(
+            "the object's content is larger than {} bytes",
+            sanitize::MAX_REMOTE_HTML
+        )));
+    }
+    let published = v
+        .get("published")
+        .and_then(Value::as_str)
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map_or_else(db::now_ms, |d| d.timestamp_millis());
+    Ok(RemoteNote {
+        in_reply_to: v.get("inReplyTo").and_then(id_of),
+        content_html: sanitize::remote_html(content),
+        summary: v
+            .get("summary")
+            .and_then(Value::as_str)
+            .map(|s| sanitize::short_text(s, 500))
+            .filter(|s| !s.is_empty()),
+        url: v.get("url").and_then(remote_actor::link_of),
+        published,
+        public: is_public(v),
+        id,
+        attributed_to,
+    })
+}
+
+/// Addressed to everyone (`to` or `cc` has the Public collection, in any spelling).
+fn is_public(v: &Value) -> bool {
+    let public = |s: &str| s == PUBLIC || s == "as:Public" || s == "Public";
+    ["to", "cc"].iter().any(|k| match v.get(*k) {
+        Some(Value::String(s)) => public(s),
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).any(public),
+        _ => false,
+    })
+}
+
+fn same_host(a: &Url, b: &Url) -> bool {
+    a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// Fetches an object from its own origin. Our own URLs are never fetched.
+async fn fetch_origin(data: &FedData, id: &Url) -> AppResult<Value> {
+    if data.uris.host() == crate::domain::host_key(id) {
+        return Err(AppError::NotFound(format!("{id} is ours and not a post")));
+    }
+    Ok(crate::federation::fetch::get_json(data, id).await?)
+}
+
+/// The note an activity by `actor` carries, believed only from its origin.
+async fn authentic_note(data: &FedData, actor: &Url, object: &Value) -> AppResult<RemoteNote> {
+    let id = id_of(object).ok_or_else(|| bad("the object has no `id`"))?;
+    let embedded = object.is_object() && same_host(&id, actor);
+    let note = if embedded {
+        parse_note(object)?
+    } else {
+        // Another host's object (or only its id): ask its origin what it says.
+        parse_note(&fetch_origin(data, &id).await?)?
+    };
+    if note.id != id {
+        return Err(AppError::Unauthorized(format!(
+            "{id} answered with another object, {}",
+            note.id
+        )));
+    }
+    if !same_host(&note.attributed_to, &note.id) {
+        return Err(AppError::Unauthorized(format!(
+            "{} claims an author on another host, {}",
+            note.id, note.attributed_to
+        )));
+    }
+    if embedded && note.attributed_to != *actor {
+        return Err(AppError::Unauthorized(format!(
+            "{actor} sent {} but it is attributed to {}",
+            note.id, note.attributed_to
+        )));
+    }
+    Ok(note)
+}
+
+/// Where a reply hangs: under our post, or under a stored reply.
+enum Parent {
+    Post(PostRow),
+    Reply(ReplyRow),
+}
+
+async fn known_parent(data: &FedData, url: &Url) -> AppResult<Option<Parent>> {
+    if let Some(post) = local_post(data, url).await? {
+        return Ok(Some(Parent::Post(post)));
+    }
+    Ok(db::replies::by_ap_id(&data.db, url.as_str())
+        .await?
+        .map(Parent::Reply))
+}
+
+/// Walks up from `note` to our post, fetching (a bounded number of) unknown parents.
+/// Returns the known parent and the fetched ancestors, nearest first; `None` if the
+/// thread is not one of ours.
+async fn place_in_thread(
+    data: &FedData,
+    note: &RemoteNote,
+) -> AppResult<Option<(Parent, Vec<RemoteNote>)>> {
+    let mut chain: Vec<RemoteNote> = Vec::new();
+    let Some(mut cursor) = note.in_reply_to.clone() else {
+        return Ok(None);
+    };
+    loop {
+        if let Some(parent) = known_parent(data, &cursor).await? {
+            return Ok(Some((parent, chain)));
+        }
+        if data.uris.host() == crate::domain::host_key(&cursor) {
+            return Ok(None);
+        }
+        if chain.len() >= MAX_FETCHED_PARENTS {
+            return Err(bad(format!(
+                "the thread goes more than {MAX_FETCHED_PARENTS} unknown posts up; not followed further"
+            )));
+        }
+        let parent = parse_note(&fetch_origin(data, &cursor).await?)?;
+        if parent.id != cursor || !same_host(&parent.attributed_to, &parent.id) {
+            return Err(AppError::Unauthorized(format!(
+                "{cursor} is not an authentic object of its host"
+            )));
+        }
+        let next = parent.in_reply_to.clone();
+        chain.push(parent);
+        match next {
+            Some(n) => cursor = n,
+            None => return Ok(None),
+        }
+    }
+}
+
+/// `Create{Note}`: stores the reply (and any fetched ancestors) if it belongs to a
+/// thread under one of our posts and is public.
+pub async fn receive_create(data: &FedData, actor: &Url, object: &Value) -> AppResult<String> {
+    if !is_note_type(object) && object.is_object() {
+        return Ok("ignored: not a note".into());
+    }
+    let note = authentic_note(data, actor, object).await?;
+    if db::replies::by_ap_id(&data.db, note.id.as_str()).await?.is_some() {
+        return Ok(format!("{} already stored", note.id));
+    }
+    let Some((parent, ancestors)) = place_in_thread(data, &note).await? else {
+        return Ok(format!("ignored: {} is not in a thread under our posts", note.id));
+    };
+    // Store from the top down so each reply finds its parent.
+    let mut parent = parent;
+    let mut stored = 0;
+    for n in ancestors.iter().rev().chain(std::iter::once(&note)) {
+        if !n.public {
+            return Ok(format!("ignored: {} (or its parent) is not public", note.id));
+        }
+        parent = Parent::Reply(store(data, n, &parent).await?);
+        stored += 1;
+    }
+    Ok(format!("reply {} stored ({stored} with fetched parents)", note.id))
+}
+
+async fn store(data: &FedData, note: &RemoteNote, parent: &Parent) -> AppResult<ReplyRow> {
+    let (post_id, parent_id, depth) = match parent {
+        Parent::Post(p) => (p.id, None, 1),
+        Parent::Reply(r) => (r.post_id, Some(r.id), r.depth + 1),
+    };
+    if depth > MAX_DEPTH {
+        return Err(bad(format!("the thread is deeper than {MAX_DEPTH} replies")));
+    }
+    // The author's name and avatar are shown beside the reply; not having them is no
+    // reason to lose it.
+    if let Err(e) = remote_actor::dereference(&note.attributed_to, data).await {
+        tracing::info!(actor = %note.attributed_to, error = %e, "reply author not fetched");
+    }
+    let post = db::posts::by_id(&data.db, post_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("the post was deleted".into()))?;
+    let held = data
+        .config
+        .moderation
+        .hold_replies
+        .iter()
+        .any(|h| *h == post.author);
+    db::replies::insert(
+        &data.db,
+        &NewReply {
+            ap_id: note.id.as_str(),
+            post_id,
+            in_reply_to: note.in_reply_to.as_ref().map_or("", Url::as_str),
+            parent_id,
+            depth,
+            actor_id: note.attributed_to.as_str(),
+            content_html: &note.content_html,
+            summary: note.summary.as_deref(),
+            url: note.url.as_ref().map(Url::as_str),
+            published_at: note.published,
+            state: if held { "held" } else { "visible" },
+        },
+        db::now_ms(),
+    )
+    .await?;
+    db::replies::by_ap_id(&data.db, note.id.as_str())
+        .await?
+        .ok_or_else(|| AppError::Internal("a stored reply vanished".into()))
+}
+
+/// `Update{Note}` edits a stored reply; `Update{Person}` refreshes the cached actor.
+pub async fn receive_update(data: &FedData, actor: &Url, object: &Value) -> AppResult<String> {
+    if id_of(object).as_ref() == Some(actor) {
+        remote_actor::refetch(actor, data).await?;
+        return Ok("actor refreshed".into());
+    }
+    if object.is_object() && !is_note_type(object) {
+        return Ok("ignored: not a note".into());
+    }
+    let note = authentic_note(data, actor, object).await?;
+    let author = note.attributed_to.as_str();
+    if !note.public {
+        let removed = db::replies::delete_by_author(&data.db, note.id.as_str(), author).await?;
+        return Ok(format!("{} is no longer public (removed: {removed})", note.id));
+    }
+    let edited = db::replies::update_content(
+        &data.db,
+        note.id.as_str(),
+        author,
+        &note.content_html,
+        note.summary.as_deref(),
+        db::now_ms(),
+    )
+    .await?;
+    Ok(match edited {
+        true => format!("reply {} edited", note.id),
+        false => format!("ignored: {} is not a stored reply", note.id),
+    })
+}
+
+/// `Delete{Note|Tombstone}`: removes the reply if the signer wrote it.
+pub async fn receive_delete(data: &FedData, actor: &Url, object: &Url) -> AppResult<String> {
+    let removed = db::replies::delete_by_author(&data.db, object.as_str(), actor.as_str()).await?;
+    Ok(match removed {
+        true => format!("reply {object} deleted"),
+        false => format!("ignored: no reply {object} by {actor}"),
+    })
+}

@@ -1,0 +1,160 @@
+//! Applies the activities the inbox stored, off the request path.
+//!
+//! Activities of one actor are applied in the order they arrived (a Create before its
+//! Update); different actors' run side by side. Each outcome is recorded on the row:
+//! `done` (with what it did, or why it was ignored), `rejected` (it can never apply:
+//! forged, malformed, too deep), or retried with backoff when a fetch it needed failed
+//! for a reason that may pass, then `failed`. Rows still `pending` after a crash are
+//! simply processed at the next start; every handler is idempotent.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    db::{self, inbox_activities::InboxActivityRow},
+    error::{AppError, AppResult},
+    federation::{
+        activities::{self, Incoming, follow, reaction, reply, undo},
+        fetch::FetchError,
+        remote_actor,
+    },
+    service::moderation,
+    state::{FedData, Federation},
+};
+
+/// Rows taken per round.
+const BATCH: i64 = 256;
+/// Attempts before an activity whose fetches keep failing is given up.
+const MAX_ATTEMPTS: i64 = 5;
+/// Processed activities are kept this long: their ids catch replays.
+const KEEP_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Runs until `shutdown`: wakes when the inbox stores something, or when a retry is due.
+pub async fn run(fed: Federation, shutdown: CancellationToken) {
+    let mut last_prune = 0;
+    loop {
+        match process_due(&fed).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "inbox processing failed; retrying"),
+        }
+        let now = db::now_ms();
+        if now - last_prune > 3600 * 1000 {
+            last_prune = now;
+            if let Err(e) = db::inbox_activities::prune(&fed.db, now - KEEP_MS).await {
+                tracing::warn!(error = %e, "pruning processed inbox activities failed");
+            }
+        }
+        let next = db::inbox_activities::next_due_at(&fed.db)
+            .await
+            .ok()
+            .flatten()
+            .map_or(60_000, |at| (at - now).clamp(10, 60_000));
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = fed.inbox_queued.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(next as u64)) => {}
+        }
+    }
+}
+
+/// Applies every due activity once; returns how many. Tests call it to settle the inbox.
+pub async fn process_due(fed: &Federation) -> AppResult<usize> {
+    let rows = db::inbox_activities::due(&fed.db, db::now_ms(), BATCH).await?;
+    let n = rows.len();
+    let mut by_actor: BTreeMap<String, Vec<InboxActivityRow>> = BTreeMap::new();
+    for row in rows {
+        by_actor.entry(row.actor.clone()).or_default().push(row);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (_, rows) in by_actor {
+        let fed = fed.clone();
+        tasks.spawn(async move {
+            for row in rows {
+                // Fresh request data per activity: it bounds the fetches one may cause.
+                let data = fed.to_request_data();
+                let outcome = apply(&data, &row).await;
+                if let Err(e) = record(&data, &row, outcome).await {
+                    tracing::error!(id = row.id, error = %e, "recording an inbox outcome failed");
+                }
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    if n > 0 {
+        // Pages showing these replies and reactions change now, not at the next poll.
+        fed.cache.catch_up(&fed.db).await?;
+    }
+    Ok(n)
+}
+
+async fn record(data: &FedData, row: &InboxActivityRow, outcome: AppResult<String>) -> AppResult<()> {
+    let now = db::now_ms();
+    match outcome {
+        Ok(result) => {
+            tracing::debug!(kind = %row.kind, actor = %row.actor, %result, "inbox activity applied");
+            db::inbox_activities::finish(&data.db, row.id, "done", &result, now).await?;
+        }
+        Err(e) if is_transient(&e) && row.attempts + 1 < MAX_ATTEMPTS => {
+            // 30 s, 2 min, 8 min, 32 min: a server that is down for a while.
+            let wait = 30_000 * 4_i64.pow(row.attempts as u32);
+            tracing::info!(kind = %row.kind, actor = %row.actor, error = %e, "inbox activity will be retried");
+            db::inbox_activities::retry_at(&data.db, row.id, now + wait, &e.to_string()).await?;
+        }
+        Err(e) => {
+            let state = if is_transient(&e) { "failed" } else { "rejected" };
+            tracing::info!(kind = %row.kind, actor = %row.actor, error = %e, state, "inbox activity not applied");
+            db::inbox_activities::finish(&data.db, row.id, state, &e.to_string(), now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Failures that may pass: the database was busy, a remote server did not answer.
+fn is_transient(e: &AppError) -> bool {
+    use activitypub_federation::error::Error as F;
+    match e {
+        AppError::Database(_) => true,
+        AppError::Federation(F::Reqwest(_) | F::ReqwestMiddleware(_) | F::IoError(_)) => true,
+        AppError::Fetch(f) => match f {
+            FetchError::Timeout(..) | FetchError::Network { .. } => true,
+            FetchError::Status { status, .. } => {
+                status.is_server_error() || status.as_u16() == 429
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Applies one stored activity; the text says what happened.
+async fn apply(data: &FedData, row: &InboxActivityRow) -> AppResult<String> {
+    let json: serde_json::Value = serde_json::from_str(&row.body)
+        .map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
+    let env = activities::envelope(&json)?;
+    let actor = env.actor.clone();
+    let incoming = activities::classify(&env)?;
+    if moderation::is_blocked(data, &actor).await? {
+        if let Incoming::Follow(f) = &incoming {
+            let sender = remote_actor::dereference(&actor, data).await?;
+            moderation::reject_follow(data, f, &sender).await?;
+            return Ok("follow rejected: the actor or its domain is blocked".into());
+        }
+        return Ok("dropped: the actor or its domain is blocked".into());
+    }
+    match incoming {
+        Incoming::Follow(f) => {
+            let sender = remote_actor::dereference(&actor, data).await?;
+            follow::receive(data, &f, &sender).await?;
+            Ok("follow accepted".into())
+        }
+        Incoming::Undo(u) => undo::receive(data, &u).await,
+        Incoming::DeleteActor => Ok("actor deletions are applied when received".into()),
+        Incoming::Delete(object) => reply::receive_delete(data, &actor, &object).await,
+        Incoming::Create(object) => reply::receive_create(data, &actor, &object).await,
+        Incoming::Update(object) => reply::receive_update(data, &actor, &object).await,
+        Incoming::React(r) => reaction::receive(data, &r).await,
+        Incoming::Other(kind) => Ok(format!("ignored: {kind} is not acted upon")),
+    }
+}

@@ -1,0 +1,182 @@
+//! Blocks (from `config.toml` and `fedblog block`) and reply moderation.
+//!
+//! A blocked party's Follow is answered with Reject, its other activities are
+//! dropped, and what it already left here (follows, replies, reactions) is purged.
+
+use url::Url;
+
+use crate::{
+    db,
+    error::{AppError, AppResult},
+    federation::{
+        activities::{follow::Follow, follow::local_target, outgoing},
+        remote_actor::RemoteActor,
+    },
+    service,
+    state::AppState,
+};
+
+/// What can be blocked: a domain (and its subdomains) or one actor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockTarget {
+    Domain(String),
+    Actor(Url),
+}
+
+impl BlockTarget {
+    /// `spam.example` or `https://spam.example/users/x`.
+    pub fn parse(s: &str) -> Result<Self, AppError> {
+        let s = s.trim();
+        if s.starts_with("https://") || s.starts_with("http://") {
+            let url = Url::parse(s)
+                .map_err(|e| AppError::BadRequest(format!("`{s}` is not a valid actor URL: {e}")))?;
+            return Ok(Self::Actor(url));
+        }
+        let domain = s.trim_start_matches('.').to_ascii_lowercase();
+        let valid = !domain.is_empty()
+            && domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            && !domain.contains("..");
+        if !valid {
+            return Err(AppError::BadRequest(format!(
+                "`{s}` is neither a domain (spam.example) nor an actor URL (https://host/users/name)"
+            )));
+        }
+        Ok(Self::Domain(domain))
+    }
+
+    pub fn as_string(&self) -> String {
+        match self {
+            Self::Domain(d) => d.clone(),
+            Self::Actor(u) => u.to_string(),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Domain(_) => "domain",
+            Self::Actor(_) => "actor",
+        }
+    }
+
+    /// Whether the actor falls under this block.
+    pub fn matches(&self, actor: &Url) -> bool {
+        match self {
+            Self::Actor(a) => a == actor,
+            Self::Domain(d) => actor.host_str().is_some_and(|h| {
+                let h = h.to_ascii_lowercase();
+                h == *d || h.ends_with(&format!(".{d}"))
+            }),
+        }
+    }
+}
+
+/// Every block in force: the config's and the database's.
+async fn blocks(state: &AppState) -> AppResult<Vec<BlockTarget>> {
+    let m = &state.config.moderation;
+    let mut all = Vec::new();
+    for s in m.blocked_domains.iter().chain(&m.blocked_actors) {
+        all.push(BlockTarget::parse(s)?);
+    }
+    for row in db::blocks::all(&state.db).await? {
+        all.push(BlockTarget::parse(&row.target)?);
+    }
+    Ok(all)
+}
+
+pub async fn is_blocked(state: &AppState, actor: &Url) -> AppResult<bool> {
+    Ok(blocks(state).await?.iter().any(|b| b.matches(actor)))
+}
+
+/// Answers a blocked actor's Follow with Reject, queued like every delivery.
+pub async fn reject_follow(state: &AppState, follow: &Follow, sender: &RemoteActor) -> AppResult<()> {
+    let handle = local_target(state, &follow.object).await?;
+    let reject = outgoing::reject(&state.uris, &handle, follow);
+    let now = db::now_ms();
+    let mut tx = service::begin(&state.db).await?;
+    db::followers::remove(&mut *tx, handle.as_str(), sender.id.as_str()).await?;
+    service::queue_activity(&mut tx, &reject, service::Audience::Inbox(&sender.inbox), now)
+        .await?;
+    tx.commit().await?;
+    state.deliveries_queued.notify_one();
+    tracing::info!(author = %handle, actor = %sender.id, "follow from a blocked actor rejected");
+    Ok(())
+}
+
+/// What a purge removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Purged {
+    pub actors: u64,
+    pub follows: u64,
+    pub replies: u64,
+    pub reactions: u64,
+}
+
+/// Removes follows, replies and reactions of every actor the target covers.
+pub async fn purge(state: &AppState, target: &BlockTarget) -> AppResult<Purged> {
+    let actors: Vec<String> = db::replies::known_actor_ids(&state.db)
+        .await?
+        .into_iter()
+        .filter(|a| Url::parse(a).is_ok_and(|u| target.matches(&u)))
+        .collect();
+    let mut purged = Purged::default();
+    let mut tx = service::begin(&state.db).await?;
+    for actor in &actors {
+        purged.actors += 1;
+        purged.follows += db::followers::remove_actor(&mut *tx, actor).await?;
+        purged.replies += db::replies::delete_of_actor(&mut *tx, actor).await?;
+        purged.reactions += db::reactions::delete_of_actor(&mut *tx, actor).await?;
+    }
+    tx.commit().await?;
+    Ok(purged)
+}
+
+/// `fedblog block`: records the block and purges what the target left.
+pub async fn block(state: &AppState, target: &BlockTarget) -> AppResult<Purged> {
+    db::blocks::add(&state.db, &target.as_string(), target.kind(), db::now_ms()).await?;
+    purge(state, target).await
+}
+
+/// `fedblog unblock`; `false` if there was no such block in the database.
+pub async fn unblock(state: &AppState, target: &BlockTarget) -> AppResult<bool> {
+    Ok(db::blocks::remove(&state.db, &target.as_string()).await?)
+}
+
+/// Applies the config's blocks to what is stored (run at start: the config may have
+/// gained a block since the last run).
+pub async fn purge_config_blocks(state: &AppState) -> AppResult<Purged> {
+    let m = &state.config.moderation;
+    let mut total = Purged::default();
+    for s in m.blocked_domains.iter().chain(&m.blocked_actors) {
+        let p = purge(state, &BlockTarget::parse(s)?).await?;
+        total.actors += p.actors;
+        total.follows += p.follows;
+        total.replies += p.replies;
+        total.reactions += p.reactions;
+    }
+    Ok(total)
+}
+
+/// `fedblog comments approve|hide|delete <id>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyAction {
+    Approve,
+    Hide,
+    Delete,
+}
+
+pub async fn moderate_reply(state: &AppState, id: i64, action: ReplyAction) -> AppResult<()> {
+    let found = match action {
+        ReplyAction::Approve => db::replies::set_state(&state.db, id, "visible").await?,
+        ReplyAction::Hide => db::replies::set_state(&state.db, id, "hidden").await?,
+        ReplyAction::Delete => db::replies::delete(&state.db, id).await?,
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!(
+            "there is no reply {id}; `fedblog comments list` shows their numbers"
+        )))
+    }
+}
