@@ -79,6 +79,7 @@ async fn sink_inbox(
         .map_or(uri.path(), |p| p.as_str())
         .to_owned();
     let req = signatures::SignedRequest {
+        scheme: "http",
         method: &method,
         path_and_query: &path,
         headers: &headers,
@@ -86,11 +87,11 @@ async fn sink_inbox(
     };
     let verified = signatures::prepare_verification(&req, now)
         .ok()
-        .and_then(|(sig, string)| {
+        .and_then(|sig| {
             let sink = sink.lock().ok()?;
             sink.key
                 .as_ref()?
-                .verify_sig(string.as_bytes(), &sig.signature)
+                .verify_sig(sig.signed.as_bytes(), &sig.signature)
                 .ok()
         });
     #[derive(Deserialize)]

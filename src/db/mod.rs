@@ -8,6 +8,7 @@ pub mod cache_changes;
 pub mod deliveries;
 pub mod followers;
 pub mod hosts;
+pub mod instance_actor;
 pub mod inbox_activities;
 pub mod meta;
 pub mod posts;

@@ -7,7 +7,7 @@ mod circuit;
 mod outcome;
 pub mod progress;
 mod record;
-mod workers;
+pub mod workers;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -205,7 +205,10 @@ impl Deliverer {
             Ok(res) => classify(res.status(), res.headers()),
             Err(e) => Outcome::Retry {
                 status: None,
-                reason: format!("request failed: {}", error_chain(&e)),
+                reason: format!(
+                    "request failed: {}",
+                    crate::federation::client::error_chain(&e)
+                ),
                 retry_after_ms: None,
             },
         }
@@ -337,14 +340,3 @@ async fn write_outcomes(state: AppState, mut rx: mpsc::UnboundedReceiver<Attempt
     }
 }
 
-/// An error with its causes, e.g. "error sending request: connection refused".
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(c) = source {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        source = c.source();
-    }
-    s
-}

@@ -110,28 +110,8 @@ pub fn check_target(url: &Url, dev: bool) -> Result<(), String> {
         _ => None,
     };
     match ip {
-        Some(ip) if !is_public(ip) => Err(format!("{url} points to a non-public address")),
+        Some(ip) if !crate::federation::client::is_public(ip) => Err(format!("{url} points to a non-public address")),
         _ => Ok(()),
-    }
-}
-
-fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => {
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80)
-        }
     }
 }
 

@@ -1,45 +1,151 @@
-//! The one outgoing HTTP client (deliveries and fetches): no automatic redirects
-//! (they cannot be checked), bounded time, pooled connections, and a resolver that
-//! outside dev mode refuses private, loopback and link-local addresses at connect time.
+//! The one outgoing HTTP client (deliveries and fetches) and the one address policy
+//! every outgoing request obeys: no automatic redirects (`fetch` follows them itself,
+//! checking each hop), bounded time, pooled connections, and outside dev mode no
+//! private, loopback, link-local, unique-local, CGNAT, multicast or unspecified
+//! address, whether it comes from DNS (checked at connect time, so DNS rebinding
+//! cannot slip past) or from an IP literal in the URL (checked by [`AddressPolicy::check_url`]).
 
 use std::{
-    net::{Ipv4Addr, SocketAddr},
+    net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::Arc,
     time::Duration,
 };
 
-use activitypub_federation::resolver::ValidatingDnsResolver;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use url::{Host, Url};
 
 use crate::{
     config::Config,
     error::{AppError, AppResult},
 };
 
-/// Resolves `localhost` and `*.localhost` to loopback as RFC 6761 says they are (dev
-/// mode only: several test or benchmark servers get distinct host names on one
-/// machine); everything else goes through the crate's validating resolver.
-struct Resolver {
-    inner: Arc<ValidatingDnsResolver>,
+/// Which addresses outgoing requests may reach.
+#[derive(Debug, Clone)]
+pub struct AddressPolicy {
     dev: bool,
+    /// `(host, port)` pairs exempt from the address check (`[federation]
+    /// allowed_private_hosts`); no port means any port.
+    allowed: Vec<(String, Option<u16>)>,
+}
+
+impl AddressPolicy {
+    pub fn new(config: &Config) -> Self {
+        let allowed = config
+            .federation
+            .allowed_private_hosts
+            .iter()
+            .map(|h| {
+                let h = h.trim().to_ascii_lowercase();
+                match h.rsplit_once(':') {
+                    Some((name, port)) if !name.contains(':') || name.ends_with(']') => {
+                        let name = name.trim_start_matches('[').trim_end_matches(']');
+                        (name.to_owned(), port.parse().ok())
+                    }
+                    _ => (h.trim_start_matches('[').trim_end_matches(']').to_owned(), None),
+                }
+            })
+            .collect();
+        Self {
+            dev: config.dev,
+            allowed,
+        }
+    }
+
+    /// Whether any address of `host` may be contacted whatever it resolves to.
+    fn exempt(&self, host: &str, port: Option<u16>) -> bool {
+        self.dev
+            || self
+                .allowed
+                .iter()
+                .any(|(h, p)| h == host && (p.is_none() || *p == port))
+    }
+
+    /// Checks what can be checked before connecting: the scheme (http or https), and
+    /// the host when it is an IP literal or a loopback name, which no resolver sees.
+    pub fn check_url(&self, url: &Url) -> Result<(), String> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("{url}: only http and https URLs are fetched"));
+        }
+        let host = url.host().ok_or_else(|| format!("{url} has no host"))?;
+        let port = url.port_or_known_default();
+        let (name, ip) = match host {
+            Host::Ipv4(ip) => (ip.to_string(), Some(IpAddr::V4(ip))),
+            Host::Ipv6(ip) => (ip.to_string(), Some(IpAddr::V6(ip))),
+            Host::Domain(d) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                let loopback_name = d == "localhost" || d.ends_with(".localhost");
+                (d, loopback_name.then_some(IpAddr::V4(Ipv4Addr::LOCALHOST)))
+            }
+        };
+        match ip {
+            Some(ip) if !is_public(ip) && !self.exempt(&name, port) => Err(format!(
+                "{url}: {ip} is a private, loopback or link-local address; only dev mode (or `allowed_private_hosts`) may reach it"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether an address is on the public internet: not private (10/8, 172.16/12,
+/// 192.168/16, fc00::/7), loopback, link-local (169.254/16, fe80::/10), CGNAT
+/// (100.64/10), unspecified, broadcast, multicast, documentation, 0/8 or reserved
+/// (240/4). IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (b & 0xc0) == 64))
+        }
+        IpAddr::V6(v6) => {
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || v6.is_unique_local()
+                || v6.is_unicast_link_local()
+                // IPv4-compatible (::/96) and documentation (2001:db8::/32)
+                || v6.segments()[..6] == [0; 6]
+                || v6.segments()[..2] == [0x2001, 0xdb8])
+        }
+    }
+}
+
+/// Resolves host names and refuses non-public addresses outside dev mode, at connect
+/// time. `localhost` and `*.localhost` are loopback as RFC 6761 says (dev mode uses
+/// them to give several test servers distinct host names on one machine).
+struct Resolver {
+    policy: Arc<AddressPolicy>,
 }
 
 impl Resolve for Resolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
-        if host == "localhost" || host.ends_with(".localhost") {
-            let dev = self.dev;
-            return Box::pin(async move {
-                if dev {
-                    let addrs: Addrs =
-                        Box::new(std::iter::once(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))));
-                    Ok(addrs)
-                } else {
-                    Err(format!("{host} is a loopback name; only dev mode may contact it").into())
-                }
-            });
-        }
-        self.inner.resolve(name)
+        // The resolver does not see the port; `check_url` checks it for exempt hosts.
+        let exempt = self.policy.dev || self.policy.allowed.iter().any(|(h, _)| *h == host);
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = if host == "localhost" || host.ends_with(".localhost") {
+                vec![SocketAddr::from((Ipv4Addr::LOCALHOST, 0))]
+            } else {
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect()
+            };
+            if !exempt && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+                return Err(format!(
+                    "{host} resolves to {}, a private, loopback or link-local address; only dev mode may reach it",
+                    bad.ip()
+                )
+                .into());
+            }
+            let addrs: Addrs = Box::new(addrs.into_iter());
+            Ok(addrs)
+        })
     }
 }
 
@@ -53,8 +159,7 @@ pub fn http_client(config: &Config) -> AppResult<reqwest::Client> {
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(config.delivery.per_host)
         .dns_resolver(Resolver {
-            inner: Arc::new(ValidatingDnsResolver::new(Vec::new(), !config.dev)),
-            dev: config.dev,
+            policy: Arc::new(AddressPolicy::new(config)),
         })
         .user_agent(format!(
             "fedblog/{} (+{}://{}/)",
@@ -64,4 +169,52 @@ pub fn http_client(config: &Config) -> AppResult<reqwest::Client> {
         ))
         .build()
         .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))
+}
+
+/// An error with its causes, `outer: inner: innermost` (reqwest hides the reason,
+/// e.g. a refused address, in the source chain).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(c) = source {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        source = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "0.1.2.3",
+            "224.0.0.1",
+            "255.255.255.255",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fc00::1",
+            "fd12::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip} must not be public");
+        }
+        for ip in ["1.1.1.1", "93.184.216.34", "2606:4700::1111", "100.128.0.1"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip} is public");
+        }
+    }
 }

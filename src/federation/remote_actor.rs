@@ -1,9 +1,8 @@
-//! Remote actors (followers, senders): fetched through activitypub_federation's
-//! dereferencing (content-type and id checks, SSRF-guarded client, body limit) and
-//! cached in `remote_actors`.
+//! Remote actors (followers, senders): fetched through `federation::fetch` (address
+//! policy, redirects, size and time bounds, content-type and id checks), checked with
+//! activitypub_federation's `Object::verify` shape, and cached in `remote_actors`.
 
 use activitypub_federation::{
-    fetch::object_id::ObjectId,
     protocol::verification::verify_domains_match,
     traits::{Actor, Object},
 };
@@ -15,6 +14,7 @@ use url::Url;
 use crate::{
     db::{self, remote_actors::RemoteActorRow},
     error::AppError,
+    federation::fetch,
     state::{AppState, FedData},
 };
 
@@ -222,16 +222,33 @@ impl Actor for RemoteActor {
     }
 }
 
-/// Fetches (or reads from cache) the actor at `id`.
+/// A cached actor older than this is fetched again when next needed.
+const REFRESH_AFTER_HOURS: i64 = 24;
+
+/// The actor at `id`, from the cache while it is fresh, else fetched. If a refresh
+/// fails, the cached copy is used (the server may be briefly down).
 pub async fn dereference(id: &Url, data: &FedData) -> Result<RemoteActor, AppError> {
-    ObjectId::<RemoteActor>::from(id.clone())
-        .dereference(data)
-        .await
+    let cached = RemoteActor::read_from_id(id.clone(), data).await?;
+    match cached {
+        Some(a) if (Utc::now() - a.fetched_at).num_hours() < REFRESH_AFTER_HOURS => Ok(a),
+        Some(a) => match refetch(id, data).await {
+            Ok(fresh) => Ok(fresh),
+            Err(e) => {
+                tracing::info!(actor = %id, error = %e, "refresh failed; using the cached actor");
+                Ok(a)
+            }
+        },
+        None => refetch(id, data).await,
+    }
 }
 
-/// Fetches the actor at `id` again, ignoring the cache (its key may have rotated).
+/// Fetches the actor at `id` (through `federation::fetch`), checks it and caches it,
+/// ignoring any cached copy (its key may have rotated).
 pub async fn refetch(id: &Url, data: &FedData) -> Result<RemoteActor, AppError> {
-    ObjectId::<RemoteActor>::from(id.clone())
-        .dereference_forced(data)
-        .await
+    let json = fetch::get_json(data, id).await?;
+    let actor: RemoteActorJson = serde_json::from_value(json).map_err(|e| {
+        AppError::Unauthorized(format!("{id} is not an actor document we can read: {e}"))
+    })?;
+    RemoteActor::verify(&actor, id, data).await?;
+    RemoteActor::from_json(actor, data).await
 }

@@ -1,0 +1,32 @@
+use sqlx::SqliteExecutor;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InstanceActorRow {
+    pub public_key_pem: String,
+    pub private_key_pem: String,
+}
+
+pub async fn get(db: impl SqliteExecutor<'_>) -> sqlx::Result<Option<InstanceActorRow>> {
+    sqlx::query_as("SELECT public_key_pem, private_key_pem FROM instance_actor WHERE id = 1")
+        .fetch_optional(db)
+        .await
+}
+
+/// Stores the key pair unless one exists already (another process may have been first).
+pub async fn insert_if_absent(
+    db: impl SqliteExecutor<'_>,
+    public_key_pem: &str,
+    private_key_pem: &str,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO instance_actor (id, public_key_pem, private_key_pem, created_at)
+         VALUES (1, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+    )
+    .bind(public_key_pem)
+    .bind(private_key_pem)
+    .bind(now_ms)
+    .execute(db)
+    .await?;
+    Ok(())
+}
