@@ -129,6 +129,11 @@ impl Uris {
         format!("{}/@{h}/{slug}", self.base)
     }
 
+    /// A post's `replies`, `likes` or `shares` collection.
+    pub fn post_collection(&self, h: &Handle, slug: &Slug, name: &str) -> String {
+        format!("{}/@{h}/{slug}/{name}", self.base)
+    }
+
     pub fn tag(&self, tag: &Tag) -> String {
         format!("{}/tags/{tag}", self.base)
     }

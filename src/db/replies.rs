@@ -195,3 +195,10 @@ pub async fn known_actor_ids(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<St
     .fetch_all(db)
     .await
 }
+
+pub async fn count_visible(db: impl SqliteExecutor<'_>, post_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM replies WHERE post_id = ? AND state = 'visible'")
+        .bind(post_id)
+        .fetch_one(db)
+        .await
+}

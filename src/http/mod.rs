@@ -79,6 +79,7 @@ pub fn router(fed: Federation) -> Router {
         )
         .route("/{at_handle}/media/{*file}", get(actors::media))
         .route("/{at_handle}/{slug}", get(posts::post))
+        .route("/{at_handle}/{slug}/{collection}", get(posts::interactions))
         .merge(inboxes)
         .merge(feeds)
         .fallback(pages::not_found)

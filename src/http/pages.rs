@@ -23,7 +23,7 @@ use crate::{
     domain::{Handle, Slug, Tag},
     error::{AppError, AppResult},
     federation::objects::{collections::page_count, iso8601, post::tags_of},
-    service::read,
+    service::{conversation, read},
     state::{AppState, Federation},
     uris::FeedFormat,
 };
@@ -364,13 +364,107 @@ pub async fn author_page(state: &AppState, handle: &Handle, page: i64) -> AppRes
     .into_response())
 }
 
-/// A post's HTML page.
+/// Someone from another server beside their reply, like or boost.
+#[derive(Serialize)]
+struct PersonView {
+    name: String,
+    address: String,
+    url: String,
+    avatar: Option<String>,
+}
+
+impl PersonView {
+    fn new(
+        actor_id: &str,
+        name: Option<&str>,
+        username: Option<&str>,
+        icon: Option<&str>,
+        profile: Option<&str>,
+    ) -> Self {
+        let address = conversation::address(username, actor_id);
+        Self {
+            name: name.map_or_else(|| address.clone(), str::to_owned),
+            address,
+            url: profile.unwrap_or(actor_id).to_owned(),
+            avatar: icon.map(str::to_owned),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ReplyView {
+    anchor: String,
+    author: PersonView,
+    /// Sanitised when it was received.
+    content_html: String,
+    summary: Option<String>,
+    url: String,
+    date: String,
+    date_iso: String,
+    edited: bool,
+    /// Indentation in the thread, capped so deep threads stay readable on a phone.
+    level: usize,
+}
+
+#[derive(Serialize)]
+struct ConversationView {
+    replies: Vec<ReplyView>,
+    likes: Vec<PersonView>,
+    like_count: i64,
+    boosts: Vec<PersonView>,
+    boost_count: i64,
+}
+
+/// Deepest indentation shown; deeper answers line up with it.
+const MAX_LEVEL: usize = 4;
+
+fn conversation_view(c: conversation::Conversation) -> ConversationView {
+    let person = |r: &crate::db::reactions::Reactor| {
+        PersonView::new(
+            &r.actor_id,
+            r.name.as_deref(),
+            r.username.as_deref(),
+            r.icon_url.as_deref(),
+            r.profile_url.as_deref(),
+        )
+    };
+    ConversationView {
+        replies: c
+            .replies
+            .into_iter()
+            .map(|(r, level)| ReplyView {
+                anchor: format!("reply-{}", r.reply.id),
+                author: PersonView::new(
+                    &r.reply.actor_id,
+                    r.actor_name.as_deref(),
+                    r.actor_username.as_deref(),
+                    r.actor_icon.as_deref(),
+                    r.actor_url.as_deref(),
+                ),
+                content_html: r.reply.content_html,
+                summary: r.reply.summary,
+                url: r.reply.url.unwrap_or(r.reply.ap_id),
+                date: human_date(r.reply.published_at),
+                date_iso: iso8601(r.reply.published_at),
+                edited: r.reply.updated_at.is_some(),
+                level: level.min(MAX_LEVEL),
+            })
+            .collect(),
+        likes: c.likes.iter().map(person).collect(),
+        like_count: c.like_count,
+        boosts: c.boosts.iter().map(person).collect(),
+        boost_count: c.boost_count,
+    }
+}
+
+/// A post's HTML page, with the fediverse conversation under it.
 pub async fn post_page(
     state: &AppState,
     handle: &Handle,
     post: &PostRow,
 ) -> AppResult<Html<String>> {
     let author = read::author(state, handle).await?;
+    let conversation = conversation_view(conversation::of_post(state, post.id).await?);
     let view = post_view(state, post, Some(&author));
     let author = author_view(state, &author, handle, 0);
     let head = Head {
@@ -395,7 +489,7 @@ pub async fn post_page(
     };
     render(
         "post.html",
-        context! { site => Serde(site(state)), head => Serde(head), author => Serde(author), post => Serde(view) },
+        context! { site => Serde(site(state)), head => Serde(head), author => Serde(author), post => Serde(view), conversation => Serde(conversation) },
     )
 }
 

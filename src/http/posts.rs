@@ -2,13 +2,13 @@
 //! 410 with a Tombstone once deleted. Also the stored activities we sent.
 
 use axum::{
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
 };
 
 use super::{
-    activity_json,
+    PageQuery, activity_json,
     cache::{Freshness, cacheable},
     handle_from_path,
     negotiate::Wants,
@@ -19,8 +19,14 @@ use crate::{
     db,
     domain::Slug,
     error::{AppError, AppResult},
-    federation::objects::post::{WithContext, post_object, tombstone},
-    service::read,
+    federation::objects::{
+        collections,
+        post::{CollectionRef, WithContext, post_object, tombstone},
+    },
+    service::{
+        conversation::{self, Interaction},
+        read,
+    },
     state::{AppState, Federation},
 };
 
@@ -48,10 +54,22 @@ pub async fn post(
             "This post was deleted",
             "The author removed this post.",
         ),
-        (Ok(p), Wants::ActivityJson) => activity_json(
-            StatusCode::OK,
-            &WithContext::new(post_object(&p, &handle, &state.uris)),
-        ),
+        (Ok(p), Wants::ActivityJson) => {
+            let mut object = post_object(&p, &handle, &state.uris);
+            let (replies, likes, shares) = conversation::counts(state, p.id).await?;
+            if let Some(slug) = &slug {
+                let at = |which: Interaction, n| {
+                    Some(CollectionRef::new(
+                        state.uris.post_collection(&handle, slug, which.as_str()),
+                        n,
+                    ))
+                };
+                object.replies = at(Interaction::Replies, replies);
+                object.likes = at(Interaction::Likes, likes);
+                object.shares = at(Interaction::Shares, shares);
+            }
+            activity_json(StatusCode::OK, &WithContext::new(object))
+        }
         (Ok(p), Wants::Html) => pages::post_page(state, &handle, &p).await?.into_response(),
         (Err(AppError::NotFound(_)), Wants::Html) => pages::message_page(
             state,
@@ -68,6 +86,50 @@ pub async fn post(
     // The page shows the author's name and avatar beside the post.
     let scopes = vec![scope::post(&handle, &slug), scope::profile(&handle)];
     Ok(cacheable(res, Freshness::Minute, scopes))
+}
+
+/// `GET /@alice/<slug>/{replies,likes,shares}[?page=n]`: the post's conversation as
+/// collections (reply ids; actor ids of who liked or boosted).
+pub async fn interactions(
+    State(fed): State<Federation>,
+    Path((at_handle, raw_slug, name)): Path<(String, String, String)>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Response> {
+    let state: &AppState = &fed;
+    let handle = handle_from_path(&at_handle)?;
+    let which = Interaction::parse(&name)
+        .ok_or_else(|| AppError::NotFound(format!("no collection `{name}`")))?;
+    let slug = Slug::parse(&raw_slug)
+        .map_err(|_| AppError::NotFound(format!("no post `{raw_slug}`")))?;
+    let post = read::post(state, &handle, &slug).await?;
+    if post.deleted_at.is_some() {
+        return Err(AppError::Gone(format!("the post {slug}")));
+    }
+    let id = state.uris.post_collection(&handle, &slug, which.as_str());
+    let page = q.number();
+    let (items, total) = conversation::collection_page(
+        state,
+        post.id,
+        which,
+        collections::PAGE_SIZE,
+        (page - 1) * collections::PAGE_SIZE,
+    )
+    .await?;
+    let doc = match q.page {
+        None => serde_json::to_value(collections::collection(id, total)),
+        Some(_) => serde_json::to_value(collections::page(
+            &id,
+            page,
+            total,
+            items.into_iter().map(serde_json::Value::String).collect(),
+        )),
+    }
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(cacheable(
+        activity_json(StatusCode::OK, &doc),
+        Freshness::Minute,
+        vec![scope::post(&handle, &slug)],
+    ))
 }
 
 /// `GET /activities/<id>`: an activity we sent, so its id dereferences.

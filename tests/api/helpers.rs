@@ -36,6 +36,10 @@ pub struct Options {
     pub delivery: &'static str,
     /// Sync when content files change (`serve --watch`).
     pub watch: bool,
+    /// Run as in production (`dev = false`): https URLs, no fetching of private addresses.
+    pub production: bool,
+    /// More of `config.toml`, appended after `[delivery]` (whole sections, e.g. `[moderation]`).
+    pub config: &'static str,
 }
 
 impl Drop for TestApp {
@@ -77,9 +81,10 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     std::fs::write(
         dir.path().join("config.toml"),
         format!(
-            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/test.sqlite\"\ncontent = \"content\"\n\n[delivery]\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\n{}\n",
+            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = {}\ndatabase = \"data/test.sqlite\"\ncontent = \"content\"\n\n[delivery]\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\n{}\n",
+            !opts.production,
             if opts.delivery.contains("timeout_seconds") { opts.delivery.to_owned() } else { format!("timeout_seconds = 5\n{}", opts.delivery) }
-        ),
+        ) + opts.config,
     )
     .expect("write config");
     start(dir, listener, opts.worker, opts.watch).await

@@ -44,12 +44,16 @@ struct PeerState {
     delay_ms: AtomicU64,
     /// Whether `hang.localhost` accepts requests and never answers.
     hanging: AtomicBool,
+    /// Documents served at `/objects/...` (notes a test published), by path.
+    objects: Mutex<HashMap<String, Value>>,
+    /// What `/chain/0` answers: the notes at `/chain/<n>` reply to `/chain/<n-1>`.
+    chain_root: Mutex<Option<String>>,
 }
 
 pub struct TestPeer {
     pub base: String,
     state: Arc<PeerState>,
-    private_pem: String,
+    pub(crate) private_pem: String,
 }
 
 /// One RSA key pair shared by all test actors (generating one per actor is slow).
@@ -74,6 +78,8 @@ impl TestPeer {
             .route("/users/{name}", get(actor))
             .route("/users/{name}/inbox", post(inbox))
             .route("/inbox", post(inbox))
+            .route("/objects/{*path}", get(object))
+            .route("/chain/{n}", get(chain))
             .with_state((state.clone(), base.clone(), public_pem));
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
@@ -124,6 +130,58 @@ impl TestPeer {
             .lock()
             .expect("lock")
             .extend(statuses.iter().copied());
+    }
+
+    /// A public Note by `name` answering `in_reply_to`, shaped as Mastodon sends it.
+    /// Its id is `<base>/objects/<name>/<local>`, served once [`Self::publish`]ed.
+    pub fn note(&self, name: &str, local: &str, in_reply_to: &str, content: &str) -> Value {
+        let actor = self.actor(name);
+        json!({
+            "id": format!("{}/objects/{name}/{local}", host_base(&self.base, name)),
+            "type": "Note",
+            "attributedTo": actor,
+            "inReplyTo": in_reply_to,
+            "content": content,
+            "published": "2025-02-01T10:00:00Z",
+            "url": format!("{}/@{name}/{local}", host_base(&self.base, name)),
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": [format!("{actor}/followers")],
+        })
+    }
+
+    /// Wraps an object in an activity by `name` (`Create`, `Update`, `Delete`, `Like`...).
+    pub fn activity(&self, name: &str, kind: &str, object: Value) -> Value {
+        let object_part = object
+            .get("id")
+            .and_then(Value::as_str)
+            .or(object.as_str())
+            .map(uuid_like)
+            .unwrap_or_default();
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}#{}-{object_part}-{}", self.actor(name), kind.to_lowercase(), unique()),
+            "type": kind,
+            "actor": self.actor(name),
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": object,
+        })
+    }
+
+    /// Serves `doc` at the path of its `id`, so fedblog can fetch it from its origin.
+    pub fn publish(&self, doc: &Value) {
+        let id = Url::parse(doc["id"].as_str().expect("id")).expect("url");
+        self.state
+            .objects
+            .lock()
+            .expect("lock")
+            .insert(id.path().to_owned(), doc.clone());
+    }
+
+    /// Makes `/chain/<n>` a thread: each note answers `/chain/<n-1>`, and `/chain/0`
+    /// answers `root`. Returns the URL of `/chain/<n>`.
+    pub fn chain(&self, root: &str, n: u64) -> String {
+        *self.state.chain_root.lock().expect("lock") = Some(root.to_owned());
+        format!("{}/chain/{n}", self.base)
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -255,7 +313,7 @@ fn uuid_like(s: &str) -> String {
 }
 
 /// Signs independently of fedblog's signer, with the `rsa` crate.
-fn rsa_sign(private_pem: &str, message: &[u8]) -> Vec<u8> {
+pub(crate) fn rsa_sign(private_pem: &str, message: &[u8]) -> Vec<u8> {
     use rsa::{
         pkcs1v15::SigningKey as RsaSigningKey,
         pkcs8::DecodePrivateKey,
@@ -266,10 +324,19 @@ fn rsa_sign(private_pem: &str, message: &[u8]) -> Vec<u8> {
     RsaSigningKey::<Sha256>::new(key).sign(message).to_vec()
 }
 
-/// Actors named `hang*` live on the host `hang.localhost` (same server, another name).
+/// A number that differs on every call, for fresh activity ids.
+fn unique() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Actors named `hang*` live on the host `hang.localhost`, and `third*` on
+/// `third.localhost` (same server, other names).
 fn host_base(base: &str, name: &str) -> String {
     if name.starts_with("hang") {
         base.replacen("//localhost", "//hang.localhost", 1)
+    } else if name.starts_with("third") {
+        base.replacen("//localhost", "//third.localhost", 1)
     } else {
         base.to_owned()
     }
@@ -288,6 +355,8 @@ async fn actor(State((state, base, pem)): State<PeerCtx>, Path(name): Path<Strin
         "id": id,
         "type": "Person",
         "preferredUsername": name,
+        "name": format!("{} of the peer", capitalised(&name)),
+        "url": format!("{}/@{name}", host_base(&base, &name)),
         "inbox": inbox,
         "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem },
     });
@@ -299,6 +368,50 @@ async fn actor(State((state, base, pem)): State<PeerCtx>, Path(name): Path<Strin
         doc.to_string(),
     )
         .into_response()
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+fn activity_json(doc: &Value) -> Response {
+    (
+        [("content-type", "application/activity+json")],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
+async fn object(State((state, _, _)): State<PeerCtx>, Path(path): Path<String>) -> Response {
+    let found = state
+        .objects
+        .lock()
+        .expect("lock")
+        .get(&format!("/objects/{path}"))
+        .cloned();
+    match found {
+        Some(doc) => activity_json(&doc),
+        None => (StatusCode::NOT_FOUND, "no such object").into_response(),
+    }
+}
+
+async fn chain(State((state, base, _)): State<PeerCtx>, Path(n): Path<u64>) -> Response {
+    let root = state.chain_root.lock().expect("lock").clone();
+    let in_reply_to = match n {
+        0 => root.unwrap_or_default(),
+        n => format!("{base}/chain/{}", n - 1),
+    };
+    activity_json(&json!({
+        "id": format!("{base}/chain/{n}"),
+        "type": "Note",
+        "attributedTo": format!("{base}/users/chainer"),
+        "inReplyTo": in_reply_to,
+        "content": format!("<p>link {n}</p>"),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    }))
 }
 
 async fn inbox(

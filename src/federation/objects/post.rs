@@ -36,6 +36,35 @@ pub struct PostObject {
     pub tag: Vec<Hashtag>,
     pub attachment: Vec<serde_json::Value>,
     pub sensitive: bool,
+    /// The conversation's collections with their totals, on the served document only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replies: Option<CollectionRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub likes: Option<CollectionRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shares: Option<CollectionRef>,
+}
+
+/// A collection named with its total, as Mastodon embeds `likes` and `shares`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectionRef {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub total_items: i64,
+    pub first: String,
+}
+
+impl CollectionRef {
+    pub fn new(id: String, total_items: i64) -> Self {
+        Self {
+            first: format!("{id}?page=1"),
+            id,
+            kind: "OrderedCollection",
+            total_items,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -128,6 +157,9 @@ pub fn post_object(post: &PostRow, handle: &Handle, uris: &Uris) -> PostObject {
             .collect(),
         attachment: attachments_of(post),
         sensitive: false,
+        replies: None,
+        likes: None,
+        shares: None,
         id,
     }
 }
