@@ -10,6 +10,7 @@ mod profile;
 mod text;
 
 use std::{
+    collections::{HashMap, HashSet},
     fmt,
     path::{Path, PathBuf},
 };
@@ -91,7 +92,13 @@ pub struct AuthorContent {
     pub unsettled: Vec<String>,
     /// Posts dated in the future (source path, date): published when the date comes.
     pub scheduled: Vec<(String, DateTime<Utc>)>,
+    /// Source paths of stored posts whose files are unchanged: nothing to do.
+    pub unchanged: Vec<String>,
 }
+
+/// What the database already holds, so a scan can skip unchanged files: for each
+/// author, the file hash of every live post by source path.
+pub type Known = HashMap<String, HashMap<String, String>>;
 
 /// Everything found in the content folder, and every problem met on the way.
 #[derive(Debug, Default)]
@@ -114,11 +121,30 @@ impl Scan {
 /// the rest still loads. `media_base` gives the URL (ending in `/`) under which an
 /// author's folder is served, for images placed beside posts.
 pub fn scan(root: &Path, media_base: &dyn Fn(&Handle) -> String) -> Scan {
-    scan_at(root, media_base, Utc::now())
+    scan_changes(root, media_base, &Known::new(), None)
+}
+
+/// [`scan`] that skips what is already stored: files whose hash is in `known` are not
+/// parsed again. With `changed` (the watcher's paths), only authors with a changed
+/// file are read, and of those only the changed posts, unless a file other than a
+/// post changed (a profile, an image): then all of that author's.
+pub fn scan_changes(
+    root: &Path,
+    media_base: &dyn Fn(&Handle) -> String,
+    known: &Known,
+    changed: Option<&HashSet<PathBuf>>,
+) -> Scan {
+    scan_at(root, media_base, known, changed, Utc::now())
 }
 
 /// [`scan`] as of `now`: posts dated later are scheduled, not published.
-pub fn scan_at(root: &Path, media_base: &dyn Fn(&Handle) -> String, now: DateTime<Utc>) -> Scan {
+pub fn scan_at(
+    root: &Path,
+    media_base: &dyn Fn(&Handle) -> String,
+    known: &Known,
+    changed: Option<&HashSet<PathBuf>>,
+    now: DateTime<Utc>,
+) -> Scan {
     let mut scan = Scan::default();
     let entries = match std::fs::read_dir(root) {
         Ok(e) => e,
@@ -147,6 +173,19 @@ pub fn scan_at(root: &Path, media_base: &dyn Fn(&Handle) -> String, now: DateTim
         if name.starts_with('.') {
             continue;
         }
+        let reading = match changed {
+            None => post::Reading::All,
+            Some(paths) => {
+                let mut mine = paths.iter().filter(|p| p.starts_with(&dir)).peekable();
+                if mine.peek().is_none() {
+                    continue;
+                }
+                match mine.all(|p| p.extension().is_some_and(|e| e == "md")) {
+                    true => post::Reading::Only(paths),
+                    false => post::Reading::All,
+                }
+            }
+        };
         let handle = match Handle::parse(&name) {
             Ok(h) => h,
             Err(e) => {
@@ -167,7 +206,16 @@ pub fn scan_at(root: &Path, media_base: &dyn Fn(&Handle) -> String, now: DateTim
                 continue;
             }
         };
-        let folder = post::read_all(&dir, &profile, &media_base(&handle), now, &mut scan.errors);
+        let no_posts = HashMap::new();
+        let folder = post::read_all(
+            &dir,
+            &profile,
+            &media_base(&handle),
+            now,
+            known.get(handle.as_str()).unwrap_or(&no_posts),
+            reading,
+            &mut scan.errors,
+        );
         scan.authors.push(AuthorContent {
             handle,
             dir,
@@ -175,6 +223,7 @@ pub fn scan_at(root: &Path, media_base: &dyn Fn(&Handle) -> String, now: DateTim
             posts: folder.posts,
             unsettled: folder.unsettled,
             scheduled: folder.scheduled,
+            unchanged: folder.unchanged,
         });
     }
     scan
@@ -192,4 +241,104 @@ pub fn hash_hex(parts: &[&[u8]]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_of(root: &Path, known: &Known, changed: Option<&HashSet<PathBuf>>) -> Scan {
+        scan_changes(
+            root,
+            &|h| format!("https://b.example/@{h}/media/"),
+            known,
+            changed,
+        )
+    }
+
+    /// What a sync would store after this scan: the file hash of every post.
+    fn known_after(scan: &Scan) -> Known {
+        let mut known = Known::new();
+        for a in &scan.authors {
+            for p in &a.posts {
+                known
+                    .entry(a.handle.to_string())
+                    .or_default()
+                    .insert(p.source_path.clone(), p.file_hash.clone());
+            }
+        }
+        known
+    }
+
+    #[test]
+    fn unchanged_files_are_recognised_by_hash_and_not_parsed() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("ann");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("author.toml"), "name = \"Ann\"\n").unwrap();
+        let post = |name: &str, body: &str| {
+            std::fs::write(
+                dir.join(name),
+                format!("---\ntitle: \"{name}\"\ndate: 2025-01-01\n---\n{body}\n"),
+            )
+            .unwrap()
+        };
+        post("one.md", "One.");
+        post("two.md", "Two.");
+        let first = scan_of(root.path(), &Known::new(), None);
+        assert_eq!(first.authors[0].posts.len(), 2);
+        let known = known_after(&first);
+
+        let again = scan_of(root.path(), &known, None);
+        assert!(again.authors[0].posts.is_empty());
+        assert_eq!(again.authors[0].unchanged, ["one.md", "two.md"]);
+
+        post("two.md", "Two, edited.");
+        let edited = scan_of(root.path(), &known, None);
+        let parsed: Vec<&str> = edited.authors[0]
+            .posts
+            .iter()
+            .map(|p| p.source_path.as_str())
+            .collect();
+        assert_eq!(parsed, ["two.md"]);
+
+        // A new image may be one a post shows: every post is rendered again.
+        std::fs::write(dir.join("pic.png"), b"not really a png").unwrap();
+        let with_image = scan_of(root.path(), &known, None);
+        assert_eq!(with_image.authors[0].posts.len(), 2);
+    }
+
+    #[test]
+    fn a_scan_of_changed_files_reads_only_those() {
+        let root = tempfile::tempdir().unwrap();
+        for handle in ["ann", "ben"] {
+            let dir = root.path().join(handle);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("author.toml"), "name = \"X\"\n").unwrap();
+            std::fs::write(
+                dir.join("a.md"),
+                "---\ntitle: A\ndate: 2025-01-01\n---\nA.\n",
+            )
+            .unwrap();
+        }
+        let known = known_after(&scan_of(root.path(), &Known::new(), None));
+        let ann = root.path().join("ann");
+        std::fs::write(
+            ann.join("a.md"),
+            "---\ntitle: A\ndate: 2025-01-01\n---\nA, edited.\n",
+        )
+        .unwrap();
+        // Broken, but not among the changed files: left alone.
+        std::fs::write(ann.join("b.md"), "no front matter").unwrap();
+        let changed = HashSet::from([ann.join("a.md")]);
+        let partial = scan_of(root.path(), &known, Some(&changed));
+        assert_eq!(partial.authors.len(), 1, "ben has no changed file");
+        assert_eq!(partial.authors[0].posts.len(), 1);
+        assert!(partial.errors.is_empty(), "{:?}", partial.errors);
+        assert_eq!(partial.authors[0].unsettled, ["b.md"]);
+        // A changed profile reads the author's whole folder.
+        let changed = HashSet::from([ann.join("author.toml")]);
+        let whole = scan_of(root.path(), &known, Some(&changed));
+        assert_eq!(whole.errors.len(), 1);
+    }
 }

@@ -1,4 +1,7 @@
-use std::{collections::HashMap, path::Path};
+use std::{
+    collections::{HashMap, HashSet},
+    path::{Path, PathBuf},
+};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -26,6 +29,9 @@ pub struct PostSource {
     pub attachments: Vec<Attachment>,
     /// Hash of everything above that federates: equal hashes mean nothing to send.
     pub hash: String,
+    /// Hash of the file and of what its rendering depends on (see [`Known`]): equal
+    /// hashes mean the file need not be read again.
+    pub file_hash: String,
 }
 
 #[derive(Deserialize)]
@@ -58,14 +64,28 @@ pub(super) struct Folder {
     pub unsettled: Vec<String>,
     /// Posts dated after `now`, with their dates: published when the date comes.
     pub scheduled: Vec<(String, DateTime<Utc>)>,
+    /// Source paths of stored posts whose files did not change: left unread.
+    pub unchanged: Vec<String>,
+}
+
+/// Which files of an author's folder a scan reads.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Reading<'a> {
+    /// Every `*.md`, skipping those whose hash matches the stored one.
+    All,
+    /// Only these (the watcher's changed files); the others are left as they are.
+    Only(&'a HashSet<PathBuf>),
 }
 
 /// Reads every `*.md` in an author's folder. A post dated after `now` is scheduled.
+/// `known` maps source paths of live stored posts to their file hashes.
 pub(super) fn read_all(
     dir: &Path,
     profile: &Profile,
     media_base: &str,
     now: DateTime<Utc>,
+    known: &HashMap<String, String>,
+    reading: Reading<'_>,
     errors: &mut Vec<ContentError>,
 ) -> Folder {
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
@@ -85,6 +105,7 @@ pub(super) fn read_all(
         }
     };
     files.sort();
+    let context = rendering_context(dir, profile, media_base);
     let mut folder = Folder::default();
     let mut slugs: HashMap<String, String> = HashMap::new();
     for path in files {
@@ -93,13 +114,39 @@ pub(super) fn read_all(
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_owned();
+        if let Reading::Only(changed) = reading
+            && !changed.contains(&path)
+        {
+            match known.contains_key(&rel) {
+                true => folder.unchanged.push(rel),
+                false => folder.unsettled.push(rel),
+            }
+            continue;
+        }
+        let file_hash = match std::fs::read(&path) {
+            Ok(bytes) => hash_hex(&[context.as_bytes(), &bytes]),
+            Err(e) => {
+                errors.push(ContentError::new(
+                    &path,
+                    None,
+                    None,
+                    format!("cannot read the file: {e}"),
+                ));
+                folder.unsettled.push(rel);
+                continue;
+            }
+        };
+        if known.get(&rel) == Some(&file_hash) {
+            folder.unchanged.push(rel);
+            continue;
+        }
         match read_one(&path, &rel, profile, media_base) {
             Ok(Parsed::Post(p)) if p.date > now => {
                 folder.scheduled.push((rel.clone(), p.date));
                 folder.unsettled.push(rel);
             }
             Ok(Parsed::Post(p)) => {
-                let p = *p;
+                let p = PostSource { file_hash, ..*p };
                 if let Some(other) = slugs.get(p.slug.as_str()) {
                     errors.push(ContentError::new(
                         &path,
@@ -276,7 +323,54 @@ pub(super) fn read_one(
         date,
         attachments,
         hash,
+        file_hash: String::new(),
     })))
+}
+
+/// Bumped when rendering changes, so every post is rendered anew once.
+const RENDERER_VERSION: &str = "1";
+
+/// What a post's rendering depends on besides its file: the program, the author's
+/// default post type, the media URL and the other files in the folder (images whose
+/// sizes go into attachments). Part of every file hash.
+fn rendering_context(dir: &Path, profile: &Profile, media_base: &str) -> String {
+    let mut others: Vec<(String, u64, u128)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            !(name.ends_with(".md") || name.starts_with('.') || name == "author.toml")
+        })
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            let mtime = meta
+                .modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_nanos();
+            Some((
+                e.file_name().to_string_lossy().into_owned(),
+                meta.len(),
+                mtime,
+            ))
+        })
+        .collect();
+    others.sort();
+    let listing = format!("{others:?}");
+    hash_hex(&[
+        RENDERER_VERSION.as_bytes(),
+        env!("CARGO_PKG_VERSION").as_bytes(),
+        profile
+            .default_kind
+            .map(|k| k.as_str())
+            .unwrap_or_default()
+            .as_bytes(),
+        media_base.as_bytes(),
+        listing.as_bytes(),
+    ])
 }
 
 /// A relative image path that names an image file inside the author's folder.

@@ -18,6 +18,17 @@ pub struct PostRow {
     pub updated_at: Option<i64>,
     pub source_hash: String,
     pub deleted_at: Option<i64>,
+    pub file_hash: Option<String>,
+}
+
+/// What sync compares a folder against: a post's identity and hashes, not its content.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostIndexRow {
+    pub id: i64,
+    pub source_path: String,
+    pub slug: String,
+    pub source_hash: String,
+    pub deleted_at: Option<i64>,
 }
 
 /// What a content file says about a post (everything but its identity and times).
@@ -31,6 +42,7 @@ pub struct PostValues<'a> {
     pub attachments_json: &'a str,
     pub written_at: i64,
     pub source_hash: &'a str,
+    pub file_hash: &'a str,
 }
 
 pub async fn by_id(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<PostRow>> {
@@ -53,14 +65,42 @@ pub async fn by_slug(
 }
 
 /// Every post of an author, live and deleted: what sync compares the folder against.
-pub async fn all_of_author(
+pub async fn index_of_author(
     db: impl SqliteExecutor<'_>,
     author: &str,
-) -> sqlx::Result<Vec<PostRow>> {
-    sqlx::query_as("SELECT * FROM posts WHERE author = ?")
-        .bind(author)
-        .fetch_all(db)
-        .await
+) -> sqlx::Result<Vec<PostIndexRow>> {
+    sqlx::query_as(
+        "SELECT id, source_path, slug, source_hash, deleted_at FROM posts WHERE author = ?",
+    )
+    .bind(author)
+    .fetch_all(db)
+    .await
+}
+
+/// (author, source path, file hash) of every live post: the files a sync may skip.
+pub async fn file_hashes(
+    db: impl SqliteExecutor<'_>,
+) -> sqlx::Result<Vec<(String, String, String)>> {
+    sqlx::query_as(
+        "SELECT author, source_path, file_hash FROM posts
+         WHERE deleted_at IS NULL AND file_hash IS NOT NULL",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Notes a re-saved file whose post did not change, so the next sync skips it.
+pub async fn set_file_hash(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    file_hash: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE posts SET file_hash = ? WHERE id = ?")
+        .bind(file_hash)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// Live posts of one author, newest first.
@@ -120,8 +160,8 @@ pub async fn insert(
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO posts (author, source_path, slug, kind, title, excerpt, content_html,
-            tags_json, attachments_json, written_at, published_at, source_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            tags_json, attachments_json, written_at, published_at, source_hash, file_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(author)
     .bind(source_path)
@@ -135,6 +175,7 @@ pub async fn insert(
     .bind(v.written_at)
     .bind(published_at)
     .bind(v.source_hash)
+    .bind(v.file_hash)
     .fetch_one(db)
     .await
 }
@@ -150,7 +191,8 @@ pub async fn update(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE posts SET kind = ?, title = ?, excerpt = ?, content_html = ?, tags_json = ?,
-            attachments_json = ?, written_at = ?, source_hash = ?, published_at = ?, updated_at = ?, deleted_at = NULL
+            attachments_json = ?, written_at = ?, source_hash = ?, file_hash = ?, published_at = ?,
+            updated_at = ?, deleted_at = NULL
          WHERE id = ?",
     )
     .bind(v.kind)
@@ -161,6 +203,7 @@ pub async fn update(
     .bind(v.attachments_json)
     .bind(v.written_at)
     .bind(v.source_hash)
+    .bind(v.file_hash)
     .bind(published_at)
     .bind(updated_at)
     .bind(id)

@@ -3,13 +3,18 @@
 //! a file changes. Running every sync of the server in this one task means they never
 //! overlap.
 
-use std::time::Duration;
+use std::{collections::HashSet, path::PathBuf, time::Duration};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::{db, error::AppResult, service::sync, state::AppState};
+use crate::{
+    db,
+    error::AppResult,
+    service::{sync, watch::Changes},
+    state::AppState,
+};
 
 /// Where every sync, in any process (`fedblog sync` too), notes the next scheduled date.
 const NEXT_SCHEDULED: &str = "next_scheduled_at";
@@ -55,8 +60,10 @@ fn sleep_for(due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Duration {
 pub async fn run(
     state: AppState,
     shutdown: CancellationToken,
-    mut changes: Option<mpsc::Receiver<()>>,
+    mut changes: Option<mpsc::UnboundedReceiver<Changes>>,
 ) {
+    // After a failed sync the next one compares everything.
+    let mut full = false;
     loop {
         let due = match next_due(&state).await {
             Ok(d) => d,
@@ -71,26 +78,47 @@ pub async fn run(
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
+        // The files to sync; `None` for all of them.
+        let files: Option<HashSet<PathBuf>> = tokio::select! {
             _ = shutdown.cancelled() => return,
             // A sync elsewhere in this process scheduled a post: look again.
             _ = state.schedule_changed.notified() => continue,
             msg = changed => {
-                if msg.is_none() {
+                let Some(first) = msg else {
                     // The watcher is gone; keep serving the schedule.
                     changes = None;
                     continue;
-                }
+                };
                 tracing::info!("content changed: syncing");
+                // Every burst that arrived meanwhile joins this sync.
+                let mut bursts = vec![first];
+                if let Some(rx) = changes.as_mut() {
+                    while let Ok(more) = rx.try_recv() {
+                        bursts.push(more);
+                    }
+                }
+                bursts
+                    .into_iter()
+                    .try_fold(HashSet::new(), |mut all, burst| {
+                        all.extend(burst?);
+                        Some(all)
+                    })
+                    .filter(|_| !full)
             }
             _ = tokio::time::sleep(sleep_for(due, Utc::now())) => {
                 if due.is_none_or(|d| d > Utc::now()) {
                     continue;
                 }
                 tracing::info!("a scheduled post is due: syncing");
+                None
             }
-        }
-        match sync::sync(&state).await {
+        };
+        let result = match files {
+            Some(files) => sync::sync_files(&state, files).await,
+            None => sync::sync(&state).await,
+        };
+        full = result.is_err();
+        match result {
             Ok(r) => tracing::info!(
                 published = r.published,
                 updated = r.updated,

@@ -2,14 +2,17 @@
 //! (Create), a changed one updated (Update), a removed one deleted (Delete); each change
 //! and its deliveries are written in one transaction, so a crash loses nothing.
 
-use std::collections::HashSet;
+use std::{
+    collections::{HashMap, HashSet},
+    path::PathBuf,
+};
 
 use crate::{
     content::{self, AuthorContent, ContentError, PostSource},
     db::{
         self,
         authors::ProfileValues,
-        posts::{PostRow, PostValues},
+        posts::{PostIndexRow, PostRow, PostValues},
     },
     domain::Handle,
     error::{AppError, AppResult},
@@ -38,16 +41,45 @@ pub struct SyncReport {
     pub next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// Reads the content folder and applies every change.
+/// Reads the content folder and applies every change. Files unchanged since the last
+/// sync (same hash) are not parsed again.
 pub async fn sync(state: &AppState) -> AppResult<SyncReport> {
+    run(state, None).await
+}
+
+/// Applies the changes of these files (the watcher's paths) and leaves the rest of
+/// the folder unread.
+pub async fn sync_files(state: &AppState, changed: HashSet<PathBuf>) -> AppResult<SyncReport> {
+    run(state, Some(changed)).await
+}
+
+async fn run(state: &AppState, changed: Option<HashSet<PathBuf>>) -> AppResult<SyncReport> {
+    let mut known: content::Known = HashMap::new();
+    for (author, path, hash) in db::posts::file_hashes(&state.db).await? {
+        known.entry(author).or_default().insert(path, hash);
+    }
     let root = state.config.content.clone();
     let uris = state.uris.clone();
-    let scan = tokio::task::spawn_blocking(move || content::scan(&root, &|h| uris.media_base(h)))
-        .await
-        .map_err(|e| AppError::Internal(format!("content scan panicked: {e}")))?;
+    let partial = changed.is_some();
+    let scan = tokio::task::spawn_blocking(move || {
+        content::scan_changes(&root, &|h| uris.media_base(h), &known, changed.as_ref())
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("content scan panicked: {e}")))?;
     let first_sync = db::meta::get(&state.db, FIRST_SYNC_DONE).await?.is_none();
+    // A partial scan sees only the scheduled posts among the changed files.
+    let next_scheduled = match partial {
+        false => scan.next_scheduled(),
+        true => [
+            crate::service::schedule::next_due(state).await?,
+            scan.next_scheduled(),
+        ]
+        .into_iter()
+        .flatten()
+        .min(),
+    };
     let mut report = SyncReport {
-        next_scheduled: scan.next_scheduled(),
+        next_scheduled,
         errors: scan.errors,
         ..SyncReport::default()
     };
@@ -127,16 +159,22 @@ async fn sync_author(
         Some(_) => {}
     }
 
-    let stored = db::posts::all_of_author(&state.db, handle.as_str()).await?;
+    let stored = db::posts::index_of_author(&state.db, handle.as_str()).await?;
     // Source paths present in the folder now, loadable or not.
     let present: HashSet<&str> = author
         .posts
         .iter()
         .map(|p| p.source_path.as_str())
         .chain(author.unsettled.iter().map(String::as_str))
+        .chain(author.unchanged.iter().map(String::as_str))
         .collect();
     // Stored rows this sync has matched to a file (by path, or by slug after a rename).
-    let mut matched: HashSet<i64> = HashSet::new();
+    let mut matched: HashSet<i64> = stored
+        .iter()
+        .filter(|r| author.unchanged.contains(&r.source_path))
+        .map(|r| r.id)
+        .collect();
+    report.unchanged += author.unchanged.len();
     for post in &author.posts {
         let by_path = stored.iter().find(|r| r.source_path == post.source_path);
         let existing = match by_path {
@@ -145,7 +183,7 @@ async fn sync_author(
                 // The file was renamed (its slug kept): the post keeps its identity.
                 Some(other) if !present.contains(other.source_path.as_str()) => {
                     db::posts::set_source_path(&state.db, other.id, &post.source_path).await?;
-                    Some(PostRow {
+                    Some(PostIndexRow {
                         source_path: post.source_path.clone(),
                         ..other.clone()
                     })
@@ -170,10 +208,12 @@ async fn sync_author(
             Some(row) => {
                 matched.insert(row.id);
                 if row.deleted_at.is_some() {
-                    publish(state, handle, post, Some(&row), first_sync, report).await?;
+                    publish(state, handle, post, Some(row.id), first_sync, report).await?;
                 } else if row.source_hash != post.hash {
-                    edit(state, handle, post, &row, report).await?;
+                    edit(state, handle, post, row.id, report).await?;
                 } else {
+                    // Re-saved without a change that shows: skip the file next time.
+                    db::posts::set_file_hash(&state.db, row.id, &post.file_hash).await?;
                     report.unchanged += 1;
                 }
             }
@@ -184,7 +224,7 @@ async fn sync_author(
             && !matched.contains(&r.id)
             && !present.contains(r.source_path.as_str())
     }) {
-        remove(state, handle, row, report).await?;
+        remove(state, handle, row.id, report).await?;
     }
     Ok(())
 }
@@ -203,6 +243,7 @@ fn values<'a>(
         attachments_json,
         written_at: post.date.timestamp_millis(),
         source_hash: &post.hash,
+        file_hash: &post.file_hash,
     }
 }
 
@@ -220,7 +261,7 @@ async fn publish(
     state: &AppState,
     handle: &Handle,
     post: &PostSource,
-    returning: Option<&PostRow>,
+    returning: Option<i64>,
     first_sync: bool,
     report: &mut SyncReport,
 ) -> AppResult<()> {
@@ -238,9 +279,9 @@ async fn publish(
     let v = values(post, &tags, &attachments);
     let mut tx = crate::service::begin(&state.db).await?;
     let id = match returning {
-        Some(row) => {
-            db::posts::update(&mut *tx, row.id, &v, published_at, None).await?;
-            row.id
+        Some(id) => {
+            db::posts::update(&mut *tx, id, &v, published_at, None).await?;
+            id
         }
         None => {
             db::posts::insert(
@@ -255,11 +296,7 @@ async fn publish(
         }
     };
     if !first_sync {
-        let row = db::posts::by_slug(&mut *tx, handle.as_str(), post.slug.as_str())
-            .await?
-            .ok_or_else(|| {
-                AppError::Internal(format!("post {id} vanished inside its transaction"))
-            })?;
+        let row = stored_post(&mut tx, id).await?;
         fan_out(
             &mut tx,
             &outgoing::create(&state.uris, handle, &row),
@@ -289,24 +326,31 @@ async fn fan_out(
     Ok(())
 }
 
+/// A post row read inside the change's transaction.
+async fn stored_post(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    id: i64,
+) -> AppResult<PostRow> {
+    db::posts::by_id(&mut **tx, id)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("post {id} vanished inside its transaction")))
+}
+
 /// Applies an edit and queues its Update.
 async fn edit(
     state: &AppState,
     handle: &Handle,
     post: &PostSource,
-    row: &PostRow,
+    id: i64,
     report: &mut SyncReport,
 ) -> AppResult<()> {
     let now = db::now_ms();
     let (tags, attachments) = json_columns(post);
     let v = values(post, &tags, &attachments);
     let mut tx = crate::service::begin(&state.db).await?;
+    let row = stored_post(&mut tx, id).await?;
     db::posts::update(&mut *tx, row.id, &v, row.published_at, Some(now)).await?;
-    let updated = db::posts::by_slug(&mut *tx, handle.as_str(), &row.slug)
-        .await?
-        .ok_or_else(|| {
-            AppError::Internal(format!("post {} vanished inside its transaction", row.id))
-        })?;
+    let updated = stored_post(&mut tx, id).await?;
     fan_out(
         &mut tx,
         &outgoing::update(&state.uris, handle, &updated),
@@ -324,11 +368,12 @@ async fn edit(
 async fn remove(
     state: &AppState,
     handle: &Handle,
-    row: &PostRow,
+    id: i64,
     report: &mut SyncReport,
 ) -> AppResult<()> {
     let now = db::now_ms();
     let mut tx = crate::service::begin(&state.db).await?;
+    let row = stored_post(&mut tx, id).await?;
     db::posts::mark_deleted(&mut *tx, row.id, now).await?;
     let deleted = PostRow {
         deleted_at: Some(now),

@@ -1,7 +1,10 @@
 //! `serve --watch`: file-system events in the content folder, debounced, become sync
-//! requests for the task in [`super::schedule`].
+//! requests for the task in [`super::schedule`], naming the files that changed.
 
-use std::{path::Path, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use notify_debouncer_mini::{
     DebounceEventResult, Debouncer, new_debouncer,
@@ -15,17 +18,35 @@ use crate::error::{AppError, AppResult};
 /// writes and renames. Short enough that a saved post is republished within a second.
 const DEBOUNCE: Duration = Duration::from_millis(200);
 
+/// One burst of changes: the files that changed, or `None` when the watcher lost
+/// track (then everything is compared).
+pub type Changes = Option<Vec<PathBuf>>;
+
 /// Watches `content` recursively. Returns the watcher (which stops when dropped) and
 /// a channel that receives one message per burst of changes.
-pub fn watch(content: &Path) -> AppResult<(Debouncer<RecommendedWatcher>, mpsc::Receiver<()>)> {
-    // Capacity 1: changes that arrive while a sync is pending coalesce into it.
-    let (tx, rx) = mpsc::channel(1);
+pub fn watch(
+    content: &Path,
+) -> AppResult<(
+    Debouncer<RecommendedWatcher>,
+    mpsc::UnboundedReceiver<Changes>,
+)> {
+    // Unbounded but small: the sync task drains every pending burst into one sync.
+    let (tx, rx) = mpsc::unbounded_channel();
     let mut debouncer = new_debouncer(DEBOUNCE, move |res: DebounceEventResult| match res {
-        Ok(events) if events.iter().any(|e| relevant(&e.path)) => {
-            let _ = tx.try_send(());
+        Ok(events) => {
+            let paths: Vec<PathBuf> = events
+                .into_iter()
+                .map(|e| e.path)
+                .filter(|p| relevant(p))
+                .collect();
+            if !paths.is_empty() {
+                let _ = tx.send(Some(paths));
+            }
         }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "watching the content folder"),
+        Err(e) => {
+            tracing::warn!(error = %e, "watching the content folder");
+            let _ = tx.send(None);
+        }
     })
     .map_err(|e| AppError::Internal(format!("cannot watch the content folder: {e}")))?;
     debouncer

@@ -12,6 +12,7 @@ mod crash;
 mod delivery;
 mod discovery;
 mod feeds;
+mod incremental_sync;
 mod inbox;
 mod interop_fedify;
 mod negotiation;
