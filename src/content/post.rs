@@ -235,6 +235,15 @@ pub(super) fn read_one(
             PostKind::Note
         }),
     };
+    // Mastodon shows an Article as its title and excerpt only: without a title it is blank.
+    if kind == PostKind::Article && title.is_none() {
+        let line = fm.title.as_ref().map_or(Some(1), |t| file_line(t.referenced.line()));
+        return Err(err(
+            line,
+            Some("title"),
+            "missing: an Article needs a `title` (Mastodon shows only the title and excerpt); add one, or set `type: Note`".into(),
+        ));
+    }
     let mut tags = Vec::with_capacity(fm.tags.len());
     for t in &fm.tags {
         let tag = Tag::parse(&t.value)

@@ -49,14 +49,16 @@ struct RawField {
 
 pub(super) fn read(path: &Path, dir: &Path) -> Result<Profile, ContentError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ContentError::new(
-            path,
-            None,
-            None,
-            format!(
+        let message = match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "unknown author `{}`: the folder has no author.toml; create it with at least `name = \"...\"`, or move the posts into a known author's folder",
+                dir.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            _ => format!(
                 "cannot read the author profile ({e}); every author folder needs an author.toml"
             ),
-        )
+        };
+        ContentError::new(path, None, None, message)
     })?;
     let line_of = |offset: usize| text[..offset.min(text.len())].lines().count().max(1);
     let raw: RawProfile = toml::from_str(&text).map_err(|e| {

@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod authors;
+pub mod backup;
 pub mod blocks;
 pub mod cache_changes;
 pub mod deliveries;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Options, eventually, npm_ci, spawn_app_with, write_post};
 
 /// The running Node peer; killed when dropped.
-struct FedifyPeer {
+pub(crate) struct FedifyPeer {
     child: Child,
     base: String,
     client: reqwest::Client,
@@ -27,7 +27,7 @@ impl Drop for FedifyPeer {
 }
 
 impl FedifyPeer {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peer");
         npm_ci(&dir, "@fedify/fedify");
         let mut child = Command::new("node")
@@ -55,7 +55,7 @@ impl FedifyPeer {
         }
     }
 
-    async fn call(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn call(&self, path: &str, body: Value) -> Value {
         let res = self
             .client
             .post(format!("{}{path}", self.base))
@@ -68,7 +68,7 @@ impl FedifyPeer {
         v
     }
 
-    async fn inbox(&self) -> Value {
+    pub(crate) async fn inbox(&self) -> Value {
         self.client
             .get(format!("{}/_control/inbox", self.base))
             .send()
@@ -80,7 +80,7 @@ impl FedifyPeer {
     }
 
     /// Waits for a verified activity of `kind` about `object_id` (or any, if None).
-    async fn wait_for(&self, kind: &str, object_id: Option<&str>) -> Value {
+    pub(crate) async fn wait_for(&self, kind: &str, object_id: Option<&str>) -> Value {
         eventually(
             30,
             &format!("Fedify to receive a verified {kind}"),

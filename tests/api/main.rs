@@ -14,6 +14,7 @@ mod discovery;
 mod feeds;
 mod incremental_sync;
 mod inbox;
+mod moderation;
 mod interop_fedify;
 mod negotiation;
 mod operations;

@@ -1,0 +1,299 @@
+//! Self-hosting: `init` in an empty folder, `serve`, and a real Fedify peer follows;
+//! `check` names every broken file, line and field, and probes the live domain.
+
+use std::{
+    path::Path,
+    process::{Child, Command, Stdio},
+};
+
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{eventually, spawn_app},
+    interop_fedify::FedifyPeer,
+};
+
+/// Runs the `fedblog` binary in `dir` with `args`, stdin closed (no prompts).
+fn fedblog(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_fedblog"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("FEDBLOG_CONFIG")
+        .env_remove("FEDBLOG_DATABASE")
+        .env_remove("FEDBLOG_CONTENT")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run fedblog")
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A `fedblog serve` process, killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_in_an_empty_folder_then_serve_and_fedify_follows_the_new_author() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let domain = format!("localhost:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let out = fedblog(
+        dir.path(),
+        &[
+            "init",
+            "--domain",
+            &domain,
+            "--handle",
+            "ana",
+            "--name",
+            "Ana Lyst",
+            "--bio",
+            "Writes about *data*.",
+            "--listen",
+            &listen,
+            "--dev",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "config.toml",
+        "content/ana/author.toml",
+        "content/ana/hello-fediverse.md",
+    ] {
+        assert!(dir.path().join(f).is_file(), "init wrote {f}");
+    }
+    // Running init again refuses to overwrite.
+    let again = fedblog(
+        dir.path(),
+        &[
+            "init",
+            "--domain",
+            "x.example",
+            "--handle",
+            "b",
+            "--name",
+            "B",
+            "--bio",
+            "",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&again.stderr)
+            .contains("config.toml already exists; init never overwrites it")
+    );
+    // What init wrote passes check.
+    let check = fedblog(dir.path(), &["check"]);
+    assert_eq!(stdout(&check), "ok: 1 author(s), 1 post(s)\n");
+
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_fedblog"))
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start serve"),
+    );
+    let base = format!("http://{domain}");
+    let client = reqwest::Client::new();
+    eventually(30, "the server to answer", || async {
+        let r = client.get(format!("{base}/@ana")).send().await.ok()?;
+        r.status().is_success().then_some(())
+    })
+    .await;
+
+    let peer = FedifyPeer::start();
+    let actor = format!("{base}/@ana");
+    let found = peer.call("/_control/lookup", json!({ "url": actor })).await;
+    assert_eq!(found["type"], "Person", "{found}");
+    assert_eq!(found["name"], "Ana Lyst");
+    let followed = peer
+        .call("/_control/follow", json!({ "actor": actor }))
+        .await;
+    let accept = peer.wait_for("Accept", None).await;
+    assert_eq!(accept["verifiedBy"], "http-signature", "{accept}");
+    let raw: Value = serde_json::from_str(accept["raw"].as_str().unwrap()).unwrap();
+    assert_eq!(raw["object"]["id"], followed["followId"]);
+    // The followers collection, as any server sees it, counts the Fedify reader.
+    let followers: Value = client
+        .get(format!("{actor}/followers"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(followers["totalItems"], 1, "{followers}");
+}
+
+/// A content folder with one good author and every kind of mistake.
+fn broken_site(dir: &Path) {
+    std::fs::write(
+        dir.join("config.toml"),
+        "listen = \"127.0.0.1:8080\"\ndomain = \"localhost:8080\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n",
+    )
+    .unwrap();
+    let c = dir.join("content");
+    std::fs::create_dir_all(c.join("alice")).unwrap();
+    std::fs::create_dir_all(c.join("ghost")).unwrap();
+    std::fs::create_dir_all(c.join("bob")).unwrap();
+    std::fs::write(c.join("alice/author.toml"), "name = \"Alice\"\n").unwrap();
+    std::fs::write(
+        c.join("bob/author.toml"),
+        "name = \"Bob\"\nbio = \"unterminated\n",
+    )
+    .unwrap();
+    std::fs::write(
+        c.join("alice/good.md"),
+        "---\ntitle: \"Good\"\ndate: 2025-01-15\n---\n\nFine.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        c.join("alice/untitled.md"),
+        "---\ntype: Article\ndate: 2025-01-15\n---\n\nNo title.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        c.join("alice/bad-date.md"),
+        "---\ntitle: \"When\"\ndate: someday\n---\n\nText.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        c.join("alice/one.md"),
+        "---\ntitle: \"One\"\ndate: 2025-01-15\nslug: same\n---\n\nOne.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        c.join("alice/two.md"),
+        "---\ntitle: \"Two\"\ndate: 2025-01-16\nslug: same\n---\n\nTwo.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        c.join("ghost/boo.md"),
+        "---\ntitle: \"Boo\"\ndate: 2025-01-15\n---\n\nBoo.\n",
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn check_names_file_line_and_what_to_do_for_each_broken_config_and_post() {
+    let dir = tempfile::tempdir().unwrap();
+    broken_site(dir.path());
+    let out = fedblog(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1), "errors give exit status 1");
+    assert_eq!(
+        stdout(&out),
+        "error: content/alice/bad-date.md:3: field `date`: `someday` is not a date: use YYYY-MM-DD or RFC 3339 (2025-01-15T09:30:00Z)\n\
+         error: content/alice/two.md: field `slug`: slug `same` is already used by one.md; give this post another `slug`\n\
+         error: content/alice/untitled.md:1: field `title`: missing: an Article needs a `title` (Mastodon shows only the title and excerpt); add one, or set `type: Note`\n\
+         error: content/bob/author.toml:2: invalid basic string, expected `\"`\n\
+         error: content/ghost/author.toml: unknown author `ghost`: the folder has no author.toml; create it with at least `name = \"...\"`, or move the posts into a known author's folder\n\
+         5 error(s), 0 warning(s)\n"
+    );
+
+    // The same, for scripts.
+    let out = fedblog(dir.path(), &["check", "--json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["problems"].as_array().unwrap().len(), 5);
+    assert_eq!(report["problems"][0]["file"], "content/alice/bad-date.md");
+    assert_eq!(report["problems"][0]["line"], 3);
+    assert_eq!(report["problems"][0]["field"], "date");
+
+    // Bad TOML in the configuration itself: its line, and exit status 1.
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "listen = \"127.0.0.1:8080\"\ndomain = blog.example\n",
+    )
+    .unwrap();
+    let out = fedblog(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "error: config.toml:2: string values must be quoted, expected literal string\n1 error(s), 0 warning(s)\n"
+    );
+    // A missing configuration says how to make one.
+    let out = fedblog(dir.path(), &["--config", "nowhere.toml", "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).starts_with("error: nowhere.toml: cannot read the configuration file: "));
+    assert!(stdout(&out).contains("create one with `fedblog init`"));
+}
+
+#[tokio::test]
+async fn check_online_asks_the_domain_for_webfinger_the_actor_and_a_post() {
+    let app = spawn_app().await;
+    let out = app.cli(&["check", "--online", "--json"]).await;
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    let urls: Vec<&str> = report["online"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert_eq!(p["ok"], true, "{p}");
+            p["url"].as_str().unwrap()
+        })
+        .collect();
+    let acct = |h: &str| {
+        format!(
+            "{}/.well-known/webfinger?resource=acct:{h}@localhost:{}",
+            app.base, app.port
+        )
+    };
+    assert_eq!(
+        urls,
+        [
+            acct("alice"),
+            app.actor("alice"),
+            format!("{}/first-post", app.actor("alice")),
+            acct("bob"),
+            app.actor("bob"),
+        ]
+    );
+
+    // Nothing answering on the domain is an error that says what to look at.
+    let dead = free_port();
+    let text = std::fs::read_to_string(app.config_path()).unwrap().replace(
+        &format!("domain = \"localhost:{}\"", app.port),
+        &format!("domain = \"localhost:{dead}\""),
+    );
+    let elsewhere = app.dir.path().join("elsewhere.toml");
+    std::fs::write(&elsewhere, text).unwrap();
+    let out = fedblog(
+        app.dir.path(),
+        &["--config", elsewhere.to_str().unwrap(), "check", "--online"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "error: http://localhost:{dead}/@alice no answer ("
+        )),
+        "{text}"
+    );
+    assert!(text.contains("is the server running and the reverse proxy passing this host?"));
+}
