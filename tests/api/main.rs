@@ -14,7 +14,6 @@ mod discovery;
 mod feeds;
 mod incremental_sync;
 mod inbox;
-mod moderation;
 mod interop_fedify;
 mod negotiation;
 mod operations;
