@@ -13,8 +13,8 @@ use url::Url;
 
 use crate::{
     db::{self, remote_actors::RemoteActorRow},
-    error::AppError,
-    federation::fetch,
+    error::{AppError, AppResult},
+    federation::{fetch, signatures::RequestSignature},
     state::{AppState, FedData},
 };
 
@@ -251,4 +251,36 @@ pub async fn refetch(id: &Url, data: &FedData) -> Result<RemoteActor, AppError> 
     })?;
     RemoteActor::verify(&actor, id, data).await?;
     RemoteActor::from_json(actor, data).await
+}
+
+/// Finds the actor (the activity's, or the key id's owner for a GET) and checks that it owns the signing key and that the
+/// signature verifies. A cached key that fails is refetched once (the key may have rotated).
+pub async fn authenticate(
+    data: &FedData,
+    actor: &Url,
+    sig: &RequestSignature,
+) -> AppResult<RemoteActor> {
+    let check = |a: &RemoteActor| -> AppResult<()> {
+        let key = a.key(&sig.key_id).ok_or_else(|| {
+            AppError::Unauthorized(format!(
+                "the signing key {} is not a key of the actor {actor}",
+                sig.key_id
+            ))
+        })?;
+        sig.verify(&key.pem)?;
+        Ok(())
+    };
+    let cached = dereference(actor, data).await?;
+    match check(&cached) {
+        Ok(()) => Ok(cached),
+        Err(first) => {
+            // A fresh fetch is pointless if the cache was just filled.
+            if (chrono::Utc::now() - cached.fetched_at).num_seconds() < 5 {
+                return Err(first);
+            }
+            let fresh = refetch(actor, data).await?;
+            check(&fresh)?;
+            Ok(fresh)
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 mod actors;
 mod assets;
+mod authorized_fetch;
 pub mod cache;
 mod feeds;
 mod follow;
@@ -54,6 +55,7 @@ pub fn router(fed: Federation) -> Router {
     }
     Router::new()
         .route("/.well-known/webfinger", get(well_known::webfinger))
+        .route("/actor", get(authorized_fetch::instance_actor))
         .route("/.well-known/host-meta", get(well_known::host_meta))
         .route("/.well-known/nodeinfo", get(well_known::nodeinfo_links))
         .route("/nodeinfo/{version}", get(well_known::nodeinfo))
@@ -84,6 +86,11 @@ pub fn router(fed: Federation) -> Router {
         .merge(feeds)
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(fed.clone(), cache::serve))
+        // Before the cache, so a cached document is no way around it.
+        .layer(axum::middleware::from_fn_with_state(
+            fed.clone(),
+            authorized_fetch::require_signature,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(fed)
 }

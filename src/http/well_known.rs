@@ -22,18 +22,31 @@ pub struct WebfingerQuery {
     resource: Option<String>,
 }
 
-/// The handle a WebFinger resource names: `acct:alice@host` (with or without the
+/// Who a WebFinger resource names.
+enum Account {
+    Author(Handle),
+    /// The instance actor: `acct:<host>@<host>` or `/actor`, as Mastodon names its own.
+    Instance,
+}
+
+/// The account a WebFinger resource names: `acct:alice@host` (with or without the
 /// port) or the actor's URL.
-fn resource_handle(state: &AppState, resource: &str) -> Option<Handle> {
+fn resource_account(state: &AppState, resource: &str) -> Option<Account> {
     if let Some(acct) = resource.strip_prefix("acct:") {
         let (user, host) = acct.trim_start_matches('@').rsplit_once('@')?;
         let host = host.to_ascii_lowercase();
         if host != state.uris.domain() && host != state.uris.host() {
             return None;
         }
-        return Handle::parse(user).ok();
+        if user.eq_ignore_ascii_case(state.uris.host()) {
+            return Some(Account::Instance);
+        }
+        return Handle::parse(user).ok().map(Account::Author);
     }
-    state.uris.handle_of_actor(resource)
+    if resource == state.uris.instance_actor() {
+        return Some(Account::Instance);
+    }
+    state.uris.handle_of_actor(resource).map(Account::Author)
 }
 
 /// `GET /.well-known/webfinger?resource=acct:alice@blog.example`
@@ -45,16 +58,27 @@ pub async fn webfinger(
     let resource = q
         .resource
         .ok_or_else(|| AppError::BadRequest("the `resource` parameter is required".into()))?;
-    let handle = resource_handle(state, &resource)
+    let account = resource_account(state, &resource)
         .ok_or_else(|| AppError::NotFound(format!("no account {resource} here")))?;
-    read::author(state, &handle).await?;
-    let actor = state.uris.actor(&handle);
+    let (user, actor, profile_page, scopes) = match account {
+        Account::Author(handle) => {
+            read::author(state, &handle).await?;
+            let actor = state.uris.actor(&handle);
+            (handle.to_string(), actor.clone(), actor, vec![scope::profile(&handle)])
+        }
+        Account::Instance => (
+            state.uris.host().to_owned(),
+            state.uris.instance_actor(),
+            state.uris.home(),
+            Vec::new(),
+        ),
+    };
     let body = json!({
-        "subject": format!("acct:{handle}@{}", state.uris.domain()),
+        "subject": format!("acct:{user}@{}", state.uris.domain()),
         "aliases": [actor],
         "links": [
             { "rel": "self", "type": "application/activity+json", "href": actor },
-            { "rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor },
+            { "rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profile_page },
         ],
     });
     let res = (
@@ -71,11 +95,7 @@ pub async fn webfinger(
         body.to_string(),
     )
         .into_response();
-    Ok(cacheable(
-        res,
-        Freshness::Hour,
-        vec![scope::profile(&handle)],
-    ))
+    Ok(cacheable(res, Freshness::Hour, scopes))
 }
 
 /// `GET /.well-known/host-meta`: where WebFinger lives (Mastodon's fallback).

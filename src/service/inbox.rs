@@ -13,8 +13,8 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         activities::{self, Incoming, delete},
-        remote_actor::{self, RemoteActor},
-        signatures::{self, RequestSignature, SignedRequest},
+        remote_actor,
+        signatures::{self, SignedRequest},
     },
     state::FedData,
 };
@@ -58,7 +58,7 @@ pub async fn receive(data: &FedData, req: SignedRequest<'_>) -> AppResult<Receip
         return Ok(Receipt::Accepted);
     }
 
-    authenticate(data, &env.actor, &sig).await?;
+    remote_actor::authenticate(data, &env.actor, &sig).await?;
     let body = std::str::from_utf8(req.body)
         .map_err(|e| AppError::BadRequest(format!("the body is not UTF-8: {e}")))?;
     let stored = db::inbox_activities::insert(
@@ -93,38 +93,6 @@ fn limit_rate(data: &FedData, key_id: &str) -> AppResult<()> {
                 host,
                 retry_after: wait.as_secs().max(1),
             })
-        }
-    }
-}
-
-/// Finds the activity's actor and checks that it owns the signing key and that the
-/// signature verifies. A cached key that fails is refetched once (the key may have rotated).
-async fn authenticate(
-    data: &FedData,
-    actor: &Url,
-    sig: &RequestSignature,
-) -> AppResult<RemoteActor> {
-    let check = |a: &RemoteActor| -> AppResult<()> {
-        let key = a.key(&sig.key_id).ok_or_else(|| {
-            AppError::Unauthorized(format!(
-                "the signing key {} is not a key of the actor {actor}",
-                sig.key_id
-            ))
-        })?;
-        sig.verify(&key.pem)?;
-        Ok(())
-    };
-    let cached = remote_actor::dereference(actor, data).await?;
-    match check(&cached) {
-        Ok(()) => Ok(cached),
-        Err(first) => {
-            // A fresh fetch is pointless if the cache was just filled.
-            if (chrono::Utc::now() - cached.fetched_at).num_seconds() < 5 {
-                return Err(first);
-            }
-            let fresh = remote_actor::refetch(actor, data).await?;
-            check(&fresh)?;
-            Ok(fresh)
         }
     }
 }

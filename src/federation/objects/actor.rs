@@ -129,3 +129,44 @@ fn image(
         _ => None,
     }
 }
+
+/// The instance actor, as Mastodon publishes its own: an Application named after the
+/// domain whose key signs our GETs. It is always public (servers in secure mode fetch
+/// it to verify those GETs) and carries only what that needs.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Application {
+    #[serde(rename = "@context")]
+    pub context: serde_json::Value,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub preferred_username: String,
+    pub url: String,
+    pub inbox: String,
+    pub endpoints: Endpoints,
+    pub manually_approves_followers: bool,
+    pub public_key: PublicKey,
+}
+
+/// Builds the instance actor's document.
+pub fn application(uris: &Uris, public_key_pem: String) -> Application {
+    let id = uris.instance_actor();
+    Application {
+        context: context(),
+        preferred_username: uris.host().to_owned(),
+        url: uris.home(),
+        inbox: uris.shared_inbox(),
+        endpoints: Endpoints {
+            shared_inbox: uris.shared_inbox(),
+        },
+        manually_approves_followers: true,
+        public_key: PublicKey {
+            id: uris.instance_key_id(),
+            owner: id.clone(),
+            public_key_pem,
+        },
+        kind: "Application",
+        id,
+    }
+}
