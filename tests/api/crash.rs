@@ -248,3 +248,102 @@ async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() 
     assert_eq!(duplicates, 0, "a graceful stop sends nothing twice");
     server.kill9();
 }
+
+/// Likes from this many actors arrive while the server is killed.
+const LIKERS: usize = 1500;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_no_activity_the_inbox_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("content");
+    write_author(&content, "alice", "Alice", None);
+    write_post(
+        &content,
+        "alice",
+        "hello",
+        "---\ntitle: Hello\ndate: 2025-01-01\n---\nHi.\n",
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n"
+        ),
+    )
+    .unwrap();
+    let peer = Arc::new(TestPeer::start().await);
+    let server = Server::start(dir.path(), port).await;
+    let post = format!("{}/@alice/hello", server.base);
+
+    // Likes from many actors, some acknowledged before the kill, some cut off by it.
+    let client = reqwest::Client::new();
+    let limit = Arc::new(Semaphore::new(32));
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut likes = tokio::task::JoinSet::new();
+    for i in 0..LIKERS {
+        let (peer, client, limit, base, post, acknowledged) = (
+            peer.clone(),
+            client.clone(),
+            limit.clone(),
+            server.base.clone(),
+            post.clone(),
+            acknowledged.clone(),
+        );
+        likes.spawn(async move {
+            let _permit = limit.acquire().await.unwrap();
+            let name = format!("liker-{i}");
+            let like = peer.activity(&name, "Like", serde_json::json!(post));
+            let url = format!("{base}/inbox");
+            let bytes = serde_json::to_vec(&like).unwrap();
+            let mut req = client.post(&url).body(bytes.clone());
+            for (k, v) in peer.signed_headers(&name, &url, &bytes) {
+                if k != "host" {
+                    req = req.header(k, v);
+                }
+            }
+            if let Ok(res) = req.send().await
+                && res.status() == 202
+            {
+                acknowledged.lock().unwrap().push(peer.actor(&name));
+            }
+        });
+    }
+    eventually(60, "part of the likes to be acknowledged", || async {
+        (acknowledged.lock().unwrap().len() >= LIKERS / 3).then_some(())
+    })
+    .await;
+    server.kill9();
+    while likes.join_next().await.is_some() {}
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() < LIKERS, "the kill came mid-storm");
+
+    let db = fedblog::db::connect(&dir.path().join("data/db.sqlite"))
+        .await
+        .unwrap();
+    let backlog = count(&db, "SELECT COUNT(*) FROM inbox_activities WHERE state = 'pending'").await;
+    let server = Server::start(dir.path(), port).await;
+    eventually(60, "the inbox to apply what it had accepted", || async {
+        (count(&db, "SELECT COUNT(*) FROM inbox_activities WHERE state = 'pending'").await == 0)
+            .then_some(())
+    })
+    .await;
+    let liked: std::collections::HashSet<String> =
+        sqlx::query_scalar("SELECT actor_id FROM reactions WHERE kind = 'like'")
+            .fetch_all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    let lost: Vec<&String> = acknowledged.iter().filter(|a| !liked.contains(*a)).collect();
+    eprintln!(
+        "kill -9 after {} of {LIKERS} likes acknowledged ({backlog} not yet applied): {} lost",
+        acknowledged.len(),
+        lost.len()
+    );
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    server.kill9();
+}
