@@ -41,7 +41,10 @@ impl AddressPolicy {
                         let name = name.trim_start_matches('[').trim_end_matches(']');
                         (name.to_owned(), port.parse().ok())
                     }
-                    _ => (h.trim_start_matches('[').trim_end_matches(']').to_owned(), None),
+                    _ => (
+                        h.trim_start_matches('[').trim_end_matches(']').to_owned(),
+                        None,
+                    ),
                 }
             })
             .collect();

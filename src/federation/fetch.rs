@@ -17,8 +17,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Redirects followed before giving up.
 pub const MAX_REDIRECTS: usize = 3;
 /// What we ask for: ActivityStreams JSON, as Mastodon does.
-const ACCEPT_AP: &str =
-    "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
+const ACCEPT_AP: &str = "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
 
 /// Why a fetch failed. Messages name the URL and say what was wrong.
 #[derive(Debug, thiserror::Error)]

@@ -67,7 +67,9 @@ pub struct RemoteActorJson {
 pub fn link_of(v: &serde_json::Value) -> Option<Url> {
     use serde_json::Value;
     match v {
-        Value::String(s) => Url::parse(s).ok().filter(|u| matches!(u.scheme(), "http" | "https")),
+        Value::String(s) => Url::parse(s)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https")),
         Value::Array(items) => items.iter().find_map(link_of),
         Value::Object(o) => o.get("href").or_else(|| o.get("url")).and_then(link_of),
         _ => None,

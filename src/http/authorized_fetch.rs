@@ -45,7 +45,11 @@ const PUBLIC_ACTOR_FIELDS: [&str; 7] = [
 ];
 
 /// The layer: a no-op unless `authorized_fetch` is on.
-pub async fn require_signature(State(fed): State<Federation>, req: Request, next: Next) -> Response {
+pub async fn require_signature(
+    State(fed): State<Federation>,
+    req: Request,
+    next: Next,
+) -> Response {
     if !fed.config.federation.authorized_fetch || !is_protected(&req) {
         return next.run(req).await;
     }
@@ -54,8 +58,8 @@ pub async fn require_signature(State(fed): State<Federation>, req: Request, next
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    let signed = req.headers().contains_key("signature")
-        || req.headers().contains_key("signature-input");
+    let signed =
+        req.headers().contains_key("signature") || req.headers().contains_key("signature-input");
     if signed {
         let data = fed.to_request_data();
         return match authorized_fetch::signer(&data, req.method(), &path_and_query, req.headers())
@@ -66,7 +70,10 @@ pub async fn require_signature(State(fed): State<Federation>, req: Request, next
                 let mut res = next.run(req).await;
                 // Only signed requests get this document: no shared cache may keep it.
                 let h = res.headers_mut();
-                h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
+                h.insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, max-age=60"),
+                );
                 h.append(header::VARY, HeaderValue::from_static("Signature"));
                 res
             }
@@ -136,5 +143,8 @@ async fn public_actor_fields(mut req: Request, next: Next) -> Response {
     parts
         .headers
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Response::from_parts(parts, Body::from(serde_json::Value::Object(public).to_string()))
+    Response::from_parts(
+        parts,
+        Body::from(serde_json::Value::Object(public).to_string()),
+    )
 }

@@ -40,9 +40,8 @@ pub async fn signer(
         body: &[],
     };
     let sig = signatures::prepare_verification(&req, chrono::Utc::now().timestamp())?;
-    let mut owner = Url::parse(&sig.key_id).map_err(|_| {
-        AppError::Unauthorized(format!("the key id `{}` is not a URL", sig.key_id))
-    })?;
+    let mut owner = Url::parse(&sig.key_id)
+        .map_err(|_| AppError::Unauthorized(format!("the key id `{}` is not a URL", sig.key_id)))?;
     owner.set_fragment(None);
     remote_actor::authenticate(data, &owner, &sig).await
 }

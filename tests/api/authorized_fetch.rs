@@ -16,7 +16,12 @@ async fn secure_app() -> TestApp {
     .await
 }
 
-async fn get(app: &TestApp, url: &str, accept: &str, headers: &[(String, String)]) -> reqwest::Response {
+async fn get(
+    app: &TestApp,
+    url: &str,
+    accept: &str,
+    headers: &[(String, String)],
+) -> reqwest::Response {
     let mut req = app.client.get(url).header("accept", accept);
     for (k, v) in headers {
         req = req.header(k, v);
@@ -36,12 +41,18 @@ async fn posts_and_collections_need_a_signed_get() {
         let res = get(&app, &url, AP, &[]).await;
         assert_eq!(res.status(), 401, "{url}");
         let err: Value = res.json().await.unwrap();
-        assert!(err["error"].as_str().unwrap().contains("authorized fetch"), "{err}");
+        assert!(
+            err["error"].as_str().unwrap().contains("authorized fetch"),
+            "{err}"
+        );
 
         let signed = get(&app, &url, AP, &peer.signed_get_headers("eve", &url)).await;
         assert_eq!(signed.status(), 200, "{url}");
         assert!(
-            signed.headers()["cache-control"].to_str().unwrap().starts_with("private"),
+            signed.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .starts_with("private"),
             "{url}"
         );
         let doc: Value = signed.json().await.unwrap();
@@ -89,7 +100,10 @@ async fn pages_discovery_and_the_instance_actor_stay_public() {
     for (path, accept) in [
         ("/@alice/first-post", "text/html"),
         ("/@alice", "text/html"),
-        ("/.well-known/webfinger?resource=acct:alice@localhost", "application/jrd+json"),
+        (
+            "/.well-known/webfinger?resource=acct:alice@localhost",
+            "application/jrd+json",
+        ),
         ("/.well-known/nodeinfo", "application/json"),
         ("/actor", AP),
     ] {

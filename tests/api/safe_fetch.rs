@@ -129,7 +129,10 @@ async fn hostile_actor(
 /// A Follow of `target` by `actor`, signed (draft-cavage) with the test peer's key
 /// under `actor`'s key id, POSTed to the app's shared inbox.
 async fn follow_as(app: &TestApp, peer: &TestPeer, actor: &str, target: &str) -> reqwest::Response {
-    let origin = url::Url::parse(actor).unwrap().origin().ascii_serialization();
+    let origin = url::Url::parse(actor)
+        .unwrap()
+        .origin()
+        .ascii_serialization();
     let body = serde_json::to_vec(&json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{origin}/follows/{}", B64.encode(actor).replace(['/', '+', '='], "")),
@@ -199,7 +202,10 @@ async fn fetches_redirected_to_loopback_or_metadata_addresses_are_refused_outsid
         (hostile.actor("to-loopback"), "127.0.0.1"),
         (hostile.actor("to-metadata"), "169.254.169.254"),
         // An IP literal names no host a resolver would see.
-        (format!("http://127.0.0.1:{peer_port}/users/eve"), "127.0.0.1"),
+        (
+            format!("http://127.0.0.1:{peer_port}/users/eve"),
+            "127.0.0.1",
+        ),
     ] {
         let res = follow_as(&app, &peer, &actor, &alice).await;
         assert_eq!(res.status(), 401, "{actor}");
@@ -211,7 +217,14 @@ async fn fetches_redirected_to_loopback_or_metadata_addresses_are_refused_outsid
     }
     nothing_stored(&app).await;
     // The redirects were seen, and not followed back to the hostile server.
-    let paths: Vec<String> = hostile.state.gets.lock().unwrap().iter().map(|g| g.0.clone()).collect();
+    let paths: Vec<String> = hostile
+        .state
+        .gets
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|g| g.0.clone())
+        .collect();
     assert_eq!(paths, ["/users/to-loopback", "/users/to-metadata"]);
 
     // The same server does fetch an actor on an allowed host: the refusals above are
@@ -269,8 +282,9 @@ async fn our_fetches_are_signed_by_the_instance_actor() {
     );
     use rsa::{pkcs1v15::VerifyingKey, pkcs8::DecodePublicKey, sha2::Sha256, signature::Verifier};
     let key = VerifyingKey::<Sha256>::new(rsa::RsaPublicKey::from_public_key_pem(pem).unwrap());
-    let sig = rsa::pkcs1v15::Signature::try_from(B64.decode(param("signature")).unwrap().as_slice())
-        .unwrap();
+    let sig =
+        rsa::pkcs1v15::Signature::try_from(B64.decode(param("signature")).unwrap().as_slice())
+            .unwrap();
     key.verify(signing_string.as_bytes(), &sig)
         .expect("the instance actor's signature verifies");
 
@@ -287,5 +301,9 @@ async fn our_fetches_are_signed_by_the_instance_actor() {
         .json()
         .await
         .unwrap();
-    assert_eq!(jrd["links"][0]["href"], format!("{}/actor", app.base), "{jrd}");
+    assert_eq!(
+        jrd["links"][0]["href"],
+        format!("{}/actor", app.base),
+        "{jrd}"
+    );
 }

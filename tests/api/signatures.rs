@@ -65,7 +65,10 @@ async fn rfc9421_signature_over_another_path_gets_401() {
     let res = post(&app, &headers, body).await;
     assert_eq!(res.status(), 401);
     let err: serde_json::Value = res.json().await.unwrap();
-    assert!(err["error"].as_str().unwrap().contains("does not verify"), "{err}");
+    assert!(
+        err["error"].as_str().unwrap().contains("does not verify"),
+        "{err}"
+    );
     assert_eq!(followers(&app).await, 0);
 }
 
@@ -85,7 +88,11 @@ impl TestPeer {
         use base64::{Engine, engine::general_purpose::STANDARD as B64};
         use rsa::sha2::{Digest, Sha256};
         let u = url::Url::parse(url).expect("url");
-        let authority = format!("{}:{}", u.host_str().expect("host"), u.port().expect("port"));
+        let authority = format!(
+            "{}:{}",
+            u.host_str().expect("host"),
+            u.port().expect("port")
+        );
         let now = std::time::SystemTime::now();
         let date = httpdate::fmt_http_date(now);
         let digest = content_digest.map_or_else(
@@ -109,7 +116,10 @@ impl TestPeer {
             ("date".into(), date),
             ("content-digest".into(), digest),
             ("signature-input".into(), format!("sig1={params}")),
-            ("signature".into(), format!("sig1=:{}:", B64.encode(signature))),
+            (
+                "signature".into(),
+                format!("sig1=:{}:", B64.encode(signature)),
+            ),
         ]
     }
 
@@ -118,7 +128,11 @@ impl TestPeer {
     pub fn signed_get_headers(&self, name: &str, url: &str) -> Vec<(String, String)> {
         use base64::{Engine, engine::general_purpose::STANDARD as B64};
         let u = url::Url::parse(url).expect("url");
-        let host = format!("{}:{}", u.host_str().expect("host"), u.port().expect("port"));
+        let host = format!(
+            "{}:{}",
+            u.host_str().expect("host"),
+            u.port().expect("port")
+        );
         let date = httpdate::fmt_http_date(std::time::SystemTime::now());
         let target = match u.query() {
             Some(q) => format!("{}?{q}", u.path()),

@@ -329,8 +329,7 @@ pub fn prepare_verification(
 /// Algorithms we verify; anything else is refused before a key is fetched.
 fn check_algorithm(alg: Option<&str>) -> Result<(), SignatureError> {
     match alg {
-        None
-        | Some("rsa-sha256" | "hs2019" | "rsa-v1_5-sha256" | "rsa-pss-sha512" | "ed25519") => {
+        None | Some("rsa-sha256" | "hs2019" | "rsa-v1_5-sha256" | "rsa-pss-sha512" | "ed25519") => {
             Ok(())
         }
         Some(other) => Err(SignatureError::Algorithm(other.to_owned())),
@@ -599,8 +598,14 @@ mod tests {
             base,
             "\"date\": Tue, 20 Apr 2021 02:07:55 GMT\n\"@method\": POST\n\"@path\": /foo\n\"@authority\": example.com\n\"content-type\": application/json\n\"content-length\": 18\n\"@signature-params\": (\"date\" \"@method\" \"@path\" \"@authority\" \"content-type\" \"content-length\");created=1618884473;keyid=\"test-key-ed25519\""
         );
-        verify_with_pem(public, "test-key-ed25519", None, base.as_bytes(), &sigs[0].signature)
-            .unwrap();
+        verify_with_pem(
+            public,
+            "test-key-ed25519",
+            None,
+            base.as_bytes(),
+            &sigs[0].signature,
+        )
+        .unwrap();
         rfc9421::check_content_digest(&req).unwrap();
         let tampered = SignedRequest { body: b"{}", ..req };
         assert_eq!(
@@ -627,7 +632,10 @@ mod tests {
             ("sig1=(\"@method\");keyid=\"k\"", "sig1=\"text\""),
         ] {
             assert!(
-                matches!(rfc9421::parse(input, sig), Err(SignatureError::Malformed(_))),
+                matches!(
+                    rfc9421::parse(input, sig),
+                    Err(SignatureError::Malformed(_))
+                ),
                 "{input} / {sig}"
             );
         }

@@ -31,9 +31,11 @@ fn malformed(m: impl Into<String>) -> SignatureError {
 /// Parses `Signature-Input` and `Signature` and returns every signature named in both,
 /// in the order of `Signature-Input`.
 pub fn parse(input: &str, signature: &str) -> Result<Vec<MessageSignature>, SignatureError> {
-    let inputs: Dictionary = Parser::new(input)
-        .parse()
-        .map_err(|e| malformed(format!("Signature-Input is not a structured dictionary: {e}")))?;
+    let inputs: Dictionary = Parser::new(input).parse().map_err(|e| {
+        malformed(format!(
+            "Signature-Input is not a structured dictionary: {e}"
+        ))
+    })?;
     let signatures: Dictionary = Parser::new(signature)
         .parse()
         .map_err(|e| malformed(format!("Signature is not a structured dictionary: {e}")))?;
@@ -48,7 +50,9 @@ pub fn parse(input: &str, signature: &str) -> Result<Vec<MessageSignature>, Sign
             Some(ListEntry::Item(item)) => item
                 .bare_item
                 .as_byte_sequence()
-                .ok_or_else(|| malformed(format!("Signature member `{label}` is not a byte sequence")))?
+                .ok_or_else(|| {
+                    malformed(format!("Signature member `{label}` is not a byte sequence"))
+                })?
                 .to_vec(),
             Some(_) => {
                 return Err(malformed(format!(
@@ -67,7 +71,11 @@ pub fn parse(input: &str, signature: &str) -> Result<Vec<MessageSignature>, Sign
     Ok(out)
 }
 
-fn member(label: &str, list: &InnerList, signature: Vec<u8>) -> Result<MessageSignature, SignatureError> {
+fn member(
+    label: &str,
+    list: &InnerList,
+    signature: Vec<u8>,
+) -> Result<MessageSignature, SignatureError> {
     let mut components = Vec::with_capacity(list.items.len());
     for item in &list.items {
         let name = item
@@ -130,7 +138,9 @@ pub fn prepare(
         ));
     }
     if sig.created.is_none() && !covers("date") {
-        return Err(SignatureError::MissingCoverage("date or the created parameter"));
+        return Err(SignatureError::MissingCoverage(
+            "date or the created parameter",
+        ));
     }
     if !req.body.is_empty() || *req.method == axum::http::Method::POST {
         if !covers("content-digest") {
@@ -164,22 +174,22 @@ pub fn signature_base(
     for c in &sig.components {
         let value = match c.as_str() {
             "@method" => req.method.as_str().to_owned(),
-            "@target-uri" => format!(
-                "{}://{}{}",
-                req.scheme,
-                authority(req)?,
-                req.path_and_query
-            ),
+            "@target-uri" => format!("{}://{}{}", req.scheme, authority(req)?, req.path_and_query),
             "@authority" => authority(req)?,
             "@scheme" => req.scheme.to_owned(),
             "@request-target" => req.path_and_query.to_owned(),
             "@path" => path(req).to_owned(),
-            "@query" => format!("?{}", req.path_and_query.split_once('?').map_or("", |q| q.1)),
+            "@query" => format!(
+                "?{}",
+                req.path_and_query.split_once('?').map_or("", |q| q.1)
+            ),
             "@signature-params" => {
                 return Err(malformed("@signature-params cannot be a covered component"));
             }
             derived if derived.starts_with('@') => {
-                return Err(malformed(format!("unsupported derived component {derived}")));
+                return Err(malformed(format!(
+                    "unsupported derived component {derived}"
+                )));
             }
             field => header(req, field)?,
         };
@@ -203,7 +213,9 @@ fn authority(req: &SignedRequest<'_>) -> Result<String, SignatureError> {
 /// A field's values, trimmed and joined with `, ` (§2.1).
 fn header(req: &SignedRequest<'_>, name: &str) -> Result<String, SignatureError> {
     if name.bytes().any(|b| b.is_ascii_uppercase()) {
-        return Err(malformed(format!("component names are lowercase: \"{name}\"")));
+        return Err(malformed(format!(
+            "component names are lowercase: \"{name}\""
+        )));
     }
     let values: Vec<&str> = req
         .headers
@@ -222,9 +234,11 @@ fn header(req: &SignedRequest<'_>, name: &str) -> Result<String, SignatureError>
 /// at least one must be there (RFC 9530).
 pub fn check_content_digest(req: &SignedRequest<'_>) -> Result<(), SignatureError> {
     let value = header(req, "content-digest").map_err(|_| SignatureError::ContentDigestMissing)?;
-    let dict: Dictionary = Parser::new(value.as_str())
-        .parse()
-        .map_err(|e| malformed(format!("Content-Digest is not a structured dictionary: {e}")))?;
+    let dict: Dictionary = Parser::new(value.as_str()).parse().map_err(|e| {
+        malformed(format!(
+            "Content-Digest is not a structured dictionary: {e}"
+        ))
+    })?;
     let mut checked = false;
     for (alg, entry) in &dict {
         let algorithm = match alg.as_str() {
@@ -236,9 +250,16 @@ pub fn check_content_digest(req: &SignedRequest<'_>) -> Result<(), SignatureErro
             ListEntry::Item(i) => i.bare_item.as_byte_sequence(),
             ListEntry::InnerList(_) => None,
         }
-        .ok_or_else(|| malformed(format!("Content-Digest `{}` is not a byte sequence", alg.as_str())))?;
+        .ok_or_else(|| {
+            malformed(format!(
+                "Content-Digest `{}` is not a byte sequence",
+                alg.as_str()
+            ))
+        })?;
         if digest::digest(algorithm, req.body).as_ref() != expected {
-            return Err(SignatureError::ContentDigestMismatch(alg.as_str().to_owned()));
+            return Err(SignatureError::ContentDigestMismatch(
+                alg.as_str().to_owned(),
+            ));
         }
         checked = true;
     }
