@@ -132,10 +132,29 @@ async fn fedify_follows_an_author_and_receives_create_update_delete() {
         );
     }
 
-    // Follow: Fedify tries RFC 9421 first, gets 401, falls back to draft-cavage.
+    // Follow: Fedify signs with RFC 9421 first, and we accept it on the first try
+    // (no 401, no fallback to draft-cavage).
     let followed = peer
         .call("/_control/follow", json!({ "actor": app.actor("mayank") }))
         .await;
+    let outgoing: Value = peer
+        .client
+        .get(format!("{}/_control/outgoing", peer.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let posts: Vec<&Value> = outgoing["outgoing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["url"].as_str().unwrap().starts_with(&app.base))
+        .collect();
+    assert_eq!(posts.len(), 1, "one POST, no fallback: {posts:?}");
+    assert!(posts[0]["headers"]["signature-input"].is_string(), "{}", posts[0]);
+    assert_eq!(posts[0]["status"], 202, "{}", posts[0]);
     let accept = peer.wait_for("Accept", None).await;
     assert_eq!(accept["verifiedBy"], "http-signature", "{accept}");
     let raw: Value = serde_json::from_str(accept["raw"].as_str().unwrap()).unwrap();
