@@ -203,7 +203,7 @@ async fn wrong_signature_digest_mismatch_and_stale_date_are_rejected() {
 }
 
 #[tokio::test]
-async fn rfc9421_signatures_get_401_so_senders_fall_back() {
+async fn rfc9421_signature_that_does_not_verify_gets_401() {
     let app = spawn_app().await;
     let peer = TestPeer::start().await;
     let body = serde_json::to_vec(&peer.follow("eve", &app.actor("alice"))).unwrap();
