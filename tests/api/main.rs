@@ -16,6 +16,7 @@ mod feeds;
 mod incremental_sync;
 mod inbox;
 mod moderation;
+mod interop_conversation;
 mod interop_fedify;
 mod negotiation;
 mod operations;
