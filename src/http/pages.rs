@@ -553,7 +553,7 @@ pub fn message_page(
     }
 }
 
-fn not_found_page(state: &AppState) -> Response {
+pub fn not_found_page(state: &AppState) -> Response {
     message_page(
         state,
         StatusCode::NOT_FOUND,

@@ -96,9 +96,11 @@ pub async fn interactions(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
     let state: &AppState = &fed;
-    let handle = handle_from_path(&at_handle)?;
-    let which = Interaction::parse(&name)
-        .ok_or_else(|| AppError::NotFound(format!("no collection `{name}`")))?;
+    // Any other three-segment path lands here too: a browser gets the 404 page.
+    let (Ok(handle), Some(which)) = (handle_from_path(&at_handle), Interaction::parse(&name))
+    else {
+        return Ok(pages::not_found_page(state));
+    };
     let slug = Slug::parse(&raw_slug)
         .map_err(|_| AppError::NotFound(format!("no post `{raw_slug}`")))?;
     let post = read::post(state, &handle, &slug).await?;

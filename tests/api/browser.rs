@@ -8,7 +8,42 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::helpers::{Options, npm_ci, spawn_app_with};
+use crate::{
+    helpers::{Options, TestApp, npm_ci, spawn_app_with},
+    peer::TestPeer,
+};
+
+/// A conversation under the showcase post: a thread with a content warning and a
+/// long unbroken link (it must not widen a phone screen), likes and boosts.
+async fn converse(app: &TestApp, peer: &TestPeer) {
+    let post = format!("{}/@wendy/write-ahead-log", app.base);
+    let inbox = format!("{}/inbox", app.base);
+    let first = peer.note(
+        "carol",
+        "1",
+        &post,
+        "<p>Great explanation of fsync ordering. See <a href=\"https://example.com/a/very/long/path/that/does/not/break/anywhere/at/all/0123456789abcdef\">https://example.com/a/very/long/path/that/does/not/break/anywhere/at/all/0123456789abcdef</a></p>",
+    );
+    let mut second = peer.note("dave", "2", first["id"].as_str().unwrap(), "<p>Agreed. Does it hold on ext4 with <code>data=writeback</code>?</p>");
+    second["summary"] = json!("filesystem nerdery");
+    let third = peer.note("carol", "3", second["id"].as_str().unwrap(), "<p>Only if the journal commits first.</p>");
+    let mut activities = vec![
+        ("carol", peer.activity("carol", "Create", first)),
+        ("dave", peer.activity("dave", "Create", second)),
+        ("carol", peer.activity("carol", "Create", third)),
+    ];
+    for name in ["carol", "dave", "erin", "frank", "grace"] {
+        activities.push((name, peer.activity(name, "Like", json!(post))));
+    }
+    for name in ["dave", "erin"] {
+        activities.push((name, peer.activity(name, "Announce", json!(post))));
+    }
+    for (name, activity) in &activities {
+        let res = peer.post_signed(&app.client, name, &inbox, activity).await;
+        assert_eq!(res.status(), 202);
+    }
+    app.inbox_settled().await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_type_reads_well_in_chromium_on_phone_and_desktop() {
@@ -26,7 +61,10 @@ async fn every_page_type_reads_well_in_chromium_on_phone_and_desktop() {
         ..Options::default()
     })
     .await;
-    // One page of each type; the post has code, a table and an image, the author a header.
+    let peer = TestPeer::start().await;
+    converse(&app, &peer).await;
+    // One page of each type; the post has code, a table, an image and a conversation,
+    // the author a header.
     let pages = json!([
         { "name": "index", "path": "/" },
         { "name": "author", "path": "/@pratik", "follow": app.actor("pratik") },
