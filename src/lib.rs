@@ -25,6 +25,8 @@ pub mod federation;
 pub mod feeds;
 /// Router, negotiation, handlers, pages.
 pub mod http;
+/// Prometheus metrics for the admin listener.
+pub mod metrics;
 /// Use cases: sync, inbox, reads.
 pub mod service;
 /// Wiring: database, federation config, listener, worker.

@@ -41,6 +41,8 @@ pub async fn federation(config: Config) -> AppResult<Federation> {
 /// A server ready to run.
 pub struct Application {
     listener: TcpListener,
+    /// `[admin] listen`: `/metrics` and `/healthz`, apart from the public site.
+    admin_listener: Option<TcpListener>,
     fed: Federation,
     deliverer: Deliverer,
     startup_sync: SyncReport,
@@ -58,6 +60,12 @@ impl Application {
 
     /// Uses a listener the caller bound (tests bind port 0 first to learn the port).
     pub async fn with_listener(config: Config, listener: TcpListener) -> AppResult<Self> {
+        let admin_listener = match config.admin.listen {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                AppError::Internal(format!("cannot listen on {addr} ([admin] listen): {e}"))
+            })?),
+            None => None,
+        };
         let fed = federation(config).await?;
         let deliverer =
             Deliverer::new((*fed).clone(), http_client(&fed.config)?, WorkerKind::Serve);
@@ -70,6 +78,7 @@ impl Application {
         }
         Ok(Self {
             listener,
+            admin_listener,
             fed,
             deliverer,
             startup_sync,
@@ -82,6 +91,14 @@ impl Application {
             .local_addr()
             .map(|a| a.port())
             .unwrap_or_default()
+    }
+
+    /// The admin listener's port, if `[admin] listen` is set.
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
     }
 
     pub fn state(&self) -> &AppState {
@@ -134,6 +151,14 @@ impl Application {
             self.fed.db.clone(),
             shutdown.clone(),
         ));
+        let admin = self.admin_listener.map(|l| {
+            let stop = shutdown.clone();
+            tokio::spawn(
+                axum::serve(l, http::admin_router(self.fed.clone()))
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .into_future(),
+            )
+        });
         let app = http::router(self.fed.clone());
         let stop = shutdown.clone();
         axum::serve(self.listener, app)
@@ -142,6 +167,9 @@ impl Application {
             .map_err(|e| AppError::Internal(format!("server error: {e}")))?;
         if let Some(w) = worker {
             let _ = w.await;
+        }
+        if let Some(a) = admin {
+            let _ = a.await;
         }
         let _ = inbox.await;
         let _ = content.await;

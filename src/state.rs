@@ -31,6 +31,8 @@ pub struct AppState {
     pub addresses: Arc<AddressPolicy>,
     /// The instance actor's key (it signs our GETs), loaded or created on first use.
     instance_key: Arc<tokio::sync::OnceCell<Arc<SigningKey>>>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Woken when new deliveries are queued in this process.
     pub deliveries_queued: Arc<Notify>,
     /// Woken when a sync in this process changes when the next scheduled post is due.
@@ -66,6 +68,7 @@ impl AppState {
             config: Arc::new(config),
             uris,
             keys: Arc::default(),
+            metrics: crate::metrics::Metrics::new(),
             http,
             addresses,
             instance_key: Arc::default(),

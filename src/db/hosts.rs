@@ -55,3 +55,10 @@ pub async fn open_circuits(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<Host
         .fetch_all(db)
         .await
 }
+
+/// How many hosts are in each circuit state (`closed`, `open`, `half_open`).
+pub async fn circuit_counts(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("SELECT circuit, COUNT(*) FROM hosts GROUP BY circuit ORDER BY circuit")
+        .fetch_all(db)
+        .await
+}

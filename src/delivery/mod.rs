@@ -146,7 +146,9 @@ impl Deliverer {
 
     /// Sends one claimed delivery; never fails (a failure is an outcome).
     async fn attempt(&self, d: ClaimedDelivery) -> Attempt {
+        let started = std::time::Instant::now();
         let outcome = self.send(&d).await;
+        self.state.metrics.delivery(&outcome, started.elapsed());
         if let Ok(mut f) = self.in_flight.lock() {
             if let Some(n) = f.per_host.get_mut(&d.host) {
                 *n = n.saturating_sub(1);

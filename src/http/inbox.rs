@@ -23,7 +23,7 @@ pub async fn shared_inbox(
     body: Bytes,
 ) -> AppResult<(StatusCode, &'static str)> {
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    inbox::receive(
+    let result = inbox::receive(
         &fed.to_request_data(),
         SignedRequest {
             scheme: fed.config.scheme(),
@@ -34,7 +34,8 @@ pub async fn shared_inbox(
         },
     )
     .await
-    .map(answer)
+    .map(answer);
+    counted(&fed, &body, result)
 }
 
 /// An author's own inbox; 404 if there is no such author.
@@ -49,7 +50,7 @@ pub async fn author_inbox(
     let handle = handle_from_path(&at_handle)?;
     read::author(&fed, &handle).await?;
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    inbox::receive(
+    let result = inbox::receive(
         &fed.to_request_data(),
         SignedRequest {
             scheme: fed.config.scheme(),
@@ -60,7 +61,8 @@ pub async fn author_inbox(
         },
     )
     .await
-    .map(answer)
+    .map(answer);
+    counted(&fed, &body, result)
 }
 
 /// 202: stored, to be processed. 200: this activity id was received before.
@@ -69,4 +71,18 @@ fn answer(receipt: inbox::Receipt) -> (StatusCode, &'static str) {
         inbox::Receipt::Accepted => (StatusCode::ACCEPTED, "accepted"),
         inbox::Receipt::Duplicate => (StatusCode::OK, "already received; nothing changed"),
     }
+}
+
+/// Counts the activity by type and answer for `/metrics`.
+fn counted(
+    fed: &Federation,
+    body: &[u8],
+    result: AppResult<(StatusCode, &'static str)>,
+) -> AppResult<(StatusCode, &'static str)> {
+    let status = match &result {
+        Ok((status, _)) => *status,
+        Err(e) => e.status(),
+    };
+    fed.metrics.inbox_activity(body, status.as_u16());
+    result
 }

@@ -2,6 +2,7 @@
 //! function, respond; no SQL here.
 
 mod actors;
+mod admin;
 mod assets;
 mod authorized_fetch;
 pub mod cache;
@@ -9,6 +10,7 @@ mod feeds;
 mod follow;
 mod inbox;
 pub mod negotiate;
+pub use admin::admin_router;
 mod pages;
 mod posts;
 mod well_known;
@@ -55,6 +57,7 @@ pub fn router(fed: Federation) -> Router {
     }
     Router::new()
         .route("/.well-known/webfinger", get(well_known::webfinger))
+        .route("/healthz", get(admin::healthz))
         .route("/actor", get(authorized_fetch::instance_actor))
         .route("/.well-known/host-meta", get(well_known::host_meta))
         .route("/.well-known/nodeinfo", get(well_known::nodeinfo_links))
@@ -90,6 +93,10 @@ pub fn router(fed: Federation) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             fed.clone(),
             authorized_fetch::require_signature,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            fed.clone(),
+            admin::count_request,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(fed)

@@ -17,6 +17,8 @@ pub struct TestApp {
     pub port: u16,
     pub state: AppState,
     pub deliverer: Deliverer,
+    /// `http://127.0.0.1:<port>` of the admin listener, if the config has `[admin] listen`.
+    pub admin_base: Option<String>,
     pub dir: TempDir,
     pub client: reqwest::Client,
     shutdown: CancellationToken,
@@ -100,6 +102,7 @@ async fn start(dir: TempDir, listener: TcpListener, worker: bool, watch: bool) -
         .watch_content(watch);
     let state = app.state().clone();
     let deliverer = app.deliverer();
+    let admin_base = app.admin_port().map(|p| format!("http://127.0.0.1:{p}"));
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run(shutdown.clone(), worker));
     TestApp {
@@ -107,6 +110,7 @@ async fn start(dir: TempDir, listener: TcpListener, worker: bool, watch: bool) -
         port,
         state,
         deliverer,
+        admin_base,
         dir,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

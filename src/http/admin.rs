@@ -1,0 +1,68 @@
+//! The operator's endpoints: `/healthz` (also on the public router, for the proxy and
+//! the container runtime) and `/metrics` on the separate admin listener.
+
+use axum::{
+    Router,
+    extract::{MatchedPath, Request, State},
+    http::{StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use crate::{
+    error::{AppError, AppResult},
+    state::Federation,
+};
+
+/// The admin listener's routes. It has no authentication: bind it to loopback or a
+/// private network (`[admin] listen`).
+pub fn admin_router(fed: Federation) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .with_state(fed)
+}
+
+/// 200 when the database answers; 503 otherwise.
+pub async fn healthz(State(fed): State<Federation>) -> Response {
+    match sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(&fed.db)
+        .await
+    {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+async fn metrics(State(fed): State<Federation>) -> AppResult<Response> {
+    let body = fed
+        .metrics
+        .render(&fed.db)
+        .await
+        .map_err(AppError::Database)?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response())
+}
+
+/// Counts every answered request by method, route pattern and status.
+pub async fn count_request(State(fed): State<Federation>, req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let res = next.run(req).await;
+    fed.metrics.request(&method, &route, res.status().as_u16());
+    res
+}

@@ -1,0 +1,182 @@
+//! Prometheus metrics, served at the admin address (`[admin] listen`). Counters and
+//! histograms live in this process; the queue depth and circuit states are read from
+//! the database at each scrape, since other processes (`fedblog sync`) change them too.
+
+use std::{sync::Arc, time::Duration};
+
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    registry::Registry,
+};
+use sqlx::SqlitePool;
+
+use crate::{db, delivery::Outcome};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    /// The route pattern (`/{at_handle}/{slug}`), not the path: bounded cardinality.
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InboxLabels {
+    r#type: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: String,
+}
+
+/// The instance's metrics; one per `AppState`, so apps in one test process stay apart.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    inbox: Family<InboxLabels, Counter>,
+    deliveries: Family<OutcomeLabels, Counter>,
+    delivery_seconds: Family<OutcomeLabels, Histogram>,
+    queue: Family<StateLabels, Gauge>,
+    circuits: Family<StateLabels, Gauge>,
+}
+
+/// Activity types counted by name; anything else is `other`.
+const INBOX_TYPES: [&str; 10] = [
+    "Follow", "Undo", "Accept", "Reject", "Create", "Update", "Delete", "Like", "Announce", "Move",
+];
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("fedblog");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let inbox = Family::<InboxLabels, Counter>::default();
+        let deliveries = Family::<OutcomeLabels, Counter>::default();
+        let delivery_seconds = Family::<OutcomeLabels, Histogram>::new_with_constructor(|| {
+            // 5 ms .. ~20 s: loopback peers to slow servers at the timeout.
+            Histogram::new([
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0,
+            ])
+        });
+        let queue = Family::<StateLabels, Gauge>::default();
+        let circuits = Family::<StateLabels, Gauge>::default();
+        registry.register("http_requests", "HTTP requests answered", requests.clone());
+        registry.register(
+            "inbox_activities",
+            "Activities POSTed to the inboxes, by type and answer",
+            inbox.clone(),
+        );
+        registry.register(
+            "deliveries",
+            "Delivery attempts by outcome",
+            deliveries.clone(),
+        );
+        registry.register(
+            "delivery_duration_seconds",
+            "Time to deliver one activity to one inbox",
+            delivery_seconds.clone(),
+        );
+        registry.register(
+            "delivery_queue",
+            "Deliveries waiting: pending (never tried) and retrying",
+            queue.clone(),
+        );
+        registry.register(
+            "host_circuits",
+            "Remote hosts by circuit-breaker state (closed, open)",
+            circuits.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            inbox,
+            deliveries,
+            delivery_seconds,
+            queue,
+            circuits,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    pub fn request(&self, method: &str, route: &str, status: u16) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+    }
+
+    /// An inbox POST and its answer; the type is read from the body if it is JSON.
+    pub fn inbox_activity(&self, body: &[u8], status: u16) {
+        #[derive(serde::Deserialize)]
+        struct Typed<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: Option<&'a str>,
+        }
+        let kind = serde_json::from_slice::<Typed>(body)
+            .ok()
+            .and_then(|t| t.kind)
+            .and_then(|k| INBOX_TYPES.iter().find(|t| **t == k).copied())
+            .unwrap_or("other");
+        self.inbox
+            .get_or_create(&InboxLabels {
+                r#type: kind,
+                status,
+            })
+            .inc();
+    }
+
+    pub fn delivery(&self, outcome: &Outcome, took: Duration) {
+        let labels = OutcomeLabels {
+            outcome: match outcome {
+                Outcome::Delivered(_) => "delivered",
+                Outcome::Retry { .. } => "retry",
+                Outcome::Permanent { .. } => "failed",
+                Outcome::Gone => "gone",
+            },
+        };
+        self.deliveries.get_or_create(&labels).inc();
+        self.delivery_seconds
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+    }
+
+    /// The text exposition, after reading the queue and circuits from the database.
+    pub async fn render(&self, db: &SqlitePool) -> Result<String, sqlx::Error> {
+        let counts = db::deliveries::counts(db).await?;
+        for (state, n) in [("pending", counts.pending), ("retrying", counts.retrying)] {
+            self.queue
+                .get_or_create(&StateLabels {
+                    state: state.into(),
+                })
+                .set(n);
+        }
+        for state in ["closed", "open"] {
+            self.circuits
+                .get_or_create(&StateLabels {
+                    state: state.into(),
+                })
+                .set(0);
+        }
+        for (state, n) in db::hosts::circuit_counts(db).await? {
+            self.circuits.get_or_create(&StateLabels { state }).set(n);
+        }
+        let mut out = String::new();
+        encode(&mut out, &self.registry).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        Ok(out)
+    }
+}
