@@ -304,3 +304,19 @@ async fn a_flood_from_one_host_gets_429_with_retry_after() {
     assert!(statuses[3..].contains(&429), "{statuses:?}");
     assert!(retry_after.is_some_and(|s| s.parse::<u64>().unwrap() >= 1));
 }
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_again_once_and_then_accepted() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let post = post_url(&app);
+    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Like", json!(post))).await, 202);
+    // Carol's server rotates her key; our cached copy is now stale.
+    peer.rotate_key("carol");
+    // A cached key younger than a few seconds is trusted as it is (no refetch storms).
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let boost = peer.activity("carol", "Announce", json!(post));
+    assert_eq!(send(&app, &peer, "carol", &boost).await, 202, "verified with the refetched key");
+    app.inbox_settled().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM reactions").await, 2);
+}

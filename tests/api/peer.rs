@@ -48,6 +48,8 @@ struct PeerState {
     objects: Mutex<HashMap<String, Value>>,
     /// What `/chain/0` answers: the notes at `/chain/<n>` reply to `/chain/<n-1>`.
     chain_root: Mutex<Option<String>>,
+    /// Actors whose key was rotated: name -> (public, private) PEM.
+    rotated: Mutex<HashMap<String, (String, String)>>,
 }
 
 pub struct TestPeer {
@@ -184,6 +186,25 @@ impl TestPeer {
         format!("{}/chain/{n}", self.base)
     }
 
+    /// Gives `name` a new key pair, published in its actor document from now on.
+    pub fn rotate_key(&self, name: &str) {
+        let pair = generate_keypair().expect("key pair");
+        self.state
+            .rotated
+            .lock()
+            .expect("lock")
+            .insert(name.to_owned(), pair);
+    }
+
+    fn private_pem_of(&self, name: &str) -> String {
+        self.state
+            .rotated
+            .lock()
+            .expect("lock")
+            .get(name)
+            .map_or_else(|| self.private_pem.clone(), |(_, private)| private.clone())
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.state.received.lock().expect("lock").clone()
     }
@@ -202,7 +223,8 @@ impl TestPeer {
         url: &str,
         body: &[u8],
     ) -> Vec<(&'static str, String)> {
-        let key = SigningKey::from_pem(self.key_id(name), &self.private_pem).expect("key");
+        let private_pem = self.private_pem_of(name);
+        let key = SigningKey::from_pem(self.key_id(name), &private_pem).expect("key");
         key.sign_post(
             &Url::parse(url).expect("url"),
             body,
@@ -345,6 +367,12 @@ fn host_base(base: &str, name: &str) -> String {
 type PeerCtx = (Arc<PeerState>, String, String);
 
 async fn actor(State((state, base, pem)): State<PeerCtx>, Path(name): Path<String>) -> Response {
+    let pem = state
+        .rotated
+        .lock()
+        .expect("lock")
+        .get(&name)
+        .map_or(pem, |(public, _)| public.clone());
     if state.gone.lock().expect("lock").contains(&name) {
         return (StatusCode::GONE, "gone").into_response();
     }
