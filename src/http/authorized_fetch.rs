@@ -18,7 +18,7 @@ use axum::{
 
 use super::{
     activity_json,
-    negotiate::{Wants, negotiate},
+    negotiate::{Wants, wants},
 };
 use crate::{
     error::{AppError, AppResult},
@@ -92,16 +92,9 @@ pub async fn require_signature(
 /// ActivityPub JSON of actors, posts, activities and collections.
 fn is_protected(req: &Request) -> bool {
     let path = req.uri().path();
-    let accept = req
-        .headers()
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
     matches!(*req.method(), Method::GET | Method::HEAD)
         && (path.starts_with("/@") || path.starts_with("/activities/"))
-        && negotiate(&accept) == Wants::ActivityJson
+        && wants(req.headers()) == Wants::ActivityJson
 }
 
 /// `/@alice`, the actor itself (not its collections or posts).

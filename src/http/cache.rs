@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::negotiate::{Wants, negotiate};
+use super::negotiate::{Wants, wants};
 use crate::{
     cache::{Entry, Key},
     state::Federation,
@@ -55,20 +55,13 @@ pub async fn serve(State(fed): State<Federation>, req: Request, next: Next) -> R
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return next.run(req).await;
     }
-    let accept = req
-        .headers()
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
     let key = Key {
         path_and_query: req
             .uri()
             .path_and_query()
             .map_or("/", |p| p.as_str())
             .to_owned(),
-        json: negotiate(&accept) == Wants::ActivityJson,
+        json: wants(req.headers()) == Wants::ActivityJson,
     };
     let conditions = Conditions::of(req.headers());
     let cache = &fed.cache;

@@ -5,7 +5,10 @@
 
 use std::convert::Infallible;
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::FromRequestParts,
+    http::{HeaderMap, header::ACCEPT, request::Parts},
+};
 
 /// What the client asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,15 +21,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Wants {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        let accept = parts
-            .headers
-            .get_all(axum::http::header::ACCEPT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-            .join(",");
-        Ok(negotiate(&accept))
+        Ok(wants(&parts.headers))
     }
+}
+
+/// What a request's Accept headers (all of them) ask for.
+pub fn wants(headers: &HeaderMap) -> Wants {
+    let accept = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    negotiate(&accept)
 }
 
 /// Picks HTML or ActivityStreams JSON for an Accept header value.

@@ -289,18 +289,12 @@ async fn our_fetches_are_signed_by_the_instance_actor() {
         .expect("the instance actor's signature verifies");
 
     // WebFinger finds the instance actor as Mastodon names its own: acct:<host>@<host>.
-    let jrd: Value = app
-        .client
-        .get(format!(
+    let jrd = app
+        .get_json(&format!(
             "{}/.well-known/webfinger?resource=acct:localhost@localhost:{}",
             app.base, app.port
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         jrd["links"][0]["href"],
         format!("{}/actor", app.base),

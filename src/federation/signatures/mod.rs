@@ -411,23 +411,25 @@ fn prepare_cavage(
                 sig.expires
                     .ok_or(SignatureError::AbsentHeader(name.clone()))?
             ),
-            header => {
-                let values: Vec<&str> = req
-                    .headers
-                    .get_all(header)
-                    .iter()
-                    .map(|v| v.to_str().map(str::trim))
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| SignatureError::AbsentHeader(header.to_owned()))?;
-                if values.is_empty() {
-                    return Err(SignatureError::AbsentHeader(header.to_owned()));
-                }
-                format!("{header}: {}", values.join(", "))
-            }
+            header => format!("{header}: {}", field_value(req.headers, header)?),
         };
         lines.push(line);
     }
     Ok((sig, lines.join("\n")))
+}
+
+/// A header field's values as both schemes sign them: each trimmed, joined with `, `.
+fn field_value(headers: &HeaderMap, name: &str) -> Result<String, SignatureError> {
+    let values: Vec<&str> = headers
+        .get_all(name)
+        .iter()
+        .map(|v| v.to_str().map(str::trim))
+        .collect::<Result<_, _>>()
+        .map_err(|_| SignatureError::AbsentHeader(name.to_owned()))?;
+    if values.is_empty() {
+        return Err(SignatureError::AbsentHeader(name.to_owned()));
+    }
+    Ok(values.join(", "))
 }
 
 /// Whether any `SHA-256=` entry of a Digest header matches the body.

@@ -7,7 +7,7 @@
 use aws_lc_rs::digest;
 use sfv::{BareItem, Dictionary, FieldType, InnerList, ListEntry, Parser};
 
-use super::{MAX_AGE_SECS, MAX_LEAD_SECS, SignatureError, SignedRequest};
+use super::{MAX_AGE_SECS, MAX_LEAD_SECS, SignatureError, SignedRequest, field_value};
 
 /// A parsed `Signature-Input` member and its `Signature` bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,24 +210,14 @@ fn authority(req: &SignedRequest<'_>) -> Result<String, SignatureError> {
     Ok(header(req, "host")?.to_ascii_lowercase())
 }
 
-/// A field's values, trimmed and joined with `, ` (§2.1).
+/// A field's value (§2.1); component names must be lowercase.
 fn header(req: &SignedRequest<'_>, name: &str) -> Result<String, SignatureError> {
     if name.bytes().any(|b| b.is_ascii_uppercase()) {
         return Err(malformed(format!(
             "component names are lowercase: \"{name}\""
         )));
     }
-    let values: Vec<&str> = req
-        .headers
-        .get_all(name)
-        .iter()
-        .map(|v| v.to_str().map(str::trim))
-        .collect::<Result<_, _>>()
-        .map_err(|_| SignatureError::AbsentHeader(name.to_owned()))?;
-    if values.is_empty() {
-        return Err(SignatureError::AbsentHeader(name.to_owned()));
-    }
-    Ok(values.join(", "))
+    field_value(req.headers, name)
 }
 
 /// Every `sha-256` and `sha-512` entry of Content-Digest must match the body, and
