@@ -159,7 +159,14 @@ async fn list(
         return Ok(0);
     }
     if rows.is_empty() {
-        println!("{}", if held { "no replies are waiting" } else { "no replies yet" });
+        println!(
+            "{}",
+            if held {
+                "no replies are waiting"
+            } else {
+                "no replies yet"
+            }
+        );
     }
     for r in &rows {
         println!("#{:<6} {:<8} {}  on {}", r.id, r.state, r.author, r.post);

@@ -119,11 +119,11 @@ pub async fn recent(
 /// Forgets processed activities received before `before`: their ids only guard
 /// against replays, which signatures' Date window already limits to an hour.
 pub async fn prune(db: impl SqliteExecutor<'_>, before: i64) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
-        "DELETE FROM inbox_activities WHERE state <> 'pending' AND received_at < ?",
+    Ok(
+        sqlx::query("DELETE FROM inbox_activities WHERE state <> 'pending' AND received_at < ?")
+            .bind(before)
+            .execute(db)
+            .await?
+            .rows_affected(),
     )
-    .bind(before)
-    .execute(db)
-    .await?
-    .rows_affected())
 }

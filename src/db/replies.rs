@@ -117,13 +117,15 @@ pub async fn delete_by_author(
     ap_id: &str,
     actor_id: &str,
 ) -> sqlx::Result<bool> {
-    Ok(sqlx::query("DELETE FROM replies WHERE ap_id = ? AND actor_id = ?")
-        .bind(ap_id)
-        .bind(actor_id)
-        .execute(db)
-        .await?
-        .rows_affected()
-        > 0)
+    Ok(
+        sqlx::query("DELETE FROM replies WHERE ap_id = ? AND actor_id = ?")
+            .bind(ap_id)
+            .bind(actor_id)
+            .execute(db)
+            .await?
+            .rows_affected()
+            > 0,
+    )
 }
 
 pub async fn delete(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<bool> {

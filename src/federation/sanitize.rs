@@ -9,8 +9,23 @@ pub const MAX_REMOTE_HTML: usize = 64 * 1024;
 static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::empty();
     b.add_tags([
-        "p", "br", "a", "span", "strong", "b", "em", "i", "u", "s", "del", "blockquote", "code",
-        "pre", "ul", "ol", "li",
+        "p",
+        "br",
+        "a",
+        "span",
+        "strong",
+        "b",
+        "em",
+        "i",
+        "u",
+        "s",
+        "del",
+        "blockquote",
+        "code",
+        "pre",
+        "ul",
+        "ol",
+        "li",
     ])
     .add_tag_attributes("a", ["href"])
     // Mastodon marks mentions and hashtags with these classes and hides URL parts
@@ -49,10 +64,23 @@ mod tests {
             <img src=x onerror="alert(1)"><a href="javascript:alert(1)">j</a>
             <a href="https://ok.example/" style="color:red" target="_blank">ok</a></p>"#;
         let clean = remote_html(dirty);
-        for bad in ["script", "onclick", "onerror", "style", "javascript:", "<img", "target"] {
+        for bad in [
+            "script",
+            "onclick",
+            "onerror",
+            "style",
+            "javascript:",
+            "<img",
+            "target",
+        ] {
             assert!(!clean.contains(bad), "{bad} survived in {clean}");
         }
-        assert!(clean.contains(r#"<a href="https://ok.example/" rel="nofollow noopener noreferrer ugc">ok</a>"#), "{clean}");
+        assert!(
+            clean.contains(
+                r#"<a href="https://ok.example/" rel="nofollow noopener noreferrer ugc">ok</a>"#
+            ),
+            "{clean}"
+        );
     }
 
     #[test]

@@ -6,11 +6,7 @@ use std::collections::HashMap;
 use url::Url;
 
 use crate::{
-    db::{
-        self,
-        reactions::Reactor,
-        replies::ShownReply,
-    },
+    db::{self, reactions::Reactor, replies::ShownReply},
     error::AppResult,
     state::AppState,
 };

@@ -89,7 +89,11 @@ pub async fn process_due(fed: &Federation) -> AppResult<usize> {
     Ok(n)
 }
 
-async fn record(data: &FedData, row: &InboxActivityRow, outcome: AppResult<String>) -> AppResult<()> {
+async fn record(
+    data: &FedData,
+    row: &InboxActivityRow,
+    outcome: AppResult<String>,
+) -> AppResult<()> {
     let now = db::now_ms();
     match outcome {
         Ok(result) => {
@@ -103,7 +107,11 @@ async fn record(data: &FedData, row: &InboxActivityRow, outcome: AppResult<Strin
             db::inbox_activities::retry_at(&data.db, row.id, now + wait, &e.to_string()).await?;
         }
         Err(e) => {
-            let state = if is_transient(&e) { "failed" } else { "rejected" };
+            let state = if is_transient(&e) {
+                "failed"
+            } else {
+                "rejected"
+            };
             tracing::info!(kind = %row.kind, actor = %row.actor, error = %e, state, "inbox activity not applied");
             db::inbox_activities::finish(&data.db, row.id, state, &e.to_string(), now).await?;
         }
@@ -119,9 +127,7 @@ fn is_transient(e: &AppError) -> bool {
         AppError::Federation(F::Reqwest(_) | F::ReqwestMiddleware(_) | F::IoError(_)) => true,
         AppError::Fetch(f) => match f {
             FetchError::Timeout(..) | FetchError::Network { .. } => true,
-            FetchError::Status { status, .. } => {
-                status.is_server_error() || status.as_u16() == 429
-            }
+            FetchError::Status { status, .. } => status.is_server_error() || status.as_u16() == 429,
             _ => false,
         },
         _ => false,

@@ -28,8 +28,9 @@ impl BlockTarget {
     pub fn parse(s: &str) -> Result<Self, AppError> {
         let s = s.trim();
         if s.starts_with("https://") || s.starts_with("http://") {
-            let url = Url::parse(s)
-                .map_err(|e| AppError::BadRequest(format!("`{s}` is not a valid actor URL: {e}")))?;
+            let url = Url::parse(s).map_err(|e| {
+                AppError::BadRequest(format!("`{s}` is not a valid actor URL: {e}"))
+            })?;
             return Ok(Self::Actor(url));
         }
         let domain = s.trim_start_matches('.').to_ascii_lowercase();
@@ -90,14 +91,23 @@ pub async fn is_blocked(state: &AppState, actor: &Url) -> AppResult<bool> {
 }
 
 /// Answers a blocked actor's Follow with Reject, queued like every delivery.
-pub async fn reject_follow(state: &AppState, follow: &Follow, sender: &RemoteActor) -> AppResult<()> {
+pub async fn reject_follow(
+    state: &AppState,
+    follow: &Follow,
+    sender: &RemoteActor,
+) -> AppResult<()> {
     let handle = local_target(state, &follow.object).await?;
     let reject = outgoing::reject(&state.uris, &handle, follow);
     let now = db::now_ms();
     let mut tx = service::begin(&state.db).await?;
     db::followers::remove(&mut *tx, handle.as_str(), sender.id.as_str()).await?;
-    service::queue_activity(&mut tx, &reject, service::Audience::Inbox(&sender.inbox), now)
-        .await?;
+    service::queue_activity(
+        &mut tx,
+        &reject,
+        service::Audience::Inbox(&sender.inbox),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     state.deliveries_queued.notify_one();
     tracing::info!(author = %handle, actor = %sender.id, "follow from a blocked actor rejected");

@@ -57,32 +57,82 @@ async fn replies_likes_and_boosts_show_on_the_page_and_in_the_collections() {
 
     // A reply, and a reply to the reply from someone else: a thread.
     let reply = peer.note("carol", "1", &post, "<p>Great post, <b>Alice</b>!</p>");
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Create", reply.clone())).await, 202);
-    let answer = peer.note("dave", "2", reply["id"].as_str().unwrap(), "<p>Agreed with Carol.</p>");
-    assert_eq!(send(&app, &peer, "dave", &peer.activity("dave", "Create", answer.clone())).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Create", reply.clone())
+        )
+        .await,
+        202
+    );
+    let answer = peer.note(
+        "dave",
+        "2",
+        reply["id"].as_str().unwrap(),
+        "<p>Agreed with Carol.</p>",
+    );
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "dave",
+            &peer.activity("dave", "Create", answer.clone())
+        )
+        .await,
+        202
+    );
     // A like and a boost.
     let like = peer.activity("carol", "Like", json!(post));
     assert_eq!(send(&app, &peer, "carol", &like).await, 202);
-    assert_eq!(send(&app, &peer, "dave", &peer.activity("dave", "Announce", json!(post))).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "dave",
+            &peer.activity("dave", "Announce", json!(post))
+        )
+        .await,
+        202
+    );
     app.inbox_settled().await;
 
     let html = page(&app).await;
     let section = conversation_section(&html);
     assert!(section.contains("Great post, <b>Alice</b>!"), "{section}");
-    assert!(section.contains("Carol of the peer"), "the author's name is shown");
+    assert!(
+        section.contains("Carol of the peer"),
+        "the author's name is shown"
+    );
     assert!(section.contains("@carol@localhost"), "and their address");
     assert!(section.contains("<strong>1</strong> like"), "{section}");
     assert!(section.contains("<strong>1</strong> boost"), "{section}");
     // The answer follows its parent, indented one level.
-    let (first, second) = (section.find("Great post").unwrap(), section.find("Agreed with Carol").unwrap());
+    let (first, second) = (
+        section.find("Great post").unwrap(),
+        section.find("Agreed with Carol").unwrap(),
+    );
     assert!(first < second);
     assert!(section.contains("level-1"), "the answer is indented");
 
     let (total, items) = collection_total(&app, "replies").await;
     assert_eq!(total, 2);
-    assert_eq!(items, vec![reply["id"].as_str().unwrap(), answer["id"].as_str().unwrap()]);
-    assert_eq!(collection_total(&app, "likes").await, (1, vec![peer.actor("carol")]));
-    assert_eq!(collection_total(&app, "shares").await, (1, vec![peer.actor("dave")]));
+    assert_eq!(
+        items,
+        vec![
+            reply["id"].as_str().unwrap(),
+            answer["id"].as_str().unwrap()
+        ]
+    );
+    assert_eq!(
+        collection_total(&app, "likes").await,
+        (1, vec![peer.actor("carol")])
+    );
+    assert_eq!(
+        collection_total(&app, "shares").await,
+        (1, vec![peer.actor("dave")])
+    );
     let object = app.get_json(&post).await;
     assert_eq!(object["replies"]["totalItems"], 2);
     assert_eq!(object["likes"]["totalItems"], 1);
@@ -94,7 +144,16 @@ async fn replies_likes_and_boosts_show_on_the_page_and_in_the_collections() {
     assert_eq!(send(&app, &peer, "carol", &undo).await, 202);
     let mut edited = reply.clone();
     edited["content"] = json!("<p>Edited: still a great post.</p>");
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Update", edited)).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Update", edited)
+        )
+        .await,
+        202
+    );
     app.inbox_settled().await;
     let html = page(&app).await;
     let section = conversation_section(&html);
@@ -105,7 +164,16 @@ async fn replies_likes_and_boosts_show_on_the_page_and_in_the_collections() {
     assert_eq!(collection_total(&app, "likes").await.0, 0);
 
     let tombstone = json!({ "id": reply["id"], "type": "Tombstone" });
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Delete", tombstone)).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Delete", tombstone)
+        )
+        .await,
+        202
+    );
     app.inbox_settled().await;
     let html = page(&app).await;
     assert!(!html.contains("still a great post"));
@@ -123,19 +191,46 @@ async fn remote_html_is_sanitised_before_it_reaches_the_page() {
         <a href="https://ok.example/" style="position:fixed">fine link</a>
         <iframe src="https://evil.example/"></iframe><svg onload="alert(2)"></svg></p>"#;
     let reply = peer.note("carol", "x", &post_url(&app), hostile);
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Create", reply)).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Create", reply)
+        )
+        .await,
+        202
+    );
     app.inbox_settled().await;
     let html = page(&app).await;
     let section = conversation_section(&html);
     assert!(section.contains("fine link"), "{section}");
-    for bad in ["<script", "alert(", "onclick", "onerror", "onload", "javascript:", "<style", "position:fixed", "<iframe", "<svg", "<img src=\"x\""] {
-        assert!(!section.contains(bad), "`{bad}` reached the page: {section}");
+    for bad in [
+        "<script",
+        "alert(",
+        "onclick",
+        "onerror",
+        "onload",
+        "javascript:",
+        "<style",
+        "position:fixed",
+        "<iframe",
+        "<svg",
+        "<img src=\"x\"",
+    ] {
+        assert!(
+            !section.contains(bad),
+            "`{bad}` reached the page: {section}"
+        );
     }
     let stored: String = sqlx::query_scalar("SELECT content_html FROM replies")
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    assert!(!stored.contains("script") && !stored.contains("onerror"), "{stored}");
+    assert!(
+        !stored.contains("script") && !stored.contains("onerror"),
+        "{stored}"
+    );
 }
 
 #[tokio::test]
@@ -159,11 +254,30 @@ async fn forged_reactions_and_objects_are_refused_and_change_nothing() {
     assert!(res.text().await.unwrap().contains("not a key of the actor"));
 
     // A Create whose embedded object claims a third host, which does not have it.
-    let forged = peer.note("third-mallory", "1", &post, "<p>I speak for third.localhost</p>");
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Create", forged.clone())).await, 202);
+    let forged = peer.note(
+        "third-mallory",
+        "1",
+        &post,
+        "<p>I speak for third.localhost</p>",
+    );
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Create", forged.clone())
+        )
+        .await,
+        202
+    );
     app.inbox_settled().await;
-    let create_id = app.count("SELECT COUNT(*) FROM inbox_activities WHERE state = 'rejected'").await;
-    assert_eq!(create_id, 1, "fetched from its origin, which has no such object");
+    let create_id = app
+        .count("SELECT COUNT(*) FROM inbox_activities WHERE state = 'rejected'")
+        .await;
+    assert_eq!(
+        create_id, 1,
+        "fetched from its origin, which has no such object"
+    );
 
     // An activity id on another host than its actor: refused at the door.
     let mut elsewhere = peer.activity("carol", "Like", json!(post));
@@ -183,7 +297,11 @@ async fn forged_reactions_and_objects_are_refused_and_change_nothing() {
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    assert_eq!(author, peer.actor("third-mallory"), "attributed to its real author");
+    assert_eq!(
+        author,
+        peer.actor("third-mallory"),
+        "attributed to its real author"
+    );
 }
 
 #[tokio::test]
@@ -192,7 +310,16 @@ async fn a_replayed_activity_id_changes_nothing() {
     let peer = TestPeer::start().await;
     let like = peer.activity("carol", "Like", json!(post_url(&app)));
     assert_eq!(send(&app, &peer, "carol", &like).await, 202);
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Undo", like.clone())).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Undo", like.clone())
+        )
+        .await,
+        202
+    );
     app.inbox_settled().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM reactions").await, 0);
     // The same Like again (a replay, or a retry of what we already have): 200, no effect.
@@ -210,7 +337,16 @@ async fn unknown_parents_are_fetched_within_bounds_and_deep_chains_refused() {
     // Two links we never received between the post and the reply: fetched and stored.
     let top = peer.chain(&post, 1);
     let reply = peer.note("carol", "deep", &top, "<p>three levels down</p>");
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Create", reply)).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Create", reply)
+        )
+        .await,
+        202
+    );
     app.inbox_settled().await;
     let depths: Vec<i64> = sqlx::query_scalar("SELECT depth FROM replies ORDER BY depth")
         .fetch_all(&app.state.db)
@@ -227,7 +363,11 @@ async fn unknown_parents_are_fetched_within_bounds_and_deep_chains_refused() {
     let (state, result) = app.inbox_result(create["id"].as_str().unwrap()).await;
     assert_eq!(state, "rejected");
     assert!(result.contains("not followed further"), "{result}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM replies").await, 3, "nothing more stored");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM replies").await,
+        3,
+        "nothing more stored"
+    );
 }
 
 #[tokio::test]
@@ -237,7 +377,16 @@ async fn replies_not_addressed_to_the_public_are_not_shown() {
     let mut direct = peer.note("carol", "dm", &post_url(&app), "<p>just between us</p>");
     direct["to"] = json!([app.actor("alice")]);
     direct["cc"] = json!([]);
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Create", direct)).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Create", direct)
+        )
+        .await,
+        202
+    );
     app.inbox_settled().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM replies").await, 0);
     assert!(!page(&app).await.contains("just between us"));
@@ -257,7 +406,15 @@ async fn activities_shaped_like_real_servers_pass_through_the_inbox() {
     files.sort();
     assert!(files.len() >= 8, "fixtures for four servers");
     for path in &files {
-        let server = path.file_stem().unwrap().to_str().unwrap().split('-').next().unwrap().to_owned();
+        let server = path
+            .file_stem()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split('-')
+            .next()
+            .unwrap()
+            .to_owned();
         let text = std::fs::read_to_string(path)
             .unwrap()
             .replace("{{peer}}", &peer.base)
@@ -272,10 +429,23 @@ async fn activities_shaped_like_real_servers_pass_through_the_inbox() {
     }
     // Each server's reply, like and boost is counted.
     assert_eq!(app.count("SELECT COUNT(*) FROM replies").await, 4);
-    assert_eq!(app.count("SELECT COUNT(*) FROM reactions WHERE kind = 'like'").await, 4);
-    assert_eq!(app.count("SELECT COUNT(*) FROM reactions WHERE kind = 'announce'").await, 4);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM reactions WHERE kind = 'like'")
+            .await,
+        4
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM reactions WHERE kind = 'announce'")
+            .await,
+        4
+    );
     let html = page(&app).await;
-    for text in ["from Mastodon", "from GoToSocial", "from Akkoma", "from Misskey"] {
+    for text in [
+        "from Mastodon",
+        "from GoToSocial",
+        "from Akkoma",
+        "from Misskey",
+    ] {
         assert!(html.contains(text), "{text}");
     }
 }
@@ -296,7 +466,10 @@ async fn a_flood_from_one_host_gets_429_with_retry_after() {
             .post_signed(&app.client, "carol", &format!("{}/inbox", app.base), &like)
             .await;
         if res.status() == 429 {
-            retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+            retry_after = res
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
         }
         statuses.push(res.status().as_u16());
     }
@@ -310,13 +483,26 @@ async fn a_rotated_key_is_fetched_again_once_and_then_accepted() {
     let app = spawn_app().await;
     let peer = TestPeer::start().await;
     let post = post_url(&app);
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Like", json!(post))).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Like", json!(post))
+        )
+        .await,
+        202
+    );
     // Carol's server rotates her key; our cached copy is now stale.
     peer.rotate_key("carol");
     // A cached key younger than a few seconds is trusted as it is (no refetch storms).
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
     let boost = peer.activity("carol", "Announce", json!(post));
-    assert_eq!(send(&app, &peer, "carol", &boost).await, 202, "verified with the refetched key");
+    assert_eq!(
+        send(&app, &peer, "carol", &boost).await,
+        202,
+        "verified with the refetched key"
+    );
     app.inbox_settled().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM reactions").await, 2);
 }

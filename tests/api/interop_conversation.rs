@@ -68,7 +68,10 @@ async fn fedify_replies_likes_boosts_and_takes_them_back() {
         }),
     )
     .await;
-    let note_id = reply["objectId"].as_str().expect("the note's id").to_owned();
+    let note_id = reply["objectId"]
+        .as_str()
+        .expect("the note's id")
+        .to_owned();
     let like = send(&peer, &author, json!({ "type": "Like", "object": post })).await;
     send(
         &peer,
@@ -76,13 +79,20 @@ async fn fedify_replies_likes_boosts_and_takes_them_back() {
         json!({ "type": "Announce", "object": post, "to": [PUBLIC], "cc": [author] }),
     )
     .await;
-    page_until(&app, "the reply, the like and the boost on the page", |html| {
-        html.contains("Hello from Fedify!")
-            && html.contains("<strong>1</strong> like")
-            && html.contains("<strong>1</strong> boost")
-    })
+    page_until(
+        &app,
+        "the reply, the like and the boost on the page",
+        |html| {
+            html.contains("Hello from Fedify!")
+                && html.contains("<strong>1</strong> like")
+                && html.contains("<strong>1</strong> boost")
+        },
+    )
     .await;
-    assert!(page(&app).await.contains("@reader@localhost"), "the replier's address");
+    assert!(
+        page(&app).await.contains("@reader@localhost"),
+        "the replier's address"
+    );
     assert_eq!(total(&app, &post, "replies").await, 1);
     assert_eq!(total(&app, &post, "likes").await, 1);
     assert_eq!(total(&app, &post, "shares").await, 1);
@@ -98,7 +108,10 @@ async fn fedify_replies_likes_boosts_and_takes_them_back() {
         }),
     )
     .await;
-    page_until(&app, "the like to go", |html| !html.contains("<strong>1</strong> like")).await;
+    page_until(&app, "the like to go", |html| {
+        !html.contains("<strong>1</strong> like")
+    })
+    .await;
     assert_eq!(total(&app, &post, "likes").await, 0);
     assert_eq!(total(&app, &post, "shares").await, 1);
 
@@ -131,7 +144,10 @@ async fn fedify_replies_likes_boosts_and_takes_them_back() {
         json!({ "type": "Delete", "to": [PUBLIC], "object": { "type": "Tombstone", "id": note_id } }),
     )
     .await;
-    page_until(&app, "the reply to go", |html| !html.contains("Edited from Fedify.")).await;
+    page_until(&app, "the reply to go", |html| {
+        !html.contains("Edited from Fedify.")
+    })
+    .await;
     assert_eq!(total(&app, &post, "replies").await, 0);
 }
 

@@ -29,15 +29,21 @@ fn stdout(out: &std::process::Output) -> String {
 }
 
 async fn page(app: &TestApp) -> String {
-    app.get("/@alice/first-post", "text/html").await.text().await.unwrap()
+    app.get("/@alice/first-post", "text/html")
+        .await
+        .text()
+        .await
+        .unwrap()
 }
 
 /// Waits for the page to show (or stop showing) `text`: a change made by another
 /// process reaches the server's response cache within a moment.
 async fn page_shows(app: &TestApp, text: &str, shown: bool) {
-    eventually(5, &format!("the page to show `{text}`: {shown}"), || async {
-        (page(app).await.contains(text) == shown).then_some(())
-    })
+    eventually(
+        5,
+        &format!("the page to show `{text}`: {shown}"),
+        || async { (page(app).await.contains(text) == shown).then_some(()) },
+    )
     .await
 }
 
@@ -48,9 +54,36 @@ async fn a_blocked_actor_is_purged_rejected_and_ignored() {
     let post = post_url(&app);
     app.followed_by(&peer, "alice", &["carol"]).await;
     let reply = peer.note("carol", "1", &post, "<p>buy my stuff</p>");
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Create", reply)).await, 202);
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Like", json!(post))).await, 202);
-    assert_eq!(send(&app, &peer, "dave", &peer.activity("dave", "Like", json!(post))).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Create", reply)
+        )
+        .await,
+        202
+    );
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Like", json!(post))
+        )
+        .await,
+        202
+    );
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "dave",
+            &peer.activity("dave", "Like", json!(post))
+        )
+        .await,
+        202
+    );
     app.inbox_settled().await;
     assert!(page(&app).await.contains("buy my stuff"));
 
@@ -62,13 +95,26 @@ async fn a_blocked_actor_is_purged_rejected_and_ignored() {
     assert!(stdout(&app.cli(&["blocks"]).await).contains(&peer.actor("carol")));
     page_shows(&app, "buy my stuff", false).await;
     assert_eq!(app.count("SELECT COUNT(*) FROM followers").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM reactions").await, 1, "dave's like stays");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM reactions").await,
+        1,
+        "dave's like stays"
+    );
 
     // A new Follow is answered with Reject; a Like is dropped.
     let mut follow = peer.follow("carol", &app.actor("alice"));
     follow["id"] = json!(format!("{}/2", follow["id"].as_str().unwrap()));
     assert_eq!(send(&app, &peer, "carol", &follow).await, 202);
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Like", json!(post))).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Like", json!(post))
+        )
+        .await,
+        202
+    );
     app.inbox_settled().await;
     app.deliver_all().await;
     let rejects = peer.received_of_type("Reject");
@@ -93,22 +139,51 @@ async fn a_domain_block_added_to_the_config_purges_at_the_next_start() {
     let peer = TestPeer::start().await;
     let post = post_url(&app);
     for name in ["third-zed", "third-yan"] {
-        assert_eq!(send(&app, &peer, name, &peer.activity(name, "Announce", json!(post))).await, 202);
+        assert_eq!(
+            send(
+                &app,
+                &peer,
+                name,
+                &peer.activity(name, "Announce", json!(post))
+            )
+            .await,
+            202
+        );
     }
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Announce", json!(post))).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Announce", json!(post))
+        )
+        .await,
+        202
+    );
     app.inbox_settled().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM reactions").await, 3);
 
     let config = app.config_path();
     let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(&config, format!("{text}\n[moderation]\nblocked_domains = [\"third.localhost\"]\n")).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n[moderation]\nblocked_domains = [\"third.localhost\"]\n"),
+    )
+    .unwrap();
     let app = app.restart(false).await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM reactions").await, 1, "only carol's boost stays");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM reactions").await,
+        1,
+        "only carol's boost stays"
+    );
     let like = peer.activity("third-zed", "Like", json!(post));
     assert_eq!(send(&app, &peer, "third-zed", &like).await, 202);
     app.inbox_settled().await;
     let (state, result) = app.inbox_result(like["id"].as_str().unwrap()).await;
-    assert_eq!((state.as_str(), result.as_str()), ("done", "dropped: the actor or its domain is blocked"));
+    assert_eq!(
+        (state.as_str(), result.as_str()),
+        ("done", "dropped: the actor or its domain is blocked")
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM reactions").await, 1);
 }
 
@@ -121,7 +196,16 @@ async fn held_replies_wait_for_approval() {
     .await;
     let peer = TestPeer::start().await;
     let reply = peer.note("carol", "1", &post_url(&app), "<p>first!</p>");
-    assert_eq!(send(&app, &peer, "carol", &peer.activity("carol", "Create", reply)).await, 202);
+    assert_eq!(
+        send(
+            &app,
+            &peer,
+            "carol",
+            &peer.activity("carol", "Create", reply)
+        )
+        .await,
+        202
+    );
     app.inbox_settled().await;
     assert!(!page(&app).await.contains("first!"), "held until approved");
 
@@ -141,5 +225,8 @@ async fn held_replies_wait_for_approval() {
 
     // The inbox log says what happened to each activity.
     let inbox = stdout(&app.cli(&["inbox"]).await);
-    assert!(inbox.contains("Create") && inbox.contains("stored"), "{inbox}");
+    assert!(
+        inbox.contains("Create") && inbox.contains("stored"),
+        "{inbox}"
+    );
 }

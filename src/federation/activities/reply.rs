@@ -9,7 +9,11 @@ use url::Url;
 
 use super::{bad, id_of, local_post};
 use crate::{
-    db::{self, posts::PostRow, replies::{NewReply, ReplyRow}},
+    db::{
+        self,
+        posts::PostRow,
+        replies::{NewReply, ReplyRow},
+    },
     error::{AppError, AppResult},
     federation::{PUBLIC, remote_actor, sanitize},
     state::FedData,
@@ -46,7 +50,10 @@ pub fn parse_note(v: &Value) -> AppResult<RemoteNote> {
     if !is_note_type(v) {
         return Err(bad("the object is not a Note, Article, Page or Question"));
     }
-    let id = v.get("id").and_then(id_of).ok_or_else(|| bad("the object has no `id`"))?;
+    let id = v
+        .get("id")
+        .and_then(id_of)
+        .ok_or_else(|| bad("the object has no `id`"))?;
     // Some servers (PeerTube) list the channel beside the person; the first actor wins.
     let attributed_to = match v.get("attributedTo") {
         Some(Value::Array(a)) => a.iter().find_map(id_of),
@@ -203,23 +210,35 @@ pub async fn receive_create(data: &FedData, actor: &Url, object: &Value) -> AppR
         return Ok("ignored: not a note".into());
     }
     let note = authentic_note(data, actor, object).await?;
-    if db::replies::by_ap_id(&data.db, note.id.as_str()).await?.is_some() {
+    if db::replies::by_ap_id(&data.db, note.id.as_str())
+        .await?
+        .is_some()
+    {
         return Ok(format!("{} already stored", note.id));
     }
     let Some((parent, ancestors)) = place_in_thread(data, &note).await? else {
-        return Ok(format!("ignored: {} is not in a thread under our posts", note.id));
+        return Ok(format!(
+            "ignored: {} is not in a thread under our posts",
+            note.id
+        ));
     };
     // Store from the top down so each reply finds its parent.
     let mut parent = parent;
     let mut stored = 0;
     for n in ancestors.iter().rev().chain(std::iter::once(&note)) {
         if !n.public {
-            return Ok(format!("ignored: {} (or its parent) is not public", note.id));
+            return Ok(format!(
+                "ignored: {} (or its parent) is not public",
+                note.id
+            ));
         }
         parent = Parent::Reply(store(data, n, &parent).await?);
         stored += 1;
     }
-    Ok(format!("reply {} stored ({stored} with fetched parents)", note.id))
+    Ok(format!(
+        "reply {} stored ({stored} with fetched parents)",
+        note.id
+    ))
 }
 
 async fn store(data: &FedData, note: &RemoteNote, parent: &Parent) -> AppResult<ReplyRow> {
@@ -228,7 +247,9 @@ async fn store(data: &FedData, note: &RemoteNote, parent: &Parent) -> AppResult<
         Parent::Reply(r) => (r.post_id, Some(r.id), r.depth + 1),
     };
     if depth > MAX_DEPTH {
-        return Err(bad(format!("the thread is deeper than {MAX_DEPTH} replies")));
+        return Err(bad(format!(
+            "the thread is deeper than {MAX_DEPTH} replies"
+        )));
     }
     // The author's name and avatar are shown beside the reply; not having them is no
     // reason to lose it.
@@ -280,7 +301,10 @@ pub async fn receive_update(data: &FedData, actor: &Url, object: &Value) -> AppR
     let author = note.attributed_to.as_str();
     if !note.public {
         let removed = db::replies::delete_by_author(&data.db, note.id.as_str(), author).await?;
-        return Ok(format!("{} is no longer public (removed: {removed})", note.id));
+        return Ok(format!(
+            "{} is no longer public (removed: {removed})",
+            note.id
+        ));
     }
     let edited = db::replies::update_content(
         &data.db,

@@ -1,7 +1,10 @@
 use serde_json::Value;
 use url::Url;
 
-use super::{Envelope, id_of, reaction::{self, ReactionKind}};
+use super::{
+    Envelope, id_of,
+    reaction::{self, ReactionKind},
+};
 use crate::{db, error::AppResult, state::AppState};
 
 /// What an `Undo` takes back. Only its own actor's activities can be undone: the
@@ -34,7 +37,10 @@ impl Undo {
         match object {
             Value::Object(o) => {
                 // Only the author of an activity may undo it.
-                if o.get("actor").and_then(id_of).is_some_and(|a| a != env.actor) {
+                if o.get("actor")
+                    .and_then(id_of)
+                    .is_some_and(|a| a != env.actor)
+                {
                     return Ok(None);
                 }
                 let id = o.get("id").and_then(id_of);
