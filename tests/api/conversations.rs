@@ -8,24 +8,13 @@ use crate::{
     peer::TestPeer,
 };
 
-fn post_url(app: &TestApp) -> String {
+/// The test fixture's post that replies, likes and boosts are about.
+pub(crate) fn post_url(app: &TestApp) -> String {
     format!("{}/@alice/first-post", app.base)
 }
 
-/// Sends `activity` signed by `name` to the shared inbox; returns the status.
-async fn send(app: &TestApp, peer: &TestPeer, name: &str, activity: &Value) -> u16 {
-    peer.post_signed(&app.client, name, &format!("{}/inbox", app.base), activity)
-        .await
-        .status()
-        .as_u16()
-}
-
-async fn page(app: &TestApp) -> String {
-    app.get("/@alice/first-post", "text/html")
-        .await
-        .text()
-        .await
-        .expect("page")
+pub(crate) async fn page(app: &TestApp) -> String {
+    app.html("/@alice/first-post").await
 }
 
 async fn collection_total(app: &TestApp, name: &str) -> (i64, Vec<String>) {
@@ -58,13 +47,8 @@ async fn replies_likes_and_boosts_show_on_the_page_and_in_the_collections() {
     // A reply, and a reply to the reply from someone else: a thread.
     let reply = peer.note("carol", "1", &post, "<p>Great post, <b>Alice</b>!</p>");
     assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Create", reply.clone())
-        )
-        .await,
+        app.receive_new(&peer, "carol", "Create", reply.clone())
+            .await,
         202
     );
     let answer = peer.note(
@@ -74,26 +58,16 @@ async fn replies_likes_and_boosts_show_on_the_page_and_in_the_collections() {
         "<p>Agreed with Carol.</p>",
     );
     assert_eq!(
-        send(
-            &app,
-            &peer,
-            "dave",
-            &peer.activity("dave", "Create", answer.clone())
-        )
-        .await,
+        app.receive_new(&peer, "dave", "Create", answer.clone())
+            .await,
         202
     );
     // A like and a boost.
     let like = peer.activity("carol", "Like", json!(post));
-    assert_eq!(send(&app, &peer, "carol", &like).await, 202);
+    assert_eq!(app.receive(&peer, "carol", &like).await, 202);
     assert_eq!(
-        send(
-            &app,
-            &peer,
-            "dave",
-            &peer.activity("dave", "Announce", json!(post))
-        )
-        .await,
+        app.receive_new(&peer, "dave", "Announce", json!(post))
+            .await,
         202
     );
     app.inbox_settled().await;
@@ -141,19 +115,10 @@ async fn replies_likes_and_boosts_show_on_the_page_and_in_the_collections() {
 
     // Undo the like; edit, then delete the reply.
     let undo = peer.activity("carol", "Undo", like.clone());
-    assert_eq!(send(&app, &peer, "carol", &undo).await, 202);
+    assert_eq!(app.receive(&peer, "carol", &undo).await, 202);
     let mut edited = reply.clone();
     edited["content"] = json!("<p>Edited: still a great post.</p>");
-    assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Update", edited)
-        )
-        .await,
-        202
-    );
+    assert_eq!(app.receive_new(&peer, "carol", "Update", edited).await, 202);
     app.inbox_settled().await;
     let html = page(&app).await;
     let section = conversation_section(&html);
@@ -165,13 +130,7 @@ async fn replies_likes_and_boosts_show_on_the_page_and_in_the_collections() {
 
     let tombstone = json!({ "id": reply["id"], "type": "Tombstone" });
     assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Delete", tombstone)
-        )
-        .await,
+        app.receive_new(&peer, "carol", "Delete", tombstone).await,
         202
     );
     app.inbox_settled().await;
@@ -191,16 +150,7 @@ async fn remote_html_is_sanitised_before_it_reaches_the_page() {
         <a href="https://ok.example/" style="position:fixed">fine link</a>
         <iframe src="https://evil.example/"></iframe><svg onload="alert(2)"></svg></p>"#;
     let reply = peer.note("carol", "x", &post_url(&app), hostile);
-    assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Create", reply)
-        )
-        .await,
-        202
-    );
+    assert_eq!(app.receive_new(&peer, "carol", "Create", reply).await, 202);
     app.inbox_settled().await;
     let html = page(&app).await;
     let section = conversation_section(&html);
@@ -261,13 +211,8 @@ async fn forged_reactions_and_objects_are_refused_and_change_nothing() {
         "<p>I speak for third.localhost</p>",
     );
     assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Create", forged.clone())
-        )
-        .await,
+        app.receive_new(&peer, "carol", "Create", forged.clone())
+            .await,
         202
     );
     app.inbox_settled().await;
@@ -282,7 +227,7 @@ async fn forged_reactions_and_objects_are_refused_and_change_nothing() {
     // An activity id on another host than its actor: refused at the door.
     let mut elsewhere = peer.activity("carol", "Like", json!(post));
     elsewhere["id"] = json!(format!("{}/likes/1", peer.actor("third-x")));
-    assert_eq!(send(&app, &peer, "carol", &elsewhere).await, 401);
+    assert_eq!(app.receive(&peer, "carol", &elsewhere).await, 401);
 
     app.inbox_settled().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM replies").await, 0);
@@ -291,7 +236,7 @@ async fn forged_reactions_and_objects_are_refused_and_change_nothing() {
     // Once the third host really serves that note, it is believed from its origin.
     peer.publish(&forged);
     let again = peer.activity("carol", "Create", forged.clone());
-    assert_eq!(send(&app, &peer, "carol", &again).await, 202);
+    assert_eq!(app.receive(&peer, "carol", &again).await, 202);
     app.inbox_settled().await;
     let author: String = sqlx::query_scalar("SELECT actor_id FROM replies")
         .fetch_one(&app.state.db)
@@ -309,21 +254,15 @@ async fn a_replayed_activity_id_changes_nothing() {
     let app = spawn_app().await;
     let peer = TestPeer::start().await;
     let like = peer.activity("carol", "Like", json!(post_url(&app)));
-    assert_eq!(send(&app, &peer, "carol", &like).await, 202);
+    assert_eq!(app.receive(&peer, "carol", &like).await, 202);
     assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Undo", like.clone())
-        )
-        .await,
+        app.receive_new(&peer, "carol", "Undo", like.clone()).await,
         202
     );
     app.inbox_settled().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM reactions").await, 0);
     // The same Like again (a replay, or a retry of what we already have): 200, no effect.
-    assert_eq!(send(&app, &peer, "carol", &like).await, 200);
+    assert_eq!(app.receive(&peer, "carol", &like).await, 200);
     app.inbox_settled().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM reactions").await, 0);
 }
@@ -337,16 +276,7 @@ async fn unknown_parents_are_fetched_within_bounds_and_deep_chains_refused() {
     // Two links we never received between the post and the reply: fetched and stored.
     let top = peer.chain(&post, 1);
     let reply = peer.note("carol", "deep", &top, "<p>three levels down</p>");
-    assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Create", reply)
-        )
-        .await,
-        202
-    );
+    assert_eq!(app.receive_new(&peer, "carol", "Create", reply).await, 202);
     app.inbox_settled().await;
     let depths: Vec<i64> = sqlx::query_scalar("SELECT depth FROM replies ORDER BY depth")
         .fetch_all(&app.state.db)
@@ -358,7 +288,7 @@ async fn unknown_parents_are_fetched_within_bounds_and_deep_chains_refused() {
     let bottom = peer.chain(&post, 10_000);
     let deep = peer.note("carol", "abyss", &bottom, "<p>down here</p>");
     let create = peer.activity("carol", "Create", deep);
-    assert_eq!(send(&app, &peer, "carol", &create).await, 202);
+    assert_eq!(app.receive(&peer, "carol", &create).await, 202);
     app.inbox_settled().await;
     let (state, result) = app.inbox_result(create["id"].as_str().unwrap()).await;
     assert_eq!(state, "rejected");
@@ -377,16 +307,7 @@ async fn replies_not_addressed_to_the_public_are_not_shown() {
     let mut direct = peer.note("carol", "dm", &post_url(&app), "<p>just between us</p>");
     direct["to"] = json!([app.actor("alice")]);
     direct["cc"] = json!([]);
-    assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Create", direct)
-        )
-        .await,
-        202
-    );
+    assert_eq!(app.receive_new(&peer, "carol", "Create", direct).await, 202);
     app.inbox_settled().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM replies").await, 0);
     assert!(!page(&app).await.contains("just between us"));
@@ -421,7 +342,7 @@ async fn activities_shaped_like_real_servers_pass_through_the_inbox() {
             .replace("{{post}}", &post_url(&app))
             .replace("{{author}}", &app.actor("alice"));
         let activity: Value = serde_json::from_str(&text).expect("fixture is JSON");
-        let status = send(&app, &peer, &server, &activity).await;
+        let status = app.receive(&peer, &server, &activity).await;
         assert_eq!(status, 202, "{}", path.display());
         app.inbox_settled().await;
         let (state, result) = app.inbox_result(activity["id"].as_str().unwrap()).await;
@@ -484,13 +405,7 @@ async fn a_rotated_key_is_fetched_again_once_and_then_accepted() {
     let peer = TestPeer::start().await;
     let post = post_url(&app);
     assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Like", json!(post))
-        )
-        .await,
+        app.receive_new(&peer, "carol", "Like", json!(post)).await,
         202
     );
     // Carol's server rotates her key; our cached copy is now stale.
@@ -499,7 +414,7 @@ async fn a_rotated_key_is_fetched_again_once_and_then_accepted() {
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
     let boost = peer.activity("carol", "Announce", json!(post));
     assert_eq!(
-        send(&app, &peer, "carol", &boost).await,
+        app.receive(&peer, "carol", &boost).await,
         202,
         "verified with the refetched key"
     );

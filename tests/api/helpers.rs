@@ -224,6 +224,35 @@ impl TestApp {
         self.inbox_settled().await;
     }
 
+    /// Signs `activity` as `peer`'s actor `name` and POSTs it to the shared inbox.
+    pub async fn receive(
+        &self,
+        peer: &crate::peer::TestPeer,
+        name: &str,
+        activity: &serde_json::Value,
+    ) -> u16 {
+        peer.post_signed(&self.client, name, &format!("{}/inbox", self.base), activity)
+            .await
+            .status()
+            .as_u16()
+    }
+
+    /// `peer`'s actor `name` sends a fresh `kind` activity about `object`.
+    pub async fn receive_new(
+        &self,
+        peer: &crate::peer::TestPeer,
+        name: &str,
+        kind: &str,
+        object: serde_json::Value,
+    ) -> u16 {
+        self.receive(peer, name, &peer.activity(name, kind, object)).await
+    }
+
+    /// The HTML of a page, as a browser asks for it.
+    pub async fn html(&self, path: &str) -> String {
+        self.get(path, "text/html").await.text().await.expect("page")
+    }
+
     /// Waits until the inbox has applied every activity it accepted (202 means stored;
     /// the effects follow off the request path).
     pub async fn inbox_settled(&self) {

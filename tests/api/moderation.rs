@@ -4,20 +4,10 @@
 use serde_json::json;
 
 use crate::{
+    conversations::{page, post_url},
     helpers::{Options, TestApp, eventually, spawn_app, spawn_app_with},
     peer::TestPeer,
 };
-
-fn post_url(app: &TestApp) -> String {
-    format!("{}/@alice/first-post", app.base)
-}
-
-async fn send(app: &TestApp, peer: &TestPeer, name: &str, activity: &serde_json::Value) -> u16 {
-    peer.post_signed(&app.client, name, &format!("{}/inbox", app.base), activity)
-        .await
-        .status()
-        .as_u16()
-}
 
 fn stdout(out: &std::process::Output) -> String {
     assert!(
@@ -26,14 +16,6 @@ fn stdout(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-async fn page(app: &TestApp) -> String {
-    app.get("/@alice/first-post", "text/html")
-        .await
-        .text()
-        .await
-        .unwrap()
 }
 
 /// Waits for the page to show (or stop showing) `text`: a change made by another
@@ -54,34 +36,13 @@ async fn a_blocked_actor_is_purged_rejected_and_ignored() {
     let post = post_url(&app);
     app.followed_by(&peer, "alice", &["carol"]).await;
     let reply = peer.note("carol", "1", &post, "<p>buy my stuff</p>");
+    assert_eq!(app.receive_new(&peer, "carol", "Create", reply).await, 202);
     assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Create", reply)
-        )
-        .await,
+        app.receive_new(&peer, "carol", "Like", json!(post)).await,
         202
     );
     assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Like", json!(post))
-        )
-        .await,
-        202
-    );
-    assert_eq!(
-        send(
-            &app,
-            &peer,
-            "dave",
-            &peer.activity("dave", "Like", json!(post))
-        )
-        .await,
+        app.receive_new(&peer, "dave", "Like", json!(post)).await,
         202
     );
     app.inbox_settled().await;
@@ -104,15 +65,9 @@ async fn a_blocked_actor_is_purged_rejected_and_ignored() {
     // A new Follow is answered with Reject; a Like is dropped.
     let mut follow = peer.follow("carol", &app.actor("alice"));
     follow["id"] = json!(format!("{}/2", follow["id"].as_str().unwrap()));
-    assert_eq!(send(&app, &peer, "carol", &follow).await, 202);
+    assert_eq!(app.receive(&peer, "carol", &follow).await, 202);
     assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Like", json!(post))
-        )
-        .await,
+        app.receive_new(&peer, "carol", "Like", json!(post)).await,
         202
     );
     app.inbox_settled().await;
@@ -128,7 +83,7 @@ async fn a_blocked_actor_is_purged_rejected_and_ignored() {
     assert!(stdout(&app.cli(&["unblock", &peer.actor("carol")]).await).contains("unblocked"));
     let mut again = follow.clone();
     again["id"] = json!(format!("{}/3", follow["id"].as_str().unwrap()));
-    assert_eq!(send(&app, &peer, "carol", &again).await, 202);
+    assert_eq!(app.receive(&peer, "carol", &again).await, 202);
     app.inbox_settled().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM followers").await, 1);
 }
@@ -140,24 +95,13 @@ async fn a_domain_block_added_to_the_config_purges_at_the_next_start() {
     let post = post_url(&app);
     for name in ["third-zed", "third-yan"] {
         assert_eq!(
-            send(
-                &app,
-                &peer,
-                name,
-                &peer.activity(name, "Announce", json!(post))
-            )
-            .await,
+            app.receive_new(&peer, name, "Announce", json!(post)).await,
             202
         );
     }
     assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Announce", json!(post))
-        )
-        .await,
+        app.receive_new(&peer, "carol", "Announce", json!(post))
+            .await,
         202
     );
     app.inbox_settled().await;
@@ -177,7 +121,7 @@ async fn a_domain_block_added_to_the_config_purges_at_the_next_start() {
         "only carol's boost stays"
     );
     let like = peer.activity("third-zed", "Like", json!(post));
-    assert_eq!(send(&app, &peer, "third-zed", &like).await, 202);
+    assert_eq!(app.receive(&peer, "third-zed", &like).await, 202);
     app.inbox_settled().await;
     let (state, result) = app.inbox_result(like["id"].as_str().unwrap()).await;
     assert_eq!(
@@ -196,16 +140,7 @@ async fn held_replies_wait_for_approval() {
     .await;
     let peer = TestPeer::start().await;
     let reply = peer.note("carol", "1", &post_url(&app), "<p>first!</p>");
-    assert_eq!(
-        send(
-            &app,
-            &peer,
-            "carol",
-            &peer.activity("carol", "Create", reply)
-        )
-        .await,
-        202
-    );
+    assert_eq!(app.receive_new(&peer, "carol", "Create", reply).await, 202);
     app.inbox_settled().await;
     assert!(!page(&app).await.contains("first!"), "held until approved");
 
