@@ -97,8 +97,9 @@ fn creates_by_inbox(peer: &TestPeer, kind: &str) -> HashMap<String, usize> {
     m
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() {
+/// A folder with config.toml (plus `extra`), author `alice` and her post `hello`, and
+/// a free port for the server.
+fn setup(extra: &str) -> (tempfile::TempDir, std::path::PathBuf, u16) {
     let dir = tempfile::tempdir().unwrap();
     let content = dir.path().join("content");
     write_author(&content, "alice", "Alice", None);
@@ -116,10 +117,18 @@ async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() 
     std::fs::write(
         dir.path().join("config.toml"),
         format!(
-            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n\n[delivery]\nconcurrency = {CONCURRENCY}\nper_host = {CONCURRENCY}\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\ntimeout_seconds = 5\n"
+            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n{extra}"
         ),
     )
     .unwrap();
+    (dir, content, port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() {
+    let (dir, content, port) = setup(&format!(
+        "\n[delivery]\nconcurrency = {CONCURRENCY}\nper_host = {CONCURRENCY}\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\ntimeout_seconds = 5\n"
+    ));
     let peer = Arc::new(TestPeer::start().await);
     let server = Server::start(dir.path(), port).await;
     let db = fedblog::db::connect(&dir.path().join("data/db.sqlite"))
@@ -254,27 +263,7 @@ const LIKERS: usize = 1500;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_loses_no_activity_the_inbox_acknowledged() {
-    let dir = tempfile::tempdir().unwrap();
-    let content = dir.path().join("content");
-    write_author(&content, "alice", "Alice", None);
-    write_post(
-        &content,
-        "alice",
-        "hello",
-        "---\ntitle: Hello\ndate: 2025-01-01\n---\nHi.\n",
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n"
-        ),
-    )
-    .unwrap();
+    let (dir, _content, port) = setup("");
     let peer = Arc::new(TestPeer::start().await);
     let server = Server::start(dir.path(), port).await;
     let post = format!("{}/@alice/hello", server.base);
@@ -324,10 +313,19 @@ async fn kill_9_loses_no_activity_the_inbox_acknowledged() {
     let db = fedblog::db::connect(&dir.path().join("data/db.sqlite"))
         .await
         .unwrap();
-    let backlog = count(&db, "SELECT COUNT(*) FROM inbox_activities WHERE state = 'pending'").await;
+    let backlog = count(
+        &db,
+        "SELECT COUNT(*) FROM inbox_activities WHERE state = 'pending'",
+    )
+    .await;
     let server = Server::start(dir.path(), port).await;
     eventually(60, "the inbox to apply what it had accepted", || async {
-        (count(&db, "SELECT COUNT(*) FROM inbox_activities WHERE state = 'pending'").await == 0)
+        (count(
+            &db,
+            "SELECT COUNT(*) FROM inbox_activities WHERE state = 'pending'",
+        )
+        .await
+            == 0)
             .then_some(())
     })
     .await;
@@ -338,7 +336,10 @@ async fn kill_9_loses_no_activity_the_inbox_acknowledged() {
             .unwrap()
             .into_iter()
             .collect();
-    let lost: Vec<&String> = acknowledged.iter().filter(|a| !liked.contains(*a)).collect();
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|a| !liked.contains(*a))
+        .collect();
     eprintln!(
         "kill -9 after {} of {LIKERS} likes acknowledged ({backlog} not yet applied): {} lost",
         acknowledged.len(),
