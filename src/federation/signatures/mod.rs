@@ -622,6 +622,24 @@ mod tests {
     }
 
     #[test]
+    fn rsa_pss_sha512_verifies_and_the_algorithm_must_fit_the_key() {
+        use rsa::{
+            pkcs8::DecodePrivateKey,
+            signature::{RandomizedSigner, SignatureEncoding},
+        };
+        let (public, private) = generate_keypair().unwrap();
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(&private).unwrap();
+        let message = b"\"@method\": POST";
+        let pss = rsa::pss::BlindedSigningKey::<rsa::sha2::Sha512>::new(key)
+            .sign_with_rng(&mut rsa::rand_core::OsRng, message)
+            .to_vec();
+        verify_with_pem(&public, "k", Some("rsa-pss-sha512"), message, &pss).unwrap();
+        // The same bytes read as PKCS#1 v1.5, or claimed as Ed25519, do not verify.
+        assert!(verify_with_pem(&public, "k", Some("rsa-v1_5-sha256"), message, &pss).is_err());
+        assert!(verify_with_pem(&public, "k", Some("ed25519"), message, &pss).is_err());
+    }
+
+    #[test]
     fn rfc9421_header_garbage_is_malformed_not_a_panic() {
         for (input, sig) in [
             ("", ""),
