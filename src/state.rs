@@ -1,7 +1,11 @@
 //! The handles every layer is given: database, settings, URL builder, key cache and
 //! the delivery worker's wake-up signal.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use sqlx::SqlitePool;
 use tokio::sync::{Notify, RwLock};
@@ -19,13 +23,19 @@ use crate::{
 /// Memory for cached response bodies: thousands of pages and documents of a few KiB.
 const RESPONSE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
+/// How long a parsed signing key is used before it is read again (a rotated key is
+/// picked up within this time; peers refetch our actor when a signature fails).
+const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
+
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
 pub struct AppState {
     pub db: SqlitePool,
     pub config: Arc<Config>,
     pub uris: Uris,
-    keys: Arc<RwLock<HashMap<String, Arc<SigningKey>>>>,
+    /// Parsed signing keys and when they were read: `fedblog rotate-key` in another
+    /// process replaces a key, so an entry is re-read after `KEY_CACHE_TTL`.
+    keys: Arc<RwLock<HashMap<String, (Instant, Arc<SigningKey>)>>>,
     /// The client every outgoing request uses, and the addresses it may reach.
     pub http: reqwest::Client,
     pub addresses: Arc<AddressPolicy>,
@@ -80,9 +90,11 @@ impl AppState {
         }
     }
 
-    /// The author's parsed signing key, cached after the first use.
+    /// The author's parsed signing key, cached for `KEY_CACHE_TTL`.
     pub async fn signing_key(&self, handle: &str) -> AppResult<Arc<SigningKey>> {
-        if let Some(k) = self.keys.read().await.get(handle) {
+        if let Some((read_at, k)) = self.keys.read().await.get(handle)
+            && read_at.elapsed() < KEY_CACHE_TTL
+        {
             return Ok(k.clone());
         }
         let author = db::authors::get(&self.db, handle)
@@ -96,7 +108,7 @@ impl AppState {
         self.keys
             .write()
             .await
-            .insert(handle.to_owned(), key.clone());
+            .insert(handle.to_owned(), (Instant::now(), key.clone()));
         Ok(key)
     }
 

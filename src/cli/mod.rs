@@ -4,6 +4,8 @@
 mod backup;
 mod check;
 mod deliveries;
+mod export;
+mod identity;
 mod init;
 mod moderation;
 mod new;
@@ -103,6 +105,12 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Replace the database with a backup; refuses while a server uses it.
     Restore(backup::RestoreArgs),
+    /// Export an author's followers (CSV) or outbox (JSON) to stdout or a file.
+    Export(export::Args),
+    /// Move an author's followers to another account (sends Move, as Mastodon does).
+    Move(identity::MoveArgs),
+    /// Give an author a new key pair and tell followers (they keep following).
+    RotateKey(identity::RotateKeyArgs),
     /// Block a domain (`spam.example`, with its subdomains) or an actor (its URL): their
     /// follows are rejected, their activities dropped, and what they left is removed.
     Block { target: String },
@@ -155,6 +163,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Deliveries { top, json } => deliveries::run(config()?, *top, *json).await,
         Command::Backup(args) => backup::backup(config()?, args).await,
         Command::Restore(args) => backup::restore(config()?, args).await,
+        Command::Export(args) => export::run(config()?, args).await,
+        Command::Move(args) => identity::move_author(config()?, args).await,
+        Command::RotateKey(args) => identity::rotate_key(config()?, args).await,
         Command::Block { target } => moderation::block(config()?, target).await,
         Command::Unblock { target } => moderation::unblock(config()?, target).await,
         Command::Blocks { json } => moderation::blocks(config()?, *json).await,

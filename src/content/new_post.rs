@@ -83,6 +83,7 @@ mod tests {
             avatar: None,
             header: None,
             default_kind: None,
+            also_known_as: vec![],
         };
         let post::Parsed::Post(p) = post::read_one(&path, "say-hi-a-test.md", &profile, "/")
             .map_err(|e: ContentError| e.to_string())

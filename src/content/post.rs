@@ -448,6 +448,7 @@ mod tests {
             avatar: None,
             header: None,
             default_kind: None,
+            also_known_as: vec![],
         }
     }
 

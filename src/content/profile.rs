@@ -18,6 +18,9 @@ pub struct Profile {
     pub header: Option<(String, &'static str)>,
     /// Overrides the title-based choice of Article or Note for every post.
     pub default_kind: Option<PostKind>,
+    /// Actor ids of the author's other accounts (`alsoKnownAs`): a Mastodon account
+    /// whose followers may move here lists this author, and this lists it.
+    pub also_known_as: Vec<String>,
 }
 
 /// A profile field as Mastodon shows it: a name and an HTML value.
@@ -38,6 +41,8 @@ struct RawProfile {
     default_type: Option<Spanned<String>>,
     #[serde(default)]
     fields: Vec<RawField>,
+    #[serde(default)]
+    also_known_as: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +111,24 @@ pub(super) fn read(path: &Path, dir: &Path) -> Result<Profile, ContentError> {
         }
         None => Ok(None),
     };
+    let mut also_known_as = Vec::with_capacity(raw.also_known_as.len());
+    for a in &raw.also_known_as {
+        match url::Url::parse(a.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "https" | "http") && u.host_str().is_some() => {
+                also_known_as.push(u.to_string())
+            }
+            _ => {
+                return Err(field_err(
+                    a.span(),
+                    "also_known_as",
+                    format!(
+                        "`{}` is not an actor URL such as https://mastodon.example/users/you (open the profile with ?format=json or search it to see it)",
+                        a.get_ref()
+                    ),
+                ));
+            }
+        }
+    }
     let avatar = image(&raw.avatar, "avatar")?;
     let header = image(&raw.header, "header")?;
     let fields = raw
@@ -123,6 +146,7 @@ pub(super) fn read(path: &Path, dir: &Path) -> Result<Profile, ContentError> {
         avatar,
         header,
         default_kind,
+        also_known_as,
     })
 }
 

@@ -17,6 +17,10 @@ pub struct AuthorRow {
     pub updated_at: i64,
     pub header_file: Option<String>,
     pub header_media_type: Option<String>,
+    /// Actor ids of the author's other accounts (`alsoKnownAs`), JSON array.
+    pub also_known_as_json: String,
+    /// The account the author moved to (`movedTo`), set by `fedblog move`.
+    pub moved_to: Option<String>,
 }
 
 /// The profile part of an author, as read from `author.toml`.
@@ -30,6 +34,7 @@ pub struct ProfileValues<'a> {
     pub header_file: Option<&'a str>,
     pub header_media_type: Option<&'a str>,
     pub default_kind: Option<&'a str>,
+    pub also_known_as_json: &'a str,
     pub profile_hash: &'a str,
 }
 
@@ -57,8 +62,8 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO authors (handle, name, bio_html, fields_json, avatar_file, avatar_media_type,
             default_kind, public_key_pem, private_key_pem, profile_hash, created_at, updated_at,
-            header_file, header_media_type)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            header_file, header_media_type, also_known_as_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(handle)
     .bind(p.name)
@@ -74,6 +79,7 @@ pub async fn insert(
     .bind(now)
     .bind(p.header_file)
     .bind(p.header_media_type)
+    .bind(p.also_known_as_json)
     .execute(db)
     .await?;
     Ok(())
@@ -88,7 +94,7 @@ pub async fn update_profile(
     sqlx::query(
         "UPDATE authors SET name = ?, bio_html = ?, fields_json = ?, avatar_file = ?,
             avatar_media_type = ?, default_kind = ?, profile_hash = ?, updated_at = ?,
-            header_file = ?, header_media_type = ?
+            header_file = ?, header_media_type = ?, also_known_as_json = ?
          WHERE handle = ?",
     )
     .bind(p.name)
@@ -101,6 +107,43 @@ pub async fn update_profile(
     .bind(now)
     .bind(p.header_file)
     .bind(p.header_media_type)
+    .bind(p.also_known_as_json)
+    .bind(handle)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records the account the author moved to.
+pub async fn set_moved_to(
+    db: impl SqliteExecutor<'_>,
+    handle: &str,
+    target: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE authors SET moved_to = ?, updated_at = ? WHERE handle = ?")
+        .bind(target)
+        .bind(now)
+        .bind(handle)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the author's key pair (key rotation); the key id stays the same URL.
+pub async fn set_keys(
+    db: impl SqliteExecutor<'_>,
+    handle: &str,
+    public_key_pem: &str,
+    private_key_pem: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE authors SET public_key_pem = ?, private_key_pem = ?, updated_at = ? WHERE handle = ?",
+    )
+    .bind(public_key_pem)
+    .bind(private_key_pem)
+    .bind(now)
     .bind(handle)
     .execute(db)
     .await?;

@@ -115,3 +115,27 @@ pub async fn remove_by_follow_id(
             .rows_affected(),
     )
 }
+
+/// A follower as exported: the account's username when we know it (from its actor).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportedFollower {
+    pub actor_id: String,
+    pub username: Option<String>,
+    pub inbox: String,
+    pub created_at: i64,
+}
+
+/// Every follower of `author`, oldest first.
+pub async fn export(
+    db: impl SqliteExecutor<'_>,
+    author: &str,
+) -> sqlx::Result<Vec<ExportedFollower>> {
+    sqlx::query_as(
+        "SELECT f.actor_id, r.username, f.inbox, f.created_at
+         FROM followers f LEFT JOIN remote_actors r ON r.id = f.actor_id
+         WHERE f.author = ? ORDER BY f.created_at, f.actor_id",
+    )
+    .bind(author)
+    .fetch_all(db)
+    .await
+}

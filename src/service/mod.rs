@@ -2,6 +2,7 @@
 
 pub mod conversation;
 pub mod authorized_fetch;
+pub mod identity;
 pub mod inbox;
 pub mod inbox_queue;
 pub mod moderation;

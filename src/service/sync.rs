@@ -111,6 +111,8 @@ async fn sync_author(
     let p = &author.profile;
     let fields_json =
         serde_json::to_string(&p.fields).map_err(|e| AppError::Internal(e.to_string()))?;
+    let also_known_as_json =
+        serde_json::to_string(&p.also_known_as).map_err(|e| AppError::Internal(e.to_string()))?;
     let kind = p.default_kind.map(|k| k.as_str());
     let avatar_file = p.avatar.as_ref().map(|(f, _)| f.as_str());
     let header_file = p.header.as_ref().map(|(f, _)| f.as_str());
@@ -129,6 +131,7 @@ async fn sync_author(
         &avatar_bytes,
         header_file.unwrap_or_default().as_bytes(),
         &header_bytes,
+        also_known_as_json.as_bytes(),
     ]);
     let values = ProfileValues {
         name: &p.name,
@@ -139,6 +142,7 @@ async fn sync_author(
         header_file,
         header_media_type: p.header.as_ref().map(|(_, m)| *m),
         default_kind: kind,
+        also_known_as_json: &also_known_as_json,
         profile_hash: &profile_hash,
     };
     let now = db::now_ms();
@@ -154,7 +158,15 @@ async fn sync_author(
             tracing::info!(author = %handle, "author created with a new key pair");
         }
         Some(row) if row.profile_hash != profile_hash => {
-            db::authors::update_profile(&state.db, handle.as_str(), &values, now).await?;
+            // Followers' servers show the new name, bio and images after an Update.
+            let mut tx = crate::service::begin(&state.db).await?;
+            db::authors::update_profile(&mut *tx, handle.as_str(), &values, now).await?;
+            let (id, queued) =
+                crate::service::identity::announce_profile(&mut tx, state, handle, now).await?;
+            tx.commit().await?;
+            report.deliveries_queued += queued;
+            report.activities.push(id);
+            tracing::info!(author = %handle, "profile updated");
         }
         Some(_) => {}
     }

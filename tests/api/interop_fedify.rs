@@ -15,7 +15,7 @@ use crate::helpers::{Options, eventually, npm_ci, spawn_app_with, write_post};
 /// The running Node peer; killed when dropped.
 pub(crate) struct FedifyPeer {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     client: reqwest::Client,
 }
 

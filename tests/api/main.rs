@@ -13,6 +13,7 @@ mod crash;
 mod delivery;
 mod discovery;
 mod feeds;
+mod identity;
 mod incremental_sync;
 mod inbox;
 mod moderation;

@@ -53,6 +53,8 @@ function parseArgs(argv) {
 }
 const opts = parseArgs(process.argv.slice(2));
 const IDENTIFIER = "reader";
+// The reader's alsoKnownAs (POST /_control/aliases).
+let aliases = [];
 
 // ---------------------------------------------------------------- logging
 // Everything goes to stderr.  Fedify's log lines emitted while one incoming
@@ -178,6 +180,7 @@ federation
       manuallyApprovesFollowers: false,
       publicKey: keys[0].cryptographicKey,
       assertionMethods: keys.map((k) => k.multikey),
+      aliases: aliases.map((u) => new URL(u)),
     });
   })
   .setKeyPairsDispatcher((_ctx, identifier) => (identifier === IDENTIFIER ? keyPairs : []));
@@ -454,6 +457,12 @@ async function control(method, path, body, res) {
     if (method === "POST" && path === "/_control/reset") {
       for (const a of [received, attempts, errors, requests, outgoing]) a.length = 0;
       return sendJson(res, 200, { ok: true });
+    }
+    if (method === "POST" && path === "/_control/aliases") {
+      // The reader's alsoKnownAs, as a Mastodon user sets it before moving here.
+      if (!Array.isArray(input.alsoKnownAs)) throw new Error("body must be {\"alsoKnownAs\": [\"<actor url>\", ...]}");
+      aliases = input.alsoKnownAs.map(String);
+      return sendJson(res, 200, { ok: true, alsoKnownAs: aliases });
     }
     if (method === "POST" && path === "/_control/lookup") {
       if (typeof input.url !== "string") throw new Error("body must be {\"url\": \"...\"}");

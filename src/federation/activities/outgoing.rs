@@ -11,6 +11,7 @@ use crate::{
     federation::{
         PUBLIC, context,
         objects::{
+            actor::Person,
             iso8601,
             post::{post_object, tombstone},
         },
@@ -125,4 +126,47 @@ pub fn delete(uris: &Uris, handle: &Handle, post: &PostRow) -> OutgoingActivity 
         post.deleted_at.unwrap_or(post.published_at),
         object,
     )
+}
+
+/// `Update{Person}` after a profile edit, a move or a new key: followers' servers
+/// refresh the actor (name, bio, images, `alsoKnownAs`, `movedTo`, public key).
+pub fn update_actor(uris: &Uris, handle: &Handle, person: &Person, at_ms: i64) -> OutgoingActivity {
+    let ap_id = uris.activity(&format!("{handle}/profile/update/{at_ms}"));
+    OutgoingActivity {
+        body: json!({
+            "@context": context(),
+            "id": ap_id,
+            "type": "Update",
+            "actor": uris.actor(handle),
+            "published": iso8601(at_ms),
+            "to": [PUBLIC],
+            "cc": [uris.followers(handle)],
+            "object": person,
+        }),
+        ap_id,
+        author: handle.clone(),
+        kind: "Update",
+    }
+}
+
+/// `Move` of the author to `target`, as Mastodon sends it: object is the old account;
+/// each follower's server checks that the target's `alsoKnownAs` lists it, then moves
+/// the follow.
+pub fn move_to(uris: &Uris, handle: &Handle, target: &str, at_ms: i64) -> OutgoingActivity {
+    let ap_id = uris.activity(&format!("{handle}/move/{at_ms}"));
+    let actor = uris.actor(handle);
+    OutgoingActivity {
+        body: json!({
+            "@context": context(),
+            "id": ap_id,
+            "type": "Move",
+            "actor": actor,
+            "object": actor,
+            "target": target,
+            "to": [uris.followers(handle)],
+        }),
+        ap_id,
+        author: handle.clone(),
+        kind: "Move",
+    }
 }

@@ -35,6 +35,12 @@ pub struct Person {
     pub indexable: bool,
     pub published: String,
     pub public_key: PublicKey,
+    /// The author's other accounts: lets followers move here from them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_known_as: Vec<String>,
+    /// Where the author moved (after `fedblog move`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -109,6 +115,8 @@ pub fn person(author: &AuthorRow, handle: &Handle, uris: &Uris) -> Person {
             owner: id.clone(),
             public_key_pem: author.public_key_pem.clone(),
         },
+        also_known_as: serde_json::from_str(&author.also_known_as_json).unwrap_or_default(),
+        moved_to: author.moved_to.clone(),
         kind: "Person",
         id,
     }
