@@ -111,3 +111,45 @@ async fn pages_discovery_and_the_instance_actor_stay_public() {
         assert_eq!(res.status(), 200, "{path}");
     }
 }
+
+/// A real third-party server in secure-mode conditions: Fedify signs its GETs (RFC 9421
+/// first) and must get our post and actor on its first try.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fedify_reads_posts_with_its_signed_gets() {
+    let app = secure_app().await;
+    let peer = crate::interop_fedify::FedifyPeer::start();
+    let post = format!("{}/first-post", app.actor("alice"));
+    let found = peer
+        .call("/_control/lookup", serde_json::json!({ "url": post }))
+        .await;
+    assert_eq!(found["id"], post, "{found}");
+    let actor = peer
+        .call(
+            "/_control/lookup",
+            serde_json::json!({ "url": app.actor("alice") }),
+        )
+        .await;
+    assert_eq!(actor["name"], "Alice Example", "{actor}");
+
+    // Each of its GETs to us was answered 200 at once: RFC 9421 verified, no fallback.
+    let outgoing: Value = app
+        .client
+        .get(format!("{}/_control/outgoing", peer.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ours: Vec<&Value> = outgoing["outgoing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "GET" && r["url"].as_str().unwrap().starts_with(&app.base))
+        .collect();
+    assert!(!ours.is_empty());
+    for r in ours {
+        assert_eq!(r["status"], 200, "{r}");
+        assert!(r["headers"]["signature-input"].is_string(), "{r}");
+    }
+}
