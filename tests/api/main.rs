@@ -11,6 +11,7 @@ mod conversations;
 mod authorized_fetch;
 mod crash;
 mod delivery;
+mod deploy;
 mod discovery;
 mod feeds;
 mod identity;
