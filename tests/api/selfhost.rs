@@ -297,3 +297,100 @@ async fn check_online_asks_the_domain_for_webfinger_the_actor_and_a_post() {
     );
     assert!(text.contains("is the server running and the reverse proxy passing this host?"));
 }
+
+#[tokio::test]
+async fn every_command_has_help_and_paths_and_log_format_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = fedblog(dir.path(), &["--help"]);
+    assert!(help.status.success());
+    let text = stdout(&help);
+    let commands: Vec<&str> = text
+        .split("Commands:\n")
+        .nth(1)
+        .expect("a command list")
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    for c in [
+        "init",
+        "check",
+        "serve",
+        "sync",
+        "backup",
+        "restore",
+        "export",
+        "move",
+        "rotate-key",
+    ] {
+        assert!(commands.contains(&c), "{c} in {commands:?}");
+    }
+    for c in &commands {
+        let out = fedblog(dir.path(), &[c, "--help"]);
+        assert!(out.status.success(), "{c} --help");
+        let text = stdout(&out);
+        assert!(text.contains(&format!("Usage: fedblog {c}")), "{c}: {text}");
+        assert!(
+            text.contains("--config <CONFIG>"),
+            "{c} takes the global --config"
+        );
+    }
+
+    // FEDBLOG_CONFIG and FEDBLOG_DATABASE instead of flags; JSON log lines.
+    let out = fedblog(
+        dir.path(),
+        &[
+            "init",
+            "--domain",
+            "localhost:1",
+            "--handle",
+            "ana",
+            "--name",
+            "Ana",
+            "--bio",
+            "",
+            "--dev",
+        ],
+    );
+    assert!(out.status.success());
+    let db = dir.path().join("elsewhere/state.sqlite");
+    let etc = dir.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    std::fs::rename(dir.path().join("config.toml"), etc.join("fedblog.toml")).unwrap();
+    std::fs::rename(dir.path().join("content"), etc.join("content")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_fedblog"))
+        .args(["sync", "--no-wait"])
+        .current_dir(dir.path())
+        .env("FEDBLOG_CONFIG", etc.join("fedblog.toml"))
+        .env("FEDBLOG_DATABASE", &db)
+        .env("FEDBLOG_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env_remove("FEDBLOG_CONTENT")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout(&out).starts_with("content: 1 published"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(db.is_file(), "the database is where FEDBLOG_DATABASE says");
+    assert!(!etc.join("data").exists(), "and not where config.toml says");
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["level"] == "INFO" && l["fields"]["message"] == "published"),
+        "{logs}"
+    );
+}
