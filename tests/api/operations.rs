@@ -59,16 +59,15 @@ async fn backup_while_serving_and_restore_only_when_no_server_uses_the_database(
         String::from_utf8_lossy(&out.stdout)
     );
     let restored = fedblog::db::connect(&elsewhere).await.unwrap();
-    let keys: Vec<(String, String)> =
-        sqlx::query_as("SELECT handle, private_key_pem FROM authors ORDER BY handle")
-            .fetch_all(&restored)
-            .await
-            .unwrap();
-    let original: Vec<(String, String)> =
-        sqlx::query_as("SELECT handle, private_key_pem FROM authors ORDER BY handle")
-            .fetch_all(&app.state.db)
-            .await
-            .unwrap();
+    let keys = |db| async move {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT handle, private_key_pem FROM authors ORDER BY handle",
+        )
+        .fetch_all(db)
+        .await
+        .unwrap()
+    };
+    let (keys, original) = (keys(&restored).await, keys(&app.state.db).await);
     assert_eq!(keys, original, "the signing keys survive a restore");
 
     // Not a database: refused before anything is replaced.

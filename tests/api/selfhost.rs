@@ -137,16 +137,14 @@ async fn init_in_an_empty_folder_then_serve_and_fedify_follows_the_new_author() 
     assert_eq!(accept["verifiedBy"], "http-signature", "{accept}");
     let raw: Value = serde_json::from_str(accept["raw"].as_str().unwrap()).unwrap();
     assert_eq!(raw["object"]["id"], followed["followId"]);
-    // The followers collection, as any server sees it, counts the Fedify reader.
-    let followers: Value = client
-        .get(format!("{actor}/followers"))
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The followers collection, as Fedify reads it, counts the reader.
+    let followers = peer
+        .call(
+            "/_control/lookup",
+            json!({ "url": format!("{actor}/followers") }),
+        )
+        .await;
+    let followers = &followers["json"];
     assert_eq!(followers["totalItems"], 1, "{followers}");
 }
 
@@ -157,46 +155,39 @@ fn broken_site(dir: &Path) {
         "listen = \"127.0.0.1:8080\"\ndomain = \"localhost:8080\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n",
     )
     .unwrap();
-    let c = dir.join("content");
-    std::fs::create_dir_all(c.join("alice")).unwrap();
-    std::fs::create_dir_all(c.join("ghost")).unwrap();
-    std::fs::create_dir_all(c.join("bob")).unwrap();
-    std::fs::write(c.join("alice/author.toml"), "name = \"Alice\"\n").unwrap();
-    std::fs::write(
-        c.join("bob/author.toml"),
-        "name = \"Bob\"\nbio = \"unterminated\n",
-    )
-    .unwrap();
-    std::fs::write(
-        c.join("alice/good.md"),
-        "---\ntitle: \"Good\"\ndate: 2025-01-15\n---\n\nFine.\n",
-    )
-    .unwrap();
-    std::fs::write(
-        c.join("alice/untitled.md"),
-        "---\ntype: Article\ndate: 2025-01-15\n---\n\nNo title.\n",
-    )
-    .unwrap();
-    std::fs::write(
-        c.join("alice/bad-date.md"),
-        "---\ntitle: \"When\"\ndate: someday\n---\n\nText.\n",
-    )
-    .unwrap();
-    std::fs::write(
-        c.join("alice/one.md"),
-        "---\ntitle: \"One\"\ndate: 2025-01-15\nslug: same\n---\n\nOne.\n",
-    )
-    .unwrap();
-    std::fs::write(
-        c.join("alice/two.md"),
-        "---\ntitle: \"Two\"\ndate: 2025-01-16\nslug: same\n---\n\nTwo.\n",
-    )
-    .unwrap();
-    std::fs::write(
-        c.join("ghost/boo.md"),
-        "---\ntitle: \"Boo\"\ndate: 2025-01-15\n---\n\nBoo.\n",
-    )
-    .unwrap();
+    let files = [
+        ("alice/author.toml", "name = \"Alice\"\n"),
+        ("bob/author.toml", "name = \"Bob\"\nbio = \"unterminated\n"),
+        (
+            "alice/good.md",
+            "---\ntitle: \"Good\"\ndate: 2025-01-15\n---\n\nFine.\n",
+        ),
+        (
+            "alice/untitled.md",
+            "---\ntype: Article\ndate: 2025-01-15\n---\n\nNo title.\n",
+        ),
+        (
+            "alice/bad-date.md",
+            "---\ntitle: \"When\"\ndate: someday\n---\n\nText.\n",
+        ),
+        (
+            "alice/one.md",
+            "---\ntitle: \"One\"\ndate: 2025-01-15\nslug: same\n---\n\nOne.\n",
+        ),
+        (
+            "alice/two.md",
+            "---\ntitle: \"Two\"\ndate: 2025-01-16\nslug: same\n---\n\nTwo.\n",
+        ),
+        (
+            "ghost/boo.md",
+            "---\ntitle: \"Boo\"\ndate: 2025-01-15\n---\n\nBoo.\n",
+        ),
+    ];
+    for (path, text) in files {
+        let path = dir.join("content").join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
 }
 
 #[tokio::test]
