@@ -27,6 +27,9 @@ const RESPONSE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 /// picked up within this time; peers refetch our actor when a signature fails).
 const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
 
+/// Parsed signing keys by handle, with when each was read.
+type KeyCache = HashMap<String, (Instant, Arc<SigningKey>)>;
+
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
 pub struct AppState {
@@ -35,7 +38,7 @@ pub struct AppState {
     pub uris: Uris,
     /// Parsed signing keys and when they were read: `fedblog rotate-key` in another
     /// process replaces a key, so an entry is re-read after `KEY_CACHE_TTL`.
-    keys: Arc<RwLock<HashMap<String, (Instant, Arc<SigningKey>)>>>,
+    keys: Arc<RwLock<KeyCache>>,
     /// The client every outgoing request uses, and the addresses it may reach.
     pub http: reqwest::Client,
     pub addresses: Arc<AddressPolicy>,
