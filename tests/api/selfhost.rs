@@ -385,3 +385,47 @@ async fn every_command_has_help_and_paths_and_log_format_come_from_the_environme
         "{logs}"
     );
 }
+
+#[tokio::test]
+async fn init_asks_on_a_terminal_for_what_the_flags_do_not_give() {
+    let dir = tempfile::tempdir().unwrap();
+    // `script` (util-linux) gives the command a terminal; the answers come on its input.
+    let mut child = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} init --dev", env!("CARGO_BIN_EXE_fedblog")),
+            "/dev/null",
+        ])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"localhost:8080\nzoe\n\nI write *short* things.\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    for question in [
+        "Domain (the public host name): ",
+        "Author handle (as in @handle@domain): ",
+        "Display name [zoe]: ",
+        "Bio (one line, Markdown): ",
+    ] {
+        assert!(text.contains(question), "asks {question:?}: {text}");
+    }
+    let profile = std::fs::read_to_string(dir.path().join("content/zoe/author.toml")).unwrap();
+    assert!(
+        profile.starts_with("name = \"zoe\"\nbio = \"I write *short* things.\"\n"),
+        "{profile}"
+    );
+    assert_eq!(
+        stdout(&fedblog(dir.path(), &["check"])),
+        "ok: 1 author(s), 1 post(s)\n"
+    );
+}
