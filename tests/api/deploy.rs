@@ -1,6 +1,6 @@
-//! Deployment files: the container image definition builds when a Docker engine
-//! answers and is checked for its shape otherwise; the systemd unit passes
-//! `systemd-analyze verify` against the built binary.
+//! Deployment: the container image definition builds when a Docker engine answers and
+//! is checked for its shape otherwise; the systemd unit passes `systemd-analyze verify`
+//! against the built binary; signatures verify behind a reverse proxy that passes Host.
 
 use std::{path::Path, process::Command};
 
@@ -166,4 +166,79 @@ fn the_systemd_unit_passes_systemd_analyze_verify_against_the_built_binary() {
         .filter(|l| l.contains("fedblog.service"))
         .collect();
     assert!(ours.is_empty(), "systemd-analyze warns: {ours:#?}");
+}
+
+/// A reverse proxy on a free port in front of `upstream`, as Caddy or nginx would be:
+/// it passes the client's `Host` (as `deploy/` configures them) or, with `keep_host`
+/// false, sends the upstream address instead (nginx without `proxy_set_header Host`).
+async fn reverse_proxy(upstream: u16, keep_host: bool) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let client = client.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let body = axum::body::to_bytes(body, 4 << 20).await.unwrap();
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            let mut forward = client
+                .request(parts.method, format!("http://127.0.0.1:{upstream}{path}"))
+                .body(body);
+            for (name, value) in &parts.headers {
+                if name != "host" || keep_host {
+                    forward = forward.header(name, value);
+                }
+            }
+            let res = forward.send().await.unwrap();
+            (res.status(), res.bytes().await.unwrap())
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    port
+}
+
+#[tokio::test]
+async fn signed_deliveries_verify_through_a_proxy_that_passes_host_and_fail_without_it() {
+    let app = crate::helpers::spawn_app().await;
+    let peer = crate::peer::TestPeer::start().await;
+    let alice = app.actor("alice");
+    let passing = reverse_proxy(app.port, true).await;
+    let rewriting = reverse_proxy(app.port, false).await;
+
+    let res = peer
+        .post_signed(
+            &app.client,
+            "reader1",
+            &format!("http://localhost:{passing}/inbox"),
+            &peer.follow("reader1", &alice),
+        )
+        .await;
+    assert_eq!(res.status(), 202, "Host passed: the signature verifies");
+    // The documents name the configured domain, whatever Host the proxy passes.
+    let res = app
+        .client
+        .get(format!("http://localhost:{passing}/@alice"))
+        .header("accept", crate::helpers::AP)
+        .send()
+        .await
+        .unwrap();
+    let actor: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(actor["id"], alice);
+
+    let res = peer
+        .post_signed(
+            &app.client,
+            "reader2",
+            &format!("http://localhost:{rewriting}/inbox"),
+            &peer.follow("reader2", &alice),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        401,
+        "a proxy that rewrites Host breaks every signature (why deploy/nginx.conf sets it)"
+    );
 }
