@@ -18,3 +18,27 @@ apt_install() {
 command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd "for systemd-analyze"
 
 cargo test --locked
+
+# Fuzz what the inbox parses from the network (the JSON envelope and classification;
+# both signature schemes' headers) for a bounded time each, starting from the committed
+# seeds in fuzz/seeds/. A crash fails this script; its input lands in fuzz/artifacts/.
+fuzz_seconds="${FUZZ_SECONDS:-60}"
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  echo "scripts/test.sh: the fuzz targets need Rust's nightly toolchain beside stable" >&2
+  exit 1
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "scripts/test.sh: installing cargo-fuzz" >&2
+  cargo install cargo-fuzz --locked
+fi
+fuzz_corpus="$(mktemp -d)"
+trap 'rm -rf "$fuzz_corpus"' EXIT
+fuzz_targets=(inbox_json signature_headers)
+for target in "${fuzz_targets[@]}"; do
+  mkdir -p "$fuzz_corpus/$target"
+  # -a: overflow checks and debug assertions on; no sanitizer (safe Rust parsers, and a
+  # much shorter build).
+  cargo +nightly fuzz run -a --sanitizer none "$target" "$fuzz_corpus/$target" "fuzz/seeds/$target" \
+    -- -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+done
+echo "fuzz: ${#fuzz_targets[@]} passed, 0 failed"
