@@ -157,8 +157,8 @@ impl Metrics {
 
     /// The text exposition, after reading the queue and circuits from the database.
     pub async fn render(&self, db: &SqlitePool) -> Result<String, sqlx::Error> {
-        let counts = db::deliveries::counts(db).await?;
-        for (state, n) in [("pending", counts.pending), ("retrying", counts.retrying)] {
+        let (pending, retrying) = db::deliveries::queue_depth(db).await?;
+        for (state, n) in [("pending", pending), ("retrying", retrying)] {
             self.queue
                 .get_or_create(&StateLabels {
                     state: state.into(),

@@ -307,3 +307,15 @@ pub async fn counts_by_host(
     .fetch_all(db)
     .await
 }
+
+/// Deliveries waiting, never tried (`pending`) and tried before (`retrying`): the
+/// queue's depth. Reads only pending rows through `deliveries_due`, so a scrape stays
+/// cheap however many finished rows the table keeps (a full count scans them all).
+pub async fn queue_depth(db: impl SqliteExecutor<'_>) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT COALESCE(SUM(attempts = 0), 0), COALESCE(SUM(attempts > 0), 0)
+         FROM deliveries WHERE state = 'pending'",
+    )
+    .fetch_one(db)
+    .await
+}
