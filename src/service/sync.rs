@@ -122,7 +122,7 @@ async fn sync_author(
             .unwrap_or_default()
     };
     let (avatar_bytes, header_bytes) = (read(avatar_file), read(header_file));
-    let profile_hash = content::hash_hex(&[
+    let mut hashed: Vec<&[u8]> = vec![
         p.name.as_bytes(),
         p.bio_html.as_bytes(),
         fields_json.as_bytes(),
@@ -131,8 +131,13 @@ async fn sync_author(
         &avatar_bytes,
         header_file.unwrap_or_default().as_bytes(),
         &header_bytes,
-        also_known_as_json.as_bytes(),
-    ]);
+    ];
+    // Only when set, so profiles stored before aliases existed keep their hash and an
+    // upgrade does not send every follower an Update.
+    if !p.also_known_as.is_empty() {
+        hashed.push(also_known_as_json.as_bytes());
+    }
+    let profile_hash = content::hash_hex(&hashed);
     let values = ProfileValues {
         name: &p.name,
         bio_html: &p.bio_html,
