@@ -23,9 +23,11 @@ use crate::{
 /// Memory for cached response bodies: thousands of pages and documents of a few KiB.
 const RESPONSE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
-/// How long a parsed signing key is used before it is read again (a rotated key is
-/// picked up within this time; peers refetch our actor when a signature fails).
-const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
+/// How long a parsed signing key is used before it is read again. A key rotated by
+/// another process is picked up within this time; kept short because a peer that has
+/// already refreshed our key answers an old-key signature with 401, which fails the
+/// delivery. One read per author per period costs nothing next to signing.
+const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// Parsed signing keys by handle, with when each was read.
 type KeyCache = HashMap<String, (Instant, Arc<SigningKey>)>;

@@ -97,7 +97,7 @@ async fn profile_edit_key_rotation_and_move_reach_a_fedify_follower() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // A restarted server signs with the new key at once (a running one within a minute).
+    // A restarted server signs with the new key at once (a running one within seconds).
     let app = app.restart(true).await;
     let new_key = app.get_json(&alice).await["publicKey"]["publicKeyPem"].clone();
     assert_ne!(old_key, new_key);
