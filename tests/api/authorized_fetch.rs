@@ -132,18 +132,8 @@ async fn fedify_reads_posts_with_its_signed_gets() {
     assert_eq!(actor["name"], "Alice Example", "{actor}");
 
     // Each of its GETs to us was answered 200 at once: RFC 9421 verified, no fallback.
-    let outgoing: Value = app
-        .client
-        .get(format!("{}/_control/outgoing", peer.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ours: Vec<&Value> = outgoing["outgoing"]
-        .as_array()
-        .unwrap()
+    let outgoing = peer.outgoing().await;
+    let ours: Vec<&Value> = outgoing
         .iter()
         .filter(|r| r["method"] == "GET" && r["url"].as_str().unwrap().starts_with(&app.base))
         .collect();

@@ -15,7 +15,7 @@ async fn follower_count(app: &TestApp) -> i64 {
     app.count("SELECT COUNT(*) FROM followers").await
 }
 
-async fn post_raw(
+pub(crate) async fn post_raw(
     app: &TestApp,
     path: &str,
     headers: &[(String, String)],

@@ -68,6 +68,20 @@ impl FedifyPeer {
         v
     }
 
+    /// Every HTTP request the peer made, with headers and the status it got.
+    pub(crate) async fn outgoing(&self) -> Vec<Value> {
+        let v: Value = self
+            .client
+            .get(format!("{}/_control/outgoing", self.base))
+            .send()
+            .await
+            .expect("outgoing")
+            .json()
+            .await
+            .expect("JSON");
+        v["outgoing"].as_array().cloned().unwrap_or_default()
+    }
+
     pub(crate) async fn inbox(&self) -> Value {
         self.client
             .get(format!("{}/_control/inbox", self.base))
@@ -137,23 +151,17 @@ async fn fedify_follows_an_author_and_receives_create_update_delete() {
     let followed = peer
         .call("/_control/follow", json!({ "actor": app.actor("mayank") }))
         .await;
-    let outgoing: Value = peer
-        .client
-        .get(format!("{}/_control/outgoing", peer.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let posts: Vec<&Value> = outgoing["outgoing"]
-        .as_array()
-        .unwrap()
+    let outgoing = peer.outgoing().await;
+    let posts: Vec<&Value> = outgoing
         .iter()
         .filter(|r| r["method"] == "POST" && r["url"].as_str().unwrap().starts_with(&app.base))
         .collect();
     assert_eq!(posts.len(), 1, "one POST, no fallback: {posts:?}");
-    assert!(posts[0]["headers"]["signature-input"].is_string(), "{}", posts[0]);
+    assert!(
+        posts[0]["headers"]["signature-input"].is_string(),
+        "{}",
+        posts[0]
+    );
     assert_eq!(posts[0]["status"], 202, "{}", posts[0]);
     let accept = peer.wait_for("Accept", None).await;
     assert_eq!(accept["verifiedBy"], "http-signature", "{accept}");

@@ -3,16 +3,9 @@
 
 use crate::{
     helpers::{TestApp, spawn_app},
+    inbox::post_raw,
     peer::TestPeer,
 };
-
-async fn post(app: &TestApp, headers: &[(String, String)], body: Vec<u8>) -> reqwest::Response {
-    let mut req = app.client.post(format!("{}/inbox", app.base)).body(body);
-    for (k, v) in headers {
-        req = req.header(k, v);
-    }
-    req.send().await.expect("POST")
-}
 
 async fn followers(app: &TestApp) -> i64 {
     app.inbox_settled().await;
@@ -26,7 +19,7 @@ async fn rfc9421_signed_follow_is_accepted() {
     let url = format!("{}/inbox", app.base);
     let body = serde_json::to_vec(&peer.follow("ruth", &app.actor("alice"))).unwrap();
     let headers = peer.rfc9421_signed_headers("ruth", &url, &body, None);
-    let res = post(&app, &headers, body).await;
+    let res = post_raw(&app, "/inbox", &headers, body).await;
     assert_eq!(res.status(), 202, "{}", res.text().await.unwrap());
     assert_eq!(followers(&app).await, 1);
 }
@@ -40,7 +33,7 @@ async fn rfc9421_with_a_wrong_content_digest_gets_401_and_changes_nothing() {
     // Correctly signed, but over a digest of some other body.
     let wrong = "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:";
     let headers = peer.rfc9421_signed_headers("ruth", &url, &body, Some(wrong));
-    let res = post(&app, &headers, body).await;
+    let res = post_raw(&app, "/inbox", &headers, body).await;
     assert_eq!(res.status(), 401);
     let err: serde_json::Value = res.json().await.unwrap();
     assert!(
@@ -62,7 +55,7 @@ async fn rfc9421_signature_over_another_path_gets_401() {
     // Signed for the personal inbox, sent to the shared one: @target-uri differs.
     let signed_for = format!("{}/inbox", app.actor("alice"));
     let headers = peer.rfc9421_signed_headers("ruth", &signed_for, &body, None);
-    let res = post(&app, &headers, body).await;
+    let res = post_raw(&app, "/inbox", &headers, body).await;
     assert_eq!(res.status(), 401);
     let err: serde_json::Value = res.json().await.unwrap();
     assert!(
