@@ -22,7 +22,7 @@ use std::{
 
 use axum::{
     body::Bytes,
-    http::{HeaderMap, HeaderValue, StatusCode},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
 };
 use sqlx::SqlitePool;
 use tokio_util::sync::CancellationToken;
@@ -45,15 +45,16 @@ pub struct Key {
     pub json: bool,
 }
 
-/// One rendered response, with its compressed variant.
+/// One rendered response, with its compressed variant and the headers of each made
+/// once (the handler's, plus ETag, Last-Modified, Vary and Content-Encoding), so a
+/// hit only clones them.
 #[derive(Debug)]
 pub struct Entry {
     pub status: StatusCode,
-    /// The handler's headers (content type, Cache-Control, Vary...), replayed on hits.
-    pub headers: HeaderMap,
     pub body: Bytes,
-    /// gzip of `body`, when that is smaller.
-    pub gzip: Option<Bytes>,
+    pub headers: HeaderMap,
+    /// gzip of `body` and its headers, when that is smaller.
+    pub gzip: Option<(Bytes, HeaderMap)>,
     /// Strong validators of the identity and gzip bodies.
     pub etag: HeaderValue,
     pub etag_gzip: HeaderValue,
@@ -64,7 +65,7 @@ pub struct Entry {
 
 impl Entry {
     fn weight(&self) -> u32 {
-        let bytes = self.body.len() + self.gzip.as_ref().map_or(0, Bytes::len) + 512;
+        let bytes = self.body.len() + self.gzip.as_ref().map_or(0, |(z, _)| z.len()) + 1024;
         u32::try_from(bytes).unwrap_or(u32::MAX)
     }
 }
@@ -149,10 +150,11 @@ impl ResponseCache {
             Some(old) if old.etag == etag => old.last_modified,
             _ => SystemTime::now(),
         };
+        let (headers, gzip) = representations(headers, &body, &etag, &etag_gzip, last_modified);
         let entry = Arc::new(Entry {
             status,
             headers,
-            gzip: gzip(&body),
+            gzip,
             body,
             etag,
             etag_gzip,
@@ -228,6 +230,39 @@ pub async fn follow_changes(cache: ResponseCache, db: SqlitePool, shutdown: Canc
             }
         }
     }
+}
+
+/// The headers of the identity body and, when gzip saves bytes, the gzip body and its
+/// headers.
+fn representations(
+    mut headers: HeaderMap,
+    body: &[u8],
+    etag: &HeaderValue,
+    etag_gzip: &HeaderValue,
+    last_modified: SystemTime,
+) -> (HeaderMap, Option<(Bytes, HeaderMap)>) {
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(last_modified)) {
+        headers.insert(header::LAST_MODIFIED, v);
+    }
+    let zipped = gzip(body);
+    if zipped.is_some() {
+        // One Vary line: some clients read only the first.
+        let vary = match headers.get(header::VARY).and_then(|v| v.to_str().ok()) {
+            Some(v) => HeaderValue::from_str(&format!("{v}, Accept-Encoding")).ok(),
+            None => Some(HeaderValue::from_static("Accept-Encoding")),
+        };
+        if let Some(v) = vary {
+            headers.insert(header::VARY, v);
+        }
+    }
+    let gzip = zipped.map(|z| {
+        let mut h = headers.clone();
+        h.insert(header::ETAG, etag_gzip.clone());
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        (z, h)
+    });
+    headers.insert(header::ETAG, etag.clone());
+    (headers, gzip)
 }
 
 /// gzip at the default level, kept only when it saves something.

@@ -11,10 +11,7 @@ use axum::{
 };
 
 use super::negotiate::{Wants, wants};
-use crate::{
-    cache::{Entry, Key},
-    state::Federation,
-};
+use crate::cache::{Entry, Key, ResponseCache};
 
 /// How long shared caches and clients may reuse a response without asking again.
 #[derive(Debug, Clone, Copy)]
@@ -51,7 +48,7 @@ pub fn cacheable(mut res: Response, freshness: Freshness, scopes: Vec<String>) -
 
 /// The middleware: GET and HEAD are answered from the cache when it holds a fresh
 /// response; otherwise the handler runs and a response it marked is stored.
-pub async fn serve(State(fed): State<Federation>, req: Request, next: Next) -> Response {
+pub async fn serve(State(cache): State<ResponseCache>, req: Request, next: Next) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return next.run(req).await;
     }
@@ -64,7 +61,6 @@ pub async fn serve(State(fed): State<Federation>, req: Request, next: Next) -> R
         json: wants(req.headers()) == Wants::ActivityJson,
     };
     let conditions = Conditions::of(req.headers());
-    let cache = &fed.cache;
     if let Some(entry) = cache.get(&key) {
         return respond(&entry, &conditions);
     }
@@ -148,49 +144,26 @@ fn accepts_gzip(value: &str) -> bool {
 }
 
 fn respond(e: &Entry, c: &Conditions) -> Response {
-    let gzip = e.gzip.as_ref().filter(|_| c.gzip);
-    let mut headers = e.headers.clone();
-    let etag = if gzip.is_some() {
-        &e.etag_gzip
-    } else {
-        &e.etag
+    let (body, headers) = match (&e.gzip, c.gzip) {
+        (Some((z, h)), true) => (z, h),
+        _ => (&e.body, &e.headers),
     };
-    headers.insert(header::ETAG, etag.clone());
-    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(e.last_modified)) {
-        headers.insert(header::LAST_MODIFIED, v);
-    }
-    if e.gzip.is_some() {
-        // One Vary line: some clients read only the first.
-        let vary = match headers.get(header::VARY).and_then(|v| v.to_str().ok()) {
-            Some(v) => HeaderValue::from_str(&format!("{v}, Accept-Encoding")).ok(),
-            None => Some(HeaderValue::from_static("Accept-Encoding")),
-        };
-        if let Some(v) = vary {
-            headers.insert(header::VARY, v);
-        }
-    }
-    if e.status == StatusCode::OK {
-        let unchanged = match c.none_match(e) {
+    let unchanged = e.status == StatusCode::OK
+        && match c.none_match(e) {
             Some(none_match) => !none_match,
             None => !c.modified(e),
         };
-        if unchanged {
-            headers.remove(header::CONTENT_TYPE);
-            let mut res = StatusCode::NOT_MODIFIED.into_response();
-            *res.headers_mut() = headers;
-            return res;
-        }
+    if unchanged {
+        let mut headers = headers.clone();
+        headers.remove(header::CONTENT_TYPE);
+        headers.remove(header::CONTENT_ENCODING);
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        *res.headers_mut() = headers;
+        return res;
     }
-    let body = match gzip {
-        Some(z) => {
-            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            z.clone()
-        }
-        None => e.body.clone(),
-    };
-    let mut res = Response::new(Body::from(body));
+    let mut res = Response::new(Body::from(body.clone()));
     *res.status_mut() = e.status;
-    *res.headers_mut() = headers;
+    *res.headers_mut() = headers.clone();
     res
 }
 

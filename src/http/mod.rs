@@ -88,7 +88,10 @@ pub fn router(fed: Federation) -> Router {
         .merge(inboxes)
         .merge(feeds)
         .fallback(pages::not_found)
-        .layer(axum::middleware::from_fn_with_state(fed.clone(), cache::serve))
+        .layer(axum::middleware::from_fn_with_state(
+            fed.cache.clone(),
+            cache::serve,
+        ))
         // Before the cache, so a cached document is no way around it.
         .layer(axum::middleware::from_fn_with_state(
             fed.clone(),
