@@ -148,9 +148,13 @@ impl Default for DeliverySettings {
 }
 
 /// How this instance meets other servers (`[federation]`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FederationSettings {
+    /// Seconds a fetch of a remote document (an actor, a reply's parent) may take in
+    /// all, redirects included. Apart from deliveries' timeout: a slow inbox is not a
+    /// reason to refuse its server's signed requests.
+    pub fetch_timeout_seconds: f64,
     /// Mastodon's "secure mode": ActivityPub JSON of actors, posts and collections is
     /// served only to GETs signed by a remote actor (HTML, WebFinger, NodeInfo and the
     /// instance actor stay public).
@@ -158,6 +162,16 @@ pub struct FederationSettings {
     /// Hosts (`name` or `name:port`) that may be fetched on private or loopback
     /// addresses even outside dev mode, e.g. a server on the same private network.
     pub allowed_private_hosts: Vec<String>,
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        Self {
+            fetch_timeout_seconds: 10.0,
+            authorized_fetch: false,
+            allowed_private_hosts: Vec::new(),
+        }
+    }
 }
 
 /// The whole validated configuration of one instance.
@@ -231,6 +245,12 @@ impl Config {
             return Err(invalid(
                 "moderation.inbox_per_host_per_second",
                 "the inbox rate and burst must be at least 1".into(),
+            ));
+        }
+        if raw.federation.fetch_timeout_seconds.is_nan() || raw.federation.fetch_timeout_seconds <= 0.0 {
+            return Err(invalid(
+                "federation.fetch_timeout_seconds",
+                "must be a positive number of seconds".into(),
             ));
         }
         if raw.delivery.per_host == 0 {

@@ -155,10 +155,9 @@ impl Resolve for Resolver {
 pub fn http_client(config: &Config) -> AppResult<reqwest::Client> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs_f64(config.delivery.timeout_seconds))
-        .connect_timeout(
-            Duration::from_secs(5).min(Duration::from_secs_f64(config.delivery.timeout_seconds)),
-        )
+        // Each use sets its own deadline: deliveries `[delivery] timeout_seconds`,
+        // fetches `[federation] fetch_timeout_seconds`.
+        .connect_timeout(Duration::from_secs(5))
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(config.delivery.per_host)
         .dns_resolver(Resolver {

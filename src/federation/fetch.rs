@@ -94,7 +94,7 @@ pub async fn get_json(state: &AppState, url: &Url) -> Result<serde_json::Value, 
 
 /// A signed GET with `accept`, following redirects, within one deadline and the body cap.
 pub async fn get(state: &AppState, url: &Url, accept: &str) -> Result<Fetched, FetchError> {
-    let secs = state.config.delivery.timeout_seconds;
+    let secs = state.config.federation.fetch_timeout_seconds;
     tokio::time::timeout(Duration::from_secs_f64(secs), follow(state, url, accept))
         .await
         .unwrap_or_else(|_| Err(FetchError::Timeout(url.clone(), secs)))

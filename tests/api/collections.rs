@@ -75,6 +75,8 @@ async fn followers_collection_counts_and_pages_every_follower() {
         assert_eq!(res.status(), 202);
         expected.insert(peer.actor(&name));
     }
+    // 202 means stored; the follows are applied right after.
+    app.inbox_settled().await;
     let (total, items, pages) = walk(&app, &format!("{}/followers", app.actor("alice"))).await;
     assert_eq!(total, 23);
     assert_eq!(pages, 2);
