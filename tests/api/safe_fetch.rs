@@ -93,6 +93,13 @@ async fn hostile_actor(
         .push((format!("/users/{name}"), headers));
     let redirect = |to: String| (StatusCode::FOUND, [("location", to)]).into_response();
     let id = format!("http://localhost:{port}/users/{name}");
+    if let Some(n) = name
+        .strip_prefix("hops-")
+        .and_then(|n| n.parse::<u32>().ok())
+        && n > 0
+    {
+        return redirect(format!("http://localhost:{port}/users/hops-{}", n - 1));
+    }
     match name.as_str() {
         "to-loopback" => redirect(format!("http://127.0.0.1:{port}/users/plain")),
         "to-metadata" => redirect("http://169.254.169.254/latest/meta-data/".into()),
@@ -231,6 +238,49 @@ async fn fetches_redirected_to_loopback_or_metadata_addresses_are_refused_outsid
     // about the redirect targets, not a blanket refusal.
     let res = follow_as(&app, &peer, &peer.actor("eve"), &alice).await;
     assert_eq!(res.status(), 202, "{}", error_of(res).await);
+}
+
+#[tokio::test]
+async fn at_most_three_redirects_are_followed() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let hostile = HostileServer::start(String::new()).await;
+    // Three redirects are followed to the end (the actor found there has no key for
+    // this signature, so the Follow is refused for that reason)...
+    let res = follow_as(&app, &peer, &hostile.actor("hops-3"), &app.actor("alice")).await;
+    assert_eq!(res.status(), 401);
+    let err = error_of(res).await;
+    assert!(!err.contains("redirects"), "{err}");
+    // ...a fourth is not.
+    let res = follow_as(&app, &peer, &hostile.actor("hops-4"), &app.actor("alice")).await;
+    assert_eq!(res.status(), 401);
+    let err = error_of(res).await;
+    assert!(err.contains("more than 3 redirects"), "{err}");
+    let paths: Vec<String> = hostile
+        .state
+        .gets
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|g| g.0.clone())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/users/hops-3",
+            "/users/hops-2",
+            "/users/hops-1",
+            "/users/hops-0",
+            "/users/hops-4",
+            "/users/hops-3",
+            "/users/hops-2",
+            "/users/hops-1",
+        ]
+    );
+    // Only the actor found at the end of the three hops is known (cached under its id).
+    app.inbox_settled().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM followers").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM remote_actors").await, 1);
 }
 
 #[tokio::test]
