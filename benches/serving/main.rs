@@ -39,6 +39,16 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// Waits (up to 5 s) until something listens on `port`.
+pub fn wait_for_port(port: u16) {
+    for _ in 0..500 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A line of /proc/<pid>/status in MiB (`VmRSS`, `VmHWM`).
 fn status_mib(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -260,12 +270,7 @@ impl Nginx {
             .stderr(Stdio::null())
             .spawn()
             .expect("start nginx");
-        for _ in 0..500 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_for_port(port);
         Self { child, port }
     }
 

@@ -20,7 +20,7 @@ use fedblog::federation::signatures::{SigningKey, generate_keypair};
 use serde_json::json;
 use url::Url;
 
-use crate::{Instance, Server, copy_dir, free_port};
+use crate::{Instance, Server, copy_dir, free_port, wait_for_port};
 
 const ACTORS: usize = 2_000;
 const HOSTS: usize = 100;
@@ -349,12 +349,7 @@ pub async fn run() -> Vec<String> {
         .env("FEDBLOG_BENCH_ECHO", echo_port.to_string())
         .spawn()
         .expect("start the echo server");
-    for _ in 0..500 {
-        if std::net::TcpStream::connect(("127.0.0.1", echo_port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_port(echo_port);
     let echo_inbox = Url::parse(&format!("http://localhost:{echo_port}/inbox")).expect("url");
     let mut reference = Vec::new();
     for rate in RATES {

@@ -75,30 +75,22 @@ pub async fn outbox(
     read::author(state, &handle).await?;
     let id = state.uris.outbox(&handle);
     let (posts, total) = read::author_posts(state, &handle, q.number()).await?;
+    let items = || {
+        posts
+            .iter()
+            .map(|p| {
+                let mut create = outgoing::create(&state.uris, &handle, p).body;
+                // Items inside a page share the page's context.
+                if let Some(o) = create.as_object_mut() {
+                    o.remove("@context");
+                }
+                create
+            })
+            .collect()
+    };
     let scopes = vec![scope::profile(&handle), scope::posts_of(&handle)];
-    if q.page.is_none() {
-        return Ok(cacheable(
-            activity_json(StatusCode::OK, &collections::collection(id, total)),
-            Freshness::Minute,
-            scopes,
-        ));
-    }
-    let items = posts
-        .iter()
-        .map(|p| {
-            let mut create = outgoing::create(&state.uris, &handle, p).body;
-            // Items inside a page share the page's context.
-            if let Some(o) = create.as_object_mut() {
-                o.remove("@context");
-            }
-            create
-        })
-        .collect();
     Ok(cacheable(
-        activity_json(
-            StatusCode::OK,
-            &collections::page(&id, q.number(), total, items),
-        ),
+        q.collection(id, total, items),
         Freshness::Minute,
         scopes,
     ))
@@ -115,20 +107,10 @@ pub async fn followers(
     read::author(state, &handle).await?;
     let id = state.uris.followers(&handle);
     let (ids, total) = read::followers(state, &handle, q.number()).await?;
+    let items = || ids.into_iter().map(serde_json::Value::String).collect();
     let scopes = vec![scope::profile(&handle), scope::followers(&handle)];
-    if q.page.is_none() {
-        return Ok(cacheable(
-            activity_json(StatusCode::OK, &collections::collection(id, total)),
-            Freshness::Minute,
-            scopes,
-        ));
-    }
-    let items = ids.into_iter().map(serde_json::Value::String).collect();
     Ok(cacheable(
-        activity_json(
-            StatusCode::OK,
-            &collections::page(&id, q.number(), total, items),
-        ),
+        q.collection(id, total, items),
         Freshness::Minute,
         scopes,
     ))

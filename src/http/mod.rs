@@ -146,4 +146,24 @@ impl PageQuery {
     fn number(&self) -> i64 {
         self.page.unwrap_or(1).max(1)
     }
+
+    /// The collection `id` (no `?page`) or the page asked for, holding `items()`.
+    fn collection(
+        &self,
+        id: String,
+        total: i64,
+        items: impl FnOnce() -> Vec<serde_json::Value>,
+    ) -> Response {
+        use crate::federation::objects::collections;
+        match self.page {
+            None => activity_json(
+                axum::http::StatusCode::OK,
+                &collections::collection(id, total),
+            ),
+            Some(_) => activity_json(
+                axum::http::StatusCode::OK,
+                &collections::page(&id, self.number(), total, items()),
+            ),
+        }
+    }
 }

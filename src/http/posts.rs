@@ -117,18 +117,9 @@ pub async fn interactions(
         (page - 1) * collections::PAGE_SIZE,
     )
     .await?;
-    let doc = match q.page {
-        None => serde_json::to_value(collections::collection(id, total)),
-        Some(_) => serde_json::to_value(collections::page(
-            &id,
-            page,
-            total,
-            items.into_iter().map(serde_json::Value::String).collect(),
-        )),
-    }
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let items = || items.into_iter().map(serde_json::Value::String).collect();
     Ok(cacheable(
-        activity_json(StatusCode::OK, &doc),
+        q.collection(id, total, items),
         Freshness::Minute,
         vec![scope::post(&handle, &slug)],
     ))
