@@ -75,6 +75,11 @@ pub async fn process_due(fed: &Federation) -> AppResult<usize> {
                 // Fresh request data per activity: it bounds the fetches one may cause.
                 let data = fed.to_request_data();
                 let outcome = apply(&data, &row).await;
+                // Pages showing this reply or reaction change before the row is marked
+                // done, so whoever sees it done sees them new.
+                if let Err(e) = data.cache.catch_up(&data.db).await {
+                    tracing::warn!(error = %e, "reading the cache change log");
+                }
                 if let Err(e) = record(&data, &row, outcome).await {
                     tracing::error!(id = row.id, error = %e, "recording an inbox outcome failed");
                 }
@@ -82,10 +87,6 @@ pub async fn process_due(fed: &Federation) -> AppResult<usize> {
         });
     }
     while tasks.join_next().await.is_some() {}
-    if n > 0 {
-        // Pages showing these replies and reactions change now, not at the next poll.
-        fed.cache.catch_up(&fed.db).await?;
-    }
     Ok(n)
 }
 
