@@ -94,6 +94,9 @@ pub struct AuthorContent {
     pub scheduled: Vec<(String, DateTime<Utc>)>,
     /// Source paths of stored posts whose files are unchanged: nothing to do.
     pub unchanged: Vec<String>,
+    /// When only the watcher's changed files were read: their source paths (some may
+    /// be gone). `None` when the whole folder was compared.
+    pub changed: Option<Vec<String>>,
 }
 
 /// What the database already holds, so a scan can skip unchanged files: for each
@@ -216,6 +219,16 @@ pub fn scan_at(
             reading,
             &mut scan.errors,
         );
+        let changed = match reading {
+            post::Reading::All => None,
+            post::Reading::Only(paths) => Some(
+                paths
+                    .iter()
+                    .filter(|p| p.parent() == Some(dir.as_path()))
+                    .filter_map(|p| Some(p.file_name()?.to_str()?.to_owned()))
+                    .collect(),
+            ),
+        };
         scan.authors.push(AuthorContent {
             handle,
             dir,
@@ -224,6 +237,7 @@ pub fn scan_at(
             unsettled: folder.unsettled,
             scheduled: folder.scheduled,
             unchanged: folder.unchanged,
+            changed,
         });
     }
     scan

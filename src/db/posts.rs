@@ -77,6 +77,27 @@ pub async fn index_of_author(
     .await
 }
 
+/// The index rows of an author's posts at these source paths or with these slugs:
+/// what a sync of a few changed files compares against.
+pub async fn index_of_files(
+    db: impl SqliteExecutor<'_>,
+    author: &str,
+    source_paths: &[&str],
+    slugs: &[&str],
+) -> sqlx::Result<Vec<PostIndexRow>> {
+    let json = |v: &[&str]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+    sqlx::query_as(
+        "SELECT id, source_path, slug, source_hash, deleted_at FROM posts WHERE author = ?
+           AND (source_path IN (SELECT value FROM json_each(?))
+                OR slug IN (SELECT value FROM json_each(?)))",
+    )
+    .bind(author)
+    .bind(json(source_paths))
+    .bind(json(slugs))
+    .fetch_all(db)
+    .await
+}
+
 /// (author, source path, file hash) of every live post: the files a sync may skip.
 pub async fn file_hashes(
     db: impl SqliteExecutor<'_>,
@@ -85,6 +106,24 @@ pub async fn file_hashes(
         "SELECT author, source_path, file_hash FROM posts
          WHERE deleted_at IS NULL AND file_hash IS NOT NULL",
     )
+    .fetch_all(db)
+    .await
+}
+
+/// [`file_hashes`] of one author, only at these source paths if `only` is given.
+pub async fn file_hashes_of(
+    db: impl SqliteExecutor<'_>,
+    author: &str,
+    only: Option<&[&str]>,
+) -> sqlx::Result<Vec<(String, String, String)>> {
+    let paths = only.map(|v| serde_json::to_string(v).unwrap_or_else(|_| "[]".into()));
+    sqlx::query_as(
+        "SELECT author, source_path, file_hash FROM posts
+         WHERE author = ? AND deleted_at IS NULL AND file_hash IS NOT NULL
+           AND (?1 IS NULL OR source_path IN (SELECT value FROM json_each(?2)))",
+    )
+    .bind(author)
+    .bind(paths)
     .fetch_all(db)
     .await
 }

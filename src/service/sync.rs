@@ -55,7 +55,11 @@ pub async fn sync_files(state: &AppState, changed: HashSet<PathBuf>) -> AppResul
 
 async fn run(state: &AppState, changed: Option<HashSet<PathBuf>>) -> AppResult<SyncReport> {
     let mut known: content::Known = HashMap::new();
-    for (author, path, hash) in db::posts::file_hashes(&state.db).await? {
+    let rows = match &changed {
+        None => db::posts::file_hashes(&state.db).await?,
+        Some(paths) => known_of_changed(state, paths).await?,
+    };
+    for (author, path, hash) in rows {
         known.entry(author).or_default().insert(path, hash);
     }
     let root = state.config.content.clone();
@@ -176,7 +180,16 @@ async fn sync_author(
         Some(_) => {}
     }
 
-    let stored = db::posts::index_of_author(&state.db, handle.as_str()).await?;
+    let stored = match &author.changed {
+        None => db::posts::index_of_author(&state.db, handle.as_str()).await?,
+        // Only these files were read: only their rows (and the rows whose slugs they
+        // take, for renames) can change.
+        Some(paths) => {
+            let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+            let slugs: Vec<&str> = author.posts.iter().map(|p| p.slug.as_str()).collect();
+            db::posts::index_of_files(&state.db, handle.as_str(), &paths, &slugs).await?
+        }
+    };
     // Source paths present in the folder now, loadable or not.
     let present: HashSet<&str> = author
         .posts
@@ -244,6 +257,40 @@ async fn sync_author(
         remove(state, handle, row.id, report).await?;
     }
     Ok(())
+}
+
+/// The stored file hashes a sync of `changed` needs: of the changed posts, or of a
+/// whole author when a profile or image of theirs changed (then their folder is read).
+async fn known_of_changed(
+    state: &AppState,
+    changed: &HashSet<PathBuf>,
+) -> AppResult<Vec<(String, String, String)>> {
+    let root = &state.config.content;
+    let mut by_author: HashMap<String, Option<Vec<String>>> = HashMap::new();
+    for path in changed {
+        let Ok(rel) = path.strip_prefix(root) else {
+            continue;
+        };
+        let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
+        let Some(author) = parts.first() else {
+            continue;
+        };
+        let entry = by_author
+            .entry((*author).to_owned())
+            .or_insert_with(|| Some(Vec::new()));
+        match (parts.as_slice(), entry.as_mut()) {
+            ([_, file], Some(files)) if file.ends_with(".md") => files.push((*file).to_owned()),
+            _ => *entry = None,
+        }
+    }
+    let mut rows = Vec::new();
+    for (author, files) in by_author {
+        let files: Option<Vec<&str>> = files
+            .as_ref()
+            .map(|f| f.iter().map(String::as_str).collect());
+        rows.extend(db::posts::file_hashes_of(&state.db, &author, files.as_deref()).await?);
+    }
+    Ok(rows)
 }
 
 fn values<'a>(
