@@ -58,6 +58,8 @@ pub struct AppState {
     pub inbox_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Rendered responses (actor and post documents, pages, feeds, discovery).
     pub cache: ResponseCache,
+    /// Stores accepted inbox activities, many per transaction (group commit).
+    pub inbox_writer: crate::service::inbox_writer::InboxWriter,
 }
 
 /// One token bucket per remote host; config validation keeps both numbers positive.
@@ -79,6 +81,7 @@ impl AppState {
         let inbox_limiter = Arc::new(inbox_limiter(&config.moderation));
         let addresses = Arc::new(AddressPolicy::new(&config));
         Self {
+            inbox_writer: crate::service::inbox_writer::InboxWriter::start(db.clone()),
             db,
             config: Arc::new(config),
             uris,

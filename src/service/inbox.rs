@@ -16,6 +16,7 @@ use crate::{
         remote_actor,
         signatures::{self, SignedRequest},
     },
+    service::inbox_writer::NewActivity,
     state::FedData,
 };
 
@@ -61,15 +62,16 @@ pub async fn receive(data: &FedData, req: SignedRequest<'_>) -> AppResult<Receip
     remote_actor::authenticate(data, &env.actor, &sig).await?;
     let body = std::str::from_utf8(req.body)
         .map_err(|e| AppError::BadRequest(format!("the body is not UTF-8: {e}")))?;
-    let stored = db::inbox_activities::insert(
-        &data.db,
-        env.id.as_ref().map(Url::as_str),
-        env.actor.as_str(),
-        &env.kind,
-        body,
-        db::now_ms(),
-    )
-    .await?;
+    let stored = data
+        .inbox_writer
+        .insert(NewActivity {
+            ap_id: env.id.as_ref().map(|u| u.as_str().to_owned()),
+            actor: env.actor.as_str().to_owned(),
+            kind: env.kind.clone(),
+            body: body.to_owned(),
+            received_at: db::now_ms(),
+        })
+        .await?;
     match stored {
         Some(_) => {
             data.inbox_queued.notify_one();

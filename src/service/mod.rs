@@ -5,6 +5,7 @@ pub mod authorized_fetch;
 pub mod identity;
 pub mod inbox;
 pub mod inbox_queue;
+pub mod inbox_writer;
 pub mod moderation;
 pub mod read;
 pub mod schedule;
