@@ -119,8 +119,8 @@ pub async fn file_hashes_of(
     let paths = only.map(|v| serde_json::to_string(v).unwrap_or_else(|_| "[]".into()));
     sqlx::query_as(
         "SELECT author, source_path, file_hash FROM posts
-         WHERE author = ? AND deleted_at IS NULL AND file_hash IS NOT NULL
-           AND (?1 IS NULL OR source_path IN (SELECT value FROM json_each(?2)))",
+         WHERE author = ?1 AND deleted_at IS NULL AND file_hash IS NOT NULL
+           AND (?2 IS NULL OR source_path IN (SELECT value FROM json_each(?2)))",
     )
     .bind(author)
     .bind(paths)
