@@ -37,7 +37,9 @@ pub fn watch(
             let paths: Vec<PathBuf> = events
                 .into_iter()
                 .map(|e| e.path)
-                .filter(|p| relevant(p))
+                // A folder's own event adds nothing its files' events do not say,
+                // and would make the sync compare the author's whole folder.
+                .filter(|p| relevant(p) && !p.is_dir())
                 .collect();
             if !paths.is_empty() {
                 let _ = tx.send(Some(paths));
