@@ -247,7 +247,9 @@ impl Config {
                 "the inbox rate and burst must be at least 1".into(),
             ));
         }
-        if raw.federation.fetch_timeout_seconds.is_nan() || raw.federation.fetch_timeout_seconds <= 0.0 {
+        if raw.federation.fetch_timeout_seconds.is_nan()
+            || raw.federation.fetch_timeout_seconds <= 0.0
+        {
             return Err(invalid(
                 "federation.fetch_timeout_seconds",
                 "must be a positive number of seconds".into(),

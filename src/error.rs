@@ -47,9 +47,7 @@ impl AppError {
             Self::Gone(_) => StatusCode::GONE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             // Without the signer's actor and key the request is not authenticated.
-            Self::Signature(_) | Self::Unauthorized(_) | Self::Fetch(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::Signature(_) | Self::Unauthorized(_) | Self::Fetch(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -74,7 +74,10 @@ impl Application {
         // Blocks added to config.toml since the last start take effect on what is stored.
         let purged = crate::service::moderation::purge_config_blocks(&fed).await?;
         if purged != crate::service::moderation::Purged::default() {
-            tracing::info!(?purged, "config blocks applied to stored follows, replies and reactions");
+            tracing::info!(
+                ?purged,
+                "config blocks applied to stored follows, replies and reactions"
+            );
         }
         Ok(Self {
             listener,

@@ -63,7 +63,9 @@ pub struct AppState {
 }
 
 /// One token bucket per remote host; config validation keeps both numbers positive.
-fn inbox_limiter(m: &crate::config::ModerationSettings) -> governor::DefaultKeyedRateLimiter<String> {
+fn inbox_limiter(
+    m: &crate::config::ModerationSettings,
+) -> governor::DefaultKeyedRateLimiter<String> {
     use std::num::NonZeroU32;
     let rate = NonZeroU32::new(m.inbox_per_host_per_second).unwrap_or(NonZeroU32::MIN);
     let burst = NonZeroU32::new(m.inbox_per_host_burst).unwrap_or(NonZeroU32::MIN);
@@ -128,8 +130,13 @@ impl AppState {
                     Some(row) => row,
                     None => {
                         let (public, private) = crate::federation::signatures::generate_keypair()?;
-                        db::instance_actor::insert_if_absent(&self.db, &public, &private, db::now_ms())
-                            .await?;
+                        db::instance_actor::insert_if_absent(
+                            &self.db,
+                            &public,
+                            &private,
+                            db::now_ms(),
+                        )
+                        .await?;
                         db::instance_actor::get(&self.db).await?.ok_or_else(|| {
                             AppError::Internal("the instance actor's key was not stored".into())
                         })?

@@ -237,7 +237,10 @@ pub(super) fn read_one(
     };
     // Mastodon shows an Article as its title and excerpt only: without a title it is blank.
     if kind == PostKind::Article && title.is_none() {
-        let line = fm.title.as_ref().map_or(Some(1), |t| file_line(t.referenced.line()));
+        let line = fm
+            .title
+            .as_ref()
+            .map_or(Some(1), |t| file_line(t.referenced.line()));
         return Err(err(
             line,
             Some("title"),

@@ -341,4 +341,3 @@ async fn write_outcomes(state: AppState, mut rx: mpsc::UnboundedReceiver<Attempt
         batch.clear();
     }
 }
-

@@ -110,7 +110,9 @@ pub fn check_target(url: &Url, dev: bool) -> Result<(), String> {
         _ => None,
     };
     match ip {
-        Some(ip) if !crate::federation::client::is_public(ip) => Err(format!("{url} points to a non-public address")),
+        Some(ip) if !crate::federation::client::is_public(ip) => {
+            Err(format!("{url} points to a non-public address"))
+        }
         _ => Ok(()),
     }
 }

@@ -101,8 +101,8 @@ pub async fn interactions(
     else {
         return Ok(pages::not_found_page(state));
     };
-    let slug = Slug::parse(&raw_slug)
-        .map_err(|_| AppError::NotFound(format!("no post `{raw_slug}`")))?;
+    let slug =
+        Slug::parse(&raw_slug).map_err(|_| AppError::NotFound(format!("no post `{raw_slug}`")))?;
     let post = read::post(state, &handle, &slug).await?;
     if post.deleted_at.is_some() {
         return Err(AppError::Gone(format!("the post {slug}")));

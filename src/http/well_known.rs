@@ -64,7 +64,12 @@ pub async fn webfinger(
         Account::Author(handle) => {
             read::author(state, &handle).await?;
             let actor = state.uris.actor(&handle);
-            (handle.to_string(), actor.clone(), actor, vec![scope::profile(&handle)])
+            (
+                handle.to_string(),
+                actor.clone(),
+                actor,
+                vec![scope::profile(&handle)],
+            )
         }
         Account::Instance => (
             state.uris.host().to_owned(),

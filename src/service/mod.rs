@@ -1,7 +1,7 @@
 //! Use cases shared by the HTTP handlers, the inbox and the CLI. They own transactions.
 
-pub mod conversation;
 pub mod authorized_fetch;
+pub mod conversation;
 pub mod identity;
 pub mod inbox;
 pub mod inbox_queue;

@@ -24,9 +24,19 @@ async fn converse(app: &TestApp, peer: &TestPeer) {
         &post,
         "<p>Great explanation of fsync ordering. See <a href=\"https://example.com/a/very/long/path/that/does/not/break/anywhere/at/all/0123456789abcdef\">https://example.com/a/very/long/path/that/does/not/break/anywhere/at/all/0123456789abcdef</a></p>",
     );
-    let mut second = peer.note("dave", "2", first["id"].as_str().unwrap(), "<p>Agreed. Does it hold on ext4 with <code>data=writeback</code>?</p>");
+    let mut second = peer.note(
+        "dave",
+        "2",
+        first["id"].as_str().unwrap(),
+        "<p>Agreed. Does it hold on ext4 with <code>data=writeback</code>?</p>",
+    );
     second["summary"] = json!("filesystem nerdery");
-    let third = peer.note("carol", "3", second["id"].as_str().unwrap(), "<p>Only if the journal commits first.</p>");
+    let third = peer.note(
+        "carol",
+        "3",
+        second["id"].as_str().unwrap(),
+        "<p>Only if the journal commits first.</p>",
+    );
     let mut activities = vec![
         ("carol", peer.activity("carol", "Create", first)),
         ("dave", peer.activity("dave", "Create", second)),

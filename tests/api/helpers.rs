@@ -231,10 +231,15 @@ impl TestApp {
         name: &str,
         activity: &serde_json::Value,
     ) -> u16 {
-        peer.post_signed(&self.client, name, &format!("{}/inbox", self.base), activity)
-            .await
-            .status()
-            .as_u16()
+        peer.post_signed(
+            &self.client,
+            name,
+            &format!("{}/inbox", self.base),
+            activity,
+        )
+        .await
+        .status()
+        .as_u16()
     }
 
     /// `peer`'s actor `name` sends a fresh `kind` activity about `object`.
@@ -245,12 +250,17 @@ impl TestApp {
         kind: &str,
         object: serde_json::Value,
     ) -> u16 {
-        self.receive(peer, name, &peer.activity(name, kind, object)).await
+        self.receive(peer, name, &peer.activity(name, kind, object))
+            .await
     }
 
     /// The HTML of a page, as a browser asks for it.
     pub async fn html(&self, path: &str) -> String {
-        self.get(path, "text/html").await.text().await.expect("page")
+        self.get(path, "text/html")
+            .await
+            .text()
+            .await
+            .expect("page")
     }
 
     /// Waits until the inbox has applied every activity it accepted (202 means stored;

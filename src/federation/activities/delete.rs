@@ -27,7 +27,9 @@ pub async fn receive_actor_delete(
     } else {
         matches!(
             remote_actor::refetch(actor, data).await,
-            Err(AppError::Fetch(crate::federation::fetch::FetchError::Gone(_)))
+            Err(AppError::Fetch(crate::federation::fetch::FetchError::Gone(
+                _
+            )))
         )
     };
     if !(verified_with_held_key || gone) {
