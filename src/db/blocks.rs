@@ -41,3 +41,14 @@ pub async fn all(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<BlockRow>> {
         .fetch_all(db)
         .await
 }
+
+/// Whether any of `targets` is blocked.
+pub async fn any_of(db: impl SqliteExecutor<'_>, targets: &[String]) -> sqlx::Result<bool> {
+    let json = serde_json::to_string(targets).unwrap_or_else(|_| "[]".into());
+    sqlx::query_scalar(
+        "SELECT EXISTS(SELECT 1 FROM blocks WHERE target IN (SELECT value FROM json_each(?)))",
+    )
+    .bind(json)
+    .fetch_one(db)
+    .await
+}

@@ -73,21 +73,29 @@ impl BlockTarget {
     }
 }
 
-/// Every block in force: the config's and the database's.
-async fn blocks(state: &AppState) -> AppResult<Vec<BlockTarget>> {
-    let m = &state.config.moderation;
-    let mut all = Vec::new();
-    for s in m.blocked_domains.iter().chain(&m.blocked_actors) {
-        all.push(BlockTarget::parse(s)?);
-    }
-    for row in db::blocks::all(&state.db).await? {
-        all.push(BlockTarget::parse(&row.target)?);
-    }
-    Ok(all)
-}
-
+/// Whether a block in config.toml or in the database covers the actor. Asked for every
+/// inbox activity, so the database is asked only about the targets that could match:
+/// the actor itself and its host with each parent domain.
 pub async fn is_blocked(state: &AppState, actor: &Url) -> AppResult<bool> {
-    Ok(blocks(state).await?.iter().any(|b| b.matches(actor)))
+    let m = &state.config.moderation;
+    for s in m.blocked_domains.iter().chain(&m.blocked_actors) {
+        if BlockTarget::parse(s)?.matches(actor) {
+            return Ok(true);
+        }
+    }
+    let mut candidates = vec![actor.to_string()];
+    if let Some(host) = actor.host_str() {
+        let host = host.to_ascii_lowercase();
+        let mut rest = host.as_str();
+        loop {
+            candidates.push(rest.to_owned());
+            match rest.split_once('.') {
+                Some((_, parent)) => rest = parent,
+                None => break,
+            }
+        }
+    }
+    Ok(db::blocks::any_of(&state.db, &candidates).await?)
 }
 
 /// Answers a blocked actor's Follow with Reject, queued like every delivery.
