@@ -22,11 +22,11 @@ use crate::{
 
 /// Opens the database and wraps everything in the federation config.
 pub async fn federation(config: Config) -> AppResult<Federation> {
-    let pool = db::connect(&config.database).await?;
+    let pools = db::open(&config.database).await?;
     let client = http_client(&config)?;
     let dev = config.dev;
     let domain = config.domain.clone();
-    let state = AppState::new(pool, config, client.clone());
+    let state = AppState::new(pools, config, client.clone());
     FederationConfig::builder()
         .domain(domain)
         .app_data(state)

@@ -35,7 +35,12 @@ type KeyCache = HashMap<String, (Instant, Arc<SigningKey>)>;
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
 pub struct AppState {
+    /// The one writing connection (see [`db::Pools`]); reads that need to see their
+    /// own writes, or sit inside a write, use it too.
     pub db: SqlitePool,
+    /// Read-only connections for the request paths: pages, documents, the inbox's
+    /// actor lookups.
+    pub reads: SqlitePool,
     pub config: Arc<Config>,
     pub uris: Uris,
     /// Parsed signing keys and when they were read: `fedblog rotate-key` in another
@@ -58,6 +63,8 @@ pub struct AppState {
     pub inbox_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Rendered responses (actor and post documents, pages, feeds, discovery).
     pub cache: ResponseCache,
+    /// Remote actors and their parsed keys, kept in memory for the inbox.
+    pub actors: crate::federation::remote_actor::KnownActors,
     /// Stores accepted inbox activities, many per transaction (group commit).
     pub inbox_writer: crate::service::inbox_writer::InboxWriter,
 }
@@ -78,13 +85,18 @@ pub type Federation = activitypub_federation::config::FederationConfig<AppState>
 pub type FedData = activitypub_federation::config::Data<AppState>;
 
 impl AppState {
-    pub fn new(db: SqlitePool, config: Config, http: reqwest::Client) -> Self {
+    pub fn new(pools: db::Pools, config: Config, http: reqwest::Client) -> Self {
+        let db::Pools {
+            writer: db,
+            readers: reads,
+        } = pools;
         let uris = Uris::new(config.scheme(), &config.domain);
         let inbox_limiter = Arc::new(inbox_limiter(&config.moderation));
         let addresses = Arc::new(AddressPolicy::new(&config));
         Self {
             inbox_writer: crate::service::inbox_writer::InboxWriter::start(db.clone()),
             db,
+            reads,
             config: Arc::new(config),
             uris,
             keys: Arc::default(),
@@ -97,6 +109,7 @@ impl AppState {
             inbox_queued: Arc::new(Notify::new()),
             inbox_limiter,
             cache: ResponseCache::new(RESPONSE_CACHE_BYTES),
+            actors: Default::default(),
         }
     }
 

@@ -25,14 +25,25 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-/// Opens (creating if needed) the SQLite file and applies pending migrations.
-pub async fn connect(path: &Path) -> Result<SqlitePool, sqlx::Error> {
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
-    }
-    let options = SqliteConnectOptions::from_str("sqlite://")?
+/// The database as the application uses it: every write goes through one connection,
+/// reads through a pool beside it.
+///
+/// SQLite allows one writer at a time. With several writing connections, a writer
+/// that finds the lock taken sleeps in SQLite's busy handler (1, 2, 5 … 100 ms steps),
+/// which is what made inbox bursts slow in the tail. With one writing connection,
+/// writers wait in the pool's queue instead and are woken the moment it is free; in
+/// WAL mode the readers never wait for it.
+#[derive(Clone)]
+pub struct Pools {
+    pub writer: SqlitePool,
+    pub readers: SqlitePool,
+}
+
+/// Reading connections: enough to keep both cores busy while one waits on the disk.
+const READERS: u32 = 4;
+
+fn options(path: &Path) -> Result<SqliteConnectOptions, sqlx::Error> {
+    Ok(SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .create_if_missing(true)
         // WAL lets page reads run beside the writer; NORMAL sync is durable in WAL mode
@@ -40,10 +51,37 @@ pub async fn connect(path: &Path) -> Result<SqlitePool, sqlx::Error> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
+        // Other processes (`fedblog sync`, `block`) still take the write lock.
+        .busy_timeout(Duration::from_secs(10)))
+}
+
+/// Opens (creating if needed) the SQLite file, applies pending migrations, and
+/// returns the writer and the readers.
+pub async fn open(path: &Path) -> Result<Pools, sqlx::Error> {
+    let writer = connect_with(path, 1).await?;
+    let readers = SqlitePoolOptions::new()
+        .max_connections(READERS)
+        // A query sent to a reader by mistake fails instead of taking the write lock.
+        .connect_with(options(path)?.pragma("query_only", "ON"))
+        .await?;
+    Ok(Pools { writer, readers })
+}
+
+/// Opens (creating if needed) the SQLite file and applies pending migrations: one
+/// pool for everything, for tools that do not serve.
+pub async fn connect(path: &Path) -> Result<SqlitePool, sqlx::Error> {
+    connect_with(path, 8).await
+}
+
+async fn connect_with(path: &Path, connections: u32) -> Result<SqlitePool, sqlx::Error> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+    }
     let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
+        .max_connections(connections)
+        .connect_with(options(path)?)
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)

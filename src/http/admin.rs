@@ -27,7 +27,7 @@ pub fn admin_router(fed: Federation) -> Router {
 /// 200 when the database answers; 503 otherwise.
 pub async fn healthz(State(fed): State<Federation>) -> Response {
     match sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&fed.db)
+        .fetch_one(&fed.reads)
         .await
     {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
@@ -41,7 +41,7 @@ pub async fn healthz(State(fed): State<Federation>) -> Response {
 async fn metrics(State(fed): State<Federation>) -> AppResult<Response> {
     let body = fed
         .metrics
-        .render(&fed.db)
+        .render(&fed.reads)
         .await
         .map_err(AppError::Database)?;
     Ok((

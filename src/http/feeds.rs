@@ -59,7 +59,7 @@ fn site_wide() -> Vec<String> {
 /// `GET /feed.atom`, `/feed.rss`, `/feed.json`: every author's newest posts.
 pub async fn site_feed(State(fed): State<Federation>, format: FeedFormat) -> AppResult<Response> {
     let state: &AppState = &fed;
-    let authors: HashMap<String, FeedAuthor> = crate::db::authors::list(&state.db)
+    let authors: HashMap<String, FeedAuthor> = crate::db::authors::list(&state.reads)
         .await?
         .iter()
         .filter_map(|a| {

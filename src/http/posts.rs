@@ -132,7 +132,7 @@ pub async fn activity(
 ) -> AppResult<Response> {
     let state: &AppState = &fed;
     let ap_id = state.uris.activity(&local);
-    let row = db::activities::by_ap_id(&state.db, &ap_id)
+    let row = db::activities::by_ap_id(&state.reads, &ap_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no activity {ap_id}")))?;
     let body: serde_json::Value =

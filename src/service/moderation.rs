@@ -95,7 +95,7 @@ pub async fn is_blocked(state: &AppState, actor: &Url) -> AppResult<bool> {
             }
         }
     }
-    Ok(db::blocks::any_of(&state.db, &candidates).await?)
+    Ok(db::blocks::any_of(&state.reads, &candidates).await?)
 }
 
 /// Answers a blocked actor's Follow with Reject, queued like every delivery.

@@ -91,7 +91,7 @@ pub async fn local_target(state: &AppState, object: &Url) -> AppResult<Handle> {
         .uris
         .handle_of_actor(object.as_str())
         .ok_or_else(|| AppError::NotFound(format!("{object} is not an actor on this server")))?;
-    db::authors::get(&state.db, handle.as_str())
+    db::authors::get(&state.reads, handle.as_str())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}` on this server")))?;
     Ok(handle)
