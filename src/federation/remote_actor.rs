@@ -7,6 +7,8 @@ use activitypub_federation::{
     traits::{Actor, Object},
 };
 use async_trait::async_trait;
+use std::{sync::Arc, time::Duration};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -14,7 +16,10 @@ use url::Url;
 use crate::{
     db::{self, remote_actors::RemoteActorRow},
     error::{AppError, AppResult},
-    federation::{fetch, signatures::RequestSignature},
+    federation::{
+        fetch,
+        signatures::{PublicKey, RequestSignature, SignatureError},
+    },
     state::{AppState, FedData},
 };
 
@@ -143,10 +148,17 @@ impl Object for RemoteActor {
     }
 
     async fn read_from_id(id: Url, data: &FedData) -> Result<Option<Self>, AppError> {
-        db::remote_actors::get(&data.db, id.as_str())
+        if let Some(known) = data.actors.get(&id) {
+            return Ok(Some(known));
+        }
+        let stored: Option<Self> = db::remote_actors::get(&data.reads, id.as_str())
             .await?
             .map(TryInto::try_into)
-            .transpose()
+            .transpose()?;
+        if let Some(a) = &stored {
+            data.actors.put(a);
+        }
+        Ok(stored)
     }
 
     async fn into_json(self, _data: &FedData) -> Result<RemoteActorJson, AppError> {
@@ -199,7 +211,9 @@ impl Object for RemoteActor {
             profile_url: json.url.as_ref().and_then(link_of).map(String::from),
         };
         db::remote_actors::upsert(&data.db, &row).await?;
-        row.try_into()
+        let actor: Self = row.try_into()?;
+        data.actors.put(&actor);
+        Ok(actor)
     }
 }
 
@@ -221,6 +235,62 @@ impl Actor for RemoteActor {
 
     fn shared_inbox(&self) -> Option<Url> {
         self.shared_inbox.clone()
+    }
+}
+
+/// How long a remote actor read from the database is kept in memory. Another process
+/// may change the row (rarely: only this server fetches actors), so not for long.
+const KNOWN_FOR: Duration = Duration::from_secs(300);
+/// Actors and parsed keys kept in memory: a few KiB each.
+const KNOWN_ACTORS: u64 = 20_000;
+
+/// Remote actors read recently and their parsed public keys, so that a storm of
+/// activities from known senders costs neither a database read nor a key parse per
+/// request. This process replaces an entry whenever it fetches or deletes the actor.
+#[derive(Clone)]
+pub struct KnownActors {
+    actors: moka::sync::Cache<String, RemoteActor>,
+    /// By PEM: a rotated key is a different entry, so none can go stale.
+    keys: moka::sync::Cache<String, Arc<PublicKey>>,
+}
+
+impl Default for KnownActors {
+    fn default() -> Self {
+        Self {
+            actors: moka::sync::Cache::builder()
+                .max_capacity(KNOWN_ACTORS)
+                .time_to_live(KNOWN_FOR)
+                .build(),
+            keys: moka::sync::Cache::builder()
+                .max_capacity(KNOWN_ACTORS)
+                .build(),
+        }
+    }
+}
+
+impl KnownActors {
+    pub fn get(&self, id: &Url) -> Option<RemoteActor> {
+        self.actors.get(id.as_str())
+    }
+
+    pub fn put(&self, actor: &RemoteActor) {
+        self.actors.insert(actor.id.to_string(), actor.clone());
+    }
+
+    pub fn forget(&self, id: &Url) {
+        self.actors.invalidate(id.as_str());
+    }
+
+    /// The key in `pem`, parsed once.
+    pub fn public_key(&self, key_id: &str, pem: &str) -> Result<Arc<PublicKey>, SignatureError> {
+        if let Some(k) = self.keys.get(pem) {
+            return Ok(k);
+        }
+        let key = Arc::new(
+            PublicKey::from_pem(pem).map_err(|e| SignatureError::BadKey(key_id.to_owned(), e))?,
+        );
+        self.keys.insert(pem.to_owned(), key.clone());
+        Ok(key)
     }
 }
 
@@ -269,7 +339,7 @@ pub async fn authenticate(
                 sig.key_id
             ))
         })?;
-        sig.verify(&key.pem)?;
+        sig.verify_with(&*data.actors.public_key(&key.id, &key.pem)?)?;
         Ok(())
     };
     let cached = dereference(actor, data).await?;

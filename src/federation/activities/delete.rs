@@ -16,12 +16,12 @@ pub async fn receive_actor_delete(
     actor: &Url,
     sig: &signatures::RequestSignature,
 ) -> AppResult<bool> {
-    let held = db::remote_actors::get(&data.db, actor.as_str()).await?;
+    use activitypub_federation::traits::Object;
+    let held = remote_actor::RemoteActor::read_from_id(actor.clone(), data).await?;
     let verified_with_held_key = held
-        .map(remote_actor::RemoteActor::try_from)
-        .transpose()?
         .and_then(|a| a.key(&sig.key_id).cloned())
-        .is_some_and(|k| sig.verify(&k.pem).is_ok());
+        .and_then(|k| data.actors.public_key(&k.id, &k.pem).ok())
+        .is_some_and(|k| sig.verify_with(&k).is_ok());
     let gone = if verified_with_held_key {
         false
     } else {
@@ -42,6 +42,7 @@ pub async fn receive_actor_delete(
     let reactions = db::reactions::delete_of_actor(&mut *tx, actor.as_str()).await?;
     db::remote_actors::delete(&mut *tx, actor.as_str()).await?;
     tx.commit().await?;
+    data.actors.forget(actor);
     tracing::info!(%actor, removed, replies, reactions, "actor deleted; follows, replies and reactions removed");
     Ok(true)
 }

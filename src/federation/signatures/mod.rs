@@ -11,7 +11,13 @@ pub mod rfc9421;
 
 use std::time::SystemTime;
 
-use aws_lc_rs::{rand::SystemRandom, signature::RsaKeyPair};
+use aws_lc_rs::{
+    rand::SystemRandom,
+    signature::{
+        ED25519, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA512, RsaKeyPair,
+        UnparsedPublicKey,
+    },
+};
 use axum::http::{HeaderMap, Method};
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use rsa::{
@@ -268,6 +274,16 @@ pub struct RequestSignature {
 }
 
 impl RequestSignature {
+    /// Verifies the signature with a parsed public key.
+    pub fn verify_with(&self, key: &PublicKey) -> Result<(), SignatureError> {
+        key.verify(
+            &self.key_id,
+            self.algorithm.as_deref(),
+            self.signed.as_bytes(),
+            &self.signature,
+        )
+    }
+
     /// Verifies the signature with the signer's public key (SPKI or PKCS#1 PEM).
     pub fn verify(&self, public_key_pem: &str) -> Result<(), SignatureError> {
         verify_with_pem(
@@ -442,9 +458,93 @@ fn digest_matches(header: &str, body: &[u8]) -> bool {
     })
 }
 
-/// Verifies `signature` over `message` with a PEM public key: RSA (SPKI or PKCS#1)
-/// with PKCS#1 v1.5 SHA-256 (or PSS SHA-512 when the signer says `rsa-pss-sha512`),
-/// or Ed25519. The algorithm named by the signer must fit the key.
+/// A signer's public key, parsed once: parsing a PEM costs more than verifying with
+/// it, so callers keep these (see `federation::remote_actor::KnownActors`).
+pub enum PublicKey {
+    Ed25519(Vec<u8>),
+    /// RSA of 2,048 bits or more, checked with aws-lc-rs (PKCS#1 v1.5 SHA-256 parsed
+    /// ahead; PSS SHA-512, rare, from the DER when asked).
+    Rsa {
+        pkcs1_sha256: ParsedPublicKey,
+        der: Vec<u8>,
+    },
+    /// Smaller RSA keys, which aws-lc-rs refuses, are checked with the `rsa` crate.
+    SmallRsa(RsaPublicKey),
+}
+
+impl PublicKey {
+    /// Parses a PEM public key: RSA (SPKI or PKCS#1) or Ed25519 (SPKI).
+    pub fn from_pem(public_key_pem: &str) -> Result<Self, String> {
+        use rsa::pkcs8::{Document, SubjectPublicKeyInfoRef, der::Decode};
+        const ED25519_OID: &str = "1.3.101.112";
+        let pem = public_key_pem.trim();
+        let (_, doc) = Document::from_pem(pem).map_err(|e| e.to_string())?;
+        if let Ok(spki) = SubjectPublicKeyInfoRef::from_der(doc.as_bytes())
+            && spki.algorithm.oid.to_string() == ED25519_OID
+        {
+            return Ok(Self::Ed25519(spki.subject_public_key.raw_bytes().to_vec()));
+        }
+        match ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, doc.as_bytes()) {
+            Ok(pkcs1_sha256) => Ok(Self::Rsa {
+                pkcs1_sha256,
+                der: doc.as_bytes().to_vec(),
+            }),
+            Err(_) => RsaPublicKey::from_public_key_pem(pem)
+                .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
+                .map(Self::SmallRsa)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Verifies `signature` over `message`: RSA with PKCS#1 v1.5 SHA-256 (or PSS
+    /// SHA-512 when the signer says `rsa-pss-sha512`), or Ed25519. The algorithm
+    /// named by the signer must fit the key.
+    pub fn verify(
+        &self,
+        key_id: &str,
+        algorithm: Option<&str>,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        let invalid = || SignatureError::Invalid(key_id.to_owned());
+        let pkcs1 = matches!(
+            algorithm,
+            None | Some("rsa-sha256" | "hs2019" | "rsa-v1_5-sha256")
+        );
+        let pss = algorithm == Some("rsa-pss-sha512");
+        let verified = match self {
+            Self::Ed25519(raw) => {
+                matches!(algorithm, None | Some("ed25519" | "hs2019"))
+                    && UnparsedPublicKey::new(&ED25519, raw)
+                        .verify(message, signature)
+                        .is_ok()
+            }
+            Self::Rsa { pkcs1_sha256, .. } if pkcs1 => {
+                pkcs1_sha256.verify_sig(message, signature).is_ok()
+            }
+            Self::Rsa { der, .. } => {
+                pss && UnparsedPublicKey::new(&RSA_PSS_2048_8192_SHA512, der)
+                    .verify(message, signature)
+                    .is_ok()
+            }
+            Self::SmallRsa(key) if pkcs1 => RsaSignature::try_from(signature).is_ok_and(|sig| {
+                VerifyingKey::<Sha256>::new(key.clone())
+                    .verify(message, &sig)
+                    .is_ok()
+            }),
+            Self::SmallRsa(key) => {
+                pss && rsa::pss::Signature::try_from(signature).is_ok_and(|sig| {
+                    rsa::pss::VerifyingKey::<rsa::sha2::Sha512>::new(key.clone())
+                        .verify(message, &sig)
+                        .is_ok()
+                })
+            }
+        };
+        verified.then_some(()).ok_or_else(invalid)
+    }
+}
+
+/// Parses `public_key_pem` and verifies with it (see [`PublicKey::verify`]).
 fn verify_with_pem(
     public_key_pem: &str,
     key_id: &str,
@@ -452,42 +552,9 @@ fn verify_with_pem(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SignatureError> {
-    use rsa::pkcs8::{Document, SubjectPublicKeyInfoRef, der::Decode};
-    const ED25519_OID: &str = "1.3.101.112";
-    let bad_key = |e: String| SignatureError::BadKey(key_id.to_owned(), e);
-    let invalid = || SignatureError::Invalid(key_id.to_owned());
-    let pem = public_key_pem.trim();
-    let ed25519_key = Document::from_pem(pem).ok().and_then(|(_, doc)| {
-        let spki = SubjectPublicKeyInfoRef::from_der(doc.as_bytes()).ok()?;
-        (spki.algorithm.oid.to_string() == ED25519_OID)
-            .then(|| spki.subject_public_key.raw_bytes().to_vec())
-    });
-    if let Some(raw) = ed25519_key {
-        if !matches!(algorithm, None | Some("ed25519" | "hs2019")) {
-            return Err(invalid());
-        }
-        return aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, raw)
-            .verify(message, signature)
-            .map_err(|_| invalid());
-    }
-    let key = RsaPublicKey::from_public_key_pem(pem)
-        .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
-        .map_err(|e| bad_key(e.to_string()))?;
-    match algorithm {
-        None | Some("rsa-sha256" | "hs2019" | "rsa-v1_5-sha256") => {
-            let sig = RsaSignature::try_from(signature).map_err(|_| invalid())?;
-            VerifyingKey::<Sha256>::new(key)
-                .verify(message, &sig)
-                .map_err(|_| invalid())
-        }
-        Some("rsa-pss-sha512") => {
-            let sig = rsa::pss::Signature::try_from(signature).map_err(|_| invalid())?;
-            rsa::pss::VerifyingKey::<rsa::sha2::Sha512>::new(key)
-                .verify(message, &sig)
-                .map_err(|_| invalid())
-        }
-        Some(_) => Err(invalid()),
-    }
+    PublicKey::from_pem(public_key_pem)
+        .map_err(|e| SignatureError::BadKey(key_id.to_owned(), e))?
+        .verify(key_id, algorithm, message, signature)
 }
 
 /// Creates an RSA-2048 key pair: (public SPKI PEM, private PKCS#8 PEM).
