@@ -7,7 +7,11 @@
 //! for a reason that may pass, then `failed`. Rows still `pending` after a crash are
 //! simply processed at the next start; every handler is idempotent.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +29,10 @@ use crate::{
 
 /// Rows taken per round.
 const BATCH: i64 = 256;
+/// Actors whose activities are applied at the same time. Most activities only write
+/// (and wait on the one writer); this many lets a few that fetch (a reply's parent)
+/// wait on the network without holding up the round.
+const APPLYING: usize = 16;
 /// Attempts before an activity whose fetches keep failing is given up.
 const MAX_ATTEMPTS: i64 = 5;
 /// Processed activities are kept this long: their ids catch replays.
@@ -46,7 +54,7 @@ pub async fn run(fed: Federation, shutdown: CancellationToken) {
                 tracing::warn!(error = %e, "pruning processed inbox activities failed");
             }
         }
-        let next = db::inbox_activities::next_due_at(&fed.db)
+        let next = db::inbox_activities::next_due_at(&fed.reads)
             .await
             .ok()
             .flatten()
@@ -60,63 +68,83 @@ pub async fn run(fed: Federation, shutdown: CancellationToken) {
 }
 
 /// Applies every due activity once; returns how many. Tests call it to settle the inbox.
+///
+/// A round takes up to [`BATCH`] rows, applies them with at most [`APPLYING`] actors
+/// at a time (the inbox's door shares the cores and the database writer), brings the
+/// response cache up to date once, then records every outcome in one transaction.
 pub async fn process_due(fed: &Federation) -> AppResult<usize> {
-    let rows = db::inbox_activities::due(&fed.db, db::now_ms(), BATCH).await?;
+    let rows = db::inbox_activities::due(&fed.reads, db::now_ms(), BATCH).await?;
     let n = rows.len();
+    if n == 0 {
+        return Ok(0);
+    }
     let mut by_actor: BTreeMap<String, Vec<InboxActivityRow>> = BTreeMap::new();
     for row in rows {
         by_actor.entry(row.actor.clone()).or_default().push(row);
     }
+    let queue = Arc::new(Mutex::new(by_actor.into_values().collect::<Vec<_>>()));
     let mut tasks = tokio::task::JoinSet::new();
-    for (_, rows) in by_actor {
+    for _ in 0..APPLYING {
         let fed = fed.clone();
+        let queue = queue.clone();
         tasks.spawn(async move {
-            for row in rows {
-                // Fresh request data per activity: it bounds the fetches one may cause.
-                let data = fed.to_request_data();
-                let outcome = apply(&data, &row).await;
-                // Pages showing this reply or reaction change before the row is marked
-                // done, so whoever sees it done sees them new.
-                if let Err(e) = data.cache.catch_up(&data.db).await {
-                    tracing::warn!(error = %e, "reading the cache change log");
-                }
-                if let Err(e) = record(&data, &row, outcome).await {
-                    tracing::error!(id = row.id, error = %e, "recording an inbox outcome failed");
+            let mut outcomes = Vec::new();
+            while let Some(rows) = queue.lock().ok().and_then(|mut q| q.pop()) {
+                for row in rows {
+                    // Fresh request data per activity: it bounds the fetches one may cause.
+                    let outcome = apply(&fed.to_request_data(), &row).await;
+                    outcomes.push((row, outcome));
                 }
             }
+            outcomes
         });
     }
-    while tasks.join_next().await.is_some() {}
+    let mut outcomes = Vec::with_capacity(n);
+    while let Some(done) = tasks.join_next().await {
+        outcomes
+            .extend(done.map_err(|e| AppError::Internal(format!("inbox processing task: {e}")))?);
+    }
+    // Pages showing these replies and reactions change before the rows are marked
+    // done, so whoever sees them done sees the pages new.
+    if let Err(e) = fed.cache.catch_up(&fed.reads).await {
+        tracing::warn!(error = %e, "reading the cache change log");
+    }
+    record(fed, &outcomes).await?;
     Ok(n)
 }
 
+/// Records a round's outcomes in one transaction.
 async fn record(
-    data: &FedData,
-    row: &InboxActivityRow,
-    outcome: AppResult<String>,
+    fed: &Federation,
+    outcomes: &[(InboxActivityRow, AppResult<String>)],
 ) -> AppResult<()> {
     let now = db::now_ms();
-    match outcome {
-        Ok(result) => {
-            tracing::debug!(kind = %row.kind, actor = %row.actor, %result, "inbox activity applied");
-            db::inbox_activities::finish(&data.db, row.id, "done", &result, now).await?;
-        }
-        Err(e) if is_transient(&e) && row.attempts + 1 < MAX_ATTEMPTS => {
-            // 30 s, 2 min, 8 min, 32 min: a server that is down for a while.
-            let wait = 30_000 * 4_i64.pow(row.attempts as u32);
-            tracing::info!(kind = %row.kind, actor = %row.actor, error = %e, "inbox activity will be retried");
-            db::inbox_activities::retry_at(&data.db, row.id, now + wait, &e.to_string()).await?;
-        }
-        Err(e) => {
-            let state = if is_transient(&e) {
-                "failed"
-            } else {
-                "rejected"
-            };
-            tracing::info!(kind = %row.kind, actor = %row.actor, error = %e, state, "inbox activity not applied");
-            db::inbox_activities::finish(&data.db, row.id, state, &e.to_string(), now).await?;
+    let mut tx = super::begin(&fed.db).await?;
+    for (row, outcome) in outcomes {
+        match outcome {
+            Ok(result) => {
+                tracing::debug!(kind = %row.kind, actor = %row.actor, %result, "inbox activity applied");
+                db::inbox_activities::finish(&mut *tx, row.id, "done", result, now).await?;
+            }
+            Err(e) if is_transient(e) && row.attempts + 1 < MAX_ATTEMPTS => {
+                // 30 s, 2 min, 8 min, 32 min: a server that is down for a while.
+                let wait = 30_000 * 4_i64.pow(row.attempts as u32);
+                tracing::info!(kind = %row.kind, actor = %row.actor, error = %e, "inbox activity will be retried");
+                db::inbox_activities::retry_at(&mut *tx, row.id, now + wait, &e.to_string())
+                    .await?;
+            }
+            Err(e) => {
+                let state = if is_transient(e) {
+                    "failed"
+                } else {
+                    "rejected"
+                };
+                tracing::info!(kind = %row.kind, actor = %row.actor, error = %e, state, "inbox activity not applied");
+                db::inbox_activities::finish(&mut *tx, row.id, state, &e.to_string(), now).await?;
+            }
         }
     }
+    tx.commit().await?;
     Ok(())
 }
 
