@@ -78,7 +78,8 @@ pub async fn index_of_author(
 }
 
 /// The index rows of an author's posts at these source paths or with these slugs:
-/// what a sync of a few changed files compares against.
+/// what a sync of a few changed files compares against. Two lookups, one per unique
+/// key: with `OR` SQLite reads every row of the author instead.
 pub async fn index_of_files(
     db: impl SqliteExecutor<'_>,
     author: &str,
@@ -87,9 +88,11 @@ pub async fn index_of_files(
 ) -> sqlx::Result<Vec<PostIndexRow>> {
     let json = |v: &[&str]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
     sqlx::query_as(
-        "SELECT id, source_path, slug, source_hash, deleted_at FROM posts WHERE author = ?
-           AND (source_path IN (SELECT value FROM json_each(?))
-                OR slug IN (SELECT value FROM json_each(?)))",
+        "SELECT id, source_path, slug, source_hash, deleted_at FROM posts
+         WHERE author = ?1 AND source_path IN (SELECT value FROM json_each(?2))
+         UNION
+         SELECT id, source_path, slug, source_hash, deleted_at FROM posts
+         WHERE author = ?1 AND slug IN (SELECT value FROM json_each(?3))",
     )
     .bind(author)
     .bind(json(source_paths))
@@ -102,9 +105,12 @@ pub async fn index_of_files(
 pub async fn file_hashes(
     db: impl SqliteExecutor<'_>,
 ) -> sqlx::Result<Vec<(String, String, String)>> {
+    // Ordered as the `posts_sync` index is, so SQLite reads that index alone rather
+    // than the wide rows through `posts_live_by_date`.
     sqlx::query_as(
         "SELECT author, source_path, file_hash FROM posts
-         WHERE deleted_at IS NULL AND file_hash IS NOT NULL",
+         WHERE deleted_at IS NULL AND file_hash IS NOT NULL
+         ORDER BY author, source_path",
     )
     .fetch_all(db)
     .await
@@ -116,16 +122,30 @@ pub async fn file_hashes_of(
     author: &str,
     only: Option<&[&str]>,
 ) -> sqlx::Result<Vec<(String, String, String)>> {
-    let paths = only.map(|v| serde_json::to_string(v).unwrap_or_else(|_| "[]".into()));
-    sqlx::query_as(
-        "SELECT author, source_path, file_hash FROM posts
-         WHERE author = ?1 AND deleted_at IS NULL AND file_hash IS NOT NULL
-           AND (?2 IS NULL OR source_path IN (SELECT value FROM json_each(?2)))",
-    )
-    .bind(author)
-    .bind(paths)
-    .fetch_all(db)
-    .await
+    // Two statements: one that may or may not filter by path could not use the
+    // (author, source_path) index for the few paths.
+    match only {
+        None => {
+            sqlx::query_as(
+                "SELECT author, source_path, file_hash FROM posts
+                 WHERE author = ? AND deleted_at IS NULL AND file_hash IS NOT NULL",
+            )
+            .bind(author)
+            .fetch_all(db)
+            .await
+        }
+        Some(paths) => {
+            sqlx::query_as(
+                "SELECT author, source_path, file_hash FROM posts
+                 WHERE author = ? AND source_path IN (SELECT value FROM json_each(?))
+                   AND deleted_at IS NULL AND file_hash IS NOT NULL",
+            )
+            .bind(author)
+            .bind(serde_json::to_string(paths).unwrap_or_else(|_| "[]".into()))
+            .fetch_all(db)
+            .await
+        }
+    }
 }
 
 /// Notes a re-saved file whose post did not change, so the next sync skips it.
