@@ -198,24 +198,29 @@ async fn sync_author(
         .chain(author.unsettled.iter().map(String::as_str))
         .chain(author.unchanged.iter().map(String::as_str))
         .collect();
+    // Looked up once per file: scanning the list would be quadratic in the posts.
+    let unchanged: HashSet<&str> = author.unchanged.iter().map(String::as_str).collect();
+    let stored_by_path: HashMap<&str, &PostIndexRow> =
+        stored.iter().map(|r| (r.source_path.as_str(), r)).collect();
+    let stored_by_slug: HashMap<&str, &PostIndexRow> =
+        stored.iter().map(|r| (r.slug.as_str(), r)).collect();
     // Stored rows this sync has matched to a file (by path, or by slug after a rename).
     let mut matched: HashSet<i64> = stored
         .iter()
-        .filter(|r| author.unchanged.contains(&r.source_path))
+        .filter(|r| unchanged.contains(r.source_path.as_str()))
         .map(|r| r.id)
         .collect();
     report.unchanged += author.unchanged.len();
     for post in &author.posts {
-        let by_path = stored.iter().find(|r| r.source_path == post.source_path);
-        let existing = match by_path {
-            Some(row) => Some(row.clone()),
-            None => match stored.iter().find(|r| r.slug == post.slug.as_str()) {
+        let existing = match stored_by_path.get(post.source_path.as_str()) {
+            Some(row) => Some((*row).clone()),
+            None => match stored_by_slug.get(post.slug.as_str()) {
                 // The file was renamed (its slug kept): the post keeps its identity.
                 Some(other) if !present.contains(other.source_path.as_str()) => {
                     db::posts::set_source_path(&state.db, other.id, &post.source_path).await?;
                     Some(PostIndexRow {
                         source_path: post.source_path.clone(),
-                        ..other.clone()
+                        ..(*other).clone()
                     })
                 }
                 Some(other) => {
