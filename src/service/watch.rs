@@ -7,8 +7,12 @@ use std::{
 };
 
 use notify_debouncer_mini::{
-    DebounceEventResult, Debouncer, new_debouncer,
-    notify::{RecommendedWatcher, RecursiveMode},
+    Config, DebounceEventResult, Debouncer, new_debouncer_opt,
+    notify::{
+        self, Event, EventHandler, EventKind, RecommendedWatcher, RecursiveMode, Watcher,
+        WatcherKind,
+        event::{AccessKind, AccessMode},
+    },
 };
 use tokio::sync::mpsc;
 
@@ -26,13 +30,11 @@ pub type Changes = Option<Vec<PathBuf>>;
 /// a channel that receives one message per burst of changes.
 pub fn watch(
     content: &Path,
-) -> AppResult<(
-    Debouncer<RecommendedWatcher>,
-    mpsc::UnboundedReceiver<Changes>,
-)> {
+) -> AppResult<(Debouncer<ChangesOnly>, mpsc::UnboundedReceiver<Changes>)> {
     // Unbounded but small: the sync task drains every pending burst into one sync.
     let (tx, rx) = mpsc::unbounded_channel();
-    let mut debouncer = new_debouncer(DEBOUNCE, move |res: DebounceEventResult| match res {
+    let config = Config::default().with_timeout(DEBOUNCE);
+    let mut debouncer = new_debouncer_opt(config, move |res: DebounceEventResult| match res {
         Ok(events) => {
             let paths: Vec<PathBuf> = events
                 .into_iter()
@@ -56,6 +58,44 @@ pub fn watch(
         .watch(content, RecursiveMode::Recursive)
         .map_err(|e| AppError::Internal(format!("cannot watch {}: {e}", content.display())))?;
     Ok((debouncer, rx))
+}
+
+/// The platform's watcher without the events of files being opened or read. The sync
+/// reads the files it is told about (and the author's profile), and the debouncer
+/// keeps no event kinds: those reads would start the next sync, and so on forever,
+/// as would every image a page serves from the folder.
+pub struct ChangesOnly(RecommendedWatcher);
+
+impl Watcher for ChangesOnly {
+    fn new<F: EventHandler>(mut handler: F, config: notify::Config) -> notify::Result<Self> {
+        let changes = move |event: notify::Result<Event>| {
+            if !event.as_ref().is_ok_and(|e| only_read(&e.kind)) {
+                handler.handle_event(event);
+            }
+        };
+        RecommendedWatcher::new(changes, config).map(Self)
+    }
+
+    fn watch(&mut self, path: &Path, mode: RecursiveMode) -> notify::Result<()> {
+        self.0.watch(path, mode)
+    }
+
+    fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
+        self.0.unwatch(path)
+    }
+
+    fn kind() -> WatcherKind {
+        RecommendedWatcher::kind()
+    }
+}
+
+/// An access that changes nothing: opened, read, or closed without writing.
+fn only_read(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(mode)) => *mode != AccessMode::Write,
+        EventKind::Access(_) => true,
+        _ => false,
+    }
 }
 
 /// Editors' swap, backup and lock files are not content.
@@ -82,5 +122,18 @@ mod tests {
         assert!(!relevant(Path::new("content/a/.post.md.swp")));
         assert!(!relevant(Path::new("content/a/post.md~")));
         assert!(!relevant(Path::new("content/a/#post.md#")));
+    }
+
+    #[test]
+    fn reading_a_file_is_not_a_change() {
+        let open = EventKind::Access(AccessKind::Open(AccessMode::Any));
+        let read_closed = EventKind::Access(AccessKind::Close(AccessMode::Read));
+        assert!(only_read(&open));
+        assert!(only_read(&read_closed));
+        let written = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        assert!(!only_read(&written));
+        assert!(!only_read(&EventKind::Modify(
+            notify::event::ModifyKind::Any
+        )));
     }
 }
