@@ -77,8 +77,9 @@ pub(super) enum Reading<'a> {
     Only(&'a HashSet<PathBuf>),
 }
 
-/// Reads every `*.md` in an author's folder. A post dated after `now` is scheduled.
-/// `known` maps source paths of live stored posts to their file hashes.
+/// Reads the `*.md` files of an author's folder (all, or only the changed ones). A post
+/// dated after `now` is scheduled. `known` maps source paths of live stored posts to
+/// their file hashes.
 pub(super) fn read_all(
     dir: &Path,
     profile: &Profile,
@@ -88,21 +89,31 @@ pub(super) fn read_all(
     reading: Reading<'_>,
     errors: &mut Vec<ContentError>,
 ) -> Folder {
-    let mut files: Vec<_> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "md"))
+    let is_post = |p: &Path| p.is_file() && p.extension().is_some_and(|e| e == "md");
+    let mut files: Vec<PathBuf> = match reading {
+        // The others are left unlisted: listing and testing 10,000 files would cost a
+        // one-file sync more than the file itself.
+        Reading::Only(changed) => changed
+            .iter()
+            .filter(|p| p.parent() == Some(dir) && is_post(p))
+            .cloned()
             .collect(),
-        Err(e) => {
-            errors.push(ContentError::new(
-                dir,
-                None,
-                None,
-                format!("cannot read the author folder: {e}"),
-            ));
-            return Folder::default();
-        }
+        Reading::All => match std::fs::read_dir(dir) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| is_post(p))
+                .collect(),
+            Err(e) => {
+                errors.push(ContentError::new(
+                    dir,
+                    None,
+                    None,
+                    format!("cannot read the author folder: {e}"),
+                ));
+                return Folder::default();
+            }
+        },
     };
     files.sort();
     let context = rendering_context(dir, profile, media_base);
@@ -114,15 +125,6 @@ pub(super) fn read_all(
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_owned();
-        if let Reading::Only(changed) = reading
-            && !changed.contains(&path)
-        {
-            match known.contains_key(&rel) {
-                true => folder.unchanged.push(rel),
-                false => folder.unsettled.push(rel),
-            }
-            continue;
-        }
         let file_hash = match std::fs::read(&path) {
             Ok(bytes) => hash_hex(&[context.as_bytes(), &bytes]),
             Err(e) => {

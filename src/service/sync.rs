@@ -190,14 +190,23 @@ async fn sync_author(
             db::posts::index_of_files(&state.db, handle.as_str(), &paths, &slugs).await?
         }
     };
-    // Source paths present in the folder now, loadable or not.
-    let present: HashSet<&str> = author
+    // Source paths present in the folder now, loadable or not. A scan of changed files
+    // listed only those: the few stored rows compared against are looked for on disk.
+    let mut present: HashSet<&str> = author
         .posts
         .iter()
         .map(|p| p.source_path.as_str())
         .chain(author.unsettled.iter().map(String::as_str))
         .chain(author.unchanged.iter().map(String::as_str))
         .collect();
+    if author.changed.is_some() {
+        present.extend(
+            stored
+                .iter()
+                .filter(|r| author.dir.join(&r.source_path).is_file())
+                .map(|r| r.source_path.as_str()),
+        );
+    }
     // Looked up once per file: scanning the list would be quadratic in the posts.
     let unchanged: HashSet<&str> = author.unchanged.iter().map(String::as_str).collect();
     let stored_by_path: HashMap<&str, &PostIndexRow> =

@@ -85,3 +85,48 @@ async fn a_restart_with_unchanged_files_parses_none_of_them() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_watched_rename_keeps_the_url_and_a_taken_slug_is_refused() {
+    let app = spawn_app().await;
+    let alice = app.content().join("alice");
+    let text = std::fs::read_to_string(alice.join("first-post.md")).unwrap();
+    let with_slug = text.replacen("---\n", "---\nslug: first-post\n", 1);
+
+    // A copy claiming the slug while the original is still there, and only the copy
+    // named by the watcher: the original is found on disk and keeps its post.
+    write_post(&app.content(), "alice", "copy", &with_slug);
+    let r = sync_files(&app.state, HashSet::from([alice.join("copy.md")]))
+        .await
+        .unwrap();
+    assert_eq!((r.published, r.deleted, r.updated), (0, 0, 0));
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    assert!(r.errors[0].to_string().contains("slug"), "{}", r.errors[0]);
+
+    // Renamed (an editor's rename names both paths): same post, same URL.
+    std::fs::remove_file(alice.join("copy.md")).unwrap();
+    std::fs::remove_file(alice.join("first-post.md")).unwrap();
+    write_post(&app.content(), "alice", "renamed", &with_slug);
+    let r = sync_files(
+        &app.state,
+        HashSet::from([
+            alice.join("first-post.md"),
+            alice.join("renamed.md"),
+            alice.join("copy.md"),
+        ]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (r.published, r.deleted, r.updated, r.unchanged),
+        (0, 0, 0, 1),
+        "{:?}",
+        r.errors
+    );
+    assert_eq!(app.get("/@alice/first-post", AP).await.status(), 200);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM posts WHERE source_path = 'renamed.md'")
+            .await,
+        1
+    );
+}
