@@ -33,12 +33,17 @@ pub fn watch(
 ) -> AppResult<(Debouncer<ChangesOnly>, mpsc::UnboundedReceiver<Changes>)> {
     // Unbounded but small: the sync task drains every pending burst into one sync.
     let (tx, rx) = mpsc::unbounded_channel();
+    // notify reports absolute paths; the sync compares them with `content` as
+    // configured, which is relative when `config.toml` was named relatively.
+    let given = content.to_owned();
+    let absolute = std::path::absolute(content)
+        .map_err(|e| AppError::Internal(format!("cannot watch {}: {e}", content.display())))?;
     let config = Config::default().with_timeout(DEBOUNCE);
     let mut debouncer = new_debouncer_opt(config, move |res: DebounceEventResult| match res {
         Ok(events) => {
             let paths: Vec<PathBuf> = events
                 .into_iter()
-                .map(|e| e.path)
+                .map(|e| as_configured(e.path, &absolute, &given))
                 // A folder's own event adds nothing its files' events do not say,
                 // and would make the sync compare the author's whole folder.
                 .filter(|p| relevant(p) && !p.is_dir())
@@ -58,6 +63,15 @@ pub fn watch(
         .watch(content, RecursiveMode::Recursive)
         .map_err(|e| AppError::Internal(format!("cannot watch {}: {e}", content.display())))?;
     Ok((debouncer, rx))
+}
+
+/// `path` under `content` as the configuration names it, given `absolute`, the same
+/// folder as notify names it.
+fn as_configured(path: PathBuf, absolute: &Path, content: &Path) -> PathBuf {
+    match path.strip_prefix(absolute) {
+        Ok(rel) => content.join(rel),
+        Err(_) => path,
+    }
 }
 
 /// The platform's watcher without the events of files being opened or read. The sync
@@ -122,6 +136,27 @@ mod tests {
         assert!(!relevant(Path::new("content/a/.post.md.swp")));
         assert!(!relevant(Path::new("content/a/post.md~")));
         assert!(!relevant(Path::new("content/a/#post.md#")));
+    }
+
+    #[test]
+    fn reported_paths_are_named_as_the_configured_folder() {
+        let named = |p: &str, content: &str| {
+            let content = Path::new(content);
+            let absolute = std::path::absolute(content).unwrap();
+            as_configured(absolute.join(p), &absolute, content)
+        };
+        assert_eq!(
+            named("a/post.md", "content"),
+            Path::new("content/a/post.md")
+        );
+        assert_eq!(
+            named("a/post.md", "./content"),
+            Path::new("./content/a/post.md")
+        );
+        assert_eq!(
+            named("a/post.md", "/srv/blog"),
+            Path::new("/srv/blog/a/post.md")
+        );
     }
 
     #[test]

@@ -13,18 +13,24 @@ use crate::{
     interop_fedify::FedifyPeer,
 };
 
-/// Runs the `fedblog` binary in `dir` with `args`, stdin closed (no prompts).
-fn fedblog(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fedblog"))
+/// The `fedblog` binary in `dir` with `args`, stdin closed (no prompts), its paths
+/// from `dir`'s config.toml rather than the environment.
+fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fedblog"));
+    command
         .args(args)
         .current_dir(dir)
         .env("RUST_LOG", "warn")
         .env_remove("FEDBLOG_CONFIG")
         .env_remove("FEDBLOG_DATABASE")
         .env_remove("FEDBLOG_CONTENT")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run fedblog")
+        .stdin(Stdio::null());
+    command
+}
+
+/// Runs [`command`] to the end.
+fn fedblog(dir: &Path, args: &[&str]) -> std::process::Output {
+    command(dir, args).output().expect("run fedblog")
 }
 
 fn stdout(o: &std::process::Output) -> String {
@@ -39,6 +45,18 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Starts [`command`] (a `serve`) and waits until `url` answers.
+async fn serve_in(dir: &Path, args: &[&str], url: &str) -> Server {
+    let server = Server(command(dir, args).spawn().expect("start fedblog"));
+    let client = reqwest::Client::new();
+    eventually(30, "the server to answer", || async {
+        let r = client.get(url).send().await.ok()?;
+        r.status().is_success().then_some(())
+    })
+    .await;
+    server
 }
 
 fn free_port() -> u16 {
@@ -108,22 +126,8 @@ async fn init_in_an_empty_folder_then_serve_and_fedify_follows_the_new_author() 
     let check = fedblog(dir.path(), &["check"]);
     assert_eq!(stdout(&check), "ok: 1 author(s), 1 post(s)\n");
 
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_fedblog"))
-            .arg("serve")
-            .current_dir(dir.path())
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start serve"),
-    );
     let base = format!("http://{domain}");
-    let client = reqwest::Client::new();
-    eventually(30, "the server to answer", || async {
-        let r = client.get(format!("{base}/@ana")).send().await.ok()?;
-        r.status().is_success().then_some(())
-    })
-    .await;
+    let _server = serve_in(dir.path(), &["serve"], &format!("{base}/@ana")).await;
 
     let peer = FedifyPeer::start();
     let actor = format!("{base}/@ana");
@@ -428,4 +432,37 @@ async fn init_asks_on_a_terminal_for_what_the_flags_do_not_give() {
         stdout(&fedblog(dir.path(), &["check"])),
         "ok: 1 author(s), 1 post(s)\n"
     );
+}
+
+/// `serve --watch` in the folder `init` made: config.toml and `content` are found
+/// relative to it, while the file watcher reports absolute paths; an edit must still
+/// be recognised as that post's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_in_the_folder_init_made_republishes_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let domain = format!("localhost:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let args = [
+        "init", "--domain", &domain, "--handle", "ana", "--name", "Ana", "--bio", "", "--listen",
+        &listen, "--dev",
+    ];
+    let out = fedblog(dir.path(), &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let post = format!("http://{domain}/@ana/hello-fediverse");
+    let _server = serve_in(dir.path(), &["serve", "--watch"], &post).await;
+    let client = reqwest::Client::new();
+
+    let file = dir.path().join("content/ana/hello-fediverse.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{text}\nEdited while serving.\n")).unwrap();
+    eventually(10, "the edit to be served", || async {
+        let body = client.get(&post).send().await.ok()?.text().await.ok()?;
+        body.contains("Edited while serving").then_some(())
+    })
+    .await;
 }
