@@ -42,13 +42,14 @@ pub async fn all(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<BlockRow>> {
         .await
 }
 
-/// Whether any of `targets` is blocked.
-pub async fn any_of(db: impl SqliteExecutor<'_>, targets: &[String]) -> sqlx::Result<bool> {
+/// Which of `targets` are blocked.
+pub async fn which_of(
+    db: impl SqliteExecutor<'_>,
+    targets: &[String],
+) -> sqlx::Result<Vec<String>> {
     let json = serde_json::to_string(targets).unwrap_or_else(|_| "[]".into());
-    sqlx::query_scalar(
-        "SELECT EXISTS(SELECT 1 FROM blocks WHERE target IN (SELECT value FROM json_each(?)))",
-    )
-    .bind(json)
-    .fetch_one(db)
-    .await
+    sqlx::query_scalar("SELECT target FROM blocks WHERE target IN (SELECT value FROM json_each(?))")
+        .bind(json)
+        .fetch_all(db)
+        .await
 }

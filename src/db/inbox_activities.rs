@@ -1,6 +1,6 @@
 //! `inbox_activities`: what the inbox accepted, waiting for (or done with) processing.
 
-use sqlx::SqliteExecutor;
+use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InboxActivityRow {
@@ -17,29 +17,66 @@ pub struct InboxActivityRow {
     pub processed_at: Option<i64>,
 }
 
-/// Stores an accepted activity. `None` when its id was seen before (a replay).
-pub async fn insert(
+/// An activity to store, as [`insert_many`] takes it.
+#[derive(Debug)]
+pub struct NewActivity {
+    pub ap_id: Option<String>,
+    pub actor: String,
+    pub kind: String,
+    pub body: String,
+    pub received_at: i64,
+}
+
+/// Stores accepted activities in one statement; for each, whether it was stored
+/// (`false`: its id was seen before, a replay).
+pub async fn insert_many(
     db: impl SqliteExecutor<'_>,
-    ap_id: Option<&str>,
-    actor: &str,
-    kind: &str,
-    body: &str,
+    activities: &[NewActivity],
+) -> sqlx::Result<Vec<bool>> {
+    if activities.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO inbox_activities (ap_id, actor, kind, body, received_at, next_attempt_at) ",
+    );
+    q.push_values(activities, |mut row, a| {
+        row.push_bind(&a.ap_id)
+            .push_bind(&a.actor)
+            .push_bind(&a.kind)
+            .push_bind(&a.body)
+            .push_bind(a.received_at)
+            .push_bind(a.received_at);
+    });
+    q.push(" ON CONFLICT(ap_id) DO NOTHING RETURNING ap_id");
+    let stored: Vec<Option<String>> = q.build_query_scalar().fetch_all(db).await?;
+    // Activities without an id always insert; of two with the same id in one batch,
+    // the first is stored and the second is its replay.
+    let mut stored: std::collections::HashSet<String> = stored.into_iter().flatten().collect();
+    Ok(activities
+        .iter()
+        .map(|a| a.ap_id.as_ref().is_none_or(|id| stored.remove(id)))
+        .collect())
+}
+
+/// Records `done`, `rejected` or `failed` for many rows in one statement:
+/// (row id, state, result).
+pub async fn finish_many(
+    db: impl SqliteExecutor<'_>,
+    outcomes: &[(i64, &str, String)],
     now: i64,
-) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
-        "INSERT INTO inbox_activities (ap_id, actor, kind, body, received_at, next_attempt_at)
-         VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT(ap_id) DO NOTHING
-         RETURNING id",
-    )
-    .bind(ap_id)
-    .bind(actor)
-    .bind(kind)
-    .bind(body)
-    .bind(now)
-    .bind(now)
-    .fetch_optional(db)
-    .await
+) -> sqlx::Result<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("WITH o(id, state, result) AS (");
+    q.push_values(outcomes, |mut row, (id, state, result)| {
+        row.push_bind(*id).push_bind(*state).push_bind(result);
+    });
+    q.push(") UPDATE inbox_activities SET state = o.state, result = o.result, processed_at = ");
+    q.push_bind(now);
+    q.push(", attempts = attempts + 1 FROM o WHERE inbox_activities.id = o.id");
+    q.build().execute(db).await?;
+    Ok(())
 }
 
 /// The oldest due activities, in the order they arrived.
@@ -63,27 +100,6 @@ pub async fn next_due_at(db: impl SqliteExecutor<'_>) -> sqlx::Result<Option<i64
     sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM inbox_activities WHERE state = 'pending'")
         .fetch_one(db)
         .await
-}
-
-/// Records the end of processing: `done`, `rejected` (will never apply) or `failed`.
-pub async fn finish(
-    db: impl SqliteExecutor<'_>,
-    id: i64,
-    state: &str,
-    result: &str,
-    now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE inbox_activities SET state = ?, result = ?, processed_at = ?, attempts = attempts + 1
-         WHERE id = ?",
-    )
-    .bind(state)
-    .bind(result)
-    .bind(now)
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(())
 }
 
 /// Schedules another attempt (a fetch it needed failed for a reason that may pass).

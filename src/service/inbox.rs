@@ -72,12 +72,11 @@ pub async fn receive(data: &FedData, req: SignedRequest<'_>) -> AppResult<Receip
             received_at: db::now_ms(),
         })
         .await?;
-    match stored {
-        Some(_) => {
-            data.inbox_queued.notify_one();
-            Ok(Receipt::Accepted)
-        }
-        None => Ok(Receipt::Duplicate),
+    if stored {
+        data.inbox_queued.notify_one();
+        Ok(Receipt::Accepted)
+    } else {
+        Ok(Receipt::Duplicate)
     }
 }
 

@@ -82,17 +82,23 @@ pub async fn process_due(fed: &Federation) -> AppResult<usize> {
     for row in rows {
         by_actor.entry(row.actor.clone()).or_default().push(row);
     }
+    let actors: Vec<url::Url> = by_actor
+        .keys()
+        .filter_map(|a| url::Url::parse(a).ok())
+        .collect();
+    let blocked = Arc::new(moderation::blocked_among(fed, &actors).await?);
     let queue = Arc::new(Mutex::new(by_actor.into_values().collect::<Vec<_>>()));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..APPLYING {
         let fed = fed.clone();
         let queue = queue.clone();
+        let blocked = blocked.clone();
         tasks.spawn(async move {
             let mut outcomes = Vec::new();
             while let Some(rows) = queue.lock().ok().and_then(|mut q| q.pop()) {
                 for row in rows {
                     // Fresh request data per activity: it bounds the fetches one may cause.
-                    let outcome = apply(&fed.to_request_data(), &row).await;
+                    let outcome = apply(&fed.to_request_data(), &row, &blocked).await;
                     outcomes.push((row, outcome));
                 }
             }
@@ -113,25 +119,25 @@ pub async fn process_due(fed: &Federation) -> AppResult<usize> {
     Ok(n)
 }
 
-/// Records a round's outcomes in one transaction.
+/// Records a round's outcomes in one transaction: the finished ones in one statement.
 async fn record(
     fed: &Federation,
     outcomes: &[(InboxActivityRow, AppResult<String>)],
 ) -> AppResult<()> {
     let now = db::now_ms();
-    let mut tx = super::begin(&fed.db).await?;
+    let mut finished = Vec::with_capacity(outcomes.len());
+    let mut retries = Vec::new();
     for (row, outcome) in outcomes {
         match outcome {
             Ok(result) => {
                 tracing::debug!(kind = %row.kind, actor = %row.actor, %result, "inbox activity applied");
-                db::inbox_activities::finish(&mut *tx, row.id, "done", result, now).await?;
+                finished.push((row.id, "done", result.clone()));
             }
             Err(e) if is_transient(e) && row.attempts + 1 < MAX_ATTEMPTS => {
                 // 30 s, 2 min, 8 min, 32 min: a server that is down for a while.
                 let wait = 30_000 * 4_i64.pow(row.attempts as u32);
                 tracing::info!(kind = %row.kind, actor = %row.actor, error = %e, "inbox activity will be retried");
-                db::inbox_activities::retry_at(&mut *tx, row.id, now + wait, &e.to_string())
-                    .await?;
+                retries.push((row.id, now + wait, e.to_string()));
             }
             Err(e) => {
                 let state = if is_transient(e) {
@@ -140,9 +146,14 @@ async fn record(
                     "rejected"
                 };
                 tracing::info!(kind = %row.kind, actor = %row.actor, error = %e, state, "inbox activity not applied");
-                db::inbox_activities::finish(&mut *tx, row.id, state, &e.to_string(), now).await?;
+                finished.push((row.id, state, e.to_string()));
             }
         }
+    }
+    let mut tx = super::begin(&fed.db).await?;
+    db::inbox_activities::finish_many(&mut *tx, &finished, now).await?;
+    for (id, at, reason) in &retries {
+        db::inbox_activities::retry_at(&mut *tx, *id, *at, reason).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -163,14 +174,19 @@ fn is_transient(e: &AppError) -> bool {
     }
 }
 
-/// Applies one stored activity; the text says what happened.
-async fn apply(data: &FedData, row: &InboxActivityRow) -> AppResult<String> {
+/// Applies one stored activity; the text says what happened. `blocked`: the round's
+/// actors that a block covers.
+async fn apply(
+    data: &FedData,
+    row: &InboxActivityRow,
+    blocked: &std::collections::HashSet<url::Url>,
+) -> AppResult<String> {
     let json: serde_json::Value = serde_json::from_str(&row.body)
         .map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
     let env = activities::envelope(&json)?;
     let actor = env.actor.clone();
     let incoming = activities::classify(&env)?;
-    if moderation::is_blocked(data, &actor).await? {
+    if blocked.contains(&actor) {
         if let Incoming::Follow(f) = &incoming {
             let sender = remote_actor::dereference(&actor, data).await?;
             moderation::reject_follow(data, f, &sender).await?;

@@ -14,17 +14,9 @@ use crate::{
 /// Inserts written in one transaction at most.
 const MAX_BATCH: usize = 256;
 
-/// An activity to store in `inbox_activities`.
-#[derive(Debug)]
-pub struct NewActivity {
-    pub ap_id: Option<String>,
-    pub actor: String,
-    pub kind: String,
-    pub body: String,
-    pub received_at: i64,
-}
+pub use crate::db::inbox_activities::NewActivity;
 
-type Job = (NewActivity, oneshot::Sender<Result<Option<i64>, String>>);
+type Job = (NewActivity, oneshot::Sender<Result<bool, String>>);
 
 /// The handle requests use; the writer task stops when the last handle is dropped.
 #[derive(Clone)]
@@ -40,9 +32,9 @@ impl InboxWriter {
         Self { jobs }
     }
 
-    /// Stores the activity; returns its row id, or `None` if one with the same id was
-    /// stored before. Returns once the transaction holding it has committed.
-    pub async fn insert(&self, activity: NewActivity) -> AppResult<Option<i64>> {
+    /// Stores the activity; returns `false` if one with the same id was stored before.
+    /// Returns once the transaction holding it has committed.
+    pub async fn insert(&self, activity: NewActivity) -> AppResult<bool> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send((activity, reply))
@@ -57,39 +49,30 @@ impl InboxWriter {
 
 async fn run(db: SqlitePool, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut activities = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match write(&db, &batch).await {
-            Ok(ids) => {
-                for ((_, reply), id) in batch.drain(..).zip(ids) {
-                    let _ = reply.send(Ok(id));
+        let (new, replies): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
+        activities.extend(new);
+        match write(&db, &activities).await {
+            Ok(stored) => {
+                for (reply, stored) in replies.into_iter().zip(stored) {
+                    let _ = reply.send(Ok(stored));
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, n = batch.len(), "storing inbox activities failed");
-                for (_, reply) in batch.drain(..) {
+                tracing::error!(error = %e, n = replies.len(), "storing inbox activities failed");
+                for reply in replies {
                     let _ = reply.send(Err(e.to_string()));
                 }
             }
         }
+        activities.clear();
     }
 }
 
-async fn write(db: &SqlitePool, batch: &[Job]) -> sqlx::Result<Vec<Option<i64>>> {
+async fn write(db: &SqlitePool, activities: &[NewActivity]) -> sqlx::Result<Vec<bool>> {
     let mut tx = crate::service::begin(db).await?;
-    let mut ids = Vec::with_capacity(batch.len());
-    for (a, _) in batch {
-        ids.push(
-            db::inbox_activities::insert(
-                &mut *tx,
-                a.ap_id.as_deref(),
-                &a.actor,
-                &a.kind,
-                &a.body,
-                a.received_at,
-            )
-            .await?,
-        );
-    }
+    let stored = db::inbox_activities::insert_many(&mut *tx, activities).await?;
     tx.commit().await?;
-    Ok(ids)
+    Ok(stored)
 }

@@ -73,29 +73,48 @@ impl BlockTarget {
     }
 }
 
-/// Whether a block in config.toml or in the database covers the actor. Asked for every
-/// inbox activity, so the database is asked only about the targets that could match:
-/// the actor itself and its host with each parent domain.
-pub async fn is_blocked(state: &AppState, actor: &Url) -> AppResult<bool> {
+/// Which of `actors` a block in config.toml or in the database covers. Asked for every
+/// round of inbox activities, so the database is asked once, and only about the
+/// targets that could match: each actor and its host with each parent domain.
+pub async fn blocked_among(
+    state: &AppState,
+    actors: &[Url],
+) -> AppResult<std::collections::HashSet<Url>> {
     let m = &state.config.moderation;
-    for s in m.blocked_domains.iter().chain(&m.blocked_actors) {
-        if BlockTarget::parse(s)?.matches(actor) {
-            return Ok(true);
-        }
-    }
-    let mut candidates = vec![actor.to_string()];
-    if let Some(host) = actor.host_str() {
-        let host = host.to_ascii_lowercase();
-        let mut rest = host.as_str();
-        loop {
-            candidates.push(rest.to_owned());
-            match rest.split_once('.') {
-                Some((_, parent)) => rest = parent,
-                None => break,
+    let configured = m
+        .blocked_domains
+        .iter()
+        .chain(&m.blocked_actors)
+        .map(|s| BlockTarget::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let candidates = |actor: &Url| {
+        let mut c = vec![actor.to_string()];
+        if let Some(host) = actor.host_str() {
+            let host = host.to_ascii_lowercase();
+            let mut rest = host.as_str();
+            loop {
+                c.push(rest.to_owned());
+                match rest.split_once('.') {
+                    Some((_, parent)) => rest = parent,
+                    None => break,
+                }
             }
         }
-    }
-    Ok(db::blocks::any_of(&state.reads, &candidates).await?)
+        c
+    };
+    let all: Vec<String> = actors.iter().flat_map(candidates).collect();
+    let stored: std::collections::HashSet<String> = db::blocks::which_of(&state.reads, &all)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(actors
+        .iter()
+        .filter(|a| {
+            configured.iter().any(|t| t.matches(a))
+                || candidates(a).iter().any(|c| stored.contains(c))
+        })
+        .cloned()
+        .collect())
 }
 
 /// Answers a blocked actor's Follow with Reject, queued like every delivery.
