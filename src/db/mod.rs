@@ -42,7 +42,13 @@ pub struct Pools {
 /// Reading connections: enough to keep both cores busy while one waits on the disk.
 const READERS: u32 = 4;
 
+/// Connection settings, after creating the database's folder if needed.
 fn options(path: &Path) -> Result<SqliteConnectOptions, sqlx::Error> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+    }
     Ok(SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .create_if_missing(true)
@@ -55,15 +61,44 @@ fn options(path: &Path) -> Result<SqliteConnectOptions, sqlx::Error> {
         .busy_timeout(Duration::from_secs(10)))
 }
 
+/// How often the write-ahead log is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
 /// Opens (creating if needed) the SQLite file, applies pending migrations, and
 /// returns the writer and the readers.
+///
+/// The writer does not checkpoint: a checkpoint fsyncs, and on the writer it would
+/// hold up every write queued behind it (the inbox's 202s). A connection of its own
+/// checkpoints every [`CHECKPOINT_EVERY`] instead, beside the writer, for as long as
+/// the runtime runs.
 pub async fn open(path: &Path) -> Result<Pools, sqlx::Error> {
-    let writer = connect_with(path, 1).await?;
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options(path)?.pragma("wal_autocheckpoint", "0"))
+        .await?;
+    sqlx::migrate!("./migrations").run(&writer).await?;
     let readers = SqlitePoolOptions::new()
         .max_connections(READERS)
         // A query sent to a reader by mistake fails instead of taking the write lock.
         .connect_with(options(path)?.pragma("query_only", "ON"))
         .await?;
+    let checkpointer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options(path)?)
+        .await?;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while !checkpointer.is_closed() {
+            tick.tick().await;
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&checkpointer)
+                .await
+            {
+                tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
+            }
+        }
+    });
     Ok(Pools { writer, readers })
 }
 
@@ -74,11 +109,6 @@ pub async fn connect(path: &Path) -> Result<SqlitePool, sqlx::Error> {
 }
 
 async fn connect_with(path: &Path, connections: u32) -> Result<SqlitePool, sqlx::Error> {
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
-    }
     let pool = SqlitePoolOptions::new()
         .max_connections(connections)
         .connect_with(options(path)?)
