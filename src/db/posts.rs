@@ -78,8 +78,10 @@ pub async fn index_of_author(
 }
 
 /// The index rows of an author's posts at these source paths or with these slugs:
-/// what a sync of a few changed files compares against. Two lookups, one per unique
-/// key: with `OR` SQLite reads every row of the author instead.
+/// what a sync of a few changed files compares against. One lookup per path and per
+/// slug, each on its unique key: written with `OR`, or as `slug IN (…)`, SQLite reads
+/// all of the author's rows (or all of their `posts_sync` entries) instead. `CROSS
+/// JOIN` keeps the few given values as the outer loop, as SQLite documents.
 pub async fn index_of_files(
     db: impl SqliteExecutor<'_>,
     author: &str,
@@ -88,11 +90,11 @@ pub async fn index_of_files(
 ) -> sqlx::Result<Vec<PostIndexRow>> {
     let json = |v: &[&str]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
     sqlx::query_as(
-        "SELECT id, source_path, slug, source_hash, deleted_at FROM posts
-         WHERE author = ?1 AND source_path IN (SELECT value FROM json_each(?2))
+        "SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at
+         FROM json_each(?2) AS f CROSS JOIN posts AS p ON p.author = ?1 AND p.source_path = f.value
          UNION
-         SELECT id, source_path, slug, source_hash, deleted_at FROM posts
-         WHERE author = ?1 AND slug IN (SELECT value FROM json_each(?3))",
+         SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at
+         FROM json_each(?3) AS s CROSS JOIN posts AS p ON p.author = ?1 AND p.slug = s.value",
     )
     .bind(author)
     .bind(json(source_paths))
