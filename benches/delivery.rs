@@ -49,6 +49,8 @@ use url::Url;
 const FOLLOWERS: usize = 10_000;
 const HOSTS: usize = 1_000;
 const BIG_FAN_OUT: usize = 100_000;
+/// Run A is repeated this many times; the median ratio to openssl counts.
+const ROUNDS_A: usize = 3;
 /// In-flight deliveries, for fedblog and for activitypub_federation alike.
 const CONCURRENCY: usize = 64;
 
@@ -61,7 +63,7 @@ struct SinkState {
     /// activity id -> what arrived so far, kept as deliveries arrive.
     totals: HashMap<String, Tally>,
     rejected: u64,
-    key: Option<ParsedPublicKey>,
+    key: Option<Arc<ParsedPublicKey>>,
 }
 
 type Sink = Arc<Mutex<SinkState>>;
@@ -98,11 +100,9 @@ async fn sink_inbox(
     let verified = signatures::prepare_verification(&req, now)
         .ok()
         .and_then(|sig| {
-            let sink = sink.lock().ok()?;
-            sink.key
-                .as_ref()?
-                .verify_sig(sig.signed.as_bytes(), &sig.signature)
-                .ok()
+            // Verified outside the lock, so the sink's threads never wait on each other.
+            let key = sink.lock().ok()?.key.clone()?;
+            key.verify_sig(sig.signed.as_bytes(), &sig.signature).ok()
         });
     #[derive(Deserialize)]
     struct Id<'a> {
@@ -165,7 +165,7 @@ fn set_sink_key(sink: &Sink, public_pem: &str) {
     let der = key.to_pkcs1_der().expect("der");
     let parsed =
         ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der.as_bytes()).expect("parsed key");
-    sink.lock().expect("sink lock").key = Some(parsed);
+    sink.lock().expect("sink lock").key = Some(Arc::new(parsed));
 }
 
 // ---------------------------------------------------------------- setup
@@ -659,16 +659,29 @@ fn main() {
         let app = Router::new().fallback(post(sink_inbox)).with_state(sink.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
 
-        // The machine's speed drifts (other work, turbo): openssl is measured right
-        // before and right after run A, and the mean is the reference.
+        // The machine's speed drifts (other work, turbo, a neighbour on the host):
+        // openssl is measured right before and right after each run A, and the higher
+        // figure is that run's reference (a reading taken while something else ran
+        // would flatter the ratio). Run A is repeated and the median ratio counts.
         eprintln!("measuring openssl speed -multi 2 rsa2048 ...");
-        let openssl_before = openssl_sign_rate();
+        let mut openssl = vec![openssl_sign_rate()];
         let own = own_sign_rate();
-        eprintln!("run A: {FOLLOWERS} personal inboxes on {HOSTS} hosts ...");
-        let a = run_fedblog(&sink, FOLLOWERS, false, sink_port, FOLLOWERS).await;
-        eprintln!("measuring openssl speed -multi 2 rsa2048 again ...");
-        let openssl_after = openssl_sign_rate();
-        let openssl = (openssl_before + openssl_after) / 2.0;
+        let mut rounds = Vec::new();
+        for round in 1..=ROUNDS_A {
+            eprintln!("run A ({round}/{ROUNDS_A}): {FOLLOWERS} personal inboxes on {HOSTS} hosts ...");
+            let run = run_fedblog(&sink, FOLLOWERS, false, sink_port, FOLLOWERS).await;
+            eprintln!("measuring openssl speed -multi 2 rsa2048 again ...");
+            openssl.push(openssl_sign_rate());
+            let reference = openssl[round - 1].max(openssl[round]);
+            rounds.push((run, reference));
+        }
+        let mut by_ratio: Vec<usize> = (0..rounds.len()).collect();
+        by_ratio.sort_by(|&i, &j| {
+            let r = |k: usize| rounds[k].0.rate() / rounds[k].1;
+            r(i).total_cmp(&r(j))
+        });
+        let median = by_ratio[by_ratio.len() / 2];
+        let (a, openssl_ref) = (&rounds[median].0, rounds[median].1);
         eprintln!("run B: shared inboxes ...");
         let b = run_fedblog(&sink, FOLLOWERS, true, sink_port, HOSTS).await;
         eprintln!("run A through activitypub_federation ...");
@@ -679,7 +692,15 @@ fn main() {
 
         println!("| run | deliveries | reached | missing | duplicated | to first s | seconds | deliveries/s end to end | deliveries/s delivering | peak RSS MiB | sender CPU s | sink CPU s |");
         println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        for (name, r) in [("A fedblog (personal inboxes)", &a), ("B fedblog (shared inboxes)", &b), ("A activitypub_federation", &c)] {
+        let names: Vec<String> = (1..=rounds.len())
+            .map(|i| format!("A fedblog (personal inboxes), round {i}"))
+            .collect();
+        let runs = rounds
+            .iter()
+            .zip(&names)
+            .map(|((r, _), n)| (n.as_str(), r))
+            .chain([("B fedblog (shared inboxes)", &b), ("A activitypub_federation", &c)]);
+        for (name, r) in runs {
             println!(
                 "| {name} | {} | {} | {} | {} | {:.2} | {:.2} | {:.0} | {:.0} | {} | {:.2} | {:.2} |",
                 r.deliveries,
@@ -696,21 +717,38 @@ fn main() {
             );
         }
         println!("| queue {BIG_FAN_OUT} rows (one post change) | {big_rows} | | | | | {big_secs:.3} | | | | | |");
-        println!("| openssl speed -multi 2 rsa2048 (signs/s; before, after run A) | | | | | | | {openssl_before:.0} | {openssl_after:.0} | | | |");
+        let readings: Vec<String> = openssl.iter().map(|o| format!("{o:.0}")).collect();
+        println!(
+            "| openssl speed -multi 2 rsa2048 (signs/s; before round 1, after each round) | | | | | | | {} | | | | |",
+            readings.join(", ")
+        );
         println!("| fedblog signer, one core (signed POST headers/s) | | | | | | | {own:.0} | | | | |");
         println!("\nsink rejected (bad signature or digest): {rejected}");
+        for (i, (r, reference)) in rounds.iter().enumerate() {
+            println!(
+                "round {}: run A delivering {:.0}/s, openssl {reference:.0}/s, ratio {:.3}",
+                i + 1,
+                r.rate(),
+                r.rate() / reference
+            );
+        }
         println!(
             "run A end to end (publish command to last delivery): {:.0}/s, {:.2} of openssl",
             a.end_to_end_rate(),
-            a.end_to_end_rate() / openssl
+            a.end_to_end_rate() / openssl_ref
         );
-        println!("ratio run A (delivering) / openssl 2-core signing: {:.2} (target >= 0.5)", a.rate() / openssl);
-        println!("speed-up over activitypub_federation: {:.1}x (target >= 3)", a.rate() / c.rate());
-        println!("peak server memory during run A: {:.1} MiB (target < 150)", a.peak_rss_mib);
-        println!("post change to {BIG_FAN_OUT} committed queue rows: {big_secs:.3} s (target < 2)");
         println!(
-            "missing deliveries: A {}, B {}, crate {} (target 0)",
-            a.deliveries - a.reached,
+            "ratio run A (delivering) / openssl 2-core signing, median of {} rounds: {:.3} (target >= 0.5)",
+            rounds.len(),
+            a.rate() / openssl_ref
+        );
+        println!("speed-up over activitypub_federation: {:.1}x (target >= 3)", a.rate() / c.rate());
+        let peak = rounds.iter().map(|(r, _)| r.peak_rss_mib).fold(0.0, f64::max);
+        println!("peak server memory during run A: {peak:.1} MiB (target < 150)");
+        println!("post change to {BIG_FAN_OUT} committed queue rows: {big_secs:.3} s (target < 2)");
+        let missing_a: usize = rounds.iter().map(|(r, _)| r.deliveries - r.reached).sum();
+        println!(
+            "missing deliveries: A {missing_a}, B {}, crate {} (target 0)",
             b.deliveries - b.reached,
             c.deliveries - c.reached
         );
