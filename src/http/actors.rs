@@ -21,12 +21,12 @@ use crate::{
         objects::{actor::person, collections},
     },
     service::read,
-    state::{AppState, Federation},
+    state::{AppState, Site},
 };
 
 /// `GET /@alice`: the Person for ActivityPub clients, the author page for browsers.
 pub async fn actor(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     Path(at_handle): Path<String>,
     Query(q): Query<PageQuery>,
     wants: Wants,
@@ -66,7 +66,7 @@ pub async fn actor(
 
 /// `GET /@alice/outbox`: Create activities of the author's posts, newest first.
 pub async fn outbox(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     Path(at_handle): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
@@ -98,7 +98,7 @@ pub async fn outbox(
 
 /// `GET /@alice/followers`: total and pages of follower ids.
 pub async fn followers(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     Path(at_handle): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
@@ -118,7 +118,7 @@ pub async fn followers(
 
 /// `GET /@alice/following`: authors follow no one.
 pub async fn following(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     Path(at_handle): Path<String>,
 ) -> AppResult<Response> {
     let handle = handle_from_path(&at_handle)?;
@@ -131,7 +131,7 @@ pub async fn following(
 
 /// `GET /@alice/featured`: pinned posts (none yet).
 pub async fn featured(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     Path(at_handle): Path<String>,
 ) -> AppResult<Response> {
     let handle = handle_from_path(&at_handle)?;
@@ -144,7 +144,7 @@ pub async fn featured(
 
 /// `GET /@alice/media/<path>`: images placed beside the author's posts.
 pub async fn media(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     Path((at_handle, file)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let state: &AppState = &fed;
@@ -181,7 +181,7 @@ pub enum ProfileImage {
 /// `GET /@alice/avatar/<file>` and `/@alice/header/<file>`: the image the profile
 /// names, and nothing else.
 pub async fn profile_image(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     Path((at_handle, file)): Path<(String, String)>,
     which: ProfileImage,
 ) -> AppResult<Response> {

@@ -12,7 +12,7 @@ use axum::{
 
 use crate::{
     error::{AppError, AppResult},
-    state::Federation,
+    state::{Federation, Site},
 };
 
 /// The admin listener's routes. It has no authentication: bind it to loopback or a
@@ -21,11 +21,11 @@ pub fn admin_router(fed: Federation) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
-        .with_state(fed)
+        .with_state(Site::new(fed))
 }
 
 /// 200 when the database answers; 503 otherwise.
-pub async fn healthz(State(fed): State<Federation>) -> Response {
+pub async fn healthz(State(fed): State<Site>) -> Response {
     match sqlx::query_scalar::<_, i64>("SELECT 1")
         .fetch_one(&fed.reads)
         .await
@@ -38,7 +38,7 @@ pub async fn healthz(State(fed): State<Federation>) -> Response {
     }
 }
 
-async fn metrics(State(fed): State<Federation>) -> AppResult<Response> {
+async fn metrics(State(fed): State<Site>) -> AppResult<Response> {
     let body = fed
         .metrics
         .render(&fed.reads)
@@ -55,7 +55,7 @@ async fn metrics(State(fed): State<Federation>) -> AppResult<Response> {
 }
 
 /// Counts every answered request by method, route pattern and status.
-pub async fn count_request(State(fed): State<Federation>, req: Request, next: Next) -> Response {
+pub async fn count_request(State(fed): State<Site>, req: Request, next: Next) -> Response {
     let method = req.method().as_str().to_owned();
     let route = req
         .extensions()

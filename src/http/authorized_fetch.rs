@@ -24,11 +24,11 @@ use crate::{
     error::{AppError, AppResult},
     federation::objects::actor::application,
     service::authorized_fetch,
-    state::Federation,
+    state::Site,
 };
 
 /// `GET /actor`: the instance actor (JSON for everyone, like Mastodon's).
-pub async fn instance_actor(State(fed): State<Federation>) -> AppResult<Response> {
+pub async fn instance_actor(State(fed): State<Site>) -> AppResult<Response> {
     let pem = authorized_fetch::instance_public_key(&fed).await?;
     Ok(activity_json(StatusCode::OK, &application(&fed.uris, pem)))
 }
@@ -45,11 +45,7 @@ const PUBLIC_ACTOR_FIELDS: [&str; 7] = [
 ];
 
 /// The layer: a no-op unless `authorized_fetch` is on.
-pub async fn require_signature(
-    State(fed): State<Federation>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn require_signature(State(fed): State<Site>, req: Request, next: Next) -> Response {
     if !fed.config.federation.authorized_fetch || !is_protected(&req) {
         return next.run(req).await;
     }

@@ -22,7 +22,7 @@ use crate::{
     error::{AppError, AppResult},
     feeds::{self, FeedAuthor, FeedEntry, FeedInfo},
     service::read,
-    state::{AppState, Federation},
+    state::{AppState, Site},
     uris::{FeedFormat, Uris},
 };
 
@@ -57,7 +57,7 @@ fn site_wide() -> Vec<String> {
 }
 
 /// `GET /feed.atom`, `/feed.rss`, `/feed.json`: every author's newest posts.
-pub async fn site_feed(State(fed): State<Federation>, format: FeedFormat) -> AppResult<Response> {
+pub async fn site_feed(State(fed): State<Site>, format: FeedFormat) -> AppResult<Response> {
     let state: &AppState = &fed;
     let authors: HashMap<String, FeedAuthor> = crate::db::authors::list(&state.reads)
         .await?
@@ -86,7 +86,7 @@ pub async fn site_feed(State(fed): State<Federation>, format: FeedFormat) -> App
 
 /// `GET /@alice/feed.atom` (and `.rss`, `.json`): one author's newest posts.
 pub async fn author_feed(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     Path(at_handle): Path<String>,
     format: FeedFormat,
 ) -> AppResult<Response> {
@@ -113,7 +113,7 @@ pub async fn author_feed(
 }
 
 /// `GET /sitemap.xml`: the home page, every author, post and tag.
-pub async fn sitemap(State(fed): State<Federation>) -> AppResult<Response> {
+pub async fn sitemap(State(fed): State<Site>) -> AppResult<Response> {
     let state: &AppState = &fed;
     let (authors, posts, tags) = read::everything(state).await?;
     let uris: &Uris = &state.uris;
@@ -153,7 +153,7 @@ pub async fn sitemap(State(fed): State<Federation>) -> AppResult<Response> {
 }
 
 /// `GET /robots.txt`: everything may be crawled but the follow redirect; where the sitemap is.
-pub async fn robots(State(fed): State<Federation>) -> AppResult<Response> {
+pub async fn robots(State(fed): State<Site>) -> AppResult<Response> {
     let body = format!(
         "User-agent: *\nDisallow: /follow\nAllow: /\n\nSitemap: {}\n",
         fed.uris.sitemap()

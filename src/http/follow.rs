@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::pages;
 use crate::{
     domain::ServerName,
-    state::{AppState, Federation},
+    state::{AppState, Site},
 };
 
 #[derive(Debug, Deserialize)]
@@ -25,7 +25,7 @@ pub struct FollowQuery {
 
 /// `GET /follow?uri=<our actor or post URL>&server=<their server>`: 303 to
 /// `https://<server>/authorize_interaction?uri=<uri>`.
-pub async fn follow(State(fed): State<Federation>, Query(q): Query<FollowQuery>) -> Response {
+pub async fn follow(State(fed): State<Site>, Query(q): Query<FollowQuery>) -> Response {
     let state: &AppState = &fed;
     let uri = q.uri.unwrap_or_default();
     // Only our own URLs: the form must not become a way to send people anywhere.

@@ -11,12 +11,12 @@ use crate::{
     error::AppResult,
     federation::signatures::SignedRequest,
     service::{inbox, read},
-    state::Federation,
+    state::{Federation, Site},
 };
 
 /// The shared inbox: Mastodon delivers here when it can.
 pub async fn shared_inbox(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -40,7 +40,7 @@ pub async fn shared_inbox(
 
 /// An author's own inbox; 404 if there is no such author.
 pub async fn author_inbox(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     Path(at_handle): Path<String>,
     method: Method,
     uri: Uri,

@@ -29,7 +29,7 @@ use crate::{
     domain::Handle,
     error::{AppError, AppResult},
     federation::AP_CONTENT_TYPE,
-    state::Federation,
+    state::{Federation, Site},
     uris::FeedFormat,
 };
 
@@ -38,6 +38,7 @@ pub const MAX_INBOX_BODY: usize = 1024 * 1024;
 
 /// Every route of the server.
 pub fn router(fed: Federation) -> Router {
+    let fed = Site::new(fed);
     let inboxes = Router::new()
         .route("/inbox", post(inbox::shared_inbox))
         .route("/{at_handle}/inbox", post(inbox::author_inbox))
@@ -89,7 +90,7 @@ pub fn router(fed: Federation) -> Router {
         .merge(feeds)
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
-            fed.cache.clone(),
+            fed.clone(),
             cache::serve,
         ))
         // Before the cache, so a cached document is no way around it.

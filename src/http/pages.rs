@@ -24,7 +24,7 @@ use crate::{
     error::{AppError, AppResult},
     federation::objects::{collections::page_count, iso8601, post::tags_of},
     service::{conversation, read},
-    state::{AppState, Federation},
+    state::{AppState, Site},
     uris::FeedFormat,
 };
 
@@ -278,10 +278,7 @@ fn page_links(
 }
 
 /// `GET /`: the authors and the newest posts.
-pub async fn index(
-    State(fed): State<Federation>,
-    Query(q): Query<PageQuery>,
-) -> AppResult<Response> {
+pub async fn index(State(fed): State<Site>, Query(q): Query<PageQuery>) -> AppResult<Response> {
     let state: &AppState = &fed;
     let page = q.number();
     let authors = crate::db::authors::list(&state.reads).await?;
@@ -494,7 +491,7 @@ pub async fn post_page(
 }
 
 /// `GET /tags/{tag}`.
-pub async fn tag(State(fed): State<Federation>, Path(tag): Path<String>) -> AppResult<Response> {
+pub async fn tag(State(fed): State<Site>, Path(tag): Path<String>) -> AppResult<Response> {
     let state: &AppState = &fed;
     let Ok(tag) = Tag::parse(&tag) else {
         return Ok(not_found_page(state));
@@ -563,6 +560,6 @@ pub fn not_found_page(state: &AppState) -> Response {
 }
 
 /// Fallback for unknown paths.
-pub async fn not_found(State(fed): State<Federation>) -> Response {
+pub async fn not_found(State(fed): State<Site>) -> Response {
     not_found_page(&fed)
 }

@@ -27,12 +27,12 @@ use crate::{
         conversation::{self, Interaction},
         read,
     },
-    state::{AppState, Federation},
+    state::{AppState, Site},
 };
 
 /// `GET /@alice/<slug>`
 pub async fn post(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     Path((at_handle, raw_slug)): Path<(String, String)>,
     wants: Wants,
 ) -> AppResult<Response> {
@@ -91,7 +91,7 @@ pub async fn post(
 /// `GET /@alice/<slug>/{replies,likes,shares}[?page=n]`: the post's conversation as
 /// collections (reply ids; actor ids of who liked or boosted).
 pub async fn interactions(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     Path((at_handle, raw_slug, name)): Path<(String, String, String)>,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
@@ -126,10 +126,7 @@ pub async fn interactions(
 }
 
 /// `GET /activities/<id>`: an activity we sent, so its id dereferences.
-pub async fn activity(
-    State(fed): State<Federation>,
-    Path(local): Path<String>,
-) -> AppResult<Response> {
+pub async fn activity(State(fed): State<Site>, Path(local): Path<String>) -> AppResult<Response> {
     let state: &AppState = &fed;
     let ap_id = state.uris.activity(&local);
     let row = db::activities::by_ap_id(&state.reads, &ap_id)

@@ -14,7 +14,7 @@ use crate::{
     domain::Handle,
     error::{AppError, AppResult},
     service::read,
-    state::{AppState, Federation},
+    state::{AppState, Site},
 };
 
 #[derive(Deserialize)]
@@ -51,7 +51,7 @@ fn resource_account(state: &AppState, resource: &str) -> Option<Account> {
 
 /// `GET /.well-known/webfinger?resource=acct:alice@blog.example`
 pub async fn webfinger(
-    State(fed): State<Federation>,
+    State(fed): State<Site>,
     Query(q): Query<WebfingerQuery>,
 ) -> AppResult<Response> {
     let state: &AppState = &fed;
@@ -104,7 +104,7 @@ pub async fn webfinger(
 }
 
 /// `GET /.well-known/host-meta`: where WebFinger lives (Mastodon's fallback).
-pub async fn host_meta(State(fed): State<Federation>) -> Response {
+pub async fn host_meta(State(fed): State<Site>) -> Response {
     let template = crate::content::escape_html(&fed.uris.webfinger_template());
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  <Link rel=\"lrdd\" template=\"{template}\"/>\n</XRD>\n"
@@ -121,7 +121,7 @@ pub async fn host_meta(State(fed): State<Federation>) -> Response {
 }
 
 /// `GET /.well-known/nodeinfo`: links to the NodeInfo documents.
-pub async fn nodeinfo_links(State(fed): State<Federation>) -> Response {
+pub async fn nodeinfo_links(State(fed): State<Site>) -> Response {
     let res = axum::Json(json!({
         "links": [
             { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": fed.uris.nodeinfo("2.0") },
@@ -133,10 +133,7 @@ pub async fn nodeinfo_links(State(fed): State<Federation>) -> Response {
 }
 
 /// `GET /nodeinfo/2.0` and `/nodeinfo/2.1`.
-pub async fn nodeinfo(
-    State(fed): State<Federation>,
-    Path(version): Path<String>,
-) -> AppResult<Response> {
+pub async fn nodeinfo(State(fed): State<Site>, Path(version): Path<String>) -> AppResult<Response> {
     let state: &AppState = &fed;
     let content_type = match version.as_str() {
         "2.0" => "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.0#\"",
