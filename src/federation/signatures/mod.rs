@@ -484,16 +484,19 @@ impl PublicKey {
         {
             return Ok(Self::Ed25519(spki.subject_public_key.raw_bytes().to_vec()));
         }
-        match ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, doc.as_bytes()) {
-            Ok(pkcs1_sha256) => Ok(Self::Rsa {
-                pkcs1_sha256,
-                der: doc.as_bytes().to_vec(),
-            }),
-            Err(_) => RsaPublicKey::from_public_key_pem(pem)
-                .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
-                .map(Self::SmallRsa)
-                .map_err(|e| e.to_string()),
+        let key = RsaPublicKey::from_public_key_pem(pem)
+            .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
+            .map_err(|e| e.to_string())?;
+        // aws-lc-rs parses a smaller key but refuses it when verifying.
+        if rsa::traits::PublicKeyParts::size(&key) < 256 {
+            return Ok(Self::SmallRsa(key));
         }
+        let pkcs1_sha256 = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, doc.as_bytes())
+            .map_err(|e| e.to_string())?;
+        Ok(Self::Rsa {
+            pkcs1_sha256,
+            der: doc.as_bytes().to_vec(),
+        })
     }
 
     /// Verifies `signature` over `message`: RSA with PKCS#1 v1.5 SHA-256 (or PSS
@@ -686,6 +689,33 @@ mod tests {
             prepare_verification(&req, 1618884473).unwrap_err(),
             SignatureError::MissingCoverage("content-digest")
         );
+    }
+
+    #[test]
+    fn rsa_keys_under_2048_bits_still_verify_through_the_rsa_crate() {
+        use rsa::{
+            pkcs1v15::SigningKey as Pkcs1Signer,
+            pkcs8::{EncodePublicKey, LineEnding},
+            signature::{SignatureEncoding, Signer},
+        };
+        let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
+        let public = private
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap();
+        let message = b"(request-target): post /inbox";
+        let sig = Pkcs1Signer::<Sha256>::new(private).sign(message).to_vec();
+        let key = PublicKey::from_pem(&public).unwrap();
+        assert!(matches!(key, PublicKey::SmallRsa(_)));
+        key.verify("k", Some("rsa-sha256"), message, &sig).unwrap();
+        assert!(key.verify("k", Some("rsa-sha256"), b"other", &sig).is_err());
+        assert!(key.verify("k", Some("ed25519"), message, &sig).is_err());
+        // A 2,048-bit key takes the aws-lc-rs path.
+        let (public, _) = generate_keypair().unwrap();
+        assert!(matches!(
+            PublicKey::from_pem(&public).unwrap(),
+            PublicKey::Rsa { .. }
+        ));
     }
 
     #[test]
