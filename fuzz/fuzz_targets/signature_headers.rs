@@ -6,7 +6,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, Method};
 use fedblog::federation::signatures::{
-    CavageSignature, SignedRequest, prepare_verification, rfc9421,
+    CavageSignature, PublicKey, SignedRequest, prepare_verification, rfc9421,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -34,8 +34,11 @@ fn check(h: &HeaderMap, method: &Method) {
         headers: h,
         body: br#"{"hello": "world"}"#,
     };
-    if let Ok(sig) = prepare_verification(&req, NOW) {
-        let _ = sig.verify(PUBLIC_KEY);
+    if let (Ok(sig), Ok(key)) = (
+        prepare_verification(&req, NOW),
+        PublicKey::from_pem(PUBLIC_KEY),
+    ) {
+        let _ = sig.verify_with(&key);
     }
 }
 

@@ -115,12 +115,8 @@ pub async fn open(path: &Path) -> Result<Pools, sqlx::Error> {
 /// Opens (creating if needed) the SQLite file and applies pending migrations: one
 /// pool for everything, for tools that do not serve.
 pub async fn connect(path: &Path) -> Result<SqlitePool, sqlx::Error> {
-    connect_with(path, 8).await
-}
-
-async fn connect_with(path: &Path, connections: u32) -> Result<SqlitePool, sqlx::Error> {
     let pool = SqlitePoolOptions::new()
-        .max_connections(connections)
+        .max_connections(8)
         .connect_with(options(path)?)
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
