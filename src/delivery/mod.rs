@@ -256,7 +256,7 @@ impl Deliverer {
         let cfg = self.state.config.delivery.clone();
         let poll = Duration::from_secs_f64(cfg.poll_seconds.max(0.01));
         let (tx, rx) = mpsc::unbounded_channel::<Attempt>();
-        let writer = tokio::spawn(write_outcomes(self.state.clone(), rx));
+        let writer = tokio::spawn(write_outcomes(self.state.clone(), rx, cfg.concurrency));
         let mut tick = tokio::time::interval(TICK);
         // Claim again once half of the slots are free: one claim per freed slot
         // would spend a write transaction per delivery.
@@ -330,10 +330,31 @@ impl Deliverer {
     }
 }
 
-/// Records outcomes as they arrive, batching whatever is waiting into one transaction.
-async fn write_outcomes(state: AppState, mut rx: mpsc::UnboundedReceiver<Attempt>) {
-    let mut batch = Vec::with_capacity(512);
-    while rx.recv_many(&mut batch, 512).await > 0 {
+/// How long the outcome writer waits for a batch to fill. Each transaction costs the
+/// writer thread a wake-up and a WAL append; recording outcomes as they trickled in
+/// spent one per one or two deliveries.
+const OUTCOME_LINGER: Duration = Duration::from_millis(20);
+
+/// Records outcomes in batches of up to `batch_max` (the concurrency), waiting at most
+/// [`OUTCOME_LINGER`] for one to fill. A kill loses at most one unwritten batch of
+/// outcomes; those deliveries are sent again, like the ones in flight.
+async fn write_outcomes(
+    state: AppState,
+    mut rx: mpsc::UnboundedReceiver<Attempt>,
+    batch_max: usize,
+) {
+    let batch_max = batch_max.max(1);
+    let mut batch = Vec::with_capacity(batch_max);
+    while rx.recv_many(&mut batch, batch_max).await > 0 {
+        let deadline = tokio::time::Instant::now() + OUTCOME_LINGER;
+        while batch.len() < batch_max {
+            let room = batch_max - batch.len();
+            match tokio::time::timeout_at(deadline, rx.recv_many(&mut batch, room)).await {
+                Ok(n) if n > 0 => {}
+                // Closed (shutdown) or the linger is over.
+                _ => break,
+            }
+        }
         if let Err(e) = record::record(&state, &batch).await {
             // The rows keep their lease; after it (or a restart) they are retried.
             tracing::error!(error = %e, n = batch.len(), "cannot record delivery outcomes");
