@@ -1,5 +1,6 @@
-//! The persistent delivery queue. Enqueue, claim and record are one function each,
-//! so a second backend (PostgreSQL with SKIP LOCKED) can replace them one for one.
+//! The persistent delivery queue. Enqueue, claim (candidates, then a lease) and
+//! record are plain functions, so a second backend (PostgreSQL with SKIP LOCKED) can
+//! replace them one for one.
 
 use sqlx::{SqliteConnection, SqliteExecutor};
 
@@ -58,53 +59,51 @@ pub async fn enqueue_followers(
     .rows_affected())
 }
 
-/// What a claim may take.
-pub struct ClaimLimits<'a> {
-    pub limit: i64,
-    /// At most this many rows per host in one claim.
-    pub per_host: i64,
-    /// Hosts already at their in-flight limit (JSON array of host keys).
-    pub busy_hosts_json: &'a str,
-    /// Rows looked at per claim: bounds the work of one claim on a large queue.
-    pub scan: i64,
+/// Due deliveries nobody holds, oldest due first, leaving out `excluded_hosts_json`
+/// (a JSON array of host keys): what a worker picks its claim from. Hosts are left out
+/// here, before the limit, so rows of a held or saturated host at the head of the
+/// queue cannot hide everyone else's.
+pub async fn due_candidates(
+    db: impl SqliteExecutor<'_>,
+    now: i64,
+    excluded_hosts_json: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<(i64, String)>> {
+    sqlx::query_as(
+        "SELECT id, host FROM deliveries
+         WHERE state = 'pending' AND next_attempt_at <= ?1
+           AND (claimed_until IS NULL OR claimed_until <= ?1)
+           AND host NOT IN (SELECT value FROM json_each(?2))
+         ORDER BY next_attempt_at, id LIMIT ?3",
+    )
+    .bind(now)
+    .bind(excluded_hosts_json)
+    .bind(limit)
+    .fetch_all(db)
+    .await
 }
 
-/// Leases due deliveries to `worker` until `lease_until`: at most `per_host` per host,
-/// none for busy hosts, and for a host whose circuit is open only one probe, once its
-/// cool-down has passed. Rows whose lease ran out are due again.
-pub async fn claim(
+/// Leases these deliveries to `worker` until `lease_until` and returns them, leaving
+/// out any that finished or that another worker leased since they were picked (rows
+/// whose lease ran out are free again).
+pub async fn lease(
     db: impl SqliteExecutor<'_>,
     worker: &str,
     now: i64,
     lease_until: i64,
-    l: &ClaimLimits<'_>,
+    ids: &[i64],
 ) -> sqlx::Result<Vec<ClaimedDelivery>> {
+    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     sqlx::query_as(
         "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2
-         WHERE id IN (
-            SELECT id FROM (
-                SELECT d.id, d.next_attempt_at, h.circuit,
-                       ROW_NUMBER() OVER (PARTITION BY d.host ORDER BY d.next_attempt_at, d.id) AS rn
-                FROM (SELECT id, host, next_attempt_at FROM deliveries
-                      WHERE state = 'pending' AND next_attempt_at <= ?3
-                        AND (claimed_until IS NULL OR claimed_until <= ?3)
-                      ORDER BY next_attempt_at, id LIMIT ?4) d
-                LEFT JOIN hosts h ON h.host = d.host
-                WHERE d.host NOT IN (SELECT value FROM json_each(?5))
-                  AND (h.circuit IS NULL OR h.circuit = 'closed' OR h.open_until <= ?3))
-            WHERE rn <= CASE WHEN circuit = 'open' THEN 1 ELSE ?6 END
-            -- Round-robin over hosts: few connections per host, fair to each.
-            ORDER BY rn, next_attempt_at, id
-            LIMIT ?7)
+         WHERE id IN (SELECT value FROM json_each(?4)) AND state = 'pending'
+           AND (claimed_until IS NULL OR claimed_until <= ?3)
          RETURNING id, activity_id, inbox, host, attempts",
     )
     .bind(worker)
     .bind(lease_until)
     .bind(now)
-    .bind(l.scan)
-    .bind(l.busy_hosts_json)
-    .bind(l.per_host)
-    .bind(l.limit)
+    .bind(ids)
     .fetch_all(db)
     .await
 }

@@ -49,7 +49,7 @@ pub async fn upsert(db: impl SqliteExecutor<'_>, h: &HostRow) -> sqlx::Result<()
     Ok(())
 }
 
-/// Hosts whose circuit is open, for `fedblog deliveries`.
+/// Hosts whose circuit is open: held by the workers, listed by `fedblog deliveries`.
 pub async fn open_circuits(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<HostRow>> {
     sqlx::query_as("SELECT * FROM hosts WHERE circuit = 'open' ORDER BY host")
         .fetch_all(db)

@@ -4,6 +4,7 @@
 //! get their circuit opened so their deliveries wait instead of costing timeouts.
 
 mod circuit;
+mod claim;
 mod outcome;
 pub mod progress;
 mod record;
@@ -28,7 +29,7 @@ pub use workers::WorkerKind;
 use crate::{
     db::{
         self,
-        deliveries::{ClaimLimits, ClaimedDelivery},
+        deliveries::ClaimedDelivery,
     },
     error::{AppError, AppResult},
     federation::signatures::SigningKey,
@@ -105,34 +106,41 @@ impl Deliverer {
         Ok(n)
     }
 
-    /// Leases up to `limit` due rows, respecting the per-host limit.
+    /// Leases up to `limit` due rows: round-robin over hosts, within each host's room.
     async fn claim(&self, limit: usize) -> AppResult<Vec<ClaimedDelivery>> {
-        let cfg = &self.state.config.delivery;
-        let busy: Vec<String> = {
-            let f = self
-                .in_flight
-                .lock()
-                .map_err(|_| AppError::Internal("in-flight map poisoned".into()))?;
-            f.per_host
-                .iter()
-                .filter(|(_, n)| **n >= cfg.per_host)
-                .map(|(h, _)| h.clone())
-                .collect()
-        };
-        let busy_json = serde_json::to_string(&busy).unwrap_or_else(|_| "[]".into());
         let now = db::now_ms();
-        let limits = ClaimLimits {
-            limit: limit as i64,
-            per_host: cfg.per_host as i64,
-            busy_hosts_json: &busy_json,
-            scan: (limit as i64 * 4).max(256),
+        let in_flight = self
+            .in_flight
+            .lock()
+            .map_err(|_| AppError::Internal("in-flight map poisoned".into()))?
+            .per_host
+            .clone();
+        let open: HashMap<String, Option<i64>> = db::hosts::open_circuits(&self.state.db)
+            .await?
+            .into_iter()
+            .map(|h| (h.host, h.open_until))
+            .collect();
+        let rooms = claim::Rooms {
+            per_host: self.state.config.delivery.per_host,
+            in_flight: &in_flight,
+            open: &open,
+            now,
         };
-        let claimed = db::deliveries::claim(
+        let full = serde_json::to_string(&rooms.full()).unwrap_or_else(|_| "[]".into());
+        // Twice the limit leaves room for the per-host caps without reading far ahead.
+        let scan = (limit * 2).max(64) as i64;
+        let candidates =
+            db::deliveries::due_candidates(&self.state.db, now, &full, scan).await?;
+        let ids = claim::pick(&candidates, &rooms, limit);
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let claimed = db::deliveries::lease(
             &self.state.db,
             &self.worker_id,
             now,
             now + LEASE_MS,
-            &limits,
+            &ids,
         )
         .await?;
         if let Ok(mut f) = self.in_flight.lock() {

@@ -77,6 +77,32 @@ async fn gone_inbox_removes_the_follower() {
 }
 
 #[tokio::test]
+async fn deliveries_held_at_the_head_of_the_queue_do_not_hold_up_other_hosts() {
+    let app = spawn_app_with(Options {
+        delivery: "timeout_seconds = 0.3\ncircuit_threshold = 1\ncircuit_cooldown_seconds = 3600\nper_host = 1\nconcurrency = 4",
+        ..Options::default()
+    })
+    .await;
+    let peer = TestPeer::start().await;
+    // 150 followers on the hung host first: their Accepts and Creates, about 300 rows
+    // the open circuit holds, are queued ahead of everything for the 3 others.
+    follow_alice(&app, &peer, &names("hang", 150)).await;
+    follow_alice(&app, &peer, &names("solo-k", 3)).await;
+    publish(&app, "behind-a-dead-host").await;
+    app.deliver_all().await;
+    let reached = peer
+        .received()
+        .iter()
+        .filter(|r| r.path.starts_with("/users/solo-k"))
+        .count();
+    assert_eq!(reached, 6, "the other followers' Accepts and Creates went out");
+    let held = app
+        .count("SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND host LIKE 'hang.%'")
+        .await;
+    assert_eq!(held, 300, "the hung host's deliveries are held, none dropped");
+}
+
+#[tokio::test]
 async fn a_host_that_never_answers_is_held_by_its_circuit_and_released_by_a_probe() {
     let app = spawn_app_with(Options {
         delivery: "timeout_seconds = 0.3\ncircuit_threshold = 3\ncircuit_cooldown_seconds = 0.5\nper_host = 2",

@@ -271,18 +271,15 @@ async fn unsent_and_in_flight_deliveries_resume_after_a_restart() {
     sync(&app).await;
     // One delivery is leased by a worker that then dies; the other was never tried.
     let now = fedblog::db::now_ms();
-    let limits = fedblog::db::deliveries::ClaimLimits {
-        limit: 1,
-        per_host: 1,
-        busy_hosts_json: "[]",
-        scan: 10,
-    };
-    let leased = fedblog::db::deliveries::claim(
+    let due = fedblog::db::deliveries::due_candidates(&app.state.db, now, "[]", 10)
+        .await
+        .unwrap();
+    let leased = fedblog::db::deliveries::lease(
         &app.state.db,
         "a-worker-that-died",
         now,
         now + 3_600_000,
-        &limits,
+        &[due[0].0],
     )
     .await
     .unwrap();
