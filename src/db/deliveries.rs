@@ -40,6 +40,11 @@ pub async fn enqueue_one(
 /// Fans an activity out to every follower of `author`, one row per delivery inbox
 /// (followers on one server share its shared inbox). One statement, so 100,000
 /// followers are queued in well under a second, inside the caller's transaction.
+///
+/// Rows are queued round-robin over hosts (each host's first inbox, then each host's
+/// second, ...), so consecutive claims reach different servers and each server sees
+/// one connection at a time that its deliveries reuse. In inbox order a server's
+/// inboxes were adjacent and a claim opened up to `per_host` connections to each.
 pub async fn enqueue_followers(
     conn: &mut SqliteConnection,
     activity_id: i64,
@@ -48,8 +53,10 @@ pub async fn enqueue_followers(
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query(
         "INSERT OR IGNORE INTO deliveries (activity_id, inbox, host, next_attempt_at, created_at, updated_at)
-         SELECT ?1, delivery_inbox, MIN(delivery_host), ?2, ?2, ?2 FROM followers WHERE author = ?3
-         GROUP BY delivery_inbox",
+         SELECT ?1, inbox, host, ?2, ?2, ?2 FROM (
+            SELECT delivery_inbox AS inbox, MIN(delivery_host) AS host FROM followers
+            WHERE author = ?3 GROUP BY delivery_inbox)
+         ORDER BY ROW_NUMBER() OVER (PARTITION BY host ORDER BY inbox), host",
     )
     .bind(activity_id)
     .bind(now)

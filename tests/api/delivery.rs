@@ -77,6 +77,42 @@ async fn gone_inbox_removes_the_follower() {
 }
 
 #[tokio::test]
+async fn a_fan_out_takes_servers_in_turn() {
+    let app = spawn_app_with(Options {
+        delivery: "concurrency = 1",
+        ..Options::default()
+    })
+    .await;
+    let peer = TestPeer::start().await;
+    peer.set_hanging(false);
+    // Three personal inboxes on `hang.localhost` and three on `localhost`.
+    follow_alice(&app, &peer, &names("hang", 3)).await;
+    follow_alice(&app, &peer, &names("solo-t", 3)).await;
+    app.deliver_all().await;
+    publish(&app, "in-turn").await;
+    app.deliver_all().await;
+    let hosts: Vec<String> = peer
+        .received_of_type("Create")
+        .iter()
+        .map(|r| {
+            r.headers
+                .get("host")
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default()
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(hosts.len(), 6);
+    assert!(
+        hosts.windows(2).all(|w| w[0] != w[1]),
+        "one server after another, not one server's inboxes in a row: {hosts:?}"
+    );
+}
+
+#[tokio::test]
 async fn deliveries_held_at_the_head_of_the_queue_do_not_hold_up_other_hosts() {
     let app = spawn_app_with(Options {
         delivery: "timeout_seconds = 0.3\ncircuit_threshold = 1\ncircuit_cooldown_seconds = 3600\nper_host = 1\nconcurrency = 4",
