@@ -49,7 +49,9 @@ use url::Url;
 const FOLLOWERS: usize = 10_000;
 const HOSTS: usize = 1_000;
 const BIG_FAN_OUT: usize = 100_000;
-/// Run A is repeated this many times; the median ratio to openssl counts.
+/// Run A is repeated this many times (or `DELIVERY_BENCH_ROUNDS`); the median ratio to
+/// openssl counts. `DELIVERY_BENCH_ONLY_A=1` runs only these rounds, for quick
+/// comparisons while working on the sender.
 const ROUNDS_A: usize = 3;
 /// In-flight deliveries, for fedblog and for activitypub_federation alike.
 const CONCURRENCY: usize = 64;
@@ -148,6 +150,27 @@ async fn sink_inbox(
             StatusCode::UNAUTHORIZED
         }
     }
+}
+
+/// Serves the sink on a single-threaded runtime in a thread of its own, and returns its
+/// port. It needs well under one core; a second worker thread only added wake-ups
+/// across threads, which cost the machine CPU the sender would otherwise have.
+fn start_sink(sink: Sink) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("sink bind");
+    listener.set_nonblocking(true).expect("sink nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("sink runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("sink listener");
+            let app = Router::new().fallback(post(sink_inbox)).with_state(sink);
+            axum::serve(listener, app).await
+        })
+    });
+    port
 }
 
 /// Deliveries of `activity` received so far.
@@ -654,10 +677,7 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let sink: Sink = Arc::default();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("sink bind");
-        let sink_port = listener.local_addr().expect("addr").port();
-        let app = Router::new().fallback(post(sink_inbox)).with_state(sink.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let sink_port = start_sink(sink.clone());
 
         // The machine's speed drifts (other work, turbo, a neighbour on the host):
         // openssl is measured right before and right after each run A, and the higher
@@ -667,8 +687,13 @@ fn main() {
         let mut openssl = vec![openssl_sign_rate()];
         let own = own_sign_rate();
         let mut rounds = Vec::new();
-        for round in 1..=ROUNDS_A {
-            eprintln!("run A ({round}/{ROUNDS_A}): {FOLLOWERS} personal inboxes on {HOSTS} hosts ...");
+        let rounds_a: usize = std::env::var("DELIVERY_BENCH_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(ROUNDS_A);
+        for round in 1..=rounds_a {
+            eprintln!("run A ({round}/{rounds_a}): {FOLLOWERS} personal inboxes on {HOSTS} hosts ...");
             let run = run_fedblog(&sink, FOLLOWERS, false, sink_port, FOLLOWERS).await;
             eprintln!("measuring openssl speed -multi 2 rsa2048 again ...");
             openssl.push(openssl_sign_rate());
@@ -682,6 +707,19 @@ fn main() {
         });
         let median = by_ratio[by_ratio.len() / 2];
         let (a, openssl_ref) = (&rounds[median].0, rounds[median].1);
+        if std::env::var_os("DELIVERY_BENCH_ONLY_A").is_some() {
+            // A quick comparison while working on the sender: run A's rounds only.
+            for (r, reference) in &rounds {
+                println!(
+                    "run A: {:.0}/s, openssl {reference:.0}/s, ratio {:.3}, sender CPU {:.2} s, sink CPU {:.2} s",
+                    r.rate(),
+                    r.rate() / reference,
+                    r.sender_cpu,
+                    r.sink_cpu
+                );
+            }
+            return;
+        }
         eprintln!("run B: shared inboxes ...");
         let b = run_fedblog(&sink, FOLLOWERS, true, sink_port, HOSTS).await;
         eprintln!("run A through activitypub_federation ...");
