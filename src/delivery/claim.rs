@@ -54,7 +54,11 @@ pub fn pick(candidates: &[(i64, String)], rooms: &Rooms<'_>, limit: usize) -> Ve
         }
     }
     ranked.sort_unstable();
-    ranked.into_iter().take(limit).map(|(_, _, id)| id).collect()
+    ranked
+        .into_iter()
+        .take(limit)
+        .map(|(_, _, id)| id)
+        .collect()
 }
 
 #[cfg(test)]

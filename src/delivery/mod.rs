@@ -27,10 +27,7 @@ pub use record::Attempt;
 pub use workers::WorkerKind;
 
 use crate::{
-    db::{
-        self,
-        deliveries::ClaimedDelivery,
-    },
+    db::{self, deliveries::ClaimedDelivery},
     error::{AppError, AppResult},
     federation::signatures::SigningKey,
     state::AppState,
@@ -129,20 +126,14 @@ impl Deliverer {
         let full = serde_json::to_string(&rooms.full()).unwrap_or_else(|_| "[]".into());
         // Twice the limit leaves room for the per-host caps without reading far ahead.
         let scan = (limit * 2).max(64) as i64;
-        let candidates =
-            db::deliveries::due_candidates(&self.state.db, now, &full, scan).await?;
+        let candidates = db::deliveries::due_candidates(&self.state.db, now, &full, scan).await?;
         let ids = claim::pick(&candidates, &rooms, limit);
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let claimed = db::deliveries::lease(
-            &self.state.db,
-            &self.worker_id,
-            now,
-            now + LEASE_MS,
-            &ids,
-        )
-        .await?;
+        let claimed =
+            db::deliveries::lease(&self.state.db, &self.worker_id, now, now + LEASE_MS, &ids)
+                .await?;
         if let Ok(mut f) = self.in_flight.lock() {
             for d in &claimed {
                 *f.per_host.entry(d.host.clone()).or_default() += 1;

@@ -131,11 +131,17 @@ async fn deliveries_held_at_the_head_of_the_queue_do_not_hold_up_other_hosts() {
         .iter()
         .filter(|r| r.path.starts_with("/users/solo-k"))
         .count();
-    assert_eq!(reached, 6, "the other followers' Accepts and Creates went out");
+    assert_eq!(
+        reached, 6,
+        "the other followers' Accepts and Creates went out"
+    );
     let held = app
         .count("SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND host LIKE 'hang.%'")
         .await;
-    assert_eq!(held, 300, "the hung host's deliveries are held, none dropped");
+    assert_eq!(
+        held, 300,
+        "the hung host's deliveries are held, none dropped"
+    );
 }
 
 #[tokio::test]
