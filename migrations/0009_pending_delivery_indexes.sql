@@ -12,3 +12,7 @@ DROP INDEX deliveries_due;
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at, turn) WHERE state = 'pending';
 DROP INDEX deliveries_by_host;
 CREATE INDEX deliveries_pending_by_host ON deliveries(host) WHERE state = 'pending';
+
+-- The fan-out reads each author's followers by (host, inbox): grouped and numbered
+-- per server without a sort, and written to the queue in nearly its index order.
+CREATE INDEX followers_fan_out ON followers(author, delivery_host, delivery_inbox);
