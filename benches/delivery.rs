@@ -52,7 +52,7 @@ const BIG_FAN_OUT: usize = 100_000;
 /// Run A is repeated this many times (or `DELIVERY_BENCH_ROUNDS`); the median ratio to
 /// openssl counts. `DELIVERY_BENCH_ONLY_A=1` runs only these rounds, for quick
 /// comparisons while working on the sender.
-const ROUNDS_A: usize = 3;
+const ROUNDS_A: usize = 5;
 /// In-flight deliveries, for fedblog and for activitypub_federation alike.
 const CONCURRENCY: usize = 64;
 
@@ -296,6 +296,23 @@ fn cpu_seconds_of(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// The machine's (steal, total) CPU ticks so far, from /proc/stat: the share of time
+/// the hypervisor gave to other guests shows which rounds were disturbed.
+fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    let total = fields.iter().take(8).sum();
+    (fields.get(7).copied().unwrap_or(0), total)
+}
+
 struct Server(Child);
 
 impl Server {
@@ -377,6 +394,8 @@ struct RunResult {
     reached: usize,
     duplicates: u64,
     peak_rss_mib: f64,
+    /// Percent of the machine's CPU time stolen by the hypervisor during the run.
+    steal_pct: f64,
 }
 
 impl RunResult {
@@ -392,6 +411,7 @@ impl RunResult {
             reached: t.reached,
             duplicates: t.duplicates,
             peak_rss_mib: f64::NAN,
+            steal_pct: f64::NAN,
         }
     }
 
@@ -419,6 +439,7 @@ async fn run_fedblog(
     let server = Server::start(&inst).await;
     write_post(&inst, "news");
     let (server_cpu0, sink_cpu0) = (server.cpu_seconds(), cpu_seconds_of(std::process::id()));
+    let ticks0 = machine_ticks();
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_fedblog"))
         .arg("--config")
@@ -446,6 +467,8 @@ async fn run_fedblog(
     result.peak_rss_mib = server.peak_rss_mib();
     result.sender_cpu = server.cpu_seconds() - server_cpu0;
     result.sink_cpu = cpu_seconds_of(std::process::id()) - sink_cpu0;
+    let ticks1 = machine_ticks();
+    result.steal_pct = 100.0 * (ticks1.0 - ticks0.0) as f64 / (ticks1.1 - ticks0.1).max(1) as f64;
     server.stop();
     result
 }
@@ -711,11 +734,12 @@ fn main() {
             // A quick comparison while working on the sender: run A's rounds only.
             for (r, reference) in &rounds {
                 println!(
-                    "run A: {:.0}/s, openssl {reference:.0}/s, ratio {:.3}, sender CPU {:.2} s, sink CPU {:.2} s",
+                    "run A: {:.0}/s, openssl {reference:.0}/s, ratio {:.3}, sender CPU {:.2} s, sink CPU {:.2} s, steal {:.0} %",
                     r.rate(),
                     r.rate() / reference,
                     r.sender_cpu,
-                    r.sink_cpu
+                    r.sink_cpu,
+                    r.steal_pct
                 );
             }
             return;
@@ -764,10 +788,11 @@ fn main() {
         println!("\nsink rejected (bad signature or digest): {rejected}");
         for (i, (r, reference)) in rounds.iter().enumerate() {
             println!(
-                "round {}: run A delivering {:.0}/s, openssl {reference:.0}/s, ratio {:.3}",
+                "round {}: run A delivering {:.0}/s, openssl {reference:.0}/s, ratio {:.3} (steal {:.0} %)",
                 i + 1,
                 r.rate(),
-                r.rate() / reference
+                r.rate() / reference,
+                r.steal_pct
             );
         }
         println!(
