@@ -259,12 +259,7 @@ async fn store(data: &FedData, note: &RemoteNote, parent: &Parent) -> AppResult<
     let post = db::posts::by_id(&data.db, post_id)
         .await?
         .ok_or_else(|| AppError::NotFound("the post was deleted".into()))?;
-    let held = data
-        .config
-        .moderation
-        .hold_replies
-        .iter()
-        .any(|h| *h == post.author);
+    let held = data.config.moderation.hold_replies.contains(&post.author);
     db::replies::insert(
         &data.db,
         &NewReply {
