@@ -335,8 +335,9 @@ impl Deliverer {
 const OUTCOME_LINGER: Duration = Duration::from_millis(20);
 
 /// Records outcomes in batches of up to `batch_max` (the concurrency), waiting at most
-/// [`OUTCOME_LINGER`] for one to fill. A kill loses at most one unwritten batch of
-/// outcomes; those deliveries are sent again, like the ones in flight.
+/// [`OUTCOME_LINGER`] for one to fill. Outcomes not yet written when the process is
+/// killed are lost (about one batch); their rows keep their lease, so those
+/// deliveries are sent again after the restart, like the ones in flight.
 async fn write_outcomes(
     state: AppState,
     mut rx: mpsc::UnboundedReceiver<Attempt>,
