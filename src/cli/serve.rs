@@ -8,6 +8,7 @@ use crate::{
 };
 
 pub async fn run(config: Config, watch: bool) -> anyhow::Result<i32> {
+    raise_open_files_limit();
     let app = Application::build(config).await?.watch_content(watch);
     super::sync::print_sync_report(app.startup_sync());
     let base = app.state().uris.home();
@@ -21,4 +22,18 @@ pub async fn run(config: Config, watch: bool) -> anyhow::Result<i32> {
     });
     app.run(shutdown, true).await?;
     Ok(0)
+}
+
+/// Raises the soft limit on open files to the hard one. Each server a fan-out reaches
+/// keeps a pooled connection for a while, and the usual soft limit (1,024) is fewer
+/// than the servers one post can reach: past it, connecting and accepting fail with
+/// "too many open files" and healthy servers would count failures.
+fn raise_open_files_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) if n < 8192 => tracing::warn!(
+            "open files are limited to {n}: a fan-out to more servers than that will fail to connect; raise the hard limit (LimitNOFILE= in the systemd unit, ulimit -Hn)"
+        ),
+        Ok(n) => tracing::debug!(limit = n, "open files limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open files limit"),
+    }
 }

@@ -49,7 +49,12 @@ impl Drop for Server {
 
 /// Starts [`command`] (a `serve`) and waits until `url` answers.
 async fn serve_in(dir: &Path, args: &[&str], url: &str) -> Server {
-    let server = Server(command(dir, args).spawn().expect("start fedblog"));
+    start_and_wait(command(dir, args), url).await
+}
+
+/// Starts `command` (a `serve`) and waits until `url` answers.
+async fn start_and_wait(mut command: Command, url: &str) -> Server {
+    let server = Server(command.spawn().expect("start fedblog"));
     let client = reqwest::Client::new();
     eventually(30, "the server to answer", || async {
         let r = client.get(url).send().await.ok()?;
@@ -465,4 +470,45 @@ async fn watch_in_the_folder_init_made_republishes_an_edit() {
         body.contains("Edited while serving").then_some(())
     })
     .await;
+}
+
+#[tokio::test]
+async fn serve_raises_its_open_files_limit_to_the_hard_limit() {
+    use rlimit::Resource;
+    use std::os::unix::process::CommandExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let domain = format!("localhost:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let args = [
+        "init", "--domain", &domain, "--handle", "ana", "--name", "Ana", "--bio", "", "--listen",
+        &listen, "--dev",
+    ];
+    assert!(fedblog(dir.path(), &args).status.success());
+    // Started with a soft limit of 256 open files, as `ulimit -Sn 256` would leave it.
+    let (_, hard) = rlimit::getrlimit(Resource::NOFILE).unwrap();
+    assert!(
+        hard > 256,
+        "the hard limit ({hard}) leaves nothing to raise"
+    );
+    let mut serve = command(dir.path(), &["serve"]);
+    // SAFETY: only setrlimit, a system call, runs between fork and exec.
+    unsafe {
+        serve.pre_exec(move || rlimit::setrlimit(Resource::NOFILE, 256, hard));
+    }
+    let server = start_and_wait(serve, &format!("http://{domain}/@ana")).await;
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.0.id())).unwrap();
+    let open_files: Vec<&str> = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    // "Max open files <soft> <hard> files"
+    assert_eq!(
+        (open_files[3], open_files[4]),
+        (hard.to_string().as_str(), hard.to_string().as_str()),
+        "the server raised its soft limit to the hard one"
+    );
 }
