@@ -64,6 +64,25 @@ async fn start_and_wait(mut command: Command, url: &str) -> Server {
     server
 }
 
+/// `fedblog init --dev` in `dir` for the author `ana` on a free loopback port;
+/// returns the domain (`localhost:<port>`).
+fn init_ana(dir: &Path) -> String {
+    let port = free_port();
+    let domain = format!("localhost:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let args = [
+        "init", "--domain", &domain, "--handle", "ana", "--name", "Ana", "--bio", "", "--listen",
+        &listen, "--dev",
+    ];
+    let out = fedblog(dir, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    domain
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -445,19 +464,7 @@ async fn init_asks_on_a_terminal_for_what_the_flags_do_not_give() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_in_the_folder_init_made_republishes_an_edit() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let domain = format!("localhost:{port}");
-    let listen = format!("127.0.0.1:{port}");
-    let args = [
-        "init", "--domain", &domain, "--handle", "ana", "--name", "Ana", "--bio", "", "--listen",
-        &listen, "--dev",
-    ];
-    let out = fedblog(dir.path(), &args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let domain = init_ana(dir.path());
     let post = format!("http://{domain}/@ana/hello-fediverse");
     let _server = serve_in(dir.path(), &["serve", "--watch"], &post).await;
     let client = reqwest::Client::new();
@@ -478,14 +485,7 @@ async fn serve_raises_its_open_files_limit_to_the_hard_limit() {
     use std::os::unix::process::CommandExt;
 
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let domain = format!("localhost:{port}");
-    let listen = format!("127.0.0.1:{port}");
-    let args = [
-        "init", "--domain", &domain, "--handle", "ana", "--name", "Ana", "--bio", "", "--listen",
-        &listen, "--dev",
-    ];
-    assert!(fedblog(dir.path(), &args).status.success());
+    let domain = init_ana(dir.path());
     // Started with a soft limit of 256 open files, as `ulimit -Sn 256` would leave it.
     let (_, hard) = rlimit::getrlimit(Resource::NOFILE).unwrap();
     assert!(
