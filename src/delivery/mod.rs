@@ -16,6 +16,7 @@ use std::{
     time::Duration,
 };
 
+use bytes::Bytes;
 use reqwest::Client;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -54,8 +55,9 @@ pub struct Deliverer {
     bodies: Arc<Mutex<HashMap<i64, CachedActivity>>>,
 }
 
-/// An activity's body and its author's handle.
-type CachedActivity = (Arc<str>, Arc<str>);
+/// An activity's body (shared by every request that carries it, never copied) and its
+/// author's handle.
+type CachedActivity = (Bytes, Arc<str>);
 
 #[derive(Default)]
 struct InFlight {
@@ -195,8 +197,8 @@ impl Deliverer {
             .timeout(Duration::from_secs_f64(
                 self.state.config.delivery.timeout_seconds,
             ))
-            .body(body.as_bytes().to_vec());
-        for (name, value) in key.sign_post(&url, body.as_bytes(), CONTENT_TYPE) {
+            .body(body.clone());
+        for (name, value) in key.sign_post(&url, &body, CONTENT_TYPE) {
             // reqwest sets Host from the URL, to the value we signed.
             if name != "host" {
                 req = req.header(name, value);
@@ -216,7 +218,7 @@ impl Deliverer {
     }
 
     /// The activity's body (cached) and its author's signing key (cached by the state).
-    async fn body_and_key(&self, activity_id: i64) -> AppResult<(Arc<str>, Arc<SigningKey>)> {
+    async fn body_and_key(&self, activity_id: i64) -> AppResult<(Bytes, Arc<SigningKey>)> {
         let cached = self
             .bodies
             .lock()
@@ -230,7 +232,7 @@ impl Deliverer {
                     .ok_or_else(|| {
                         AppError::Internal(format!("activity {activity_id} is missing"))
                     })?;
-                let entry: (Arc<str>, Arc<str>) = (row.body.into(), row.author.into());
+                let entry: CachedActivity = (row.body.into(), row.author.into());
                 if let Ok(mut b) = self.bodies.lock() {
                     // Bounded: a fan-out touches few activities at a time.
                     if b.len() > 1024 {
@@ -329,15 +331,17 @@ impl Deliverer {
     }
 }
 
-/// How long the outcome writer waits for a batch to fill. Each transaction costs the
-/// writer thread a wake-up and a WAL append; recording outcomes as they trickled in
-/// spent one per one or two deliveries.
+/// How long the outcome writer lets outcomes gather after the first one arrives. Each
+/// transaction costs the writer thread a wake-up and a WAL append; recording outcomes
+/// as they trickled in spent one per one or two deliveries.
 const OUTCOME_LINGER: Duration = Duration::from_millis(20);
 
-/// Records outcomes in batches of up to `batch_max` (the concurrency), waiting at most
-/// [`OUTCOME_LINGER`] for one to fill. Outcomes not yet written when the process is
-/// killed are lost (about one batch); their rows keep their lease, so those
-/// deliveries are sent again after the restart, like the ones in flight.
+/// Records outcomes in batches: after the first outcome of a batch it sleeps for
+/// [`OUTCOME_LINGER`] and then takes everything that arrived, up to `batch_max` (the
+/// concurrency) per transaction. Sleeping instead of waiting for each outcome saves
+/// the delivering threads a task wake-up per delivery. Outcomes not yet written when
+/// the process is killed are lost (at most one linger's worth); their rows keep their
+/// lease, so those deliveries are sent again after the restart, like the ones in flight.
 async fn write_outcomes(
     state: AppState,
     mut rx: mpsc::UnboundedReceiver<Attempt>,
@@ -346,19 +350,24 @@ async fn write_outcomes(
     let batch_max = batch_max.max(1);
     let mut batch = Vec::with_capacity(batch_max);
     while rx.recv_many(&mut batch, batch_max).await > 0 {
-        let deadline = tokio::time::Instant::now() + OUTCOME_LINGER;
-        while batch.len() < batch_max {
-            let room = batch_max - batch.len();
-            match tokio::time::timeout_at(deadline, rx.recv_many(&mut batch, room)).await {
-                Ok(n) if n > 0 => {}
-                // Closed (shutdown) or the linger is over.
-                _ => break,
+        tokio::time::sleep(OUTCOME_LINGER).await;
+        loop {
+            while batch.len() < batch_max {
+                match rx.try_recv() {
+                    Ok(a) => batch.push(a),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = record::record(&state, &batch).await {
+                // The rows keep their lease; after it (or a restart) they are retried.
+                tracing::error!(error = %e, n = batch.len(), "cannot record delivery outcomes");
+            }
+            let full = batch.len() == batch_max;
+            batch.clear();
+            // A full batch means more may be waiting: write them before sleeping again.
+            if !full {
+                break;
             }
         }
-        if let Err(e) = record::record(&state, &batch).await {
-            // The rows keep their lease; after it (or a restart) they are retried.
-            tracing::error!(error = %e, n = batch.len(), "cannot record delivery outcomes");
-        }
-        batch.clear();
     }
 }
