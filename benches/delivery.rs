@@ -483,7 +483,8 @@ async fn run_fedblog(
         if t.reached >= expect {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        // The sink stamps each arrival itself; polling often would only wake this thread.
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut result = RunResult::new(start, t, expect);
     result.peak_rss_mib = server.peak_rss_mib();
