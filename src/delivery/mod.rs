@@ -352,11 +352,10 @@ async fn write_outcomes(
     while rx.recv_many(&mut batch, batch_max).await > 0 {
         tokio::time::sleep(OUTCOME_LINGER).await;
         loop {
-            while batch.len() < batch_max {
-                match rx.try_recv() {
-                    Ok(a) => batch.push(a),
-                    Err(_) => break,
-                }
+            while batch.len() < batch_max
+                && let Ok(a) = rx.try_recv()
+            {
+                batch.push(a);
             }
             if let Err(e) = record::record(&state, &batch).await {
                 // The rows keep their lease; after it (or a restart) they are retried.
