@@ -44,8 +44,11 @@ async fn replies_likes_and_boosts_show_on_the_page_and_in_the_collections() {
     let peer = TestPeer::start().await;
     let post = post_url(&app);
 
-    // A reply, and a reply to the reply from someone else: a thread.
+    // A reply, and a reply to the reply from someone else: a thread. The peer serves
+    // Carol's note, as a real server does: the inbox applies different actors'
+    // activities side by side, so Dave's answer may be applied first and fetch it.
     let reply = peer.note("carol", "1", &post, "<p>Great post, <b>Alice</b>!</p>");
+    peer.publish(&reply);
     assert_eq!(
         app.receive_new(&peer, "carol", "Create", reply.clone())
             .await,
