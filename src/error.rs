@@ -100,4 +100,11 @@ impl IntoResponse for AppError {
     }
 }
 
+/// A value from outside that does not parse is the sender's mistake.
+impl From<crate::domain::ParseError> for AppError {
+    fn from(e: crate::domain::ParseError) -> Self {
+        Self::BadRequest(e.0)
+    }
+}
+
 pub type AppResult<T> = Result<T, AppError>;

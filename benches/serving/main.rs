@@ -625,7 +625,7 @@ async fn large() -> Large {
     let mut total = 0usize;
     for e in std::fs::read_dir(&dir).expect("dir").flatten() {
         let bytes = std::fs::read(e.path()).expect("read");
-        total += fedblog::content::hash_hex(&[&bytes]).len();
+        total += fedblog::domain::hash_hex(&[&bytes]).len();
     }
     assert!(total > 0);
     let read_all = t.elapsed().as_secs_f64();

@@ -141,7 +141,7 @@ impl ResponseCache {
         headers: HeaderMap,
         body: Bytes,
     ) -> Arc<Entry> {
-        let etag_hex = crate::content::hash_hex(&[&body]);
+        let etag_hex = crate::domain::hash_hex(&[&body]);
         let etag = HeaderValue::from_str(&format!("\"{}\"", &etag_hex[..32]))
             .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
         let etag_gzip = HeaderValue::from_str(&format!("\"{}-gz\"", &etag_hex[..32]))

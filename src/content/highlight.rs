@@ -11,7 +11,7 @@ use syntect::{
     util::LinesWithEndings,
 };
 
-use super::markdown::escape_html;
+use crate::domain::escape_html;
 
 /// Class prefix of highlighted tokens; the stylesheet styles `.hl-*`.
 const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };

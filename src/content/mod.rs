@@ -15,12 +15,12 @@ use std::{
     path::{Path, PathBuf},
 };
 
-pub use markdown::{escape_html, render_markdown};
+pub use markdown::render_markdown;
 pub use new_post::new_post;
 pub use post::PostSource;
 pub use post::local_media;
+pub use profile::Profile;
 pub use profile::image_media_type;
-pub use profile::{Profile, ProfileField};
 pub use text::{plain_text, reading_minutes, summary};
 
 use chrono::{DateTime, Utc};
@@ -66,17 +66,6 @@ impl ContentError {
             message: message.into(),
         }
     }
-}
-
-/// An image a post shows, as federated in `attachment`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Attachment {
-    pub url: String,
-    pub media_type: Option<String>,
-    /// Alt text.
-    pub alt: String,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
 }
 
 /// One author's folder, read and rendered.
@@ -242,20 +231,6 @@ pub fn scan_at(
         });
     }
     scan
-}
-
-/// Hex SHA-256 of some bytes: how content changes are recognised.
-pub fn hash_hex(parts: &[&[u8]]) -> String {
-    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-    for p in parts {
-        ctx.update(&(p.len() as u64).to_le_bytes());
-        ctx.update(p);
-    }
-    ctx.finish()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[cfg(test)]

@@ -7,11 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::{
-    Attachment, ContentError, Profile, hash_hex, markdown::render_markdown_with,
-    profile::image_media_type,
-};
-use crate::domain::{PostKind, Slug, Tag};
+use super::{ContentError, Profile, markdown::render_markdown_with, profile::image_media_type};
+use crate::domain::{Attachment, PostKind, Slug, Tag, hash_hex};
 
 /// A post read from a Markdown file and rendered, ready to be stored.
 #[derive(Debug, Clone)]

@@ -3,8 +3,8 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{ContentError, escape_html, render_markdown};
-use crate::domain::PostKind;
+use super::{ContentError, render_markdown};
+use crate::domain::{PostKind, ProfileField, escape_html};
 
 /// An author's profile, from `content/<handle>/author.toml`.
 #[derive(Debug, Clone)]
@@ -21,13 +21,6 @@ pub struct Profile {
     /// Actor ids of the author's other accounts (`alsoKnownAs`): a Mastodon account
     /// whose followers may move here lists this author, and this lists it.
     pub also_known_as: Vec<String>,
-}
-
-/// A profile field as Mastodon shows it: a name and an HTML value.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ProfileField {
-    pub name: String,
-    pub value_html: String,
 }
 
 #[derive(Deserialize)]

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 
 pub use self::{atom::atom, json::json_feed, rss::rss, sitemap::sitemap};
 use crate::{
-    content::{Attachment, summary},
+    content::summary,
     db::{authors::AuthorRow, posts::PostRow},
-    domain::{Handle, Slug},
+    domain::{Attachment, Handle, Slug},
     federation::objects::post::tags_of,
     uris::{FeedFormat, Uris},
 };

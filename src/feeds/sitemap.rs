@@ -1,6 +1,6 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::content::escape_html;
+use crate::domain::escape_html;
 
 /// A sitemap (<https://www.sitemaps.org/protocol.html>) of `(URL, last change)` pairs.
 pub fn sitemap(urls: &[(String, Option<DateTime<Utc>>)]) -> String {

@@ -10,7 +10,7 @@ use axum::{
 };
 
 use crate::{
-    content::hash_hex,
+    domain::hash_hex,
     error::{AppError, AppResult},
     uris::Uris,
 };

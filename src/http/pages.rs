@@ -18,9 +18,9 @@ use super::{
 };
 use crate::{
     cache::scope,
-    content::{Attachment, ProfileField, escape_html, reading_minutes, summary},
+    content::{reading_minutes, summary},
     db::{authors::AuthorRow, posts::PostRow},
-    domain::{Handle, Slug, Tag},
+    domain::{Attachment, Handle, ProfileField, Slug, Tag, escape_html},
     error::{AppError, AppResult},
     federation::objects::{collections::page_count, iso8601, post::tags_of},
     service::{conversation, read},

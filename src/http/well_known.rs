@@ -105,7 +105,7 @@ pub async fn webfinger(
 
 /// `GET /.well-known/host-meta`: where WebFinger lives (Mastodon's fallback).
 pub async fn host_meta(State(fed): State<Site>) -> Response {
-    let template = crate::content::escape_html(&fed.uris.webfinger_template());
+    let template = crate::domain::escape_html(&fed.uris.webfinger_template());
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  <Link rel=\"lrdd\" template=\"{template}\"/>\n</XRD>\n"
     );

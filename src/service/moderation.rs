@@ -5,6 +5,7 @@
 
 use url::Url;
 
+pub use crate::domain::BlockTarget;
 use crate::{
     db,
     error::{AppError, AppResult},
@@ -15,63 +16,6 @@ use crate::{
     service,
     state::AppState,
 };
-
-/// What can be blocked: a domain (and its subdomains) or one actor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BlockTarget {
-    Domain(String),
-    Actor(Url),
-}
-
-impl BlockTarget {
-    /// `spam.example` or `https://spam.example/users/x`.
-    pub fn parse(s: &str) -> Result<Self, AppError> {
-        let s = s.trim();
-        if s.starts_with("https://") || s.starts_with("http://") {
-            let url = Url::parse(s).map_err(|e| {
-                AppError::BadRequest(format!("`{s}` is not a valid actor URL: {e}"))
-            })?;
-            return Ok(Self::Actor(url));
-        }
-        let domain = s.trim_start_matches('.').to_ascii_lowercase();
-        let valid = !domain.is_empty()
-            && domain
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-            && !domain.contains("..");
-        if !valid {
-            return Err(AppError::BadRequest(format!(
-                "`{s}` is neither a domain (spam.example) nor an actor URL (https://host/users/name)"
-            )));
-        }
-        Ok(Self::Domain(domain))
-    }
-
-    pub fn as_string(&self) -> String {
-        match self {
-            Self::Domain(d) => d.clone(),
-            Self::Actor(u) => u.to_string(),
-        }
-    }
-
-    fn kind(&self) -> &'static str {
-        match self {
-            Self::Domain(_) => "domain",
-            Self::Actor(_) => "actor",
-        }
-    }
-
-    /// Whether the actor falls under this block.
-    pub fn matches(&self, actor: &Url) -> bool {
-        match self {
-            Self::Actor(a) => a == actor,
-            Self::Domain(d) => actor.host_str().is_some_and(|h| {
-                let h = h.to_ascii_lowercase();
-                h == *d || h.ends_with(&format!(".{d}"))
-            }),
-        }
-    }
-}
 
 /// Which of `actors` a block in config.toml or in the database covers. Asked for every
 /// round of inbox activities, so the database is asked once, and only about the
@@ -87,22 +31,7 @@ pub async fn blocked_among(
         .chain(&m.blocked_actors)
         .map(|s| BlockTarget::parse(s))
         .collect::<Result<Vec<_>, _>>()?;
-    let candidates = |actor: &Url| {
-        let mut c = vec![actor.to_string()];
-        if let Some(host) = actor.host_str() {
-            let host = host.to_ascii_lowercase();
-            let mut rest = host.as_str();
-            loop {
-                c.push(rest.to_owned());
-                match rest.split_once('.') {
-                    Some((_, parent)) => rest = parent,
-                    None => break,
-                }
-            }
-        }
-        c
-    };
-    let all: Vec<String> = actors.iter().flat_map(candidates).collect();
+    let all: Vec<String> = actors.iter().flat_map(BlockTarget::candidates).collect();
     let stored: std::collections::HashSet<String> = db::blocks::which_of(&state.reads, &all)
         .await?
         .into_iter()
@@ -111,7 +40,9 @@ pub async fn blocked_among(
         .iter()
         .filter(|a| {
             configured.iter().any(|t| t.matches(a))
-                || candidates(a).iter().any(|c| stored.contains(c))
+                || BlockTarget::candidates(a)
+                    .iter()
+                    .any(|c| stored.contains(c))
         })
         .cloned()
         .collect())

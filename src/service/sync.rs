@@ -141,7 +141,7 @@ async fn sync_author(
     if !p.also_known_as.is_empty() {
         hashed.push(also_known_as_json.as_bytes());
     }
-    let profile_hash = content::hash_hex(&hashed);
+    let profile_hash = crate::domain::hash_hex(&hashed);
     let values = ProfileValues {
         name: &p.name,
         bio_html: &p.bio_html,

@@ -331,7 +331,7 @@ impl TestPeer {
 
 /// A deterministic id part derived from text.
 fn uuid_like(s: &str) -> String {
-    fedblog::content::hash_hex(&[s.as_bytes()])[..16].to_owned()
+    fedblog::domain::hash_hex(&[s.as_bytes()])[..16].to_owned()
 }
 
 /// Signs independently of fedblog's signer, with the `rsa` crate.

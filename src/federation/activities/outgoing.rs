@@ -5,9 +5,8 @@ use serde_json::json;
 
 use super::follow::Follow;
 use crate::{
-    content::hash_hex,
     db::posts::PostRow,
-    domain::Handle,
+    domain::{Handle, hash_hex},
     federation::{
         PUBLIC, context,
         objects::{

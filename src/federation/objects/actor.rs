@@ -2,7 +2,10 @@ use serde::Serialize;
 
 use super::iso8601;
 use crate::{
-    content::ProfileField, db::authors::AuthorRow, domain::Handle, federation::context, uris::Uris,
+    db::authors::AuthorRow,
+    domain::{Handle, ProfileField},
+    federation::context,
+    uris::Uris,
 };
 
 /// A Person as Mastodon reads it (INTEROP.md lists the fields).

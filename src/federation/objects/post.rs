@@ -2,9 +2,8 @@ use serde::Serialize;
 
 use super::iso8601;
 use crate::{
-    content::{Attachment, escape_html},
     db::posts::PostRow,
-    domain::{Handle, PostKind, Slug, Tag},
+    domain::{Attachment, Handle, PostKind, Slug, Tag, escape_html},
     federation::{PUBLIC, context},
     uris::Uris,
 };
