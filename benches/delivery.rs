@@ -46,6 +46,10 @@ use rsa::{RsaPublicKey, pkcs1::EncodeRsaPublicKey, pkcs8::DecodePublicKey};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+#[path = "../tests/shared/mod.rs"]
+mod shared;
+use shared::free_port;
+
 const FOLLOWERS: usize = 10_000;
 const HOSTS: usize = 1_000;
 const BIG_FAN_OUT: usize = 100_000;
@@ -219,13 +223,6 @@ impl Instance {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 /// A fresh instance with author `alice`, one post, and followers inserted directly.
 async fn instance(followers: usize, shared_inbox: bool, sink_port: u16) -> (Instance, Config) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -261,7 +258,7 @@ async fn instance(followers: usize, shared_inbox: bool, sink_port: u16) -> (Inst
         let inbox = format!("http://{host}/users/u{i}/inbox");
         let shared = shared_inbox.then(|| format!("http://{host}/inbox"));
         db::followers::upsert(
-            &mut *tx,
+            &mut tx,
             &FollowerRow {
                 author: "alice".into(),
                 actor_id: format!("http://{host}/users/u{i}"),
@@ -282,12 +279,12 @@ async fn instance(followers: usize, shared_inbox: bool, sink_port: u16) -> (Inst
 }
 
 async fn author_public_key(config: &Config) -> String {
-    let pool = db::connect(&config.database).await.expect("db");
-    let a = db::authors::get(&pool, "alice")
+    let db = db::Db::connect(&config.database).await.expect("db");
+    let a = db::authors::get(db.read(), "alice")
         .await
         .expect("query")
         .expect("alice");
-    pool.close().await;
+    db.close().await;
     a.public_key_pem
 }
 
@@ -393,7 +390,7 @@ impl Server {
 
 /// The activity id of the Create for `slug`, once stored.
 async fn create_id(config: &Config, slug: &str) -> String {
-    let pool = db::connect(&config.database).await.expect("db");
+    let pool = shared::sql_pool(&config.database).await;
     let id: String = sqlx::query_scalar("SELECT ap_id FROM activities WHERE kind = 'Create' AND ap_id LIKE '%/' || ? || '/create/%'")
         .bind(slug)
         .fetch_one(&pool)
@@ -668,13 +665,15 @@ fn write_temp_config(domain: &str) -> PathBuf {
 
 async fn big_fan_out(sink_port: u16) -> (f64, i64) {
     let (inst, config) = instance(BIG_FAN_OUT, false, sink_port).await;
-    let fed = startup::federation(config).await.expect("federation");
+    let fed = startup::federation(config.clone())
+        .await
+        .expect("federation");
     write_post(&inst, "big");
     let start = Instant::now();
     let report = sync::sync(&fed).await.expect("sync");
     let seconds = start.elapsed().as_secs_f64();
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
-        .fetch_one(&fed.db)
+        .fetch_one(&shared::sql_pool(&config.database).await)
         .await
         .expect("count");
     assert_eq!(report.deliveries_queued as i64, rows);

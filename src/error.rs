@@ -25,9 +25,7 @@ pub enum AppError {
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("database migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Database(#[from] crate::db::Error),
     #[error("federation error: {0}")]
     Federation(#[from] activitypub_federation::error::Error),
     /// A remote document (e.g. the signer's actor and key) could not be had.
@@ -51,9 +49,7 @@ impl AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Database(_) | Self::Migration(_) | Self::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Federation(e) => federation_status(e),
         }
     }

@@ -9,9 +9,8 @@ use prometheus_client::{
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
-use sqlx::SqlitePool;
 
-use crate::{db, delivery::Outcome};
+use crate::delivery::Outcome;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -155,9 +154,9 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    /// The text exposition, after reading the queue and circuits from the database.
-    pub async fn render(&self, db: &SqlitePool) -> Result<String, sqlx::Error> {
-        let (pending, retrying) = db::deliveries::queue_depth(db).await?;
+    /// The text exposition, with the queue's depth (never tried, retrying) and the
+    /// hosts per circuit state as the caller read them from the database.
+    pub fn render(&self, (pending, retrying): (i64, i64), circuits: &[(String, i64)]) -> String {
         for (state, n) in [("pending", pending), ("retrying", retrying)] {
             self.queue
                 .get_or_create(&StateLabels {
@@ -172,11 +171,16 @@ impl Metrics {
                 })
                 .set(0);
         }
-        for (state, n) in db::hosts::circuit_counts(db).await? {
-            self.circuits.get_or_create(&StateLabels { state }).set(n);
+        for (state, n) in circuits {
+            self.circuits
+                .get_or_create(&StateLabels {
+                    state: state.clone(),
+                })
+                .set(*n);
         }
         let mut out = String::new();
-        encode(&mut out, &self.registry).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-        Ok(out)
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
     }
 }

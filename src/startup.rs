@@ -22,7 +22,7 @@ use crate::{
 
 /// Opens the database and wraps everything in the federation config.
 pub async fn federation(config: Config) -> AppResult<Federation> {
-    let pools = db::open(&config.database).await?;
+    let pools = db::Db::open(&config.database).await?;
     let client = http_client(&config)?;
     let dev = config.dev;
     let domain = config.domain.clone();

@@ -7,7 +7,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sqlx::SqlitePool;
 use tokio::sync::{Notify, RwLock};
 
 use crate::{
@@ -47,12 +46,8 @@ impl std::ops::Deref for AppState {
 
 /// What [`AppState`] points to.
 pub struct Shared {
-    /// The one writing connection (see [`db::Pools`]); reads that need to see their
-    /// own writes, or sit inside a write, use it too.
-    pub db: SqlitePool,
-    /// Read-only connections for the request paths: pages, documents, the inbox's
-    /// actor lookups.
-    pub reads: SqlitePool,
+    /// The database: its one writer, its readers, and the wake-ups its commits send.
+    pub db: db::Db,
     pub config: Arc<Config>,
     pub uris: Uris,
     /// Parsed signing keys and when they were read: `fedblog rotate-key` in another
@@ -65,12 +60,8 @@ pub struct Shared {
     instance_key: Arc<tokio::sync::OnceCell<Arc<SigningKey>>>,
     /// Counters and histograms for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
-    /// Woken when new deliveries are queued in this process.
-    pub deliveries_queued: Arc<Notify>,
     /// Woken when a sync in this process changes when the next scheduled post is due.
     pub schedule_changed: Arc<Notify>,
-    /// Woken when the inbox accepted an activity, for the processor to apply it.
-    pub inbox_queued: Arc<Notify>,
     /// Inbox requests per remote host (`[moderation] inbox_per_host_*`).
     pub inbox_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Rendered responses (actor and post documents, pages, feeds, discovery).
@@ -101,18 +92,13 @@ pub type Site = Arc<Federation>;
 pub type FedData = activitypub_federation::config::Data<AppState>;
 
 impl AppState {
-    pub fn new(pools: db::Pools, config: Config, http: reqwest::Client) -> Self {
-        let db::Pools {
-            writer: db,
-            readers: reads,
-        } = pools;
+    pub fn new(db: db::Db, config: Config, http: reqwest::Client) -> Self {
         let uris = Uris::new(config.scheme(), &config.domain);
         let inbox_limiter = Arc::new(inbox_limiter(&config.moderation));
         let addresses = Arc::new(AddressPolicy::new(&config));
         Self(Arc::new(Shared {
             inbox_writer: crate::service::inbox_writer::InboxWriter::start(db.clone()),
             db,
-            reads,
             config: Arc::new(config),
             uris,
             keys: Arc::default(),
@@ -120,9 +106,7 @@ impl AppState {
             http,
             addresses,
             instance_key: Arc::default(),
-            deliveries_queued: Arc::new(Notify::new()),
             schedule_changed: Arc::new(Notify::new()),
-            inbox_queued: Arc::new(Notify::new()),
             inbox_limiter,
             cache: ResponseCache::new(RESPONSE_CACHE_BYTES),
             actors: Default::default(),
@@ -136,7 +120,7 @@ impl AppState {
         {
             return Ok(k.clone());
         }
-        let author = db::authors::get(&self.db, handle)
+        let author = db::authors::get(self.db.write(), handle)
             .await?
             .ok_or_else(|| AppError::Internal(format!("no author `{handle}` to sign for")))?;
         let h = Handle::parse(handle).map_err(|e| AppError::Internal(e.0))?;
@@ -155,20 +139,22 @@ impl AppState {
     pub async fn instance_key(&self) -> AppResult<Arc<SigningKey>> {
         self.instance_key
             .get_or_try_init(|| async {
-                let row = match db::instance_actor::get(&self.db).await? {
+                let row = match db::instance_actor::get(self.db.write()).await? {
                     Some(row) => row,
                     None => {
                         let (public, private) = crate::federation::signatures::generate_keypair()?;
                         db::instance_actor::insert_if_absent(
-                            &self.db,
+                            self.db.write(),
                             &public,
                             &private,
                             db::now_ms(),
                         )
                         .await?;
-                        db::instance_actor::get(&self.db).await?.ok_or_else(|| {
-                            AppError::Internal("the instance actor's key was not stored".into())
-                        })?
+                        db::instance_actor::get(self.db.write())
+                            .await?
+                            .ok_or_else(|| {
+                                AppError::Internal("the instance actor's key was not stored".into())
+                            })?
                     }
                 };
                 Ok(Arc::new(SigningKey::from_pem(

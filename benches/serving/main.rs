@@ -21,7 +21,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+#[path = "../../tests/shared/mod.rs"]
+mod shared;
 mod storm;
+
+use shared::{copy_dir, free_port, wait_for_port};
 
 const STAMPEDE_SECONDS: u32 = 15;
 const STAMPEDE_CONNECTIONS: u32 = 256;
@@ -31,23 +35,6 @@ const SWEEP_SECONDS: u32 = 5;
 const LARGE_POSTS: usize = 10_000;
 
 // ---------------------------------------------------------------- processes
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// Waits (up to 5 s) until something listens on `port`.
-pub fn wait_for_port(port: u16) {
-    for _ in 0..500 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 /// A line of /proc/<pid>/status in MiB (`VmRSS`, `VmHWM`).
 fn status_mib(pid: u32, field: &str) -> f64 {
@@ -101,18 +88,6 @@ impl Instance {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir").flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).expect("copy");
-        }
     }
 }
 

@@ -20,7 +20,10 @@ use fedblog::federation::signatures::{SigningKey, generate_keypair};
 use serde_json::json;
 use url::Url;
 
-use crate::{Instance, Server, copy_dir, free_port, wait_for_port};
+use crate::{
+    Instance, Server,
+    shared::{copy_dir, free_port, wait_for_port},
+};
 
 const ACTORS: usize = 2_000;
 const HOSTS: usize = 100;
@@ -387,7 +390,7 @@ pub async fn run() -> Vec<String> {
 }
 
 async fn pending(database: &std::path::Path) -> i64 {
-    let pool = fedblog::db::connect(database).await.expect("db");
+    let pool = crate::shared::sql_pool(database).await;
     let n = sqlx::query_scalar("SELECT COUNT(*) FROM inbox_activities WHERE state = 'pending'")
         .fetch_one(&pool)
         .await
@@ -397,7 +400,7 @@ async fn pending(database: &std::path::Path) -> i64 {
 }
 
 async fn stored_ids(database: &std::path::Path) -> HashSet<String> {
-    let pool = fedblog::db::connect(database).await.expect("db");
+    let pool = crate::shared::sql_pool(database).await;
     let ids: Vec<String> =
         sqlx::query_scalar("SELECT ap_id FROM inbox_activities WHERE ap_id IS NOT NULL")
             .fetch_all(&pool)

@@ -24,7 +24,6 @@ use axum::{
     body::Bytes,
     http::{HeaderMap, HeaderValue, StatusCode, header},
 };
-use sqlx::SqlitePool;
 use tokio_util::sync::CancellationToken;
 
 use crate::db;
@@ -187,7 +186,7 @@ impl ResponseCache {
 
     /// Applies every change logged since the last call. The first call only notes
     /// where the log ends: nothing was cached before it.
-    pub async fn catch_up(&self, db: &SqlitePool) -> sqlx::Result<()> {
+    pub async fn catch_up(&self, db: impl db::Executor<'_>) -> db::Result<()> {
         let mut read_up_to = self.read_up_to.lock().await;
         let Some(from) = *read_up_to else {
             *read_up_to = Some(db::cache_changes::last_id(db).await?);
@@ -209,7 +208,7 @@ impl ResponseCache {
 }
 
 /// Reads the change log every [`POLL`] and prunes it, until `shutdown`.
-pub async fn follow_changes(cache: ResponseCache, db: SqlitePool, shutdown: CancellationToken) {
+pub async fn follow_changes(cache: ResponseCache, db: db::Db, shutdown: CancellationToken) {
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let prune_every = (KEEP_CHANGES.as_millis() / POLL.as_millis()) as u32;
@@ -219,13 +218,13 @@ pub async fn follow_changes(cache: ResponseCache, db: SqlitePool, shutdown: Canc
             _ = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
-        if let Err(e) = cache.catch_up(&db).await {
+        if let Err(e) = cache.catch_up(db.read()).await {
             tracing::warn!(error = %e, "cannot read the cache change log");
         }
         n = n.wrapping_add(1);
         if n % prune_every == 1 {
             let before = db::now_ms() - KEEP_CHANGES.as_millis() as i64;
-            if let Err(e) = db::cache_changes::prune(&db, before).await {
+            if let Err(e) = db::cache_changes::prune(db.write(), before).await {
                 tracing::warn!(error = %e, "cannot prune the cache change log");
             }
         }

@@ -30,8 +30,8 @@ pub async fn backup(config: Config, args: &BackupArgs) -> anyhow::Result<i32> {
             args.file.display()
         );
     }
-    let pool = db::connect(&config.database).await?;
-    db::backup::backup_into(&pool, &args.file)
+    let db = db::Db::connect(&config.database).await?;
+    db::backup::backup_into(db.read(), &args.file)
         .await
         .with_context(|| format!("writing {}", args.file.display()))?;
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);

@@ -83,7 +83,7 @@ pub async fn blocks(config: Config, json: bool) -> anyhow::Result<i32> {
             source: "config.toml",
         })
         .collect();
-    for row in db::blocks::all(&fed.db).await? {
+    for row in db::blocks::all(fed.db.write()).await? {
         all.push(Block {
             target: row.target,
             source: "fedblog block",
@@ -138,10 +138,10 @@ async fn list(
         url: String,
         content_html: String,
     }
-    let replies = db::replies::list(&state.db, held.then_some("held"), limit).await?;
+    let replies = db::replies::list(state.db.write(), held.then_some("held"), limit).await?;
     let mut rows = Vec::new();
     for r in replies {
-        let post = db::posts::by_id(&state.db, r.reply.post_id)
+        let post = db::posts::by_id(state.db.write(), r.reply.post_id)
             .await?
             .map(|p| format!("{}/{}", p.author, p.slug))
             .unwrap_or_default();
@@ -192,7 +192,7 @@ pub async fn inbox(config: Config, top: i64, json: bool) -> anyhow::Result<i32> 
         received_at: String,
     }
     let fed = startup::federation(config).await?;
-    let rows: Vec<Row> = db::inbox_activities::recent(&fed.db, top)
+    let rows: Vec<Row> = db::inbox_activities::recent(fed.db.write(), top)
         .await?
         .into_iter()
         .map(|r| Row {

@@ -1,4 +1,4 @@
-use sqlx::SqliteExecutor;
+use super::{Executor, Result};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ActivityRow {
@@ -13,13 +13,13 @@ pub struct ActivityRow {
 /// Stores an outgoing activity; returns its row id. The ap id is unique, so storing
 /// the same activity twice is an error the caller avoids by deriving ids deterministically.
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     ap_id: &str,
     author: &str,
     kind: &str,
     body: &str,
     now: i64,
-) -> sqlx::Result<i64> {
+) -> Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO activities (ap_id, author, kind, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
     )
@@ -28,23 +28,23 @@ pub async fn insert(
     .bind(kind)
     .bind(body)
     .bind(now)
-    .fetch_one(db)
+    .fetch_one(db.inner())
     .await
+        .map_err(Into::into)
 }
 
-pub async fn by_ap_id(
-    db: impl SqliteExecutor<'_>,
-    ap_id: &str,
-) -> sqlx::Result<Option<ActivityRow>> {
+pub async fn by_ap_id(db: impl Executor<'_>, ap_id: &str) -> Result<Option<ActivityRow>> {
     sqlx::query_as("SELECT * FROM activities WHERE ap_id = ?")
         .bind(ap_id)
-        .fetch_optional(db)
+        .fetch_optional(db.inner())
         .await
+        .map_err(Into::into)
 }
 
-pub async fn by_id(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<ActivityRow>> {
+pub async fn by_id(db: impl Executor<'_>, id: i64) -> Result<Option<ActivityRow>> {
     sqlx::query_as("SELECT * FROM activities WHERE id = ?")
         .bind(id)
-        .fetch_optional(db)
+        .fetch_optional(db.inner())
         .await
+        .map_err(Into::into)
 }

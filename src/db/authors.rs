@@ -1,4 +1,4 @@
-use sqlx::SqliteExecutor;
+use super::{Executor, Result};
 
 /// An author as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -38,27 +38,29 @@ pub struct ProfileValues<'a> {
     pub profile_hash: &'a str,
 }
 
-pub async fn get(db: impl SqliteExecutor<'_>, handle: &str) -> sqlx::Result<Option<AuthorRow>> {
+pub async fn get(db: impl Executor<'_>, handle: &str) -> Result<Option<AuthorRow>> {
     sqlx::query_as("SELECT * FROM authors WHERE handle = ?")
         .bind(handle)
-        .fetch_optional(db)
+        .fetch_optional(db.inner())
         .await
+        .map_err(Into::into)
 }
 
-pub async fn list(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<AuthorRow>> {
+pub async fn list(db: impl Executor<'_>) -> Result<Vec<AuthorRow>> {
     sqlx::query_as("SELECT * FROM authors ORDER BY handle")
-        .fetch_all(db)
+        .fetch_all(db.inner())
         .await
+        .map_err(Into::into)
 }
 
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     handle: &str,
     p: &ProfileValues<'_>,
     public_key_pem: &str,
     private_key_pem: &str,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO authors (handle, name, bio_html, fields_json, avatar_file, avatar_media_type,
             default_kind, public_key_pem, private_key_pem, profile_hash, created_at, updated_at,
@@ -80,17 +82,17 @@ pub async fn insert(
     .bind(p.header_file)
     .bind(p.header_media_type)
     .bind(p.also_known_as_json)
-    .execute(db)
+    .execute(db.inner())
     .await?;
     Ok(())
 }
 
 pub async fn update_profile(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     handle: &str,
     p: &ProfileValues<'_>,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query(
         "UPDATE authors SET name = ?, bio_html = ?, fields_json = ?, avatar_file = ?,
             avatar_media_type = ?, default_kind = ?, profile_hash = ?, updated_at = ?,
@@ -109,35 +111,35 @@ pub async fn update_profile(
     .bind(p.header_media_type)
     .bind(p.also_known_as_json)
     .bind(handle)
-    .execute(db)
+    .execute(db.inner())
     .await?;
     Ok(())
 }
 
 /// Records the account the author moved to.
 pub async fn set_moved_to(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     handle: &str,
     target: &str,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query("UPDATE authors SET moved_to = ?, updated_at = ? WHERE handle = ?")
         .bind(target)
         .bind(now)
         .bind(handle)
-        .execute(db)
+        .execute(db.inner())
         .await?;
     Ok(())
 }
 
 /// Replaces the author's key pair (key rotation); the key id stays the same URL.
 pub async fn set_keys(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     handle: &str,
     public_key_pem: &str,
     private_key_pem: &str,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query(
         "UPDATE authors SET public_key_pem = ?, private_key_pem = ?, updated_at = ? WHERE handle = ?",
     )
@@ -145,7 +147,7 @@ pub async fn set_keys(
     .bind(private_key_pem)
     .bind(now)
     .bind(handle)
-    .execute(db)
+    .execute(db.inner())
     .await?;
     Ok(())
 }

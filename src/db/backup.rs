@@ -3,19 +3,21 @@
 use std::{path::Path, str::FromStr};
 
 use sqlx::{
-    Connection, SqliteConnection, SqlitePool,
+    Connection, SqliteConnection,
     sqlite::{SqliteConnectOptions, SqliteJournalMode},
 };
 
+use super::{Executor, Result};
+
 /// Writes a consistent copy of the database to `target` (a new file) while other
 /// connections keep reading and writing: `VACUUM INTO` reads one snapshot.
-pub async fn backup_into(db: &SqlitePool, target: &Path) -> sqlx::Result<()> {
+pub async fn backup_into(db: impl Executor<'_>, target: &Path) -> Result<()> {
     let target = target
         .to_str()
         .ok_or_else(|| sqlx::Error::Protocol("the backup path must be UTF-8".into()))?;
     sqlx::query("VACUUM INTO ?")
         .bind(target)
-        .execute(db)
+        .execute(db.inner())
         .await?;
     Ok(())
 }
@@ -29,7 +31,7 @@ pub struct BackupSummary {
 }
 
 /// Opens a backup read-only, checks its integrity and that it is a fedblog database.
-pub async fn inspect_backup(file: &Path) -> sqlx::Result<BackupSummary> {
+pub async fn inspect_backup(file: &Path) -> Result<BackupSummary> {
     let options = SqliteConnectOptions::from_str("sqlite://")?
         .filename(file)
         .read_only(true)
@@ -39,9 +41,7 @@ pub async fn inspect_backup(file: &Path) -> sqlx::Result<BackupSummary> {
         .fetch_one(&mut conn)
         .await?;
     if integrity != "ok" {
-        return Err(sqlx::Error::Protocol(format!(
-            "integrity check failed: {integrity}"
-        )));
+        return Err(sqlx::Error::Protocol(format!("integrity check failed: {integrity}")).into());
     }
     let count = |table: &'static str| format!("SELECT COUNT(*) FROM {table}");
     let mut n = [0i64; 3];

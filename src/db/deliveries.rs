@@ -2,7 +2,7 @@
 //! record are plain functions, so a second backend (PostgreSQL with SKIP LOCKED) can
 //! replace them one for one.
 
-use sqlx::{SqliteConnection, SqliteExecutor};
+use super::{Executor, Result, Tx};
 
 /// A delivery a worker has leased.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -15,13 +15,13 @@ pub struct ClaimedDelivery {
 }
 
 /// Queues an activity for one inbox (an Accept to a follower).
-pub async fn enqueue_one(
-    conn: &mut SqliteConnection,
+pub(super) async fn enqueue_one(
+    tx: &mut Tx,
     activity_id: i64,
     inbox: &str,
     host: &str,
     now: i64,
-) -> sqlx::Result<u64> {
+) -> Result<u64> {
     Ok(sqlx::query(
         "INSERT INTO deliveries (activity_id, inbox, host, next_attempt_at, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?4, ?4)
@@ -32,7 +32,7 @@ pub async fn enqueue_one(
     .bind(inbox)
     .bind(host)
     .bind(now)
-    .execute(conn)
+    .execute(tx.inner())
     .await?
     .rows_affected())
 }
@@ -49,12 +49,12 @@ pub async fn enqueue_one(
 /// order, read straight from `followers_fan_out` with no sort: inserting them in turn
 /// order scattered the writes over the unique index and made a 100,000-row fan-out
 /// several times slower.
-pub async fn enqueue_followers(
-    conn: &mut SqliteConnection,
+pub(super) async fn enqueue_followers(
+    tx: &mut Tx,
     activity_id: i64,
     author: &str,
     now: i64,
-) -> sqlx::Result<u64> {
+) -> Result<u64> {
     Ok(sqlx::query(
         "INSERT OR IGNORE INTO deliveries (activity_id, inbox, host, turn, next_attempt_at, created_at, updated_at)
          SELECT ?1, delivery_inbox, delivery_host,
@@ -64,7 +64,7 @@ pub async fn enqueue_followers(
     .bind(activity_id)
     .bind(now)
     .bind(author)
-    .execute(conn)
+    .execute(tx.inner())
     .await?
     .rows_affected())
 }
@@ -74,11 +74,11 @@ pub async fn enqueue_followers(
 /// from. Hosts are left out here, before the limit, so rows of a held or saturated
 /// host at the head of the queue cannot hide everyone else's.
 pub async fn due_candidates(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     now: i64,
     excluded_hosts_json: &str,
     limit: i64,
-) -> sqlx::Result<Vec<(i64, String)>> {
+) -> Result<Vec<(i64, String)>> {
     sqlx::query_as(
         "SELECT id, host FROM deliveries
          WHERE state = 'pending' AND next_attempt_at <= ?1
@@ -89,20 +89,21 @@ pub async fn due_candidates(
     .bind(now)
     .bind(excluded_hosts_json)
     .bind(limit)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// Leases these deliveries to `worker` until `lease_until` and returns them, leaving
 /// out any that finished or that another worker leased since they were picked (rows
 /// whose lease ran out are free again).
 pub async fn lease(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     worker: &str,
     now: i64,
     lease_until: i64,
     ids: &[i64],
-) -> sqlx::Result<Vec<ClaimedDelivery>> {
+) -> Result<Vec<ClaimedDelivery>> {
     let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     sqlx::query_as(
         "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2
@@ -114,17 +115,18 @@ pub async fn lease(
     .bind(lease_until)
     .bind(now)
     .bind(ids)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// Marks many deliveries done with one statement (the outcome writer's common case).
 pub async fn finish_done_many(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     ids: &[i64],
     status: u16,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     sqlx::query(
         "UPDATE deliveries SET state = 'done', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
@@ -133,20 +135,20 @@ pub async fn finish_done_many(
     .bind(status)
     .bind(now)
     .bind(ids)
-    .execute(db)
+    .execute(db.inner())
     .await?;
     Ok(())
 }
 
 /// Records a failed attempt to be retried at `next_attempt_at`.
 pub async fn finish_retry(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     id: i64,
     status: Option<u16>,
     error: &str,
     next_attempt_at: i64,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query(
         "UPDATE deliveries SET attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
             next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
@@ -156,19 +158,19 @@ pub async fn finish_retry(
     .bind(error)
     .bind(now)
     .bind(id)
-    .execute(db)
+    .execute(db.inner())
     .await?;
     Ok(())
 }
 
 /// Records a delivery that will not be tried again.
 pub async fn finish_failed(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     id: i64,
     status: Option<u16>,
     error: &str,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query(
         "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
             last_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
@@ -177,47 +179,44 @@ pub async fn finish_failed(
     .bind(error)
     .bind(now)
     .bind(id)
-    .execute(db)
+    .execute(db.inner())
     .await?;
     Ok(())
 }
 
 /// Returns leases without counting an attempt (graceful shutdown).
-pub async fn release(db: impl SqliteExecutor<'_>, ids: &[i64]) -> sqlx::Result<u64> {
+pub async fn release(db: impl Executor<'_>, ids: &[i64]) -> Result<u64> {
     let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     Ok(sqlx::query(
         "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL
          WHERE state = 'pending' AND id IN (SELECT value FROM json_each(?))",
     )
     .bind(ids)
-    .execute(db)
+    .execute(db.inner())
     .await?
     .rows_affected())
 }
 
 /// Releases the claims of workers that are gone, so their deliveries are due again.
-pub async fn release_claims_of(
-    db: impl SqliteExecutor<'_>,
-    workers_json: &str,
-) -> sqlx::Result<u64> {
+pub async fn release_claims_of(db: impl Executor<'_>, workers_json: &str) -> Result<u64> {
     Ok(sqlx::query(
         "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL
          WHERE state = 'pending' AND claimed_by IN (SELECT value FROM json_each(?))",
     )
     .bind(workers_json)
-    .execute(db)
+    .execute(db.inner())
     .await?
     .rows_affected())
 }
 
 /// Makes a host's held deliveries due now (its circuit closed after a successful probe).
-pub async fn release_host(db: impl SqliteExecutor<'_>, host: &str, now: i64) -> sqlx::Result<u64> {
+pub async fn release_host(db: impl Executor<'_>, host: &str, now: i64) -> Result<u64> {
     Ok(sqlx::query(
         "UPDATE deliveries SET next_attempt_at = ?1 WHERE host = ?2 AND state = 'pending' AND next_attempt_at > ?1",
     )
     .bind(now)
     .bind(host)
-    .execute(db)
+    .execute(db.inner())
     .await?
     .rows_affected())
 }
@@ -225,10 +224,10 @@ pub async fn release_host(db: impl SqliteExecutor<'_>, host: &str, now: i64) -> 
 /// Gives up deliveries created before `cutoff` and still pending (a host down for days).
 /// Returns each given-up row's inbox and reason, for the log.
 pub async fn give_up_older_than(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     cutoff: i64,
     now: i64,
-) -> sqlx::Result<Vec<(String, String)>> {
+) -> Result<Vec<(String, String)>> {
     sqlx::query_as(
         "UPDATE deliveries SET state = 'failed', claimed_by = NULL, claimed_until = NULL, updated_at = ?1,
             last_error = 'gave up: ' || COALESCE(last_error, 'not delivered') || ' (still failing after the retry window)'
@@ -237,8 +236,9 @@ pub async fn give_up_older_than(
     )
     .bind(now)
     .bind(cutoff)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+        .map_err(Into::into)
 }
 
 /// Delivery counts: `retrying` are pending rows that failed at least once.
@@ -261,25 +261,27 @@ const COUNT_COLUMNS: &str = "COALESCE(SUM(state = 'pending' AND attempts = 0), 0
     COALESCE(SUM(state = 'done'), 0) AS done,
     COALESCE(SUM(state = 'failed'), 0) AS failed";
 
-pub async fn counts(db: impl SqliteExecutor<'_>) -> sqlx::Result<Counts> {
+pub async fn counts(db: impl Executor<'_>) -> Result<Counts> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COUNT_COLUMNS} FROM deliveries"
     )))
-    .fetch_one(db)
+    .fetch_one(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// Counts for a set of activities (JSON array of row ids): a publish's progress.
 pub async fn counts_for_activities(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     activity_ids_json: &str,
-) -> sqlx::Result<Counts> {
+) -> Result<Counts> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COUNT_COLUMNS} FROM deliveries WHERE activity_id IN (SELECT value FROM json_each(?))"
     )))
     .bind(activity_ids_json)
-    .fetch_one(db)
+    .fetch_one(db.inner())
     .await
+        .map_err(Into::into)
 }
 
 /// Counts per activity (newest first) or per host (most pending first).
@@ -291,40 +293,37 @@ pub struct GroupCounts {
     pub counts: Counts,
 }
 
-pub async fn counts_by_activity(
-    db: impl SqliteExecutor<'_>,
-    limit: i64,
-) -> sqlx::Result<Vec<GroupCounts>> {
+pub async fn counts_by_activity(db: impl Executor<'_>, limit: i64) -> Result<Vec<GroupCounts>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT a.ap_id AS key, {COUNT_COLUMNS} FROM deliveries d JOIN activities a ON a.id = d.activity_id
          GROUP BY d.activity_id ORDER BY d.activity_id DESC LIMIT ?"
     )))
     .bind(limit)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+        .map_err(Into::into)
 }
 
-pub async fn counts_by_host(
-    db: impl SqliteExecutor<'_>,
-    limit: i64,
-) -> sqlx::Result<Vec<GroupCounts>> {
+pub async fn counts_by_host(db: impl Executor<'_>, limit: i64) -> Result<Vec<GroupCounts>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT host AS key, {COUNT_COLUMNS} FROM deliveries GROUP BY host
          ORDER BY SUM(state = 'pending') DESC, SUM(state = 'failed') DESC, host LIMIT ?"
     )))
     .bind(limit)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// Deliveries waiting, never tried (`pending`) and tried before (`retrying`): the
 /// queue's depth. Reads only pending rows through `deliveries_due`, so a scrape stays
 /// cheap however many finished rows the table keeps (a full count scans them all).
-pub async fn queue_depth(db: impl SqliteExecutor<'_>) -> sqlx::Result<(i64, i64)> {
+pub async fn queue_depth(db: impl Executor<'_>) -> Result<(i64, i64)> {
     sqlx::query_as(
         "SELECT COALESCE(SUM(attempts = 0), 0), COALESCE(SUM(attempts > 0), 0)
          FROM deliveries WHERE state = 'pending'",
     )
-    .fetch_one(db)
+    .fetch_one(db.inner())
     .await
+    .map_err(Into::into)
 }

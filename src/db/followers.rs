@@ -1,4 +1,4 @@
-use sqlx::SqliteExecutor;
+use super::{Executor, Result};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FollowerRow {
@@ -14,7 +14,7 @@ pub struct FollowerRow {
 }
 
 /// Records a follow; a repeated Follow refreshes the inboxes and the Follow id.
-pub async fn upsert(db: impl SqliteExecutor<'_>, f: &FollowerRow) -> sqlx::Result<()> {
+pub async fn upsert(db: impl Executor<'_>, f: &FollowerRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO followers (author, actor_id, inbox, shared_inbox, delivery_inbox, delivery_host,
             follow_id, created_at)
@@ -31,49 +31,46 @@ pub async fn upsert(db: impl SqliteExecutor<'_>, f: &FollowerRow) -> sqlx::Resul
     .bind(&f.delivery_host)
     .bind(&f.follow_id)
     .bind(f.created_at)
-    .execute(db)
+    .execute(db.inner())
     .await?;
     Ok(())
 }
 
-pub async fn remove(
-    db: impl SqliteExecutor<'_>,
-    author: &str,
-    actor_id: &str,
-) -> sqlx::Result<u64> {
+pub async fn remove(db: impl Executor<'_>, author: &str, actor_id: &str) -> Result<u64> {
     Ok(
         sqlx::query("DELETE FROM followers WHERE author = ? AND actor_id = ?")
             .bind(author)
             .bind(actor_id)
-            .execute(db)
+            .execute(db.inner())
             .await?
             .rows_affected(),
     )
 }
 
 /// Removes an actor's follows of every author (the actor was deleted).
-pub async fn remove_actor(db: impl SqliteExecutor<'_>, actor_id: &str) -> sqlx::Result<u64> {
+pub async fn remove_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM followers WHERE actor_id = ?")
         .bind(actor_id)
-        .execute(db)
+        .execute(db.inner())
         .await?
         .rows_affected())
 }
 
-pub async fn count(db: impl SqliteExecutor<'_>, author: &str) -> sqlx::Result<i64> {
+pub async fn count(db: impl Executor<'_>, author: &str) -> Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM followers WHERE author = ?")
         .bind(author)
-        .fetch_one(db)
+        .fetch_one(db.inner())
         .await
+        .map_err(Into::into)
 }
 
 /// One page of followers' actor ids, oldest first (stable while new ones arrive).
 pub async fn page(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     author: &str,
     limit: i64,
     offset: i64,
-) -> sqlx::Result<Vec<String>> {
+) -> Result<Vec<String>> {
     sqlx::query_scalar(
         "SELECT actor_id FROM followers WHERE author = ?
          ORDER BY created_at, actor_id LIMIT ? OFFSET ?",
@@ -81,20 +78,18 @@ pub async fn page(
     .bind(author)
     .bind(limit)
     .bind(offset)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// Removes every follower whose delivery inbox is gone (it answered 410).
-pub async fn remove_by_delivery_inbox(
-    db: impl SqliteExecutor<'_>,
-    inbox: &str,
-) -> sqlx::Result<u64> {
+pub async fn remove_by_delivery_inbox(db: impl Executor<'_>, inbox: &str) -> Result<u64> {
     Ok(
         sqlx::query("DELETE FROM followers WHERE delivery_inbox = ? OR inbox = ?")
             .bind(inbox)
             .bind(inbox)
-            .execute(db)
+            .execute(db.inner())
             .await?
             .rows_affected(),
     )
@@ -102,15 +97,15 @@ pub async fn remove_by_delivery_inbox(
 
 /// Removes the follow an Undo names by the Follow's id.
 pub async fn remove_by_follow_id(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     actor_id: &str,
     follow_id: &str,
-) -> sqlx::Result<u64> {
+) -> Result<u64> {
     Ok(
         sqlx::query("DELETE FROM followers WHERE actor_id = ? AND follow_id = ?")
             .bind(actor_id)
             .bind(follow_id)
-            .execute(db)
+            .execute(db.inner())
             .await?
             .rows_affected(),
     )
@@ -126,16 +121,14 @@ pub struct ExportedFollower {
 }
 
 /// Every follower of `author`, oldest first.
-pub async fn export(
-    db: impl SqliteExecutor<'_>,
-    author: &str,
-) -> sqlx::Result<Vec<ExportedFollower>> {
+pub async fn export(db: impl Executor<'_>, author: &str) -> Result<Vec<ExportedFollower>> {
     sqlx::query_as(
         "SELECT f.actor_id, r.username, f.inbox, f.created_at
          FROM followers f LEFT JOIN remote_actors r ON r.id = f.actor_id
          WHERE f.author = ? ORDER BY f.created_at, f.actor_id",
     )
     .bind(author)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }

@@ -1,6 +1,6 @@
 //! Per-host circuit breaker state.
 
-use sqlx::SqliteExecutor;
+use super::{Executor, Result};
 
 #[derive(Debug, Clone, Default, sqlx::FromRow, serde::Serialize)]
 pub struct HostRow {
@@ -13,23 +13,25 @@ pub struct HostRow {
     pub updated_at: i64,
 }
 
-pub async fn get(db: impl SqliteExecutor<'_>, host: &str) -> sqlx::Result<Option<HostRow>> {
+pub async fn get(db: impl Executor<'_>, host: &str) -> Result<Option<HostRow>> {
     sqlx::query_as("SELECT * FROM hosts WHERE host = ?")
         .bind(host)
-        .fetch_optional(db)
+        .fetch_optional(db.inner())
         .await
+        .map_err(Into::into)
 }
 
 /// The rows of these hosts (those that have one).
-pub async fn get_many(db: impl SqliteExecutor<'_>, hosts: &[&str]) -> sqlx::Result<Vec<HostRow>> {
+pub async fn get_many(db: impl Executor<'_>, hosts: &[&str]) -> Result<Vec<HostRow>> {
     let json = serde_json::to_string(hosts).unwrap_or_else(|_| "[]".into());
     sqlx::query_as("SELECT * FROM hosts WHERE host IN (SELECT value FROM json_each(?))")
         .bind(json)
-        .fetch_all(db)
+        .fetch_all(db.inner())
         .await
+        .map_err(Into::into)
 }
 
-pub async fn upsert(db: impl SqliteExecutor<'_>, h: &HostRow) -> sqlx::Result<()> {
+pub async fn upsert(db: impl Executor<'_>, h: &HostRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO hosts (host, consecutive_failures, circuit, opened_count, open_until, last_error, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -44,21 +46,23 @@ pub async fn upsert(db: impl SqliteExecutor<'_>, h: &HostRow) -> sqlx::Result<()
     .bind(h.open_until)
     .bind(&h.last_error)
     .bind(h.updated_at)
-    .execute(db)
+    .execute(db.inner())
     .await?;
     Ok(())
 }
 
 /// Hosts whose circuit is open: held by the workers, listed by `fedblog deliveries`.
-pub async fn open_circuits(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<HostRow>> {
+pub async fn open_circuits(db: impl Executor<'_>) -> Result<Vec<HostRow>> {
     sqlx::query_as("SELECT * FROM hosts WHERE circuit = 'open' ORDER BY host")
-        .fetch_all(db)
+        .fetch_all(db.inner())
         .await
+        .map_err(Into::into)
 }
 
 /// How many hosts are in each circuit state (`closed`, `open`, `half_open`).
-pub async fn circuit_counts(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<(String, i64)>> {
+pub async fn circuit_counts(db: impl Executor<'_>) -> Result<Vec<(String, i64)>> {
     sqlx::query_as("SELECT circuit, COUNT(*) FROM hosts GROUP BY circuit ORDER BY circuit")
-        .fetch_all(db)
+        .fetch_all(db.inner())
         .await
+        .map_err(Into::into)
 }

@@ -1,6 +1,8 @@
 //! `inbox_activities`: what the inbox accepted, waiting for (or done with) processing.
 
-use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::{Executor, Result, Tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InboxActivityRow {
@@ -28,11 +30,8 @@ pub struct NewActivity {
 }
 
 /// Stores accepted activities in one statement; for each, whether it was stored
-/// (`false`: its id was seen before, a replay).
-pub async fn insert_many(
-    db: impl SqliteExecutor<'_>,
-    activities: &[NewActivity],
-) -> sqlx::Result<Vec<bool>> {
+/// (`false`: its id was seen before, a replay). The commit wakes the processor.
+pub async fn insert_many(tx: &mut Tx, activities: &[NewActivity]) -> Result<Vec<bool>> {
     if activities.is_empty() {
         return Ok(Vec::new());
     }
@@ -48,23 +47,25 @@ pub async fn insert_many(
             .push_bind(a.received_at);
     });
     q.push(" ON CONFLICT(ap_id) DO NOTHING RETURNING ap_id");
-    let stored: Vec<Option<String>> = q.build_query_scalar().fetch_all(db).await?;
+    let stored: Vec<Option<String>> = q.build_query_scalar().fetch_all(tx.inner()).await?;
     // Activities without an id always insert; of two with the same id in one batch,
     // the first is stored and the second is its replay.
     let mut stored: std::collections::HashSet<String> = stored.into_iter().flatten().collect();
-    Ok(activities
+    let stored: Vec<bool> = activities
         .iter()
         .map(|a| a.ap_id.as_ref().is_none_or(|id| stored.remove(id)))
-        .collect())
+        .collect();
+    tx.stored_inbox |= stored.contains(&true);
+    Ok(stored)
 }
 
 /// Records `done`, `rejected` or `failed` for many rows in one statement:
 /// (row id, state, result).
 pub async fn finish_many(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     outcomes: &[(i64, &str, String)],
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     if outcomes.is_empty() {
         return Ok(());
     }
@@ -75,40 +76,33 @@ pub async fn finish_many(
     q.push(") UPDATE inbox_activities SET state = o.state, result = o.result, processed_at = ");
     q.push_bind(now);
     q.push(", attempts = attempts + 1 FROM o WHERE inbox_activities.id = o.id");
-    q.build().execute(db).await?;
+    q.build().execute(db.inner()).await?;
     Ok(())
 }
 
 /// The oldest due activities, in the order they arrived.
-pub async fn due(
-    db: impl SqliteExecutor<'_>,
-    now: i64,
-    limit: i64,
-) -> sqlx::Result<Vec<InboxActivityRow>> {
+pub async fn due(db: impl Executor<'_>, now: i64, limit: i64) -> Result<Vec<InboxActivityRow>> {
     sqlx::query_as(
         "SELECT * FROM inbox_activities WHERE state = 'pending' AND next_attempt_at <= ?
          ORDER BY id LIMIT ?",
     )
     .bind(now)
     .bind(limit)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// When the next pending activity is due, if any.
-pub async fn next_due_at(db: impl SqliteExecutor<'_>) -> sqlx::Result<Option<i64>> {
+pub async fn next_due_at(db: impl Executor<'_>) -> Result<Option<i64>> {
     sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM inbox_activities WHERE state = 'pending'")
-        .fetch_one(db)
+        .fetch_one(db.inner())
         .await
+        .map_err(Into::into)
 }
 
 /// Schedules another attempt (a fetch it needed failed for a reason that may pass).
-pub async fn retry_at(
-    db: impl SqliteExecutor<'_>,
-    id: i64,
-    at: i64,
-    result: &str,
-) -> sqlx::Result<()> {
+pub async fn retry_at(db: impl Executor<'_>, id: i64, at: i64, result: &str) -> Result<()> {
     sqlx::query(
         "UPDATE inbox_activities SET attempts = attempts + 1, next_attempt_at = ?, result = ?
          WHERE id = ?",
@@ -116,29 +110,27 @@ pub async fn retry_at(
     .bind(at)
     .bind(result)
     .bind(id)
-    .execute(db)
+    .execute(db.inner())
     .await?;
     Ok(())
 }
 
 /// The most recent activities, newest first (for `fedblog inbox`).
-pub async fn recent(
-    db: impl SqliteExecutor<'_>,
-    limit: i64,
-) -> sqlx::Result<Vec<InboxActivityRow>> {
+pub async fn recent(db: impl Executor<'_>, limit: i64) -> Result<Vec<InboxActivityRow>> {
     sqlx::query_as("SELECT * FROM inbox_activities ORDER BY id DESC LIMIT ?")
         .bind(limit)
-        .fetch_all(db)
+        .fetch_all(db.inner())
         .await
+        .map_err(Into::into)
 }
 
 /// Forgets processed activities received before `before`: their ids only guard
 /// against replays, which signatures' Date window already limits to an hour.
-pub async fn prune(db: impl SqliteExecutor<'_>, before: i64) -> sqlx::Result<u64> {
+pub async fn prune(db: impl Executor<'_>, before: i64) -> Result<u64> {
     Ok(
         sqlx::query("DELETE FROM inbox_activities WHERE state <> 'pending' AND received_at < ?")
             .bind(before)
-            .execute(db)
+            .execute(db.inner())
             .await?
             .rows_affected(),
     )

@@ -1,17 +1,18 @@
-use sqlx::SqliteExecutor;
+use super::{Executor, Result};
 
-pub async fn get(db: impl SqliteExecutor<'_>, key: &str) -> sqlx::Result<Option<String>> {
+pub async fn get(db: impl Executor<'_>, key: &str) -> Result<Option<String>> {
     sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
         .bind(key)
-        .fetch_optional(db)
+        .fetch_optional(db.inner())
         .await
+        .map_err(Into::into)
 }
 
-pub async fn set(db: impl SqliteExecutor<'_>, key: &str, value: &str) -> sqlx::Result<()> {
+pub async fn set(db: impl Executor<'_>, key: &str, value: &str) -> Result<()> {
     sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
         .bind(key)
         .bind(value)
-        .execute(db)
+        .execute(db.inner())
         .await?;
     Ok(())
 }

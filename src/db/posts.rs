@@ -1,4 +1,4 @@
-use sqlx::SqliteExecutor;
+use super::{Executor, Result};
 
 /// A post as stored. `deleted_at` set means a tombstone.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -45,36 +45,32 @@ pub struct PostValues<'a> {
     pub file_hash: &'a str,
 }
 
-pub async fn by_id(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<PostRow>> {
+pub async fn by_id(db: impl Executor<'_>, id: i64) -> Result<Option<PostRow>> {
     sqlx::query_as("SELECT * FROM posts WHERE id = ?")
         .bind(id)
-        .fetch_optional(db)
+        .fetch_optional(db.inner())
         .await
+        .map_err(Into::into)
 }
 
-pub async fn by_slug(
-    db: impl SqliteExecutor<'_>,
-    author: &str,
-    slug: &str,
-) -> sqlx::Result<Option<PostRow>> {
+pub async fn by_slug(db: impl Executor<'_>, author: &str, slug: &str) -> Result<Option<PostRow>> {
     sqlx::query_as("SELECT * FROM posts WHERE author = ? AND slug = ?")
         .bind(author)
         .bind(slug)
-        .fetch_optional(db)
+        .fetch_optional(db.inner())
         .await
+        .map_err(Into::into)
 }
 
 /// Every post of an author, live and deleted: what sync compares the folder against.
-pub async fn index_of_author(
-    db: impl SqliteExecutor<'_>,
-    author: &str,
-) -> sqlx::Result<Vec<PostIndexRow>> {
+pub async fn index_of_author(db: impl Executor<'_>, author: &str) -> Result<Vec<PostIndexRow>> {
     sqlx::query_as(
         "SELECT id, source_path, slug, source_hash, deleted_at FROM posts WHERE author = ?",
     )
     .bind(author)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// The index rows of an author's posts at these source paths or with these slugs:
@@ -83,11 +79,11 @@ pub async fn index_of_author(
 /// all of the author's rows (or all of their `posts_sync` entries) instead. `CROSS
 /// JOIN` keeps the few given values as the outer loop, as SQLite documents.
 pub async fn index_of_files(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     author: &str,
     source_paths: &[&str],
     slugs: &[&str],
-) -> sqlx::Result<Vec<PostIndexRow>> {
+) -> Result<Vec<PostIndexRow>> {
     let json = |v: &[&str]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
     sqlx::query_as(
         "SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at
@@ -99,14 +95,13 @@ pub async fn index_of_files(
     .bind(author)
     .bind(json(source_paths))
     .bind(json(slugs))
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// (author, source path, file hash) of every live post: the files a sync may skip.
-pub async fn file_hashes(
-    db: impl SqliteExecutor<'_>,
-) -> sqlx::Result<Vec<(String, String, String)>> {
+pub async fn file_hashes(db: impl Executor<'_>) -> Result<Vec<(String, String, String)>> {
     // Ordered as the `posts_sync` index is, so SQLite reads that index alone rather
     // than the wide rows through `posts_live_by_date`.
     sqlx::query_as(
@@ -114,63 +109,58 @@ pub async fn file_hashes(
          WHERE deleted_at IS NULL AND file_hash IS NOT NULL
          ORDER BY author, source_path",
     )
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// [`file_hashes`] of one author, only at these source paths if `only` is given.
 pub async fn file_hashes_of(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     author: &str,
     only: Option<&[&str]>,
-) -> sqlx::Result<Vec<(String, String, String)>> {
+) -> Result<Vec<(String, String, String)>> {
     // Two statements: one that may or may not filter by path could not use the
     // (author, source_path) index for the few paths.
     match only {
-        None => {
-            sqlx::query_as(
-                "SELECT author, source_path, file_hash FROM posts
+        None => sqlx::query_as(
+            "SELECT author, source_path, file_hash FROM posts
                  WHERE author = ? AND deleted_at IS NULL AND file_hash IS NOT NULL",
-            )
-            .bind(author)
-            .fetch_all(db)
-            .await
-        }
-        Some(paths) => {
-            sqlx::query_as(
-                "SELECT author, source_path, file_hash FROM posts
+        )
+        .bind(author)
+        .fetch_all(db.inner())
+        .await
+        .map_err(Into::into),
+        Some(paths) => sqlx::query_as(
+            "SELECT author, source_path, file_hash FROM posts
                  WHERE author = ? AND source_path IN (SELECT value FROM json_each(?))
                    AND deleted_at IS NULL AND file_hash IS NOT NULL",
-            )
-            .bind(author)
-            .bind(serde_json::to_string(paths).unwrap_or_else(|_| "[]".into()))
-            .fetch_all(db)
-            .await
-        }
+        )
+        .bind(author)
+        .bind(serde_json::to_string(paths).unwrap_or_else(|_| "[]".into()))
+        .fetch_all(db.inner())
+        .await
+        .map_err(Into::into),
     }
 }
 
 /// Notes a re-saved file whose post did not change, so the next sync skips it.
-pub async fn set_file_hash(
-    db: impl SqliteExecutor<'_>,
-    id: i64,
-    file_hash: &str,
-) -> sqlx::Result<()> {
+pub async fn set_file_hash(db: impl Executor<'_>, id: i64, file_hash: &str) -> Result<()> {
     sqlx::query("UPDATE posts SET file_hash = ? WHERE id = ?")
         .bind(file_hash)
         .bind(id)
-        .execute(db)
+        .execute(db.inner())
         .await?;
     Ok(())
 }
 
 /// Live posts of one author, newest first.
 pub async fn page_of_author(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     author: &str,
     limit: i64,
     offset: i64,
-) -> sqlx::Result<Vec<PostRow>> {
+) -> Result<Vec<PostRow>> {
     sqlx::query_as(
         "SELECT * FROM posts WHERE author = ? AND deleted_at IS NULL
          ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
@@ -178,47 +168,47 @@ pub async fn page_of_author(
     .bind(author)
     .bind(limit)
     .bind(offset)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
-pub async fn count_of_author(db: impl SqliteExecutor<'_>, author: &str) -> sqlx::Result<i64> {
+pub async fn count_of_author(db: impl Executor<'_>, author: &str) -> Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM posts WHERE author = ? AND deleted_at IS NULL")
         .bind(author)
-        .fetch_one(db)
+        .fetch_one(db.inner())
         .await
+        .map_err(Into::into)
 }
 
 /// Live posts of all authors, newest first.
-pub async fn recent(
-    db: impl SqliteExecutor<'_>,
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<Vec<PostRow>> {
+pub async fn recent(db: impl Executor<'_>, limit: i64, offset: i64) -> Result<Vec<PostRow>> {
     sqlx::query_as(
         "SELECT * FROM posts WHERE deleted_at IS NULL
          ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
     )
     .bind(limit)
     .bind(offset)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
-pub async fn count_all(db: impl SqliteExecutor<'_>) -> sqlx::Result<i64> {
+pub async fn count_all(db: impl Executor<'_>) -> Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL")
-        .fetch_one(db)
+        .fetch_one(db.inner())
         .await
+        .map_err(Into::into)
 }
 
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     author: &str,
     source_path: &str,
     slug: &str,
     v: &PostValues<'_>,
     published_at: i64,
-) -> sqlx::Result<i64> {
+) -> Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO posts (author, source_path, slug, kind, title, excerpt, content_html,
             tags_json, attachments_json, written_at, published_at, source_hash, file_hash)
@@ -237,19 +227,20 @@ pub async fn insert(
     .bind(published_at)
     .bind(v.source_hash)
     .bind(v.file_hash)
-    .fetch_one(db)
+    .fetch_one(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// Rewrites a post's content. `updated_at` is `None` for a post coming back from
 /// deletion (it is published anew) and the edit time otherwise.
 pub async fn update(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     id: i64,
     v: &PostValues<'_>,
     published_at: i64,
     updated_at: Option<i64>,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query(
         "UPDATE posts SET kind = ?, title = ?, excerpt = ?, content_html = ?, tags_json = ?,
             attachments_json = ?, written_at = ?, source_hash = ?, file_hash = ?, published_at = ?,
@@ -268,26 +259,22 @@ pub async fn update(
     .bind(published_at)
     .bind(updated_at)
     .bind(id)
-    .execute(db)
+    .execute(db.inner())
     .await?;
     Ok(())
 }
 
-pub async fn mark_deleted(db: impl SqliteExecutor<'_>, id: i64, now: i64) -> sqlx::Result<()> {
+pub async fn mark_deleted(db: impl Executor<'_>, id: i64, now: i64) -> Result<()> {
     sqlx::query("UPDATE posts SET deleted_at = ? WHERE id = ?")
         .bind(now)
         .bind(id)
-        .execute(db)
+        .execute(db.inner())
         .await?;
     Ok(())
 }
 
 /// Live posts carrying a tag, newest first.
-pub async fn with_tag(
-    db: impl SqliteExecutor<'_>,
-    tag: &str,
-    limit: i64,
-) -> sqlx::Result<Vec<PostRow>> {
+pub async fn with_tag(db: impl Executor<'_>, tag: &str, limit: i64) -> Result<Vec<PostRow>> {
     sqlx::query_as(
         "SELECT * FROM posts WHERE deleted_at IS NULL
            AND EXISTS (SELECT 1 FROM json_each(posts.tags_json) WHERE json_each.value = ?)
@@ -295,30 +282,28 @@ pub async fn with_tag(
     )
     .bind(tag)
     .bind(limit)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// Points a post at a renamed source file; its slug and URL stay.
-pub async fn set_source_path(
-    db: impl SqliteExecutor<'_>,
-    id: i64,
-    source_path: &str,
-) -> sqlx::Result<()> {
+pub async fn set_source_path(db: impl Executor<'_>, id: i64, source_path: &str) -> Result<()> {
     sqlx::query("UPDATE posts SET source_path = ? WHERE id = ?")
         .bind(source_path)
         .bind(id)
-        .execute(db)
+        .execute(db.inner())
         .await?;
     Ok(())
 }
 
 /// Every tag on a live post, sorted.
-pub async fn all_tags(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<String>> {
+pub async fn all_tags(db: impl Executor<'_>) -> Result<Vec<String>> {
     sqlx::query_scalar(
         "SELECT DISTINCT json_each.value FROM posts, json_each(posts.tags_json)
          WHERE posts.deleted_at IS NULL ORDER BY 1",
     )
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }

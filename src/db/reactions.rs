@@ -1,16 +1,16 @@
 //! `reactions`: likes and boosts (Announce) of our posts.
 
-use sqlx::SqliteExecutor;
+use super::{Executor, Result};
 
 /// Records a reaction; repeating one changes nothing but its id.
 pub async fn upsert(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     kind: &str,
     ap_id: Option<&str>,
     post_id: i64,
     actor_id: &str,
     now: i64,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO reactions (kind, ap_id, post_id, actor_id, created_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(kind, post_id, actor_id) DO UPDATE SET ap_id = excluded.ap_id",
@@ -20,24 +20,24 @@ pub async fn upsert(
     .bind(post_id)
     .bind(actor_id)
     .bind(now)
-    .execute(db)
+    .execute(db.inner())
     .await?;
     Ok(())
 }
 
 /// Undo by the reaction's activity id, only by the actor who made it.
 pub async fn remove_by_ap_id(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     kind: &str,
     ap_id: &str,
     actor_id: &str,
-) -> sqlx::Result<u64> {
+) -> Result<u64> {
     Ok(
         sqlx::query("DELETE FROM reactions WHERE kind = ? AND ap_id = ? AND actor_id = ?")
             .bind(kind)
             .bind(ap_id)
             .bind(actor_id)
-            .execute(db)
+            .execute(db.inner())
             .await?
             .rows_affected(),
     )
@@ -45,26 +45,26 @@ pub async fn remove_by_ap_id(
 
 /// Undo by what was reacted to.
 pub async fn remove(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     kind: &str,
     post_id: i64,
     actor_id: &str,
-) -> sqlx::Result<u64> {
+) -> Result<u64> {
     Ok(
         sqlx::query("DELETE FROM reactions WHERE kind = ? AND post_id = ? AND actor_id = ?")
             .bind(kind)
             .bind(post_id)
             .bind(actor_id)
-            .execute(db)
+            .execute(db.inner())
             .await?
             .rows_affected(),
     )
 }
 
-pub async fn delete_of_actor(db: impl SqliteExecutor<'_>, actor_id: &str) -> sqlx::Result<u64> {
+pub async fn delete_of_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM reactions WHERE actor_id = ?")
         .bind(actor_id)
-        .execute(db)
+        .execute(db.inner())
         .await?
         .rows_affected())
 }
@@ -81,12 +81,12 @@ pub struct Reactor {
 }
 
 pub async fn of_post(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     kind: &str,
     post_id: i64,
     limit: i64,
     offset: i64,
-) -> sqlx::Result<Vec<Reactor>> {
+) -> Result<Vec<Reactor>> {
     sqlx::query_as(
         "SELECT r.actor_id, r.created_at, a.name, a.username, a.icon_url, a.profile_url
          FROM reactions r LEFT JOIN remote_actors a ON a.id = r.actor_id
@@ -96,14 +96,16 @@ pub async fn of_post(
     .bind(post_id)
     .bind(limit)
     .bind(offset)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
-pub async fn count(db: impl SqliteExecutor<'_>, kind: &str, post_id: i64) -> sqlx::Result<i64> {
+pub async fn count(db: impl Executor<'_>, kind: &str, post_id: i64) -> Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM reactions WHERE kind = ? AND post_id = ?")
         .bind(kind)
         .bind(post_id)
-        .fetch_one(db)
+        .fetch_one(db.inner())
         .await
+        .map_err(Into::into)
 }

@@ -1,4 +1,4 @@
-use sqlx::SqliteExecutor;
+use super::{Executor, Result};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RemoteActorRow {
@@ -14,14 +14,15 @@ pub struct RemoteActorRow {
     pub profile_url: Option<String>,
 }
 
-pub async fn get(db: impl SqliteExecutor<'_>, id: &str) -> sqlx::Result<Option<RemoteActorRow>> {
+pub async fn get(db: impl Executor<'_>, id: &str) -> Result<Option<RemoteActorRow>> {
     sqlx::query_as("SELECT * FROM remote_actors WHERE id = ?")
         .bind(id)
-        .fetch_optional(db)
+        .fetch_optional(db.inner())
         .await
+        .map_err(Into::into)
 }
 
-pub async fn upsert(db: impl SqliteExecutor<'_>, a: &RemoteActorRow) -> sqlx::Result<()> {
+pub async fn upsert(db: impl Executor<'_>, a: &RemoteActorRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO remote_actors (id, username, inbox, shared_inbox, keys_json, fetched_at,
             name, icon_url, profile_url)
@@ -40,15 +41,15 @@ pub async fn upsert(db: impl SqliteExecutor<'_>, a: &RemoteActorRow) -> sqlx::Re
     .bind(&a.name)
     .bind(&a.icon_url)
     .bind(&a.profile_url)
-    .execute(db)
+    .execute(db.inner())
     .await?;
     Ok(())
 }
 
-pub async fn delete(db: impl SqliteExecutor<'_>, id: &str) -> sqlx::Result<()> {
+pub async fn delete(db: impl Executor<'_>, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM remote_actors WHERE id = ?")
         .bind(id)
-        .execute(db)
+        .execute(db.inner())
         .await?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `replies`: answers from the fediverse to our posts, threaded.
 
-use sqlx::SqliteExecutor;
+use super::{Executor, Result};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReplyRow {
@@ -48,7 +48,7 @@ pub struct NewReply<'a> {
 }
 
 /// Stores a reply; a reply already stored (same id) is left as it is.
-pub async fn insert(db: impl SqliteExecutor<'_>, r: &NewReply<'_>, now: i64) -> sqlx::Result<bool> {
+pub async fn insert(db: impl Executor<'_>, r: &NewReply<'_>, now: i64) -> Result<bool> {
     Ok(sqlx::query(
         "INSERT INTO replies (ap_id, post_id, in_reply_to, parent_id, depth, actor_id, content_html,
             summary, url, published_at, received_at, state)
@@ -67,35 +67,37 @@ pub async fn insert(db: impl SqliteExecutor<'_>, r: &NewReply<'_>, now: i64) -> 
     .bind(r.published_at)
     .bind(now)
     .bind(r.state)
-    .execute(db)
+    .execute(db.inner())
     .await?
     .rows_affected()
         > 0)
 }
 
-pub async fn by_ap_id(db: impl SqliteExecutor<'_>, ap_id: &str) -> sqlx::Result<Option<ReplyRow>> {
+pub async fn by_ap_id(db: impl Executor<'_>, ap_id: &str) -> Result<Option<ReplyRow>> {
     sqlx::query_as("SELECT * FROM replies WHERE ap_id = ?")
         .bind(ap_id)
-        .fetch_optional(db)
+        .fetch_optional(db.inner())
         .await
+        .map_err(Into::into)
 }
 
-pub async fn by_id(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<Option<ReplyRow>> {
+pub async fn by_id(db: impl Executor<'_>, id: i64) -> Result<Option<ReplyRow>> {
     sqlx::query_as("SELECT * FROM replies WHERE id = ?")
         .bind(id)
-        .fetch_optional(db)
+        .fetch_optional(db.inner())
         .await
+        .map_err(Into::into)
 }
 
 /// An edit by the reply's own author; `false` if there is no such reply of theirs.
 pub async fn update_content(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     ap_id: &str,
     actor_id: &str,
     content_html: &str,
     summary: Option<&str>,
     updated_at: i64,
-) -> sqlx::Result<bool> {
+) -> Result<bool> {
     Ok(sqlx::query(
         "UPDATE replies SET content_html = ?, summary = ?, updated_at = ?
          WHERE ap_id = ? AND actor_id = ?",
@@ -105,51 +107,47 @@ pub async fn update_content(
     .bind(updated_at)
     .bind(ap_id)
     .bind(actor_id)
-    .execute(db)
+    .execute(db.inner())
     .await?
     .rows_affected()
         > 0)
 }
 
 /// Removes a reply by its own author; its answers move up to the post.
-pub async fn delete_by_author(
-    db: impl SqliteExecutor<'_>,
-    ap_id: &str,
-    actor_id: &str,
-) -> sqlx::Result<bool> {
+pub async fn delete_by_author(db: impl Executor<'_>, ap_id: &str, actor_id: &str) -> Result<bool> {
     Ok(
         sqlx::query("DELETE FROM replies WHERE ap_id = ? AND actor_id = ?")
             .bind(ap_id)
             .bind(actor_id)
-            .execute(db)
+            .execute(db.inner())
             .await?
             .rows_affected()
             > 0,
     )
 }
 
-pub async fn delete(db: impl SqliteExecutor<'_>, id: i64) -> sqlx::Result<bool> {
+pub async fn delete(db: impl Executor<'_>, id: i64) -> Result<bool> {
     Ok(sqlx::query("DELETE FROM replies WHERE id = ?")
         .bind(id)
-        .execute(db)
+        .execute(db.inner())
         .await?
         .rows_affected()
         > 0)
 }
 
-pub async fn delete_of_actor(db: impl SqliteExecutor<'_>, actor_id: &str) -> sqlx::Result<u64> {
+pub async fn delete_of_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM replies WHERE actor_id = ?")
         .bind(actor_id)
-        .execute(db)
+        .execute(db.inner())
         .await?
         .rows_affected())
 }
 
-pub async fn set_state(db: impl SqliteExecutor<'_>, id: i64, state: &str) -> sqlx::Result<bool> {
+pub async fn set_state(db: impl Executor<'_>, id: i64, state: &str) -> Result<bool> {
     Ok(sqlx::query("UPDATE replies SET state = ? WHERE id = ?")
         .bind(state)
         .bind(id)
-        .execute(db)
+        .execute(db.inner())
         .await?
         .rows_affected()
         > 0)
@@ -161,46 +159,47 @@ const SHOWN: &str = "SELECT r.*, a.name AS actor_name, a.username AS actor_usern
      FROM replies r LEFT JOIN remote_actors a ON a.id = r.actor_id";
 
 /// A post's visible replies, oldest first (the caller threads them).
-pub async fn visible_of_post(
-    db: impl SqliteExecutor<'_>,
-    post_id: i64,
-) -> sqlx::Result<Vec<ShownReply>> {
+pub async fn visible_of_post(db: impl Executor<'_>, post_id: i64) -> Result<Vec<ShownReply>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SHOWN} WHERE r.post_id = ? AND r.state = 'visible' ORDER BY r.published_at, r.id"
     )))
     .bind(post_id)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// Replies for moderation, newest first; `state` filters (`held`, `visible`, `hidden`).
 pub async fn list(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_>,
     state: Option<&str>,
     limit: i64,
-) -> sqlx::Result<Vec<ShownReply>> {
+) -> Result<Vec<ShownReply>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SHOWN} WHERE (?1 IS NULL OR r.state = ?1) ORDER BY r.received_at DESC, r.id DESC LIMIT ?2"
     )))
     .bind(state)
     .bind(limit)
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
 /// Distinct authors of replies, reactions and follows: what a domain block may purge.
-pub async fn known_actor_ids(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<String>> {
+pub async fn known_actor_ids(db: impl Executor<'_>) -> Result<Vec<String>> {
     sqlx::query_scalar(
         "SELECT actor_id FROM replies UNION SELECT actor_id FROM reactions
          UNION SELECT actor_id FROM followers",
     )
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+    .map_err(Into::into)
 }
 
-pub async fn count_visible(db: impl SqliteExecutor<'_>, post_id: i64) -> sqlx::Result<i64> {
+pub async fn count_visible(db: impl Executor<'_>, post_id: i64) -> Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM replies WHERE post_id = ? AND state = 'visible'")
         .bind(post_id)
-        .fetch_one(db)
+        .fetch_one(db.inner())
         .await
+        .map_err(Into::into)
 }

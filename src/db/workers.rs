@@ -1,6 +1,6 @@
 //! Processes that deliver, with heartbeats, so the claims of a dead one are released.
 
-use sqlx::SqliteExecutor;
+use super::{Executor, Result};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WorkerRow {
@@ -12,7 +12,7 @@ pub struct WorkerRow {
     pub heartbeat_at: i64,
 }
 
-pub async fn register(db: impl SqliteExecutor<'_>, w: &WorkerRow) -> sqlx::Result<()> {
+pub async fn register(db: impl Executor<'_>, w: &WorkerRow) -> Result<()> {
     sqlx::query("INSERT OR REPLACE INTO workers (id, machine, pid, kind, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(&w.id)
         .bind(&w.machine)
@@ -20,39 +20,43 @@ pub async fn register(db: impl SqliteExecutor<'_>, w: &WorkerRow) -> sqlx::Resul
         .bind(&w.kind)
         .bind(w.started_at)
         .bind(w.heartbeat_at)
-        .execute(db)
+        .execute(db.inner())
         .await?;
     Ok(())
 }
 
-pub async fn heartbeat(db: impl SqliteExecutor<'_>, id: &str, now: i64) -> sqlx::Result<()> {
+pub async fn heartbeat(db: impl Executor<'_>, id: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE workers SET heartbeat_at = ? WHERE id = ?")
         .bind(now)
         .bind(id)
-        .execute(db)
+        .execute(db.inner())
         .await?;
     Ok(())
 }
 
-pub async fn list(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<WorkerRow>> {
-    sqlx::query_as("SELECT * FROM workers").fetch_all(db).await
+pub async fn list(db: impl Executor<'_>) -> Result<Vec<WorkerRow>> {
+    sqlx::query_as("SELECT * FROM workers")
+        .fetch_all(db.inner())
+        .await
+        .map_err(Into::into)
 }
 
 /// Removes workers (JSON array of ids).
-pub async fn remove(db: impl SqliteExecutor<'_>, ids_json: &str) -> sqlx::Result<()> {
+pub async fn remove(db: impl Executor<'_>, ids_json: &str) -> Result<()> {
     sqlx::query("DELETE FROM workers WHERE id IN (SELECT value FROM json_each(?))")
         .bind(ids_json)
-        .execute(db)
+        .execute(db.inner())
         .await?;
     Ok(())
 }
 
 /// Claims held by workers not in the table (removed, or from before it existed).
-pub async fn orphaned_claimants(db: impl SqliteExecutor<'_>) -> sqlx::Result<Vec<String>> {
+pub async fn orphaned_claimants(db: impl Executor<'_>) -> Result<Vec<String>> {
     sqlx::query_scalar(
         "SELECT DISTINCT claimed_by FROM deliveries WHERE claimed_by IS NOT NULL AND state = 'pending'
            AND claimed_by NOT IN (SELECT id FROM workers)",
     )
-    .fetch_all(db)
+    .fetch_all(db.inner())
     .await
+        .map_err(Into::into)
 }

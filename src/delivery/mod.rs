@@ -114,7 +114,7 @@ impl Deliverer {
             .map_err(|_| AppError::Internal("in-flight map poisoned".into()))?
             .per_host
             .clone();
-        let open: HashMap<String, Option<i64>> = db::hosts::open_circuits(&self.state.db)
+        let open: HashMap<String, Option<i64>> = db::hosts::open_circuits(self.state.db.write())
             .await?
             .into_iter()
             .map(|h| (h.host, h.open_until))
@@ -128,14 +128,20 @@ impl Deliverer {
         let full = serde_json::to_string(&rooms.full()).unwrap_or_else(|_| "[]".into());
         // Twice the limit leaves room for the per-host caps without reading far ahead.
         let scan = (limit * 2).max(64) as i64;
-        let candidates = db::deliveries::due_candidates(&self.state.db, now, &full, scan).await?;
+        let candidates =
+            db::deliveries::due_candidates(self.state.db.write(), now, &full, scan).await?;
         let ids = claim::pick(&candidates, &rooms, limit);
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let claimed =
-            db::deliveries::lease(&self.state.db, &self.worker_id, now, now + LEASE_MS, &ids)
-                .await?;
+        let claimed = db::deliveries::lease(
+            self.state.db.write(),
+            &self.worker_id,
+            now,
+            now + LEASE_MS,
+            &ids,
+        )
+        .await?;
         if let Ok(mut f) = self.in_flight.lock() {
             for d in &claimed {
                 *f.per_host.entry(d.host.clone()).or_default() += 1;
@@ -227,7 +233,7 @@ impl Deliverer {
         let (body, author) = match cached {
             Some(entry) => entry,
             None => {
-                let row = db::activities::by_id(&self.state.db, activity_id)
+                let row = db::activities::by_id(self.state.db.write(), activity_id)
                     .await?
                     .ok_or_else(|| {
                         AppError::Internal(format!("activity {activity_id} is missing"))
@@ -292,7 +298,7 @@ impl Deliverer {
             if idle || self.slots.available_permits() < refill {
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = self.state.deliveries_queued.notified() => {}
+                    _ = self.state.db.deliveries_queued() => {}
                     _ = tokio::time::sleep(poll) => {}
                     _ = tick.tick() => self.housekeeping().await,
                     // Enough slots freed to make a claim worth its transaction.
@@ -314,7 +320,7 @@ impl Deliverer {
             .lock()
             .map(|f| f.ids.iter().copied().collect())
             .unwrap_or_default();
-        if let Err(e) = db::deliveries::release(&self.state.db, &left).await {
+        if let Err(e) = db::deliveries::release(self.state.db.write(), &left).await {
             tracing::error!(error = %e, "cannot release in-flight deliveries");
         }
         if let Err(e) = workers::deregister(&self.state, &self.worker_id).await {

@@ -46,7 +46,7 @@ pub async fn follow_fan_out(
     let mut last = Counts::default();
     let mut last_change = tokio::time::Instant::now();
     let counts = loop {
-        let c = db::deliveries::counts_for_activities(&state.db, &ids).await?;
+        let c = db::deliveries::counts_for_activities(state.db.write(), &ids).await?;
         if c != last {
             progress(&c, sender);
             last = c.clone();

@@ -33,11 +33,11 @@ pub async fn record(state: &AppState, attempts: &[Attempt]) -> AppResult<()> {
     };
     let now = db::now_ms();
     let mut give_ups = Vec::new();
-    let mut tx = crate::service::begin(&state.db).await?;
+    let mut tx = state.db.begin().await?;
     // The hosts' circuit state, read in one query: host -> (state, row as read).
     let names: Vec<&str> = attempts.iter().map(|a| a.delivery.host.as_str()).collect();
     let mut hosts: HashMap<String, (HostRow, Option<HostRow>)> =
-        db::hosts::get_many(&mut *tx, &names)
+        db::hosts::get_many(&mut tx, &names)
             .await?
             .into_iter()
             .map(|h| (h.host.clone(), (h.clone(), Some(h))))
@@ -50,13 +50,13 @@ pub async fn record(state: &AppState, attempts: &[Attempt]) -> AppResult<()> {
             Outcome::Delivered(status) => done.entry(*status).or_default().push(d.id),
             Outcome::Permanent { status, reason } => {
                 give_ups.push((d.inbox.clone(), reason.clone()));
-                db::deliveries::finish_failed(&mut *tx, d.id, *status, reason, now).await?;
+                db::deliveries::finish_failed(&mut tx, d.id, *status, reason, now).await?;
             }
             Outcome::Gone => {
-                let removed = db::followers::remove_by_delivery_inbox(&mut *tx, &d.inbox).await?;
+                let removed = db::followers::remove_by_delivery_inbox(&mut tx, &d.inbox).await?;
                 let reason = format!("inbox answered 410 Gone; removed {removed} follower(s)");
                 give_ups.push((d.inbox.clone(), reason.clone()));
-                db::deliveries::finish_failed(&mut *tx, d.id, Some(410), &reason, now).await?;
+                db::deliveries::finish_failed(&mut tx, d.id, Some(410), &reason, now).await?;
             }
             Outcome::Retry {
                 status,
@@ -67,11 +67,11 @@ pub async fn record(state: &AppState, attempts: &[Attempt]) -> AppResult<()> {
                 if attempts >= i64::from(cfg.max_attempts) {
                     let reason = format!("gave up after {attempts} attempts: {reason}");
                     give_ups.push((d.inbox.clone(), reason.clone()));
-                    db::deliveries::finish_failed(&mut *tx, d.id, *status, &reason, now).await?;
+                    db::deliveries::finish_failed(&mut tx, d.id, *status, &reason, now).await?;
                 } else {
                     let wait = backoff_ms(cfg.backoff_base_seconds, attempts)
                         .max(retry_after_ms.unwrap_or(0));
-                    db::deliveries::finish_retry(&mut *tx, d.id, *status, reason, now + wait, now)
+                    db::deliveries::finish_retry(&mut tx, d.id, *status, reason, now + wait, now)
                         .await?;
                 }
             }
@@ -96,7 +96,7 @@ pub async fn record(state: &AppState, attempts: &[Attempt]) -> AppResult<()> {
                 tracing::warn!(host = %host.host, error = host.last_error.as_deref().unwrap_or(""), "host unavailable: holding its deliveries")
             }
             Transition::Closed => {
-                let released = db::deliveries::release_host(&mut *tx, &host.host, now).await?;
+                let released = db::deliveries::release_host(&mut tx, &host.host, now).await?;
                 tracing::info!(host = %host.host, released, "host is back: sending its held deliveries");
             }
             Transition::None => {}
@@ -104,7 +104,7 @@ pub async fn record(state: &AppState, attempts: &[Attempt]) -> AppResult<()> {
         hosts.insert(d.host.clone(), (host, read));
     }
     for (status, ids) in done {
-        db::deliveries::finish_done_many(&mut *tx, &ids, status, now).await?;
+        db::deliveries::finish_done_many(&mut tx, &ids, status, now).await?;
     }
     for (h, read) in hosts.values() {
         // Write what changed; a host that never failed needs no row.
@@ -117,7 +117,7 @@ pub async fn record(state: &AppState, attempts: &[Attempt]) -> AppResult<()> {
             None => h.consecutive_failures > 0,
         };
         if changed {
-            db::hosts::upsert(&mut *tx, h).await?;
+            db::hosts::upsert(&mut tx, h).await?;
         }
     }
     tx.commit().await?;

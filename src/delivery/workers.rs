@@ -50,7 +50,7 @@ fn pid_alive(pid: i64) -> bool {
 pub async fn register(state: &AppState, id: &str, kind: WorkerKind) -> AppResult<()> {
     let now = db::now_ms();
     db::workers::register(
-        &state.db,
+        state.db.write(),
         &WorkerRow {
             id: id.to_owned(),
             machine: machine(),
@@ -70,7 +70,7 @@ pub async fn reap(state: &AppState, own_id: &str) -> AppResult<()> {
     let now = db::now_ms();
     let here = machine();
     let me = i64::from(std::process::id());
-    let mut dead: Vec<String> = db::workers::list(&state.db)
+    let mut dead: Vec<String> = db::workers::list(state.db.write())
         .await?
         .into_iter()
         .filter(|w| w.id != own_id)
@@ -82,7 +82,7 @@ pub async fn reap(state: &AppState, own_id: &str) -> AppResult<()> {
         .collect();
     let gone_from_table = dead.clone();
     dead.extend(
-        db::workers::orphaned_claimants(&state.db)
+        db::workers::orphaned_claimants(state.db.write())
             .await?
             .into_iter()
             .filter(|id| id != own_id),
@@ -91,9 +91,9 @@ pub async fn reap(state: &AppState, own_id: &str) -> AppResult<()> {
         return Ok(());
     }
     let json = serde_json::to_string(&dead).unwrap_or_else(|_| "[]".into());
-    let released = db::deliveries::release_claims_of(&state.db, &json).await?;
+    let released = db::deliveries::release_claims_of(state.db.write(), &json).await?;
     db::workers::remove(
-        &state.db,
+        state.db.write(),
         &serde_json::to_string(&gone_from_table).unwrap_or_else(|_| "[]".into()),
     )
     .await?;
@@ -110,10 +110,11 @@ pub async fn reap(state: &AppState, own_id: &str) -> AppResult<()> {
 /// The periodic part: heartbeat, reaping, and giving up deliveries past the retry window.
 pub async fn heartbeat_and_reap(state: &AppState, own_id: &str) -> AppResult<()> {
     let now = db::now_ms();
-    db::workers::heartbeat(&state.db, own_id, now).await?;
+    db::workers::heartbeat(state.db.write(), own_id, now).await?;
     reap(state, own_id).await?;
     let cutoff = now - (state.config.delivery.give_up_after_hours * 3_600_000.0) as i64;
-    for (inbox, reason) in db::deliveries::give_up_older_than(&state.db, cutoff, now).await? {
+    for (inbox, reason) in db::deliveries::give_up_older_than(state.db.write(), cutoff, now).await?
+    {
         tracing::warn!(%inbox, %reason, "delivery given up");
     }
     Ok(())
@@ -121,7 +122,7 @@ pub async fn heartbeat_and_reap(state: &AppState, own_id: &str) -> AppResult<()>
 
 pub async fn deregister(state: &AppState, id: &str) -> AppResult<()> {
     db::workers::remove(
-        &state.db,
+        state.db.write(),
         &serde_json::to_string(&[id]).unwrap_or_else(|_| "[]".into()),
     )
     .await?;
@@ -133,7 +134,7 @@ pub async fn deregister(state: &AppState, id: &str) -> AppResult<()> {
 pub async fn server_is_delivering(state: &AppState) -> AppResult<bool> {
     let now = db::now_ms();
     let here = machine();
-    Ok(db::workers::list(&state.db).await?.iter().any(|w| {
+    Ok(db::workers::list(state.db.write()).await?.iter().any(|w| {
         w.kind == "serve"
             && w.heartbeat_at >= now - STALE_MS
             && (w.machine != here || pid_alive(w.pid))

@@ -151,7 +151,7 @@ impl Object for RemoteActor {
         if let Some(known) = data.actors.get(&id) {
             return Ok(Some(known));
         }
-        let stored: Option<Self> = db::remote_actors::get(&data.reads, id.as_str())
+        let stored: Option<Self> = db::remote_actors::get(data.db.read(), id.as_str())
             .await?
             .map(TryInto::try_into)
             .transpose()?;
@@ -210,7 +210,7 @@ impl Object for RemoteActor {
             icon_url: json.icon.as_ref().and_then(link_of).map(String::from),
             profile_url: json.url.as_ref().and_then(link_of).map(String::from),
         };
-        db::remote_actors::upsert(&data.db, &row).await?;
+        db::remote_actors::upsert(data.db.write(), &row).await?;
         let actor: Self = row.try_into()?;
         data.actors.put(&actor);
         Ok(actor)

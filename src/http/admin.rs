@@ -11,7 +11,8 @@ use axum::{
 };
 
 use crate::{
-    error::{AppError, AppResult},
+    db,
+    error::AppResult,
     state::{Federation, Site},
 };
 
@@ -26,10 +27,7 @@ pub fn admin_router(fed: Federation) -> Router {
 
 /// 200 when the database answers; 503 otherwise.
 pub async fn healthz(State(fed): State<Site>) -> Response {
-    match sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&fed.reads)
-        .await
-    {
+    match fed.db.ping().await {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");
@@ -39,11 +37,9 @@ pub async fn healthz(State(fed): State<Site>) -> Response {
 }
 
 async fn metrics(State(fed): State<Site>) -> AppResult<Response> {
-    let body = fed
-        .metrics
-        .render(&fed.reads)
-        .await
-        .map_err(AppError::Database)?;
+    let depth = db::deliveries::queue_depth(fed.db.read()).await?;
+    let circuits = db::hosts::circuit_counts(fed.db.read()).await?;
+    let body = fed.metrics.render(depth, &circuits);
     Ok((
         [(
             header::CONTENT_TYPE,

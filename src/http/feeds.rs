@@ -59,7 +59,7 @@ fn site_wide() -> Vec<String> {
 /// `GET /feed.atom`, `/feed.rss`, `/feed.json`: every author's newest posts.
 pub async fn site_feed(State(fed): State<Site>, format: FeedFormat) -> AppResult<Response> {
     let state: &AppState = &fed;
-    let authors: HashMap<String, FeedAuthor> = crate::db::authors::list(&state.reads)
+    let authors: HashMap<String, FeedAuthor> = crate::db::authors::list(state.db.read())
         .await?
         .iter()
         .filter_map(|a| {

@@ -281,7 +281,7 @@ fn page_links(
 pub async fn index(State(fed): State<Site>, Query(q): Query<PageQuery>) -> AppResult<Response> {
     let state: &AppState = &fed;
     let page = q.number();
-    let authors = crate::db::authors::list(&state.reads).await?;
+    let authors = crate::db::authors::list(state.db.read()).await?;
     let (posts, total) = read::recent_posts(state, page).await?;
     if posts.is_empty() && page > 1 {
         return Ok(not_found_page(state));
@@ -331,7 +331,7 @@ pub async fn author_page(state: &AppState, handle: &Handle, page: i64) -> AppRes
     if posts.is_empty() && page > 1 {
         return Ok(not_found_page(state));
     }
-    let followers = crate::db::followers::count(&state.reads, handle.as_str()).await?;
+    let followers = crate::db::followers::count(state.db.read(), handle.as_str()).await?;
     let (prev_page, next_page) = page_links(page, total, |n| state.uris.actor_page(handle, n));
     let posts: Vec<PostView> = posts.iter().map(|p| post_view(state, p, None)).collect();
     let view = author_view(state, &author, handle, followers);
@@ -500,7 +500,7 @@ pub async fn tag(State(fed): State<Site>, Path(tag): Path<String>) -> AppResult<
     if posts.is_empty() {
         return Ok(not_found_page(state));
     }
-    let authors = crate::db::authors::list(&state.reads).await?;
+    let authors = crate::db::authors::list(state.db.read()).await?;
     let by_handle: HashMap<&str, &AuthorRow> =
         authors.iter().map(|a| (a.handle.as_str(), a)).collect();
     let posts: Vec<PostView> = posts

@@ -129,7 +129,7 @@ pub async fn interactions(
 pub async fn activity(State(fed): State<Site>, Path(local): Path<String>) -> AppResult<Response> {
     let state: &AppState = &fed;
     let ap_id = state.uris.activity(&local);
-    let row = db::activities::by_ap_id(&state.reads, &ap_id)
+    let row = db::activities::by_ap_id(state.db.read(), &ap_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no activity {ap_id}")))?;
     let body: serde_json::Value =

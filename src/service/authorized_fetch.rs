@@ -17,7 +17,7 @@ use crate::{
 /// The instance actor's public key (the key pair is created on first use).
 pub async fn instance_public_key(state: &AppState) -> AppResult<String> {
     state.instance_key().await?;
-    db::instance_actor::get(&state.reads)
+    db::instance_actor::get(state.db.read())
         .await?
         .map(|row| row.public_key_pem)
         .ok_or_else(|| AppError::Internal("the instance actor has no key".into()))

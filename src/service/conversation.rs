@@ -60,21 +60,21 @@ impl Interaction {
 }
 
 pub async fn of_post(state: &AppState, post_id: i64) -> AppResult<Conversation> {
-    let replies = db::replies::visible_of_post(&state.db, post_id).await?;
+    let replies = db::replies::visible_of_post(state.db.write(), post_id).await?;
     Ok(Conversation {
         replies: thread(replies),
-        likes: db::reactions::of_post(&state.db, "like", post_id, FACES, 0).await?,
-        like_count: db::reactions::count(&state.db, "like", post_id).await?,
-        boosts: db::reactions::of_post(&state.db, "announce", post_id, FACES, 0).await?,
-        boost_count: db::reactions::count(&state.db, "announce", post_id).await?,
+        likes: db::reactions::of_post(state.db.write(), "like", post_id, FACES, 0).await?,
+        like_count: db::reactions::count(state.db.write(), "like", post_id).await?,
+        boosts: db::reactions::of_post(state.db.write(), "announce", post_id, FACES, 0).await?,
+        boost_count: db::reactions::count(state.db.write(), "announce", post_id).await?,
     })
 }
 
 /// Totals for the post's ActivityPub object: replies, likes, shares.
 pub async fn counts(state: &AppState, post_id: i64) -> AppResult<(i64, i64, i64)> {
-    let replies = db::replies::count_visible(&state.db, post_id).await?;
-    let likes = db::reactions::count(&state.db, "like", post_id).await?;
-    let shares = db::reactions::count(&state.db, "announce", post_id).await?;
+    let replies = db::replies::count_visible(state.db.write(), post_id).await?;
+    let likes = db::reactions::count(state.db.write(), "like", post_id).await?;
+    let shares = db::reactions::count(state.db.write(), "announce", post_id).await?;
     Ok((replies, likes, shares))
 }
 
@@ -89,7 +89,7 @@ pub async fn collection_page(
 ) -> AppResult<(Vec<String>, i64)> {
     Ok(match which {
         Interaction::Replies => {
-            let all = db::replies::visible_of_post(&state.db, post_id).await?;
+            let all = db::replies::visible_of_post(state.db.write(), post_id).await?;
             let total = all.len() as i64;
             let ids = all
                 .into_iter()
@@ -101,8 +101,9 @@ pub async fn collection_page(
         }
         _ => {
             let kind = which.reaction_kind();
-            let page = db::reactions::of_post(&state.db, kind, post_id, limit, offset).await?;
-            let total = db::reactions::count(&state.db, kind, post_id).await?;
+            let page =
+                db::reactions::of_post(state.db.write(), kind, post_id, limit, offset).await?;
+            let total = db::reactions::count(state.db.write(), kind, post_id).await?;
             (page.into_iter().map(|r| r.actor_id).collect(), total)
         }
     })

@@ -1,32 +1,30 @@
 //! The author as an account: telling followers about profile changes, moving to
 //! another account (Move, as Mastodon does) and replacing the key pair.
 
-use sqlx::{Sqlite, Transaction};
 use url::Url;
 
 use crate::{
-    db,
+    db::{self, outbox::Audience},
     domain::Handle,
     error::{AppError, AppResult},
     federation::{activities::outgoing, fetch, objects::actor::person, signatures},
-    service::{Audience, queue_activity},
     state::AppState,
 };
 
 /// Queues `Update{Person}` with the author's profile as stored now in `tx`, to every
 /// follower. Returns the activity's row id and the deliveries queued.
 pub async fn announce_profile(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut db::Tx,
     state: &AppState,
     handle: &Handle,
     now: i64,
 ) -> AppResult<(i64, u64)> {
-    let row = db::authors::get(&mut **tx, handle.as_str())
+    let row = db::authors::get(&mut *tx, handle.as_str())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}`")))?;
     let activity =
         outgoing::update_actor(&state.uris, handle, &person(&row, handle, &state.uris), now);
-    queue_activity(tx, &activity, Audience::Followers, now).await
+    Ok(db::outbox::queue(tx, &activity, Audience::Followers, now).await?)
 }
 
 /// What a move or a key rotation queued.
@@ -102,7 +100,7 @@ async fn resolve_target(state: &AppState, to: &str) -> Result<Url, MoveError> {
 /// target lists this author in `alsoKnownAs`; then records `movedTo` and queues
 /// `Update{Person}` and `Move` to every follower in one transaction.
 pub async fn move_author(state: &AppState, handle: &Handle, to: &str) -> AppResult<Announced> {
-    db::authors::get(&state.db, handle.as_str())
+    db::authors::get(state.db.write(), handle.as_str())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}`")))?;
     let ours = state.uris.actor(handle);
@@ -129,13 +127,12 @@ pub async fn move_author(state: &AppState, handle: &Handle, to: &str) -> AppResu
         }));
     }
     let now = db::now_ms();
-    let mut tx = crate::service::begin(&state.db).await?;
-    db::authors::set_moved_to(&mut *tx, handle.as_str(), &target_id, now).await?;
+    let mut tx = state.db.begin().await?;
+    db::authors::set_moved_to(&mut tx, handle.as_str(), &target_id, now).await?;
     let (update, n1) = announce_profile(&mut tx, state, handle, now).await?;
     let activity = outgoing::move_to(&state.uris, handle, &target_id, now);
-    let (moved, n2) = queue_activity(&mut tx, &activity, Audience::Followers, now).await?;
+    let (moved, n2) = db::outbox::queue(&mut tx, &activity, Audience::Followers, now).await?;
     tx.commit().await?;
-    state.deliveries_queued.notify_one();
     tracing::info!(author = %handle, to = %target_id, "moved");
     Ok(Announced {
         activities: vec![update, moved],
@@ -147,7 +144,7 @@ pub async fn move_author(state: &AppState, handle: &Handle, to: &str) -> AppResu
 /// with the new public key. Followers stay: servers that cached the old key refetch
 /// the actor when a signature fails to verify, as Mastodon does.
 pub async fn rotate_key(state: &AppState, handle: &Handle) -> AppResult<Announced> {
-    db::authors::get(&state.db, handle.as_str())
+    db::authors::get(state.db.write(), handle.as_str())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}`")))?;
     let (public, private) = tokio::task::spawn_blocking(signatures::generate_keypair)
@@ -155,11 +152,10 @@ pub async fn rotate_key(state: &AppState, handle: &Handle) -> AppResult<Announce
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let now = db::now_ms();
-    let mut tx = crate::service::begin(&state.db).await?;
-    db::authors::set_keys(&mut *tx, handle.as_str(), &public, &private, now).await?;
+    let mut tx = state.db.begin().await?;
+    db::authors::set_keys(&mut tx, handle.as_str(), &public, &private, now).await?;
     let (update, n) = announce_profile(&mut tx, state, handle, now).await?;
     tx.commit().await?;
-    state.deliveries_queued.notify_one();
     tracing::info!(author = %handle, "key pair replaced");
     Ok(Announced {
         activities: vec![update],

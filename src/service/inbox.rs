@@ -73,7 +73,6 @@ pub async fn receive(data: &FedData, req: SignedRequest<'_>) -> AppResult<Receip
         })
         .await?;
     if stored {
-        data.inbox_queued.notify_one();
         Ok(Receipt::Accepted)
     } else {
         Ok(Receipt::Duplicate)

@@ -50,18 +50,18 @@ pub async fn run(fed: Federation, shutdown: CancellationToken) {
         let now = db::now_ms();
         if now - last_prune > 3600 * 1000 {
             last_prune = now;
-            if let Err(e) = db::inbox_activities::prune(&fed.db, now - KEEP_MS).await {
+            if let Err(e) = db::inbox_activities::prune(fed.db.write(), now - KEEP_MS).await {
                 tracing::warn!(error = %e, "pruning processed inbox activities failed");
             }
         }
-        let next = db::inbox_activities::next_due_at(&fed.reads)
+        let next = db::inbox_activities::next_due_at(fed.db.read())
             .await
             .ok()
             .flatten()
             .map_or(60_000, |at| (at - now).clamp(10, 60_000));
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = fed.inbox_queued.notified() => {}
+            _ = fed.db.inbox_stored() => {}
             _ = tokio::time::sleep(Duration::from_millis(next as u64)) => {}
         }
     }
@@ -73,7 +73,7 @@ pub async fn run(fed: Federation, shutdown: CancellationToken) {
 /// at a time (the inbox's door shares the cores and the database writer), brings the
 /// response cache up to date once, then records every outcome in one transaction.
 pub async fn process_due(fed: &Federation) -> AppResult<usize> {
-    let rows = db::inbox_activities::due(&fed.reads, db::now_ms(), BATCH).await?;
+    let rows = db::inbox_activities::due(fed.db.read(), db::now_ms(), BATCH).await?;
     let n = rows.len();
     if n == 0 {
         return Ok(0);
@@ -112,7 +112,7 @@ pub async fn process_due(fed: &Federation) -> AppResult<usize> {
     }
     // Pages showing these replies and reactions change before the rows are marked
     // done, so whoever sees them done sees the pages new.
-    if let Err(e) = fed.cache.catch_up(&fed.reads).await {
+    if let Err(e) = fed.cache.catch_up(fed.db.read()).await {
         tracing::warn!(error = %e, "reading the cache change log");
     }
     record(fed, &outcomes).await?;
@@ -150,10 +150,10 @@ async fn record(
             }
         }
     }
-    let mut tx = super::begin(&fed.db).await?;
-    db::inbox_activities::finish_many(&mut *tx, &finished, now).await?;
+    let mut tx = fed.db.begin().await?;
+    db::inbox_activities::finish_many(&mut tx, &finished, now).await?;
     for (id, at, reason) in &retries {
-        db::inbox_activities::retry_at(&mut *tx, *id, *at, reason).await?;
+        db::inbox_activities::retry_at(&mut tx, *id, *at, reason).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -3,7 +3,6 @@
 //! write lock (busy waits with sleeps). Here one task writes every insert that is
 //! waiting, many per transaction, and answers each request when its batch commits.
 
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
@@ -26,7 +25,7 @@ pub struct InboxWriter {
 
 impl InboxWriter {
     /// Starts the writer task on the current runtime.
-    pub fn start(db: SqlitePool) -> Self {
+    pub fn start(db: db::Db) -> Self {
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(run(db, rx));
         Self { jobs }
@@ -47,7 +46,7 @@ impl InboxWriter {
     }
 }
 
-async fn run(db: SqlitePool, mut rx: mpsc::Receiver<Job>) {
+async fn run(db: db::Db, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut activities = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -70,9 +69,9 @@ async fn run(db: SqlitePool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-async fn write(db: &SqlitePool, activities: &[NewActivity]) -> sqlx::Result<Vec<bool>> {
-    let mut tx = crate::service::begin(db).await?;
-    let stored = db::inbox_activities::insert_many(&mut *tx, activities).await?;
+async fn write(db: &db::Db, activities: &[NewActivity]) -> db::Result<Vec<bool>> {
+    let mut tx = db.begin().await?;
+    let stored = db::inbox_activities::insert_many(&mut tx, activities).await?;
     tx.commit().await?;
     Ok(stored)
 }

@@ -7,13 +7,12 @@ use url::Url;
 
 pub use crate::domain::BlockTarget;
 use crate::{
-    db,
+    db::{self, outbox::Audience},
     error::{AppError, AppResult},
     federation::{
         activities::{follow::Follow, follow::local_target, outgoing},
         remote_actor::RemoteActor,
     },
-    service,
     state::AppState,
 };
 
@@ -32,7 +31,7 @@ pub async fn blocked_among(
         .map(|s| BlockTarget::parse(s))
         .collect::<Result<Vec<_>, _>>()?;
     let all: Vec<String> = actors.iter().flat_map(BlockTarget::candidates).collect();
-    let stored: std::collections::HashSet<String> = db::blocks::which_of(&state.reads, &all)
+    let stored: std::collections::HashSet<String> = db::blocks::which_of(state.db.read(), &all)
         .await?
         .into_iter()
         .collect();
@@ -57,17 +56,10 @@ pub async fn reject_follow(
     let handle = local_target(state, &follow.object).await?;
     let reject = outgoing::reject(&state.uris, &handle, follow);
     let now = db::now_ms();
-    let mut tx = service::begin(&state.db).await?;
-    db::followers::remove(&mut *tx, handle.as_str(), sender.id.as_str()).await?;
-    service::queue_activity(
-        &mut tx,
-        &reject,
-        service::Audience::Inbox(&sender.inbox),
-        now,
-    )
-    .await?;
+    let mut tx = state.db.begin().await?;
+    db::followers::remove(&mut tx, handle.as_str(), sender.id.as_str()).await?;
+    db::outbox::queue(&mut tx, &reject, Audience::Inbox(&sender.inbox), now).await?;
     tx.commit().await?;
-    state.deliveries_queued.notify_one();
     tracing::info!(author = %handle, actor = %sender.id, "follow from a blocked actor rejected");
     Ok(())
 }
@@ -83,18 +75,18 @@ pub struct Purged {
 
 /// Removes follows, replies and reactions of every actor the target covers.
 pub async fn purge(state: &AppState, target: &BlockTarget) -> AppResult<Purged> {
-    let actors: Vec<String> = db::replies::known_actor_ids(&state.db)
+    let actors: Vec<String> = db::replies::known_actor_ids(state.db.write())
         .await?
         .into_iter()
         .filter(|a| Url::parse(a).is_ok_and(|u| target.matches(&u)))
         .collect();
     let mut purged = Purged::default();
-    let mut tx = service::begin(&state.db).await?;
+    let mut tx = state.db.begin().await?;
     for actor in &actors {
         purged.actors += 1;
-        purged.follows += db::followers::remove_actor(&mut *tx, actor).await?;
-        purged.replies += db::replies::delete_of_actor(&mut *tx, actor).await?;
-        purged.reactions += db::reactions::delete_of_actor(&mut *tx, actor).await?;
+        purged.follows += db::followers::remove_actor(&mut tx, actor).await?;
+        purged.replies += db::replies::delete_of_actor(&mut tx, actor).await?;
+        purged.reactions += db::reactions::delete_of_actor(&mut tx, actor).await?;
     }
     tx.commit().await?;
     Ok(purged)
@@ -102,13 +94,19 @@ pub async fn purge(state: &AppState, target: &BlockTarget) -> AppResult<Purged> 
 
 /// `fedblog block`: records the block and purges what the target left.
 pub async fn block(state: &AppState, target: &BlockTarget) -> AppResult<Purged> {
-    db::blocks::add(&state.db, &target.as_string(), target.kind(), db::now_ms()).await?;
+    db::blocks::add(
+        state.db.write(),
+        &target.as_string(),
+        target.kind(),
+        db::now_ms(),
+    )
+    .await?;
     purge(state, target).await
 }
 
 /// `fedblog unblock`; `false` if there was no such block in the database.
 pub async fn unblock(state: &AppState, target: &BlockTarget) -> AppResult<bool> {
-    Ok(db::blocks::remove(&state.db, &target.as_string()).await?)
+    Ok(db::blocks::remove(state.db.write(), &target.as_string()).await?)
 }
 
 /// Applies the config's blocks to what is stored (run at start: the config may have
@@ -136,9 +134,9 @@ pub enum ReplyAction {
 
 pub async fn moderate_reply(state: &AppState, id: i64, action: ReplyAction) -> AppResult<()> {
     let found = match action {
-        ReplyAction::Approve => db::replies::set_state(&state.db, id, "visible").await?,
-        ReplyAction::Hide => db::replies::set_state(&state.db, id, "hidden").await?,
-        ReplyAction::Delete => db::replies::delete(&state.db, id).await?,
+        ReplyAction::Approve => db::replies::set_state(state.db.write(), id, "visible").await?,
+        ReplyAction::Hide => db::replies::set_state(state.db.write(), id, "hidden").await?,
+        ReplyAction::Delete => db::replies::delete(state.db.write(), id).await?,
     };
     if found {
         Ok(())

@@ -10,14 +10,14 @@ use crate::{
 
 /// An author who exists, or 404.
 pub async fn author(state: &AppState, handle: &Handle) -> AppResult<AuthorRow> {
-    db::authors::get(&state.reads, handle.as_str())
+    db::authors::get(state.db.read(), handle.as_str())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}` on this server")))
 }
 
 /// A post by its URL parts, live or deleted; 404 if it never existed.
 pub async fn post(state: &AppState, handle: &Handle, slug: &Slug) -> AppResult<PostRow> {
-    db::posts::by_slug(&state.reads, handle.as_str(), slug.as_str())
+    db::posts::by_slug(state.db.read(), handle.as_str(), slug.as_str())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no post `{slug}` by `{handle}`")))
 }
@@ -28,9 +28,9 @@ pub async fn author_posts(
     handle: &Handle,
     page: i64,
 ) -> AppResult<(Vec<PostRow>, i64)> {
-    let total = db::posts::count_of_author(&state.reads, handle.as_str()).await?;
+    let total = db::posts::count_of_author(state.db.read(), handle.as_str()).await?;
     let posts = db::posts::page_of_author(
-        &state.reads,
+        state.db.read(),
         handle.as_str(),
         PAGE_SIZE,
         (page - 1) * PAGE_SIZE,
@@ -45,9 +45,9 @@ pub async fn followers(
     handle: &Handle,
     page: i64,
 ) -> AppResult<(Vec<String>, i64)> {
-    let total = db::followers::count(&state.reads, handle.as_str()).await?;
+    let total = db::followers::count(state.db.read(), handle.as_str()).await?;
     let ids = db::followers::page(
-        &state.reads,
+        state.db.read(),
         handle.as_str(),
         PAGE_SIZE,
         (page - 1) * PAGE_SIZE,
@@ -58,30 +58,30 @@ pub async fn followers(
 
 /// The newest posts of all authors with their page count.
 pub async fn recent_posts(state: &AppState, page: i64) -> AppResult<(Vec<PostRow>, i64)> {
-    let total = db::posts::count_all(&state.reads).await?;
-    let posts = db::posts::recent(&state.reads, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let total = db::posts::count_all(state.db.read()).await?;
+    let posts = db::posts::recent(state.db.read(), PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     Ok((posts, total))
 }
 
 /// Number of live posts across the instance and of authors, for NodeInfo.
 pub async fn usage(state: &AppState) -> AppResult<(i64, i64)> {
     Ok((
-        db::authors::list(&state.reads).await?.len() as i64,
-        db::posts::count_all(&state.reads).await?,
+        db::authors::list(state.db.read()).await?.len() as i64,
+        db::posts::count_all(state.db.read()).await?,
     ))
 }
 
 /// Live posts with a tag (newest first, at most 200).
 pub async fn tagged(state: &AppState, tag: &crate::domain::Tag) -> AppResult<Vec<PostRow>> {
-    Ok(db::posts::with_tag(&state.reads, tag.as_str(), 200).await?)
+    Ok(db::posts::with_tag(state.db.read(), tag.as_str(), 200).await?)
 }
 
 /// The newest posts for a feed: the site's, or one author's.
 pub async fn feed_posts(state: &AppState, author: Option<&Handle>) -> AppResult<Vec<PostRow>> {
     let limit = crate::feeds::FEED_LIMIT;
     Ok(match author {
-        Some(h) => db::posts::page_of_author(&state.reads, h.as_str(), limit, 0).await?,
-        None => db::posts::recent(&state.reads, limit, 0).await?,
+        Some(h) => db::posts::page_of_author(state.db.read(), h.as_str(), limit, 0).await?,
+        None => db::posts::recent(state.db.read(), limit, 0).await?,
     })
 }
 
@@ -90,8 +90,8 @@ pub async fn everything(
     state: &AppState,
 ) -> AppResult<(Vec<AuthorRow>, Vec<PostRow>, Vec<String>)> {
     Ok((
-        db::authors::list(&state.reads).await?,
-        db::posts::recent(&state.reads, i64::MAX, 0).await?,
-        db::posts::all_tags(&state.reads).await?,
+        db::authors::list(state.db.read()).await?,
+        db::posts::recent(state.db.read(), i64::MAX, 0).await?,
+        db::posts::all_tags(state.db.read()).await?,
     ))
 }

@@ -30,7 +30,7 @@ pub async fn record(state: &AppState, next: Option<DateTime<Utc>>) -> AppResult<
     }
     let value = next.map(|d| d.timestamp_millis().to_string());
     db::meta::set(
-        &state.db,
+        state.db.write(),
         NEXT_SCHEDULED,
         value.as_deref().unwrap_or_default(),
     )
@@ -41,7 +41,7 @@ pub async fn record(state: &AppState, next: Option<DateTime<Utc>>) -> AppResult<
 
 /// When the next scheduled post is due, as the last sync noted.
 pub async fn next_due(state: &AppState) -> AppResult<Option<DateTime<Utc>>> {
-    let value = db::meta::get(&state.db, NEXT_SCHEDULED).await?;
+    let value = db::meta::get(state.db.write(), NEXT_SCHEDULED).await?;
     Ok(value
         .and_then(|v| v.parse::<i64>().ok())
         .and_then(DateTime::from_timestamp_millis))

@@ -12,6 +12,7 @@ use crate::{
     db::{
         self,
         authors::ProfileValues,
+        outbox::{Audience, Outgoing},
         posts::{PostIndexRow, PostRow, PostValues},
     },
     domain::Handle,
@@ -56,7 +57,7 @@ pub async fn sync_files(state: &AppState, changed: HashSet<PathBuf>) -> AppResul
 async fn run(state: &AppState, changed: Option<HashSet<PathBuf>>) -> AppResult<SyncReport> {
     let mut known: content::Known = HashMap::new();
     let rows = match &changed {
-        None => db::posts::file_hashes(&state.db).await?,
+        None => db::posts::file_hashes(state.db.write()).await?,
         Some(paths) => known_of_changed(state, paths).await?,
     };
     for (author, path, hash) in rows {
@@ -70,7 +71,9 @@ async fn run(state: &AppState, changed: Option<HashSet<PathBuf>>) -> AppResult<S
     })
     .await
     .map_err(|e| AppError::Internal(format!("content scan panicked: {e}")))?;
-    let first_sync = db::meta::get(&state.db, FIRST_SYNC_DONE).await?.is_none();
+    let first_sync = db::meta::get(state.db.write(), FIRST_SYNC_DONE)
+        .await?
+        .is_none();
     // A partial scan sees only the scheduled posts among the changed files.
     let next_scheduled = match partial {
         false => scan.next_scheduled(),
@@ -92,13 +95,10 @@ async fn run(state: &AppState, changed: Option<HashSet<PathBuf>>) -> AppResult<S
         sync_author(state, author, first_sync, &mut report).await?;
     }
     if first_sync {
-        db::meta::set(&state.db, FIRST_SYNC_DONE, &db::now_ms().to_string()).await?;
-    }
-    if report.deliveries_queued > 0 {
-        state.deliveries_queued.notify_one();
+        db::meta::set(state.db.write(), FIRST_SYNC_DONE, &db::now_ms().to_string()).await?;
     }
     // Serve the new versions from the next request on.
-    state.cache.catch_up(&state.db).await?;
+    state.cache.catch_up(state.db.write()).await?;
     for e in &report.errors {
         tracing::warn!("{e}");
     }
@@ -155,21 +155,28 @@ async fn sync_author(
         profile_hash: &profile_hash,
     };
     let now = db::now_ms();
-    match db::authors::get(&state.db, handle.as_str()).await? {
+    match db::authors::get(state.db.write(), handle.as_str()).await? {
         None => {
             // Key generation is CPU work; keep it off the async workers.
             let (public, private) = tokio::task::spawn_blocking(signatures::generate_keypair)
                 .await
                 .map_err(|e| AppError::Internal(e.to_string()))??;
-            db::authors::insert(&state.db, handle.as_str(), &values, &public, &private, now)
-                .await?;
+            db::authors::insert(
+                state.db.write(),
+                handle.as_str(),
+                &values,
+                &public,
+                &private,
+                now,
+            )
+            .await?;
             report.authors_added += 1;
             tracing::info!(author = %handle, "author created with a new key pair");
         }
         Some(row) if row.profile_hash != profile_hash => {
             // Followers' servers show the new name, bio and images after an Update.
-            let mut tx = crate::service::begin(&state.db).await?;
-            db::authors::update_profile(&mut *tx, handle.as_str(), &values, now).await?;
+            let mut tx = state.db.begin().await?;
+            db::authors::update_profile(&mut tx, handle.as_str(), &values, now).await?;
             let (id, queued) =
                 crate::service::identity::announce_profile(&mut tx, state, handle, now).await?;
             tx.commit().await?;
@@ -181,13 +188,13 @@ async fn sync_author(
     }
 
     let stored = match &author.changed {
-        None => db::posts::index_of_author(&state.db, handle.as_str()).await?,
+        None => db::posts::index_of_author(state.db.write(), handle.as_str()).await?,
         // Only these files were read: only their rows (and the rows whose slugs they
         // take, for renames) can change.
         Some(paths) => {
             let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
             let slugs: Vec<&str> = author.posts.iter().map(|p| p.slug.as_str()).collect();
-            db::posts::index_of_files(&state.db, handle.as_str(), &paths, &slugs).await?
+            db::posts::index_of_files(state.db.write(), handle.as_str(), &paths, &slugs).await?
         }
     };
     // Source paths present in the folder now, loadable or not. A scan of changed files
@@ -226,7 +233,8 @@ async fn sync_author(
             None => match stored_by_slug.get(post.slug.as_str()) {
                 // The file was renamed (its slug kept): the post keeps its identity.
                 Some(other) if !present.contains(other.source_path.as_str()) => {
-                    db::posts::set_source_path(&state.db, other.id, &post.source_path).await?;
+                    db::posts::set_source_path(state.db.write(), other.id, &post.source_path)
+                        .await?;
                     Some(PostIndexRow {
                         source_path: post.source_path.clone(),
                         ..(*other).clone()
@@ -257,7 +265,7 @@ async fn sync_author(
                     edit(state, handle, post, row.id, report).await?;
                 } else {
                     // Re-saved without a change that shows: skip the file next time.
-                    db::posts::set_file_hash(&state.db, row.id, &post.file_hash).await?;
+                    db::posts::set_file_hash(state.db.write(), row.id, &post.file_hash).await?;
                     report.unchanged += 1;
                 }
             }
@@ -302,7 +310,7 @@ async fn known_of_changed(
         let files: Option<Vec<&str>> = files
             .as_ref()
             .map(|f| f.iter().map(String::as_str).collect());
-        rows.extend(db::posts::file_hashes_of(&state.db, &author, files.as_deref()).await?);
+        rows.extend(db::posts::file_hashes_of(state.db.write(), &author, files.as_deref()).await?);
     }
     Ok(rows)
 }
@@ -355,15 +363,15 @@ async fn publish(
     };
     let (tags, attachments) = json_columns(post);
     let v = values(post, &tags, &attachments);
-    let mut tx = crate::service::begin(&state.db).await?;
+    let mut tx = state.db.begin().await?;
     let id = match returning {
         Some(id) => {
-            db::posts::update(&mut *tx, id, &v, published_at, None).await?;
+            db::posts::update(&mut tx, id, &v, published_at, None).await?;
             id
         }
         None => {
             db::posts::insert(
-                &mut *tx,
+                &mut tx,
                 handle.as_str(),
                 &post.source_path,
                 post.slug.as_str(),
@@ -391,25 +399,20 @@ async fn publish(
 
 /// Queues an activity to every follower inside the change's transaction.
 async fn fan_out(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    activity: &outgoing::OutgoingActivity,
+    tx: &mut db::Tx,
+    activity: &Outgoing,
     now: i64,
     report: &mut SyncReport,
 ) -> AppResult<()> {
-    let (id, queued) =
-        crate::service::queue_activity(tx, activity, crate::service::Audience::Followers, now)
-            .await?;
+    let (id, queued) = db::outbox::queue(tx, activity, Audience::Followers, now).await?;
     report.deliveries_queued += queued;
     report.activities.push(id);
     Ok(())
 }
 
 /// A post row read inside the change's transaction.
-async fn stored_post(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    id: i64,
-) -> AppResult<PostRow> {
-    db::posts::by_id(&mut **tx, id)
+async fn stored_post(tx: &mut db::Tx, id: i64) -> AppResult<PostRow> {
+    db::posts::by_id(&mut *tx, id)
         .await?
         .ok_or_else(|| AppError::Internal(format!("post {id} vanished inside its transaction")))
 }
@@ -425,9 +428,9 @@ async fn edit(
     let now = db::now_ms();
     let (tags, attachments) = json_columns(post);
     let v = values(post, &tags, &attachments);
-    let mut tx = crate::service::begin(&state.db).await?;
+    let mut tx = state.db.begin().await?;
     let row = stored_post(&mut tx, id).await?;
-    db::posts::update(&mut *tx, row.id, &v, row.published_at, Some(now)).await?;
+    db::posts::update(&mut tx, row.id, &v, row.published_at, Some(now)).await?;
     let updated = stored_post(&mut tx, id).await?;
     fan_out(
         &mut tx,
@@ -450,9 +453,9 @@ async fn remove(
     report: &mut SyncReport,
 ) -> AppResult<()> {
     let now = db::now_ms();
-    let mut tx = crate::service::begin(&state.db).await?;
+    let mut tx = state.db.begin().await?;
     let row = stored_post(&mut tx, id).await?;
-    db::posts::mark_deleted(&mut *tx, row.id, now).await?;
+    db::posts::mark_deleted(&mut tx, row.id, now).await?;
     let deleted = PostRow {
         deleted_at: Some(now),
         ..row.clone()

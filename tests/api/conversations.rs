@@ -177,7 +177,7 @@ async fn remote_html_is_sanitised_before_it_reaches_the_page() {
         );
     }
     let stored: String = sqlx::query_scalar("SELECT content_html FROM replies")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.sql)
         .await
         .unwrap();
     assert!(
@@ -242,7 +242,7 @@ async fn forged_reactions_and_objects_are_refused_and_change_nothing() {
     assert_eq!(app.receive(&peer, "carol", &again).await, 202);
     app.inbox_settled().await;
     let author: String = sqlx::query_scalar("SELECT actor_id FROM replies")
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.sql)
         .await
         .unwrap();
     assert_eq!(
@@ -282,7 +282,7 @@ async fn unknown_parents_are_fetched_within_bounds_and_deep_chains_refused() {
     assert_eq!(app.receive_new(&peer, "carol", "Create", reply).await, 202);
     app.inbox_settled().await;
     let depths: Vec<i64> = sqlx::query_scalar("SELECT depth FROM replies ORDER BY depth")
-        .fetch_all(&app.state.db)
+        .fetch_all(&app.sql)
         .await
         .unwrap();
     assert_eq!(depths, vec![1, 2, 3]);

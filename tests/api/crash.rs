@@ -131,9 +131,7 @@ async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() 
     ));
     let peer = Arc::new(TestPeer::start().await);
     let server = Server::start(dir.path(), port).await;
-    let db = fedblog::db::connect(&dir.path().join("data/db.sqlite"))
-        .await
-        .unwrap();
+    let db = crate::shared::sql_pool(&dir.path().join("data/db.sqlite")).await;
 
     // Thousands of followers, each with a personal inbox.
     let client = reqwest::Client::new();
@@ -310,9 +308,7 @@ async fn kill_9_loses_no_activity_the_inbox_acknowledged() {
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(acknowledged.len() < LIKERS, "the kill came mid-storm");
 
-    let db = fedblog::db::connect(&dir.path().join("data/db.sqlite"))
-        .await
-        .unwrap();
+    let db = crate::shared::sql_pool(&dir.path().join("data/db.sqlite")).await;
     let backlog = count(
         &db,
         "SELECT COUNT(*) FROM inbox_activities WHERE state = 'pending'",

@@ -39,7 +39,7 @@ async fn too_many_requests_waits_for_retry_after() {
     let (state, attempts, next): (String, i64, i64) = sqlx::query_as(
         "SELECT d.state, d.attempts, d.next_attempt_at FROM deliveries d JOIN activities a ON a.id = d.activity_id WHERE a.kind = 'Create'",
     )
-    .fetch_one(&app.state.db)
+    .fetch_one(&app.sql)
     .await
     .unwrap();
     assert_eq!((state.as_str(), attempts), ("pending", 1));
@@ -164,20 +164,20 @@ async fn a_host_that_never_answers_is_held_by_its_circuit_and_released_by_a_prob
     let hang_host = format!("hang.localhost:{}", peer.base.rsplit(':').next().unwrap());
     let (circuit,): (String,) = sqlx::query_as("SELECT circuit FROM hosts WHERE host = ?")
         .bind(&hang_host)
-        .fetch_one(&app.state.db)
+        .fetch_one(&app.sql)
         .await
         .unwrap();
     assert_eq!(circuit, "open");
     let tried: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE host = ? AND attempts > 0")
             .bind(&hang_host)
-            .fetch_one(&app.state.db)
+            .fetch_one(&app.sql)
             .await
             .unwrap();
     let held: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE host = ? AND state = 'pending'")
             .bind(&hang_host)
-            .fetch_one(&app.state.db)
+            .fetch_one(&app.sql)
             .await
             .unwrap();
     // Accepts and Creates to 8 inboxes on the hung host: 16 rows, only a few tried.

@@ -207,7 +207,7 @@ async fn demo_content_is_clean_and_the_title_heading_is_not_repeated() {
         let posts: Vec<String> =
             sqlx::query_scalar("SELECT content_html FROM posts WHERE author = ?")
                 .bind(handle)
-                .fetch_all(&app.state.db)
+                .fetch_all(&app.sql)
                 .await
                 .unwrap();
         page.push_str(&posts.concat());
@@ -217,7 +217,7 @@ async fn demo_content_is_clean_and_the_title_heading_is_not_repeated() {
     }
     let arjun: Vec<String> =
         sqlx::query_scalar("SELECT content_html FROM posts WHERE author = 'arjun'")
-            .fetch_all(&app.state.db)
+            .fetch_all(&app.sql)
             .await
             .unwrap();
     assert!(arjun.concat().contains("2×"));

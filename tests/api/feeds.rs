@@ -12,7 +12,7 @@ async fn published(
     let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
         "SELECT author, slug, title, content_html FROM posts WHERE deleted_at IS NULL",
     )
-    .fetch_all(&app.state.db)
+    .fetch_all(&app.sql)
     .await
     .unwrap();
     rows.into_iter()

@@ -7,6 +7,8 @@ use std::{
 
 use fedblog::{config::Config, delivery::Deliverer, startup::Application, state::AppState};
 use tempfile::TempDir;
+
+use crate::shared::{copy_dir, sql_pool};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -16,6 +18,8 @@ pub struct TestApp {
     pub base: String,
     pub port: u16,
     pub state: AppState,
+    /// A pool of the test's own on the app's database, for checks in SQL.
+    pub sql: sqlx::SqlitePool,
     pub deliverer: Deliverer,
     /// `http://127.0.0.1:<port>` of the admin listener, if the config has `[admin] listen`.
     pub admin_base: Option<String>,
@@ -101,6 +105,7 @@ async fn start(dir: TempDir, listener: TcpListener, worker: bool, watch: bool) -
         .expect("app builds")
         .watch_content(watch);
     let state = app.state().clone();
+    let sql = sql_pool(&state.config.database).await;
     let deliverer = app.deliverer();
     let admin_base = app.admin_port().map(|p| format!("http://127.0.0.1:{p}"));
     let shutdown = CancellationToken::new();
@@ -109,6 +114,7 @@ async fn start(dir: TempDir, listener: TcpListener, worker: bool, watch: bool) -
         base: format!("http://localhost:{port}"),
         port,
         state,
+        sql,
         deliverer,
         admin_base,
         dir,
@@ -197,7 +203,7 @@ impl TestApp {
 
     pub async fn count(&self, sql: &'static str) -> i64 {
         sqlx::query_scalar(sql)
-            .fetch_one(&self.state.db)
+            .fetch_one(&self.sql)
             .await
             .expect("count query")
     }
@@ -280,7 +286,7 @@ impl TestApp {
     pub async fn inbox_result(&self, ap_id: &str) -> (String, String) {
         sqlx::query_as("SELECT state, COALESCE(result, '') FROM inbox_activities WHERE ap_id = ?")
             .bind(ap_id)
-            .fetch_one(&self.state.db)
+            .fetch_one(&self.sql)
             .await
             .expect("the activity was stored")
     }
@@ -311,19 +317,6 @@ pub fn write_author(content: &Path, handle: &str, name: &str, default_type: Opti
 
 pub fn write_post(content: &Path, handle: &str, slug: &str, text: &str) {
     std::fs::write(content.join(handle).join(format!("{slug}.md")), text).expect("post");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).expect("copy");
-        }
-    }
 }
 
 /// Polls `check` until it returns `Some`, for up to `secs` seconds.

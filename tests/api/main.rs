@@ -3,6 +3,8 @@
 
 mod helpers;
 mod peer;
+#[path = "../shared/mod.rs"]
+mod shared;
 
 mod authorized_fetch;
 mod browser;

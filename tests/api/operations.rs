@@ -58,7 +58,7 @@ async fn backup_while_serving_and_restore_only_when_no_server_uses_the_database(
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let restored = fedblog::db::connect(&elsewhere).await.unwrap();
+    let restored = crate::shared::sql_pool(&elsewhere).await;
     let keys = |db| async move {
         sqlx::query_as::<_, (String, String)>(
             "SELECT handle, private_key_pem FROM authors ORDER BY handle",
@@ -67,7 +67,7 @@ async fn backup_while_serving_and_restore_only_when_no_server_uses_the_database(
         .await
         .unwrap()
     };
-    let (keys, original) = (keys(&restored).await, keys(&app.state.db).await);
+    let (keys, original) = (keys(&restored).await, keys(&app.sql).await);
     assert_eq!(keys, original, "the signing keys survive a restore");
 
     // Not a database: refused before anything is replaced.

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::{
     helpers::{eventually, spawn_app},
     interop_fedify::FedifyPeer,
+    shared::free_port,
 };
 
 /// The `fedblog` binary in `dir` with `args`, stdin closed (no prompts), its paths
@@ -81,14 +82,6 @@ fn init_ana(dir: &Path) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     domain
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

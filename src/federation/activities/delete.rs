@@ -36,11 +36,11 @@ pub async fn receive_actor_delete(
         tracing::info!(%actor, "ignored an actor Delete that could not be verified");
         return Ok(false);
     }
-    let mut tx = crate::service::begin(&data.db).await?;
-    let removed = db::followers::remove_actor(&mut *tx, actor.as_str()).await?;
-    let replies = db::replies::delete_of_actor(&mut *tx, actor.as_str()).await?;
-    let reactions = db::reactions::delete_of_actor(&mut *tx, actor.as_str()).await?;
-    db::remote_actors::delete(&mut *tx, actor.as_str()).await?;
+    let mut tx = data.db.begin().await?;
+    let removed = db::followers::remove_actor(&mut tx, actor.as_str()).await?;
+    let replies = db::replies::delete_of_actor(&mut tx, actor.as_str()).await?;
+    let reactions = db::reactions::delete_of_actor(&mut tx, actor.as_str()).await?;
+    db::remote_actors::delete(&mut tx, actor.as_str()).await?;
     tx.commit().await?;
     data.actors.forget(actor);
     tracing::info!(%actor, removed, replies, reactions, "actor deleted; follows, replies and reactions removed");

@@ -3,11 +3,10 @@ use url::Url;
 
 use super::{Envelope, bad, id_of, outgoing};
 use crate::{
-    db::{self, followers::FollowerRow},
+    db::{self, followers::FollowerRow, outbox::Audience},
     domain::Handle,
     error::{AppError, AppResult},
     federation::remote_actor::RemoteActor,
-    service,
     state::AppState,
 };
 
@@ -50,9 +49,9 @@ pub async fn receive(state: &AppState, follow: &Follow, sender: &RemoteActor) ->
     let handle = local_target(state, &follow.object).await?;
     let now = db::now_ms();
     let accept = outgoing::accept(&state.uris, &handle, follow);
-    let mut tx = service::begin(&state.db).await?;
+    let mut tx = state.db.begin().await?;
     db::followers::upsert(
-        &mut *tx,
+        &mut tx,
         &FollowerRow {
             author: handle.to_string(),
             actor_id: sender.id.to_string(),
@@ -72,15 +71,8 @@ pub async fn receive(state: &AppState, follow: &Follow, sender: &RemoteActor) ->
     )
     .await?;
     // The Accept goes to the follower's own inbox: it is addressed to them alone.
-    service::queue_activity(
-        &mut tx,
-        &accept,
-        service::Audience::Inbox(&sender.inbox),
-        now,
-    )
-    .await?;
+    db::outbox::queue(&mut tx, &accept, Audience::Inbox(&sender.inbox), now).await?;
     tx.commit().await?;
-    state.deliveries_queued.notify_one();
     tracing::info!(author = %handle, follower = %sender.id, "new follower");
     Ok(())
 }
@@ -91,7 +83,7 @@ pub async fn local_target(state: &AppState, object: &Url) -> AppResult<Handle> {
         .uris
         .handle_of_actor(object.as_str())
         .ok_or_else(|| AppError::NotFound(format!("{object} is not an actor on this server")))?;
-    db::authors::get(&state.reads, handle.as_str())
+    db::authors::get(state.db.read(), handle.as_str())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}` on this server")))?;
     Ok(handle)

@@ -131,7 +131,7 @@ pub async fn local_post(
         return Ok(None);
     };
     Ok(
-        crate::db::posts::by_slug(&state.reads, handle.as_str(), slug.as_str())
+        crate::db::posts::by_slug(state.db.read(), handle.as_str(), slug.as_str())
             .await?
             .filter(|p| p.deleted_at.is_none()),
     )

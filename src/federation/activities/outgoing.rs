@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::follow::Follow;
 use crate::{
-    db::posts::PostRow,
+    db::{outbox::Outgoing, posts::PostRow},
     domain::{Handle, hash_hex},
     federation::{
         PUBLIC, context,
@@ -18,39 +18,25 @@ use crate::{
     uris::Uris,
 };
 
-/// An activity ready to be stored and queued.
-#[derive(Debug, Clone)]
-pub struct OutgoingActivity {
-    pub ap_id: String,
-    pub author: Handle,
-    pub kind: &'static str,
-    pub body: serde_json::Value,
-}
-
 /// `Accept{Follow}`, embedding the Follow as Mastodon requires.
-pub fn accept(uris: &Uris, handle: &Handle, follow: &Follow) -> OutgoingActivity {
+pub fn accept(uris: &Uris, handle: &Handle, follow: &Follow) -> Outgoing {
     answer_follow(uris, handle, follow, "Accept")
 }
 
 /// The answer to a Follow from a blocked actor or domain.
-pub fn reject(uris: &Uris, handle: &Handle, follow: &Follow) -> OutgoingActivity {
+pub fn reject(uris: &Uris, handle: &Handle, follow: &Follow) -> Outgoing {
     answer_follow(uris, handle, follow, "Reject")
 }
 
 /// Accept or Reject embedding the Follow, with an id derived from the Follow's.
-fn answer_follow(
-    uris: &Uris,
-    handle: &Handle,
-    follow: &Follow,
-    kind: &'static str,
-) -> OutgoingActivity {
+fn answer_follow(uris: &Uris, handle: &Handle, follow: &Follow, kind: &'static str) -> Outgoing {
     let digest = hash_hex(&[follow.id.as_str().as_bytes()]);
     let ap_id = uris.activity(&format!(
         "{handle}/{}/{}",
         kind.to_ascii_lowercase(),
         &digest[..24]
     ));
-    OutgoingActivity {
+    Outgoing {
         body: json!({
             "@context": context(),
             "id": ap_id,
@@ -72,13 +58,13 @@ fn post_activity(
     kind: &'static str,
     at_ms: i64,
     object: serde_json::Value,
-) -> OutgoingActivity {
+) -> Outgoing {
     let ap_id = uris.activity(&format!(
         "{handle}/{}/{}/{at_ms}",
         post.slug,
         kind.to_ascii_lowercase()
     ));
-    OutgoingActivity {
+    Outgoing {
         body: json!({
             "@context": context(),
             "id": ap_id,
@@ -96,13 +82,13 @@ fn post_activity(
 }
 
 /// `Create{Article|Note}` for a newly published post.
-pub fn create(uris: &Uris, handle: &Handle, post: &PostRow) -> OutgoingActivity {
+pub fn create(uris: &Uris, handle: &Handle, post: &PostRow) -> Outgoing {
     let object = serde_json::to_value(post_object(post, handle, uris)).unwrap_or_default();
     post_activity(uris, handle, post, "Create", post.published_at, object)
 }
 
 /// `Update{Article|Note}` for an edit; the object carries `updated`.
-pub fn update(uris: &Uris, handle: &Handle, post: &PostRow) -> OutgoingActivity {
+pub fn update(uris: &Uris, handle: &Handle, post: &PostRow) -> Outgoing {
     let object = serde_json::to_value(post_object(post, handle, uris)).unwrap_or_default();
     post_activity(
         uris,
@@ -115,7 +101,7 @@ pub fn update(uris: &Uris, handle: &Handle, post: &PostRow) -> OutgoingActivity 
 }
 
 /// `Delete{Tombstone}` for a removed post.
-pub fn delete(uris: &Uris, handle: &Handle, post: &PostRow) -> OutgoingActivity {
+pub fn delete(uris: &Uris, handle: &Handle, post: &PostRow) -> Outgoing {
     let object = serde_json::to_value(tombstone(post, handle, uris)).unwrap_or_default();
     post_activity(
         uris,
@@ -129,9 +115,9 @@ pub fn delete(uris: &Uris, handle: &Handle, post: &PostRow) -> OutgoingActivity 
 
 /// `Update{Person}` after a profile edit, a move or a new key: followers' servers
 /// refresh the actor (name, bio, images, `alsoKnownAs`, `movedTo`, public key).
-pub fn update_actor(uris: &Uris, handle: &Handle, person: &Person, at_ms: i64) -> OutgoingActivity {
+pub fn update_actor(uris: &Uris, handle: &Handle, person: &Person, at_ms: i64) -> Outgoing {
     let ap_id = uris.activity(&format!("{handle}/profile/update/{at_ms}"));
-    OutgoingActivity {
+    Outgoing {
         body: json!({
             "@context": context(),
             "id": ap_id,
@@ -151,10 +137,10 @@ pub fn update_actor(uris: &Uris, handle: &Handle, person: &Person, at_ms: i64) -
 /// `Move` of the author to `target`, as Mastodon sends it: object is the old account;
 /// each follower's server checks that the target's `alsoKnownAs` lists it, then moves
 /// the follow.
-pub fn move_to(uris: &Uris, handle: &Handle, target: &str, at_ms: i64) -> OutgoingActivity {
+pub fn move_to(uris: &Uris, handle: &Handle, target: &str, at_ms: i64) -> Outgoing {
     let ap_id = uris.activity(&format!("{handle}/move/{at_ms}"));
     let actor = uris.actor(handle);
-    OutgoingActivity {
+    Outgoing {
         body: json!({
             "@context": context(),
             "id": ap_id,

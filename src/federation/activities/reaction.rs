@@ -61,7 +61,7 @@ pub async fn receive(state: &AppState, r: &Reaction) -> AppResult<String> {
         return Ok(format!("ignored: {} is not one of our posts", r.object));
     };
     db::reactions::upsert(
-        &state.db,
+        state.db.write(),
         r.kind.as_str(),
         r.id.as_ref().map(Url::as_str),
         post.id,
@@ -82,8 +82,13 @@ pub async fn undo(
 ) -> AppResult<String> {
     let mut removed = match id {
         Some(id) => {
-            db::reactions::remove_by_ap_id(&state.db, kind.as_str(), id.as_str(), actor.as_str())
-                .await?
+            db::reactions::remove_by_ap_id(
+                state.db.write(),
+                kind.as_str(),
+                id.as_str(),
+                actor.as_str(),
+            )
+            .await?
         }
         None => 0,
     };
@@ -91,7 +96,8 @@ pub async fn undo(
         && let Some(object) = object
         && let Some(post) = local_post(state, object).await?
     {
-        removed = db::reactions::remove(&state.db, kind.as_str(), post.id, actor.as_str()).await?;
+        removed =
+            db::reactions::remove(state.db.write(), kind.as_str(), post.id, actor.as_str()).await?;
     }
     Ok(format!("{} undone ({removed} removed)", kind.as_str()))
 }

@@ -160,7 +160,7 @@ async fn known_parent(data: &FedData, url: &Url) -> AppResult<Option<Parent>> {
     if let Some(post) = local_post(data, url).await? {
         return Ok(Some(Parent::Post(post)));
     }
-    Ok(db::replies::by_ap_id(&data.db, url.as_str())
+    Ok(db::replies::by_ap_id(data.db.write(), url.as_str())
         .await?
         .map(Parent::Reply))
 }
@@ -210,7 +210,7 @@ pub async fn receive_create(data: &FedData, actor: &Url, object: &Value) -> AppR
         return Ok("ignored: not a note".into());
     }
     let note = authentic_note(data, actor, object).await?;
-    if db::replies::by_ap_id(&data.db, note.id.as_str())
+    if db::replies::by_ap_id(data.db.write(), note.id.as_str())
         .await?
         .is_some()
     {
@@ -256,12 +256,12 @@ async fn store(data: &FedData, note: &RemoteNote, parent: &Parent) -> AppResult<
     if let Err(e) = remote_actor::dereference(&note.attributed_to, data).await {
         tracing::info!(actor = %note.attributed_to, error = %e, "reply author not fetched");
     }
-    let post = db::posts::by_id(&data.db, post_id)
+    let post = db::posts::by_id(data.db.write(), post_id)
         .await?
         .ok_or_else(|| AppError::NotFound("the post was deleted".into()))?;
     let held = data.config.moderation.hold_replies.contains(&post.author);
     db::replies::insert(
-        &data.db,
+        data.db.write(),
         &NewReply {
             ap_id: note.id.as_str(),
             post_id,
@@ -278,7 +278,7 @@ async fn store(data: &FedData, note: &RemoteNote, parent: &Parent) -> AppResult<
         db::now_ms(),
     )
     .await?;
-    db::replies::by_ap_id(&data.db, note.id.as_str())
+    db::replies::by_ap_id(data.db.write(), note.id.as_str())
         .await?
         .ok_or_else(|| AppError::Internal("a stored reply vanished".into()))
 }
@@ -295,14 +295,15 @@ pub async fn receive_update(data: &FedData, actor: &Url, object: &Value) -> AppR
     let note = authentic_note(data, actor, object).await?;
     let author = note.attributed_to.as_str();
     if !note.public {
-        let removed = db::replies::delete_by_author(&data.db, note.id.as_str(), author).await?;
+        let removed =
+            db::replies::delete_by_author(data.db.write(), note.id.as_str(), author).await?;
         return Ok(format!(
             "{} is no longer public (removed: {removed})",
             note.id
         ));
     }
     let edited = db::replies::update_content(
-        &data.db,
+        data.db.write(),
         note.id.as_str(),
         author,
         &note.content_html,
@@ -318,7 +319,8 @@ pub async fn receive_update(data: &FedData, actor: &Url, object: &Value) -> AppR
 
 /// `Delete{Note|Tombstone}`: removes the reply if the signer wrote it.
 pub async fn receive_delete(data: &FedData, actor: &Url, object: &Url) -> AppResult<String> {
-    let removed = db::replies::delete_by_author(&data.db, object.as_str(), actor.as_str()).await?;
+    let removed =
+        db::replies::delete_by_author(data.db.write(), object.as_str(), actor.as_str()).await?;
     Ok(match removed {
         true => format!("reply {object} deleted"),
         false => format!("ignored: no reply {object} by {actor}"),

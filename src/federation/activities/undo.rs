@@ -88,7 +88,7 @@ pub async fn receive(state: &AppState, undo: &Undo) -> AppResult<String> {
             let mut reactions = 0;
             for kind in [ReactionKind::Like, ReactionKind::Announce] {
                 reactions += db::reactions::remove_by_ap_id(
-                    &state.db,
+                    state.db.write(),
                     kind.as_str(),
                     id.as_str(),
                     actor.as_str(),
@@ -110,11 +110,11 @@ async fn unfollow(
 ) -> AppResult<u64> {
     let removed = match (followed, follow_id) {
         (Some(target), _) => match state.uris.handle_of_actor(target.as_str()) {
-            Some(h) => db::followers::remove(&state.db, h.as_str(), actor.as_str()).await?,
+            Some(h) => db::followers::remove(state.db.write(), h.as_str(), actor.as_str()).await?,
             None => 0,
         },
         (None, Some(follow_id)) => {
-            db::followers::remove_by_follow_id(&state.db, actor.as_str(), follow_id.as_str())
+            db::followers::remove_by_follow_id(state.db.write(), actor.as_str(), follow_id.as_str())
                 .await?
         }
         (None, None) => 0,

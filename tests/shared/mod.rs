@@ -1,0 +1,52 @@
+//! Helpers the tests (`tests/api`) and the benchmarks (`benches/`) both use, included
+//! by each with `#[path]`: ports, folders, and a plain pool for their own SQL checks.
+
+#![allow(dead_code)]
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Waits (up to 5 s) until something listens on `port`.
+pub fn wait_for_port(port: u16) {
+    for _ in 0..500 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Copies a folder and everything in it.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
+
+/// A pool on an existing fedblog database, for the rows a test or benchmark reads
+/// (or sets up) with its own SQL, as an operator with `sqlite3` would.
+pub async fn sql_pool(database: &Path) -> sqlx::SqlitePool {
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str("sqlite://")
+        .expect("options")
+        .filename(database)
+        .busy_timeout(Duration::from_secs(10));
+    sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .expect("open the database")
+}
