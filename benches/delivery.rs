@@ -38,6 +38,7 @@ use axum::{
 use fedblog::{
     config::Config,
     db::{self, followers::FollowerRow},
+    domain::Handle,
     federation::{client::http_client, signatures},
     service::sync,
     startup,
@@ -252,6 +253,7 @@ async fn instance(followers: usize, shared_inbox: bool, sink_port: u16) -> (Inst
         .await
         .expect("federation");
     sync::sync(&fed).await.expect("first sync");
+    let alice = Handle::parse("alice").expect("handle");
     let mut tx = fed.db.begin().await.expect("tx");
     for i in 0..followers {
         let host = format!("h{}.localhost:{sink_port}", i % HOSTS);
@@ -260,7 +262,7 @@ async fn instance(followers: usize, shared_inbox: bool, sink_port: u16) -> (Inst
         db::followers::upsert(
             &mut tx,
             &FollowerRow {
-                author: "alice".into(),
+                author: alice.clone(),
                 actor_id: format!("http://{host}/users/u{i}"),
                 delivery_inbox: shared.clone().unwrap_or_else(|| inbox.clone()),
                 delivery_host: host,
@@ -280,7 +282,7 @@ async fn instance(followers: usize, shared_inbox: bool, sink_port: u16) -> (Inst
 
 async fn author_public_key(config: &Config) -> String {
     let db = db::Db::connect(&config.database).await.expect("db");
-    let a = db::authors::get(db.read(), "alice")
+    let a = db::authors::get(db.read(), &Handle::parse("alice").expect("handle"))
         .await
         .expect("query")
         .expect("alice");

@@ -156,7 +156,7 @@ impl Metrics {
 
     /// The text exposition, with the queue's depth (never tried, retrying) and the
     /// hosts per circuit state as the caller read them from the database.
-    pub fn render(&self, (pending, retrying): (i64, i64), circuits: &[(String, i64)]) -> String {
+    pub fn render(&self, (pending, retrying): (i64, i64), circuits: &[(&str, i64)]) -> String {
         for (state, n) in [("pending", pending), ("retrying", retrying)] {
             self.queue
                 .get_or_create(&StateLabels {
@@ -174,7 +174,7 @@ impl Metrics {
         for (state, n) in circuits {
             self.circuits
                 .get_or_create(&StateLabels {
-                    state: state.clone(),
+                    state: (*state).to_owned(),
                 })
                 .set(*n);
         }

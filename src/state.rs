@@ -29,7 +29,7 @@ const RESPONSE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// Parsed signing keys by handle, with when each was read.
-type KeyCache = HashMap<String, (Instant, Arc<SigningKey>)>;
+type KeyCache = HashMap<Handle, (Instant, Arc<SigningKey>)>;
 
 /// Shared application state: one pointer, so the per-request clones that axum and
 /// activitypub_federation make cost one atomic increment (cloning every field was a
@@ -114,7 +114,7 @@ impl AppState {
     }
 
     /// The author's parsed signing key, cached for `KEY_CACHE_TTL`.
-    pub async fn signing_key(&self, handle: &str) -> AppResult<Arc<SigningKey>> {
+    pub async fn signing_key(&self, handle: &Handle) -> AppResult<Arc<SigningKey>> {
         if let Some((read_at, k)) = self.keys.read().await.get(handle)
             && read_at.elapsed() < KEY_CACHE_TTL
         {
@@ -123,15 +123,14 @@ impl AppState {
         let author = db::authors::get(self.db.write(), handle)
             .await?
             .ok_or_else(|| AppError::Internal(format!("no author `{handle}` to sign for")))?;
-        let h = Handle::parse(handle).map_err(|e| AppError::Internal(e.0))?;
         let key = Arc::new(SigningKey::from_pem(
-            self.uris.key_id(&h),
+            self.uris.key_id(handle),
             &author.private_key_pem,
         )?);
         self.keys
             .write()
             .await
-            .insert(handle.to_owned(), (Instant::now(), key.clone()));
+            .insert(handle.clone(), (Instant::now(), key.clone()));
         Ok(key)
     }
 

@@ -45,11 +45,10 @@ pub async fn run(config: Config, args: &Args) -> anyhow::Result<i32> {
     let text = match args.what {
         What::Followers => followers_csv(&fed.db, &handle).await?,
         What::Outbox => {
-            let posts =
-                db::posts::page_of_author(fed.db.write(), handle.as_str(), i64::MAX, 0).await?;
+            let posts = db::posts::page_of_author(fed.db.write(), &handle, i64::MAX, 0).await?;
             let items = posts
                 .iter()
-                .map(|p| outgoing::create(&fed.uris, &handle, p).body)
+                .map(|p| outgoing::create(&fed.uris, p).body)
                 .collect();
             let outbox = collections::inline_collection(fed.uris.outbox(&handle), items);
             serde_json::to_string_pretty(&outbox)? + "\n"
@@ -66,7 +65,7 @@ pub async fn run(config: Config, args: &Args) -> anyhow::Result<i32> {
 
 async fn followers_csv(db: &db::Db, handle: &Handle) -> anyhow::Result<String> {
     let mut csv = String::from("account_address,actor_id,inbox,followed_at\n");
-    for f in db::followers::export(db.read(), handle.as_str()).await? {
+    for f in db::followers::export(db.read(), handle).await? {
         let host = url::Url::parse(&f.actor_id)
             .ok()
             .and_then(|u| {

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::{
     config::Config,
     db,
+    domain::{InboxState, ReplyState},
     service::{
         conversation,
         moderation::{self, BlockTarget, ReplyAction},
@@ -132,13 +133,14 @@ async fn list(
     #[derive(Serialize)]
     struct Row {
         id: i64,
-        state: String,
+        state: ReplyState,
         post: String,
         author: String,
         url: String,
         content_html: String,
     }
-    let replies = db::replies::list(state.db.write(), held.then_some("held"), limit).await?;
+    let replies =
+        db::replies::list(state.db.write(), held.then_some(ReplyState::Held), limit).await?;
     let mut rows = Vec::new();
     for r in replies {
         let post = db::posts::by_id(state.db.write(), r.reply.post_id)
@@ -187,7 +189,7 @@ pub async fn inbox(config: Config, top: i64, json: bool) -> anyhow::Result<i32> 
         id: i64,
         kind: String,
         actor: String,
-        state: String,
+        state: InboxState,
         result: Option<String>,
         received_at: String,
     }

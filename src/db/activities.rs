@@ -1,10 +1,11 @@
 use super::{Executor, Result};
+use crate::domain::Handle;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ActivityRow {
     pub id: i64,
     pub ap_id: String,
-    pub author: String,
+    pub author: Handle,
     pub kind: String,
     pub body: String,
     pub created_at: i64,
@@ -15,7 +16,7 @@ pub struct ActivityRow {
 pub async fn insert(
     db: impl Executor<'_>,
     ap_id: &str,
-    author: &str,
+    author: &Handle,
     kind: &str,
     body: &str,
     now: i64,

@@ -1,15 +1,19 @@
+use sqlx::types::Json;
+
 use super::{Executor, Result};
+use crate::domain::{Handle, PostKind, ProfileField};
 
 /// An author as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuthorRow {
-    pub handle: String,
+    pub handle: Handle,
     pub name: String,
     pub bio_html: String,
-    pub fields_json: String,
+    #[sqlx(json, rename = "fields_json")]
+    pub fields: Vec<ProfileField>,
     pub avatar_file: Option<String>,
     pub avatar_media_type: Option<String>,
-    pub default_kind: Option<String>,
+    pub default_kind: Option<PostKind>,
     pub public_key_pem: String,
     pub private_key_pem: String,
     pub profile_hash: String,
@@ -17,8 +21,9 @@ pub struct AuthorRow {
     pub updated_at: i64,
     pub header_file: Option<String>,
     pub header_media_type: Option<String>,
-    /// Actor ids of the author's other accounts (`alsoKnownAs`), JSON array.
-    pub also_known_as_json: String,
+    /// Actor ids of the author's other accounts (`alsoKnownAs`).
+    #[sqlx(json, rename = "also_known_as_json")]
+    pub also_known_as: Vec<String>,
     /// The account the author moved to (`movedTo`), set by `fedblog move`.
     pub moved_to: Option<String>,
 }
@@ -28,17 +33,17 @@ pub struct AuthorRow {
 pub struct ProfileValues<'a> {
     pub name: &'a str,
     pub bio_html: &'a str,
-    pub fields_json: &'a str,
+    pub fields: &'a [ProfileField],
     pub avatar_file: Option<&'a str>,
     pub avatar_media_type: Option<&'a str>,
     pub header_file: Option<&'a str>,
     pub header_media_type: Option<&'a str>,
-    pub default_kind: Option<&'a str>,
-    pub also_known_as_json: &'a str,
+    pub default_kind: Option<PostKind>,
+    pub also_known_as: &'a [String],
     pub profile_hash: &'a str,
 }
 
-pub async fn get(db: impl Executor<'_>, handle: &str) -> Result<Option<AuthorRow>> {
+pub async fn get(db: impl Executor<'_>, handle: &Handle) -> Result<Option<AuthorRow>> {
     sqlx::query_as("SELECT * FROM authors WHERE handle = ?")
         .bind(handle)
         .fetch_optional(db.inner())
@@ -55,7 +60,7 @@ pub async fn list(db: impl Executor<'_>) -> Result<Vec<AuthorRow>> {
 
 pub async fn insert(
     db: impl Executor<'_>,
-    handle: &str,
+    handle: &Handle,
     p: &ProfileValues<'_>,
     public_key_pem: &str,
     private_key_pem: &str,
@@ -70,7 +75,7 @@ pub async fn insert(
     .bind(handle)
     .bind(p.name)
     .bind(p.bio_html)
-    .bind(p.fields_json)
+    .bind(Json(p.fields))
     .bind(p.avatar_file)
     .bind(p.avatar_media_type)
     .bind(p.default_kind)
@@ -81,7 +86,7 @@ pub async fn insert(
     .bind(now)
     .bind(p.header_file)
     .bind(p.header_media_type)
-    .bind(p.also_known_as_json)
+    .bind(Json(p.also_known_as))
     .execute(db.inner())
     .await?;
     Ok(())
@@ -89,7 +94,7 @@ pub async fn insert(
 
 pub async fn update_profile(
     db: impl Executor<'_>,
-    handle: &str,
+    handle: &Handle,
     p: &ProfileValues<'_>,
     now: i64,
 ) -> Result<()> {
@@ -101,7 +106,7 @@ pub async fn update_profile(
     )
     .bind(p.name)
     .bind(p.bio_html)
-    .bind(p.fields_json)
+    .bind(Json(p.fields))
     .bind(p.avatar_file)
     .bind(p.avatar_media_type)
     .bind(p.default_kind)
@@ -109,7 +114,7 @@ pub async fn update_profile(
     .bind(now)
     .bind(p.header_file)
     .bind(p.header_media_type)
-    .bind(p.also_known_as_json)
+    .bind(Json(p.also_known_as))
     .bind(handle)
     .execute(db.inner())
     .await?;
@@ -119,7 +124,7 @@ pub async fn update_profile(
 /// Records the account the author moved to.
 pub async fn set_moved_to(
     db: impl Executor<'_>,
-    handle: &str,
+    handle: &Handle,
     target: &str,
     now: i64,
 ) -> Result<()> {
@@ -135,7 +140,7 @@ pub async fn set_moved_to(
 /// Replaces the author's key pair (key rotation); the key id stays the same URL.
 pub async fn set_keys(
     db: impl Executor<'_>,
-    handle: &str,
+    handle: &Handle,
     public_key_pem: &str,
     private_key_pem: &str,
     now: i64,

@@ -40,9 +40,8 @@ pub async fn all(db: impl Executor<'_>) -> Result<Vec<BlockRow>> {
 
 /// Which of `targets` are blocked.
 pub async fn which_of(db: impl Executor<'_>, targets: &[String]) -> Result<Vec<String>> {
-    let json = serde_json::to_string(targets).unwrap_or_else(|_| "[]".into());
     sqlx::query_scalar("SELECT target FROM blocks WHERE target IN (SELECT value FROM json_each(?))")
-        .bind(json)
+        .bind(sqlx::types::Json(targets))
         .fetch_all(db.inner())
         .await
         .map_err(Into::into)

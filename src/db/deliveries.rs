@@ -2,6 +2,8 @@
 //! record are plain functions, so a second backend (PostgreSQL with SKIP LOCKED) can
 //! replace them one for one.
 
+use sqlx::types::Json;
+
 use super::{Executor, Result, Tx};
 
 /// A delivery a worker has leased.
@@ -52,7 +54,7 @@ pub(super) async fn enqueue_one(
 pub(super) async fn enqueue_followers(
     tx: &mut Tx,
     activity_id: i64,
-    author: &str,
+    author: &crate::domain::Handle,
     now: i64,
 ) -> Result<u64> {
     Ok(sqlx::query(
@@ -70,13 +72,13 @@ pub(super) async fn enqueue_followers(
 }
 
 /// Due deliveries nobody holds, oldest due first and then by turn, leaving out
-/// `excluded_hosts_json` (a JSON array of host keys): what a worker picks its claim
+/// `excluded_hosts` (host keys): what a worker picks its claim
 /// from. Hosts are left out here, before the limit, so rows of a held or saturated
 /// host at the head of the queue cannot hide everyone else's.
 pub async fn due_candidates(
     db: impl Executor<'_>,
     now: i64,
-    excluded_hosts_json: &str,
+    excluded_hosts: &[&str],
     limit: i64,
 ) -> Result<Vec<(i64, String)>> {
     sqlx::query_as(
@@ -87,7 +89,7 @@ pub async fn due_candidates(
          ORDER BY next_attempt_at, turn, id LIMIT ?3",
     )
     .bind(now)
-    .bind(excluded_hosts_json)
+    .bind(Json(excluded_hosts))
     .bind(limit)
     .fetch_all(db.inner())
     .await
@@ -104,7 +106,6 @@ pub async fn lease(
     lease_until: i64,
     ids: &[i64],
 ) -> Result<Vec<ClaimedDelivery>> {
-    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     sqlx::query_as(
         "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2
          WHERE id IN (SELECT value FROM json_each(?4)) AND state = 'pending'
@@ -114,7 +115,7 @@ pub async fn lease(
     .bind(worker)
     .bind(lease_until)
     .bind(now)
-    .bind(ids)
+    .bind(Json(ids))
     .fetch_all(db.inner())
     .await
     .map_err(Into::into)
@@ -127,14 +128,13 @@ pub async fn finish_done_many(
     status: u16,
     now: i64,
 ) -> Result<()> {
-    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     sqlx::query(
         "UPDATE deliveries SET state = 'done', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
             last_status = ?, last_error = NULL, updated_at = ? WHERE id IN (SELECT value FROM json_each(?))",
     )
     .bind(status)
     .bind(now)
-    .bind(ids)
+    .bind(Json(ids))
     .execute(db.inner())
     .await?;
     Ok(())
@@ -186,24 +186,23 @@ pub async fn finish_failed(
 
 /// Returns leases without counting an attempt (graceful shutdown).
 pub async fn release(db: impl Executor<'_>, ids: &[i64]) -> Result<u64> {
-    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     Ok(sqlx::query(
         "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL
          WHERE state = 'pending' AND id IN (SELECT value FROM json_each(?))",
     )
-    .bind(ids)
+    .bind(Json(ids))
     .execute(db.inner())
     .await?
     .rows_affected())
 }
 
 /// Releases the claims of workers that are gone, so their deliveries are due again.
-pub async fn release_claims_of(db: impl Executor<'_>, workers_json: &str) -> Result<u64> {
+pub async fn release_claims_of(db: impl Executor<'_>, workers: &[String]) -> Result<u64> {
     Ok(sqlx::query(
         "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL
          WHERE state = 'pending' AND claimed_by IN (SELECT value FROM json_each(?))",
     )
-    .bind(workers_json)
+    .bind(Json(workers))
     .execute(db.inner())
     .await?
     .rows_affected())
@@ -270,15 +269,12 @@ pub async fn counts(db: impl Executor<'_>) -> Result<Counts> {
     .map_err(Into::into)
 }
 
-/// Counts for a set of activities (JSON array of row ids): a publish's progress.
-pub async fn counts_for_activities(
-    db: impl Executor<'_>,
-    activity_ids_json: &str,
-) -> Result<Counts> {
+/// Counts for a set of activities (row ids): a publish's progress.
+pub async fn counts_for_activities(db: impl Executor<'_>, activity_ids: &[i64]) -> Result<Counts> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COUNT_COLUMNS} FROM deliveries WHERE activity_id IN (SELECT value FROM json_each(?))"
     )))
-    .bind(activity_ids_json)
+    .bind(Json(activity_ids))
     .fetch_one(db.inner())
     .await
         .map_err(Into::into)

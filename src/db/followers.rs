@@ -1,8 +1,9 @@
 use super::{Executor, Result};
+use crate::domain::Handle;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FollowerRow {
-    pub author: String,
+    pub author: Handle,
     pub actor_id: String,
     pub inbox: String,
     pub shared_inbox: Option<String>,
@@ -36,7 +37,7 @@ pub async fn upsert(db: impl Executor<'_>, f: &FollowerRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn remove(db: impl Executor<'_>, author: &str, actor_id: &str) -> Result<u64> {
+pub async fn remove(db: impl Executor<'_>, author: &Handle, actor_id: &str) -> Result<u64> {
     Ok(
         sqlx::query("DELETE FROM followers WHERE author = ? AND actor_id = ?")
             .bind(author)
@@ -56,7 +57,7 @@ pub async fn remove_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u64> 
         .rows_affected())
 }
 
-pub async fn count(db: impl Executor<'_>, author: &str) -> Result<i64> {
+pub async fn count(db: impl Executor<'_>, author: &Handle) -> Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM followers WHERE author = ?")
         .bind(author)
         .fetch_one(db.inner())
@@ -67,7 +68,7 @@ pub async fn count(db: impl Executor<'_>, author: &str) -> Result<i64> {
 /// One page of followers' actor ids, oldest first (stable while new ones arrive).
 pub async fn page(
     db: impl Executor<'_>,
-    author: &str,
+    author: &Handle,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<String>> {
@@ -121,7 +122,7 @@ pub struct ExportedFollower {
 }
 
 /// Every follower of `author`, oldest first.
-pub async fn export(db: impl Executor<'_>, author: &str) -> Result<Vec<ExportedFollower>> {
+pub async fn export(db: impl Executor<'_>, author: &Handle) -> Result<Vec<ExportedFollower>> {
     sqlx::query_as(
         "SELECT f.actor_id, r.username, f.inbox, f.created_at
          FROM followers f LEFT JOIN remote_actors r ON r.id = f.actor_id

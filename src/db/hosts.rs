@@ -1,12 +1,13 @@
 //! Per-host circuit breaker state.
 
 use super::{Executor, Result};
+use crate::domain::CircuitState;
 
-#[derive(Debug, Clone, Default, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct HostRow {
     pub host: String,
     pub consecutive_failures: i64,
-    pub circuit: String,
+    pub circuit: CircuitState,
     pub opened_count: i64,
     pub open_until: Option<i64>,
     pub last_error: Option<String>,
@@ -21,11 +22,25 @@ pub async fn get(db: impl Executor<'_>, host: &str) -> Result<Option<HostRow>> {
         .map_err(Into::into)
 }
 
+impl HostRow {
+    /// A host that never failed: what a host without a row is.
+    pub fn closed(host: String) -> Self {
+        Self {
+            host,
+            consecutive_failures: 0,
+            circuit: CircuitState::Closed,
+            opened_count: 0,
+            open_until: None,
+            last_error: None,
+            updated_at: 0,
+        }
+    }
+}
+
 /// The rows of these hosts (those that have one).
 pub async fn get_many(db: impl Executor<'_>, hosts: &[&str]) -> Result<Vec<HostRow>> {
-    let json = serde_json::to_string(hosts).unwrap_or_else(|_| "[]".into());
     sqlx::query_as("SELECT * FROM hosts WHERE host IN (SELECT value FROM json_each(?))")
-        .bind(json)
+        .bind(sqlx::types::Json(hosts))
         .fetch_all(db.inner())
         .await
         .map_err(Into::into)
@@ -41,7 +56,7 @@ pub async fn upsert(db: impl Executor<'_>, h: &HostRow) -> Result<()> {
     )
     .bind(&h.host)
     .bind(h.consecutive_failures)
-    .bind(&h.circuit)
+    .bind(h.circuit)
     .bind(h.opened_count)
     .bind(h.open_until)
     .bind(&h.last_error)
@@ -59,8 +74,8 @@ pub async fn open_circuits(db: impl Executor<'_>) -> Result<Vec<HostRow>> {
         .map_err(Into::into)
 }
 
-/// How many hosts are in each circuit state (`closed`, `open`, `half_open`).
-pub async fn circuit_counts(db: impl Executor<'_>) -> Result<Vec<(String, i64)>> {
+/// How many hosts are in each circuit state.
+pub async fn circuit_counts(db: impl Executor<'_>) -> Result<Vec<(CircuitState, i64)>> {
     sqlx::query_as("SELECT circuit, COUNT(*) FROM hosts GROUP BY circuit ORDER BY circuit")
         .fetch_all(db.inner())
         .await

@@ -3,6 +3,7 @@
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{Executor, Result, Tx};
+use crate::domain::InboxState;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InboxActivityRow {
@@ -12,7 +13,7 @@ pub struct InboxActivityRow {
     pub kind: String,
     pub body: String,
     pub received_at: i64,
-    pub state: String,
+    pub state: InboxState,
     pub attempts: i64,
     pub next_attempt_at: i64,
     pub result: Option<String>,
@@ -63,7 +64,7 @@ pub async fn insert_many(tx: &mut Tx, activities: &[NewActivity]) -> Result<Vec<
 /// (row id, state, result).
 pub async fn finish_many(
     db: impl Executor<'_>,
-    outcomes: &[(i64, &str, String)],
+    outcomes: &[(i64, InboxState, String)],
     now: i64,
 ) -> Result<()> {
     if outcomes.is_empty() {

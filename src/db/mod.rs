@@ -23,6 +23,7 @@ pub mod posts;
 pub mod reactions;
 pub mod remote_actors;
 pub mod replies;
+mod types;
 pub mod workers;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};

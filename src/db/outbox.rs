@@ -41,7 +41,7 @@ pub async fn queue(
             activities::insert(
                 &mut *tx,
                 &activity.ap_id,
-                activity.author.as_str(),
+                &activity.author,
                 activity.kind,
                 &body,
                 now,
@@ -50,9 +50,7 @@ pub async fn queue(
         }
     };
     let queued = match audience {
-        Audience::Followers => {
-            deliveries::enqueue_followers(tx, id, activity.author.as_str(), now).await?
-        }
+        Audience::Followers => deliveries::enqueue_followers(tx, id, &activity.author, now).await?,
         Audience::Inbox(inbox) => {
             deliveries::enqueue_one(tx, id, inbox.as_str(), &host_key(inbox), now).await?
         }

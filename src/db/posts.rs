@@ -1,18 +1,24 @@
+use sqlx::types::Json;
+
 use super::{Executor, Result};
+use crate::domain::{Attachment, Handle, PostKind, Slug, Tag};
 
 /// A post as stored. `deleted_at` set means a tombstone.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PostRow {
     pub id: i64,
-    pub author: String,
+    pub author: Handle,
     pub source_path: String,
-    pub slug: String,
-    pub kind: String,
+    pub slug: Slug,
+    pub kind: PostKind,
     pub title: Option<String>,
     pub excerpt: Option<String>,
     pub content_html: String,
-    pub tags_json: String,
-    pub attachments_json: String,
+    #[sqlx(json, rename = "tags_json")]
+    pub tags: Vec<Tag>,
+    /// Images the post shows, as federated in `attachment`.
+    #[sqlx(json, rename = "attachments_json")]
+    pub attachments: Vec<Attachment>,
     pub written_at: i64,
     pub published_at: i64,
     pub updated_at: Option<i64>,
@@ -26,7 +32,7 @@ pub struct PostRow {
 pub struct PostIndexRow {
     pub id: i64,
     pub source_path: String,
-    pub slug: String,
+    pub slug: Slug,
     pub source_hash: String,
     pub deleted_at: Option<i64>,
 }
@@ -34,12 +40,12 @@ pub struct PostIndexRow {
 /// What a content file says about a post (everything but its identity and times).
 #[derive(Debug, Clone)]
 pub struct PostValues<'a> {
-    pub kind: &'a str,
+    pub kind: PostKind,
     pub title: Option<&'a str>,
     pub excerpt: Option<&'a str>,
     pub content_html: &'a str,
-    pub tags_json: &'a str,
-    pub attachments_json: &'a str,
+    pub tags: &'a [Tag],
+    pub attachments: &'a [Attachment],
     pub written_at: i64,
     pub source_hash: &'a str,
     pub file_hash: &'a str,
@@ -53,7 +59,11 @@ pub async fn by_id(db: impl Executor<'_>, id: i64) -> Result<Option<PostRow>> {
         .map_err(Into::into)
 }
 
-pub async fn by_slug(db: impl Executor<'_>, author: &str, slug: &str) -> Result<Option<PostRow>> {
+pub async fn by_slug(
+    db: impl Executor<'_>,
+    author: &Handle,
+    slug: &Slug,
+) -> Result<Option<PostRow>> {
     sqlx::query_as("SELECT * FROM posts WHERE author = ? AND slug = ?")
         .bind(author)
         .bind(slug)
@@ -63,7 +73,7 @@ pub async fn by_slug(db: impl Executor<'_>, author: &str, slug: &str) -> Result<
 }
 
 /// Every post of an author, live and deleted: what sync compares the folder against.
-pub async fn index_of_author(db: impl Executor<'_>, author: &str) -> Result<Vec<PostIndexRow>> {
+pub async fn index_of_author(db: impl Executor<'_>, author: &Handle) -> Result<Vec<PostIndexRow>> {
     sqlx::query_as(
         "SELECT id, source_path, slug, source_hash, deleted_at FROM posts WHERE author = ?",
     )
@@ -80,11 +90,10 @@ pub async fn index_of_author(db: impl Executor<'_>, author: &str) -> Result<Vec<
 /// JOIN` keeps the few given values as the outer loop, as SQLite documents.
 pub async fn index_of_files(
     db: impl Executor<'_>,
-    author: &str,
+    author: &Handle,
     source_paths: &[&str],
-    slugs: &[&str],
+    slugs: &[&Slug],
 ) -> Result<Vec<PostIndexRow>> {
-    let json = |v: &[&str]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
     sqlx::query_as(
         "SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at
          FROM json_each(?2) AS f CROSS JOIN posts AS p ON p.author = ?1 AND p.source_path = f.value
@@ -93,8 +102,8 @@ pub async fn index_of_files(
          FROM json_each(?3) AS s CROSS JOIN posts AS p ON p.author = ?1 AND p.slug = s.value",
     )
     .bind(author)
-    .bind(json(source_paths))
-    .bind(json(slugs))
+    .bind(Json(source_paths))
+    .bind(Json(slugs))
     .fetch_all(db.inner())
     .await
     .map_err(Into::into)
@@ -117,7 +126,7 @@ pub async fn file_hashes(db: impl Executor<'_>) -> Result<Vec<(String, String, S
 /// [`file_hashes`] of one author, only at these source paths if `only` is given.
 pub async fn file_hashes_of(
     db: impl Executor<'_>,
-    author: &str,
+    author: &Handle,
     only: Option<&[&str]>,
 ) -> Result<Vec<(String, String, String)>> {
     // Two statements: one that may or may not filter by path could not use the
@@ -137,7 +146,7 @@ pub async fn file_hashes_of(
                    AND deleted_at IS NULL AND file_hash IS NOT NULL",
         )
         .bind(author)
-        .bind(serde_json::to_string(paths).unwrap_or_else(|_| "[]".into()))
+        .bind(Json(paths))
         .fetch_all(db.inner())
         .await
         .map_err(Into::into),
@@ -157,7 +166,7 @@ pub async fn set_file_hash(db: impl Executor<'_>, id: i64, file_hash: &str) -> R
 /// Live posts of one author, newest first.
 pub async fn page_of_author(
     db: impl Executor<'_>,
-    author: &str,
+    author: &Handle,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<PostRow>> {
@@ -173,7 +182,7 @@ pub async fn page_of_author(
     .map_err(Into::into)
 }
 
-pub async fn count_of_author(db: impl Executor<'_>, author: &str) -> Result<i64> {
+pub async fn count_of_author(db: impl Executor<'_>, author: &Handle) -> Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM posts WHERE author = ? AND deleted_at IS NULL")
         .bind(author)
         .fetch_one(db.inner())
@@ -203,9 +212,9 @@ pub async fn count_all(db: impl Executor<'_>) -> Result<i64> {
 
 pub async fn insert(
     db: impl Executor<'_>,
-    author: &str,
+    author: &Handle,
     source_path: &str,
-    slug: &str,
+    slug: &Slug,
     v: &PostValues<'_>,
     published_at: i64,
 ) -> Result<i64> {
@@ -221,8 +230,8 @@ pub async fn insert(
     .bind(v.title)
     .bind(v.excerpt)
     .bind(v.content_html)
-    .bind(v.tags_json)
-    .bind(v.attachments_json)
+    .bind(Json(v.tags))
+    .bind(Json(v.attachments))
     .bind(v.written_at)
     .bind(published_at)
     .bind(v.source_hash)
@@ -251,8 +260,8 @@ pub async fn update(
     .bind(v.title)
     .bind(v.excerpt)
     .bind(v.content_html)
-    .bind(v.tags_json)
-    .bind(v.attachments_json)
+    .bind(Json(v.tags))
+    .bind(Json(v.attachments))
     .bind(v.written_at)
     .bind(v.source_hash)
     .bind(v.file_hash)
@@ -274,7 +283,7 @@ pub async fn mark_deleted(db: impl Executor<'_>, id: i64, now: i64) -> Result<()
 }
 
 /// Live posts carrying a tag, newest first.
-pub async fn with_tag(db: impl Executor<'_>, tag: &str, limit: i64) -> Result<Vec<PostRow>> {
+pub async fn with_tag(db: impl Executor<'_>, tag: &Tag, limit: i64) -> Result<Vec<PostRow>> {
     sqlx::query_as(
         "SELECT * FROM posts WHERE deleted_at IS NULL
            AND EXISTS (SELECT 1 FROM json_each(posts.tags_json) WHERE json_each.value = ?)
@@ -298,7 +307,7 @@ pub async fn set_source_path(db: impl Executor<'_>, id: i64, source_path: &str) 
 }
 
 /// Every tag on a live post, sorted.
-pub async fn all_tags(db: impl Executor<'_>) -> Result<Vec<String>> {
+pub async fn all_tags(db: impl Executor<'_>) -> Result<Vec<Tag>> {
     sqlx::query_scalar(
         "SELECT DISTINCT json_each.value FROM posts, json_each(posts.tags_json)
          WHERE posts.deleted_at IS NULL ORDER BY 1",

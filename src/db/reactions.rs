@@ -1,11 +1,12 @@
 //! `reactions`: likes and boosts (Announce) of our posts.
 
 use super::{Executor, Result};
+use crate::domain::ReactionKind;
 
 /// Records a reaction; repeating one changes nothing but its id.
 pub async fn upsert(
     db: impl Executor<'_>,
-    kind: &str,
+    kind: ReactionKind,
     ap_id: Option<&str>,
     post_id: i64,
     actor_id: &str,
@@ -28,7 +29,7 @@ pub async fn upsert(
 /// Undo by the reaction's activity id, only by the actor who made it.
 pub async fn remove_by_ap_id(
     db: impl Executor<'_>,
-    kind: &str,
+    kind: ReactionKind,
     ap_id: &str,
     actor_id: &str,
 ) -> Result<u64> {
@@ -46,7 +47,7 @@ pub async fn remove_by_ap_id(
 /// Undo by what was reacted to.
 pub async fn remove(
     db: impl Executor<'_>,
-    kind: &str,
+    kind: ReactionKind,
     post_id: i64,
     actor_id: &str,
 ) -> Result<u64> {
@@ -82,7 +83,7 @@ pub struct Reactor {
 
 pub async fn of_post(
     db: impl Executor<'_>,
-    kind: &str,
+    kind: ReactionKind,
     post_id: i64,
     limit: i64,
     offset: i64,
@@ -101,7 +102,7 @@ pub async fn of_post(
     .map_err(Into::into)
 }
 
-pub async fn count(db: impl Executor<'_>, kind: &str, post_id: i64) -> Result<i64> {
+pub async fn count(db: impl Executor<'_>, kind: ReactionKind, post_id: i64) -> Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM reactions WHERE kind = ? AND post_id = ?")
         .bind(kind)
         .bind(post_id)

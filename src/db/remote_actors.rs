@@ -1,12 +1,18 @@
-use super::{Executor, Result};
+use sqlx::{Row, sqlite::SqliteRow, types::Json};
+use url::Url;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+use super::{Executor, Result, types::url};
+use crate::domain::ActorKey;
+
+/// A remote actor we fetched (a follower, a sender): where to deliver to it and the
+/// keys it signs with.
+#[derive(Debug, Clone)]
 pub struct RemoteActorRow {
-    pub id: String,
+    pub id: Url,
     pub username: Option<String>,
-    pub inbox: String,
-    pub shared_inbox: Option<String>,
-    pub keys_json: String,
+    pub inbox: Url,
+    pub shared_inbox: Option<Url>,
+    pub keys: Vec<ActorKey>,
     pub fetched_at: i64,
     /// Display name, avatar and profile page, shown beside replies and reactions.
     pub name: Option<String>,
@@ -14,9 +20,25 @@ pub struct RemoteActorRow {
     pub profile_url: Option<String>,
 }
 
-pub async fn get(db: impl Executor<'_>, id: &str) -> Result<Option<RemoteActorRow>> {
+impl sqlx::FromRow<'_, SqliteRow> for RemoteActorRow {
+    fn from_row(row: &SqliteRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: url(row, "id")?,
+            username: row.try_get("username")?,
+            inbox: url(row, "inbox")?,
+            shared_inbox: super::types::url_opt(row, "shared_inbox")?,
+            keys: row.try_get::<Json<Vec<ActorKey>>, _>("keys_json")?.0,
+            fetched_at: row.try_get("fetched_at")?,
+            name: row.try_get("name")?,
+            icon_url: row.try_get("icon_url")?,
+            profile_url: row.try_get("profile_url")?,
+        })
+    }
+}
+
+pub async fn get(db: impl Executor<'_>, id: &Url) -> Result<Option<RemoteActorRow>> {
     sqlx::query_as("SELECT * FROM remote_actors WHERE id = ?")
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(db.inner())
         .await
         .map_err(Into::into)
@@ -32,11 +54,11 @@ pub async fn upsert(db: impl Executor<'_>, a: &RemoteActorRow) -> Result<()> {
             fetched_at = excluded.fetched_at, name = excluded.name,
             icon_url = excluded.icon_url, profile_url = excluded.profile_url",
     )
-    .bind(&a.id)
+    .bind(a.id.as_str())
     .bind(&a.username)
-    .bind(&a.inbox)
-    .bind(&a.shared_inbox)
-    .bind(&a.keys_json)
+    .bind(a.inbox.as_str())
+    .bind(a.shared_inbox.as_ref().map(Url::as_str))
+    .bind(Json(&a.keys))
     .bind(a.fetched_at)
     .bind(&a.name)
     .bind(&a.icon_url)
@@ -46,9 +68,9 @@ pub async fn upsert(db: impl Executor<'_>, a: &RemoteActorRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn delete(db: impl Executor<'_>, id: &str) -> Result<()> {
+pub async fn delete(db: impl Executor<'_>, id: &Url) -> Result<()> {
     sqlx::query("DELETE FROM remote_actors WHERE id = ?")
-        .bind(id)
+        .bind(id.as_str())
         .execute(db.inner())
         .await?;
     Ok(())

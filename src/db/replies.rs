@@ -1,6 +1,7 @@
 //! `replies`: answers from the fediverse to our posts, threaded.
 
 use super::{Executor, Result};
+use crate::domain::ReplyState;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReplyRow {
@@ -17,7 +18,7 @@ pub struct ReplyRow {
     pub published_at: i64,
     pub updated_at: Option<i64>,
     pub received_at: i64,
-    pub state: String,
+    pub state: ReplyState,
 }
 
 /// A reply with what is shown of its author.
@@ -44,7 +45,7 @@ pub struct NewReply<'a> {
     pub summary: Option<&'a str>,
     pub url: Option<&'a str>,
     pub published_at: i64,
-    pub state: &'a str,
+    pub state: ReplyState,
 }
 
 /// Stores a reply; a reply already stored (same id) is left as it is.
@@ -143,7 +144,7 @@ pub async fn delete_of_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u6
         .rows_affected())
 }
 
-pub async fn set_state(db: impl Executor<'_>, id: i64, state: &str) -> Result<bool> {
+pub async fn set_state(db: impl Executor<'_>, id: i64, state: ReplyState) -> Result<bool> {
     Ok(sqlx::query("UPDATE replies SET state = ? WHERE id = ?")
         .bind(state)
         .bind(id)
@@ -169,10 +170,10 @@ pub async fn visible_of_post(db: impl Executor<'_>, post_id: i64) -> Result<Vec<
     .map_err(Into::into)
 }
 
-/// Replies for moderation, newest first; `state` filters (`held`, `visible`, `hidden`).
+/// Replies for moderation, newest first; `state` filters.
 pub async fn list(
     db: impl Executor<'_>,
-    state: Option<&str>,
+    state: Option<ReplyState>,
     limit: i64,
 ) -> Result<Vec<ShownReply>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -186,11 +187,12 @@ pub async fn list(
 }
 
 /// Distinct authors of replies, reactions and follows: what a domain block may purge.
-pub async fn known_actor_ids(db: impl Executor<'_>) -> Result<Vec<String>> {
-    sqlx::query_scalar(
+pub async fn known_actor_ids(db: impl Executor<'_>) -> Result<Vec<url::Url>> {
+    sqlx::query(
         "SELECT actor_id FROM replies UNION SELECT actor_id FROM reactions
          UNION SELECT actor_id FROM followers",
     )
+    .try_map(|row: sqlx::sqlite::SqliteRow| super::types::url(&row, "actor_id"))
     .fetch_all(db.inner())
     .await
     .map_err(Into::into)

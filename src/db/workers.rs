@@ -1,13 +1,16 @@
 //! Processes that deliver, with heartbeats, so the claims of a dead one are released.
 
+use sqlx::types::Json;
+
 use super::{Executor, Result};
+use crate::domain::WorkerKind;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WorkerRow {
     pub id: String,
     pub machine: String,
     pub pid: i64,
-    pub kind: String,
+    pub kind: WorkerKind,
     pub started_at: i64,
     pub heartbeat_at: i64,
 }
@@ -17,7 +20,7 @@ pub async fn register(db: impl Executor<'_>, w: &WorkerRow) -> Result<()> {
         .bind(&w.id)
         .bind(&w.machine)
         .bind(w.pid)
-        .bind(&w.kind)
+        .bind(w.kind)
         .bind(w.started_at)
         .bind(w.heartbeat_at)
         .execute(db.inner())
@@ -41,10 +44,10 @@ pub async fn list(db: impl Executor<'_>) -> Result<Vec<WorkerRow>> {
         .map_err(Into::into)
 }
 
-/// Removes workers (JSON array of ids).
-pub async fn remove(db: impl Executor<'_>, ids_json: &str) -> Result<()> {
+/// Removes these workers.
+pub async fn remove(db: impl Executor<'_>, ids: &[String]) -> Result<()> {
     sqlx::query("DELETE FROM workers WHERE id IN (SELECT value FROM json_each(?))")
-        .bind(ids_json)
+        .bind(Json(ids))
         .execute(db.inner())
         .await?;
     Ok(())

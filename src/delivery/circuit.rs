@@ -3,7 +3,7 @@
 //! a success closes the circuit and releases what was held, a failure doubles the
 //! cool-down (up to a day).
 
-use crate::db::hosts::HostRow;
+use crate::{db::hosts::HostRow, domain::CircuitState};
 
 /// What happened at a host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,11 +41,11 @@ pub fn apply(
     policy: Policy,
 ) -> (HostRow, Transition) {
     h.updated_at = now;
-    let was_open = h.circuit == "open";
+    let was_open = h.circuit == CircuitState::Open;
     match event {
         HostEvent::Delivered | HostEvent::Answered => {
             h.consecutive_failures = 0;
-            h.circuit = "closed".into();
+            h.circuit = CircuitState::Closed;
             h.opened_count = 0;
             h.open_until = None;
             (
@@ -65,7 +65,7 @@ pub fn apply(
                 let factor = 1i64 << (h.opened_count - 1).clamp(0, 20);
                 h.open_until =
                     Some(now + (policy.cooldown_ms.saturating_mul(factor)).min(MAX_COOLDOWN_MS));
-                h.circuit = "open".into();
+                h.circuit = CircuitState::Open;
                 (
                     h,
                     if was_open {
@@ -91,29 +91,25 @@ mod tests {
     };
 
     fn host() -> HostRow {
-        HostRow {
-            host: "h".into(),
-            circuit: "closed".into(),
-            ..HostRow::default()
-        }
+        HostRow::closed("h".into())
     }
 
     #[test]
     fn opens_after_threshold_and_doubles_cooldown_on_failed_probes() {
         let (h, t) = apply(host(), HostEvent::Failed, Some("x"), 0, P);
-        assert_eq!((h.circuit.as_str(), t), ("closed", Transition::None));
+        assert_eq!((h.circuit, t), (CircuitState::Closed, Transition::None));
         let (h, _) = apply(h, HostEvent::Failed, None, 0, P);
         let (h, t) = apply(h, HostEvent::Failed, None, 10, P);
         assert_eq!(
-            (h.circuit.as_str(), t, h.open_until),
-            ("open", Transition::Opened, Some(1010))
+            (h.circuit, t, h.open_until),
+            (CircuitState::Open, Transition::Opened, Some(1010))
         );
         let (h, t) = apply(h, HostEvent::Failed, None, 2000, P);
         assert_eq!((t, h.open_until), (Transition::None, Some(4000)));
         let (h, t) = apply(h, HostEvent::Delivered, None, 5000, P);
         assert_eq!(
-            (h.circuit.as_str(), t, h.consecutive_failures),
-            ("closed", Transition::Closed, 0)
+            (h.circuit, t, h.consecutive_failures),
+            (CircuitState::Closed, Transition::Closed, 0)
         );
     }
 

@@ -29,6 +29,7 @@ pub use workers::WorkerKind;
 
 use crate::{
     db::{self, deliveries::ClaimedDelivery},
+    domain::Handle,
     error::{AppError, AppResult},
     federation::signatures::SigningKey,
     state::AppState,
@@ -57,7 +58,7 @@ pub struct Deliverer {
 
 /// An activity's body (shared by every request that carries it, never copied) and its
 /// author's handle.
-type CachedActivity = (Bytes, Arc<str>);
+type CachedActivity = (Bytes, Handle);
 
 #[derive(Default)]
 struct InFlight {
@@ -125,7 +126,7 @@ impl Deliverer {
             open: &open,
             now,
         };
-        let full = serde_json::to_string(&rooms.full()).unwrap_or_else(|_| "[]".into());
+        let full = rooms.full();
         // Twice the limit leaves room for the per-host caps without reading far ahead.
         let scan = (limit * 2).max(64) as i64;
         let candidates =
@@ -238,7 +239,7 @@ impl Deliverer {
                     .ok_or_else(|| {
                         AppError::Internal(format!("activity {activity_id} is missing"))
                     })?;
-                let entry: CachedActivity = (row.body.into(), row.author.into());
+                let entry: CachedActivity = (row.body.into(), row.author);
                 if let Ok(mut b) = self.bodies.lock() {
                     // Bounded: a fan-out touches few activities at a time.
                     if b.len() > 1024 {

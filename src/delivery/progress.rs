@@ -33,7 +33,6 @@ pub async fn follow_fan_out(
     activities: &[i64],
     mut progress: impl FnMut(&Counts, Sender),
 ) -> AppResult<Counts> {
-    let ids = serde_json::to_string(activities).unwrap_or_else(|_| "[]".into());
     let sender = if workers::server_is_delivering(state).await? {
         Sender::Server
     } else {
@@ -46,7 +45,7 @@ pub async fn follow_fan_out(
     let mut last = Counts::default();
     let mut last_change = tokio::time::Instant::now();
     let counts = loop {
-        let c = db::deliveries::counts_for_activities(state.db.write(), &ids).await?;
+        let c = db::deliveries::counts_for_activities(state.db.write(), activities).await?;
         if c != last {
             progress(&c, sender);
             last = c.clone();

@@ -76,16 +76,9 @@ pub async fn record(state: &AppState, attempts: &[Attempt]) -> AppResult<()> {
                 }
             }
         }
-        let (host, read) = hosts.remove(&d.host).unwrap_or_else(|| {
-            (
-                HostRow {
-                    host: d.host.clone(),
-                    circuit: "closed".into(),
-                    ..HostRow::default()
-                },
-                None,
-            )
-        });
+        let (host, read) = hosts
+            .remove(&d.host)
+            .unwrap_or_else(|| (HostRow::closed(d.host.clone()), None));
         let error = match &a.outcome {
             Outcome::Retry { reason, .. } => Some(reason.as_str()),
             _ => None,

@@ -1,27 +1,12 @@
 //! Delivering processes: registration, heartbeats, and releasing the claims of
 //! workers that are gone (killed, crashed) so nothing they held is lost.
 
+pub use crate::domain::WorkerKind;
 use crate::{
     db::{self, workers::WorkerRow},
     error::AppResult,
     state::AppState,
 };
-
-/// Which process delivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkerKind {
-    Serve,
-    Cli,
-}
-
-impl WorkerKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Serve => "serve",
-            Self::Cli => "cli",
-        }
-    }
-}
 
 /// A worker whose heartbeat is older than this is gone.
 const STALE_MS: i64 = 30_000;
@@ -55,7 +40,7 @@ pub async fn register(state: &AppState, id: &str, kind: WorkerKind) -> AppResult
             id: id.to_owned(),
             machine: machine(),
             pid: i64::from(std::process::id()),
-            kind: kind.as_str().to_owned(),
+            kind,
             started_at: now,
             heartbeat_at: now,
         },
@@ -90,13 +75,8 @@ pub async fn reap(state: &AppState, own_id: &str) -> AppResult<()> {
     if dead.is_empty() {
         return Ok(());
     }
-    let json = serde_json::to_string(&dead).unwrap_or_else(|_| "[]".into());
-    let released = db::deliveries::release_claims_of(state.db.write(), &json).await?;
-    db::workers::remove(
-        state.db.write(),
-        &serde_json::to_string(&gone_from_table).unwrap_or_else(|_| "[]".into()),
-    )
-    .await?;
+    let released = db::deliveries::release_claims_of(state.db.write(), &dead).await?;
+    db::workers::remove(state.db.write(), &gone_from_table).await?;
     if released > 0 {
         tracing::info!(
             released,
@@ -121,11 +101,7 @@ pub async fn heartbeat_and_reap(state: &AppState, own_id: &str) -> AppResult<()>
 }
 
 pub async fn deregister(state: &AppState, id: &str) -> AppResult<()> {
-    db::workers::remove(
-        state.db.write(),
-        &serde_json::to_string(&[id]).unwrap_or_else(|_| "[]".into()),
-    )
-    .await?;
+    db::workers::remove(state.db.write(), &[id.to_owned()]).await?;
     Ok(())
 }
 
@@ -135,7 +111,7 @@ pub async fn server_is_delivering(state: &AppState) -> AppResult<bool> {
     let now = db::now_ms();
     let here = machine();
     Ok(db::workers::list(state.db.write()).await?.iter().any(|w| {
-        w.kind == "serve"
+        w.kind == WorkerKind::Serve
             && w.heartbeat_at >= now - STALE_MS
             && (w.machine != here || pid_alive(w.pid))
     }))

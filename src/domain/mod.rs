@@ -1,6 +1,7 @@
 //! Parse-don't-validate domain types, the values stored rows carry, and the pure
 //! helpers every layer shares (escaping, hashing). Pure: no I/O.
 
+mod actor_key;
 mod attachment;
 mod block;
 mod handle;
@@ -9,8 +10,10 @@ mod post_kind;
 mod profile_field;
 mod server_name;
 mod slug;
+mod state;
 mod tag;
 
+pub use actor_key::ActorKey;
 pub use attachment::Attachment;
 pub use block::BlockTarget;
 pub use handle::Handle;
@@ -19,7 +22,29 @@ pub use post_kind::PostKind;
 pub use profile_field::ProfileField;
 pub use server_name::ServerName;
 pub use slug::Slug;
+pub use state::{CircuitState, DeliveryState, InboxState, ReactionKind, ReplyState, WorkerKind};
 pub use tag::Tag;
+
+/// Serialised as the text they parse from (stored JSON columns hold them so), and
+/// parsed again when read.
+macro_rules! text_serde {
+    ($($t:ty),+) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                <$t>::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    )+};
+}
+
+text_serde!(Handle, Slug, Tag);
 
 /// A value that failed to parse, with a message fit for a human.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -15,6 +15,7 @@ use url::Url;
 
 use crate::{
     db::{self, remote_actors::RemoteActorRow},
+    domain::ActorKey,
     error::{AppError, AppResult},
     federation::{
         fetch,
@@ -22,13 +23,6 @@ use crate::{
     },
     state::{AppState, FedData},
 };
-
-/// A public key an actor publishes.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ActorKey {
-    pub id: String,
-    pub pem: String,
-}
 
 /// A remote actor as we keep it.
 #[derive(Debug, Clone)]
@@ -115,21 +109,16 @@ fn deserialize_keys<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<KeyJso
     })
 }
 
-impl TryFrom<RemoteActorRow> for RemoteActor {
-    type Error = AppError;
-    fn try_from(r: RemoteActorRow) -> Result<Self, AppError> {
-        let parse = |s: &str| {
-            Url::parse(s).map_err(|e| AppError::Internal(format!("stored actor url `{s}`: {e}")))
-        };
-        Ok(Self {
-            id: parse(&r.id)?,
+impl From<RemoteActorRow> for RemoteActor {
+    fn from(r: RemoteActorRow) -> Self {
+        Self {
+            id: r.id,
             username: r.username,
-            inbox: parse(&r.inbox)?,
-            shared_inbox: r.shared_inbox.as_deref().map(parse).transpose()?,
-            keys: serde_json::from_str(&r.keys_json)
-                .map_err(|e| AppError::Internal(e.to_string()))?,
+            inbox: r.inbox,
+            shared_inbox: r.shared_inbox,
+            keys: r.keys,
             fetched_at: DateTime::from_timestamp_millis(r.fetched_at).unwrap_or_default(),
-        })
+        }
     }
 }
 
@@ -151,10 +140,9 @@ impl Object for RemoteActor {
         if let Some(known) = data.actors.get(&id) {
             return Ok(Some(known));
         }
-        let stored: Option<Self> = db::remote_actors::get(data.db.read(), id.as_str())
+        let stored: Option<Self> = db::remote_actors::get(data.db.read(), &id)
             .await?
-            .map(TryInto::try_into)
-            .transpose()?;
+            .map(Into::into);
         if let Some(a) = &stored {
             data.actors.put(a);
         }
@@ -196,22 +184,18 @@ impl Object for RemoteActor {
             .collect();
         let now = db::now_ms();
         let row = RemoteActorRow {
-            id: json.id.to_string(),
+            id: json.id,
             username: json.preferred_username,
-            inbox: json.inbox.to_string(),
-            shared_inbox: json
-                .endpoints
-                .and_then(|e| e.shared_inbox)
-                .map(|u| u.to_string()),
-            keys_json: serde_json::to_string(&keys)
-                .map_err(|e| AppError::Internal(e.to_string()))?,
+            inbox: json.inbox,
+            shared_inbox: json.endpoints.and_then(|e| e.shared_inbox),
+            keys,
             fetched_at: now,
             name: json.name.as_ref().and_then(display_name),
             icon_url: json.icon.as_ref().and_then(link_of).map(String::from),
             profile_url: json.url.as_ref().and_then(link_of).map(String::from),
         };
         db::remote_actors::upsert(data.db.write(), &row).await?;
-        let actor: Self = row.try_into()?;
+        let actor: Self = row.into();
         data.actors.put(&actor);
         Ok(actor)
     }

@@ -13,8 +13,7 @@ pub use self::{atom::atom, json::json_feed, rss::rss, sitemap::sitemap};
 use crate::{
     content::summary,
     db::{authors::AuthorRow, posts::PostRow},
-    domain::{Attachment, Handle, Slug},
-    federation::objects::post::tags_of,
+    domain::Handle,
     uris::{FeedFormat, Uris},
 };
 
@@ -80,7 +79,8 @@ impl FeedEntry {
 }
 
 /// The feed author of a stored author.
-pub fn feed_author(author: &AuthorRow, handle: &Handle, uris: &Uris) -> FeedAuthor {
+pub fn feed_author(author: &AuthorRow, uris: &Uris) -> FeedAuthor {
+    let handle = &author.handle;
     FeedAuthor {
         name: author.name.clone(),
         url: uris.actor(handle),
@@ -91,24 +91,20 @@ pub fn feed_author(author: &AuthorRow, handle: &Handle, uris: &Uris) -> FeedAuth
     }
 }
 
-/// The feed entry of a live post; `None` for a row whose author or slug does not parse.
-pub fn entry(post: &PostRow, author: FeedAuthor, uris: &Uris) -> Option<FeedEntry> {
-    let handle = Handle::parse(&post.author).ok()?;
-    let slug = Slug::parse(&post.slug).ok()?;
+/// The feed entry of a live post.
+pub fn entry(post: &PostRow, author: FeedAuthor, uris: &Uris) -> FeedEntry {
     let date = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap_or_default();
-    let attachments: Vec<Attachment> =
-        serde_json::from_str(&post.attachments_json).unwrap_or_default();
-    Some(FeedEntry {
-        url: uris.post(&handle, &slug),
+    FeedEntry {
+        url: uris.post(&post.author, &post.slug),
         title: post.title.clone(),
         summary: post.excerpt.clone(),
         content_html: post.content_html.clone(),
         date: date(post.written_at),
         updated: post.updated_at.map(date),
         author,
-        tags: tags_of(post).iter().map(ToString::to_string).collect(),
-        image: attachments.into_iter().next().map(|a| a.url),
-    })
+        tags: post.tags.iter().map(ToString::to_string).collect(),
+        image: post.attachments.first().map(|a| a.url.clone()),
+    }
 }
 
 /// The newest change among the entries: the feed's own `updated`.

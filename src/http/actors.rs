@@ -79,7 +79,7 @@ pub async fn outbox(
         posts
             .iter()
             .map(|p| {
-                let mut create = outgoing::create(&state.uris, &handle, p).body;
+                let mut create = outgoing::create(&state.uris, p).body;
                 // Items inside a page share the page's context.
                 if let Some(o) = create.as_object_mut() {
                     o.remove("@context");

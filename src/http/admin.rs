@@ -39,6 +39,7 @@ pub async fn healthz(State(fed): State<Site>) -> Response {
 async fn metrics(State(fed): State<Site>) -> AppResult<Response> {
     let depth = db::deliveries::queue_depth(fed.db.read()).await?;
     let circuits = db::hosts::circuit_counts(fed.db.read()).await?;
+    let circuits: Vec<(&str, i64)> = circuits.iter().map(|(c, n)| (c.as_str(), *n)).collect();
     let body = fed.metrics.render(depth, &circuits);
     Ok((
         [(

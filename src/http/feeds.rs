@@ -18,7 +18,7 @@ use crate::{
     cache::scope,
     content::summary,
     db::authors::AuthorRow,
-    domain::{Handle, Slug, Tag},
+    domain::Handle,
     error::{AppError, AppResult},
     feeds::{self, FeedAuthor, FeedEntry, FeedInfo},
     service::read,
@@ -59,18 +59,21 @@ fn site_wide() -> Vec<String> {
 /// `GET /feed.atom`, `/feed.rss`, `/feed.json`: every author's newest posts.
 pub async fn site_feed(State(fed): State<Site>, format: FeedFormat) -> AppResult<Response> {
     let state: &AppState = &fed;
-    let authors: HashMap<String, FeedAuthor> = crate::db::authors::list(state.db.read())
+    let authors: HashMap<Handle, FeedAuthor> = crate::db::authors::list(state.db.read())
         .await?
         .iter()
-        .filter_map(|a| {
-            let h = Handle::parse(&a.handle).ok()?;
-            Some((a.handle.clone(), feeds::feed_author(a, &h, &state.uris)))
-        })
+        .map(|a| (a.handle.clone(), feeds::feed_author(a, &state.uris)))
         .collect();
     let entries: Vec<FeedEntry> = read::feed_posts(state, None)
         .await?
         .iter()
-        .filter_map(|p| feeds::entry(p, authors.get(&p.author)?.clone(), &state.uris))
+        .filter_map(|p| {
+            Some(feeds::entry(
+                p,
+                authors.get(&p.author)?.clone(),
+                &state.uris,
+            ))
+        })
         .collect();
     let info = FeedInfo {
         title: state.config.site_title.clone(),
@@ -93,11 +96,11 @@ pub async fn author_feed(
     let state: &AppState = &fed;
     let handle = handle_from_path(&at_handle)?;
     let author: AuthorRow = read::author(state, &handle).await?;
-    let fa = feeds::feed_author(&author, &handle, &state.uris);
+    let fa = feeds::feed_author(&author, &state.uris);
     let entries: Vec<FeedEntry> = read::feed_posts(state, Some(&handle))
         .await?
         .iter()
-        .filter_map(|p| feeds::entry(p, fa.clone(), &state.uris))
+        .map(|p| feeds::entry(p, fa.clone(), &state.uris))
         .collect();
     let scopes = vec![scope::posts_of(&handle), scope::profile(&handle)];
     let info = FeedInfo {
@@ -124,26 +127,22 @@ pub async fn sitemap(State(fed): State<Site>) -> AppResult<Response> {
         .max();
     let mut urls = vec![(uris.home(), newest.and_then(date))];
     for a in &authors {
-        if let Ok(h) = Handle::parse(&a.handle) {
-            let last = posts
-                .iter()
-                .filter(|p| p.author == a.handle)
-                .map(|p| p.updated_at.unwrap_or(p.published_at))
-                .max()
-                .unwrap_or(a.updated_at);
-            urls.push((uris.actor(&h), date(last)));
-        }
+        let last = posts
+            .iter()
+            .filter(|p| p.author == a.handle)
+            .map(|p| p.updated_at.unwrap_or(p.published_at))
+            .max()
+            .unwrap_or(a.updated_at);
+        urls.push((uris.actor(&a.handle), date(last)));
     }
     for p in &posts {
-        if let (Ok(h), Ok(s)) = (Handle::parse(&p.author), Slug::parse(&p.slug)) {
-            urls.push((
-                uris.post(&h, &s),
-                date(p.updated_at.unwrap_or(p.published_at)),
-            ));
-        }
+        urls.push((
+            uris.post(&p.author, &p.slug),
+            date(p.updated_at.unwrap_or(p.published_at)),
+        ));
     }
-    for t in tags.iter().filter_map(|t| Tag::parse(t).ok()) {
-        urls.push((uris.tag(&t), None));
+    for t in &tags {
+        urls.push((uris.tag(t), None));
     }
     respond(
         "application/xml; charset=utf-8",

@@ -117,17 +117,22 @@ fn handle_from_path(at_handle: &str) -> AppResult<Handle> {
 /// An ActivityStreams JSON response.
 fn activity_json<T: Serialize>(status: axum::http::StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
-        Ok(body) => (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(AP_CONTENT_TYPE),
-            )],
-            body,
-        )
-            .into_response(),
+        Ok(body) => activity_json_bytes(status, body),
         Err(e) => AppError::Internal(e.to_string()).into_response(),
     }
+}
+
+/// An ActivityStreams JSON response from its serialised bytes.
+fn activity_json_bytes(status: axum::http::StatusCode, body: Vec<u8>) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(AP_CONTENT_TYPE),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// Marks a negotiated response as varying by Accept, so caches keep HTML and JSON apart.

@@ -20,9 +20,9 @@ use crate::{
     cache::scope,
     content::{reading_minutes, summary},
     db::{authors::AuthorRow, posts::PostRow},
-    domain::{Attachment, Handle, ProfileField, Slug, Tag, escape_html},
+    domain::{Handle, ProfileField, Tag, escape_html},
     error::{AppError, AppResult},
-    federation::objects::{collections::page_count, iso8601, post::tags_of},
+    federation::objects::{collections::page_count, iso8601},
     service::{conversation, read},
     state::{AppState, Site},
     uris::FeedFormat,
@@ -169,7 +169,8 @@ struct AuthorView {
     feeds: Vec<FeedLink>,
 }
 
-fn author_view(state: &AppState, a: &AuthorRow, handle: &Handle, followers: i64) -> AuthorView {
+fn author_view(state: &AppState, a: &AuthorRow, followers: i64) -> AuthorView {
+    let handle = &a.handle;
     AuthorView {
         name: a.name.clone(),
         handle: handle.to_string(),
@@ -185,7 +186,7 @@ fn author_view(state: &AppState, a: &AuthorRow, handle: &Handle, followers: i64)
             .map(|f| state.uris.header(handle, f)),
         bio_html: a.bio_html.clone(),
         bio_text: summary(&a.bio_html, DESCRIPTION_CHARS),
-        fields: serde_json::from_str(&a.fields_json).unwrap_or_default(),
+        fields: a.fields.clone(),
         followers,
         feeds: feed_links(state, Some(handle), &a.name),
     }
@@ -226,13 +227,7 @@ fn human_date(ms: i64) -> String {
 }
 
 fn post_view(state: &AppState, p: &PostRow, author: Option<&AuthorRow>) -> PostView {
-    let handle = Handle::parse(&p.author).ok();
-    let url = match (&handle, Slug::parse(&p.slug)) {
-        (Some(h), Ok(s)) => state.uris.post(h, &s),
-        _ => state.uris.home(),
-    };
-    let attachments: Vec<Attachment> =
-        serde_json::from_str(&p.attachments_json).unwrap_or_default();
+    let url = state.uris.post(&p.author, &p.slug);
     PostView {
         title: p
             .title
@@ -251,19 +246,20 @@ fn post_view(state: &AppState, p: &PostRow, author: Option<&AuthorRow>) -> PostV
         updated_iso: p.updated_at.map(iso8601),
         reading_minutes: reading_minutes(&p.content_html),
         content_html: p.content_html.clone(),
-        tags: tags_of(p)
+        tags: p
+            .tags
             .iter()
             .map(|t: &Tag| TagView {
                 name: t.to_string(),
                 url: state.uris.tag(t),
             })
             .collect(),
-        image: attachments.into_iter().next().map(|a| ImageView {
-            url: a.url,
-            alt: a.alt,
+        image: p.attachments.first().map(|a| ImageView {
+            url: a.url.clone(),
+            alt: a.alt.clone(),
         }),
         author_name: author.map(|a| a.name.clone()),
-        author_url: handle.as_ref().map(|h| state.uris.actor(h)),
+        author_url: Some(state.uris.actor(&p.author)),
     }
 }
 
@@ -286,19 +282,11 @@ pub async fn index(State(fed): State<Site>, Query(q): Query<PageQuery>) -> AppRe
     if posts.is_empty() && page > 1 {
         return Ok(not_found_page(state));
     }
-    let by_handle: HashMap<&str, &AuthorRow> =
-        authors.iter().map(|a| (a.handle.as_str(), a)).collect();
-    let author_views: Vec<AuthorView> = authors
-        .iter()
-        .filter_map(|a| {
-            Handle::parse(&a.handle)
-                .ok()
-                .map(|h| author_view(state, a, &h, 0))
-        })
-        .collect();
+    let by_handle: HashMap<&Handle, &AuthorRow> = authors.iter().map(|a| (&a.handle, a)).collect();
+    let author_views: Vec<AuthorView> = authors.iter().map(|a| author_view(state, a, 0)).collect();
     let post_views: Vec<PostView> = posts
         .iter()
-        .map(|p| post_view(state, p, by_handle.get(p.author.as_str()).copied()))
+        .map(|p| post_view(state, p, by_handle.get(&p.author).copied()))
         .collect();
     let (prev_page, next_page) = page_links(page, total, |n| state.uris.home_page(n));
     let title = match page {
@@ -331,10 +319,10 @@ pub async fn author_page(state: &AppState, handle: &Handle, page: i64) -> AppRes
     if posts.is_empty() && page > 1 {
         return Ok(not_found_page(state));
     }
-    let followers = crate::db::followers::count(state.db.read(), handle.as_str()).await?;
+    let followers = crate::db::followers::count(state.db.read(), handle).await?;
     let (prev_page, next_page) = page_links(page, total, |n| state.uris.actor_page(handle, n));
     let posts: Vec<PostView> = posts.iter().map(|p| post_view(state, p, None)).collect();
-    let view = author_view(state, &author, handle, followers);
+    let view = author_view(state, &author, followers);
     let title = match page {
         1 => format!("{} ({})", view.name, view.address),
         n => format!("{} ({}) · page {n}", view.name, view.address),
@@ -463,7 +451,7 @@ pub async fn post_page(
     let author = read::author(state, handle).await?;
     let conversation = conversation_view(conversation::of_post(state, post.id).await?);
     let view = post_view(state, post, Some(&author));
-    let author = author_view(state, &author, handle, 0);
+    let author = author_view(state, &author, 0);
     let head = Head {
         title: format!("{} · {}", view.title, author.name),
         og_title: view.title.clone(),
@@ -501,11 +489,10 @@ pub async fn tag(State(fed): State<Site>, Path(tag): Path<String>) -> AppResult<
         return Ok(not_found_page(state));
     }
     let authors = crate::db::authors::list(state.db.read()).await?;
-    let by_handle: HashMap<&str, &AuthorRow> =
-        authors.iter().map(|a| (a.handle.as_str(), a)).collect();
+    let by_handle: HashMap<&Handle, &AuthorRow> = authors.iter().map(|a| (&a.handle, a)).collect();
     let posts: Vec<PostView> = posts
         .iter()
-        .map(|p| post_view(state, p, by_handle.get(p.author.as_str()).copied()))
+        .map(|p| post_view(state, p, by_handle.get(&p.author).copied()))
         .collect();
     let head = Head {
         title: format!("#{tag} · {}", state.config.site_title),

@@ -8,7 +8,7 @@ use axum::{
 };
 
 use super::{
-    PageQuery, activity_json,
+    PageQuery, activity_json, activity_json_bytes,
     cache::{Freshness, cacheable},
     handle_from_path,
     negotiate::Wants,
@@ -46,7 +46,7 @@ pub async fn post(
     let res = match (found, wants) {
         (Ok(p), Wants::ActivityJson) if p.deleted_at.is_some() => activity_json(
             StatusCode::GONE,
-            &WithContext::new(tombstone(&p, &handle, &state.uris)),
+            &WithContext::new(tombstone(&p, &state.uris)),
         ),
         (Ok(p), Wants::Html) if p.deleted_at.is_some() => pages::message_page(
             state,
@@ -55,7 +55,7 @@ pub async fn post(
             "The author removed this post.",
         ),
         (Ok(p), Wants::ActivityJson) => {
-            let mut object = post_object(&p, &handle, &state.uris);
+            let mut object = post_object(&p, &state.uris);
             let (replies, likes, shares) = conversation::counts(state, p.id).await?;
             if let Some(slug) = &slug {
                 let at = |which: Interaction, n| {
@@ -132,11 +132,9 @@ pub async fn activity(State(fed): State<Site>, Path(local): Path<String>) -> App
     let row = db::activities::by_ap_id(state.db.read(), &ap_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no activity {ap_id}")))?;
-    let body: serde_json::Value =
-        serde_json::from_str(&row.body).map_err(|e| AppError::Internal(e.to_string()))?;
-    // A sent activity never changes.
+    // Served as it was sent; a sent activity never changes.
     Ok(cacheable(
-        activity_json(StatusCode::OK, &body),
+        activity_json_bytes(StatusCode::OK, row.body.into_bytes()),
         Freshness::Hour,
         Vec::new(),
     ))

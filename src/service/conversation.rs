@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::{
     db::{self, reactions::Reactor, replies::ShownReply},
+    domain::ReactionKind,
     error::AppResult,
     state::AppState,
 };
@@ -51,10 +52,10 @@ impl Interaction {
         }
     }
 
-    fn reaction_kind(self) -> &'static str {
+    fn reaction_kind(self) -> ReactionKind {
         match self {
-            Self::Likes => "like",
-            _ => "announce",
+            Self::Likes => ReactionKind::Like,
+            _ => ReactionKind::Announce,
         }
     }
 }
@@ -63,18 +64,21 @@ pub async fn of_post(state: &AppState, post_id: i64) -> AppResult<Conversation> 
     let replies = db::replies::visible_of_post(state.db.write(), post_id).await?;
     Ok(Conversation {
         replies: thread(replies),
-        likes: db::reactions::of_post(state.db.write(), "like", post_id, FACES, 0).await?,
-        like_count: db::reactions::count(state.db.write(), "like", post_id).await?,
-        boosts: db::reactions::of_post(state.db.write(), "announce", post_id, FACES, 0).await?,
-        boost_count: db::reactions::count(state.db.write(), "announce", post_id).await?,
+        likes: db::reactions::of_post(state.db.write(), ReactionKind::Like, post_id, FACES, 0)
+            .await?,
+        like_count: db::reactions::count(state.db.write(), ReactionKind::Like, post_id).await?,
+        boosts: db::reactions::of_post(state.db.write(), ReactionKind::Announce, post_id, FACES, 0)
+            .await?,
+        boost_count: db::reactions::count(state.db.write(), ReactionKind::Announce, post_id)
+            .await?,
     })
 }
 
 /// Totals for the post's ActivityPub object: replies, likes, shares.
 pub async fn counts(state: &AppState, post_id: i64) -> AppResult<(i64, i64, i64)> {
     let replies = db::replies::count_visible(state.db.write(), post_id).await?;
-    let likes = db::reactions::count(state.db.write(), "like", post_id).await?;
-    let shares = db::reactions::count(state.db.write(), "announce", post_id).await?;
+    let likes = db::reactions::count(state.db.write(), ReactionKind::Like, post_id).await?;
+    let shares = db::reactions::count(state.db.write(), ReactionKind::Announce, post_id).await?;
     Ok((replies, likes, shares))
 }
 

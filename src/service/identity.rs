@@ -19,7 +19,7 @@ pub async fn announce_profile(
     handle: &Handle,
     now: i64,
 ) -> AppResult<(i64, u64)> {
-    let row = db::authors::get(&mut *tx, handle.as_str())
+    let row = db::authors::get(&mut *tx, handle)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}`")))?;
     let activity =
@@ -100,7 +100,7 @@ async fn resolve_target(state: &AppState, to: &str) -> Result<Url, MoveError> {
 /// target lists this author in `alsoKnownAs`; then records `movedTo` and queues
 /// `Update{Person}` and `Move` to every follower in one transaction.
 pub async fn move_author(state: &AppState, handle: &Handle, to: &str) -> AppResult<Announced> {
-    db::authors::get(state.db.write(), handle.as_str())
+    db::authors::get(state.db.write(), handle)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}`")))?;
     let ours = state.uris.actor(handle);
@@ -128,7 +128,7 @@ pub async fn move_author(state: &AppState, handle: &Handle, to: &str) -> AppResu
     }
     let now = db::now_ms();
     let mut tx = state.db.begin().await?;
-    db::authors::set_moved_to(&mut tx, handle.as_str(), &target_id, now).await?;
+    db::authors::set_moved_to(&mut tx, handle, &target_id, now).await?;
     let (update, n1) = announce_profile(&mut tx, state, handle, now).await?;
     let activity = outgoing::move_to(&state.uris, handle, &target_id, now);
     let (moved, n2) = db::outbox::queue(&mut tx, &activity, Audience::Followers, now).await?;
@@ -144,7 +144,7 @@ pub async fn move_author(state: &AppState, handle: &Handle, to: &str) -> AppResu
 /// with the new public key. Followers stay: servers that cached the old key refetch
 /// the actor when a signature fails to verify, as Mastodon does.
 pub async fn rotate_key(state: &AppState, handle: &Handle) -> AppResult<Announced> {
-    db::authors::get(state.db.write(), handle.as_str())
+    db::authors::get(state.db.write(), handle)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}`")))?;
     let (public, private) = tokio::task::spawn_blocking(signatures::generate_keypair)
@@ -153,7 +153,7 @@ pub async fn rotate_key(state: &AppState, handle: &Handle) -> AppResult<Announce
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let now = db::now_ms();
     let mut tx = state.db.begin().await?;
-    db::authors::set_keys(&mut tx, handle.as_str(), &public, &private, now).await?;
+    db::authors::set_keys(&mut tx, handle, &public, &private, now).await?;
     let (update, n) = announce_profile(&mut tx, state, handle, now).await?;
     tx.commit().await?;
     tracing::info!(author = %handle, "key pair replaced");

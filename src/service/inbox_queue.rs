@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     db::{self, inbox_activities::InboxActivityRow},
+    domain::InboxState,
     error::{AppError, AppResult},
     federation::{
         activities::{self, Incoming, follow, reaction, reply, undo},
@@ -131,7 +132,7 @@ async fn record(
         match outcome {
             Ok(result) => {
                 tracing::debug!(kind = %row.kind, actor = %row.actor, %result, "inbox activity applied");
-                finished.push((row.id, "done", result.clone()));
+                finished.push((row.id, InboxState::Done, result.clone()));
             }
             Err(e) if is_transient(e) && row.attempts + 1 < MAX_ATTEMPTS => {
                 // 30 s, 2 min, 8 min, 32 min: a server that is down for a while.
@@ -141,11 +142,11 @@ async fn record(
             }
             Err(e) => {
                 let state = if is_transient(e) {
-                    "failed"
+                    InboxState::Failed
                 } else {
-                    "rejected"
+                    InboxState::Rejected
                 };
-                tracing::info!(kind = %row.kind, actor = %row.actor, error = %e, state, "inbox activity not applied");
+                tracing::info!(kind = %row.kind, actor = %row.actor, error = %e, state = state.as_str(), "inbox activity not applied");
                 finished.push((row.id, state, e.to_string()));
             }
         }

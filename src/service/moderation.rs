@@ -8,6 +8,7 @@ use url::Url;
 pub use crate::domain::BlockTarget;
 use crate::{
     db::{self, outbox::Audience},
+    domain::ReplyState,
     error::{AppError, AppResult},
     federation::{
         activities::{follow::Follow, follow::local_target, outgoing},
@@ -57,7 +58,7 @@ pub async fn reject_follow(
     let reject = outgoing::reject(&state.uris, &handle, follow);
     let now = db::now_ms();
     let mut tx = state.db.begin().await?;
-    db::followers::remove(&mut tx, handle.as_str(), sender.id.as_str()).await?;
+    db::followers::remove(&mut tx, &handle, sender.id.as_str()).await?;
     db::outbox::queue(&mut tx, &reject, Audience::Inbox(&sender.inbox), now).await?;
     tx.commit().await?;
     tracing::info!(author = %handle, actor = %sender.id, "follow from a blocked actor rejected");
@@ -75,18 +76,18 @@ pub struct Purged {
 
 /// Removes follows, replies and reactions of every actor the target covers.
 pub async fn purge(state: &AppState, target: &BlockTarget) -> AppResult<Purged> {
-    let actors: Vec<String> = db::replies::known_actor_ids(state.db.write())
+    let actors: Vec<Url> = db::replies::known_actor_ids(state.db.write())
         .await?
         .into_iter()
-        .filter(|a| Url::parse(a).is_ok_and(|u| target.matches(&u)))
+        .filter(|a| target.matches(a))
         .collect();
     let mut purged = Purged::default();
     let mut tx = state.db.begin().await?;
     for actor in &actors {
         purged.actors += 1;
-        purged.follows += db::followers::remove_actor(&mut tx, actor).await?;
-        purged.replies += db::replies::delete_of_actor(&mut tx, actor).await?;
-        purged.reactions += db::reactions::delete_of_actor(&mut tx, actor).await?;
+        purged.follows += db::followers::remove_actor(&mut tx, actor.as_str()).await?;
+        purged.replies += db::replies::delete_of_actor(&mut tx, actor.as_str()).await?;
+        purged.reactions += db::reactions::delete_of_actor(&mut tx, actor.as_str()).await?;
     }
     tx.commit().await?;
     Ok(purged)
@@ -134,8 +135,12 @@ pub enum ReplyAction {
 
 pub async fn moderate_reply(state: &AppState, id: i64, action: ReplyAction) -> AppResult<()> {
     let found = match action {
-        ReplyAction::Approve => db::replies::set_state(state.db.write(), id, "visible").await?,
-        ReplyAction::Hide => db::replies::set_state(state.db.write(), id, "hidden").await?,
+        ReplyAction::Approve => {
+            db::replies::set_state(state.db.write(), id, ReplyState::Visible).await?
+        }
+        ReplyAction::Hide => {
+            db::replies::set_state(state.db.write(), id, ReplyState::Hidden).await?
+        }
         ReplyAction::Delete => db::replies::delete(state.db.write(), id).await?,
     };
     if found {

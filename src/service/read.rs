@@ -10,14 +10,14 @@ use crate::{
 
 /// An author who exists, or 404.
 pub async fn author(state: &AppState, handle: &Handle) -> AppResult<AuthorRow> {
-    db::authors::get(state.db.read(), handle.as_str())
+    db::authors::get(state.db.read(), handle)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}` on this server")))
 }
 
 /// A post by its URL parts, live or deleted; 404 if it never existed.
 pub async fn post(state: &AppState, handle: &Handle, slug: &Slug) -> AppResult<PostRow> {
-    db::posts::by_slug(state.db.read(), handle.as_str(), slug.as_str())
+    db::posts::by_slug(state.db.read(), handle, slug)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no post `{slug}` by `{handle}`")))
 }
@@ -28,14 +28,10 @@ pub async fn author_posts(
     handle: &Handle,
     page: i64,
 ) -> AppResult<(Vec<PostRow>, i64)> {
-    let total = db::posts::count_of_author(state.db.read(), handle.as_str()).await?;
-    let posts = db::posts::page_of_author(
-        state.db.read(),
-        handle.as_str(),
-        PAGE_SIZE,
-        (page - 1) * PAGE_SIZE,
-    )
-    .await?;
+    let total = db::posts::count_of_author(state.db.read(), handle).await?;
+    let posts =
+        db::posts::page_of_author(state.db.read(), handle, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+            .await?;
     Ok((posts, total))
 }
 
@@ -45,14 +41,9 @@ pub async fn followers(
     handle: &Handle,
     page: i64,
 ) -> AppResult<(Vec<String>, i64)> {
-    let total = db::followers::count(state.db.read(), handle.as_str()).await?;
-    let ids = db::followers::page(
-        state.db.read(),
-        handle.as_str(),
-        PAGE_SIZE,
-        (page - 1) * PAGE_SIZE,
-    )
-    .await?;
+    let total = db::followers::count(state.db.read(), handle).await?;
+    let ids =
+        db::followers::page(state.db.read(), handle, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     Ok((ids, total))
 }
 
@@ -73,14 +64,14 @@ pub async fn usage(state: &AppState) -> AppResult<(i64, i64)> {
 
 /// Live posts with a tag (newest first, at most 200).
 pub async fn tagged(state: &AppState, tag: &crate::domain::Tag) -> AppResult<Vec<PostRow>> {
-    Ok(db::posts::with_tag(state.db.read(), tag.as_str(), 200).await?)
+    Ok(db::posts::with_tag(state.db.read(), tag, 200).await?)
 }
 
 /// The newest posts for a feed: the site's, or one author's.
 pub async fn feed_posts(state: &AppState, author: Option<&Handle>) -> AppResult<Vec<PostRow>> {
     let limit = crate::feeds::FEED_LIMIT;
     Ok(match author {
-        Some(h) => db::posts::page_of_author(state.db.read(), h.as_str(), limit, 0).await?,
+        Some(h) => db::posts::page_of_author(state.db.read(), h, limit, 0).await?,
         None => db::posts::recent(state.db.read(), limit, 0).await?,
     })
 }
@@ -88,7 +79,7 @@ pub async fn feed_posts(state: &AppState, author: Option<&Handle>) -> AppResult<
 /// Every author, every live post and every tag: what the sitemap lists.
 pub async fn everything(
     state: &AppState,
-) -> AppResult<(Vec<AuthorRow>, Vec<PostRow>, Vec<String>)> {
+) -> AppResult<(Vec<AuthorRow>, Vec<PostRow>, Vec<crate::domain::Tag>)> {
     Ok((
         db::authors::list(state.db.read()).await?,
         db::posts::recent(state.db.read(), i64::MAX, 0).await?,

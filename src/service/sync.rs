@@ -15,7 +15,7 @@ use crate::{
         outbox::{Audience, Outgoing},
         posts::{PostIndexRow, PostRow, PostValues},
     },
-    domain::Handle,
+    domain::{Handle, Slug},
     error::{AppError, AppResult},
     federation::{activities::outgoing, signatures},
     state::AppState,
@@ -145,38 +145,30 @@ async fn sync_author(
     let values = ProfileValues {
         name: &p.name,
         bio_html: &p.bio_html,
-        fields_json: &fields_json,
+        fields: &p.fields,
         avatar_file,
         avatar_media_type: p.avatar.as_ref().map(|(_, m)| *m),
         header_file,
         header_media_type: p.header.as_ref().map(|(_, m)| *m),
-        default_kind: kind,
-        also_known_as_json: &also_known_as_json,
+        default_kind: p.default_kind,
+        also_known_as: &p.also_known_as,
         profile_hash: &profile_hash,
     };
     let now = db::now_ms();
-    match db::authors::get(state.db.write(), handle.as_str()).await? {
+    match db::authors::get(state.db.write(), handle).await? {
         None => {
             // Key generation is CPU work; keep it off the async workers.
             let (public, private) = tokio::task::spawn_blocking(signatures::generate_keypair)
                 .await
                 .map_err(|e| AppError::Internal(e.to_string()))??;
-            db::authors::insert(
-                state.db.write(),
-                handle.as_str(),
-                &values,
-                &public,
-                &private,
-                now,
-            )
-            .await?;
+            db::authors::insert(state.db.write(), handle, &values, &public, &private, now).await?;
             report.authors_added += 1;
             tracing::info!(author = %handle, "author created with a new key pair");
         }
         Some(row) if row.profile_hash != profile_hash => {
             // Followers' servers show the new name, bio and images after an Update.
             let mut tx = state.db.begin().await?;
-            db::authors::update_profile(&mut tx, handle.as_str(), &values, now).await?;
+            db::authors::update_profile(&mut tx, handle, &values, now).await?;
             let (id, queued) =
                 crate::service::identity::announce_profile(&mut tx, state, handle, now).await?;
             tx.commit().await?;
@@ -188,13 +180,13 @@ async fn sync_author(
     }
 
     let stored = match &author.changed {
-        None => db::posts::index_of_author(state.db.write(), handle.as_str()).await?,
+        None => db::posts::index_of_author(state.db.write(), handle).await?,
         // Only these files were read: only their rows (and the rows whose slugs they
         // take, for renames) can change.
         Some(paths) => {
             let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
-            let slugs: Vec<&str> = author.posts.iter().map(|p| p.slug.as_str()).collect();
-            db::posts::index_of_files(state.db.write(), handle.as_str(), &paths, &slugs).await?
+            let slugs: Vec<&Slug> = author.posts.iter().map(|p| &p.slug).collect();
+            db::posts::index_of_files(state.db.write(), handle, &paths, &slugs).await?
         }
     };
     // Source paths present in the folder now, loadable or not. A scan of changed files
@@ -307,6 +299,10 @@ async fn known_of_changed(
     }
     let mut rows = Vec::new();
     for (author, files) in by_author {
+        // A folder that is not a handle holds no posts.
+        let Ok(author) = Handle::parse(&author) else {
+            continue;
+        };
         let files: Option<Vec<&str>> = files
             .as_ref()
             .map(|f| f.iter().map(String::as_str).collect());
@@ -315,31 +311,18 @@ async fn known_of_changed(
     Ok(rows)
 }
 
-fn values<'a>(
-    post: &'a PostSource,
-    tags_json: &'a str,
-    attachments_json: &'a str,
-) -> PostValues<'a> {
+fn values(post: &PostSource) -> PostValues<'_> {
     PostValues {
-        kind: post.kind.as_str(),
+        kind: post.kind,
         title: post.title.as_deref(),
         excerpt: post.excerpt.as_deref(),
         content_html: &post.content_html,
-        tags_json,
-        attachments_json,
+        tags: &post.tags,
+        attachments: &post.attachments,
         written_at: post.date.timestamp_millis(),
         source_hash: &post.hash,
         file_hash: &post.file_hash,
     }
-}
-
-/// The post's tags and attachments as stored.
-fn json_columns(post: &PostSource) -> (String, String) {
-    let tags = post.tags.iter().map(|t| t.as_str()).collect::<Vec<_>>();
-    (
-        serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into()),
-        serde_json::to_string(&post.attachments).unwrap_or_else(|_| "[]".into()),
-    )
 }
 
 /// Publishes a new post, or one coming back after deletion, and queues its Create.
@@ -361,8 +344,7 @@ async fn publish(
     } else {
         written.min(now)
     };
-    let (tags, attachments) = json_columns(post);
-    let v = values(post, &tags, &attachments);
+    let v = values(post);
     let mut tx = state.db.begin().await?;
     let id = match returning {
         Some(id) => {
@@ -372,9 +354,9 @@ async fn publish(
         None => {
             db::posts::insert(
                 &mut tx,
-                handle.as_str(),
+                handle,
                 &post.source_path,
-                post.slug.as_str(),
+                &post.slug,
                 &v,
                 published_at,
             )
@@ -383,13 +365,7 @@ async fn publish(
     };
     if !first_sync {
         let row = stored_post(&mut tx, id).await?;
-        fan_out(
-            &mut tx,
-            &outgoing::create(&state.uris, handle, &row),
-            now,
-            report,
-        )
-        .await?;
+        fan_out(&mut tx, &outgoing::create(&state.uris, &row), now, report).await?;
     }
     tx.commit().await?;
     report.published += 1;
@@ -426,15 +402,14 @@ async fn edit(
     report: &mut SyncReport,
 ) -> AppResult<()> {
     let now = db::now_ms();
-    let (tags, attachments) = json_columns(post);
-    let v = values(post, &tags, &attachments);
+    let v = values(post);
     let mut tx = state.db.begin().await?;
     let row = stored_post(&mut tx, id).await?;
     db::posts::update(&mut tx, row.id, &v, row.published_at, Some(now)).await?;
     let updated = stored_post(&mut tx, id).await?;
     fan_out(
         &mut tx,
-        &outgoing::update(&state.uris, handle, &updated),
+        &outgoing::update(&state.uris, &updated),
         now,
         report,
     )
@@ -462,7 +437,7 @@ async fn remove(
     };
     fan_out(
         &mut tx,
-        &outgoing::delete(&state.uris, handle, &deleted),
+        &outgoing::delete(&state.uris, &deleted),
         now,
         report,
     )

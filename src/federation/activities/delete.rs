@@ -40,7 +40,7 @@ pub async fn receive_actor_delete(
     let removed = db::followers::remove_actor(&mut tx, actor.as_str()).await?;
     let replies = db::replies::delete_of_actor(&mut tx, actor.as_str()).await?;
     let reactions = db::reactions::delete_of_actor(&mut tx, actor.as_str()).await?;
-    db::remote_actors::delete(&mut tx, actor.as_str()).await?;
+    db::remote_actors::delete(&mut tx, actor).await?;
     tx.commit().await?;
     data.actors.forget(actor);
     tracing::info!(%actor, removed, replies, reactions, "actor deleted; follows, replies and reactions removed");

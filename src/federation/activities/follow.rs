@@ -53,7 +53,7 @@ pub async fn receive(state: &AppState, follow: &Follow, sender: &RemoteActor) ->
     db::followers::upsert(
         &mut tx,
         &FollowerRow {
-            author: handle.to_string(),
+            author: handle.clone(),
             actor_id: sender.id.to_string(),
             inbox: sender.inbox.to_string(),
             shared_inbox: sender.shared_inbox.as_ref().map(Url::to_string),
@@ -83,7 +83,7 @@ pub async fn local_target(state: &AppState, object: &Url) -> AppResult<Handle> {
         .uris
         .handle_of_actor(object.as_str())
         .ok_or_else(|| AppError::NotFound(format!("{object} is not an actor on this server")))?;
-    db::authors::get(state.db.read(), handle.as_str())
+    db::authors::get(state.db.read(), &handle)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}` on this server")))?;
     Ok(handle)

@@ -130,9 +130,7 @@ pub async fn local_post(
     let Some((handle, slug)) = state.uris.post_of(url.as_str()) else {
         return Ok(None);
     };
-    Ok(
-        crate::db::posts::by_slug(state.db.read(), handle.as_str(), slug.as_str())
-            .await?
-            .filter(|p| p.deleted_at.is_none()),
-    )
+    Ok(crate::db::posts::by_slug(state.db.read(), &handle, &slug)
+        .await?
+        .filter(|p| p.deleted_at.is_none()))
 }

@@ -53,12 +53,12 @@ fn answer_follow(uris: &Uris, handle: &Handle, follow: &Follow, kind: &'static s
 
 fn post_activity(
     uris: &Uris,
-    handle: &Handle,
     post: &PostRow,
     kind: &'static str,
     at_ms: i64,
     object: serde_json::Value,
 ) -> Outgoing {
+    let handle = &post.author;
     let ap_id = uris.activity(&format!(
         "{handle}/{}/{}/{at_ms}",
         post.slug,
@@ -82,17 +82,16 @@ fn post_activity(
 }
 
 /// `Create{Article|Note}` for a newly published post.
-pub fn create(uris: &Uris, handle: &Handle, post: &PostRow) -> Outgoing {
-    let object = serde_json::to_value(post_object(post, handle, uris)).unwrap_or_default();
-    post_activity(uris, handle, post, "Create", post.published_at, object)
+pub fn create(uris: &Uris, post: &PostRow) -> Outgoing {
+    let object = serde_json::to_value(post_object(post, uris)).unwrap_or_default();
+    post_activity(uris, post, "Create", post.published_at, object)
 }
 
 /// `Update{Article|Note}` for an edit; the object carries `updated`.
-pub fn update(uris: &Uris, handle: &Handle, post: &PostRow) -> Outgoing {
-    let object = serde_json::to_value(post_object(post, handle, uris)).unwrap_or_default();
+pub fn update(uris: &Uris, post: &PostRow) -> Outgoing {
+    let object = serde_json::to_value(post_object(post, uris)).unwrap_or_default();
     post_activity(
         uris,
-        handle,
         post,
         "Update",
         post.updated_at.unwrap_or(post.published_at),
@@ -101,11 +100,10 @@ pub fn update(uris: &Uris, handle: &Handle, post: &PostRow) -> Outgoing {
 }
 
 /// `Delete{Tombstone}` for a removed post.
-pub fn delete(uris: &Uris, handle: &Handle, post: &PostRow) -> Outgoing {
-    let object = serde_json::to_value(tombstone(post, handle, uris)).unwrap_or_default();
+pub fn delete(uris: &Uris, post: &PostRow) -> Outgoing {
+    let object = serde_json::to_value(tombstone(post, uris)).unwrap_or_default();
     post_activity(
         uris,
-        handle,
         post,
         "Delete",
         post.deleted_at.unwrap_or(post.published_at),

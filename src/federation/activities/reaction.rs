@@ -3,31 +3,8 @@
 use url::Url;
 
 use super::{Envelope, bad, id_of, local_post};
+pub use crate::domain::ReactionKind;
 use crate::{db, error::AppResult, state::AppState};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReactionKind {
-    Like,
-    Announce,
-}
-
-impl ReactionKind {
-    pub fn from_type(t: &str) -> Option<Self> {
-        match t {
-            "Like" => Some(Self::Like),
-            "Announce" => Some(Self::Announce),
-            _ => None,
-        }
-    }
-
-    /// The value stored in `reactions.kind`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Like => "like",
-            Self::Announce => "announce",
-        }
-    }
-}
 
 /// `{"type":"Like","id":..,"actor":..,"object":"<our post>"}`; Announce alike.
 #[derive(Debug, Clone)]
@@ -40,7 +17,7 @@ pub struct Reaction {
 
 impl Reaction {
     pub fn parse(env: &Envelope) -> AppResult<Self> {
-        let kind = ReactionKind::from_type(&env.kind)
+        let kind = ReactionKind::from_activity_type(&env.kind)
             .ok_or_else(|| bad(format!("{} is not a Like or Announce", env.kind)))?;
         Ok(Self {
             kind,
@@ -62,7 +39,7 @@ pub async fn receive(state: &AppState, r: &Reaction) -> AppResult<String> {
     };
     db::reactions::upsert(
         state.db.write(),
-        r.kind.as_str(),
+        r.kind,
         r.id.as_ref().map(Url::as_str),
         post.id,
         r.actor.as_str(),
@@ -82,13 +59,8 @@ pub async fn undo(
 ) -> AppResult<String> {
     let mut removed = match id {
         Some(id) => {
-            db::reactions::remove_by_ap_id(
-                state.db.write(),
-                kind.as_str(),
-                id.as_str(),
-                actor.as_str(),
-            )
-            .await?
+            db::reactions::remove_by_ap_id(state.db.write(), kind, id.as_str(), actor.as_str())
+                .await?
         }
         None => 0,
     };
@@ -96,8 +68,7 @@ pub async fn undo(
         && let Some(object) = object
         && let Some(post) = local_post(state, object).await?
     {
-        removed =
-            db::reactions::remove(state.db.write(), kind.as_str(), post.id, actor.as_str()).await?;
+        removed = db::reactions::remove(state.db.write(), kind, post.id, actor.as_str()).await?;
     }
     Ok(format!("{} undone ({removed} removed)", kind.as_str()))
 }

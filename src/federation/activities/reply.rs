@@ -14,6 +14,7 @@ use crate::{
         posts::PostRow,
         replies::{NewReply, ReplyRow},
     },
+    domain::ReplyState,
     error::{AppError, AppResult},
     federation::{PUBLIC, remote_actor, sanitize},
     state::FedData,
@@ -259,7 +260,12 @@ async fn store(data: &FedData, note: &RemoteNote, parent: &Parent) -> AppResult<
     let post = db::posts::by_id(data.db.write(), post_id)
         .await?
         .ok_or_else(|| AppError::NotFound("the post was deleted".into()))?;
-    let held = data.config.moderation.hold_replies.contains(&post.author);
+    let held = data
+        .config
+        .moderation
+        .hold_replies
+        .iter()
+        .any(|h| h == post.author.as_str());
     db::replies::insert(
         data.db.write(),
         &NewReply {
@@ -273,7 +279,11 @@ async fn store(data: &FedData, note: &RemoteNote, parent: &Parent) -> AppResult<
             summary: note.summary.as_deref(),
             url: note.url.as_ref().map(Url::as_str),
             published_at: note.published,
-            state: if held { "held" } else { "visible" },
+            state: if held {
+                ReplyState::Held
+            } else {
+                ReplyState::Visible
+            },
         },
         db::now_ms(),
     )

@@ -52,7 +52,7 @@ impl Undo {
                         follow_id: id,
                         followed: target,
                     }),
-                    _ => ReactionKind::from_type(kind).map(|kind| Self::Reaction {
+                    _ => ReactionKind::from_activity_type(kind).map(|kind| Self::Reaction {
                         kind,
                         actor,
                         id,
@@ -89,7 +89,7 @@ pub async fn receive(state: &AppState, undo: &Undo) -> AppResult<String> {
             for kind in [ReactionKind::Like, ReactionKind::Announce] {
                 reactions += db::reactions::remove_by_ap_id(
                     state.db.write(),
-                    kind.as_str(),
+                    kind,
                     id.as_str(),
                     actor.as_str(),
                 )
@@ -110,7 +110,7 @@ async fn unfollow(
 ) -> AppResult<u64> {
     let removed = match (followed, follow_id) {
         (Some(target), _) => match state.uris.handle_of_actor(target.as_str()) {
-            Some(h) => db::followers::remove(state.db.write(), h.as_str(), actor.as_str()).await?,
+            Some(h) => db::followers::remove(state.db.write(), &h, actor.as_str()).await?,
             None => 0,
         },
         (None, Some(follow_id)) => {

@@ -80,7 +80,6 @@ pub struct PublicKey {
 /// Builds an author's actor document.
 pub fn person(author: &AuthorRow, handle: &Handle, uris: &Uris) -> Person {
     let id = uris.actor(handle);
-    let fields: Vec<ProfileField> = serde_json::from_str(&author.fields_json).unwrap_or_default();
     Person {
         context: context(),
         preferred_username: handle.to_string(),
@@ -101,12 +100,13 @@ pub fn person(author: &AuthorRow, handle: &Handle, uris: &Uris) -> Person {
         image: image(&author.header_file, &author.header_media_type, |f| {
             uris.header(handle, f)
         }),
-        attachment: fields
-            .into_iter()
-            .map(|f| PropertyValue {
+        attachment: author
+            .fields
+            .iter()
+            .map(|f: &ProfileField| PropertyValue {
                 kind: "PropertyValue",
-                name: f.name,
-                value: f.value_html,
+                name: f.name.clone(),
+                value: f.value_html.clone(),
             })
             .collect(),
         manually_approves_followers: false,
@@ -118,7 +118,7 @@ pub fn person(author: &AuthorRow, handle: &Handle, uris: &Uris) -> Person {
             owner: id.clone(),
             public_key_pem: author.public_key_pem.clone(),
         },
-        also_known_as: serde_json::from_str(&author.also_known_as_json).unwrap_or_default(),
+        also_known_as: author.also_known_as.clone(),
         moved_to: author.moved_to.clone(),
         kind: "Person",
         id,

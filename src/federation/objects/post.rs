@@ -3,7 +3,7 @@ use serde::Serialize;
 use super::iso8601;
 use crate::{
     db::posts::PostRow,
-    domain::{Attachment, Handle, PostKind, Slug, Tag, escape_html},
+    domain::{Attachment, PostKind, escape_html},
     federation::{PUBLIC, context},
     uris::Uris,
 };
@@ -81,7 +81,7 @@ pub struct Tombstone {
     pub id: String,
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub former_type: String,
+    pub former_type: &'static str,
     pub deleted: String,
 }
 
@@ -103,19 +103,11 @@ impl<T> WithContext<T> {
     }
 }
 
-/// The post's tags, parsed back from storage.
-pub fn tags_of(post: &PostRow) -> Vec<Tag> {
-    let names: Vec<String> = serde_json::from_str(&post.tags_json).unwrap_or_default();
-    names.iter().filter_map(|n| Tag::parse(n).ok()).collect()
-}
-
 /// Builds the AS2 object of a live post.
-pub fn post_object(post: &PostRow, handle: &Handle, uris: &Uris) -> PostObject {
-    let slug = Slug::parse(&post.slug).unwrap_or_else(|_| fallback_slug(post.id));
-    let id = uris.post(handle, &slug);
-    let kind = PostKind::parse(&post.kind).unwrap_or(PostKind::Article);
-    let tags = tags_of(post);
-    let (name, summary, content) = match kind {
+pub fn post_object(post: &PostRow, uris: &Uris) -> PostObject {
+    let handle = &post.author;
+    let id = uris.post(handle, &post.slug);
+    let (name, summary, content) = match post.kind {
         PostKind::Article => (
             post.title.clone(),
             post.excerpt.clone(),
@@ -135,7 +127,7 @@ pub fn post_object(post: &PostRow, handle: &Handle, uris: &Uris) -> PostObject {
         }
     };
     PostObject {
-        kind: kind.as_str(),
+        kind: post.kind.as_str(),
         attributed_to: uris.actor(handle),
         name,
         summary,
@@ -146,7 +138,8 @@ pub fn post_object(post: &PostRow, handle: &Handle, uris: &Uris) -> PostObject {
         updated: post.updated_at.map(iso8601),
         to: vec![PUBLIC.to_owned()],
         cc: vec![uris.followers(handle)],
-        tag: tags
+        tag: post
+            .tags
             .iter()
             .map(|t| Hashtag {
                 kind: "Hashtag",
@@ -166,13 +159,12 @@ pub fn post_object(post: &PostRow, handle: &Handle, uris: &Uris) -> PostObject {
 /// Images as Mastodon keeps them: `Image` documents with `mediaType`, `url`, alt text
 /// in `name`, and dimensions when known.
 fn attachments_of(post: &PostRow) -> Vec<serde_json::Value> {
-    let stored: Vec<Attachment> = serde_json::from_str(&post.attachments_json).unwrap_or_default();
-    stored
-        .into_iter()
-        .map(|a| {
+    post.attachments
+        .iter()
+        .map(|a: &Attachment| {
             let mut doc = serde_json::json!({ "type": "Image", "url": a.url, "name": a.alt });
-            if let Some(mt) = a.media_type {
-                doc["mediaType"] = mt.into();
+            if let Some(mt) = &a.media_type {
+                doc["mediaType"] = mt.as_str().into();
             }
             if let (Some(w), Some(h)) = (a.width, a.height) {
                 doc["width"] = w.into();
@@ -184,18 +176,11 @@ fn attachments_of(post: &PostRow) -> Vec<serde_json::Value> {
 }
 
 /// The tombstone of a deleted post.
-pub fn tombstone(post: &PostRow, handle: &Handle, uris: &Uris) -> Tombstone {
-    let slug = Slug::parse(&post.slug).unwrap_or_else(|_| fallback_slug(post.id));
+pub fn tombstone(post: &PostRow, uris: &Uris) -> Tombstone {
     Tombstone {
-        id: uris.post(handle, &slug),
+        id: uris.post(&post.author, &post.slug),
         kind: "Tombstone",
-        former_type: post.kind.clone(),
+        former_type: post.kind.as_str(),
         deleted: iso8601(post.deleted_at.unwrap_or(post.published_at)),
     }
-}
-
-/// Stored slugs were validated on the way in; this only guards against a hand-edited database.
-fn fallback_slug(id: i64) -> Slug {
-    Slug::parse(&format!("post-{id}"))
-        .unwrap_or_else(|_| unreachable!("`post-<n>` is a valid slug"))
 }

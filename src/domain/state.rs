@@ -1,0 +1,140 @@
+//! The states and kinds stored rows carry, each stored as its lowercase name.
+
+use std::fmt;
+
+use super::ParseError;
+
+/// An enum stored as text: its variants, their stored names, `parse` and `as_str`.
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            pub fn parse(s: &str) -> Result<Self, ParseError> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    other => Err(ParseError(format!(
+                        "`{other}` is not a {}: use one of {}",
+                        stringify!($name),
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+
+            /// The stored name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+stored_enum! {
+    /// Whether a reply shows under its post.
+    ReplyState {
+        Visible = "visible",
+        /// Waiting for the author's approval (`[moderation] hold_replies`).
+        Held = "held",
+        /// Taken off the page by the author; kept.
+        Hidden = "hidden",
+    }
+}
+
+stored_enum! {
+    /// What became of an activity the inbox stored.
+    InboxState {
+        /// Waiting for the processor (or for a retry).
+        Pending = "pending",
+        /// Applied, or ignored on purpose.
+        Done = "done",
+        /// Can never apply: forged, malformed, too deep.
+        Rejected = "rejected",
+        /// Its fetches kept failing.
+        Failed = "failed",
+    }
+}
+
+stored_enum! {
+    /// Where a delivery stands.
+    DeliveryState {
+        Pending = "pending",
+        Done = "done",
+        Failed = "failed",
+    }
+}
+
+stored_enum! {
+    /// A remote host's circuit breaker.
+    CircuitState {
+        /// Deliveries go out.
+        Closed = "closed",
+        /// Deliveries wait; one probe may go after the cool-down.
+        Open = "open",
+    }
+}
+
+stored_enum! {
+    /// A reaction to one of our posts.
+    ReactionKind {
+        Like = "like",
+        /// A boost (`Announce`).
+        Announce = "announce",
+    }
+}
+
+stored_enum! {
+    /// Which process delivers.
+    WorkerKind {
+        /// `fedblog serve`.
+        Serve = "serve",
+        /// `fedblog sync` when no server runs.
+        Cli = "cli",
+    }
+}
+
+impl ReactionKind {
+    /// The ActivityStreams type that makes this reaction.
+    pub fn from_activity_type(t: &str) -> Option<Self> {
+        match t {
+            "Like" => Some(Self::Like),
+            "Announce" => Some(Self::Announce),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_round_trip() {
+        for s in [ReplyState::Visible, ReplyState::Held, ReplyState::Hidden] {
+            assert_eq!(ReplyState::parse(s.as_str()), Ok(s));
+        }
+        assert_eq!(InboxState::parse("done"), Ok(InboxState::Done));
+        assert!(CircuitState::parse("half_open").is_err());
+        assert_eq!(
+            serde_json::to_string(&CircuitState::Open).unwrap(),
+            "\"open\""
+        );
+    }
+}
