@@ -2,6 +2,7 @@
 //! listener (port 0 allowed) and the delivery worker.
 
 use activitypub_federation::config::FederationConfig;
+use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -35,7 +36,7 @@ pub async fn federation(config: Config) -> AppResult<Federation> {
         .http_fetch_limit(20)
         .build()
         .await
-        .map_err(|e| AppError::Internal(format!("federation config: {e}")))
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("federation config: {e}")))
 }
 
 /// A server ready to run.
@@ -54,16 +55,18 @@ impl Application {
     pub async fn build(config: Config) -> AppResult<Self> {
         let listener = TcpListener::bind(config.listen)
             .await
-            .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", config.listen)))?;
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
         Self::with_listener(config, listener).await
     }
 
     /// Uses a listener the caller bound (tests bind port 0 first to learn the port).
     pub async fn with_listener(config: Config, listener: TcpListener) -> AppResult<Self> {
         let admin_listener = match config.admin.listen {
-            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
-                AppError::Internal(format!("cannot listen on {addr} ([admin] listen): {e}"))
-            })?),
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} ([admin] listen)"))?,
+            ),
             None => None,
         };
         let fed = federation(config).await?;
@@ -167,7 +170,7 @@ impl Application {
         axum::serve(self.listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await
-            .map_err(|e| AppError::Internal(format!("server error: {e}")))?;
+            .context("the server stopped")?;
         if let Some(w) = worker {
             let _ = w.await;
         }

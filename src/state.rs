@@ -14,7 +14,7 @@ use crate::{
     config::Config,
     db,
     domain::Handle,
-    error::{AppError, AppResult},
+    error::AppResult,
     federation::{client::AddressPolicy, signatures::SigningKey},
     uris::Uris,
 };
@@ -122,7 +122,7 @@ impl AppState {
         }
         let author = db::authors::get(self.db.write(), handle)
             .await?
-            .ok_or_else(|| AppError::Internal(format!("no author `{handle}` to sign for")))?;
+            .ok_or_else(|| anyhow::anyhow!("no author `{handle}` to sign for"))?;
         let key = Arc::new(SigningKey::from_pem(
             self.uris.key_id(handle),
             &author.private_key_pem,
@@ -152,7 +152,7 @@ impl AppState {
                         db::instance_actor::get(self.db.write())
                             .await?
                             .ok_or_else(|| {
-                                AppError::Internal("the instance actor's key was not stored".into())
+                                anyhow::anyhow!("the instance actor's key was not stored")
                             })?
                     }
                 };

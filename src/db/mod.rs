@@ -52,6 +52,12 @@ impl From<sqlx::migrate::MigrateError> for Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl From<Error> for crate::error::AppError {
+    fn from(e: Error) -> Self {
+        Self::Database(Box::new(e))
+    }
+}
+
 /// The database as the application uses it: every write goes through one connection,
 /// reads through a pool beside it. Cheap to clone.
 ///

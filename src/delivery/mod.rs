@@ -16,6 +16,7 @@ use std::{
     time::Duration,
 };
 
+use anyhow::{Context, anyhow};
 use bytes::Bytes;
 use reqwest::Client;
 use tokio::sync::{Semaphore, mpsc};
@@ -100,7 +101,7 @@ impl Deliverer {
         }
         let mut attempts = Vec::with_capacity(n);
         while let Some(r) = set.join_next().await {
-            attempts.push(r.map_err(|e| AppError::Internal(format!("delivery task failed: {e}")))?);
+            attempts.push(r.context("a delivery task failed")?);
         }
         record::record(&self.state, &attempts).await?;
         Ok(n)
@@ -112,7 +113,7 @@ impl Deliverer {
         let in_flight = self
             .in_flight
             .lock()
-            .map_err(|_| AppError::Internal("in-flight map poisoned".into()))?
+            .map_err(|_| anyhow!("the in-flight map is poisoned"))?
             .per_host
             .clone();
         let open: HashMap<String, Option<i64>> = db::hosts::open_circuits(self.state.db.write())
@@ -237,7 +238,7 @@ impl Deliverer {
                 let row = db::activities::by_id(self.state.db.write(), activity_id)
                     .await?
                     .ok_or_else(|| {
-                        AppError::Internal(format!("activity {activity_id} is missing"))
+                        AppError::Internal(anyhow!("activity {activity_id} is missing"))
                     })?;
                 let entry: CachedActivity = (row.body.into(), row.author);
                 if let Ok(mut b) = self.bodies.lock() {

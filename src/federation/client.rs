@@ -5,6 +5,7 @@
 //! address, whether it comes from DNS (checked at connect time, so DNS rebinding
 //! cannot slip past) or from an IP literal in the URL (checked by [`AddressPolicy::check_url`]).
 
+use anyhow::Context;
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::Arc,
@@ -170,7 +171,8 @@ pub fn http_client(config: &Config) -> AppResult<reqwest::Client> {
             config.domain
         ))
         .build()
-        .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))
+        .context("cannot build the HTTP client")
+        .map_err(AppError::Internal)
 }
 
 /// An error with its causes, `outer: inner: innermost` (reqwest hides the reason,

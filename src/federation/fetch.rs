@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::http::{HeaderValue, StatusCode, header};
 use url::Url;
 
-use crate::{federation::client::error_chain, state::AppState};
+use crate::{error::AppError, federation::client::error_chain, state::AppState};
 
 /// Largest document we read (activitypub_federation uses the same bound).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -48,6 +48,32 @@ pub enum FetchError {
     ForeignId { url: Url, id: String },
     #[error("cannot sign the request: {0}")]
     Signing(String),
+}
+
+impl FetchError {
+    /// Whether asking again later may succeed: no answer in time, a network error,
+    /// 429 or a 5xx.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Timeout(..) | Self::Network { .. } => true,
+            Self::Status { status, .. } => {
+                status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What a failed fetch is to the caller: another server failed us. Where that means
+/// more (the door: the signer cannot be authenticated) the caller says so.
+impl From<FetchError> for AppError {
+    fn from(e: FetchError) -> Self {
+        AppError::Remote {
+            message: format!("cannot fetch a remote document: {e}"),
+            transient: e.is_transient(),
+            source: Box::new(e),
+        }
+    }
 }
 
 /// A fetched body and where it was finally found.

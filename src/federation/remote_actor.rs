@@ -150,7 +150,9 @@ impl Object for RemoteActor {
     }
 
     async fn into_json(self, _data: &FedData) -> Result<RemoteActorJson, AppError> {
-        Err(AppError::Internal("remote actors are not served".into()))
+        Err(AppError::Internal(anyhow::anyhow!(
+            "remote actors are not served"
+        )))
     }
 
     async fn verify(
@@ -158,13 +160,17 @@ impl Object for RemoteActor {
         expected_domain: &Url,
         _data: &FedData,
     ) -> Result<(), AppError> {
-        verify_domains_match(&json.id, expected_domain)?;
-        verify_domains_match(&json.id, &json.inbox)?;
+        // activitypub_federation's check: the same host (and scheme and port).
+        let same_origin = |a: &Url, b: &Url| {
+            verify_domains_match(a, b).map_err(|e| AppError::unauthorized(e.to_string()))
+        };
+        same_origin(&json.id, expected_domain)?;
+        same_origin(&json.id, &json.inbox)?;
         for key in &json.public_key {
             if let Some(owner) = &key.owner
                 && owner != &json.id
             {
-                return Err(AppError::Unauthorized(format!(
+                return Err(AppError::unauthorized(format!(
                     "key {} belongs to {owner}, not {}",
                     key.id, json.id
                 )));
@@ -303,7 +309,7 @@ pub async fn dereference(id: &Url, data: &FedData) -> Result<RemoteActor, AppErr
 pub async fn refetch(id: &Url, data: &FedData) -> Result<RemoteActor, AppError> {
     let json = fetch::get_json(data, id).await?;
     let actor: RemoteActorJson = serde_json::from_value(json).map_err(|e| {
-        AppError::Unauthorized(format!("{id} is not an actor document we can read: {e}"))
+        AppError::unauthorized(format!("{id} is not an actor document we can read: {e}"))
     })?;
     RemoteActor::verify(&actor, id, data).await?;
     RemoteActor::from_json(actor, data).await
@@ -316,9 +322,20 @@ pub async fn authenticate(
     actor: &Url,
     sig: &RequestSignature,
 ) -> AppResult<RemoteActor> {
+    // A signer whose actor or key cannot be had is not authenticated (401).
+    verify_signer(data, actor, sig)
+        .await
+        .map_err(AppError::remote_as_unauthorized)
+}
+
+async fn verify_signer(
+    data: &FedData,
+    actor: &Url,
+    sig: &RequestSignature,
+) -> AppResult<RemoteActor> {
     let check = |a: &RemoteActor| -> AppResult<()> {
         let key = a.key(&sig.key_id).ok_or_else(|| {
-            AppError::Unauthorized(format!(
+            AppError::unauthorized(format!(
                 "the signing key {} is not a key of the actor {actor}",
                 sig.key_id
             ))

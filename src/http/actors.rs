@@ -212,8 +212,9 @@ async fn serve_profile_image(
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|_| AppError::NotFound(format!("no file {file}")))?;
-    let content_type =
-        HeaderValue::from_str(&media_type).map_err(|e| AppError::Internal(e.to_string()))?;
+    let content_type = HeaderValue::from_str(&media_type).map_err(|e| {
+        AppError::Internal(anyhow::Error::new(e).context("a stored image media type"))
+    })?;
     Ok((
         [
             (header::CONTENT_TYPE, content_type),

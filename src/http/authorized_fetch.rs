@@ -79,7 +79,7 @@ pub async fn require_signature(State(fed): State<Site>, req: Request, next: Next
     if is_actor_path(req.uri().path()) {
         return public_actor_fields(req, next).await;
     }
-    AppError::Unauthorized(format!(
+    AppError::unauthorized(format!(
         "this server requires signed requests for ActivityPub documents (authorized fetch): sign the GET of {path_and_query} with an actor's key"
     ))
     .into_response()
@@ -119,7 +119,10 @@ async fn public_actor_fields(mut req: Request, next: Next) -> Response {
         .and_then(|b| serde_json::from_slice(&b).ok())
     {
         Some(v) => v,
-        None => return AppError::Internal("the actor document is not JSON".into()).into_response(),
+        None => {
+            return AppError::Internal(anyhow::anyhow!("the actor document is not JSON"))
+                .into_response();
+        }
     };
     let public: serde_json::Map<String, serde_json::Value> = PUBLIC_ACTOR_FIELDS
         .iter()

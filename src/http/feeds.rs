@@ -28,7 +28,8 @@ use crate::{
 
 /// Feeds and the sitemap change only when content does (`scopes`); readers poll often.
 fn respond(content_type: &str, body: String, scopes: Vec<String>) -> AppResult<Response> {
-    let ct = HeaderValue::from_str(content_type).map_err(|e| AppError::Internal(e.to_string()))?;
+    let ct = HeaderValue::from_str(content_type)
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("a feed's content type")))?;
     let res = ([(header::CONTENT_TYPE, ct)], body).into_response();
     Ok(cacheable(res, Freshness::FiveMinutes, scopes))
 }

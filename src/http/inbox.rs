@@ -81,7 +81,7 @@ fn counted(
 ) -> AppResult<(StatusCode, &'static str)> {
     let status = match &result {
         Ok((status, _)) => *status,
-        Err(e) => e.status(),
+        Err(e) => super::error::status(e),
     };
     fed.metrics.inbox_activity(body, status.as_u16());
     result

@@ -6,6 +6,7 @@ mod admin;
 mod assets;
 mod authorized_fetch;
 pub mod cache;
+pub mod error;
 mod feeds;
 mod follow;
 mod inbox;
@@ -98,6 +99,12 @@ pub fn router(fed: Federation) -> Router {
             fed.clone(),
             authorized_fetch::require_signature,
         ))
+        // Outside the cache: error answers are never cached, and a browser's error
+        // page is made from the answer whichever layer gave it.
+        .layer(axum::middleware::from_fn_with_state(
+            fed.clone(),
+            error::html_for_browsers,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             fed.clone(),
             admin::count_request,
@@ -118,7 +125,8 @@ fn handle_from_path(at_handle: &str) -> AppResult<Handle> {
 fn activity_json<T: Serialize>(status: axum::http::StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => activity_json_bytes(status, body),
-        Err(e) => AppError::Internal(e.to_string()).into_response(),
+        Err(e) => AppError::Internal(anyhow::Error::new(e).context("serialising a document"))
+            .into_response(),
     }
 }
 

@@ -36,6 +36,35 @@ pub fn wants(headers: &HeaderMap) -> Wants {
     negotiate(&accept)
 }
 
+/// Whether a request asks for a page, as browsers do: its Accept names HTML with a
+/// q-value above 0 and not below any JSON type's. Clients that send no Accept, or
+/// only `*/*`, are not browsers. Decides the form of error answers only.
+pub fn asks_for_html(headers: &HeaderMap) -> bool {
+    let (mut html_q, mut json_q) = (0.0f32, 0.0f32);
+    for value in headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+    {
+        for range in value.split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+                .map_or(1.0, |(_, v)| v.trim().parse().unwrap_or(0.0));
+            match media.as_str() {
+                "text/html" | "application/xhtml+xml" => html_q = html_q.max(q),
+                "application/json" | "application/activity+json" | "application/ld+json" => {
+                    json_q = json_q.max(q)
+                }
+                _ => {}
+            }
+        }
+    }
+    html_q > 0.0 && html_q >= json_q
+}
+
 /// Picks HTML or ActivityStreams JSON for an Accept header value.
 pub fn negotiate(accept: &str) -> Wants {
     let mut ap_q: f32 = 0.0;
@@ -110,5 +139,23 @@ mod tests {
             Html
         );
         assert_eq!(negotiate("*/*, application/activity+json"), ActivityJson);
+    }
+
+    #[test]
+    fn only_browsers_ask_for_html_error_pages() {
+        let asks = |accept: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(ACCEPT, accept.parse().unwrap());
+            asks_for_html(&h)
+        };
+        assert!(asks(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        ));
+        assert!(asks("text/html"));
+        assert!(!asks("*/*"));
+        assert!(!asks("application/activity+json, application/ld+json"));
+        assert!(!asks("application/json, text/html;q=0.5"));
+        assert!(!asks("text/html;q=0"));
+        assert!(!asks_for_html(&HeaderMap::new()));
     }
 }

@@ -2,6 +2,7 @@
 //! Views here turn stored rows into what the templates show; `Head` carries what
 //! every page declares for discovery (canonical URL, feeds, OpenGraph, ActivityPub).
 
+use anyhow::Context;
 use std::{collections::HashMap, sync::OnceLock};
 
 use axum::{
@@ -75,7 +76,8 @@ fn render(name: &str, ctx: minijinja::Value) -> AppResult<Html<String>> {
         .get_template(name)
         .and_then(|t| t.render(ctx))
         .map(Html)
-        .map_err(|e| AppError::Internal(format!("rendering {name}: {e}")))
+        .with_context(|| format!("rendering {name}"))
+        .map_err(AppError::Internal)
 }
 
 #[derive(Serialize)]

@@ -20,7 +20,7 @@ pub async fn instance_public_key(state: &AppState) -> AppResult<String> {
     db::instance_actor::get(state.db.read())
         .await?
         .map(|row| row.public_key_pem)
-        .ok_or_else(|| AppError::Internal("the instance actor has no key".into()))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the instance actor has no key")))
 }
 
 /// Authenticates a signed GET, verified as inbox POSTs are (draft-cavage or RFC 9421):
@@ -41,7 +41,7 @@ pub async fn signer(
     };
     let sig = signatures::prepare_verification(&req, chrono::Utc::now().timestamp())?;
     let mut owner = Url::parse(&sig.key_id)
-        .map_err(|_| AppError::Unauthorized(format!("the key id `{}` is not a URL", sig.key_id)))?;
+        .map_err(|_| AppError::unauthorized(format!("the key id `{}` is not a URL", sig.key_id)))?;
     owner.set_fragment(None);
     remote_actor::authenticate(data, &owner, &sig).await
 }

@@ -1,6 +1,7 @@
 //! The author as an account: telling followers about profile changes, moving to
 //! another account (Move, as Mastodon does) and replacing the key pair.
 
+use anyhow::Context;
 use url::Url;
 
 use crate::{
@@ -149,8 +150,7 @@ pub async fn rotate_key(state: &AppState, handle: &Handle) -> AppResult<Announce
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}`")))?;
     let (public, private) = tokio::task::spawn_blocking(signatures::generate_keypair)
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .context("generating a key pair")??;
     let now = db::now_ms();
     let mut tx = state.db.begin().await?;
     db::authors::set_keys(&mut tx, handle, &public, &private, now).await?;

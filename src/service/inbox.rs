@@ -41,7 +41,7 @@ pub async fn receive(data: &FedData, req: SignedRequest<'_>) -> AppResult<Receip
     if let Some(id) = &env.id
         && crate::domain::host_key(id) != crate::domain::host_key(&env.actor)
     {
-        return Err(AppError::Unauthorized(format!(
+        return Err(AppError::unauthorized(format!(
             "the activity id {id} is not on its actor's host ({})",
             env.actor
         )));

@@ -7,6 +7,7 @@
 //! for a reason that may pass, then `failed`. Rows still `pending` after a crash are
 //! simply processed at the next start; every handler is idempotent.
 
+use anyhow::Context;
 use std::{
     collections::BTreeMap,
     sync::{Arc, Mutex},
@@ -21,7 +22,6 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         activities::{self, Incoming, follow, reaction, reply, undo},
-        fetch::FetchError,
         remote_actor,
     },
     service::moderation,
@@ -108,8 +108,7 @@ pub async fn process_due(fed: &Federation) -> AppResult<usize> {
     }
     let mut outcomes = Vec::with_capacity(n);
     while let Some(done) = tasks.join_next().await {
-        outcomes
-            .extend(done.map_err(|e| AppError::Internal(format!("inbox processing task: {e}")))?);
+        outcomes.extend(done.context("an inbox processing task failed")?);
     }
     // Pages showing these replies and reactions change before the rows are marked
     // done, so whoever sees them done sees the pages new.
@@ -134,14 +133,14 @@ async fn record(
                 tracing::debug!(kind = %row.kind, actor = %row.actor, %result, "inbox activity applied");
                 finished.push((row.id, InboxState::Done, result.clone()));
             }
-            Err(e) if is_transient(e) && row.attempts + 1 < MAX_ATTEMPTS => {
+            Err(e) if e.is_transient() && row.attempts + 1 < MAX_ATTEMPTS => {
                 // 30 s, 2 min, 8 min, 32 min: a server that is down for a while.
                 let wait = 30_000 * 4_i64.pow(row.attempts as u32);
                 tracing::info!(kind = %row.kind, actor = %row.actor, error = %e, "inbox activity will be retried");
                 retries.push((row.id, now + wait, e.to_string()));
             }
             Err(e) => {
-                let state = if is_transient(e) {
+                let state = if e.is_transient() {
                     InboxState::Failed
                 } else {
                     InboxState::Rejected
@@ -158,21 +157,6 @@ async fn record(
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// Failures that may pass: the database was busy, a remote server did not answer.
-fn is_transient(e: &AppError) -> bool {
-    use activitypub_federation::error::Error as F;
-    match e {
-        AppError::Database(_) => true,
-        AppError::Federation(F::Reqwest(_) | F::ReqwestMiddleware(_) | F::IoError(_)) => true,
-        AppError::Fetch(f) => match f {
-            FetchError::Timeout(..) | FetchError::Network { .. } => true,
-            FetchError::Status { status, .. } => status.is_server_error() || status.as_u16() == 429,
-            _ => false,
-        },
-        _ => false,
-    }
 }
 
 /// Applies one stored activity; the text says what happened. `blocked`: the round's

@@ -5,10 +5,9 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{
-    db,
-    error::{AppError, AppResult},
-};
+use anyhow::anyhow;
+
+use crate::{db, error::AppResult};
 
 /// Inserts written in one transaction at most.
 const MAX_BATCH: usize = 256;
@@ -38,11 +37,11 @@ impl InboxWriter {
         self.jobs
             .send((activity, reply))
             .await
-            .map_err(|_| AppError::Internal("the inbox writer has stopped".into()))?;
+            .map_err(|_| anyhow!("the inbox writer has stopped"))?;
         answer
             .await
-            .map_err(|_| AppError::Internal("the inbox writer has stopped".into()))?
-            .map_err(|e| AppError::Internal(format!("storing an inbox activity: {e}")))
+            .map_err(|_| anyhow!("the inbox writer has stopped"))?
+            .map_err(|e| anyhow!("storing an inbox activity: {e}").into())
     }
 }
 

@@ -2,6 +2,7 @@
 //! (Create), a changed one updated (Update), a removed one deleted (Delete); each change
 //! and its deliveries are written in one transaction, so a crash loses nothing.
 
+use anyhow::Context;
 use std::{
     collections::{HashMap, HashSet},
     path::PathBuf,
@@ -70,7 +71,7 @@ async fn run(state: &AppState, changed: Option<HashSet<PathBuf>>) -> AppResult<S
         content::scan_changes(&root, &|h| uris.media_base(h), &known, changed.as_ref())
     })
     .await
-    .map_err(|e| AppError::Internal(format!("content scan panicked: {e}")))?;
+    .context("the content scan panicked")?;
     let first_sync = db::meta::get(state.db.write(), FIRST_SYNC_DONE)
         .await?
         .is_none();
@@ -113,10 +114,9 @@ async fn sync_author(
 ) -> AppResult<()> {
     let handle = &author.handle;
     let p = &author.profile;
-    let fields_json =
-        serde_json::to_string(&p.fields).map_err(|e| AppError::Internal(e.to_string()))?;
+    let fields_json = serde_json::to_string(&p.fields).context("profile fields as JSON")?;
     let also_known_as_json =
-        serde_json::to_string(&p.also_known_as).map_err(|e| AppError::Internal(e.to_string()))?;
+        serde_json::to_string(&p.also_known_as).context("profile aliases as JSON")?;
     let kind = p.default_kind.map(|k| k.as_str());
     let avatar_file = p.avatar.as_ref().map(|(f, _)| f.as_str());
     let header_file = p.header.as_ref().map(|(f, _)| f.as_str());
@@ -160,7 +160,7 @@ async fn sync_author(
             // Key generation is CPU work; keep it off the async workers.
             let (public, private) = tokio::task::spawn_blocking(signatures::generate_keypair)
                 .await
-                .map_err(|e| AppError::Internal(e.to_string()))??;
+                .context("generating a key pair")??;
             db::authors::insert(state.db.write(), handle, &values, &public, &private, now).await?;
             report.authors_added += 1;
             tracing::info!(author = %handle, "author created with a new key pair");
@@ -388,9 +388,9 @@ async fn fan_out(
 
 /// A post row read inside the change's transaction.
 async fn stored_post(tx: &mut db::Tx, id: i64) -> AppResult<PostRow> {
-    db::posts::by_id(&mut *tx, id)
-        .await?
-        .ok_or_else(|| AppError::Internal(format!("post {id} vanished inside its transaction")))
+    db::posts::by_id(&mut *tx, id).await?.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("post {id} vanished inside its transaction"))
+    })
 }
 
 /// Applies an edit and queues its Update.

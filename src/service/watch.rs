@@ -16,7 +16,9 @@ use notify_debouncer_mini::{
 };
 use tokio::sync::mpsc;
 
-use crate::error::{AppError, AppResult};
+use anyhow::Context;
+
+use crate::error::AppResult;
 
 /// Quiet time after the last event before a sync: an editor's save is often several
 /// writes and renames. Short enough that a saved post is republished within a second.
@@ -37,7 +39,7 @@ pub fn watch(
     // configured, which is relative when `config.toml` was named relatively.
     let given = content.to_owned();
     let absolute = std::path::absolute(content)
-        .map_err(|e| AppError::Internal(format!("cannot watch {}: {e}", content.display())))?;
+        .with_context(|| format!("cannot watch {}", content.display()))?;
     let config = Config::default().with_timeout(DEBOUNCE);
     let mut debouncer = new_debouncer_opt(config, move |res: DebounceEventResult| match res {
         Ok(events) => {
@@ -57,11 +59,11 @@ pub fn watch(
             let _ = tx.send(None);
         }
     })
-    .map_err(|e| AppError::Internal(format!("cannot watch the content folder: {e}")))?;
+    .context("cannot watch the content folder")?;
     debouncer
         .watcher()
         .watch(content, RecursiveMode::Recursive)
-        .map_err(|e| AppError::Internal(format!("cannot watch {}: {e}", content.display())))?;
+        .with_context(|| format!("cannot watch {}", content.display()))?;
     Ok((debouncer, rx))
 }
 

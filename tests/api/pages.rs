@@ -187,6 +187,38 @@ async fn images_avatars_and_headers_are_served_and_federated() {
 }
 
 #[tokio::test]
+async fn a_browser_gets_the_theme_404_page_at_any_unknown_path() {
+    let app = spawn_app().await;
+    // One segment is an author's route, two a post's, `feed.atom` an author's feed:
+    // none of them names anything here.
+    for path in [
+        "/no-such-page",
+        "/no/such",
+        "/no-such-page/feed.atom",
+        "/@alice/first-post/nothing",
+    ] {
+        let res = app
+            .get(path, "text/html,application/xhtml+xml,*/*;q=0.8")
+            .await;
+        assert_eq!(res.status(), 404, "{path}");
+        let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(ct.starts_with("text/html"), "{path}: {ct}");
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("Page not found") && body.contains("noindex"),
+            "{path}: {body}"
+        );
+    }
+    // Clients that ask for JSON, or for anything, still get the error as JSON.
+    for accept in [AP, "*/*"] {
+        let res = app.get("/no-such-page", accept).await;
+        assert_eq!(res.status(), 404);
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert!(err["error"].as_str().is_some(), "{accept}: {err}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_pages_answer_404_with_a_page_and_tags_are_listed() {
     let app = spawn_app().await;
     let res = app.get("/no/such/page", "text/html").await;

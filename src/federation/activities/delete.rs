@@ -3,7 +3,7 @@ use url::Url;
 use crate::{
     db,
     error::{AppError, AppResult},
-    federation::{remote_actor, signatures},
+    federation::{fetch::FetchError, remote_actor, signatures},
     state::FedData,
 };
 
@@ -25,12 +25,12 @@ pub async fn receive_actor_delete(
     let gone = if verified_with_held_key {
         false
     } else {
-        matches!(
-            remote_actor::refetch(actor, data).await,
-            Err(AppError::Fetch(crate::federation::fetch::FetchError::Gone(
-                _
-            )))
-        )
+        match remote_actor::refetch(actor, data).await {
+            Err(AppError::Remote { source, .. }) => {
+                matches!(source.downcast_ref(), Some(FetchError::Gone(_)))
+            }
+            _ => false,
+        }
     };
     if !(verified_with_held_key || gone) {
         tracing::info!(%actor, "ignored an actor Delete that could not be verified");

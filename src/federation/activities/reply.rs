@@ -131,19 +131,19 @@ async fn authentic_note(data: &FedData, actor: &Url, object: &Value) -> AppResul
         parse_note(&fetch_origin(data, &id).await?)?
     };
     if note.id != id {
-        return Err(AppError::Unauthorized(format!(
+        return Err(AppError::unauthorized(format!(
             "{id} answered with another object, {}",
             note.id
         )));
     }
     if !same_host(&note.attributed_to, &note.id) {
-        return Err(AppError::Unauthorized(format!(
+        return Err(AppError::unauthorized(format!(
             "{} claims an author on another host, {}",
             note.id, note.attributed_to
         )));
     }
     if embedded && note.attributed_to != *actor {
-        return Err(AppError::Unauthorized(format!(
+        return Err(AppError::unauthorized(format!(
             "{actor} sent {} but it is attributed to {}",
             note.id, note.attributed_to
         )));
@@ -191,7 +191,7 @@ async fn place_in_thread(
         }
         let parent = parse_note(&fetch_origin(data, &cursor).await?)?;
         if parent.id != cursor || !same_host(&parent.attributed_to, &parent.id) {
-            return Err(AppError::Unauthorized(format!(
+            return Err(AppError::unauthorized(format!(
                 "{cursor} is not an authentic object of its host"
             )));
         }
@@ -290,7 +290,7 @@ async fn store(data: &FedData, note: &RemoteNote, parent: &Parent) -> AppResult<
     .await?;
     db::replies::by_ap_id(data.db.write(), note.id.as_str())
         .await?
-        .ok_or_else(|| AppError::Internal("a stored reply vanished".into()))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a stored reply vanished")))
 }
 
 /// `Update{Note}` edits a stored reply; `Update{Person}` refreshes the cached actor.

@@ -61,6 +61,16 @@ pub enum SignatureError {
     BadKey(String, String),
 }
 
+/// A signature that does not check out: the request is not authenticated.
+impl From<SignatureError> for crate::error::AppError {
+    fn from(e: SignatureError) -> Self {
+        Self::Unauthorized {
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+}
+
 /// A private key ready to sign, with the key id that names it.
 pub struct SigningKey {
     pub key_id: String,
@@ -538,8 +548,9 @@ impl PublicKey {
 }
 
 /// Creates an RSA-2048 key pair: (public SPKI PEM, private PKCS#8 PEM).
-pub fn generate_keypair() -> Result<(String, String), activitypub_federation::error::Error> {
-    let kp = activitypub_federation::http_signatures::generate_actor_keypair()?;
+pub fn generate_keypair() -> anyhow::Result<(String, String)> {
+    let kp = activitypub_federation::http_signatures::generate_actor_keypair()
+        .map_err(|e| anyhow::anyhow!("generating an RSA key pair: {e}"))?;
     Ok((kp.public_key, kp.private_key))
 }
 
