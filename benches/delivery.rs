@@ -39,7 +39,10 @@ use fedblog::{
     config::Config,
     db::{self, followers::FollowerRow},
     domain::Handle,
-    federation::{client::http_client, signatures},
+    federation::{
+        client::{AddressPolicy, http_client},
+        signatures,
+    },
     service::sync,
     startup,
 };
@@ -249,12 +252,10 @@ async fn instance(followers: usize, shared_inbox: bool, sink_port: u16) -> (Inst
     )
     .expect("config");
     let config = Config::load(&dir.path().join("config.toml")).expect("config loads");
-    let fed = startup::federation(config.clone())
-        .await
-        .expect("federation");
-    sync::sync(&fed).await.expect("first sync");
+    let app = startup::app(config.clone()).await.expect("app");
+    sync::sync(&app).await.expect("first sync");
     let alice = Handle::parse("alice").expect("handle");
-    let mut tx = fed.db.begin().await.expect("tx");
+    let mut tx = app.db().begin().await.expect("tx");
     for i in 0..followers {
         let host = format!("h{}.localhost:{sink_port}", i % HOSTS);
         let inbox = format!("http://{host}/users/u{i}/inbox");
@@ -276,7 +277,7 @@ async fn instance(followers: usize, shared_inbox: bool, sink_port: u16) -> (Inst
         .expect("follower");
     }
     tx.commit().await.expect("commit");
-    fed.db.close().await;
+    app.db().close().await;
     (Instance { dir, port }, config)
 }
 
@@ -595,7 +596,7 @@ async fn run_crate(sink: &Sink, sink_port: u16) -> RunResult {
     let domain = format!("localhost:{}", free_port());
     let mut cfg = Config::load(&write_temp_config(&domain)).expect("config");
     cfg.delivery.per_host = 8;
-    let client = http_client(&cfg).expect("client");
+    let client = http_client(&cfg, Arc::new(AddressPolicy::new(&cfg))).expect("client");
     // `debug` here only relaxes URL checks (explicit port, loopback); sending below
     // goes through the crate's queue-less path, concurrently.
     let fed = FederationConfig::builder()
@@ -667,12 +668,10 @@ fn write_temp_config(domain: &str) -> PathBuf {
 
 async fn big_fan_out(sink_port: u16) -> (f64, i64) {
     let (inst, config) = instance(BIG_FAN_OUT, false, sink_port).await;
-    let fed = startup::federation(config.clone())
-        .await
-        .expect("federation");
+    let app = startup::app(config.clone()).await.expect("app");
     write_post(&inst, "big");
     let start = Instant::now();
-    let report = sync::sync(&fed).await.expect("sync");
+    let report = sync::sync(&app).await.expect("sync");
     let seconds = start.elapsed().as_secs_f64();
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
         .fetch_one(&shared::sql_pool(&config.database).await)

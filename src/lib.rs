@@ -1,8 +1,23 @@
 //! fedblog: a self-hosted ActivityPub blog server. Markdown posts in `content/`
 //! become Articles and Notes that fediverse accounts follow.
 //!
-//! Modules in reading order (dependencies point one way, top to bottom):
+//! The modules, bottom to top; each imports only from the rows below it
+//! (`tests/api/architecture.rs` checks it; `docs/ARCHITECTURE.md` explains it):
+//!
+//! | layer | modules                          |
+//! |-------|----------------------------------|
+//! | 8     | `cli`                            |
+//! | 7     | `startup`                        |
+//! | 6     | `http`                           |
+//! | 5     | `service`                        |
+//! | 4     | `app`                            |
+//! | 3     | `delivery`, `inbox`              |
+//! | 2     | `content`, `federation`, `cache`, `feeds` |
+//! | 1     | `db`                             |
+//! | 0     | `config`, `uris`, `domain`, `error`, `metrics` |
 
+/// The one context the use cases, handlers and commands work with.
+pub mod app;
 /// Rendered responses in memory, invalidated by the database's change log.
 pub mod cache;
 /// The command line.
@@ -11,27 +26,27 @@ pub mod cli;
 pub mod config;
 /// Reading and rendering the content folder.
 pub mod content;
-/// All SQL, one file per table family.
+/// All SQL, one file per table family; the database handle and transactions.
 pub mod db;
-/// The persistent delivery queue's worker.
+/// The durable outbound queue: claim, send, outcome, circuit, workers.
 pub mod delivery;
-/// Parse-don't-validate domain types (Handle, Slug, Tag, PostKind); pure.
+/// Parse-don't-validate domain types and the states rows carry; pure.
 pub mod domain;
-/// The one error type and its mapping to HTTP.
+/// The one error type (its HTTP mapping is in `http::error`).
 pub mod error;
-/// ActivityPub wire types, signatures, remote actors, inbox activities.
+/// ActivityPub: wire types, signatures, keys, fetching, remote actors, activities.
 pub mod federation;
 /// Atom, RSS and JSON feeds and the sitemap, built from stored rows.
 pub mod feeds;
-/// Router, negotiation, handlers, pages.
+/// Router, negotiation, extractors, handlers, views, the error mapping.
 pub mod http;
+/// The durable inbound queue: door, writer, processor, dispatch table.
+pub mod inbox;
 /// Prometheus metrics for the admin listener.
 pub mod metrics;
-/// Use cases: sync, inbox, reads.
+/// Use cases over the app: sync, identity, moderation, reads.
 pub mod service;
-/// Wiring: database, federation config, listener, worker.
+/// Builds the app and starts every background task.
 pub mod startup;
-/// Shared handles: database, config, URIs, key cache.
-pub mod state;
 /// Every local URL, built in one place.
 pub mod uris;

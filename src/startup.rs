@@ -1,42 +1,188 @@
-//! Builds the application: database and migrations, federation config, HTTP client,
-//! listener (port 0 allowed) and the delivery worker.
+//! Assembles the app (database, keys, the outgoing client and its address policy,
+//! the response cache, the inbox's door) and starts every background task of a
+//! process from one list ([`background`]) under one shutdown token.
 
-use activitypub_federation::config::FederationConfig;
-use anyhow::Context;
-use tokio::net::TcpListener;
+use std::{future::Future, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    app::App,
+    cache::{self, ResponseCache},
     config::Config,
     db,
     delivery::{Deliverer, WorkerKind},
-    error::{AppError, AppResult},
-    federation::client::http_client,
-    http,
+    error::AppResult,
+    federation::{
+        self,
+        client::{AddressPolicy, http_client},
+        fetch::Fetcher,
+        keys::KeyStore,
+        remote_actor::KnownActors,
+    },
+    http, inbox,
+    metrics::Metrics,
     service::{
-        schedule,
+        moderation, schedule,
         sync::{self, SyncReport},
         watch,
     },
-    state::{AppState, Federation},
+    uris::Uris,
 };
 
-/// Opens the database and wraps everything in the federation config.
-pub async fn federation(config: Config) -> AppResult<Federation> {
-    let pools = db::Db::open(&config.database).await?;
-    let client = http_client(&config)?;
-    let dev = config.dev;
-    let domain = config.domain.clone();
-    let state = AppState::new(pools, config, client.clone());
-    FederationConfig::builder()
-        .domain(domain)
-        .app_data(state)
-        .client(client.into())
-        .debug(dev)
-        .http_fetch_limit(20)
-        .build()
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("federation config: {e}")))
+/// Memory for cached response bodies: thousands of pages and documents of a few KiB.
+const RESPONSE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The app, and the inbox writer's queue (only a server runs the writer).
+async fn assemble(config: Config) -> AppResult<(App, inbox::writer::Jobs)> {
+    let db = db::Db::open(&config.database).await?;
+    let uris = Uris::new(config.scheme(), &config.domain);
+    let policy = Arc::new(AddressPolicy::new(&config));
+    let keys = KeyStore::new(db.clone(), uris.clone());
+    let fetcher = Fetcher::new(
+        http_client(&config, policy.clone())?,
+        policy,
+        keys.clone(),
+        &config.domain,
+        config.federation.fetch_timeout_seconds,
+    );
+    let fed = Arc::new(federation::Context {
+        db,
+        uris,
+        keys,
+        fetcher,
+        actors: KnownActors::default(),
+        hold_replies: config.moderation.hold_replies.clone(),
+    });
+    let (writer, jobs) = inbox::writer::channel();
+    let door = inbox::Door::new(fed.clone(), writer, &config.moderation);
+    let app = App::new(
+        config,
+        fed,
+        ResponseCache::new(RESPONSE_CACHE_BYTES),
+        Metrics::new(),
+        door,
+    );
+    Ok((app, jobs))
+}
+
+/// The app for a command: the database opened, nothing running in the background
+/// (commands start what they need with [`background`]).
+pub async fn app(config: Config) -> AppResult<App> {
+    Ok(assemble(config).await?.0)
+}
+
+/// A delivery worker on the app's database, keys and address policy, with a client of
+/// its own (its connection pool is sized for fan-outs).
+pub fn deliverer(app: &App, kind: WorkerKind) -> AppResult<Deliverer> {
+    let policy = app.fed().fetcher.policy().clone();
+    Ok(Deliverer::new(
+        app.db().clone(),
+        app.fed().keys.clone(),
+        http_client(app.config(), policy.clone())?,
+        policy,
+        app.config().delivery.clone(),
+        app.metrics().clone(),
+        kind,
+    ))
+}
+
+/// Which background tasks to start; each is off unless given.
+#[derive(Default)]
+pub struct Background {
+    /// Copies the write-ahead log into the database file beside the writer.
+    pub checkpointer: bool,
+    /// Sends queued activities: the server's, or `fedblog sync`'s own when no server
+    /// is delivering.
+    pub deliverer: Option<Deliverer>,
+    /// Stores what the inbox accepted, many per transaction.
+    pub inbox_writer: Option<inbox::writer::Jobs>,
+    /// Applies what the inbox stored, including any left by a crash.
+    pub inbox_processor: Option<inbox::Processor>,
+    /// Publishes scheduled posts when they are due and, with `serve --watch`, saved
+    /// files: the watcher and its channel.
+    pub schedule: Option<Option<watch::Watch>>,
+    /// Brings the response cache up to date with changes other processes commit.
+    pub cache_follower: bool,
+    /// `/metrics` and `/healthz` on the admin address.
+    pub admin: Option<TcpListener>,
+}
+
+/// Every background task of a fedblog process, from this one list, all stopped by
+/// `shutdown`.
+pub fn background(app: &App, shutdown: &CancellationToken, b: Background) -> Tasks {
+    let mut tasks = Tasks::new(shutdown.clone());
+    let stop = || shutdown.clone();
+    if b.checkpointer {
+        tasks.spawn("checkpointer", db::checkpoint_wal(app.db().clone(), stop()));
+    }
+    if let Some(d) = b.deliverer {
+        tasks.spawn("deliverer", d.run(stop()));
+    }
+    if let Some(jobs) = b.inbox_writer {
+        // Ends when the last request has been answered (its handle is in the app).
+        tasks.spawn("inbox writer", inbox::writer::run(app.db().clone(), jobs));
+    }
+    if let Some(p) = b.inbox_processor {
+        tasks.spawn("inbox processor", p.run(stop()));
+    }
+    if let Some(watch) = b.schedule {
+        tasks.spawn("schedule", schedule::run(app.clone(), stop(), watch));
+    }
+    if b.cache_follower {
+        let follow = cache::follow_changes(app.cache().clone(), app.db().clone(), stop());
+        tasks.spawn("cache follower", follow);
+    }
+    if let Some(listener) = b.admin {
+        let admin = axum::serve(listener, http::admin_router(app.clone()))
+            .with_graceful_shutdown(stop().cancelled_owned());
+        tasks.spawn("admin listener", async move {
+            if let Err(e) = admin.await {
+                tracing::error!(error = %e, "the admin listener stopped");
+            }
+        });
+    }
+    tasks
+}
+
+/// Running background tasks and the token that stops them.
+pub struct Tasks {
+    shutdown: CancellationToken,
+    running: Vec<(&'static str, JoinHandle<()>)>,
+}
+
+impl Tasks {
+    fn new(shutdown: CancellationToken) -> Self {
+        Self {
+            shutdown,
+            running: Vec::new(),
+        }
+    }
+
+    fn spawn(&mut self, name: &'static str, task: impl Future<Output = ()> + Send + 'static) {
+        tracing::debug!(task = name, "starting");
+        self.running.push((name, tokio::spawn(task)));
+    }
+
+    /// Adds tasks started later under the same token.
+    pub fn extend(&mut self, more: Tasks) {
+        self.running.extend(more.running);
+    }
+
+    /// Cancels the token and waits for every task, each at most `grace`; a task that
+    /// takes longer is left to end with the process.
+    pub async fn stop(self, grace: Duration) {
+        self.shutdown.cancel();
+        for (name, task) in self.running {
+            match tokio::time::timeout(grace, task).await {
+                Ok(Ok(())) => tracing::debug!(task = name, "stopped"),
+                Ok(Err(e)) => tracing::error!(task = name, error = %e, "failed"),
+                Err(_) => tracing::warn!(task = name, "did not stop in time"),
+            }
+        }
+    }
 }
 
 /// A server ready to run.
@@ -44,7 +190,8 @@ pub struct Application {
     listener: TcpListener,
     /// `[admin] listen`: `/metrics` and `/healthz`, apart from the public site.
     admin_listener: Option<TcpListener>,
-    fed: Federation,
+    app: App,
+    inbox_jobs: inbox::writer::Jobs,
     deliverer: Deliverer,
     startup_sync: SyncReport,
     watch: bool,
@@ -69,14 +216,13 @@ impl Application {
             ),
             None => None,
         };
-        let fed = federation(config).await?;
-        let deliverer =
-            Deliverer::new((*fed).clone(), http_client(&fed.config)?, WorkerKind::Serve);
+        let (app, inbox_jobs) = assemble(config).await?;
+        let deliverer = deliverer(&app, WorkerKind::Serve)?;
         // Load the content before serving, so the first request sees every post.
-        let startup_sync = sync::sync(&fed).await?;
+        let startup_sync = sync::sync(&app).await?;
         // Blocks added to config.toml since the last start take effect on what is stored.
-        let purged = crate::service::moderation::purge_config_blocks(&fed).await?;
-        if purged != crate::service::moderation::Purged::default() {
+        let purged = moderation::purge_config_blocks(&app).await?;
+        if purged != moderation::Purged::default() {
             tracing::info!(
                 ?purged,
                 "config blocks applied to stored follows, replies and reactions"
@@ -85,7 +231,8 @@ impl Application {
         Ok(Self {
             listener,
             admin_listener,
-            fed,
+            app,
+            inbox_jobs,
             deliverer,
             startup_sync,
             watch: false,
@@ -107,8 +254,8 @@ impl Application {
             .map(|a| a.port())
     }
 
-    pub fn state(&self) -> &AppState {
-        &self.fed
+    pub fn app(&self) -> &App {
+        &self.app
     }
 
     /// The delivery worker, for tests that drive it step by step.
@@ -126,62 +273,52 @@ impl Application {
         self
     }
 
-    /// Serves HTTP and, if `run_worker`, delivers in the background, until `shutdown`
-    /// is cancelled; then stops accepting, lets in-flight deliveries finish, and returns.
+    /// Serves HTTP and runs the background tasks (the deliverer only if `run_worker`)
+    /// until `shutdown` is cancelled; then stops accepting, answers the requests in
+    /// flight, lets in-flight deliveries finish, and returns.
     pub async fn run(self, shutdown: CancellationToken, run_worker: bool) -> AppResult<()> {
-        // Delivery shares the runtime: measured, a separate runtime for it cost ~20% of
-        // delivery throughput on 2 cores (docs/BENCHMARKS.md); its bounded concurrency
-        // keeps the wait it adds to a page request to a few signatures.
-        let worker = run_worker.then(|| tokio::spawn(self.deliverer.clone().run(shutdown.clone())));
-        // Scheduled posts are published by this task; with `--watch`, edits too.
-        let (watcher, changes) = match self.watch {
-            true => {
-                let (w, rx) = watch::watch(&self.fed.config.content)?;
-                (Some(w), Some(rx))
-            }
-            false => (None, None),
+        let Self {
+            listener,
+            admin_listener,
+            app,
+            inbox_jobs,
+            deliverer,
+            ..
+        } = self;
+        let watcher = match self.watch {
+            true => Some(watch::watch(&app.config().content)?),
+            false => None,
         };
-        let content = tokio::spawn(schedule::run(
-            (*self.fed).clone(),
-            shutdown.clone(),
-            changes,
-        ));
-        // Activities the inbox stored are applied here, including any left by a crash.
-        let inbox = tokio::spawn(crate::service::inbox_queue::run(
-            self.fed.clone(),
-            shutdown.clone(),
-        ));
-        // Changes committed by other processes (`fedblog sync`) reach the cache here.
-        let cache = tokio::spawn(crate::cache::follow_changes(
-            self.fed.cache.clone(),
-            self.fed.db.clone(),
-            shutdown.clone(),
-        ));
-        let admin = self.admin_listener.map(|l| {
-            let stop = shutdown.clone();
-            tokio::spawn(
-                axum::serve(l, http::admin_router(self.fed.clone()))
-                    .with_graceful_shutdown(async move { stop.cancelled().await })
-                    .into_future(),
-            )
-        });
-        let app = http::router(self.fed.clone());
-        let stop = shutdown.clone();
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
+        // Delivery shares the runtime (a runtime of its own cost throughput; see
+        // docs/BENCHMARKS.md); its bounded concurrency keeps the wait it adds to a
+        // page request to a few signatures.
+        let processor = inbox::Processor::new(
+            app.fed().clone(),
+            app.cache().clone(),
+            inbox::configured_blocks(&app.config().moderation)?,
+        );
+        let tasks = background(
+            &app,
+            &shutdown,
+            Background {
+                checkpointer: true,
+                deliverer: run_worker.then_some(deliverer),
+                inbox_writer: Some(inbox_jobs),
+                inbox_processor: Some(processor),
+                schedule: Some(watcher),
+                cache_follower: true,
+                admin: admin_listener,
+            },
+        );
+        let grace = Duration::from_secs_f64(app.config().delivery.timeout_seconds + 5.0);
+        let served = axum::serve(listener, http::router(app.clone()))
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .await
-            .context("the server stopped")?;
-        if let Some(w) = worker {
-            let _ = w.await;
-        }
-        if let Some(a) = admin {
-            let _ = a.await;
-        }
-        let _ = inbox.await;
-        let _ = content.await;
-        let _ = cache.await;
-        drop(watcher);
-        Ok(())
+            .context("the server stopped");
+        // The inbox writer ends when the app's last handle is gone.
+        drop(app);
+        tasks.stop(grace).await;
+        Ok(served?)
     }
 }
 

@@ -645,19 +645,17 @@ async fn large() -> Large {
     // The republish itself, in this process on the same database: the changed file's
     // sync as the watcher runs it, and a full sync with nothing changed.
     let config = fedblog::config::Config::load(&inst.config_path()).expect("config");
-    let fed = fedblog::startup::federation(config)
-        .await
-        .expect("federation");
+    let app = fedblog::startup::app(config).await.expect("app");
     let path = dir.join("post-01234.md");
     std::fs::write(&path, generated_post(1234, "Edited once more.")).expect("edit");
     let t = Instant::now();
-    let r = fedblog::service::sync::sync_files(&fed, std::collections::HashSet::from([path]))
+    let r = fedblog::service::sync::sync_files(&app, std::collections::HashSet::from([path]))
         .await
         .expect("sync one file");
     let one_file = t.elapsed().as_secs_f64();
     assert_eq!(r.updated, 1);
     let t = Instant::now();
-    let r = fedblog::service::sync::sync(&fed).await.expect("full sync");
+    let r = fedblog::service::sync::sync(&app).await.expect("full sync");
     let full_unchanged = t.elapsed().as_secs_f64();
     assert_eq!(r.unchanged, LARGE_POSTS);
     Large {

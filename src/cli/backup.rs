@@ -49,9 +49,9 @@ pub async fn restore(config: Config, args: &RestoreArgs) -> anyhow::Result<i32> 
         .await
         .with_context(|| format!("{} is not a usable fedblog backup", args.file.display()))?;
     if config.database.exists() {
-        let fed = startup::federation(config.clone()).await?;
-        let serving = workers::server_is_delivering(&fed).await?;
-        fed.db.close().await;
+        let app = startup::app(config.clone()).await?;
+        let serving = workers::server_is_delivering(app.db()).await?;
+        app.db().close().await;
         if serving && !args.force {
             bail!(
                 "a server is using {}: stop it first (or pass --force if it is gone)",

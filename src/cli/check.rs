@@ -1,7 +1,7 @@
 //! `fedblog check`: every problem in the configuration and the content, each with its
 //! file, line and what to do; with `--online`, what the world sees on the domain.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -10,7 +10,7 @@ use super::Cli;
 use crate::{
     config::{Config, ConfigError, Overrides},
     content::{self, ContentError},
-    federation::client::http_client,
+    federation::client::{AddressPolicy, http_client},
     uris::Uris,
 };
 
@@ -156,7 +156,7 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<i32> {
                 });
             }
             if args.online {
-                let client = http_client(&config)?;
+                let client = http_client(&config, Arc::new(AddressPolicy::new(&config)))?;
                 for author in &scan.authors {
                     let post = author
                         .posts

@@ -22,8 +22,8 @@ struct Report {
 }
 
 pub async fn run(config: Config, top: i64, json: bool) -> anyhow::Result<i32> {
-    let fed = startup::federation(config).await?;
-    let db = fed.db.write();
+    let app = startup::app(config).await?;
+    let db = app.db().write();
     let report = Report {
         all: db::deliveries::counts(db).await?,
         by_activity: db::deliveries::counts_by_activity(db, top).await?,

@@ -40,17 +40,17 @@ enum What {
 
 pub async fn run(config: Config, args: &Args) -> anyhow::Result<i32> {
     let handle = Handle::parse(&args.author)?;
-    let fed = startup::federation(config).await?;
-    crate::service::read::author(&fed, &handle).await?;
+    let app = startup::app(config).await?;
+    crate::service::read::author(&app, &handle).await?;
     let text = match args.what {
-        What::Followers => followers_csv(&fed.db, &handle).await?,
+        What::Followers => followers_csv(app.db(), &handle).await?,
         What::Outbox => {
-            let posts = db::posts::page_of_author(fed.db.write(), &handle, i64::MAX, 0).await?;
+            let posts = db::posts::page_of_author(app.db().write(), &handle, i64::MAX, 0).await?;
             let items = posts
                 .iter()
-                .map(|p| outgoing::create(&fed.uris, p).body)
+                .map(|p| outgoing::create(app.uris(), p).body)
                 .collect();
-            let outbox = collections::inline_collection(fed.uris.outbox(&handle), items);
+            let outbox = collections::inline_collection(app.uris().outbox(&handle), items);
             serde_json::to_string_pretty(&outbox)? + "\n"
         }
     };

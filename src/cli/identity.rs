@@ -27,16 +27,16 @@ pub struct RotateKeyArgs {
 
 pub async fn move_author(config: Config, args: &MoveArgs) -> anyhow::Result<i32> {
     let handle = Handle::parse(&args.author)?;
-    let fed = startup::federation(config).await?;
-    let done = identity::move_author(&fed, &handle, &args.to).await?;
+    let app = startup::app(config).await?;
+    let done = identity::move_author(&app, &handle, &args.to).await?;
     report(&done, &format!("@{handle} moved to {}", args.to));
     Ok(0)
 }
 
 pub async fn rotate_key(config: Config, args: &RotateKeyArgs) -> anyhow::Result<i32> {
     let handle = Handle::parse(&args.author)?;
-    let fed = startup::federation(config).await?;
-    let done = identity::rotate_key(&fed, &handle).await?;
+    let app = startup::app(config).await?;
+    let done = identity::rotate_key(&app, &handle).await?;
     report(&done, &format!("@{handle} has a new key pair"));
     Ok(0)
 }

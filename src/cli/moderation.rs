@@ -5,6 +5,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use crate::{
+    app::App,
     config::Config,
     db,
     domain::{InboxState, ReplyState},
@@ -38,9 +39,9 @@ pub enum CommentsCommand {
 }
 
 pub async fn block(config: Config, target: &str) -> anyhow::Result<i32> {
-    let fed = startup::federation(config).await?;
+    let app = startup::app(config).await?;
     let target = BlockTarget::parse(target)?;
-    let purged = moderation::block(&fed, &target).await?;
+    let purged = moderation::block(&app, &target).await?;
     println!(
         "blocked {}: removed {} follows, {} replies and {} likes or boosts from {} accounts",
         target.as_string(),
@@ -53,9 +54,9 @@ pub async fn block(config: Config, target: &str) -> anyhow::Result<i32> {
 }
 
 pub async fn unblock(config: Config, target: &str) -> anyhow::Result<i32> {
-    let fed = startup::federation(config).await?;
+    let app = startup::app(config).await?;
     let target = BlockTarget::parse(target)?;
-    if moderation::unblock(&fed, &target).await? {
+    if moderation::unblock(&app, &target).await? {
         println!("unblocked {}", target.as_string());
         Ok(0)
     } else {
@@ -73,8 +74,8 @@ pub async fn blocks(config: Config, json: bool) -> anyhow::Result<i32> {
         target: String,
         source: &'static str,
     }
-    let fed = startup::federation(config).await?;
-    let m = &fed.config.moderation;
+    let app = startup::app(config).await?;
+    let m = &app.config().moderation;
     let mut all: Vec<Block> = m
         .blocked_domains
         .iter()
@@ -84,7 +85,7 @@ pub async fn blocks(config: Config, json: bool) -> anyhow::Result<i32> {
             source: "config.toml",
         })
         .collect();
-    for row in db::blocks::all(fed.db.write()).await? {
+    for row in db::blocks::all(app.db().write()).await? {
         all.push(Block {
             target: row.target,
             source: "fedblog block",
@@ -103,16 +104,16 @@ pub async fn blocks(config: Config, json: bool) -> anyhow::Result<i32> {
 }
 
 pub async fn comments(config: Config, command: &CommentsCommand) -> anyhow::Result<i32> {
-    let fed = startup::federation(config).await?;
+    let app = startup::app(config).await?;
     let action = match command {
         CommentsCommand::List { held, limit, json } => {
-            return list(&fed, *held, *limit, *json).await;
+            return list(&app, *held, *limit, *json).await;
         }
         CommentsCommand::Approve { id } => (*id, ReplyAction::Approve, "approved"),
         CommentsCommand::Hide { id } => (*id, ReplyAction::Hide, "hidden"),
         CommentsCommand::Delete { id } => (*id, ReplyAction::Delete, "deleted"),
     };
-    match moderation::moderate_reply(&fed, action.0, action.1).await {
+    match moderation::moderate_reply(&app, action.0, action.1).await {
         Ok(()) => {
             println!("reply {} {}", action.0, action.2);
             Ok(0)
@@ -124,12 +125,7 @@ pub async fn comments(config: Config, command: &CommentsCommand) -> anyhow::Resu
     }
 }
 
-async fn list(
-    state: &crate::state::AppState,
-    held: bool,
-    limit: i64,
-    json: bool,
-) -> anyhow::Result<i32> {
+async fn list(app: &App, held: bool, limit: i64, json: bool) -> anyhow::Result<i32> {
     #[derive(Serialize)]
     struct Row {
         id: i64,
@@ -140,10 +136,10 @@ async fn list(
         content_html: String,
     }
     let replies =
-        db::replies::list(state.db.write(), held.then_some(ReplyState::Held), limit).await?;
+        db::replies::list(app.db().write(), held.then_some(ReplyState::Held), limit).await?;
     let mut rows = Vec::new();
     for r in replies {
-        let post = db::posts::by_id(state.db.write(), r.reply.post_id)
+        let post = db::posts::by_id(app.db().write(), r.reply.post_id)
             .await?
             .map(|p| format!("{}/{}", p.author, p.slug))
             .unwrap_or_default();
@@ -193,8 +189,8 @@ pub async fn inbox(config: Config, top: i64, json: bool) -> anyhow::Result<i32> 
         result: Option<String>,
         received_at: String,
     }
-    let fed = startup::federation(config).await?;
-    let rows: Vec<Row> = db::inbox_activities::recent(fed.db.write(), top)
+    let app = startup::app(config).await?;
+    let rows: Vec<Row> = db::inbox_activities::recent(app.db().write(), top)
         .await?
         .into_iter()
         .map(|r| Row {

@@ -11,7 +11,7 @@ pub async fn run(config: Config, watch: bool) -> anyhow::Result<i32> {
     raise_open_files_limit();
     let app = Application::build(config).await?.watch_content(watch);
     super::sync::print_sync_report(app.startup_sync());
-    let base = app.state().uris.home();
+    let base = app.app().uris().home();
     tracing::info!("serving {base} (listening on port {})", app.port());
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();

@@ -29,11 +29,16 @@ pub use record::Attempt;
 pub use workers::WorkerKind;
 
 use crate::{
+    config::DeliverySettings,
     db::{self, deliveries::ClaimedDelivery},
     domain::Handle,
     error::{AppError, AppResult},
-    federation::signatures::SigningKey,
-    state::AppState,
+    federation::{
+        client::{AddressPolicy, error_chain},
+        keys::KeyStore,
+        signatures::SigningKey,
+    },
+    metrics::Metrics,
 };
 
 /// A claim's lease: a backstop for a worker that dies without its heartbeat being noticed.
@@ -46,8 +51,13 @@ const CONTENT_TYPE: &str = "application/activity+json";
 /// Sends queued activities. Cheap to clone; clones share their limits.
 #[derive(Clone)]
 pub struct Deliverer {
-    state: AppState,
+    db: db::Db,
+    keys: KeyStore,
     client: Client,
+    /// The address policy fetches obey too.
+    policy: Arc<AddressPolicy>,
+    settings: Arc<DeliverySettings>,
+    metrics: Arc<Metrics>,
     worker_id: Arc<str>,
     kind: WorkerKind,
     slots: Arc<Semaphore>,
@@ -68,11 +78,23 @@ struct InFlight {
 }
 
 impl Deliverer {
-    pub fn new(state: AppState, client: Client, kind: WorkerKind) -> Self {
-        let slots = Arc::new(Semaphore::new(state.config.delivery.concurrency));
+    pub fn new(
+        db: db::Db,
+        keys: KeyStore,
+        client: Client,
+        policy: Arc<AddressPolicy>,
+        settings: DeliverySettings,
+        metrics: Arc<Metrics>,
+        kind: WorkerKind,
+    ) -> Self {
+        let slots = Arc::new(Semaphore::new(settings.concurrency));
         Self {
-            state,
+            db,
+            keys,
             client,
+            policy,
+            settings: Arc::new(settings),
+            metrics,
             worker_id: workers::new_id().into(),
             kind,
             slots,
@@ -84,15 +106,15 @@ impl Deliverer {
     /// Registers this worker and releases the claims of workers that are gone
     /// (a server killed with `kill -9`), so their deliveries are due now.
     pub async fn register(&self) -> AppResult<()> {
-        workers::register(&self.state, &self.worker_id, self.kind).await?;
-        workers::reap(&self.state, &self.worker_id).await
+        workers::register(&self.db, &self.worker_id, self.kind).await?;
+        workers::reap(&self.db, &self.worker_id).await
     }
 
     /// Claims every due delivery it may (up to the concurrency limit), sends them and
     /// records all outcomes before returning how many were attempted. Tests drive the
     /// queue step by step with this.
     pub async fn deliver_due(&self) -> AppResult<usize> {
-        let claimed = self.claim(self.state.config.delivery.concurrency).await?;
+        let claimed = self.claim(self.settings.concurrency).await?;
         let n = claimed.len();
         let mut set = tokio::task::JoinSet::new();
         for d in claimed {
@@ -103,7 +125,7 @@ impl Deliverer {
         while let Some(r) = set.join_next().await {
             attempts.push(r.context("a delivery task failed")?);
         }
-        record::record(&self.state, &attempts).await?;
+        record::record(&self.db, &self.settings, &attempts).await?;
         Ok(n)
     }
 
@@ -116,13 +138,13 @@ impl Deliverer {
             .map_err(|_| anyhow!("the in-flight map is poisoned"))?
             .per_host
             .clone();
-        let open: HashMap<String, Option<i64>> = db::hosts::open_circuits(self.state.db.write())
+        let open: HashMap<String, Option<i64>> = db::hosts::open_circuits(self.db.write())
             .await?
             .into_iter()
             .map(|h| (h.host, h.open_until))
             .collect();
         let rooms = claim::Rooms {
-            per_host: self.state.config.delivery.per_host,
+            per_host: self.settings.per_host,
             in_flight: &in_flight,
             open: &open,
             now,
@@ -130,20 +152,14 @@ impl Deliverer {
         let full = rooms.full();
         // Twice the limit leaves room for the per-host caps without reading far ahead.
         let scan = (limit * 2).max(64) as i64;
-        let candidates =
-            db::deliveries::due_candidates(self.state.db.write(), now, &full, scan).await?;
+        let candidates = db::deliveries::due_candidates(self.db.write(), now, &full, scan).await?;
         let ids = claim::pick(&candidates, &rooms, limit);
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let claimed = db::deliveries::lease(
-            self.state.db.write(),
-            &self.worker_id,
-            now,
-            now + LEASE_MS,
-            &ids,
-        )
-        .await?;
+        let claimed =
+            db::deliveries::lease(self.db.write(), &self.worker_id, now, now + LEASE_MS, &ids)
+                .await?;
         if let Ok(mut f) = self.in_flight.lock() {
             for d in &claimed {
                 *f.per_host.entry(d.host.clone()).or_default() += 1;
@@ -157,7 +173,7 @@ impl Deliverer {
     async fn attempt(&self, d: ClaimedDelivery) -> Attempt {
         let started = std::time::Instant::now();
         let outcome = self.send(&d).await;
-        self.state.metrics.delivery(&outcome, started.elapsed());
+        self.metrics.delivery(outcome.label(), started.elapsed());
         if let Ok(mut f) = self.in_flight.lock() {
             if let Some(n) = f.per_host.get_mut(&d.host) {
                 *n = n.saturating_sub(1);
@@ -183,7 +199,7 @@ impl Deliverer {
                 };
             }
         };
-        if let Err(reason) = outcome::check_target(&url, self.state.config.dev) {
+        if let Err(reason) = self.policy.check_url(&url) {
             return Outcome::Permanent {
                 status: None,
                 reason,
@@ -202,9 +218,7 @@ impl Deliverer {
         let mut req = self
             .client
             .post(url.clone())
-            .timeout(Duration::from_secs_f64(
-                self.state.config.delivery.timeout_seconds,
-            ))
+            .timeout(Duration::from_secs_f64(self.settings.timeout_seconds))
             .body(body.clone());
         for (name, value) in key.sign_post(&url, &body, CONTENT_TYPE) {
             // reqwest sets Host from the URL, to the value we signed.
@@ -216,16 +230,13 @@ impl Deliverer {
             Ok(res) => classify(res.status(), res.headers()),
             Err(e) => Outcome::Retry {
                 status: None,
-                reason: format!(
-                    "request failed: {}",
-                    crate::federation::client::error_chain(&e)
-                ),
+                reason: format!("request failed: {}", error_chain(&e)),
                 retry_after_ms: None,
             },
         }
     }
 
-    /// The activity's body (cached) and its author's signing key (cached by the state).
+    /// The activity's body (cached) and its author's signing key (cached by the key store).
     async fn body_and_key(&self, activity_id: i64) -> AppResult<(Bytes, Arc<SigningKey>)> {
         let cached = self
             .bodies
@@ -235,7 +246,7 @@ impl Deliverer {
         let (body, author) = match cached {
             Some(entry) => entry,
             None => {
-                let row = db::activities::by_id(self.state.db.write(), activity_id)
+                let row = db::activities::by_id(self.db.write(), activity_id)
                     .await?
                     .ok_or_else(|| {
                         AppError::Internal(anyhow!("activity {activity_id} is missing"))
@@ -251,7 +262,7 @@ impl Deliverer {
                 entry
             }
         };
-        Ok((body, self.state.signing_key(&author).await?))
+        Ok((body, self.keys.author(&author).await?))
     }
 
     /// Runs until `shutdown` is cancelled: keeps up to `concurrency` deliveries in
@@ -262,10 +273,11 @@ impl Deliverer {
         if let Err(e) = self.register().await {
             tracing::error!(error = %e, "cannot register the delivery worker");
         }
-        let cfg = self.state.config.delivery.clone();
+        let cfg = self.settings.clone();
         let poll = Duration::from_secs_f64(cfg.poll_seconds.max(0.01));
         let (tx, rx) = mpsc::unbounded_channel::<Attempt>();
-        let writer = tokio::spawn(write_outcomes(self.state.clone(), rx, cfg.concurrency));
+        // Part of this worker: it ends when the last attempt's sender is dropped, below.
+        let writer = tokio::spawn(write_outcomes(self.db.clone(), self.settings.clone(), rx));
         let mut tick = tokio::time::interval(TICK);
         // Claim again once half of the slots are free: one claim per freed slot
         // would spend a write transaction per delivery.
@@ -300,7 +312,7 @@ impl Deliverer {
             if idle || self.slots.available_permits() < refill {
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = self.state.db.deliveries_queued() => {}
+                    _ = self.db.deliveries_queued() => {}
                     _ = tokio::time::sleep(poll) => {}
                     _ = tick.tick() => self.housekeeping().await,
                     // Enough slots freed to make a claim worth its transaction.
@@ -322,10 +334,10 @@ impl Deliverer {
             .lock()
             .map(|f| f.ids.iter().copied().collect())
             .unwrap_or_default();
-        if let Err(e) = db::deliveries::release(self.state.db.write(), &left).await {
+        if let Err(e) = db::deliveries::release(self.db.write(), &left).await {
             tracing::error!(error = %e, "cannot release in-flight deliveries");
         }
-        if let Err(e) = workers::deregister(&self.state, &self.worker_id).await {
+        if let Err(e) = workers::deregister(&self.db, &self.worker_id).await {
             tracing::error!(error = %e, "cannot deregister the delivery worker");
         }
     }
@@ -333,7 +345,8 @@ impl Deliverer {
     /// Heartbeat, release of dead workers' claims, and giving up deliveries that
     /// stayed pending past the retry window.
     async fn housekeeping(&self) {
-        if let Err(e) = workers::heartbeat_and_reap(&self.state, &self.worker_id).await {
+        if let Err(e) = workers::heartbeat_and_reap(&self.db, &self.settings, &self.worker_id).await
+        {
             tracing::error!(error = %e, "delivery housekeeping failed");
         }
     }
@@ -345,17 +358,17 @@ impl Deliverer {
 const OUTCOME_LINGER: Duration = Duration::from_millis(20);
 
 /// Records outcomes in batches: after the first outcome of a batch it sleeps for
-/// [`OUTCOME_LINGER`] and then takes everything that arrived, up to `batch_max` (the
-/// concurrency) per transaction. Sleeping instead of waiting for each outcome saves
+/// [`OUTCOME_LINGER`] and then takes everything that arrived, up to the concurrency
+/// per transaction. Sleeping instead of waiting for each outcome saves
 /// the delivering threads a task wake-up per delivery. Outcomes not yet written when
 /// the process is killed are lost (at most one linger's worth); their rows keep their
 /// lease, so those deliveries are sent again after the restart, like the ones in flight.
 async fn write_outcomes(
-    state: AppState,
+    db: db::Db,
+    settings: Arc<DeliverySettings>,
     mut rx: mpsc::UnboundedReceiver<Attempt>,
-    batch_max: usize,
 ) {
-    let batch_max = batch_max.max(1);
+    let batch_max = settings.concurrency.max(1);
     let mut batch = Vec::with_capacity(batch_max);
     while rx.recv_many(&mut batch, batch_max).await > 0 {
         tokio::time::sleep(OUTCOME_LINGER).await;
@@ -365,7 +378,7 @@ async fn write_outcomes(
             {
                 batch.push(a);
             }
-            if let Err(e) = record::record(&state, &batch).await {
+            if let Err(e) = record::record(&db, &settings, &batch).await {
                 // The rows keep their lease; after it (or a restart) they are retried.
                 tracing::error!(error = %e, n = batch.len(), "cannot record delivery outcomes");
             }

@@ -1,16 +1,14 @@
 //! Following a publish's fan-out from the command line: the running server delivers
-//! and we watch; with no server running, this process delivers the first attempts
-//! itself and leaves retries to the server.
+//! and we watch; with no server running, `fedblog sync` runs a delivery worker of its
+//! own (started by `startup::background`) for the first attempts and leaves retries
+//! to the server.
 
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
-
-use super::{Deliverer, WorkerKind, workers};
+use super::workers;
 use crate::{
     db::{self, deliveries::Counts},
     error::AppResult,
-    state::AppState,
 };
 
 /// Who sends the deliveries being followed.
@@ -22,43 +20,37 @@ pub enum Sender {
     ThisProcess,
 }
 
+/// Who will send what is queued now: a running server, or else this process.
+pub async fn sender(db: &db::Db) -> AppResult<Sender> {
+    Ok(if workers::server_is_delivering(db).await? {
+        Sender::Server
+    } else {
+        Sender::ThisProcess
+    })
+}
+
 /// Stop waiting when nothing moved for this long.
 const STALL: Duration = Duration::from_secs(60);
 
 /// Watches the deliveries of `activities` until each has been attempted at least
 /// once (done, failed, or retrying), calling `progress` as counts change.
 pub async fn follow_fan_out(
-    state: &AppState,
-    client: reqwest::Client,
+    db: &db::Db,
     activities: &[i64],
-    mut progress: impl FnMut(&Counts, Sender),
+    mut progress: impl FnMut(&Counts),
 ) -> AppResult<Counts> {
-    let sender = if workers::server_is_delivering(state).await? {
-        Sender::Server
-    } else {
-        Sender::ThisProcess
-    };
-    let shutdown = CancellationToken::new();
-    let worker = (sender == Sender::ThisProcess).then(|| {
-        tokio::spawn(Deliverer::new(state.clone(), client, WorkerKind::Cli).run(shutdown.clone()))
-    });
     let mut last = Counts::default();
     let mut last_change = tokio::time::Instant::now();
-    let counts = loop {
-        let c = db::deliveries::counts_for_activities(state.db.write(), activities).await?;
+    loop {
+        let c = db::deliveries::counts_for_activities(db.write(), activities).await?;
         if c != last {
-            progress(&c, sender);
+            progress(&c);
             last = c.clone();
             last_change = tokio::time::Instant::now();
         }
         if c.pending == 0 || last_change.elapsed() > STALL {
-            break c;
+            return Ok(c);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    shutdown.cancel();
-    if let Some(w) = worker {
-        let _ = w.await;
     }
-    Ok(counts)
 }

@@ -9,9 +9,9 @@ use super::{
     outcome::backoff_ms,
 };
 use crate::{
+    config::DeliverySettings,
     db::{self, deliveries::ClaimedDelivery, hosts::HostRow},
     error::AppResult,
-    state::AppState,
 };
 
 /// One finished attempt.
@@ -22,18 +22,17 @@ pub struct Attempt {
 }
 
 /// Writes a batch of outcomes in one transaction.
-pub async fn record(state: &AppState, attempts: &[Attempt]) -> AppResult<()> {
+pub async fn record(db: &db::Db, cfg: &DeliverySettings, attempts: &[Attempt]) -> AppResult<()> {
     if attempts.is_empty() {
         return Ok(());
     }
-    let cfg = &state.config.delivery;
     let policy = Policy {
         threshold: i64::from(cfg.circuit_threshold),
         cooldown_ms: (cfg.circuit_cooldown_seconds * 1000.0) as i64,
     };
     let now = db::now_ms();
     let mut give_ups = Vec::new();
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     // The hosts' circuit state, read in one query: host -> (state, row as read).
     let names: Vec<&str> = attempts.iter().map(|a| a.delivery.host.as_str()).collect();
     let mut hosts: HashMap<String, (HostRow, Option<HostRow>)> =

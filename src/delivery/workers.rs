@@ -3,9 +3,9 @@
 
 pub use crate::domain::WorkerKind;
 use crate::{
+    config::DeliverySettings,
     db::{self, workers::WorkerRow},
     error::AppResult,
-    state::AppState,
 };
 
 /// A worker whose heartbeat is older than this is gone.
@@ -32,10 +32,10 @@ fn pid_alive(pid: i64) -> bool {
     }
 }
 
-pub async fn register(state: &AppState, id: &str, kind: WorkerKind) -> AppResult<()> {
+pub async fn register(db: &db::Db, id: &str, kind: WorkerKind) -> AppResult<()> {
     let now = db::now_ms();
     db::workers::register(
-        state.db.write(),
+        db.write(),
         &WorkerRow {
             id: id.to_owned(),
             machine: machine(),
@@ -51,11 +51,11 @@ pub async fn register(state: &AppState, id: &str, kind: WorkerKind) -> AppResult
 
 /// Releases the claims of workers that are gone: stale heartbeat, a dead process on
 /// this machine, or unknown to the table.
-pub async fn reap(state: &AppState, own_id: &str) -> AppResult<()> {
+pub async fn reap(db: &db::Db, own_id: &str) -> AppResult<()> {
     let now = db::now_ms();
     let here = machine();
     let me = i64::from(std::process::id());
-    let mut dead: Vec<String> = db::workers::list(state.db.write())
+    let mut dead: Vec<String> = db::workers::list(db.write())
         .await?
         .into_iter()
         .filter(|w| w.id != own_id)
@@ -67,7 +67,7 @@ pub async fn reap(state: &AppState, own_id: &str) -> AppResult<()> {
         .collect();
     let gone_from_table = dead.clone();
     dead.extend(
-        db::workers::orphaned_claimants(state.db.write())
+        db::workers::orphaned_claimants(db.write())
             .await?
             .into_iter()
             .filter(|id| id != own_id),
@@ -75,8 +75,8 @@ pub async fn reap(state: &AppState, own_id: &str) -> AppResult<()> {
     if dead.is_empty() {
         return Ok(());
     }
-    let released = db::deliveries::release_claims_of(state.db.write(), &dead).await?;
-    db::workers::remove(state.db.write(), &gone_from_table).await?;
+    let released = db::deliveries::release_claims_of(db.write(), &dead).await?;
+    db::workers::remove(db.write(), &gone_from_table).await?;
     if released > 0 {
         tracing::info!(
             released,
@@ -88,29 +88,32 @@ pub async fn reap(state: &AppState, own_id: &str) -> AppResult<()> {
 }
 
 /// The periodic part: heartbeat, reaping, and giving up deliveries past the retry window.
-pub async fn heartbeat_and_reap(state: &AppState, own_id: &str) -> AppResult<()> {
+pub async fn heartbeat_and_reap(
+    db: &db::Db,
+    settings: &DeliverySettings,
+    own_id: &str,
+) -> AppResult<()> {
     let now = db::now_ms();
-    db::workers::heartbeat(state.db.write(), own_id, now).await?;
-    reap(state, own_id).await?;
-    let cutoff = now - (state.config.delivery.give_up_after_hours * 3_600_000.0) as i64;
-    for (inbox, reason) in db::deliveries::give_up_older_than(state.db.write(), cutoff, now).await?
-    {
+    db::workers::heartbeat(db.write(), own_id, now).await?;
+    reap(db, own_id).await?;
+    let cutoff = now - (settings.give_up_after_hours * 3_600_000.0) as i64;
+    for (inbox, reason) in db::deliveries::give_up_older_than(db.write(), cutoff, now).await? {
         tracing::warn!(%inbox, %reason, "delivery given up");
     }
     Ok(())
 }
 
-pub async fn deregister(state: &AppState, id: &str) -> AppResult<()> {
-    db::workers::remove(state.db.write(), &[id.to_owned()]).await?;
+pub async fn deregister(db: &db::Db, id: &str) -> AppResult<()> {
+    db::workers::remove(db.write(), &[id.to_owned()]).await?;
     Ok(())
 }
 
 /// Whether a server is delivering from this database now (a fresh heartbeat of a
 /// `serve` worker whose process is alive).
-pub async fn server_is_delivering(state: &AppState) -> AppResult<bool> {
+pub async fn server_is_delivering(db: &db::Db) -> AppResult<bool> {
     let now = db::now_ms();
     let here = machine();
-    Ok(db::workers::list(state.db.write()).await?.iter().any(|w| {
+    Ok(db::workers::list(db.write()).await?.iter().any(|w| {
         w.kind == WorkerKind::Serve
             && w.heartbeat_at >= now - STALE_MS
             && (w.machine != here || pid_alive(w.pid))

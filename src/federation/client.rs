@@ -1,9 +1,11 @@
-//! The one outgoing HTTP client (deliveries and fetches) and the one address policy
+//! The outgoing HTTP client (deliveries and fetches) and the one address policy
 //! every outgoing request obeys: no automatic redirects (`fetch` follows them itself,
-//! checking each hop), bounded time, pooled connections, and outside dev mode no
-//! private, loopback, link-local, unique-local, CGNAT, multicast or unspecified
-//! address, whether it comes from DNS (checked at connect time, so DNS rebinding
-//! cannot slip past) or from an IP literal in the URL (checked by [`AddressPolicy::check_url`]).
+//! checking each hop), bounded time, pooled connections, and outside dev mode https
+//! only and no private, loopback, link-local, unique-local, CGNAT, multicast or
+//! unspecified address, whether it comes from DNS (checked at connect time, so DNS
+//! rebinding cannot slip past) or from an IP literal or a loopback name in the URL
+//! (checked by [`AddressPolicy::check_url`], which fetches and deliveries both call).
+//! `[federation] allowed_private_hosts` exempts hosts from both rules.
 
 use anyhow::Context;
 use std::{
@@ -64,8 +66,9 @@ impl AddressPolicy {
                 .any(|(h, p)| h == host && (p.is_none() || *p == port))
     }
 
-    /// Checks what can be checked before connecting: the scheme (http or https), and
-    /// the host when it is an IP literal or a loopback name, which no resolver sees.
+    /// Checks what can be checked before connecting: the scheme (http or https; outside
+    /// dev mode https unless the host is exempt), and the host when it is an IP literal
+    /// or a loopback name, which no resolver sees.
     pub fn check_url(&self, url: &Url) -> Result<(), String> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(format!("{url}: only http and https URLs are fetched"));
@@ -84,6 +87,9 @@ impl AddressPolicy {
         match ip {
             Some(ip) if !is_public(ip) && !self.exempt(&name, port) => Err(format!(
                 "{url}: {ip} is a private, loopback or link-local address; only dev mode (or `allowed_private_hosts`) may reach it"
+            )),
+            _ if url.scheme() != "https" && !self.exempt(&name, port) => Err(format!(
+                "{url} is not https; only dev mode (or `allowed_private_hosts`) may use http"
             )),
             _ => Ok(()),
         }
@@ -153,7 +159,8 @@ impl Resolve for Resolver {
     }
 }
 
-pub fn http_client(config: &Config) -> AppResult<reqwest::Client> {
+/// A client whose resolver obeys `policy`.
+pub fn http_client(config: &Config, policy: Arc<AddressPolicy>) -> AppResult<reqwest::Client> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         // Each use sets its own deadline: deliveries `[delivery] timeout_seconds`,
@@ -161,9 +168,7 @@ pub fn http_client(config: &Config) -> AppResult<reqwest::Client> {
         .connect_timeout(Duration::from_secs(5))
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(config.delivery.per_host)
-        .dns_resolver(Resolver {
-            policy: Arc::new(AddressPolicy::new(config)),
-        })
+        .dns_resolver(Resolver { policy })
         .user_agent(format!(
             "fedblog/{} (+{}://{}/)",
             env!("CARGO_PKG_VERSION"),
@@ -220,5 +225,38 @@ mod tests {
         for ip in ["1.1.1.1", "93.184.216.34", "2606:4700::1111", "100.128.0.1"] {
             assert!(is_public(ip.parse().unwrap()), "{ip} is public");
         }
+    }
+
+    #[test]
+    fn outside_dev_mode_only_public_https_hosts_and_exempt_ones_pass() {
+        let policy = |dev: bool, allowed: &[&str]| AddressPolicy {
+            dev,
+            allowed: allowed
+                .iter()
+                .map(|h| match h.split_once(':') {
+                    Some((h, p)) => (h.to_owned(), p.parse().ok()),
+                    None => ((*h).to_owned(), None),
+                })
+                .collect(),
+        };
+        let u = |s: &str| Url::parse(s).unwrap();
+        let prod = policy(false, &["peer.localhost:8080"]);
+        assert!(prod.check_url(&u("https://m.example/inbox")).is_ok());
+        assert!(prod.check_url(&u("http://m.example/inbox")).is_err());
+        assert!(prod.check_url(&u("https://10.0.0.1/inbox")).is_err());
+        assert!(prod.check_url(&u("https://169.254.169.254/inbox")).is_err());
+        assert!(prod.check_url(&u("https://x.localhost/inbox")).is_err());
+        assert!(
+            prod.check_url(&u("http://peer.localhost:8080/inbox"))
+                .is_ok()
+        );
+        assert!(
+            prod.check_url(&u("http://peer.localhost:8081/inbox"))
+                .is_err()
+        );
+        assert!(prod.check_url(&u("ftp://m.example/inbox")).is_err());
+        let dev = policy(true, &[]);
+        assert!(dev.check_url(&u("http://localhost:3000/inbox")).is_ok());
+        assert!(dev.check_url(&u("http://10.0.0.1/inbox")).is_ok());
     }
 }

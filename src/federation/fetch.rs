@@ -5,12 +5,16 @@
 //! redirects, one deadline for the whole fetch, and a body cap enforced while
 //! streaming, so an oversized document is refused without being held in memory.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::http::{HeaderValue, StatusCode, header};
 use url::Url;
 
-use crate::{error::AppError, federation::client::error_chain, state::AppState};
+use super::{
+    client::{AddressPolicy, error_chain},
+    keys::KeyStore,
+};
+use crate::error::AppError;
 
 /// Largest document we read (activitypub_federation uses the same bound).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -85,132 +89,171 @@ pub struct Fetched {
     pub body: Vec<u8>,
 }
 
-/// Fetches an ActivityStreams document. It must be served as `application/activity+json`
-/// or `application/ld+json`, and its `id` must be on the origin that finally served it
-/// (so a host cannot speak for another); callers compare that id with what they expected.
-pub async fn get_json(state: &AppState, url: &Url) -> Result<serde_json::Value, FetchError> {
-    let fetched = get(state, url, ACCEPT_AP).await?;
-    let media_type = fetched
-        .content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    if media_type != "application/activity+json" && media_type != "application/ld+json" {
-        return Err(FetchError::ContentType {
-            url: fetched.url,
-            content_type: fetched.content_type,
-        });
-    }
-    let json: serde_json::Value =
-        serde_json::from_slice(&fetched.body).map_err(|e| FetchError::Json {
-            url: fetched.url.clone(),
-            reason: e.to_string(),
-        })?;
-    let id = json.get("id").and_then(|v| v.as_str()).unwrap_or_default();
-    match Url::parse(id) {
-        Ok(id) if id.origin() == fetched.url.origin() => Ok(json),
-        _ => Err(FetchError::ForeignId {
-            url: fetched.url,
-            id: id.to_owned(),
-        }),
-    }
+/// Every GET we send, under one policy. Cheap to clone.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    policy: Arc<AddressPolicy>,
+    /// The instance actor signs every GET.
+    keys: KeyStore,
+    /// This server's `host[:port]`: its documents are read from the database instead.
+    local: String,
+    /// `[federation] fetch_timeout_seconds`: the deadline of a whole fetch.
+    timeout_seconds: f64,
 }
 
-/// A signed GET with `accept`, following redirects, within one deadline and the body cap.
-pub async fn get(state: &AppState, url: &Url, accept: &str) -> Result<Fetched, FetchError> {
-    let secs = state.config.federation.fetch_timeout_seconds;
-    tokio::time::timeout(Duration::from_secs_f64(secs), follow(state, url, accept))
-        .await
-        .unwrap_or_else(|_| Err(FetchError::Timeout(url.clone(), secs)))
-}
+impl Fetcher {
+    pub fn new(
+        client: reqwest::Client,
+        policy: Arc<AddressPolicy>,
+        keys: KeyStore,
+        local: &str,
+        timeout_seconds: f64,
+    ) -> Self {
+        Self {
+            client,
+            policy,
+            keys,
+            local: local.to_owned(),
+            timeout_seconds,
+        }
+    }
 
-async fn follow(state: &AppState, url: &Url, accept: &str) -> Result<Fetched, FetchError> {
-    let key = state
-        .instance_key()
-        .await
-        .map_err(|e| FetchError::Signing(e.to_string()))?;
-    let mut current = url.clone();
-    for _ in 0..=MAX_REDIRECTS {
-        state
-            .addresses
-            .check_url(&current)
-            .map_err(FetchError::Refused)?;
-        if is_local(state, &current) {
-            return Err(FetchError::Local(current));
-        }
-        let mut req = state
-            .http
-            .get(current.clone())
-            .header(header::ACCEPT, accept);
-        for (name, value) in key.sign_get(&current) {
-            // reqwest sets Host from the URL, to the value we signed.
-            if name != "host" {
-                req = req.header(name, value);
-            }
-        }
-        let network = |e: reqwest::Error, url: &Url| FetchError::Network {
-            url: url.clone(),
-            reason: error_chain(&e),
-        };
-        let mut res = req.send().await.map_err(|e| network(e, &current))?;
-        let status = res.status();
-        if status.is_redirection() {
-            let next = res
-                .headers()
-                .get(header::LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .and_then(|l| current.join(l).ok())
-                .ok_or_else(|| FetchError::BadRedirect(current.clone()))?;
-            tracing::debug!(from = %current, to = %next, "following a redirect");
-            current = next;
-            continue;
-        }
-        if status == StatusCode::GONE {
-            return Err(FetchError::Gone(current));
-        }
-        if !status.is_success() {
-            return Err(FetchError::Status {
-                url: current,
-                status,
+    /// The address policy every outgoing request obeys (deliveries too).
+    pub fn policy(&self) -> &Arc<AddressPolicy> {
+        &self.policy
+    }
+
+    /// Fetches an ActivityStreams document. It must be served as
+    /// `application/activity+json` or `application/ld+json`, and its `id` must be on
+    /// the origin that finally served it (so a host cannot speak for another); callers
+    /// compare that id with what they expected.
+    pub async fn get_json(&self, url: &Url) -> Result<serde_json::Value, FetchError> {
+        let fetched = self.get(url, ACCEPT_AP).await?;
+        let media_type = fetched
+            .content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if media_type != "application/activity+json" && media_type != "application/ld+json" {
+            return Err(FetchError::ContentType {
+                url: fetched.url,
+                content_type: fetched.content_type,
             });
         }
-        // A declared length over the cap is refused before reading anything.
-        if res
-            .content_length()
-            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-        {
-            return Err(FetchError::TooLarge(current));
+        let json: serde_json::Value =
+            serde_json::from_slice(&fetched.body).map_err(|e| FetchError::Json {
+                url: fetched.url.clone(),
+                reason: e.to_string(),
+            })?;
+        let id = json.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+        match Url::parse(id) {
+            Ok(id) if id.origin() == fetched.url.origin() => Ok(json),
+            _ => Err(FetchError::ForeignId {
+                url: fetched.url,
+                id: id.to_owned(),
+            }),
         }
-        let content_type = res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(HeaderValue::as_bytes)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default();
-        let mut body = Vec::new();
-        while let Some(chunk) = res.chunk().await.map_err(|e| network(e, &current))? {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
+    }
+
+    /// A signed GET with `accept`, following redirects, within one deadline and the
+    /// body cap.
+    pub async fn get(&self, url: &Url, accept: &str) -> Result<Fetched, FetchError> {
+        let secs = self.timeout_seconds;
+        tokio::time::timeout(Duration::from_secs_f64(secs), self.follow(url, accept))
+            .await
+            .unwrap_or_else(|_| Err(FetchError::Timeout(url.clone(), secs)))
+    }
+
+    async fn follow(&self, url: &Url, accept: &str) -> Result<Fetched, FetchError> {
+        let key = self
+            .keys
+            .instance()
+            .await
+            .map_err(|e| FetchError::Signing(e.to_string()))?;
+        let mut current = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            self.policy
+                .check_url(&current)
+                .map_err(FetchError::Refused)?;
+            if self.is_local(&current) {
+                return Err(FetchError::Local(current));
+            }
+            let mut req = self
+                .client
+                .get(current.clone())
+                .header(header::ACCEPT, accept);
+            for (name, value) in key.sign_get(&current) {
+                // reqwest sets Host from the URL, to the value we signed.
+                if name != "host" {
+                    req = req.header(name, value);
+                }
+            }
+            let network = |e: reqwest::Error, url: &Url| FetchError::Network {
+                url: url.clone(),
+                reason: error_chain(&e),
+            };
+            let mut res = req.send().await.map_err(|e| network(e, &current))?;
+            let status = res.status();
+            if status.is_redirection() {
+                let next = res
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| current.join(l).ok())
+                    .ok_or_else(|| FetchError::BadRedirect(current.clone()))?;
+                tracing::debug!(from = %current, to = %next, "following a redirect");
+                current = next;
+                continue;
+            }
+            if status == StatusCode::GONE {
+                return Err(FetchError::Gone(current));
+            }
+            if !status.is_success() {
+                return Err(FetchError::Status {
+                    url: current,
+                    status,
+                });
+            }
+            // A declared length over the cap is refused before reading anything.
+            if res
+                .content_length()
+                .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+            {
                 return Err(FetchError::TooLarge(current));
             }
-            body.extend_from_slice(&chunk);
+            let content_type = res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .map(HeaderValue::as_bytes)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            let mut body = Vec::new();
+            while let Some(chunk) = res.chunk().await.map_err(|e| network(e, &current))? {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(FetchError::TooLarge(current));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            return Ok(Fetched {
+                url: current,
+                content_type,
+                body,
+            });
         }
-        return Ok(Fetched {
-            url: current,
-            content_type,
-            body,
-        });
+        Err(FetchError::TooManyRedirects(url.clone()))
     }
-    Err(FetchError::TooManyRedirects(url.clone()))
-}
 
-/// Whether `url` names this server (its documents are read from the database instead).
-fn is_local(state: &AppState, url: &Url) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    let authority = match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_owned(),
-    };
-    authority.eq_ignore_ascii_case(state.uris.domain())
+    /// Whether `url` names this server (its documents are read from the database
+    /// instead).
+    fn is_local(&self, url: &Url) -> bool {
+        let host = url.host_str().unwrap_or_default();
+        let authority = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_owned(),
+        };
+        authority.eq_ignore_ascii_case(&self.local)
+    }
 }

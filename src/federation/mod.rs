@@ -1,12 +1,29 @@
-//! ActivityPub: wire types, conversions, signatures, remote actors and inbox activities.
+//! ActivityPub: wire types, conversions, signatures, remote actors and inbox
+//! activities. Takes the narrow [`Context`] below, never the app: what it needs to
+//! speak the protocol and nothing else. activitypub_federation is used here only.
 
 pub mod activities;
 pub mod client;
 pub mod fetch;
+pub mod keys;
 pub mod objects;
 pub mod remote_actor;
 pub mod sanitize;
 pub mod signatures;
+
+use crate::{db::Db, uris::Uris};
+
+/// What the protocol needs: the database, our URLs, our keys, the fetcher (with the
+/// one address policy) and the remote actors we know.
+pub struct Context {
+    pub db: Db,
+    pub uris: Uris,
+    pub keys: keys::KeyStore,
+    pub fetcher: fetch::Fetcher,
+    pub actors: remote_actor::KnownActors,
+    /// Authors whose replies wait for approval (`[moderation] hold_replies`).
+    pub hold_replies: Vec<String>,
+}
 
 /// The media type of ActivityPub documents we serve and send.
 pub const AP_CONTENT_TYPE: &str = "application/activity+json; charset=utf-8";

@@ -1,13 +1,11 @@
 //! Remote actors (followers, senders): fetched through `federation::fetch` (address
-//! policy, redirects, size and time bounds, content-type and id checks), checked with
-//! activitypub_federation's `Object::verify` shape, and cached in `remote_actors`.
+//! policy, redirects, size and time bounds, content-type and id checks), checked
+//! (ids on their own host, keys owned by the actor), and cached in `remote_actors`
+//! and in memory.
 
-use activitypub_federation::{
-    protocol::verification::verify_domains_match,
-    traits::{Actor, Object},
-};
-use async_trait::async_trait;
 use std::{sync::Arc, time::Duration};
+
+use activitypub_federation::protocol::verification::verify_domains_match;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,10 +16,9 @@ use crate::{
     domain::ActorKey,
     error::{AppError, AppResult},
     federation::{
-        fetch,
+        Context,
         signatures::{PublicKey, RequestSignature, SignatureError},
     },
-    state::{AppState, FedData},
 };
 
 /// A remote actor as we keep it.
@@ -122,44 +119,24 @@ impl From<RemoteActorRow> for RemoteActor {
     }
 }
 
-#[async_trait]
-impl Object for RemoteActor {
-    type DataType = AppState;
-    type Kind = RemoteActorJson;
-    type Error = AppError;
-
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
-        Some(self.fetched_at)
-    }
-
-    async fn read_from_id(id: Url, data: &FedData) -> Result<Option<Self>, AppError> {
-        if let Some(known) = data.actors.get(&id) {
+impl RemoteActor {
+    /// The actor as this process last saw it: in memory, else in the database.
+    pub async fn known(ctx: &Context, id: &Url) -> AppResult<Option<Self>> {
+        if let Some(known) = ctx.actors.get(id) {
             return Ok(Some(known));
         }
-        let stored: Option<Self> = db::remote_actors::get(data.db.read(), &id)
+        let stored: Option<Self> = db::remote_actors::get(ctx.db.read(), id)
             .await?
             .map(Into::into);
         if let Some(a) = &stored {
-            data.actors.put(a);
+            ctx.actors.put(a);
         }
         Ok(stored)
     }
 
-    async fn into_json(self, _data: &FedData) -> Result<RemoteActorJson, AppError> {
-        Err(AppError::Internal(anyhow::anyhow!(
-            "remote actors are not served"
-        )))
-    }
-
-    async fn verify(
-        json: &RemoteActorJson,
-        expected_domain: &Url,
-        _data: &FedData,
-    ) -> Result<(), AppError> {
+    /// Checks a fetched actor document: its id on the host we asked, its inbox on its
+    /// own host, and every key it lists owned by it.
+    fn verify(json: &RemoteActorJson, expected_domain: &Url) -> AppResult<()> {
         // activitypub_federation's check: the same host (and scheme and port).
         let same_origin = |a: &Url, b: &Url| {
             verify_domains_match(a, b).map_err(|e| AppError::unauthorized(e.to_string()))
@@ -179,7 +156,8 @@ impl Object for RemoteActor {
         Ok(())
     }
 
-    async fn from_json(json: RemoteActorJson, data: &FedData) -> Result<Self, AppError> {
+    /// Stores a verified actor document and keeps it in memory.
+    async fn store(ctx: &Context, json: RemoteActorJson) -> AppResult<Self> {
         let keys: Vec<ActorKey> = json
             .public_key
             .into_iter()
@@ -188,43 +166,21 @@ impl Object for RemoteActor {
                 pem: k.public_key_pem,
             })
             .collect();
-        let now = db::now_ms();
         let row = RemoteActorRow {
             id: json.id,
             username: json.preferred_username,
             inbox: json.inbox,
             shared_inbox: json.endpoints.and_then(|e| e.shared_inbox),
             keys,
-            fetched_at: now,
+            fetched_at: db::now_ms(),
             name: json.name.as_ref().and_then(display_name),
             icon_url: json.icon.as_ref().and_then(link_of).map(String::from),
             profile_url: json.url.as_ref().and_then(link_of).map(String::from),
         };
-        db::remote_actors::upsert(data.db.write(), &row).await?;
+        db::remote_actors::upsert(ctx.db.write(), &row).await?;
         let actor: Self = row.into();
-        data.actors.put(&actor);
+        ctx.actors.put(&actor);
         Ok(actor)
-    }
-}
-
-impl Actor for RemoteActor {
-    fn public_key_pem(&self) -> &str {
-        self.keys
-            .first()
-            .map(|k| k.pem.as_str())
-            .unwrap_or_default()
-    }
-
-    fn private_key_pem(&self) -> Option<String> {
-        None
-    }
-
-    fn inbox(&self) -> Url {
-        self.inbox.clone()
-    }
-
-    fn shared_inbox(&self) -> Option<Url> {
-        self.shared_inbox.clone()
     }
 }
 
@@ -289,47 +245,47 @@ const REFRESH_AFTER_HOURS: i64 = 24;
 
 /// The actor at `id`, from the cache while it is fresh, else fetched. If a refresh
 /// fails, the cached copy is used (the server may be briefly down).
-pub async fn dereference(id: &Url, data: &FedData) -> Result<RemoteActor, AppError> {
-    let cached = RemoteActor::read_from_id(id.clone(), data).await?;
+pub async fn dereference(ctx: &Context, id: &Url) -> AppResult<RemoteActor> {
+    let cached = RemoteActor::known(ctx, id).await?;
     match cached {
         Some(a) if (Utc::now() - a.fetched_at).num_hours() < REFRESH_AFTER_HOURS => Ok(a),
-        Some(a) => match refetch(id, data).await {
+        Some(a) => match refetch(ctx, id).await {
             Ok(fresh) => Ok(fresh),
             Err(e) => {
                 tracing::info!(actor = %id, error = %e, "refresh failed; using the cached actor");
                 Ok(a)
             }
         },
-        None => refetch(id, data).await,
+        None => refetch(ctx, id).await,
     }
 }
 
 /// Fetches the actor at `id` (through `federation::fetch`), checks it and caches it,
 /// ignoring any cached copy (its key may have rotated).
-pub async fn refetch(id: &Url, data: &FedData) -> Result<RemoteActor, AppError> {
-    let json = fetch::get_json(data, id).await?;
+pub async fn refetch(ctx: &Context, id: &Url) -> AppResult<RemoteActor> {
+    let json = ctx.fetcher.get_json(id).await?;
     let actor: RemoteActorJson = serde_json::from_value(json).map_err(|e| {
         AppError::unauthorized(format!("{id} is not an actor document we can read: {e}"))
     })?;
-    RemoteActor::verify(&actor, id, data).await?;
-    RemoteActor::from_json(actor, data).await
+    RemoteActor::verify(&actor, id)?;
+    RemoteActor::store(ctx, actor).await
 }
 
 /// Finds the actor (the activity's, or the key id's owner for a GET) and checks that it owns the signing key and that the
 /// signature verifies. A cached key that fails is refetched once (the key may have rotated).
 pub async fn authenticate(
-    data: &FedData,
+    ctx: &Context,
     actor: &Url,
     sig: &RequestSignature,
 ) -> AppResult<RemoteActor> {
     // A signer whose actor or key cannot be had is not authenticated (401).
-    verify_signer(data, actor, sig)
+    verify_signer(ctx, actor, sig)
         .await
         .map_err(AppError::remote_as_unauthorized)
 }
 
 async fn verify_signer(
-    data: &FedData,
+    ctx: &Context,
     actor: &Url,
     sig: &RequestSignature,
 ) -> AppResult<RemoteActor> {
@@ -340,10 +296,10 @@ async fn verify_signer(
                 sig.key_id
             ))
         })?;
-        sig.verify_with(&*data.actors.public_key(&key.id, &key.pem)?)?;
+        sig.verify_with(&*ctx.actors.public_key(&key.id, &key.pem)?)?;
         Ok(())
     };
-    let cached = dereference(actor, data).await?;
+    let cached = dereference(ctx, actor).await?;
     match check(&cached) {
         Ok(()) => Ok(cached),
         Err(first) => {
@@ -351,7 +307,7 @@ async fn verify_signer(
             if (chrono::Utc::now() - cached.fetched_at).num_seconds() < 5 {
                 return Err(first);
             }
-            let fresh = refetch(actor, data).await?;
+            let fresh = refetch(ctx, actor).await?;
             check(&fresh)?;
             Ok(fresh)
         }

@@ -14,6 +14,7 @@ use super::{
     pages, vary_accept,
 };
 use crate::{
+    app::App,
     cache::scope,
     error::{AppError, AppResult},
     federation::{
@@ -21,26 +22,24 @@ use crate::{
         objects::{actor::person, collections},
     },
     service::read,
-    state::{AppState, Site},
 };
 
 /// `GET /@alice`: the Person for ActivityPub clients, the author page for browsers.
 pub async fn actor(
-    State(fed): State<Site>,
+    State(app): State<App>,
     Path(at_handle): Path<String>,
     Query(q): Query<PageQuery>,
     wants: Wants,
 ) -> AppResult<Response> {
-    let state: &AppState = &fed;
     let handle = handle_from_path(&at_handle)?;
     let res = match wants {
         Wants::ActivityJson => {
-            let author = read::author(state, &handle).await?;
-            activity_json(StatusCode::OK, &person(&author, &handle, &state.uris))
+            let author = read::author(&app, &handle).await?;
+            activity_json(StatusCode::OK, &person(&author, &handle, app.uris()))
         }
-        Wants::Html => match pages::author_page(state, &handle, q.number()).await {
+        Wants::Html => match pages::author_page(&app, &handle, q.number()).await {
             Err(AppError::NotFound(_)) => pages::message_page(
-                state,
+                &app,
                 StatusCode::NOT_FOUND,
                 "No such author",
                 "This server has no author by that name.",
@@ -66,20 +65,19 @@ pub async fn actor(
 
 /// `GET /@alice/outbox`: Create activities of the author's posts, newest first.
 pub async fn outbox(
-    State(fed): State<Site>,
+    State(app): State<App>,
     Path(at_handle): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
-    let state: &AppState = &fed;
     let handle = handle_from_path(&at_handle)?;
-    read::author(state, &handle).await?;
-    let id = state.uris.outbox(&handle);
-    let (posts, total) = read::author_posts(state, &handle, q.number()).await?;
+    read::author(&app, &handle).await?;
+    let id = app.uris().outbox(&handle);
+    let (posts, total) = read::author_posts(&app, &handle, q.number()).await?;
     let items = || {
         posts
             .iter()
             .map(|p| {
-                let mut create = outgoing::create(&state.uris, p).body;
+                let mut create = outgoing::create(app.uris(), p).body;
                 // Items inside a page share the page's context.
                 if let Some(o) = create.as_object_mut() {
                     o.remove("@context");
@@ -98,15 +96,14 @@ pub async fn outbox(
 
 /// `GET /@alice/followers`: total and pages of follower ids.
 pub async fn followers(
-    State(fed): State<Site>,
+    State(app): State<App>,
     Path(at_handle): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
-    let state: &AppState = &fed;
     let handle = handle_from_path(&at_handle)?;
-    read::author(state, &handle).await?;
-    let id = state.uris.followers(&handle);
-    let (ids, total) = read::followers(state, &handle, q.number()).await?;
+    read::author(&app, &handle).await?;
+    let id = app.uris().followers(&handle);
+    let (ids, total) = read::followers(&app, &handle, q.number()).await?;
     let items = || ids.into_iter().map(serde_json::Value::String).collect();
     let scopes = vec![scope::profile(&handle), scope::followers(&handle)];
     Ok(cacheable(
@@ -118,38 +115,37 @@ pub async fn followers(
 
 /// `GET /@alice/following`: authors follow no one.
 pub async fn following(
-    State(fed): State<Site>,
+    State(app): State<App>,
     Path(at_handle): Path<String>,
 ) -> AppResult<Response> {
     let handle = handle_from_path(&at_handle)?;
-    read::author(&fed, &handle).await?;
+    read::author(&app, &handle).await?;
     Ok(activity_json(
         StatusCode::OK,
-        &collections::inline_collection(fed.uris.following(&handle), Vec::new()),
+        &collections::inline_collection(app.uris().following(&handle), Vec::new()),
     ))
 }
 
 /// `GET /@alice/featured`: pinned posts (none yet).
 pub async fn featured(
-    State(fed): State<Site>,
+    State(app): State<App>,
     Path(at_handle): Path<String>,
 ) -> AppResult<Response> {
     let handle = handle_from_path(&at_handle)?;
-    read::author(&fed, &handle).await?;
+    read::author(&app, &handle).await?;
     Ok(activity_json(
         StatusCode::OK,
-        &collections::inline_collection(fed.uris.featured(&handle), Vec::new()),
+        &collections::inline_collection(app.uris().featured(&handle), Vec::new()),
     ))
 }
 
 /// `GET /@alice/media/<path>`: images placed beside the author's posts.
 pub async fn media(
-    State(fed): State<Site>,
+    State(app): State<App>,
     Path((at_handle, file)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let state: &AppState = &fed;
     let handle = handle_from_path(&at_handle)?;
-    let dir = state.config.content.join(handle.as_str());
+    let dir = app.config().content.join(handle.as_str());
     // Only image files inside the author's folder; no `..`, no other files.
     let rel = crate::content::local_media(&dir, &file)
         .ok_or_else(|| AppError::NotFound(format!("no image {file}")))?;
@@ -181,22 +177,22 @@ pub enum ProfileImage {
 /// `GET /@alice/avatar/<file>` and `/@alice/header/<file>`: the image the profile
 /// names, and nothing else.
 pub async fn profile_image(
-    State(fed): State<Site>,
+    State(app): State<App>,
     Path((at_handle, file)): Path<(String, String)>,
     which: ProfileImage,
 ) -> AppResult<Response> {
     let handle = handle_from_path(&at_handle)?;
-    let author = read::author(&fed, &handle).await?;
+    let author = read::author(&app, &handle).await?;
     let (named, media_type) = match which {
         ProfileImage::Avatar => (author.avatar_file, author.avatar_media_type),
         ProfileImage::Header => (author.header_file, author.header_media_type),
     };
-    serve_profile_image(&fed, &handle, &file, named, media_type).await
+    serve_profile_image(&app, &handle, &file, named, media_type).await
 }
 
 /// Serves `file` if it is the profile image `named` (a file in the author's folder).
 async fn serve_profile_image(
-    state: &AppState,
+    app: &App,
     handle: &crate::domain::Handle,
     file: &str,
     named: Option<String>,
@@ -208,7 +204,7 @@ async fn serve_profile_image(
     if name != file {
         return Err(AppError::NotFound(format!("no file {file}")));
     }
-    let path = state.config.content.join(handle.as_str()).join(&name);
+    let path = app.config().content.join(handle.as_str()).join(&name);
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|_| AppError::NotFound(format!("no file {file}")))?;

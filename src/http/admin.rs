@@ -10,24 +10,20 @@ use axum::{
     routing::get,
 };
 
-use crate::{
-    db,
-    error::AppResult,
-    state::{Federation, Site},
-};
+use crate::{app::App, db, error::AppResult};
 
 /// The admin listener's routes. It has no authentication: bind it to loopback or a
 /// private network (`[admin] listen`).
-pub fn admin_router(fed: Federation) -> Router {
+pub fn admin_router(app: App) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
-        .with_state(Site::new(fed))
+        .with_state(app)
 }
 
 /// 200 when the database answers; 503 otherwise.
-pub async fn healthz(State(fed): State<Site>) -> Response {
-    match fed.db.ping().await {
+pub async fn healthz(State(app): State<App>) -> Response {
+    match app.db().ping().await {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");
@@ -36,11 +32,11 @@ pub async fn healthz(State(fed): State<Site>) -> Response {
     }
 }
 
-async fn metrics(State(fed): State<Site>) -> AppResult<Response> {
-    let depth = db::deliveries::queue_depth(fed.db.read()).await?;
-    let circuits = db::hosts::circuit_counts(fed.db.read()).await?;
+async fn metrics(State(app): State<App>) -> AppResult<Response> {
+    let depth = db::deliveries::queue_depth(app.db().read()).await?;
+    let circuits = db::hosts::circuit_counts(app.db().read()).await?;
     let circuits: Vec<(&str, i64)> = circuits.iter().map(|(c, n)| (c.as_str(), *n)).collect();
-    let body = fed.metrics.render(depth, &circuits);
+    let body = app.metrics().render(depth, &circuits);
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -52,7 +48,7 @@ async fn metrics(State(fed): State<Site>) -> AppResult<Response> {
 }
 
 /// Counts every answered request by method, route pattern and status.
-pub async fn count_request(State(fed): State<Site>, req: Request, next: Next) -> Response {
+pub async fn count_request(State(app): State<App>, req: Request, next: Next) -> Response {
     let method = req.method().as_str().to_owned();
     let route = req
         .extensions()
@@ -60,6 +56,7 @@ pub async fn count_request(State(fed): State<Site>, req: Request, next: Next) ->
         .map_or("unmatched", |p| p.as_str())
         .to_owned();
     let res = next.run(req).await;
-    fed.metrics.request(&method, &route, res.status().as_u16());
+    app.metrics()
+        .request(&method, &route, res.status().as_u16());
     res
 }

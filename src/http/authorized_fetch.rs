@@ -21,16 +21,16 @@ use super::{
     negotiate::{Wants, wants},
 };
 use crate::{
+    app::App,
     error::{AppError, AppResult},
     federation::objects::actor::application,
     service::authorized_fetch,
-    state::Site,
 };
 
 /// `GET /actor`: the instance actor (JSON for everyone, like Mastodon's).
-pub async fn instance_actor(State(fed): State<Site>) -> AppResult<Response> {
-    let pem = authorized_fetch::instance_public_key(&fed).await?;
-    Ok(activity_json(StatusCode::OK, &application(&fed.uris, pem)))
+pub async fn instance_actor(State(app): State<App>) -> AppResult<Response> {
+    let pem = app.fed().keys.instance_public_pem().await?;
+    Ok(activity_json(StatusCode::OK, &application(app.uris(), pem)))
 }
 
 /// Fields of an actor an unsigned request may see in secure mode (Mastodon's list).
@@ -45,8 +45,8 @@ const PUBLIC_ACTOR_FIELDS: [&str; 7] = [
 ];
 
 /// The layer: a no-op unless `authorized_fetch` is on.
-pub async fn require_signature(State(fed): State<Site>, req: Request, next: Next) -> Response {
-    if !fed.config.federation.authorized_fetch || !is_protected(&req) {
+pub async fn require_signature(State(app): State<App>, req: Request, next: Next) -> Response {
+    if !app.config().federation.authorized_fetch || !is_protected(&req) {
         return next.run(req).await;
     }
     let path_and_query = req
@@ -57,8 +57,7 @@ pub async fn require_signature(State(fed): State<Site>, req: Request, next: Next
     let signed =
         req.headers().contains_key("signature") || req.headers().contains_key("signature-input");
     if signed {
-        let data = fed.to_request_data();
-        return match authorized_fetch::signer(&data, req.method(), &path_and_query, req.headers())
+        return match authorized_fetch::signer(&app, req.method(), &path_and_query, req.headers())
             .await
         {
             Ok(signer) => {

@@ -12,8 +12,8 @@ use axum::{
 
 use super::negotiate::{Wants, wants};
 use crate::{
+    app::App,
     cache::{Entry, Key},
-    state::Site,
 };
 
 /// How long shared caches and clients may reuse a response without asking again.
@@ -51,8 +51,8 @@ pub fn cacheable(mut res: Response, freshness: Freshness, scopes: Vec<String>) -
 
 /// The middleware: GET and HEAD are answered from the cache when it holds a fresh
 /// response; otherwise the handler runs and a response it marked is stored.
-pub async fn serve(State(site): State<Site>, req: Request, next: Next) -> Response {
-    let cache = &site.cache;
+pub async fn serve(State(app): State<App>, req: Request, next: Next) -> Response {
+    let cache = app.cache();
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return next.run(req).await;
     }

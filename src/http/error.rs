@@ -12,7 +12,7 @@ use axum::{
 };
 
 use super::{negotiate, pages};
-use crate::{error::AppError, state::Site};
+use crate::{app::App, error::AppError};
 
 /// The status of each kind of failure.
 pub fn status(e: &AppError) -> StatusCode {
@@ -72,7 +72,7 @@ impl IntoResponse for AppError {
 
 /// The layer: an error answer to a request that asked for HTML (a browser) becomes
 /// the theme's message page, with the same status and headers.
-pub async fn html_for_browsers(State(app): State<Site>, req: Request, next: Next) -> Response {
+pub async fn html_for_browsers(State(app): State<App>, req: Request, next: Next) -> Response {
     let html = negotiate::asks_for_html(req.headers());
     let res = next.run(req).await;
     let Some(Shown(message)) = res.extensions().get::<Shown>().cloned() else {

@@ -15,6 +15,7 @@ use super::{
     handle_from_path,
 };
 use crate::{
+    app::App,
     cache::scope,
     content::summary,
     db::authors::AuthorRow,
@@ -22,7 +23,6 @@ use crate::{
     error::{AppError, AppResult},
     feeds::{self, FeedAuthor, FeedEntry, FeedInfo},
     service::read,
-    state::{AppState, Site},
     uris::{FeedFormat, Uris},
 };
 
@@ -58,30 +58,23 @@ fn site_wide() -> Vec<String> {
 }
 
 /// `GET /feed.atom`, `/feed.rss`, `/feed.json`: every author's newest posts.
-pub async fn site_feed(State(fed): State<Site>, format: FeedFormat) -> AppResult<Response> {
-    let state: &AppState = &fed;
-    let authors: HashMap<Handle, FeedAuthor> = crate::db::authors::list(state.db.read())
+pub async fn site_feed(State(app): State<App>, format: FeedFormat) -> AppResult<Response> {
+    let authors: HashMap<Handle, FeedAuthor> = crate::db::authors::list(app.db().read())
         .await?
         .iter()
-        .map(|a| (a.handle.clone(), feeds::feed_author(a, &state.uris)))
+        .map(|a| (a.handle.clone(), feeds::feed_author(a, app.uris())))
         .collect();
-    let entries: Vec<FeedEntry> = read::feed_posts(state, None)
+    let entries: Vec<FeedEntry> = read::feed_posts(&app, None)
         .await?
         .iter()
-        .filter_map(|p| {
-            Some(feeds::entry(
-                p,
-                authors.get(&p.author)?.clone(),
-                &state.uris,
-            ))
-        })
+        .filter_map(|p| Some(feeds::entry(p, authors.get(&p.author)?.clone(), app.uris())))
         .collect();
     let info = FeedInfo {
-        title: state.config.site_title.clone(),
-        description: state.config.site_description.clone(),
-        home: state.uris.home(),
+        title: app.config().site_title.clone(),
+        description: app.config().site_description.clone(),
+        home: app.uris().home(),
         of: None,
-        uris: state.uris.clone(),
+        uris: app.uris().clone(),
         icon: None,
         author: None,
     };
@@ -90,26 +83,25 @@ pub async fn site_feed(State(fed): State<Site>, format: FeedFormat) -> AppResult
 
 /// `GET /@alice/feed.atom` (and `.rss`, `.json`): one author's newest posts.
 pub async fn author_feed(
-    State(fed): State<Site>,
+    State(app): State<App>,
     Path(at_handle): Path<String>,
     format: FeedFormat,
 ) -> AppResult<Response> {
-    let state: &AppState = &fed;
     let handle = handle_from_path(&at_handle)?;
-    let author: AuthorRow = read::author(state, &handle).await?;
-    let fa = feeds::feed_author(&author, &state.uris);
-    let entries: Vec<FeedEntry> = read::feed_posts(state, Some(&handle))
+    let author: AuthorRow = read::author(&app, &handle).await?;
+    let fa = feeds::feed_author(&author, app.uris());
+    let entries: Vec<FeedEntry> = read::feed_posts(&app, Some(&handle))
         .await?
         .iter()
-        .map(|p| feeds::entry(p, fa.clone(), &state.uris))
+        .map(|p| feeds::entry(p, fa.clone(), app.uris()))
         .collect();
     let scopes = vec![scope::posts_of(&handle), scope::profile(&handle)];
     let info = FeedInfo {
-        title: format!("{} ({})", author.name, state.config.site_title),
+        title: format!("{} ({})", author.name, app.config().site_title),
         description: summary(&author.bio_html, 280),
-        home: state.uris.actor(&handle),
+        home: app.uris().actor(&handle),
         of: Some(handle.clone()),
-        uris: state.uris.clone(),
+        uris: app.uris().clone(),
         icon: fa.avatar.clone(),
         author: Some(fa),
     };
@@ -117,10 +109,9 @@ pub async fn author_feed(
 }
 
 /// `GET /sitemap.xml`: the home page, every author, post and tag.
-pub async fn sitemap(State(fed): State<Site>) -> AppResult<Response> {
-    let state: &AppState = &fed;
-    let (authors, posts, tags) = read::everything(state).await?;
-    let uris: &Uris = &state.uris;
+pub async fn sitemap(State(app): State<App>) -> AppResult<Response> {
+    let (authors, posts, tags) = read::everything(&app).await?;
+    let uris: &Uris = app.uris();
     let date = |ms: i64| DateTime::from_timestamp_millis(ms);
     let newest = posts
         .iter()
@@ -153,10 +144,10 @@ pub async fn sitemap(State(fed): State<Site>) -> AppResult<Response> {
 }
 
 /// `GET /robots.txt`: everything may be crawled but the follow redirect; where the sitemap is.
-pub async fn robots(State(fed): State<Site>) -> AppResult<Response> {
+pub async fn robots(State(app): State<App>) -> AppResult<Response> {
     let body = format!(
         "User-agent: *\nDisallow: /follow\nAllow: /\n\nSitemap: {}\n",
-        fed.uris.sitemap()
+        app.uris().sitemap()
     );
     respond("text/plain; charset=utf-8", body, Vec::new())
 }

@@ -10,10 +10,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::pages;
-use crate::{
-    domain::ServerName,
-    state::{AppState, Site},
-};
+use crate::{app::App, domain::ServerName};
 
 #[derive(Debug, Deserialize)]
 pub struct FollowQuery {
@@ -25,14 +22,13 @@ pub struct FollowQuery {
 
 /// `GET /follow?uri=<our actor or post URL>&server=<their server>`: 303 to
 /// `https://<server>/authorize_interaction?uri=<uri>`.
-pub async fn follow(State(fed): State<Site>, Query(q): Query<FollowQuery>) -> Response {
-    let state: &AppState = &fed;
+pub async fn follow(State(app): State<App>, Query(q): Query<FollowQuery>) -> Response {
     let uri = q.uri.unwrap_or_default();
     // Only our own URLs: the form must not become a way to send people anywhere.
-    let ours = state.uris.handle_of_actor(&uri).is_some() || state.uris.post_of(&uri).is_some();
+    let ours = app.uris().handle_of_actor(&uri).is_some() || app.uris().post_of(&uri).is_some();
     if !ours {
         return pages::message_page(
-            state,
+            &app,
             StatusCode::BAD_REQUEST,
             "Nothing to follow",
             "This link does not name an author or a post on this site.",
@@ -41,7 +37,7 @@ pub async fn follow(State(fed): State<Site>, Query(q): Query<FollowQuery>) -> Re
     match ServerName::parse(q.server.as_deref().unwrap_or_default()) {
         Ok(server) => Redirect::to(&server.interaction_url(&uri)).into_response(),
         Err(e) => pages::message_page(
-            state,
+            &app,
             StatusCode::BAD_REQUEST,
             "That is not a server name",
             &format!(

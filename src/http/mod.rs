@@ -1,5 +1,5 @@
 //! HTTP: the router, extractors and handlers. Handlers parse, call one service
-//! function, respond; no SQL here.
+//! function, respond; no SQL here. Errors become answers in [`error`], once.
 
 mod actors;
 mod admin;
@@ -7,6 +7,7 @@ mod assets;
 mod authorized_fetch;
 pub mod cache;
 pub mod error;
+mod extract;
 mod feeds;
 mod follow;
 mod inbox;
@@ -27,10 +28,10 @@ use serde::Serialize;
 use tower_http::trace::TraceLayer;
 
 use crate::{
+    app::App,
     domain::Handle,
     error::{AppError, AppResult},
     federation::AP_CONTENT_TYPE,
-    state::{Federation, Site},
     uris::FeedFormat,
 };
 
@@ -38,8 +39,7 @@ use crate::{
 pub const MAX_INBOX_BODY: usize = 1024 * 1024;
 
 /// Every route of the server.
-pub fn router(fed: Federation) -> Router {
-    let fed = Site::new(fed);
+pub fn router(app: App) -> Router {
     let inboxes = Router::new()
         .route("/inbox", post(inbox::shared_inbox))
         .route("/{at_handle}/inbox", post(inbox::author_inbox))
@@ -91,26 +91,26 @@ pub fn router(fed: Federation) -> Router {
         .merge(feeds)
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
-            fed.clone(),
+            app.clone(),
             cache::serve,
         ))
         // Before the cache, so a cached document is no way around it.
         .layer(axum::middleware::from_fn_with_state(
-            fed.clone(),
+            app.clone(),
             authorized_fetch::require_signature,
         ))
         // Outside the cache: error answers are never cached, and a browser's error
         // page is made from the answer whichever layer gave it.
         .layer(axum::middleware::from_fn_with_state(
-            fed.clone(),
+            app.clone(),
             error::html_for_browsers,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            fed.clone(),
+            app.clone(),
             admin::count_request,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(fed)
+        .with_state(app)
 }
 
 /// Parses the `@handle` path segment.

@@ -18,6 +18,7 @@ use super::{
     cache::{Freshness, cacheable},
 };
 use crate::{
+    app::App,
     cache::scope,
     content::{reading_minutes, summary},
     db::{authors::AuthorRow, posts::PostRow},
@@ -25,7 +26,6 @@ use crate::{
     error::{AppError, AppResult},
     federation::objects::{collections::page_count, iso8601},
     service::{conversation, read},
-    state::{AppState, Site},
     uris::FeedFormat,
 };
 
@@ -92,16 +92,16 @@ struct SiteView {
     follow_action: String,
 }
 
-fn site(state: &AppState) -> SiteView {
+fn site(app: &App) -> SiteView {
     SiteView {
-        title: state.config.site_title.clone(),
-        description: state.config.site_description.clone(),
-        home: state.uris.home(),
-        css: assets::css_url(&state.uris),
-        js: assets::js_url(&state.uris),
-        icon: assets::icon_url(&state.uris),
-        feeds: feed_links(state, None, &state.config.site_title),
-        follow_action: state.uris.follow_form(),
+        title: app.config().site_title.clone(),
+        description: app.config().site_description.clone(),
+        home: app.uris().home(),
+        css: assets::css_url(app.uris()),
+        js: assets::js_url(app.uris()),
+        icon: assets::icon_url(app.uris()),
+        feeds: feed_links(app, None, &app.config().site_title),
+        follow_action: app.uris().follow_form(),
     }
 }
 
@@ -113,14 +113,14 @@ struct FeedLink {
     href: String,
 }
 
-fn feed_links(state: &AppState, author: Option<&Handle>, title: &str) -> Vec<FeedLink> {
+fn feed_links(app: &App, author: Option<&Handle>, title: &str) -> Vec<FeedLink> {
     FeedFormat::ALL
         .into_iter()
         .map(|f| FeedLink {
             title: format!("{title} ({})", f.name()),
             name: f.name(),
             media_type: f.media_type(),
-            href: state.uris.feed(author, f),
+            href: app.uris().feed(author, f),
         })
         .collect()
 }
@@ -171,26 +171,26 @@ struct AuthorView {
     feeds: Vec<FeedLink>,
 }
 
-fn author_view(state: &AppState, a: &AuthorRow, followers: i64) -> AuthorView {
+fn author_view(app: &App, a: &AuthorRow, followers: i64) -> AuthorView {
     let handle = &a.handle;
     AuthorView {
         name: a.name.clone(),
         handle: handle.to_string(),
-        url: state.uris.actor(handle),
-        address: format!("@{handle}@{}", state.uris.domain()),
+        url: app.uris().actor(handle),
+        address: format!("@{handle}@{}", app.uris().domain()),
         avatar: a
             .avatar_file
             .as_deref()
-            .map(|f| state.uris.avatar(handle, f)),
+            .map(|f| app.uris().avatar(handle, f)),
         header: a
             .header_file
             .as_deref()
-            .map(|f| state.uris.header(handle, f)),
+            .map(|f| app.uris().header(handle, f)),
         bio_html: a.bio_html.clone(),
         bio_text: summary(&a.bio_html, DESCRIPTION_CHARS),
         fields: a.fields.clone(),
         followers,
-        feeds: feed_links(state, Some(handle), &a.name),
+        feeds: feed_links(app, Some(handle), &a.name),
     }
 }
 
@@ -228,8 +228,8 @@ fn human_date(ms: i64) -> String {
         .to_string()
 }
 
-fn post_view(state: &AppState, p: &PostRow, author: Option<&AuthorRow>) -> PostView {
-    let url = state.uris.post(&p.author, &p.slug);
+fn post_view(app: &App, p: &PostRow, author: Option<&AuthorRow>) -> PostView {
+    let url = app.uris().post(&p.author, &p.slug);
     PostView {
         title: p
             .title
@@ -253,7 +253,7 @@ fn post_view(state: &AppState, p: &PostRow, author: Option<&AuthorRow>) -> PostV
             .iter()
             .map(|t: &Tag| TagView {
                 name: t.to_string(),
-                url: state.uris.tag(t),
+                url: app.uris().tag(t),
             })
             .collect(),
         image: p.attachments.first().map(|a| ImageView {
@@ -261,7 +261,7 @@ fn post_view(state: &AppState, p: &PostRow, author: Option<&AuthorRow>) -> PostV
             alt: a.alt.clone(),
         }),
         author_name: author.map(|a| a.name.clone()),
-        author_url: Some(state.uris.actor(&p.author)),
+        author_url: Some(app.uris().actor(&p.author)),
     }
 }
 
@@ -276,36 +276,35 @@ fn page_links(
 }
 
 /// `GET /`: the authors and the newest posts.
-pub async fn index(State(fed): State<Site>, Query(q): Query<PageQuery>) -> AppResult<Response> {
-    let state: &AppState = &fed;
+pub async fn index(State(app): State<App>, Query(q): Query<PageQuery>) -> AppResult<Response> {
     let page = q.number();
-    let authors = crate::db::authors::list(state.db.read()).await?;
-    let (posts, total) = read::recent_posts(state, page).await?;
+    let authors = crate::db::authors::list(app.db().read()).await?;
+    let (posts, total) = read::recent_posts(&app, page).await?;
     if posts.is_empty() && page > 1 {
-        return Ok(not_found_page(state));
+        return Ok(not_found_page(&app));
     }
     let by_handle: HashMap<&Handle, &AuthorRow> = authors.iter().map(|a| (&a.handle, a)).collect();
-    let author_views: Vec<AuthorView> = authors.iter().map(|a| author_view(state, a, 0)).collect();
+    let author_views: Vec<AuthorView> = authors.iter().map(|a| author_view(&app, a, 0)).collect();
     let post_views: Vec<PostView> = posts
         .iter()
-        .map(|p| post_view(state, p, by_handle.get(&p.author).copied()))
+        .map(|p| post_view(&app, p, by_handle.get(&p.author).copied()))
         .collect();
-    let (prev_page, next_page) = page_links(page, total, |n| state.uris.home_page(n));
+    let (prev_page, next_page) = page_links(page, total, |n| app.uris().home_page(n));
     let title = match page {
-        1 => state.config.site_title.clone(),
-        n => format!("{} · page {n}", state.config.site_title),
+        1 => app.config().site_title.clone(),
+        n => format!("{} · page {n}", app.config().site_title),
     };
     let head = Head {
         og_title: title.clone(),
         title,
-        description: state.config.site_description.clone(),
-        canonical: state.uris.home_page(page),
+        description: app.config().site_description.clone(),
+        canonical: app.uris().home_page(page),
         og_type: "website",
         ..Head::default()
     };
     let html = render(
         "index.html",
-        context! { site => Serde(site(state)), head => Serde(head), page, authors => Serde(author_views), posts => Serde(post_views), prev_page, next_page },
+        context! { site => Serde(site(&app)), head => Serde(head), page, authors => Serde(author_views), posts => Serde(post_views), prev_page, next_page },
     )?;
     Ok(cacheable(
         html.into_response(),
@@ -315,16 +314,16 @@ pub async fn index(State(fed): State<Site>, Query(q): Query<PageQuery>) -> AppRe
 }
 
 /// The author's HTML page.
-pub async fn author_page(state: &AppState, handle: &Handle, page: i64) -> AppResult<Response> {
-    let author = read::author(state, handle).await?;
-    let (posts, total) = read::author_posts(state, handle, page).await?;
+pub async fn author_page(app: &App, handle: &Handle, page: i64) -> AppResult<Response> {
+    let author = read::author(app, handle).await?;
+    let (posts, total) = read::author_posts(app, handle, page).await?;
     if posts.is_empty() && page > 1 {
-        return Ok(not_found_page(state));
+        return Ok(not_found_page(app));
     }
-    let followers = crate::db::followers::count(state.db.read(), handle).await?;
-    let (prev_page, next_page) = page_links(page, total, |n| state.uris.actor_page(handle, n));
-    let posts: Vec<PostView> = posts.iter().map(|p| post_view(state, p, None)).collect();
-    let view = author_view(state, &author, followers);
+    let followers = crate::db::followers::count(app.db().read(), handle).await?;
+    let (prev_page, next_page) = page_links(page, total, |n| app.uris().actor_page(handle, n));
+    let posts: Vec<PostView> = posts.iter().map(|p| post_view(app, p, None)).collect();
+    let view = author_view(app, &author, followers);
     let title = match page {
         1 => format!("{} ({})", view.name, view.address),
         n => format!("{} ({}) · page {n}", view.name, view.address),
@@ -333,7 +332,7 @@ pub async fn author_page(state: &AppState, handle: &Handle, page: i64) -> AppRes
         og_title: view.name.clone(),
         title,
         description: view.bio_text.clone(),
-        canonical: state.uris.actor_page(handle, page),
+        canonical: app.uris().actor_page(handle, page),
         og_type: "profile",
         image: view.avatar.clone().map(|url| ImageView {
             url,
@@ -341,12 +340,12 @@ pub async fn author_page(state: &AppState, handle: &Handle, page: i64) -> AppRes
         }),
         activity_json: Some(view.url.clone()),
         creator: Some(view.address.clone()),
-        feeds: feed_links(state, Some(handle), &author.name),
+        feeds: feed_links(app, Some(handle), &author.name),
         ..Head::default()
     };
     Ok(render(
         "author.html",
-        context! { site => Serde(site(state)), head => Serde(head), page, author => Serde(view), posts => Serde(posts), prev_page, next_page },
+        context! { site => Serde(site(app)), head => Serde(head), page, author => Serde(view), posts => Serde(posts), prev_page, next_page },
     )?
     .into_response())
 }
@@ -445,15 +444,11 @@ fn conversation_view(c: conversation::Conversation) -> ConversationView {
 }
 
 /// A post's HTML page, with the fediverse conversation under it.
-pub async fn post_page(
-    state: &AppState,
-    handle: &Handle,
-    post: &PostRow,
-) -> AppResult<Html<String>> {
-    let author = read::author(state, handle).await?;
-    let conversation = conversation_view(conversation::of_post(state, post.id).await?);
-    let view = post_view(state, post, Some(&author));
-    let author = author_view(state, &author, 0);
+pub async fn post_page(app: &App, handle: &Handle, post: &PostRow) -> AppResult<Html<String>> {
+    let author = read::author(app, handle).await?;
+    let conversation = conversation_view(conversation::of_post(app, post.id).await?);
+    let view = post_view(app, post, Some(&author));
+    let author = author_view(app, &author, 0);
     let head = Head {
         title: format!("{} · {}", view.title, author.name),
         og_title: view.title.clone(),
@@ -476,37 +471,36 @@ pub async fn post_page(
     };
     render(
         "post.html",
-        context! { site => Serde(site(state)), head => Serde(head), author => Serde(author), post => Serde(view), conversation => Serde(conversation) },
+        context! { site => Serde(site(app)), head => Serde(head), author => Serde(author), post => Serde(view), conversation => Serde(conversation) },
     )
 }
 
 /// `GET /tags/{tag}`.
-pub async fn tag(State(fed): State<Site>, Path(tag): Path<String>) -> AppResult<Response> {
-    let state: &AppState = &fed;
+pub async fn tag(State(app): State<App>, Path(tag): Path<String>) -> AppResult<Response> {
     let Ok(tag) = Tag::parse(&tag) else {
-        return Ok(not_found_page(state));
+        return Ok(not_found_page(&app));
     };
-    let posts = read::tagged(state, &tag).await?;
+    let posts = read::tagged(&app, &tag).await?;
     if posts.is_empty() {
-        return Ok(not_found_page(state));
+        return Ok(not_found_page(&app));
     }
-    let authors = crate::db::authors::list(state.db.read()).await?;
+    let authors = crate::db::authors::list(app.db().read()).await?;
     let by_handle: HashMap<&Handle, &AuthorRow> = authors.iter().map(|a| (&a.handle, a)).collect();
     let posts: Vec<PostView> = posts
         .iter()
-        .map(|p| post_view(state, p, by_handle.get(&p.author).copied()))
+        .map(|p| post_view(&app, p, by_handle.get(&p.author).copied()))
         .collect();
     let head = Head {
-        title: format!("#{tag} · {}", state.config.site_title),
+        title: format!("#{tag} · {}", app.config().site_title),
         og_title: format!("#{tag}"),
-        description: format!("Posts tagged #{tag} on {}", state.config.site_title),
-        canonical: state.uris.tag(&tag),
+        description: format!("Posts tagged #{tag} on {}", app.config().site_title),
+        canonical: app.uris().tag(&tag),
         og_type: "website",
         ..Head::default()
     };
     let html = render(
         "tag.html",
-        context! { site => Serde(site(state)), head => Serde(head), tag => tag.as_str(), posts => Serde(posts) },
+        context! { site => Serde(site(&app)), head => Serde(head), tag => tag.as_str(), posts => Serde(posts) },
     )?;
     Ok(cacheable(
         html.into_response(),
@@ -516,14 +510,9 @@ pub async fn tag(State(fed): State<Site>, Path(tag): Path<String>) -> AppResult<
 }
 
 /// An HTML page with a heading and a message, for 400, 404 and 410.
-pub fn message_page(
-    state: &AppState,
-    status: StatusCode,
-    heading: &str,
-    message: &str,
-) -> Response {
+pub fn message_page(app: &App, status: StatusCode, heading: &str, message: &str) -> Response {
     let head = Head {
-        title: format!("{heading} · {}", state.config.site_title),
+        title: format!("{heading} · {}", app.config().site_title),
         og_title: heading.to_owned(),
         description: message.to_owned(),
         og_type: "website",
@@ -532,16 +521,16 @@ pub fn message_page(
     };
     match render(
         "message.html",
-        context! { site => Serde(site(state)), head => Serde(head), heading, message, status => status.as_u16() },
+        context! { site => Serde(site(app)), head => Serde(head), heading, message, status => status.as_u16() },
     ) {
         Ok(html) => (status, html).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-pub fn not_found_page(state: &AppState) -> Response {
+pub fn not_found_page(app: &App) -> Response {
     message_page(
-        state,
+        app,
         StatusCode::NOT_FOUND,
         "Page not found",
         "There is nothing at this address. It may have moved, or the link may be mistyped.",
@@ -549,6 +538,6 @@ pub fn not_found_page(state: &AppState) -> Response {
 }
 
 /// Fallback for unknown paths.
-pub async fn not_found(State(fed): State<Site>) -> Response {
-    not_found_page(&fed)
+pub async fn not_found(State(app): State<App>) -> Response {
+    not_found_page(&app)
 }

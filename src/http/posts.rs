@@ -15,6 +15,7 @@ use super::{
     pages, vary_accept,
 };
 use crate::{
+    app::App,
     cache::scope,
     db,
     domain::Slug,
@@ -27,40 +28,38 @@ use crate::{
         conversation::{self, Interaction},
         read,
     },
-    state::{AppState, Site},
 };
 
 /// `GET /@alice/<slug>`
 pub async fn post(
-    State(fed): State<Site>,
+    State(app): State<App>,
     Path((at_handle, raw_slug)): Path<(String, String)>,
     wants: Wants,
 ) -> AppResult<Response> {
-    let state: &AppState = &fed;
     let handle = handle_from_path(&at_handle)?;
     let slug = Slug::parse(&raw_slug).ok();
     let found = match &slug {
-        Some(slug) => read::post(state, &handle, slug).await,
+        Some(slug) => read::post(&app, &handle, slug).await,
         None => Err(AppError::NotFound(format!("no post `{raw_slug}`"))),
     };
     let res = match (found, wants) {
         (Ok(p), Wants::ActivityJson) if p.deleted_at.is_some() => activity_json(
             StatusCode::GONE,
-            &WithContext::new(tombstone(&p, &state.uris)),
+            &WithContext::new(tombstone(&p, app.uris())),
         ),
         (Ok(p), Wants::Html) if p.deleted_at.is_some() => pages::message_page(
-            state,
+            &app,
             StatusCode::GONE,
             "This post was deleted",
             "The author removed this post.",
         ),
         (Ok(p), Wants::ActivityJson) => {
-            let mut object = post_object(&p, &state.uris);
-            let (replies, likes, shares) = conversation::counts(state, p.id).await?;
+            let mut object = post_object(&p, app.uris());
+            let (replies, likes, shares) = conversation::counts(&app, p.id).await?;
             if let Some(slug) = &slug {
                 let at = |which: Interaction, n| {
                     Some(CollectionRef::new(
-                        state.uris.post_collection(&handle, slug, which.as_str()),
+                        app.uris().post_collection(&handle, slug, which.as_str()),
                         n,
                     ))
                 };
@@ -70,9 +69,9 @@ pub async fn post(
             }
             activity_json(StatusCode::OK, &WithContext::new(object))
         }
-        (Ok(p), Wants::Html) => pages::post_page(state, &handle, &p).await?.into_response(),
+        (Ok(p), Wants::Html) => pages::post_page(&app, &handle, &p).await?.into_response(),
         (Err(AppError::NotFound(_)), Wants::Html) => pages::message_page(
-            state,
+            &app,
             StatusCode::NOT_FOUND,
             "Post not found",
             "There is no post at this address.",
@@ -91,26 +90,25 @@ pub async fn post(
 /// `GET /@alice/<slug>/{replies,likes,shares}[?page=n]`: the post's conversation as
 /// collections (reply ids; actor ids of who liked or boosted).
 pub async fn interactions(
-    State(fed): State<Site>,
+    State(app): State<App>,
     Path((at_handle, raw_slug, name)): Path<(String, String, String)>,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
-    let state: &AppState = &fed;
     // Any other three-segment path lands here too: a browser gets the 404 page.
     let (Ok(handle), Some(which)) = (handle_from_path(&at_handle), Interaction::parse(&name))
     else {
-        return Ok(pages::not_found_page(state));
+        return Ok(pages::not_found_page(&app));
     };
     let slug =
         Slug::parse(&raw_slug).map_err(|_| AppError::NotFound(format!("no post `{raw_slug}`")))?;
-    let post = read::post(state, &handle, &slug).await?;
+    let post = read::post(&app, &handle, &slug).await?;
     if post.deleted_at.is_some() {
         return Err(AppError::Gone(format!("the post {slug}")));
     }
-    let id = state.uris.post_collection(&handle, &slug, which.as_str());
+    let id = app.uris().post_collection(&handle, &slug, which.as_str());
     let page = q.number();
     let (items, total) = conversation::collection_page(
-        state,
+        &app,
         post.id,
         which,
         collections::PAGE_SIZE,
@@ -126,10 +124,9 @@ pub async fn interactions(
 }
 
 /// `GET /activities/<id>`: an activity we sent, so its id dereferences.
-pub async fn activity(State(fed): State<Site>, Path(local): Path<String>) -> AppResult<Response> {
-    let state: &AppState = &fed;
-    let ap_id = state.uris.activity(&local);
-    let row = db::activities::by_ap_id(state.db.read(), &ap_id)
+pub async fn activity(State(app): State<App>, Path(local): Path<String>) -> AppResult<Response> {
+    let ap_id = app.uris().activity(&local);
+    let row = db::activities::by_ap_id(app.db().read(), &ap_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no activity {ap_id}")))?;
     // Served as it was sent; a sent activity never changes.

@@ -10,11 +10,11 @@ use serde_json::json;
 
 use super::cache::{Freshness, cacheable};
 use crate::{
+    app::App,
     cache::scope,
     domain::Handle,
     error::{AppError, AppResult},
     service::read,
-    state::{AppState, Site},
 };
 
 #[derive(Deserialize)]
@@ -31,39 +31,38 @@ enum Account {
 
 /// The account a WebFinger resource names: `acct:alice@host` (with or without the
 /// port) or the actor's URL.
-fn resource_account(state: &AppState, resource: &str) -> Option<Account> {
+fn resource_account(app: &App, resource: &str) -> Option<Account> {
     if let Some(acct) = resource.strip_prefix("acct:") {
         let (user, host) = acct.trim_start_matches('@').rsplit_once('@')?;
         let host = host.to_ascii_lowercase();
-        if host != state.uris.domain() && host != state.uris.host() {
+        if host != app.uris().domain() && host != app.uris().host() {
             return None;
         }
-        if user.eq_ignore_ascii_case(state.uris.host()) {
+        if user.eq_ignore_ascii_case(app.uris().host()) {
             return Some(Account::Instance);
         }
         return Handle::parse(user).ok().map(Account::Author);
     }
-    if resource == state.uris.instance_actor() {
+    if resource == app.uris().instance_actor() {
         return Some(Account::Instance);
     }
-    state.uris.handle_of_actor(resource).map(Account::Author)
+    app.uris().handle_of_actor(resource).map(Account::Author)
 }
 
 /// `GET /.well-known/webfinger?resource=acct:alice@blog.example`
 pub async fn webfinger(
-    State(fed): State<Site>,
+    State(app): State<App>,
     Query(q): Query<WebfingerQuery>,
 ) -> AppResult<Response> {
-    let state: &AppState = &fed;
     let resource = q
         .resource
         .ok_or_else(|| AppError::BadRequest("the `resource` parameter is required".into()))?;
-    let account = resource_account(state, &resource)
+    let account = resource_account(&app, &resource)
         .ok_or_else(|| AppError::NotFound(format!("no account {resource} here")))?;
     let (user, actor, profile_page, scopes) = match account {
         Account::Author(handle) => {
-            read::author(state, &handle).await?;
-            let actor = state.uris.actor(&handle);
+            read::author(&app, &handle).await?;
+            let actor = app.uris().actor(&handle);
             (
                 handle.to_string(),
                 actor.clone(),
@@ -72,14 +71,14 @@ pub async fn webfinger(
             )
         }
         Account::Instance => (
-            state.uris.host().to_owned(),
-            state.uris.instance_actor(),
-            state.uris.home(),
+            app.uris().host().to_owned(),
+            app.uris().instance_actor(),
+            app.uris().home(),
             Vec::new(),
         ),
     };
     let body = json!({
-        "subject": format!("acct:{user}@{}", state.uris.domain()),
+        "subject": format!("acct:{user}@{}", app.uris().domain()),
         "aliases": [actor],
         "links": [
             { "rel": "self", "type": "application/activity+json", "href": actor },
@@ -104,8 +103,8 @@ pub async fn webfinger(
 }
 
 /// `GET /.well-known/host-meta`: where WebFinger lives (Mastodon's fallback).
-pub async fn host_meta(State(fed): State<Site>) -> Response {
-    let template = crate::domain::escape_html(&fed.uris.webfinger_template());
+pub async fn host_meta(State(app): State<App>) -> Response {
+    let template = crate::domain::escape_html(&app.uris().webfinger_template());
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  <Link rel=\"lrdd\" template=\"{template}\"/>\n</XRD>\n"
     );
@@ -121,11 +120,11 @@ pub async fn host_meta(State(fed): State<Site>) -> Response {
 }
 
 /// `GET /.well-known/nodeinfo`: links to the NodeInfo documents.
-pub async fn nodeinfo_links(State(fed): State<Site>) -> Response {
+pub async fn nodeinfo_links(State(app): State<App>) -> Response {
     let res = axum::Json(json!({
         "links": [
-            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": fed.uris.nodeinfo("2.0") },
-            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": fed.uris.nodeinfo("2.1") },
+            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": app.uris().nodeinfo("2.0") },
+            { "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": app.uris().nodeinfo("2.1") },
         ]
     }))
     .into_response();
@@ -133,17 +132,16 @@ pub async fn nodeinfo_links(State(fed): State<Site>) -> Response {
 }
 
 /// `GET /nodeinfo/2.0` and `/nodeinfo/2.1`.
-pub async fn nodeinfo(State(fed): State<Site>, Path(version): Path<String>) -> AppResult<Response> {
-    let state: &AppState = &fed;
+pub async fn nodeinfo(State(app): State<App>, Path(version): Path<String>) -> AppResult<Response> {
     let content_type = match version.as_str() {
         "2.0" => "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.0#\"",
         "2.1" => "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
         _ => return Err(AppError::NotFound(format!("no NodeInfo version {version}"))),
     };
-    let (authors, posts) = read::usage(state).await?;
+    let (authors, posts) = read::usage(&app).await?;
     let mut software = json!({ "name": "fedblog", "version": env!("CARGO_PKG_VERSION") });
     if version == "2.1" {
-        software["homepage"] = json!(state.uris.home());
+        software["homepage"] = json!(app.uris().home());
     }
     let body = json!({
         "version": version,
@@ -152,7 +150,7 @@ pub async fn nodeinfo(State(fed): State<Site>, Path(version): Path<String>) -> A
         "services": { "inbound": [], "outbound": [] },
         "openRegistrations": false,
         "usage": { "users": { "total": authors, "activeMonth": authors, "activeHalfyear": authors }, "localPosts": posts },
-        "metadata": { "nodeName": state.config.site_title },
+        "metadata": { "nodeName": app.config().site_title },
     });
     let res = (
         [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],

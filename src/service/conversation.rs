@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use url::Url;
 
 use crate::{
+    app::App,
     db::{self, reactions::Reactor, replies::ShownReply},
     domain::ReactionKind,
     error::AppResult,
-    state::AppState,
 };
 
 /// Faces shown per kind of reaction on a page; the count says how many there are in all.
@@ -60,32 +60,32 @@ impl Interaction {
     }
 }
 
-pub async fn of_post(state: &AppState, post_id: i64) -> AppResult<Conversation> {
-    let replies = db::replies::visible_of_post(state.db.write(), post_id).await?;
+pub async fn of_post(app: &App, post_id: i64) -> AppResult<Conversation> {
+    let replies = db::replies::visible_of_post(app.db().write(), post_id).await?;
     Ok(Conversation {
         replies: thread(replies),
-        likes: db::reactions::of_post(state.db.write(), ReactionKind::Like, post_id, FACES, 0)
+        likes: db::reactions::of_post(app.db().write(), ReactionKind::Like, post_id, FACES, 0)
             .await?,
-        like_count: db::reactions::count(state.db.write(), ReactionKind::Like, post_id).await?,
-        boosts: db::reactions::of_post(state.db.write(), ReactionKind::Announce, post_id, FACES, 0)
+        like_count: db::reactions::count(app.db().write(), ReactionKind::Like, post_id).await?,
+        boosts: db::reactions::of_post(app.db().write(), ReactionKind::Announce, post_id, FACES, 0)
             .await?,
-        boost_count: db::reactions::count(state.db.write(), ReactionKind::Announce, post_id)
+        boost_count: db::reactions::count(app.db().write(), ReactionKind::Announce, post_id)
             .await?,
     })
 }
 
 /// Totals for the post's ActivityPub object: replies, likes, shares.
-pub async fn counts(state: &AppState, post_id: i64) -> AppResult<(i64, i64, i64)> {
-    let replies = db::replies::count_visible(state.db.write(), post_id).await?;
-    let likes = db::reactions::count(state.db.write(), ReactionKind::Like, post_id).await?;
-    let shares = db::reactions::count(state.db.write(), ReactionKind::Announce, post_id).await?;
+pub async fn counts(app: &App, post_id: i64) -> AppResult<(i64, i64, i64)> {
+    let replies = db::replies::count_visible(app.db().write(), post_id).await?;
+    let likes = db::reactions::count(app.db().write(), ReactionKind::Like, post_id).await?;
+    let shares = db::reactions::count(app.db().write(), ReactionKind::Announce, post_id).await?;
     Ok((replies, likes, shares))
 }
 
 /// One page of a post's `replies` (reply ids), `likes` or `shares` (actor ids), and
 /// the total.
 pub async fn collection_page(
-    state: &AppState,
+    app: &App,
     post_id: i64,
     which: Interaction,
     limit: i64,
@@ -93,7 +93,7 @@ pub async fn collection_page(
 ) -> AppResult<(Vec<String>, i64)> {
     Ok(match which {
         Interaction::Replies => {
-            let all = db::replies::visible_of_post(state.db.write(), post_id).await?;
+            let all = db::replies::visible_of_post(app.db().write(), post_id).await?;
             let total = all.len() as i64;
             let ids = all
                 .into_iter()
@@ -106,8 +106,8 @@ pub async fn collection_page(
         _ => {
             let kind = which.reaction_kind();
             let page =
-                db::reactions::of_post(state.db.write(), kind, post_id, limit, offset).await?;
-            let total = db::reactions::count(state.db.write(), kind, post_id).await?;
+                db::reactions::of_post(app.db().write(), kind, post_id, limit, offset).await?;
+            let total = db::reactions::count(app.db().write(), kind, post_id).await?;
             (page.into_iter().map(|r| r.actor_id).collect(), total)
         }
     })

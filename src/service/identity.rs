@@ -5,18 +5,18 @@ use anyhow::Context;
 use url::Url;
 
 use crate::{
+    app::App,
     db::{self, outbox::Audience},
     domain::Handle,
     error::{AppError, AppResult},
-    federation::{activities::outgoing, fetch, objects::actor::person, signatures},
-    state::AppState,
+    federation::{activities::outgoing, objects::actor::person, signatures},
 };
 
 /// Queues `Update{Person}` with the author's profile as stored now in `tx`, to every
 /// follower. Returns the activity's row id and the deliveries queued.
 pub async fn announce_profile(
     tx: &mut db::Tx,
-    state: &AppState,
+    app: &App,
     handle: &Handle,
     now: i64,
 ) -> AppResult<(i64, u64)> {
@@ -24,7 +24,7 @@ pub async fn announce_profile(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}`")))?;
     let activity =
-        outgoing::update_actor(&state.uris, handle, &person(&row, handle, &state.uris), now);
+        outgoing::update_actor(app.uris(), handle, &person(&row, handle, app.uris()), now);
     Ok(db::outbox::queue(tx, &activity, Audience::Followers, now).await?)
 }
 
@@ -56,7 +56,7 @@ pub enum MoveError {
 }
 
 /// Resolves `@user@server` (WebFinger) or an actor URL to the target's actor id.
-async fn resolve_target(state: &AppState, to: &str) -> Result<Url, MoveError> {
+async fn resolve_target(app: &App, to: &str) -> Result<Url, MoveError> {
     let bad = || MoveError::BadTarget(to.to_owned());
     if let Ok(url) = Url::parse(to)
         && matches!(url.scheme(), "https" | "http")
@@ -70,14 +70,17 @@ async fn resolve_target(state: &AppState, to: &str) -> Result<Url, MoveError> {
         .ok_or_else(bad)?;
     let wf = Url::parse(&format!(
         "{}://{host}/.well-known/webfinger?resource=acct:{user}@{host}",
-        state.config.scheme()
+        app.config().scheme()
     ))
     .map_err(|_| bad())?;
     let lookup = |reason: String| MoveError::Lookup {
         target: to.to_owned(),
         reason,
     };
-    let fetched = fetch::get(state, &wf, "application/jrd+json, application/json")
+    let fetched = app
+        .fed()
+        .fetcher
+        .get(&wf, "application/jrd+json, application/json")
         .await
         .map_err(|e| lookup(e.to_string()))?;
     let jrd: serde_json::Value =
@@ -100,14 +103,14 @@ async fn resolve_target(state: &AppState, to: &str) -> Result<Url, MoveError> {
 /// Moves `handle` to the account `to`: checks, as followers' servers will, that the
 /// target lists this author in `alsoKnownAs`; then records `movedTo` and queues
 /// `Update{Person}` and `Move` to every follower in one transaction.
-pub async fn move_author(state: &AppState, handle: &Handle, to: &str) -> AppResult<Announced> {
-    db::authors::get(state.db.write(), handle)
+pub async fn move_author(app: &App, handle: &Handle, to: &str) -> AppResult<Announced> {
+    db::authors::get(app.db().write(), handle)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}`")))?;
-    let ours = state.uris.actor(handle);
+    let ours = app.uris().actor(handle);
     let refuse = |e: MoveError| AppError::BadRequest(e.to_string());
-    let target = resolve_target(state, to).await.map_err(refuse)?;
-    let doc = fetch::get_json(state, &target).await.map_err(|e| {
+    let target = resolve_target(app, to).await.map_err(refuse)?;
+    let doc = app.fed().fetcher.get_json(&target).await.map_err(|e| {
         refuse(MoveError::Lookup {
             target: target.to_string(),
             reason: e.to_string(),
@@ -124,14 +127,14 @@ pub async fn move_author(state: &AppState, handle: &Handle, to: &str) -> AppResu
             target: target_id,
             ours,
             handle: handle.clone(),
-            domain: state.config.domain.clone(),
+            domain: app.config().domain.clone(),
         }));
     }
     let now = db::now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = app.db().begin().await?;
     db::authors::set_moved_to(&mut tx, handle, &target_id, now).await?;
-    let (update, n1) = announce_profile(&mut tx, state, handle, now).await?;
-    let activity = outgoing::move_to(&state.uris, handle, &target_id, now);
+    let (update, n1) = announce_profile(&mut tx, app, handle, now).await?;
+    let activity = outgoing::move_to(app.uris(), handle, &target_id, now);
     let (moved, n2) = db::outbox::queue(&mut tx, &activity, Audience::Followers, now).await?;
     tx.commit().await?;
     tracing::info!(author = %handle, to = %target_id, "moved");
@@ -144,17 +147,17 @@ pub async fn move_author(state: &AppState, handle: &Handle, to: &str) -> AppResu
 /// Gives `handle` a new key pair under the same key id and queues `Update{Person}`
 /// with the new public key. Followers stay: servers that cached the old key refetch
 /// the actor when a signature fails to verify, as Mastodon does.
-pub async fn rotate_key(state: &AppState, handle: &Handle) -> AppResult<Announced> {
-    db::authors::get(state.db.write(), handle)
+pub async fn rotate_key(app: &App, handle: &Handle) -> AppResult<Announced> {
+    db::authors::get(app.db().write(), handle)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}`")))?;
     let (public, private) = tokio::task::spawn_blocking(signatures::generate_keypair)
         .await
         .context("generating a key pair")??;
     let now = db::now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = app.db().begin().await?;
     db::authors::set_keys(&mut tx, handle, &public, &private, now).await?;
-    let (update, n) = announce_profile(&mut tx, state, handle, now).await?;
+    let (update, n) = announce_profile(&mut tx, app, handle, now).await?;
     tx.commit().await?;
     tracing::info!(author = %handle, "key pair replaced");
     Ok(Announced {

@@ -1,11 +1,9 @@
-//! Use cases shared by the HTTP handlers, the inbox and the CLI. They own transactions.
+//! Use cases over the app: what the HTTP handlers and the commands call. They own
+//! their transactions.
 
 pub mod authorized_fetch;
 pub mod conversation;
 pub mod identity;
-pub mod inbox;
-pub mod inbox_queue;
-pub mod inbox_writer;
 pub mod moderation;
 pub mod read;
 pub mod schedule;

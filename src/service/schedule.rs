@@ -6,46 +6,19 @@
 use std::{collections::HashSet, path::PathBuf, time::Duration};
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    db,
-    error::AppResult,
-    service::{sync, watch::Changes},
-    state::AppState,
+    app::App,
+    service::{
+        sync::{self, next_due},
+        watch::Watch,
+    },
 };
 
-/// Where every sync, in any process (`fedblog sync` too), notes the next scheduled date.
-const NEXT_SCHEDULED: &str = "next_scheduled_at";
-/// How often the server re-reads that note, so a post scheduled by another process is
-/// still published on time.
+/// How often the server re-reads when the next scheduled post is due, so a post
+/// scheduled by another process (`fedblog sync`) is still published on time.
 const RECHECK: Duration = Duration::from_secs(30);
-
-/// Notes when the next scheduled post is due (`None`: nothing is scheduled), and wakes
-/// this process's schedule task if that changed.
-pub async fn record(state: &AppState, next: Option<DateTime<Utc>>) -> AppResult<()> {
-    if next_due(state).await? == next {
-        return Ok(());
-    }
-    let value = next.map(|d| d.timestamp_millis().to_string());
-    db::meta::set(
-        state.db.write(),
-        NEXT_SCHEDULED,
-        value.as_deref().unwrap_or_default(),
-    )
-    .await?;
-    state.schedule_changed.notify_one();
-    Ok(())
-}
-
-/// When the next scheduled post is due, as the last sync noted.
-pub async fn next_due(state: &AppState) -> AppResult<Option<DateTime<Utc>>> {
-    let value = db::meta::get(state.db.write(), NEXT_SCHEDULED).await?;
-    Ok(value
-        .and_then(|v| v.parse::<i64>().ok())
-        .and_then(DateTime::from_timestamp_millis))
-}
 
 /// How long to sleep before looking again: until `due`, but never past [`RECHECK`].
 fn sleep_for(due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Duration {
@@ -55,17 +28,18 @@ fn sleep_for(due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Duration {
     }
 }
 
-/// Runs until `shutdown`: syncs when a scheduled post is due, and on every message
-/// from `changes` (the file watcher), if there is one.
-pub async fn run(
-    state: AppState,
-    shutdown: CancellationToken,
-    mut changes: Option<mpsc::UnboundedReceiver<Changes>>,
-) {
+/// Runs until `shutdown`: syncs when a scheduled post is due, and on every burst of
+/// changes the file watcher reports, if there is one.
+pub async fn run(app: App, shutdown: CancellationToken, watch: Option<Watch>) {
+    // The watcher watches until it is dropped, with this task.
+    let (_watcher, mut changes) = match watch {
+        Some(Watch { watcher, changes }) => (Some(watcher), Some(changes)),
+        None => (None, None),
+    };
     // After a failed sync the next one compares everything.
     let mut full = false;
     loop {
-        let due = match next_due(&state).await {
+        let due = match next_due(&app).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the publishing schedule");
@@ -82,7 +56,7 @@ pub async fn run(
         let files: Option<HashSet<PathBuf>> = tokio::select! {
             _ = shutdown.cancelled() => return,
             // A sync elsewhere in this process scheduled a post: look again.
-            _ = state.schedule_changed.notified() => continue,
+            _ = app.schedule_changed().notified() => continue,
             msg = changed => {
                 let Some(first) = msg else {
                     // The watcher is gone; keep serving the schedule.
@@ -114,8 +88,8 @@ pub async fn run(
             }
         };
         let result = match files {
-            Some(files) => sync::sync_files(&state, files).await,
-            None => sync::sync(&state).await,
+            Some(files) => sync::sync_files(&app, files).await,
+            None => sync::sync(&app).await,
         };
         full = result.is_err();
         match result {

@@ -8,7 +8,10 @@ use std::{
     path::PathBuf,
 };
 
+use chrono::{DateTime, Utc};
+
 use crate::{
+    app::App,
     content::{self, AuthorContent, ContentError, PostSource},
     db::{
         self,
@@ -19,7 +22,6 @@ use crate::{
     domain::{Handle, Slug},
     error::{AppError, AppResult},
     federation::{activities::outgoing, signatures},
-    state::AppState,
 };
 
 /// Mastodon puts a post on home timelines only if `published` is under 6 hours old.
@@ -40,74 +42,89 @@ pub struct SyncReport {
     pub activities: Vec<i64>,
     pub errors: Vec<ContentError>,
     /// When the next scheduled post is due: the server syncs again then.
-    pub next_scheduled: Option<chrono::DateTime<chrono::Utc>>,
+    pub next_scheduled: Option<DateTime<Utc>>,
 }
 
 /// Reads the content folder and applies every change. Files unchanged since the last
 /// sync (same hash) are not parsed again.
-pub async fn sync(state: &AppState) -> AppResult<SyncReport> {
-    run(state, None).await
+pub async fn sync(app: &App) -> AppResult<SyncReport> {
+    run(app, None).await
 }
 
 /// Applies the changes of these files (the watcher's paths) and leaves the rest of
 /// the folder unread.
-pub async fn sync_files(state: &AppState, changed: HashSet<PathBuf>) -> AppResult<SyncReport> {
-    run(state, Some(changed)).await
+pub async fn sync_files(app: &App, changed: HashSet<PathBuf>) -> AppResult<SyncReport> {
+    run(app, Some(changed)).await
 }
 
-async fn run(state: &AppState, changed: Option<HashSet<PathBuf>>) -> AppResult<SyncReport> {
+async fn run(app: &App, changed: Option<HashSet<PathBuf>>) -> AppResult<SyncReport> {
     let mut known: content::Known = HashMap::new();
     let rows = match &changed {
-        None => db::posts::file_hashes(state.db.write()).await?,
-        Some(paths) => known_of_changed(state, paths).await?,
+        None => db::posts::file_hashes(app.db().write()).await?,
+        Some(paths) => known_of_changed(app, paths).await?,
     };
     for (author, path, hash) in rows {
         known.entry(author).or_default().insert(path, hash);
     }
-    let root = state.config.content.clone();
-    let uris = state.uris.clone();
+    let root = app.config().content.clone();
+    let uris = app.uris().clone();
     let partial = changed.is_some();
     let scan = tokio::task::spawn_blocking(move || {
         content::scan_changes(&root, &|h| uris.media_base(h), &known, changed.as_ref())
     })
     .await
     .context("the content scan panicked")?;
-    let first_sync = db::meta::get(state.db.write(), FIRST_SYNC_DONE)
+    let first_sync = db::meta::get(app.db().write(), FIRST_SYNC_DONE)
         .await?
         .is_none();
     // A partial scan sees only the scheduled posts among the changed files.
     let next_scheduled = match partial {
         false => scan.next_scheduled(),
-        true => [
-            crate::service::schedule::next_due(state).await?,
-            scan.next_scheduled(),
-        ]
-        .into_iter()
-        .flatten()
-        .min(),
+        true => [next_due(app).await?, scan.next_scheduled()]
+            .into_iter()
+            .flatten()
+            .min(),
     };
     let mut report = SyncReport {
         next_scheduled,
         errors: scan.errors,
         ..SyncReport::default()
     };
-    crate::service::schedule::record(state, report.next_scheduled).await?;
+    note_next_scheduled(app, report.next_scheduled).await?;
     for author in &scan.authors {
-        sync_author(state, author, first_sync, &mut report).await?;
+        sync_author(app, author, first_sync, &mut report).await?;
     }
     if first_sync {
-        db::meta::set(state.db.write(), FIRST_SYNC_DONE, &db::now_ms().to_string()).await?;
+        db::meta::set(app.db().write(), FIRST_SYNC_DONE, &db::now_ms().to_string()).await?;
     }
     // Serve the new versions from the next request on.
-    state.cache.catch_up(state.db.write()).await?;
+    app.cache().catch_up(app.db().write()).await?;
     for e in &report.errors {
         tracing::warn!("{e}");
     }
     Ok(report)
 }
 
+/// Notes when the next scheduled post is due (`None`: nothing is scheduled), where
+/// every process reads it, and wakes this process's schedule task if that changed.
+async fn note_next_scheduled(app: &App, next: Option<DateTime<Utc>>) -> AppResult<()> {
+    if next_due(app).await? == next {
+        return Ok(());
+    }
+    db::meta::set_next_scheduled(app.db().write(), next.map(|d| d.timestamp_millis())).await?;
+    app.schedule_changed().notify_one();
+    Ok(())
+}
+
+/// When the next scheduled post is due, as the last sync (of any process) noted.
+pub async fn next_due(app: &App) -> AppResult<Option<DateTime<Utc>>> {
+    Ok(db::meta::next_scheduled(app.db().write())
+        .await?
+        .and_then(DateTime::from_timestamp_millis))
+}
+
 async fn sync_author(
-    state: &AppState,
+    app: &App,
     author: &AuthorContent,
     first_sync: bool,
     report: &mut SyncReport,
@@ -155,22 +172,22 @@ async fn sync_author(
         profile_hash: &profile_hash,
     };
     let now = db::now_ms();
-    match db::authors::get(state.db.write(), handle).await? {
+    match db::authors::get(app.db().write(), handle).await? {
         None => {
             // Key generation is CPU work; keep it off the async workers.
             let (public, private) = tokio::task::spawn_blocking(signatures::generate_keypair)
                 .await
                 .context("generating a key pair")??;
-            db::authors::insert(state.db.write(), handle, &values, &public, &private, now).await?;
+            db::authors::insert(app.db().write(), handle, &values, &public, &private, now).await?;
             report.authors_added += 1;
             tracing::info!(author = %handle, "author created with a new key pair");
         }
         Some(row) if row.profile_hash != profile_hash => {
             // Followers' servers show the new name, bio and images after an Update.
-            let mut tx = state.db.begin().await?;
+            let mut tx = app.db().begin().await?;
             db::authors::update_profile(&mut tx, handle, &values, now).await?;
             let (id, queued) =
-                crate::service::identity::announce_profile(&mut tx, state, handle, now).await?;
+                crate::service::identity::announce_profile(&mut tx, app, handle, now).await?;
             tx.commit().await?;
             report.deliveries_queued += queued;
             report.activities.push(id);
@@ -180,13 +197,13 @@ async fn sync_author(
     }
 
     let stored = match &author.changed {
-        None => db::posts::index_of_author(state.db.write(), handle).await?,
+        None => db::posts::index_of_author(app.db().write(), handle).await?,
         // Only these files were read: only their rows (and the rows whose slugs they
         // take, for renames) can change.
         Some(paths) => {
             let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
             let slugs: Vec<&Slug> = author.posts.iter().map(|p| &p.slug).collect();
-            db::posts::index_of_files(state.db.write(), handle, &paths, &slugs).await?
+            db::posts::index_of_files(app.db().write(), handle, &paths, &slugs).await?
         }
     };
     // Source paths present in the folder now, loadable or not. A scan of changed files
@@ -225,7 +242,7 @@ async fn sync_author(
             None => match stored_by_slug.get(post.slug.as_str()) {
                 // The file was renamed (its slug kept): the post keeps its identity.
                 Some(other) if !present.contains(other.source_path.as_str()) => {
-                    db::posts::set_source_path(state.db.write(), other.id, &post.source_path)
+                    db::posts::set_source_path(app.db().write(), other.id, &post.source_path)
                         .await?;
                     Some(PostIndexRow {
                         source_path: post.source_path.clone(),
@@ -248,16 +265,16 @@ async fn sync_author(
             },
         };
         match existing {
-            None => publish(state, handle, post, None, first_sync, report).await?,
+            None => publish(app, handle, post, None, first_sync, report).await?,
             Some(row) => {
                 matched.insert(row.id);
                 if row.deleted_at.is_some() {
-                    publish(state, handle, post, Some(row.id), first_sync, report).await?;
+                    publish(app, handle, post, Some(row.id), first_sync, report).await?;
                 } else if row.source_hash != post.hash {
-                    edit(state, handle, post, row.id, report).await?;
+                    edit(app, handle, post, row.id, report).await?;
                 } else {
                     // Re-saved without a change that shows: skip the file next time.
-                    db::posts::set_file_hash(state.db.write(), row.id, &post.file_hash).await?;
+                    db::posts::set_file_hash(app.db().write(), row.id, &post.file_hash).await?;
                     report.unchanged += 1;
                 }
             }
@@ -268,7 +285,7 @@ async fn sync_author(
             && !matched.contains(&r.id)
             && !present.contains(r.source_path.as_str())
     }) {
-        remove(state, handle, row.id, report).await?;
+        remove(app, handle, row.id, report).await?;
     }
     Ok(())
 }
@@ -276,10 +293,10 @@ async fn sync_author(
 /// The stored file hashes a sync of `changed` needs: of the changed posts, or of a
 /// whole author when a profile or image of theirs changed (then their folder is read).
 async fn known_of_changed(
-    state: &AppState,
+    app: &App,
     changed: &HashSet<PathBuf>,
 ) -> AppResult<Vec<(String, String, String)>> {
-    let root = &state.config.content;
+    let root = &app.config().content;
     let mut by_author: HashMap<String, Option<Vec<String>>> = HashMap::new();
     for path in changed {
         let Ok(rel) = path.strip_prefix(root) else {
@@ -306,7 +323,7 @@ async fn known_of_changed(
         let files: Option<Vec<&str>> = files
             .as_ref()
             .map(|f| f.iter().map(String::as_str).collect());
-        rows.extend(db::posts::file_hashes_of(state.db.write(), &author, files.as_deref()).await?);
+        rows.extend(db::posts::file_hashes_of(app.db().write(), &author, files.as_deref()).await?);
     }
     Ok(rows)
 }
@@ -327,7 +344,7 @@ fn values(post: &PostSource) -> PostValues<'_> {
 
 /// Publishes a new post, or one coming back after deletion, and queues its Create.
 async fn publish(
-    state: &AppState,
+    app: &App,
     handle: &Handle,
     post: &PostSource,
     returning: Option<i64>,
@@ -345,7 +362,7 @@ async fn publish(
         written.min(now)
     };
     let v = values(post);
-    let mut tx = state.db.begin().await?;
+    let mut tx = app.db().begin().await?;
     let id = match returning {
         Some(id) => {
             db::posts::update(&mut tx, id, &v, published_at, None).await?;
@@ -365,7 +382,7 @@ async fn publish(
     };
     if !first_sync {
         let row = stored_post(&mut tx, id).await?;
-        fan_out(&mut tx, &outgoing::create(&state.uris, &row), now, report).await?;
+        fan_out(&mut tx, &outgoing::create(app.uris(), &row), now, report).await?;
     }
     tx.commit().await?;
     report.published += 1;
@@ -395,7 +412,7 @@ async fn stored_post(tx: &mut db::Tx, id: i64) -> AppResult<PostRow> {
 
 /// Applies an edit and queues its Update.
 async fn edit(
-    state: &AppState,
+    app: &App,
     handle: &Handle,
     post: &PostSource,
     id: i64,
@@ -403,13 +420,13 @@ async fn edit(
 ) -> AppResult<()> {
     let now = db::now_ms();
     let v = values(post);
-    let mut tx = state.db.begin().await?;
+    let mut tx = app.db().begin().await?;
     let row = stored_post(&mut tx, id).await?;
     db::posts::update(&mut tx, row.id, &v, row.published_at, Some(now)).await?;
     let updated = stored_post(&mut tx, id).await?;
     fan_out(
         &mut tx,
-        &outgoing::update(&state.uris, &updated),
+        &outgoing::update(app.uris(), &updated),
         now,
         report,
     )
@@ -421,14 +438,9 @@ async fn edit(
 }
 
 /// Marks a post deleted (its URL answers 410 from now on) and queues its Delete.
-async fn remove(
-    state: &AppState,
-    handle: &Handle,
-    id: i64,
-    report: &mut SyncReport,
-) -> AppResult<()> {
+async fn remove(app: &App, handle: &Handle, id: i64, report: &mut SyncReport) -> AppResult<()> {
     let now = db::now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = app.db().begin().await?;
     let row = stored_post(&mut tx, id).await?;
     db::posts::mark_deleted(&mut tx, row.id, now).await?;
     let deleted = PostRow {
@@ -437,7 +449,7 @@ async fn remove(
     };
     fan_out(
         &mut tx,
-        &outgoing::delete(&state.uris, &deleted),
+        &outgoing::delete(app.uris(), &deleted),
         now,
         report,
     )

@@ -28,11 +28,15 @@ const DEBOUNCE: Duration = Duration::from_millis(200);
 /// track (then everything is compared).
 pub type Changes = Option<Vec<PathBuf>>;
 
-/// Watches `content` recursively. Returns the watcher (which stops when dropped) and
-/// a channel that receives one message per burst of changes.
-pub fn watch(
-    content: &Path,
-) -> AppResult<(Debouncer<ChangesOnly>, mpsc::UnboundedReceiver<Changes>)> {
+/// A running watcher and the channel that receives one message per burst of changes.
+/// Watching stops when it is dropped.
+pub struct Watch {
+    pub watcher: Debouncer<ChangesOnly>,
+    pub changes: mpsc::UnboundedReceiver<Changes>,
+}
+
+/// Watches `content` recursively.
+pub fn watch(content: &Path) -> AppResult<Watch> {
     // Unbounded but small: the sync task drains every pending burst into one sync.
     let (tx, rx) = mpsc::unbounded_channel();
     // notify reports absolute paths; the sync compares them with `content` as
@@ -64,7 +68,10 @@ pub fn watch(
         .watcher()
         .watch(content, RecursiveMode::Recursive)
         .with_context(|| format!("cannot watch {}", content.display()))?;
-    Ok((debouncer, rx))
+    Ok(Watch {
+        watcher: debouncer,
+        changes: rx,
+    })
 }
 
 /// `path` under `content` as the configuration names it, given `absolute`, the same

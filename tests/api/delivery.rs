@@ -214,3 +214,73 @@ async fn a_host_that_never_answers_is_held_by_its_circuit_and_released_by_a_prob
         .collect();
     assert_eq!(creates.len(), 12, "every follower got the post");
 }
+
+#[tokio::test]
+async fn deliveries_obey_the_address_policy_fetches_obey() {
+    // Production mode: only the peer's host names listed in `allowed_private_hosts`
+    // may be reached on loopback, and over http.
+    let peer = TestPeer::start().await;
+    peer.set_hanging(false);
+    let peer_port = url::Url::parse(&peer.base).unwrap().port().unwrap();
+    let allowed = |hosts: &[&str]| {
+        let list: Vec<String> = hosts
+            .iter()
+            .map(|h| format!("\"{h}:{peer_port}\""))
+            .collect();
+        format!("allowed_private_hosts = [{}]", list.join(", "))
+    };
+    let both = allowed(&["localhost", "hang.localhost"]);
+    let app = spawn_app_with(Options {
+        production: true,
+        config: Box::leak(format!("\n[federation]\n{both}\n").into_boxed_str()),
+        ..Options::default()
+    })
+    .await;
+    // Our actor's id is https in production; the request itself comes over loopback.
+    async fn follow(app: &TestApp, peer: &TestPeer, name: &str) -> u16 {
+        let alice = format!("https://localhost:{}/@alice", app.port);
+        let inbox = format!("{}/inbox", app.base);
+        let res = peer
+            .post_signed(&app.client, name, &inbox, &peer.follow(name, &alice))
+            .await;
+        res.status().as_u16()
+    }
+    // `solo-a` lives on localhost, `hang-b` on hang.localhost: both allowed for now.
+    assert_eq!(follow(&app, &peer, "solo-a").await, 202);
+    assert_eq!(follow(&app, &peer, "hang-b").await, 202);
+    app.inbox_settled().await;
+    app.deliver_all().await;
+    assert_eq!(peer.received_of_type("Accept").len(), 2);
+
+    // The operator takes hang.localhost off the list: fetches and deliveries alike
+    // refuse it now; localhost is still allowed for both.
+    let config = std::fs::read_to_string(app.config_path()).unwrap();
+    std::fs::write(
+        app.config_path(),
+        config.replace(&both, &allowed(&["localhost"])),
+    )
+    .unwrap();
+    let app = app.restart(false).await;
+    assert_eq!(
+        follow(&app, &peer, "hang-c").await,
+        401,
+        "the fetch of hang-c is refused"
+    );
+    publish(&app, "policy").await;
+    app.deliver_all().await;
+    let creates: Vec<String> = peer
+        .received_of_type("Create")
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(creates, ["/users/solo-a/inbox"]);
+    let (state, error): (String, String) = sqlx::query_as(
+        "SELECT d.state, d.last_error FROM deliveries d JOIN activities a ON a.id = d.activity_id
+         WHERE a.kind = 'Create' AND d.host LIKE 'hang.localhost:%'",
+    )
+    .fetch_one(&app.sql)
+    .await
+    .unwrap();
+    assert_eq!(state, "failed");
+    assert!(error.contains("private, loopback or link-local"), "{error}");
+}

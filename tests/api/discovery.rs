@@ -183,7 +183,7 @@ async fn demo_content_is_clean_and_the_title_heading_is_not_repeated() {
         ..Options::default()
     })
     .await;
-    assert!(app.state.config.content.exists());
+    assert!(app.state.config().content.exists());
     assert_eq!(app.count("SELECT COUNT(*) FROM authors").await, 3);
     let html = app
         .get("/@mayank/hello-world", "text/html")

@@ -5,7 +5,7 @@ use std::{
     time::Duration,
 };
 
-use fedblog::{config::Config, delivery::Deliverer, startup::Application, state::AppState};
+use fedblog::{app::App, config::Config, delivery::Deliverer, startup::Application};
 use tempfile::TempDir;
 
 use crate::shared::{copy_dir, sql_pool};
@@ -17,7 +17,8 @@ pub struct TestApp {
     /// `http://localhost:<port>`
     pub base: String,
     pub port: u16,
-    pub state: AppState,
+    /// The running app, for tests that call its use cases directly.
+    pub state: App,
     /// A pool of the test's own on the app's database, for checks in SQL.
     pub sql: sqlx::SqlitePool,
     pub deliverer: Deliverer,
@@ -104,8 +105,8 @@ async fn start(dir: TempDir, listener: TcpListener, worker: bool, watch: bool) -
         .await
         .expect("app builds")
         .watch_content(watch);
-    let state = app.state().clone();
-    let sql = sql_pool(&state.config.database).await;
+    let state = app.app().clone();
+    let sql = sql_pool(&state.config().database).await;
     let deliverer = app.deliverer();
     let admin_base = app.admin_port().map(|p| format!("http://127.0.0.1:{p}"));
     let shutdown = CancellationToken::new();

@@ -271,11 +271,11 @@ async fn unsent_and_in_flight_deliveries_resume_after_a_restart() {
     sync(&app).await;
     // One delivery is leased by a worker that then dies; the other was never tried.
     let now = fedblog::db::now_ms();
-    let due = fedblog::db::deliveries::due_candidates(app.state.db.write(), now, &[], 10)
+    let due = fedblog::db::deliveries::due_candidates(app.state.db().write(), now, &[], 10)
         .await
         .unwrap();
     let leased = fedblog::db::deliveries::lease(
-        app.state.db.write(),
+        app.state.db().write(),
         "a-worker-that-died",
         now,
         now + 3_600_000,

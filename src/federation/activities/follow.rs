@@ -6,8 +6,7 @@ use crate::{
     db::{self, followers::FollowerRow, outbox::Audience},
     domain::Handle,
     error::{AppError, AppResult},
-    federation::remote_actor::RemoteActor,
-    state::AppState,
+    federation::{Context, remote_actor::RemoteActor},
 };
 
 /// `{"type":"Follow","id":..,"actor":..,"object":"<our actor>"}`
@@ -43,13 +42,13 @@ impl Follow {
     }
 }
 
-/// Records the follower and queues a signed Accept that embeds the Follow, in one
-/// transaction. Repeating a Follow refreshes the record and re-sends the Accept.
-pub async fn receive(state: &AppState, follow: &Follow, sender: &RemoteActor) -> AppResult<()> {
-    let handle = local_target(state, &follow.object).await?;
+/// Accepts: records the follower and queues a signed Accept that embeds the Follow,
+/// in one transaction. Repeating a Follow refreshes the record and re-sends the Accept.
+pub async fn receive(ctx: &Context, follow: &Follow, sender: &RemoteActor) -> AppResult<()> {
+    let handle = local_target(ctx, &follow.object).await?;
     let now = db::now_ms();
-    let accept = outgoing::accept(&state.uris, &handle, follow);
-    let mut tx = state.db.begin().await?;
+    let accept = outgoing::accept(&ctx.uris, &handle, follow);
+    let mut tx = ctx.db.begin().await?;
     db::followers::upsert(
         &mut tx,
         &FollowerRow {
@@ -77,13 +76,27 @@ pub async fn receive(state: &AppState, follow: &Follow, sender: &RemoteActor) ->
     Ok(())
 }
 
+/// Rejects (the sender or its domain is blocked): forgets any earlier follow of theirs
+/// and queues a Reject, in one transaction.
+pub async fn reject(ctx: &Context, follow: &Follow, sender: &RemoteActor) -> AppResult<()> {
+    let handle = local_target(ctx, &follow.object).await?;
+    let reject = outgoing::reject(&ctx.uris, &handle, follow);
+    let now = db::now_ms();
+    let mut tx = ctx.db.begin().await?;
+    db::followers::remove(&mut tx, &handle, sender.id.as_str()).await?;
+    db::outbox::queue(&mut tx, &reject, Audience::Inbox(&sender.inbox), now).await?;
+    tx.commit().await?;
+    tracing::info!(author = %handle, actor = %sender.id, "follow from a blocked actor rejected");
+    Ok(())
+}
+
 /// The local author an activity targets, or 404.
-pub async fn local_target(state: &AppState, object: &Url) -> AppResult<Handle> {
-    let handle = state
+pub async fn local_target(ctx: &Context, object: &Url) -> AppResult<Handle> {
+    let handle = ctx
         .uris
         .handle_of_actor(object.as_str())
         .ok_or_else(|| AppError::NotFound(format!("{object} is not an actor on this server")))?;
-    db::authors::get(state.db.read(), &handle)
+    db::authors::get(ctx.db.read(), &handle)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}` on this server")))?;
     Ok(handle)

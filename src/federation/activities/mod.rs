@@ -17,6 +17,7 @@ pub mod undo;
 use serde_json::Value;
 use url::Url;
 
+use super::Context;
 use crate::error::AppError;
 
 /// What the inbox recognised in a request body.
@@ -124,13 +125,13 @@ pub fn classify(env: &Envelope) -> Result<Incoming, AppError> {
 
 /// Our live post at `url`, if it is one.
 pub async fn local_post(
-    state: &crate::state::AppState,
+    ctx: &Context,
     url: &Url,
 ) -> Result<Option<crate::db::posts::PostRow>, AppError> {
-    let Some((handle, slug)) = state.uris.post_of(url.as_str()) else {
+    let Some((handle, slug)) = ctx.uris.post_of(url.as_str()) else {
         return Ok(None);
     };
-    Ok(crate::db::posts::by_slug(state.db.read(), &handle, &slug)
+    Ok(crate::db::posts::by_slug(ctx.db.read(), &handle, &slug)
         .await?
         .filter(|p| p.deleted_at.is_none()))
 }

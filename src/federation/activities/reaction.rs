@@ -4,7 +4,7 @@ use url::Url;
 
 use super::{Envelope, bad, id_of, local_post};
 pub use crate::domain::ReactionKind;
-use crate::{db, error::AppResult, state::AppState};
+use crate::{db, error::AppResult, federation::Context};
 
 /// `{"type":"Like","id":..,"actor":..,"object":"<our post>"}`; Announce alike.
 #[derive(Debug, Clone)]
@@ -33,12 +33,12 @@ impl Reaction {
 }
 
 /// Records the reaction if it is about one of our live posts.
-pub async fn receive(state: &AppState, r: &Reaction) -> AppResult<String> {
-    let Some(post) = local_post(state, &r.object).await? else {
+pub async fn receive(ctx: &Context, r: &Reaction) -> AppResult<String> {
+    let Some(post) = local_post(ctx, &r.object).await? else {
         return Ok(format!("ignored: {} is not one of our posts", r.object));
     };
     db::reactions::upsert(
-        state.db.write(),
+        ctx.db.write(),
         r.kind,
         r.id.as_ref().map(Url::as_str),
         post.id,
@@ -51,7 +51,7 @@ pub async fn receive(state: &AppState, r: &Reaction) -> AppResult<String> {
 
 /// Removes a reaction: by its activity id, or by what it was about.
 pub async fn undo(
-    state: &AppState,
+    ctx: &Context,
     kind: ReactionKind,
     actor: &Url,
     id: Option<&Url>,
@@ -59,16 +59,16 @@ pub async fn undo(
 ) -> AppResult<String> {
     let mut removed = match id {
         Some(id) => {
-            db::reactions::remove_by_ap_id(state.db.write(), kind, id.as_str(), actor.as_str())
+            db::reactions::remove_by_ap_id(ctx.db.write(), kind, id.as_str(), actor.as_str())
                 .await?
         }
         None => 0,
     };
     if removed == 0
         && let Some(object) = object
-        && let Some(post) = local_post(state, object).await?
+        && let Some(post) = local_post(ctx, object).await?
     {
-        removed = db::reactions::remove(state.db.write(), kind, post.id, actor.as_str()).await?;
+        removed = db::reactions::remove(ctx.db.write(), kind, post.id, actor.as_str()).await?;
     }
     Ok(format!("{} undone ({removed} removed)", kind.as_str()))
 }

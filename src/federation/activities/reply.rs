@@ -16,8 +16,7 @@ use crate::{
     },
     domain::ReplyState,
     error::{AppError, AppResult},
-    federation::{PUBLIC, remote_actor, sanitize},
-    state::FedData,
+    federation::{Context, PUBLIC, remote_actor, sanitize},
 };
 
 /// How many unknown ancestors of a reply we fetch looking for our post.
@@ -113,22 +112,22 @@ fn same_host(a: &Url, b: &Url) -> bool {
 }
 
 /// Fetches an object from its own origin. Our own URLs are never fetched.
-async fn fetch_origin(data: &FedData, id: &Url) -> AppResult<Value> {
-    if data.uris.host() == crate::domain::host_key(id) {
+async fn fetch_origin(ctx: &Context, id: &Url) -> AppResult<Value> {
+    if ctx.uris.host() == crate::domain::host_key(id) {
         return Err(AppError::NotFound(format!("{id} is ours and not a post")));
     }
-    Ok(crate::federation::fetch::get_json(data, id).await?)
+    Ok(ctx.fetcher.get_json(id).await?)
 }
 
 /// The note an activity by `actor` carries, believed only from its origin.
-async fn authentic_note(data: &FedData, actor: &Url, object: &Value) -> AppResult<RemoteNote> {
+async fn authentic_note(ctx: &Context, actor: &Url, object: &Value) -> AppResult<RemoteNote> {
     let id = id_of(object).ok_or_else(|| bad("the object has no `id`"))?;
     let embedded = object.is_object() && same_host(&id, actor);
     let note = if embedded {
         parse_note(object)?
     } else {
         // Another host's object (or only its id): ask its origin what it says.
-        parse_note(&fetch_origin(data, &id).await?)?
+        parse_note(&fetch_origin(ctx, &id).await?)?
     };
     if note.id != id {
         return Err(AppError::unauthorized(format!(
@@ -157,11 +156,11 @@ enum Parent {
     Reply(ReplyRow),
 }
 
-async fn known_parent(data: &FedData, url: &Url) -> AppResult<Option<Parent>> {
-    if let Some(post) = local_post(data, url).await? {
+async fn known_parent(ctx: &Context, url: &Url) -> AppResult<Option<Parent>> {
+    if let Some(post) = local_post(ctx, url).await? {
         return Ok(Some(Parent::Post(post)));
     }
-    Ok(db::replies::by_ap_id(data.db.write(), url.as_str())
+    Ok(db::replies::by_ap_id(ctx.db.write(), url.as_str())
         .await?
         .map(Parent::Reply))
 }
@@ -170,7 +169,7 @@ async fn known_parent(data: &FedData, url: &Url) -> AppResult<Option<Parent>> {
 /// Returns the known parent and the fetched ancestors, nearest first; `None` if the
 /// thread is not one of ours.
 async fn place_in_thread(
-    data: &FedData,
+    ctx: &Context,
     note: &RemoteNote,
 ) -> AppResult<Option<(Parent, Vec<RemoteNote>)>> {
     let mut chain: Vec<RemoteNote> = Vec::new();
@@ -178,10 +177,10 @@ async fn place_in_thread(
         return Ok(None);
     };
     loop {
-        if let Some(parent) = known_parent(data, &cursor).await? {
+        if let Some(parent) = known_parent(ctx, &cursor).await? {
             return Ok(Some((parent, chain)));
         }
-        if data.uris.host() == crate::domain::host_key(&cursor) {
+        if ctx.uris.host() == crate::domain::host_key(&cursor) {
             return Ok(None);
         }
         if chain.len() >= MAX_FETCHED_PARENTS {
@@ -189,7 +188,7 @@ async fn place_in_thread(
                 "the thread goes more than {MAX_FETCHED_PARENTS} unknown posts up; not followed further"
             )));
         }
-        let parent = parse_note(&fetch_origin(data, &cursor).await?)?;
+        let parent = parse_note(&fetch_origin(ctx, &cursor).await?)?;
         if parent.id != cursor || !same_host(&parent.attributed_to, &parent.id) {
             return Err(AppError::unauthorized(format!(
                 "{cursor} is not an authentic object of its host"
@@ -206,18 +205,18 @@ async fn place_in_thread(
 
 /// `Create{Note}`: stores the reply (and any fetched ancestors) if it belongs to a
 /// thread under one of our posts and is public.
-pub async fn receive_create(data: &FedData, actor: &Url, object: &Value) -> AppResult<String> {
+pub async fn receive_create(ctx: &Context, actor: &Url, object: &Value) -> AppResult<String> {
     if !is_note_type(object) && object.is_object() {
         return Ok("ignored: not a note".into());
     }
-    let note = authentic_note(data, actor, object).await?;
-    if db::replies::by_ap_id(data.db.write(), note.id.as_str())
+    let note = authentic_note(ctx, actor, object).await?;
+    if db::replies::by_ap_id(ctx.db.write(), note.id.as_str())
         .await?
         .is_some()
     {
         return Ok(format!("{} already stored", note.id));
     }
-    let Some((parent, ancestors)) = place_in_thread(data, &note).await? else {
+    let Some((parent, ancestors)) = place_in_thread(ctx, &note).await? else {
         return Ok(format!(
             "ignored: {} is not in a thread under our posts",
             note.id
@@ -233,7 +232,7 @@ pub async fn receive_create(data: &FedData, actor: &Url, object: &Value) -> AppR
                 note.id
             ));
         }
-        parent = Parent::Reply(store(data, n, &parent).await?);
+        parent = Parent::Reply(store(ctx, n, &parent).await?);
         stored += 1;
     }
     Ok(format!(
@@ -242,7 +241,7 @@ pub async fn receive_create(data: &FedData, actor: &Url, object: &Value) -> AppR
     ))
 }
 
-async fn store(data: &FedData, note: &RemoteNote, parent: &Parent) -> AppResult<ReplyRow> {
+async fn store(ctx: &Context, note: &RemoteNote, parent: &Parent) -> AppResult<ReplyRow> {
     let (post_id, parent_id, depth) = match parent {
         Parent::Post(p) => (p.id, None, 1),
         Parent::Reply(r) => (r.post_id, Some(r.id), r.depth + 1),
@@ -254,20 +253,15 @@ async fn store(data: &FedData, note: &RemoteNote, parent: &Parent) -> AppResult<
     }
     // The author's name and avatar are shown beside the reply; not having them is no
     // reason to lose it.
-    if let Err(e) = remote_actor::dereference(&note.attributed_to, data).await {
+    if let Err(e) = remote_actor::dereference(ctx, &note.attributed_to).await {
         tracing::info!(actor = %note.attributed_to, error = %e, "reply author not fetched");
     }
-    let post = db::posts::by_id(data.db.write(), post_id)
+    let post = db::posts::by_id(ctx.db.write(), post_id)
         .await?
         .ok_or_else(|| AppError::NotFound("the post was deleted".into()))?;
-    let held = data
-        .config
-        .moderation
-        .hold_replies
-        .iter()
-        .any(|h| h == post.author.as_str());
+    let held = ctx.hold_replies.iter().any(|h| h == post.author.as_str());
     db::replies::insert(
-        data.db.write(),
+        ctx.db.write(),
         &NewReply {
             ap_id: note.id.as_str(),
             post_id,
@@ -288,32 +282,32 @@ async fn store(data: &FedData, note: &RemoteNote, parent: &Parent) -> AppResult<
         db::now_ms(),
     )
     .await?;
-    db::replies::by_ap_id(data.db.write(), note.id.as_str())
+    db::replies::by_ap_id(ctx.db.write(), note.id.as_str())
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a stored reply vanished")))
 }
 
 /// `Update{Note}` edits a stored reply; `Update{Person}` refreshes the cached actor.
-pub async fn receive_update(data: &FedData, actor: &Url, object: &Value) -> AppResult<String> {
+pub async fn receive_update(ctx: &Context, actor: &Url, object: &Value) -> AppResult<String> {
     if id_of(object).as_ref() == Some(actor) {
-        remote_actor::refetch(actor, data).await?;
+        remote_actor::refetch(ctx, actor).await?;
         return Ok("actor refreshed".into());
     }
     if object.is_object() && !is_note_type(object) {
         return Ok("ignored: not a note".into());
     }
-    let note = authentic_note(data, actor, object).await?;
+    let note = authentic_note(ctx, actor, object).await?;
     let author = note.attributed_to.as_str();
     if !note.public {
         let removed =
-            db::replies::delete_by_author(data.db.write(), note.id.as_str(), author).await?;
+            db::replies::delete_by_author(ctx.db.write(), note.id.as_str(), author).await?;
         return Ok(format!(
             "{} is no longer public (removed: {removed})",
             note.id
         ));
     }
     let edited = db::replies::update_content(
-        data.db.write(),
+        ctx.db.write(),
         note.id.as_str(),
         author,
         &note.content_html,
@@ -328,9 +322,9 @@ pub async fn receive_update(data: &FedData, actor: &Url, object: &Value) -> AppR
 }
 
 /// `Delete{Note|Tombstone}`: removes the reply if the signer wrote it.
-pub async fn receive_delete(data: &FedData, actor: &Url, object: &Url) -> AppResult<String> {
+pub async fn receive_delete(ctx: &Context, actor: &Url, object: &Url) -> AppResult<String> {
     let removed =
-        db::replies::delete_by_author(data.db.write(), object.as_str(), actor.as_str()).await?;
+        db::replies::delete_by_author(ctx.db.write(), object.as_str(), actor.as_str()).await?;
     Ok(match removed {
         true => format!("reply {object} deleted"),
         false => format!("ignored: no reply {object} by {actor}"),

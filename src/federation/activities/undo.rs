@@ -5,7 +5,7 @@ use super::{
     Envelope, id_of,
     reaction::{self, ReactionKind},
 };
-use crate::{db, error::AppResult, state::AppState};
+use crate::{db, error::AppResult, federation::Context};
 
 /// What an `Undo` takes back. Only its own actor's activities can be undone: the
 /// handlers match on the signer as well as on the ids.
@@ -67,14 +67,14 @@ impl Undo {
 }
 
 /// Takes the activity back. Unknown ones are ignored: Undo is idempotent.
-pub async fn receive(state: &AppState, undo: &Undo) -> AppResult<String> {
+pub async fn receive(ctx: &Context, undo: &Undo) -> AppResult<String> {
     match undo {
         Undo::Follow {
             actor,
             follow_id,
             followed,
         } => {
-            let removed = unfollow(state, actor, follow_id.as_ref(), followed.as_ref()).await?;
+            let removed = unfollow(ctx, actor, follow_id.as_ref(), followed.as_ref()).await?;
             Ok(format!("follow undone ({removed} removed)"))
         }
         Undo::Reaction {
@@ -82,13 +82,13 @@ pub async fn receive(state: &AppState, undo: &Undo) -> AppResult<String> {
             actor,
             id,
             object,
-        } => reaction::undo(state, *kind, actor, id.as_ref(), object.as_ref()).await,
+        } => reaction::undo(ctx, *kind, actor, id.as_ref(), object.as_ref()).await,
         Undo::ById { actor, id } => {
-            let follows = unfollow(state, actor, Some(id), None).await?;
+            let follows = unfollow(ctx, actor, Some(id), None).await?;
             let mut reactions = 0;
             for kind in [ReactionKind::Like, ReactionKind::Announce] {
                 reactions += db::reactions::remove_by_ap_id(
-                    state.db.write(),
+                    ctx.db.write(),
                     kind,
                     id.as_str(),
                     actor.as_str(),
@@ -103,18 +103,18 @@ pub async fn receive(state: &AppState, undo: &Undo) -> AppResult<String> {
 }
 
 async fn unfollow(
-    state: &AppState,
+    ctx: &Context,
     actor: &Url,
     follow_id: Option<&Url>,
     followed: Option<&Url>,
 ) -> AppResult<u64> {
     let removed = match (followed, follow_id) {
-        (Some(target), _) => match state.uris.handle_of_actor(target.as_str()) {
-            Some(h) => db::followers::remove(state.db.write(), &h, actor.as_str()).await?,
+        (Some(target), _) => match ctx.uris.handle_of_actor(target.as_str()) {
+            Some(h) => db::followers::remove(ctx.db.write(), &h, actor.as_str()).await?,
             None => 0,
         },
         (None, Some(follow_id)) => {
-            db::followers::remove_by_follow_id(state.db.write(), actor.as_str(), follow_id.as_str())
+            db::followers::remove_by_follow_id(ctx.db.write(), actor.as_str(), follow_id.as_str())
                 .await?
         }
         (None, None) => 0,

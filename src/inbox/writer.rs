@@ -1,35 +1,37 @@
 //! Group commit for the inbox door. Each accepted activity must be on disk before its
 //! 202; written one transaction per request, concurrent requests queue on SQLite's
 //! write lock (busy waits with sleeps). Here one task writes every insert that is
-//! waiting, many per transaction, and answers each request when its batch commits.
-
-use tokio::sync::{mpsc, oneshot};
+//! waiting, many per transaction, and answers each request when its batch commits;
+//! the commit wakes the processor.
 
 use anyhow::anyhow;
+use tokio::sync::{mpsc, oneshot};
 
+pub use crate::db::inbox_activities::NewActivity;
 use crate::{db, error::AppResult};
 
 /// Inserts written in one transaction at most.
 const MAX_BATCH: usize = 256;
 
-pub use crate::db::inbox_activities::NewActivity;
-
 type Job = (NewActivity, oneshot::Sender<Result<bool, String>>);
 
-/// The handle requests use; the writer task stops when the last handle is dropped.
+/// The handle the door uses. The writer task ([`run`]) ends when the last handle is
+/// dropped, that is once the server has answered its last request.
 #[derive(Clone)]
-pub struct InboxWriter {
+pub struct Writer {
     jobs: mpsc::Sender<Job>,
 }
 
-impl InboxWriter {
-    /// Starts the writer task on the current runtime.
-    pub fn start(db: db::Db) -> Self {
-        let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(db, rx));
-        Self { jobs }
-    }
+/// The writer task's end of the queue.
+pub struct Jobs(mpsc::Receiver<Job>);
 
+/// A writer handle and the queue its task reads.
+pub fn channel() -> (Writer, Jobs) {
+    let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
+    (Writer { jobs }, Jobs(rx))
+}
+
+impl Writer {
     /// Stores the activity; returns `false` if one with the same id was stored before.
     /// Returns once the transaction holding it has committed.
     pub async fn insert(&self, activity: NewActivity) -> AppResult<bool> {
@@ -45,7 +47,8 @@ impl InboxWriter {
     }
 }
 
-async fn run(db: db::Db, mut rx: mpsc::Receiver<Job>) {
+/// Writes every waiting insert, many per transaction, until every [`Writer`] is gone.
+pub async fn run(db: db::Db, Jobs(mut rx): Jobs) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut activities = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {

@@ -1,0 +1,82 @@
+//! The one context: what the use cases, the handlers and the commands work with,
+//! assembled in `startup`. One pointer, so the clones axum makes per request cost an
+//! atomic increment. Its methods only hand out parts: no I/O here.
+//!
+//! Lower layers never see it: the protocol takes [`federation::Context`], the
+//! queues take the parts they use.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::{
+    cache::ResponseCache, config::Config, db::Db, federation, inbox, metrics::Metrics, uris::Uris,
+};
+
+/// Everything a request or command may need. Cheap to clone.
+#[derive(Clone)]
+pub struct App(Arc<Parts>);
+
+struct Parts {
+    config: Config,
+    fed: Arc<federation::Context>,
+    cache: ResponseCache,
+    metrics: Arc<Metrics>,
+    inbox: inbox::Door,
+    /// Woken when a sync in this process changes when the next scheduled post is due.
+    schedule_changed: Notify,
+}
+
+impl App {
+    pub fn new(
+        config: Config,
+        fed: Arc<federation::Context>,
+        cache: ResponseCache,
+        metrics: Arc<Metrics>,
+        inbox: inbox::Door,
+    ) -> Self {
+        Self(Arc::new(Parts {
+            config,
+            fed,
+            cache,
+            metrics,
+            inbox,
+            schedule_changed: Notify::new(),
+        }))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    pub fn uris(&self) -> &Uris {
+        &self.0.fed.uris
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.0.fed.db
+    }
+
+    /// The protocol's context: keys, fetcher, known actors.
+    pub fn fed(&self) -> &Arc<federation::Context> {
+        &self.0.fed
+    }
+
+    /// Rendered responses (actor and post documents, pages, feeds, discovery).
+    pub fn cache(&self) -> &ResponseCache {
+        &self.0.cache
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.0.metrics
+    }
+
+    /// Where signed activities come in.
+    pub fn inbox(&self) -> &inbox::Door {
+        &self.0.inbox
+    }
+
+    pub fn schedule_changed(&self) -> &Notify {
+        &self.0.schedule_changed
+    }
+}
