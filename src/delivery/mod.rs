@@ -169,7 +169,13 @@ impl Deliverer {
         Ok(claimed)
     }
 
-    /// Sends one claimed delivery; never fails (a failure is an outcome).
+    /// Sends one claimed delivery; never fails (a failure is an outcome). Its span
+    /// names the delivery, so any line logged on the way says which one.
+    #[tracing::instrument(
+        name = "delivery",
+        skip_all,
+        fields(id = d.id, activity = d.activity_id, inbox = %d.inbox, attempt = d.attempts + 1)
+    )]
     async fn attempt(&self, d: ClaimedDelivery) -> Attempt {
         let started = std::time::Instant::now();
         let outcome = self.send(&d).await;

@@ -22,6 +22,7 @@ pub struct Attempt {
 }
 
 /// Writes a batch of outcomes in one transaction.
+#[tracing::instrument(name = "delivery_outcomes", skip_all, fields(n = attempts.len()))]
 pub async fn record(db: &db::Db, cfg: &DeliverySettings, attempts: &[Attempt]) -> AppResult<()> {
     if attempts.is_empty() {
         return Ok(());

@@ -9,6 +9,7 @@
 
 use std::{num::NonZeroU32, sync::Arc};
 
+use tracing::field::Empty;
 use url::Url;
 
 use super::{
@@ -61,7 +62,13 @@ impl Door {
         }
     }
 
-    /// Receives one activity.
+    /// Receives one activity. Its span gets the activity's id, type and actor once
+    /// they are read, so lines logged while authenticating the sender say which.
+    #[tracing::instrument(
+        name = "inbox_post",
+        skip_all,
+        fields(ap_id = Empty, kind = Empty, actor = Empty)
+    )]
     pub async fn receive(&self, req: SignedRequest<'_>) -> AppResult<Receipt> {
         let now = chrono::Utc::now().timestamp();
         let sig = signatures::prepare_verification(&req, now)?;
@@ -69,6 +76,12 @@ impl Door {
         let json: serde_json::Value = serde_json::from_slice(req.body)
             .map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
         let env = activities::envelope(&json)?;
+        let span = tracing::Span::current();
+        span.record("kind", env.kind.as_str());
+        span.record("actor", env.actor.as_str());
+        if let Some(id) = &env.id {
+            span.record("ap_id", id.as_str());
+        }
         let incoming = activities::classify(&env)?;
         if let Some(id) = &env.id
             && host_key(id) != host_key(&env.actor)

@@ -57,6 +57,7 @@ pub async fn sync_files(app: &App, changed: HashSet<PathBuf>) -> AppResult<SyncR
     run(app, Some(changed)).await
 }
 
+#[tracing::instrument(name = "sync", skip_all, fields(files = changed.as_ref().map(HashSet::len)))]
 async fn run(app: &App, changed: Option<HashSet<PathBuf>>) -> AppResult<SyncReport> {
     let mut known: content::Known = HashMap::new();
     let rows = match &changed {
@@ -123,6 +124,7 @@ pub async fn next_due(app: &App) -> AppResult<Option<DateTime<Utc>>> {
         .and_then(DateTime::from_timestamp_millis))
 }
 
+#[tracing::instrument(skip_all, fields(author = %author.handle))]
 async fn sync_author(
     app: &App,
     author: &AuthorContent,

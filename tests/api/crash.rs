@@ -1,73 +1,17 @@
 //! The real binary, killed with `kill -9` and stopped with SIGTERM mid-fan-out:
 //! no delivery is lost, and only those in flight at the kill are sent twice.
 
-use std::{
-    collections::HashMap,
-    path::Path,
-    process::{Child, Command, Stdio},
-    sync::Arc,
-};
+use std::{collections::HashMap, path::Path, process::Command, sync::Arc};
 
 use tokio::sync::Semaphore;
 
 use crate::{
-    helpers::{eventually, write_author, write_post},
+    helpers::{Server, eventually, server_folder as setup, write_post},
     peer::TestPeer,
 };
 
 const FOLLOWERS: usize = 2000;
 const CONCURRENCY: usize = 16;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(dir: &Path, port: u16) -> Self {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("server.log"))
-            .expect("log");
-        let child = Command::new(env!("CARGO_BIN_EXE_fedblog"))
-            .arg("--config")
-            .arg(dir.join("config.toml"))
-            .arg("serve")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start fedblog");
-        let base = format!("http://localhost:{port}");
-        let client = reqwest::Client::new();
-        eventually(30, "the server to answer", || async {
-            client
-                .get(format!("{base}/@alice"))
-                .send()
-                .await
-                .ok()
-                .filter(|r| r.status() == 200)
-                .map(|_| ())
-        })
-        .await;
-        Self { child, base }
-    }
-
-    fn kill9(mut self) {
-        self.child.kill().expect("kill -9");
-        self.child.wait().expect("wait");
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill -TERM");
-        assert!(status.success());
-        self.child.wait().expect("wait")
-    }
-}
 
 /// `fedblog sync --no-wait`: queue the change for the running server to deliver.
 fn publish(dir: &Path) {
@@ -95,33 +39,6 @@ fn creates_by_inbox(peer: &TestPeer, kind: &str) -> HashMap<String, usize> {
         *m.entry(r.path).or_default() += 1;
     }
     m
-}
-
-/// A folder with config.toml (plus `extra`), author `alice` and her post `hello`, and
-/// a free port for the server.
-fn setup(extra: &str) -> (tempfile::TempDir, std::path::PathBuf, u16) {
-    let dir = tempfile::tempdir().unwrap();
-    let content = dir.path().join("content");
-    write_author(&content, "alice", "Alice", None);
-    write_post(
-        &content,
-        "alice",
-        "hello",
-        "---\ntitle: Hello\ndate: 2025-01-01\n---\nHi.\n",
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n{extra}"
-        ),
-    )
-    .unwrap();
-    (dir, content, port)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

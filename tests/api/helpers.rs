@@ -353,3 +353,88 @@ pub fn npm_ci(dir: &Path, marker: &str) {
         .expect("npm must be installed to run the tests that use Node");
     assert!(status.success(), "npm ci in {} failed", dir.display());
 }
+
+/// The real `fedblog serve` binary on a folder made by [`server_folder`], its log
+/// lines appended to `server.log` there.
+pub struct Server {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl Server {
+    /// Starts it (logging warnings and errors only) and waits until it answers.
+    pub async fn start(dir: &Path, port: u16) -> Self {
+        Self::start_logging(dir, port, &[], "warn").await
+    }
+
+    /// Starts it with `args` before `serve` (e.g. `--log-format json`) and `RUST_LOG`
+    /// set to `filter`, and waits until it answers.
+    pub async fn start_logging(dir: &Path, port: u16, args: &[&str], filter: &str) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("server.log"))
+            .expect("log");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_fedblog"))
+            .arg("--config")
+            .arg(dir.join("config.toml"))
+            .args(args)
+            .arg("serve")
+            .env("RUST_LOG", filter)
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start fedblog");
+        let base = format!("http://localhost:{port}");
+        let client = reqwest::Client::new();
+        eventually(30, "the server to answer", || async {
+            client
+                .get(format!("{base}/@alice"))
+                .send()
+                .await
+                .ok()
+                .filter(|r| r.status() == 200)
+                .map(|_| ())
+        })
+        .await;
+        Self { child, base }
+    }
+
+    pub fn kill9(mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("wait");
+    }
+
+    /// SIGTERM, as systemd stops it; returns how it exited.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        self.child.wait().expect("wait")
+    }
+}
+
+/// A folder with config.toml (plus `extra`), author `alice` and her post `hello`, and
+/// a free port for the server.
+pub fn server_folder(extra: &str) -> (TempDir, PathBuf, u16) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let content = dir.path().join("content");
+    write_author(&content, "alice", "Alice", None);
+    write_post(
+        &content,
+        "alice",
+        "hello",
+        "---\ntitle: Hello\ndate: 2025-01-01\n---\nHi.\n",
+    );
+    let port = crate::shared::free_port();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n{extra}"
+        ),
+    )
+    .expect("config");
+    (dir, content, port)
+}

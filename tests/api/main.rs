@@ -21,6 +21,7 @@ mod inbox;
 mod incremental_sync;
 mod interop_conversation;
 mod interop_fedify;
+mod logs;
 mod moderation;
 mod negotiation;
 mod operations;
