@@ -139,8 +139,16 @@ pub fn scan_at(
     now: DateTime<Utc>,
 ) -> Scan {
     let mut scan = Scan::default();
-    let entries = match std::fs::read_dir(root) {
-        Ok(e) => e,
+    let dirs = match std::fs::read_dir(root) {
+        Ok(entries) => {
+            let mut dirs: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
+            dirs.sort();
+            dirs
+        }
         Err(e) => {
             scan.errors.push(ContentError::new(
                 root,
@@ -151,86 +159,100 @@ pub fn scan_at(
             return scan;
         }
     };
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
     for dir in dirs {
-        let name = dir
+        let hidden = dir
             .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
-        if name.starts_with('.') {
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if hidden {
             continue;
         }
-        let reading = match changed {
-            None => post::Reading::All,
-            Some(paths) => {
-                let mut mine = paths.iter().filter(|p| p.starts_with(&dir)).peekable();
-                if mine.peek().is_none() {
-                    continue;
-                }
-                match mine.all(|p| p.extension().is_some_and(|e| e == "md")) {
-                    true => post::Reading::Only(paths),
-                    false => post::Reading::All,
-                }
-            }
+        let Some(reading) = reading_of(&dir, changed) else {
+            continue;
         };
-        let handle = match Handle::parse(&name) {
-            Ok(h) => h,
-            Err(e) => {
-                scan.errors.push(ContentError::new(
-                    &dir,
-                    None,
-                    None,
-                    format!("author folder name: {e}"),
-                ));
-                continue;
-            }
-        };
-        let profile_path = dir.join("author.toml");
-        let profile = match profile::read(&profile_path, &dir) {
-            Ok(p) => p,
-            Err(e) => {
-                scan.errors.push(e);
-                continue;
-            }
-        };
-        let no_posts = HashMap::new();
-        let folder = post::read_all(
-            &dir,
-            &profile,
-            &media_base(&handle),
-            now,
-            known.get(handle.as_str()).unwrap_or(&no_posts),
-            reading,
-            &mut scan.errors,
-        );
-        let changed = match reading {
-            post::Reading::All => None,
-            post::Reading::Only(paths) => Some(
-                paths
-                    .iter()
-                    .filter(|p| p.parent() == Some(dir.as_path()))
-                    .filter_map(|p| Some(p.file_name()?.to_str()?.to_owned()))
-                    .collect(),
-            ),
-        };
-        scan.authors.push(AuthorContent {
-            handle,
-            dir,
-            profile,
-            posts: folder.posts,
-            unsettled: folder.unsettled,
-            scheduled: folder.scheduled,
-            unchanged: folder.unchanged,
-            changed,
-        });
+        if let Some(author) = read_author(dir, reading, media_base, known, now, &mut scan.errors) {
+            scan.authors.push(author);
+        }
     }
     scan
+}
+
+/// Which files of an author's folder to read: all of them, or (a partial scan whose
+/// changes there are all posts) only the changed ones; `None` when a partial scan has
+/// nothing changed in it.
+fn reading_of<'a>(dir: &Path, changed: Option<&'a HashSet<PathBuf>>) -> Option<post::Reading<'a>> {
+    let Some(paths) = changed else {
+        return Some(post::Reading::All);
+    };
+    let mut mine = paths.iter().filter(|p| p.starts_with(dir)).peekable();
+    mine.peek()?;
+    Some(
+        match mine.all(|p| p.extension().is_some_and(|e| e == "md")) {
+            true => post::Reading::Only(paths),
+            false => post::Reading::All,
+        },
+    )
+}
+
+/// One author's folder: its handle (the folder's name), profile and posts. `None`
+/// (and an error) when the name is not a handle or the profile does not load.
+fn read_author(
+    dir: PathBuf,
+    reading: post::Reading<'_>,
+    media_base: &dyn Fn(&Handle) -> String,
+    known: &Known,
+    now: DateTime<Utc>,
+    errors: &mut Vec<ContentError>,
+) -> Option<AuthorContent> {
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let handle = match Handle::parse(name) {
+        Ok(h) => h,
+        Err(e) => {
+            errors.push(ContentError::new(
+                &dir,
+                None,
+                None,
+                format!("author folder name: {e}"),
+            ));
+            return None;
+        }
+    };
+    let profile = match profile::read(&dir.join("author.toml"), &dir) {
+        Ok(p) => p,
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    let no_posts = HashMap::new();
+    let folder = post::read_all(
+        &dir,
+        &profile,
+        &media_base(&handle),
+        now,
+        known.get(handle.as_str()).unwrap_or(&no_posts),
+        reading,
+        errors,
+    );
+    let changed = match reading {
+        post::Reading::All => None,
+        post::Reading::Only(paths) => Some(
+            paths
+                .iter()
+                .filter(|p| p.parent() == Some(dir.as_path()))
+                .filter_map(|p| Some(p.file_name()?.to_str()?.to_owned()))
+                .collect(),
+        ),
+    };
+    Some(AuthorContent {
+        handle,
+        dir,
+        profile,
+        posts: folder.posts,
+        unsettled: folder.unsettled,
+        scheduled: folder.scheduled,
+        unchanged: folder.unchanged,
+        changed,
+    })
 }
 
 #[cfg(test)]

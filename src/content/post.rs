@@ -86,33 +86,9 @@ pub(super) fn read_all(
     reading: Reading<'_>,
     errors: &mut Vec<ContentError>,
 ) -> Folder {
-    let is_post = |p: &Path| p.is_file() && p.extension().is_some_and(|e| e == "md");
-    let mut files: Vec<PathBuf> = match reading {
-        // The others are left unlisted: listing and testing 10,000 files would cost a
-        // one-file sync more than the file itself.
-        Reading::Only(changed) => changed
-            .iter()
-            .filter(|p| p.parent() == Some(dir) && is_post(p))
-            .cloned()
-            .collect(),
-        Reading::All => match std::fs::read_dir(dir) {
-            Ok(entries) => entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| is_post(p))
-                .collect(),
-            Err(e) => {
-                errors.push(ContentError::new(
-                    dir,
-                    None,
-                    None,
-                    format!("cannot read the author folder: {e}"),
-                ));
-                return Folder::default();
-            }
-        },
+    let Some(files) = post_files(dir, reading, errors) else {
+        return Folder::default();
     };
-    files.sort();
     let context = rendering_context(dir, profile, media_base);
     let mut folder = Folder::default();
     let mut slugs: HashMap<String, String> = HashMap::new();
@@ -172,7 +148,45 @@ pub(super) fn read_all(
     folder
 }
 
-/// Parses one post file.
+/// The post files a scan reads, sorted; `None` (and an error) if the folder cannot
+/// be listed.
+fn post_files(
+    dir: &Path,
+    reading: Reading<'_>,
+    errors: &mut Vec<ContentError>,
+) -> Option<Vec<PathBuf>> {
+    let is_post = |p: &Path| p.is_file() && p.extension().is_some_and(|e| e == "md");
+    let mut files: Vec<PathBuf> = match reading {
+        // The others are left unlisted: listing and testing 10,000 files would cost a
+        // one-file sync more than the file itself.
+        Reading::Only(changed) => changed
+            .iter()
+            .filter(|p| p.parent() == Some(dir) && is_post(p))
+            .cloned()
+            .collect(),
+        Reading::All => match std::fs::read_dir(dir) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| is_post(p))
+                .collect(),
+            Err(e) => {
+                errors.push(ContentError::new(
+                    dir,
+                    None,
+                    None,
+                    format!("cannot read the author folder: {e}"),
+                ));
+                return None;
+            }
+        },
+    };
+    files.sort();
+    Some(files)
+}
+
+/// Parses one post file: its front matter, the fields that make the post, the
+/// rendered body and its images, and the hash of what federates.
 /// `media_base` is the URL under which files in the author's folder are served.
 pub(super) fn read_one(
     path: &Path,
@@ -180,103 +194,163 @@ pub(super) fn read_one(
     profile: &Profile,
     media_base: &str,
 ) -> Result<Parsed, ContentError> {
-    let err = |line: Option<usize>, field: Option<&str>, msg: String| {
-        ContentError::new(path, line, field, msg)
-    };
     let text = std::fs::read_to_string(path)
-        .map_err(|e| err(None, None, format!("cannot read the file: {e}")))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let (yaml, body) = split_front_matter(text).ok_or_else(|| {
-        err(Some(1), None, "a post starts with YAML front matter between two `---` lines (title, date, excerpt, tags)".into())
-    })?;
-    // The YAML starts on the file's second line.
-    let file_line = |yaml_line: u64| Some(yaml_line as usize + 1);
-    let fm: FrontMatter = serde_saphyr::from_str(yaml).map_err(|e| {
-        let line = e.location().and_then(|l| file_line(l.line()));
-        let message = e.without_snippet().to_string();
-        let message = message.lines().next().unwrap_or("invalid YAML").to_owned();
-        err(line, None, message)
-    })?;
+        .map_err(|e| ContentError::new(path, None, None, format!("cannot read the file: {e}")))?;
+    let (fm, body) = front_matter(path, &text)?;
     if fm.draft {
         return Ok(Parsed::Draft);
     }
-
-    let date = match &fm.date {
-        Some(d) => parse_date(&d.value).ok_or_else(|| {
-            err(
-                file_line(d.referenced.line()),
-                Some("date"),
-                format!(
-                    "`{}` is not a date: use YYYY-MM-DD or RFC 3339 (2025-01-15T09:30:00Z)",
-                    d.value
-                ),
-            )
-        })?,
-        None => {
-            return Err(err(
-                Some(1),
-                Some("date"),
-                "missing: every post needs a `date`".into(),
-            ));
-        }
-    };
-    let title = fm
-        .title
-        .as_ref()
-        .map(|t| t.value.trim().to_owned())
-        .filter(|t| !t.is_empty());
-    let kind = match &fm.kind {
-        Some(k) => PostKind::parse(&k.value)
-            .map_err(|e| err(file_line(k.referenced.line()), Some("type"), e.0))?,
-        None => profile.default_kind.unwrap_or(if title.is_some() {
-            PostKind::Article
-        } else {
-            PostKind::Note
-        }),
-    };
-    // Mastodon shows an Article as its title and excerpt only: without a title it is blank.
-    if kind == PostKind::Article && title.is_none() {
-        let line = fm
-            .title
-            .as_ref()
-            .map_or(Some(1), |t| file_line(t.referenced.line()));
-        return Err(err(
-            line,
-            Some("title"),
-            "missing: an Article needs a `title` (Mastodon shows only the title and excerpt); add one, or set `type: Note`".into(),
+    let fields = Fields::of(path, rel, &fm, profile)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let body = strip_title_heading(body, fields.title.as_deref());
+    let (content_html, attachments) = render_body(dir, body, media_base);
+    if content_html.trim().is_empty() && fields.title.is_none() {
+        return Err(ContentError::new(
+            path,
+            None,
+            None,
+            "the post has neither a title nor a body",
         ));
     }
-    let mut tags = Vec::with_capacity(fm.tags.len());
-    for t in &fm.tags {
-        let tag = Tag::parse(&t.value)
-            .map_err(|e| err(file_line(t.referenced.line()), Some("tags"), e.0))?;
-        if !tags.contains(&tag) {
-            tags.push(tag);
+    let hash = content_hash(&fields, &content_html, &attachments);
+    Ok(Parsed::Post(Box::new(PostSource {
+        source_path: rel.to_owned(),
+        slug: fields.slug,
+        kind: fields.kind,
+        title: fields.title,
+        excerpt: fields.excerpt,
+        content_html,
+        tags: fields.tags,
+        date: fields.date,
+        attachments,
+        hash,
+        file_hash: String::new(),
+    })))
+}
+
+/// The YAML front matter and the Markdown body after it.
+fn front_matter<'t>(path: &Path, text: &'t str) -> Result<(FrontMatter, &'t str), ContentError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (yaml, body) = split_front_matter(text).ok_or_else(|| {
+        ContentError::new(path, Some(1), None, "a post starts with YAML front matter between two `---` lines (title, date, excerpt, tags)")
+    })?;
+    let fm = serde_saphyr::from_str(yaml).map_err(|e| {
+        let line = e.location().and_then(|l| file_line(l.line()));
+        let message = e.without_snippet().to_string();
+        let message = message.lines().next().unwrap_or("invalid YAML").to_owned();
+        ContentError::new(path, line, None, message)
+    })?;
+    Ok((fm, body))
+}
+
+/// The file line of a front-matter line: the YAML starts on the file's second line.
+fn file_line(yaml_line: u64) -> Option<usize> {
+    Some(yaml_line as usize + 1)
+}
+
+/// What the front matter (and the file name) say about a post.
+struct Fields {
+    date: DateTime<Utc>,
+    title: Option<String>,
+    kind: PostKind,
+    tags: Vec<Tag>,
+    slug: Slug,
+    excerpt: Option<String>,
+}
+
+impl Fields {
+    /// Checks each field; an error names its line and field.
+    fn of(
+        path: &Path,
+        rel: &str,
+        fm: &FrontMatter,
+        profile: &Profile,
+    ) -> Result<Self, ContentError> {
+        let err = |line: Option<usize>, field: &str, msg: String| {
+            ContentError::new(path, line, Some(field), msg)
+        };
+        let at = |s: &Spanned<String>| file_line(s.referenced.line());
+        let date = match &fm.date {
+            Some(d) => parse_date(&d.value).ok_or_else(|| {
+                err(
+                    at(d),
+                    "date",
+                    format!(
+                        "`{}` is not a date: use YYYY-MM-DD or RFC 3339 (2025-01-15T09:30:00Z)",
+                        d.value
+                    ),
+                )
+            })?,
+            None => {
+                return Err(err(
+                    Some(1),
+                    "date",
+                    "missing: every post needs a `date`".into(),
+                ));
+            }
+        };
+        let title = fm
+            .title
+            .as_ref()
+            .map(|t| t.value.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        let kind = match &fm.kind {
+            Some(k) => PostKind::parse(&k.value).map_err(|e| err(at(k), "type", e.0))?,
+            None => profile.default_kind.unwrap_or(if title.is_some() {
+                PostKind::Article
+            } else {
+                PostKind::Note
+            }),
+        };
+        // Mastodon shows an Article as its title and excerpt only: without a title it
+        // is blank.
+        if kind == PostKind::Article && title.is_none() {
+            return Err(err(
+                fm.title.as_ref().map_or(Some(1), at),
+                "title",
+                "missing: an Article needs a `title` (Mastodon shows only the title and excerpt); add one, or set `type: Note`".into(),
+            ));
         }
-    }
-    let slug = match &fm.slug {
-        Some(s) => Slug::parse(&s.value)
-            .map_err(|e| err(file_line(s.referenced.line()), Some("slug"), e.0))?,
-        None => {
-            let stem = rel.trim_end_matches(".md");
-            Slug::from_text(stem).map_err(|e| {
+        let mut tags = Vec::with_capacity(fm.tags.len());
+        for t in &fm.tags {
+            let tag = Tag::parse(&t.value).map_err(|e| err(at(t), "tags", e.0))?;
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        let slug = match &fm.slug {
+            Some(s) => Slug::parse(&s.value).map_err(|e| err(at(s), "slug", e.0))?,
+            None => Slug::from_text(rel.trim_end_matches(".md")).map_err(|e| {
                 err(
                     None,
-                    Some("slug"),
+                    "slug",
                     format!("cannot derive a slug from the file name: {e}; add a `slug`"),
                 )
-            })?
-        }
-    };
-    let excerpt = fm
-        .excerpt
-        .map(|e| e.trim().to_owned())
-        .filter(|e| !e.is_empty());
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let rendered = render_markdown_with(strip_title_heading(body, title.as_deref()), |src| {
+            })?,
+        };
+        let excerpt = fm
+            .excerpt
+            .as_ref()
+            .map(|e| e.trim().to_owned())
+            .filter(|e| !e.is_empty());
+        Ok(Self {
+            date,
+            title,
+            kind,
+            tags,
+            slug,
+            excerpt,
+        })
+    }
+}
+
+/// The body as HTML, with images beside the post served under `media_base`, and the
+/// images it shows as attachments (local ones with their dimensions).
+fn render_body(dir: &Path, body: &str, media_base: &str) -> (String, Vec<Attachment>) {
+    let rendered = render_markdown_with(body, |src| {
         local_media(dir, src).map(|file| format!("{media_base}{file}"))
     });
-    let attachments: Vec<Attachment> = rendered
+    let attachments = rendered
         .images
         .iter()
         .filter_map(|img| {
@@ -302,40 +376,23 @@ pub(super) fn read_one(
             })
         })
         .collect();
-    let content_html = rendered.html;
-    if content_html.trim().is_empty() && title.is_none() {
-        return Err(err(
-            None,
-            None,
-            "the post has neither a title nor a body".into(),
-        ));
-    }
+    (rendered.html, attachments)
+}
 
-    let tag_names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
-    let hash = hash_hex(&[
-        kind.as_str().as_bytes(),
-        title.as_deref().unwrap_or_default().as_bytes(),
-        excerpt.as_deref().unwrap_or_default().as_bytes(),
+/// The hash of everything about a post that federates: equal hashes, nothing to send.
+fn content_hash(f: &Fields, content_html: &str, attachments: &[Attachment]) -> String {
+    let tag_names: Vec<&str> = f.tags.iter().map(Tag::as_str).collect();
+    hash_hex(&[
+        f.kind.as_str().as_bytes(),
+        f.title.as_deref().unwrap_or_default().as_bytes(),
+        f.excerpt.as_deref().unwrap_or_default().as_bytes(),
         content_html.as_bytes(),
         tag_names.join(",").as_bytes(),
-        &date.timestamp_millis().to_le_bytes(),
-        serde_json::to_string(&attachments)
+        &f.date.timestamp_millis().to_le_bytes(),
+        serde_json::to_string(attachments)
             .unwrap_or_default()
             .as_bytes(),
-    ]);
-    Ok(Parsed::Post(Box::new(PostSource {
-        source_path: rel.to_owned(),
-        slug,
-        kind,
-        title,
-        excerpt,
-        content_html,
-        tags,
-        date,
-        attachments,
-        hash,
-        file_hash: String::new(),
-    })))
+    ])
 }
 
 /// Bumped when rendering changes, so every post is rendered anew once.

@@ -46,84 +46,24 @@ struct RawField {
 }
 
 pub(super) fn read(path: &Path, dir: &Path) -> Result<Profile, ContentError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let message = match e.kind() {
-            std::io::ErrorKind::NotFound => format!(
-                "unknown author `{}`: the folder has no author.toml; create it with at least `name = \"...\"`, or move the posts into a known author's folder",
-                dir.file_name().unwrap_or_default().to_string_lossy()
-            ),
-            _ => format!(
-                "cannot read the author profile ({e}); every author folder needs an author.toml"
-            ),
-        };
-        ContentError::new(path, None, None, message)
-    })?;
-    let line_of = |offset: usize| text[..offset.min(text.len())].lines().count().max(1);
+    let text = read_text(path, dir)?;
+    let at = Spans { path, text: &text };
     let raw: RawProfile = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| line_of(s.start));
+        let line = e.span().map(|s| at.line(s.start));
         ContentError::new(path, line, None, e.message().to_owned())
     })?;
-    let field_err = |span: std::ops::Range<usize>, field: &str, msg: String| {
-        ContentError::new(path, Some(line_of(span.start)), Some(field), msg)
-    };
-
     if raw.name.get_ref().trim().is_empty() {
-        return Err(field_err(
-            raw.name.span(),
-            "name",
-            "must not be empty".into(),
-        ));
+        return Err(at.err(raw.name.span(), "name", "must not be empty".into()));
     }
     let default_kind = match &raw.default_type {
-        Some(t) => Some(
-            PostKind::parse(t.get_ref()).map_err(|e| field_err(t.span(), "default_type", e.0))?,
-        ),
+        Some(t) => {
+            Some(PostKind::parse(t.get_ref()).map_err(|e| at.err(t.span(), "default_type", e.0))?)
+        }
         None => None,
     };
-    // An image file beside author.toml, of a type Mastodon accepts.
-    let image = |value: &Option<Spanned<String>>, field: &str| match value {
-        Some(a) => {
-            let file = a.get_ref();
-            let media_type = image_media_type(file).ok_or_else(|| {
-                field_err(
-                    a.span(),
-                    field,
-                    format!(
-                        "`{file}` must be a PNG, JPEG, GIF or WebP image (Mastodon rejects SVG)"
-                    ),
-                )
-            })?;
-            if file.contains('/') || file.contains('\\') || !dir.join(file).is_file() {
-                return Err(field_err(
-                    a.span(),
-                    field,
-                    format!("`{file}` is not a file in {}", dir.display()),
-                ));
-            }
-            Ok(Some((file.clone(), media_type)))
-        }
-        None => Ok(None),
-    };
-    let mut also_known_as = Vec::with_capacity(raw.also_known_as.len());
-    for a in &raw.also_known_as {
-        match url::Url::parse(a.get_ref()) {
-            Ok(u) if matches!(u.scheme(), "https" | "http") && u.host_str().is_some() => {
-                also_known_as.push(u.to_string())
-            }
-            _ => {
-                return Err(field_err(
-                    a.span(),
-                    "also_known_as",
-                    format!(
-                        "`{}` is not an actor URL such as https://mastodon.example/users/you (open the profile with ?format=json or search it to see it)",
-                        a.get_ref()
-                    ),
-                ));
-            }
-        }
-    }
-    let avatar = image(&raw.avatar, "avatar")?;
-    let header = image(&raw.header, "header")?;
+    let also_known_as = aliases(&raw.also_known_as, &at)?;
+    let avatar = image(&raw.avatar, "avatar", dir, &at)?;
+    let header = image(&raw.header, "header", dir, &at)?;
     let fields = raw
         .fields
         .iter()
@@ -141,6 +81,89 @@ pub(super) fn read(path: &Path, dir: &Path) -> Result<Profile, ContentError> {
         default_kind,
         also_known_as,
     })
+}
+
+/// The text of author.toml, or an error that says what to do.
+fn read_text(path: &Path, dir: &Path) -> Result<String, ContentError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let message = match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "unknown author `{}`: the folder has no author.toml; create it with at least `name = \"...\"`, or move the posts into a known author's folder",
+                dir.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            _ => format!(
+                "cannot read the author profile ({e}); every author folder needs an author.toml"
+            ),
+        };
+        ContentError::new(path, None, None, message)
+    })
+}
+
+/// Errors that name author.toml, the line of a span and the field.
+struct Spans<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Spans<'_> {
+    fn line(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())]
+            .lines()
+            .count()
+            .max(1)
+    }
+
+    fn err(&self, span: std::ops::Range<usize>, field: &str, msg: String) -> ContentError {
+        ContentError::new(self.path, Some(self.line(span.start)), Some(field), msg)
+    }
+}
+
+/// An image file beside author.toml, of a type Mastodon accepts, and its media type.
+fn image(
+    value: &Option<Spanned<String>>,
+    field: &str,
+    dir: &Path,
+    at: &Spans<'_>,
+) -> Result<Option<(String, &'static str)>, ContentError> {
+    let Some(a) = value else {
+        return Ok(None);
+    };
+    let file = a.get_ref();
+    let media_type = image_media_type(file).ok_or_else(|| {
+        at.err(
+            a.span(),
+            field,
+            format!("`{file}` must be a PNG, JPEG, GIF or WebP image (Mastodon rejects SVG)"),
+        )
+    })?;
+    if file.contains('/') || file.contains('\\') || !dir.join(file).is_file() {
+        return Err(at.err(
+            a.span(),
+            field,
+            format!("`{file}` is not a file in {}", dir.display()),
+        ));
+    }
+    Ok(Some((file.clone(), media_type)))
+}
+
+/// The author's other accounts (`also_known_as`): actor URLs.
+fn aliases(values: &[Spanned<String>], at: &Spans<'_>) -> Result<Vec<String>, ContentError> {
+    values
+        .iter()
+        .map(|a| match url::Url::parse(a.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "https" | "http") && u.host_str().is_some() => {
+                Ok(u.to_string())
+            }
+            _ => Err(at.err(
+                a.span(),
+                "also_known_as",
+                format!(
+                    "`{}` is not an actor URL such as https://mastodon.example/users/you (open the profile with ?format=json or search it to see it)",
+                    a.get_ref()
+                ),
+            )),
+        })
+        .collect()
 }
 
 /// Media type of an image file by its extension.

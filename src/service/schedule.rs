@@ -6,19 +6,40 @@
 use std::{collections::HashSet, path::PathBuf, time::Duration};
 
 use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     app::App,
     service::{
         sync::{self, next_due},
-        watch::Watch,
+        watch::{Changes, Watch},
     },
 };
 
 /// How often the server re-reads when the next scheduled post is due, so a post
 /// scheduled by another process (`fedblog sync`) is still published on time.
 const RECHECK: Duration = Duration::from_secs(30);
+
+/// The files named by `first` and every burst that arrived meanwhile (they all join
+/// this sync); `None` when a burst lost track, and everything is compared.
+fn changed_files(
+    first: Changes,
+    more: Option<&mut mpsc::UnboundedReceiver<Changes>>,
+) -> Option<HashSet<PathBuf>> {
+    let mut bursts = vec![first];
+    if let Some(rx) = more {
+        while let Ok(burst) = rx.try_recv() {
+            bursts.push(burst);
+        }
+    }
+    bursts
+        .into_iter()
+        .try_fold(HashSet::new(), |mut all, burst| {
+            all.extend(burst?);
+            Some(all)
+        })
+}
 
 /// How long to sleep before looking again: until `due`, but never past [`RECHECK`].
 fn sleep_for(due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Duration {
@@ -64,20 +85,7 @@ pub async fn run(app: App, shutdown: CancellationToken, watch: Option<Watch>) {
                     continue;
                 };
                 tracing::info!("content changed: syncing");
-                // Every burst that arrived meanwhile joins this sync.
-                let mut bursts = vec![first];
-                if let Some(rx) = changes.as_mut() {
-                    while let Ok(more) = rx.try_recv() {
-                        bursts.push(more);
-                    }
-                }
-                bursts
-                    .into_iter()
-                    .try_fold(HashSet::new(), |mut all, burst| {
-                        all.extend(burst?);
-                        Some(all)
-                    })
-                    .filter(|_| !full)
+                changed_files(first, changes.as_mut()).filter(|_| !full)
             }
             _ = tokio::time::sleep(sleep_for(due, Utc::now())) => {
                 if due.is_none_or(|d| d > Utc::now()) {

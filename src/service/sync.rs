@@ -131,43 +131,34 @@ async fn sync_author(
     first_sync: bool,
     report: &mut SyncReport,
 ) -> AppResult<()> {
+    sync_profile(app, author, report).await?;
+    let stored = stored_rows(app, author).await?;
+    let present = present_paths(author, &stored);
+    let matched = sync_posts(app, author, &stored, &present, first_sync, report).await?;
+    // A stored post whose file is gone (and not renamed) is deleted.
+    for row in stored.iter().filter(|r| {
+        r.deleted_at.is_none()
+            && !matched.contains(&r.id)
+            && !present.contains(r.source_path.as_str())
+    }) {
+        remove(app, &author.handle, row.id, report).await?;
+    }
+    Ok(())
+}
+
+/// Creates the author with a new key pair, or, when what followers see of the
+/// profile changed, updates it and queues `Update{Person}` in the same transaction.
+async fn sync_profile(app: &App, author: &AuthorContent, report: &mut SyncReport) -> AppResult<()> {
     let handle = &author.handle;
     let p = &author.profile;
-    let fields_json = serde_json::to_string(&p.fields).context("profile fields as JSON")?;
-    let also_known_as_json =
-        serde_json::to_string(&p.also_known_as).context("profile aliases as JSON")?;
-    let kind = p.default_kind.map(|k| k.as_str());
-    let avatar_file = p.avatar.as_ref().map(|(f, _)| f.as_str());
-    let header_file = p.header.as_ref().map(|(f, _)| f.as_str());
-    // The images' bytes count: replacing one must reach followers.
-    let read = |f: Option<&str>| {
-        f.and_then(|f| std::fs::read(author.dir.join(f)).ok())
-            .unwrap_or_default()
-    };
-    let (avatar_bytes, header_bytes) = (read(avatar_file), read(header_file));
-    let mut hashed: Vec<&[u8]> = vec![
-        p.name.as_bytes(),
-        p.bio_html.as_bytes(),
-        fields_json.as_bytes(),
-        kind.unwrap_or_default().as_bytes(),
-        avatar_file.unwrap_or_default().as_bytes(),
-        &avatar_bytes,
-        header_file.unwrap_or_default().as_bytes(),
-        &header_bytes,
-    ];
-    // Only when set, so profiles stored before aliases existed keep their hash and an
-    // upgrade does not send every follower an Update.
-    if !p.also_known_as.is_empty() {
-        hashed.push(also_known_as_json.as_bytes());
-    }
-    let profile_hash = crate::domain::hash_hex(&hashed);
+    let profile_hash = profile_hash(author)?;
     let values = ProfileValues {
         name: &p.name,
         bio_html: &p.bio_html,
         fields: &p.fields,
-        avatar_file,
+        avatar_file: p.avatar.as_ref().map(|(f, _)| f.as_str()),
         avatar_media_type: p.avatar.as_ref().map(|(_, m)| *m),
-        header_file,
+        header_file: p.header.as_ref().map(|(f, _)| f.as_str()),
         header_media_type: p.header.as_ref().map(|(_, m)| *m),
         default_kind: p.default_kind,
         also_known_as: &p.also_known_as,
@@ -197,19 +188,59 @@ async fn sync_author(
         }
         Some(_) => {}
     }
+    Ok(())
+}
 
-    let stored = match &author.changed {
-        None => db::posts::index_of_author(app.db().write(), handle).await?,
-        // Only these files were read: only their rows (and the rows whose slugs they
-        // take, for renames) can change.
+/// The hash of everything followers see of a profile, the images' bytes included
+/// (replacing one must reach followers).
+fn profile_hash(author: &AuthorContent) -> AppResult<String> {
+    let p = &author.profile;
+    let fields_json = serde_json::to_string(&p.fields).context("profile fields as JSON")?;
+    let also_known_as_json =
+        serde_json::to_string(&p.also_known_as).context("profile aliases as JSON")?;
+    let kind = p.default_kind.map(|k| k.as_str());
+    let avatar_file = p.avatar.as_ref().map(|(f, _)| f.as_str());
+    let header_file = p.header.as_ref().map(|(f, _)| f.as_str());
+    let read = |f: Option<&str>| {
+        f.and_then(|f| std::fs::read(author.dir.join(f)).ok())
+            .unwrap_or_default()
+    };
+    let (avatar_bytes, header_bytes) = (read(avatar_file), read(header_file));
+    let mut hashed: Vec<&[u8]> = vec![
+        p.name.as_bytes(),
+        p.bio_html.as_bytes(),
+        fields_json.as_bytes(),
+        kind.unwrap_or_default().as_bytes(),
+        avatar_file.unwrap_or_default().as_bytes(),
+        &avatar_bytes,
+        header_file.unwrap_or_default().as_bytes(),
+        &header_bytes,
+    ];
+    // Only when set, so profiles stored before aliases existed keep their hash and an
+    // upgrade does not send every follower an Update.
+    if !p.also_known_as.is_empty() {
+        hashed.push(also_known_as_json.as_bytes());
+    }
+    Ok(crate::domain::hash_hex(&hashed))
+}
+
+/// The stored rows the folder is compared against: all of the author's, or, when only
+/// the watcher's changed files were read, only theirs and the rows whose slugs they
+/// take (for renames).
+async fn stored_rows(app: &App, author: &AuthorContent) -> AppResult<Vec<PostIndexRow>> {
+    Ok(match &author.changed {
+        None => db::posts::index_of_author(app.db().write(), &author.handle).await?,
         Some(paths) => {
             let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
             let slugs: Vec<&Slug> = author.posts.iter().map(|p| &p.slug).collect();
-            db::posts::index_of_files(app.db().write(), handle, &paths, &slugs).await?
+            db::posts::index_of_files(app.db().write(), &author.handle, &paths, &slugs).await?
         }
-    };
-    // Source paths present in the folder now, loadable or not. A scan of changed files
-    // listed only those: the few stored rows compared against are looked for on disk.
+    })
+}
+
+/// Source paths present in the folder now, loadable or not. A scan of changed files
+/// listed only those: the few stored rows compared against are looked for on disk.
+fn present_paths<'a>(author: &'a AuthorContent, stored: &'a [PostIndexRow]) -> HashSet<&'a str> {
     let mut present: HashSet<&str> = author
         .posts
         .iter()
@@ -225,13 +256,27 @@ async fn sync_author(
                 .map(|r| r.source_path.as_str()),
         );
     }
+    present
+}
+
+/// Publishes new posts and posts back from deletion, edits changed ones, and notes
+/// re-saved ones; returns the ids of the stored rows matched to a file (by path, or by
+/// slug after a rename).
+async fn sync_posts(
+    app: &App,
+    author: &AuthorContent,
+    stored: &[PostIndexRow],
+    present: &HashSet<&str>,
+    first_sync: bool,
+    report: &mut SyncReport,
+) -> AppResult<HashSet<i64>> {
+    let handle = &author.handle;
     // Looked up once per file: scanning the list would be quadratic in the posts.
     let unchanged: HashSet<&str> = author.unchanged.iter().map(String::as_str).collect();
-    let stored_by_path: HashMap<&str, &PostIndexRow> =
+    let by_path: HashMap<&str, &PostIndexRow> =
         stored.iter().map(|r| (r.source_path.as_str(), r)).collect();
-    let stored_by_slug: HashMap<&str, &PostIndexRow> =
+    let by_slug: HashMap<&str, &PostIndexRow> =
         stored.iter().map(|r| (r.slug.as_str(), r)).collect();
-    // Stored rows this sync has matched to a file (by path, or by slug after a rename).
     let mut matched: HashSet<i64> = stored
         .iter()
         .filter(|r| unchanged.contains(r.source_path.as_str()))
@@ -239,9 +284,9 @@ async fn sync_author(
         .collect();
     report.unchanged += author.unchanged.len();
     for post in &author.posts {
-        let existing = match stored_by_path.get(post.source_path.as_str()) {
+        let existing = match by_path.get(post.source_path.as_str()) {
             Some(row) => Some((*row).clone()),
-            None => match stored_by_slug.get(post.slug.as_str()) {
+            None => match by_slug.get(post.slug.as_str()) {
                 // The file was renamed (its slug kept): the post keeps its identity.
                 Some(other) if !present.contains(other.source_path.as_str()) => {
                     db::posts::set_source_path(app.db().write(), other.id, &post.source_path)
@@ -252,44 +297,41 @@ async fn sync_author(
                     })
                 }
                 Some(other) => {
-                    report.errors.push(ContentError::new(
-                        &author.dir.join(&post.source_path),
-                        None,
-                        Some("slug"),
-                        format!(
-                            "slug `{}` already belongs to {}; post URLs never change, so give this post another `slug`",
-                            post.slug, other.source_path
-                        ),
-                    ));
+                    report.errors.push(slug_taken(author, post, other));
                     continue;
                 }
                 None => None,
             },
         };
-        match existing {
-            None => publish(app, handle, post, None, first_sync, report).await?,
-            Some(row) => {
-                matched.insert(row.id);
-                if row.deleted_at.is_some() {
-                    publish(app, handle, post, Some(row.id), first_sync, report).await?;
-                } else if row.source_hash != post.hash {
-                    edit(app, handle, post, row.id, report).await?;
-                } else {
-                    // Re-saved without a change that shows: skip the file next time.
-                    db::posts::set_file_hash(app.db().write(), row.id, &post.file_hash).await?;
-                    report.unchanged += 1;
-                }
-            }
+        let Some(row) = existing else {
+            publish(app, handle, post, None, first_sync, report).await?;
+            continue;
+        };
+        matched.insert(row.id);
+        if row.deleted_at.is_some() {
+            publish(app, handle, post, Some(row.id), first_sync, report).await?;
+        } else if row.source_hash != post.hash {
+            edit(app, handle, post, row.id, report).await?;
+        } else {
+            // Re-saved without a change that shows: skip the file next time.
+            db::posts::set_file_hash(app.db().write(), row.id, &post.file_hash).await?;
+            report.unchanged += 1;
         }
     }
-    for row in stored.iter().filter(|r| {
-        r.deleted_at.is_none()
-            && !matched.contains(&r.id)
-            && !present.contains(r.source_path.as_str())
-    }) {
-        remove(app, handle, row.id, report).await?;
-    }
-    Ok(())
+    Ok(matched)
+}
+
+/// A post whose slug another file's post already has: URLs never change.
+fn slug_taken(author: &AuthorContent, post: &PostSource, other: &PostIndexRow) -> ContentError {
+    ContentError::new(
+        &author.dir.join(&post.source_path),
+        None,
+        Some("slug"),
+        format!(
+            "slug `{}` already belongs to {}; post URLs never change, so give this post another `slug`",
+            post.slug, other.source_path
+        ),
+    )
 }
 
 /// The stored file hashes a sync of `changed` needs: of the changed posts, or of a
