@@ -11,7 +11,7 @@ use super::{
     cache::{Freshness, cacheable},
     handle_from_path,
     negotiate::Wants,
-    pages, vary_accept,
+    pages, vary_accept, views,
 };
 use crate::{
     app::App,
@@ -38,7 +38,7 @@ pub async fn actor(
             activity_json(StatusCode::OK, &person(&author, &handle, app.uris()))
         }
         Wants::Html => match pages::author_page(&app, &handle, q.number()).await {
-            Err(AppError::NotFound(_)) => pages::message_page(
+            Err(AppError::NotFound(_)) => views::message_page(
                 &app,
                 StatusCode::NOT_FOUND,
                 "No such author",

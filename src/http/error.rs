@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{negotiate, pages};
+use super::{negotiate, views};
 use crate::{app::App, error::AppError};
 
 /// The status of each kind of failure.
@@ -83,8 +83,8 @@ pub async fn html_for_browsers(State(app): State<App>, req: Request, next: Next)
     }
     let status = res.status();
     let mut page = match status {
-        StatusCode::NOT_FOUND => pages::not_found_page(&app),
-        _ => pages::message_page(
+        StatusCode::NOT_FOUND => views::not_found_page(&app),
+        _ => views::message_page(
             &app,
             status,
             status.canonical_reason().unwrap_or("Error"),

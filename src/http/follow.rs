@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::pages;
+use super::views;
 use crate::{app::App, domain::ServerName};
 
 #[derive(Debug, Deserialize)]
@@ -27,7 +27,7 @@ pub async fn follow(State(app): State<App>, Query(q): Query<FollowQuery>) -> Res
     // Only our own URLs: the form must not become a way to send people anywhere.
     let ours = app.uris().handle_of_actor(&uri).is_some() || app.uris().post_of(&uri).is_some();
     if !ours {
-        return pages::message_page(
+        return views::message_page(
             &app,
             StatusCode::BAD_REQUEST,
             "Nothing to follow",
@@ -36,7 +36,7 @@ pub async fn follow(State(app): State<App>, Query(q): Query<FollowQuery>) -> Res
     }
     match ServerName::parse(q.server.as_deref().unwrap_or_default()) {
         Ok(server) => Redirect::to(&server.interaction_url(&uri)).into_response(),
-        Err(e) => pages::message_page(
+        Err(e) => views::message_page(
             &app,
             StatusCode::BAD_REQUEST,
             "That is not a server name",

@@ -15,6 +15,7 @@ pub mod negotiate;
 pub use admin::admin_router;
 mod pages;
 mod posts;
+mod views;
 mod well_known;
 
 use axum::{

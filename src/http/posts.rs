@@ -12,7 +12,7 @@ use super::{
     cache::{Freshness, cacheable},
     handle_from_path,
     negotiate::Wants,
-    pages, vary_accept,
+    pages, vary_accept, views,
 };
 use crate::{
     app::App,
@@ -47,7 +47,7 @@ pub async fn post(
             StatusCode::GONE,
             &WithContext::new(tombstone(&p, app.uris())),
         ),
-        (Ok(p), Wants::Html) if p.deleted_at.is_some() => pages::message_page(
+        (Ok(p), Wants::Html) if p.deleted_at.is_some() => views::message_page(
             &app,
             StatusCode::GONE,
             "This post was deleted",
@@ -70,7 +70,7 @@ pub async fn post(
             activity_json(StatusCode::OK, &WithContext::new(object))
         }
         (Ok(p), Wants::Html) => pages::post_page(&app, &handle, &p).await?.into_response(),
-        (Err(AppError::NotFound(_)), Wants::Html) => pages::message_page(
+        (Err(AppError::NotFound(_)), Wants::Html) => views::message_page(
             &app,
             StatusCode::NOT_FOUND,
             "Post not found",
@@ -97,7 +97,7 @@ pub async fn interactions(
     // Any other three-segment path lands here too: a browser gets the 404 page.
     let (Ok(handle), Some(which)) = (handle_from_path(&at_handle), Interaction::parse(&name))
     else {
-        return Ok(pages::not_found_page(&app));
+        return Ok(views::not_found_page(&app));
     };
     let slug =
         Slug::parse(&raw_slug).map_err(|_| AppError::NotFound(format!("no post `{raw_slug}`")))?;
