@@ -331,10 +331,7 @@ fn machine_ticks() -> (u64, u64) {
 /// The `fedblog` binary under test: this build's, or `DELIVERY_BENCH_SERVER` (an A/B
 /// of two server builds against the same sink).
 fn server_binary() -> PathBuf {
-    std::env::var_os("DELIVERY_BENCH_SERVER").map_or_else(
-        || PathBuf::from(env!("CARGO_BIN_EXE_fedblog")),
-        PathBuf::from,
-    )
+    shared::fedblog_binary("DELIVERY_BENCH_SERVER")
 }
 
 struct Server(Child);

@@ -14,6 +14,11 @@
 //!   republish; the reference is reading and hashing the 10,000 files.
 //!
 //! `wrk` and `nginx` come from Debian's packages; the benchmark installs them if missing.
+//!
+//! `SERVING_BENCH_SERVER=<path>` runs that `fedblog` binary wherever the benchmark
+//! starts the server (an A/B of two builds, as `DELIVERY_BENCH_SERVER` does for the
+//! delivery benchmark). The large blog's in-process republish timings always run
+//! this build's code.
 
 use std::{
     path::{Path, PathBuf},
@@ -99,7 +104,7 @@ impl Server {
     /// seconds that took.
     pub async fn start(inst: &Instance, args: &[&str], ready_path: &str) -> (Self, f64) {
         let t = Instant::now();
-        let child = Command::new(env!("CARGO_BIN_EXE_fedblog"))
+        let child = Command::new(shared::fedblog_binary("SERVING_BENCH_SERVER"))
             .arg("--config")
             .arg(inst.config_path())
             .arg("serve")

@@ -5,6 +5,16 @@
 
 use std::{path::Path, str::FromStr, time::Duration};
 
+/// The `fedblog` binary to run: this build's, or the one the environment variable
+/// `var` names (benchmarks compare two builds that way: `DELIVERY_BENCH_SERVER`,
+/// `SERVING_BENCH_SERVER`).
+pub fn fedblog_binary(var: &str) -> std::path::PathBuf {
+    std::env::var_os(var).map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_BIN_EXE_fedblog")),
+        std::path::PathBuf::from,
+    )
+}
+
 /// A port nothing listens on now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
