@@ -12,8 +12,8 @@
 //! | 5     | `service`                        |
 //! | 4     | `app`                            |
 //! | 3     | `delivery`, `inbox`              |
-//! | 2     | `content`, `federation`, `cache`, `feeds` |
-//! | 1     | `db`                             |
+//! | 2     | `federation`, `cache`, `feeds`   |
+//! | 1     | `db`, `content`                  |
 //! | 0     | `config`, `uris`, `domain`, `error`, `metrics` |
 
 /// The one context the use cases, handlers and commands work with.

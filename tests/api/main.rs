@@ -6,6 +6,7 @@ mod peer;
 #[path = "../shared/mod.rs"]
 mod shared;
 
+mod architecture;
 mod authorized_fetch;
 mod browser;
 mod cache;
