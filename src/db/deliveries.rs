@@ -46,11 +46,9 @@ pub(super) async fn enqueue_one(
 /// Each row's `turn` is its place among its server's rows (1 for each server's first
 /// inbox, 2 for its second, ...), and due rows are taken in turn order, so consecutive
 /// claims reach different servers and each server sees one connection at a time that
-/// its deliveries reuse. In inbox order a server's inboxes were adjacent and a claim
-/// opened up to `per_host` connections to each. The rows are written in (host, inbox)
-/// order, read straight from `followers_fan_out` with no sort: inserting them in turn
-/// order scattered the writes over the unique index and made a 100,000-row fan-out
-/// several times slower.
+/// its deliveries reuse. The rows are written in (host, inbox) order, straight from
+/// `followers_fan_out` with no sort, which keeps the unique index's writes together
+/// (docs/BENCHMARKS.md, delivery session 4).
 pub(super) async fn enqueue_followers(
     tx: &mut Tx,
     activity_id: i64,

@@ -118,10 +118,9 @@ fn options(path: &Path) -> Result<SqliteConnectOptions> {
         .row_buffer_size(ROW_BUFFER))
 }
 
-/// Rows a connection's thread may hand over before the reading task takes them. sqlx
-/// sends rows one by one over a bounded channel (50 by default): a delivery claim
-/// reads up to twice the concurrency, and past 50 the thread and the task woke each
-/// other once per row, about one context switch per delivery.
+/// Rows a connection's thread may hand over before the reading task takes them. A
+/// delivery claim reads up to twice the concurrency, and with sqlx's default (50) the
+/// thread and the task woke each other once per row (docs/BENCHMARKS.md, session 5).
 const ROW_BUFFER: usize = 1024;
 
 /// How often [`checkpoint_wal`] copies the write-ahead log back into the database file.
@@ -135,10 +134,10 @@ impl Db {
     /// migrations, and returns the one writer, the readers and a connection for
     /// [`checkpoint_wal`], which the caller runs.
     ///
-    /// A checkpoint fsyncs. Run by the writer every 1,000 pages (SQLite's default), it
-    /// held up every write queued behind it, the inbox's 202s included. The writer now
-    /// checkpoints rarely ([`WRITER_CHECKPOINT_PAGES`]) and finds little left to copy;
-    /// see docs/BENCHMARKS.md for the measurements.
+    /// A checkpoint fsyncs, and on the writer it holds up every write queued behind it
+    /// (the inbox's 202s included), so the writer checkpoints rarely
+    /// ([`WRITER_CHECKPOINT_PAGES`]) and finds little left to copy; see
+    /// docs/BENCHMARKS.md (inbox storm) for the measurements.
     pub async fn open(path: &Path) -> Result<Self> {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -229,8 +228,8 @@ impl Db {
 
 /// Copies the write-ahead log into the database file every [`CHECKPOINT_EVERY`], on a
 /// connection of its own beside the writer, until `shutdown`: only a checkpoint no
-/// write overlaps lets the log start over, and without one a cold start's log grew to
-/// hundreds of MB. Returns at once for a [`Db::connect`] database.
+/// write overlaps lets the log start over, so without it the log grows without bound
+/// under continuous writes. Returns at once for a [`Db::connect`] database.
 pub async fn checkpoint_wal(db: Db, shutdown: CancellationToken) {
     let Some(conn) = db.0.checkpointer.clone() else {
         return;

@@ -358,15 +358,15 @@ impl Deliverer {
     }
 }
 
-/// How long the outcome writer lets outcomes gather after the first one arrives. Each
-/// transaction costs the writer thread a wake-up and a WAL append; recording outcomes
-/// as they trickled in spent one per one or two deliveries.
+/// How long the outcome writer lets outcomes gather after the first one arrives: each
+/// transaction costs the writer thread a wake-up and a WAL append (docs/BENCHMARKS.md,
+/// delivery sessions 4 and 5).
 const OUTCOME_LINGER: Duration = Duration::from_millis(20);
 
 /// Records outcomes in batches: after the first outcome of a batch it sleeps for
 /// [`OUTCOME_LINGER`] and then takes everything that arrived, up to the concurrency
-/// per transaction. Sleeping instead of waiting for each outcome saves
-/// the delivering threads a task wake-up per delivery. Outcomes not yet written when
+/// per transaction; sleeping rather than waiting for each outcome saves a task wake-up
+/// per delivery. Outcomes not yet written when
 /// the process is killed are lost (at most one linger's worth); their rows keep their
 /// lease, so those deliveries are sent again after the restart, like the ones in flight.
 async fn write_outcomes(
