@@ -35,7 +35,7 @@ pub async fn actor(
     let res = match wants {
         Wants::ActivityJson => {
             let author = read::author(&app, &handle).await?;
-            activity_json(StatusCode::OK, &person(&author, &handle, app.uris()))
+            activity_json(StatusCode::OK, &person(&author, app.uris()))
         }
         Wants::Html => match pages::author_page(&app, &handle, q.number()).await {
             Err(AppError::NotFound(_)) => views::message_page(

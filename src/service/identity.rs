@@ -23,8 +23,7 @@ pub async fn announce_profile(
     let row = db::authors::get(&mut *tx, handle)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}`")))?;
-    let activity =
-        outgoing::update_actor(app.uris(), handle, &person(&row, handle, app.uris()), now);
+    let activity = outgoing::update_actor(app.uris(), handle, &person(&row, app.uris()), now);
     Ok(db::outbox::queue(tx, &activity, Audience::Followers, now).await?)
 }
 

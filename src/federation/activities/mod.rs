@@ -1,11 +1,7 @@
-//! Incoming activities, one file each (verify, then an idempotent receive), and the
-//! builders of the activities we send.
-//!
-//! The dispatch table, in the order a reader meets them:
-//! `Follow -> follow::receive`, `Undo{Follow|Like|Announce} -> undo::receive`,
-//! `Delete{actor} -> delete::receive_actor_delete` (at the door: the key may be gone),
-//! `Create|Update|Delete{Note} -> reply`, `Like|Announce -> reaction`;
-//! every other type is acknowledged and ignored.
+//! Incoming activities, one file each (wire type, checks, an idempotent receive), the
+//! envelope every activity has and its sorting into [`Incoming`], and the builders
+//! of the activities we send (`outgoing`). Which handler runs for which activity,
+//! at the door or when processed, is the table in `inbox::dispatch`.
 
 pub mod delete;
 pub mod follow;

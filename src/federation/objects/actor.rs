@@ -1,12 +1,7 @@
 use serde::Serialize;
 
 use super::iso8601;
-use crate::{
-    db::authors::AuthorRow,
-    domain::{Handle, ProfileField},
-    federation::context,
-    uris::Uris,
-};
+use crate::{db::authors::AuthorRow, domain::ProfileField, federation::context, uris::Uris};
 
 /// A Person as Mastodon reads it (INTEROP.md lists the fields).
 #[derive(Debug, Serialize)]
@@ -78,7 +73,8 @@ pub struct PublicKey {
 }
 
 /// Builds an author's actor document.
-pub fn person(author: &AuthorRow, handle: &Handle, uris: &Uris) -> Person {
+pub fn person(author: &AuthorRow, uris: &Uris) -> Person {
+    let handle = &author.handle;
     let id = uris.actor(handle);
     Person {
         context: context(),
