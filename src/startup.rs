@@ -1,6 +1,6 @@
 //! Assembles the app (database, keys, the outgoing client and its address policy,
 //! the response cache, the inbox's door) and starts every background task of a
-//! process from one list ([`background`]) under one shutdown token.
+//! process from one list (`background`) under one shutdown token.
 
 use std::{future::Future, sync::Arc, time::Duration};
 

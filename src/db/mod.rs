@@ -1,10 +1,10 @@
 //! All SQL lives here, one file per table family, and nothing outside `db/` sees a
-//! SQLite type: callers hold a [`Db`], pass [`Db::read`], [`Db::write`] or a [`Tx`]
-//! to the functions here, and get back rows of domain types and a [`Error`].
+//! SQLite type: callers hold a `Db`, pass `Db::read`, `Db::write` or a `Tx` to the
+//! functions here, and get back rows of domain types and a `db::Error`.
 //!
 //! Shared write infrastructure lives here too, so no lower layer calls up for it:
-//! [`Db::begin`] starts a write, and [`Tx::commit`] wakes the deliverer when the
-//! transaction queued deliveries ([`outbox::queue`]) and the inbox processor when it
+//! `Db::begin` starts a write, and `Tx::commit` wakes the deliverer when the
+//! transaction queued deliveries (`outbox::queue`) and the inbox processor when it
 //! stored inbox activities.
 
 pub mod activities;
@@ -135,8 +135,8 @@ impl Db {
     /// [`checkpoint_wal`], which the caller runs.
     ///
     /// A checkpoint fsyncs, and on the writer it holds up every write queued behind it
-    /// (the inbox's 202s included), so the writer checkpoints rarely
-    /// ([`WRITER_CHECKPOINT_PAGES`]) and finds little left to copy; see
+    /// (the inbox's 202s included), so the writer checkpoints rarely (every 8,192
+    /// pages) and finds little left to copy; see
     /// docs/BENCHMARKS.md (inbox storm) for the measurements.
     pub async fn open(path: &Path) -> Result<Self> {
         let writer = SqlitePoolOptions::new()
@@ -226,7 +226,7 @@ impl Db {
     }
 }
 
-/// Copies the write-ahead log into the database file every [`CHECKPOINT_EVERY`], on a
+/// Copies the write-ahead log into the database file every 500 ms, on a
 /// connection of its own beside the writer, until `shutdown`: only a checkpoint no
 /// write overlaps lets the log start over, so without it the log grows without bound
 /// under continuous writes. Returns at once for a [`Db::connect`] database.

@@ -43,7 +43,7 @@ impl KeyStore {
         }
     }
 
-    /// The author's parsed signing key, read again after [`KEY_CACHE_TTL`].
+    /// The author's parsed signing key, read again after a few seconds.
     pub async fn author(&self, handle: &Handle) -> AppResult<Arc<SigningKey>> {
         if let Some((read_at, k)) = self.authors.read().await.get(handle)
             && read_at.elapsed() < KEY_CACHE_TTL

@@ -1,5 +1,5 @@
 //! ActivityPub: wire types, conversions, signatures, remote actors and inbox
-//! activities. Takes the narrow [`Context`] below, never the app: what it needs to
+//! activities. Takes the narrow `Context` below, never the app: what it needs to
 //! speak the protocol and nothing else. activitypub_federation is used here only.
 
 pub mod activities;
