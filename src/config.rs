@@ -10,6 +10,10 @@ use std::{
 use serde::Deserialize;
 use url::Url;
 
+mod limits;
+
+pub use limits::{FetchLimits, HttpLimits, InboxLimits, Limits, PageLimits};
+
 /// Why a configuration could not be loaded; every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -51,6 +55,8 @@ struct RawConfig {
     admin: AdminSettings,
     #[serde(default)]
     moderation: ModerationSettings,
+    #[serde(default)]
+    limits: Limits,
 }
 
 /// Who may talk to this instance and how replies appear (`[moderation]`).
@@ -191,6 +197,7 @@ pub struct Config {
     pub federation: FederationSettings,
     pub admin: AdminSettings,
     pub moderation: ModerationSettings,
+    pub limits: Limits,
 }
 
 impl Config {
@@ -275,6 +282,7 @@ impl Config {
             federation: raw.federation,
             admin: raw.admin,
             moderation: raw.moderation,
+            limits: raw.limits,
         })
     }
 

@@ -2,7 +2,10 @@
 //! histograms live in this process; the queue depth and circuit states are read from
 //! the database at each scrape, since other processes (`fedblog sync`) change them too.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, atomic::AtomicU64},
+    time::Duration,
+};
 
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
@@ -30,6 +33,18 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LimitLabels {
+    /// The config key, `limits.<table>.<key>`: a fixed set.
+    key: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BoundLabels {
+    /// The bound's name in code: a fixed set.
+    bound: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabels {
     state: String,
 }
@@ -43,6 +58,8 @@ pub struct Metrics {
     delivery_seconds: Family<OutcomeLabels, Histogram>,
     queue: Family<StateLabels, Gauge>,
     circuits: Family<StateLabels, Gauge>,
+    limits: Family<LimitLabels, Gauge<f64, AtomicU64>>,
+    limit_trips: Family<BoundLabels, Counter>,
 }
 
 /// Activity types counted by name; anything else is `other`.
@@ -64,6 +81,18 @@ impl Default for Metrics {
         });
         let queue = Family::<StateLabels, Gauge>::default();
         let circuits = Family::<StateLabels, Gauge>::default();
+        let limits = Family::<LimitLabels, Gauge<f64, AtomicU64>>::default();
+        let limit_trips = Family::<BoundLabels, Counter>::default();
+        registry.register(
+            "limit",
+            "Each configured bound ([limits] in config.toml), by key",
+            limits.clone(),
+        );
+        registry.register(
+            "limit_trips",
+            "Times a bound was reached, by bound",
+            limit_trips.clone(),
+        );
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "inbox_activities",
@@ -98,6 +127,8 @@ impl Default for Metrics {
             delivery_seconds,
             queue,
             circuits,
+            limits,
+            limit_trips,
         }
     }
 }
@@ -144,6 +175,25 @@ impl Metrics {
         self.delivery_seconds
             .get_or_create(&labels)
             .observe(took.as_secs_f64());
+    }
+
+    /// Shows each configured bound as `fedblog_limit{key}`.
+    pub fn set_limits(&self, values: &[(&'static str, f64)]) {
+        for (key, value) in values {
+            self.limits.get_or_create(&LimitLabels { key }).set(*value);
+        }
+    }
+
+    /// A bound was reached: counted by name, and logged the first time only, so a
+    /// flood of trips cannot flood the log.
+    pub fn limit_tripped(&self, bound: &'static str) {
+        let before = self.limit_trips.get_or_create(&BoundLabels { bound }).inc();
+        if before == 0 {
+            tracing::warn!(
+                bound,
+                "a limit was reached (logged once; see fedblog_limit_trips_total)"
+            );
+        }
     }
 
     /// The text exposition, with the queue's depth (never tried, retrying) and the

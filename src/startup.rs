@@ -58,11 +58,13 @@ async fn assemble(config: Config) -> AppResult<(App, inbox::writer::Jobs)> {
     });
     let (writer, jobs) = inbox::writer::channel();
     let door = inbox::Door::new(fed.clone(), writer, &config.moderation);
+    let metrics = Metrics::new();
+    metrics.set_limits(&config.limits.values());
     let app = App::new(
         config,
         fed,
         ResponseCache::new(RESPONSE_CACHE_BYTES),
-        Metrics::new(),
+        metrics,
         door,
     );
     Ok((app, jobs))

@@ -400,6 +400,22 @@ impl Server {
         Self { child, base }
     }
 
+    /// The server process's resident memory in KiB (Linux `/proc`), for tests that
+    /// bound how much an attack may grow it.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("read /proc/<pid>/status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/<pid>/status")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn kill9(mut self) {
         self.child.kill().expect("kill -9");
         self.child.wait().expect("wait");

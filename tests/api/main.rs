@@ -17,6 +17,7 @@ mod delivery;
 mod deploy;
 mod discovery;
 mod feeds;
+mod hostile;
 mod identity;
 mod inbox;
 mod incremental_sync;

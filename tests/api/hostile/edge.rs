@@ -1,0 +1,1 @@
+//! Attacks on the HTTP edge: connections, slow reads, paths, labels, pages.
