@@ -326,6 +326,7 @@ async fn activities_shaped_like_real_servers_pass_through_the_inbox() {
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("fixtures")
         .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_file())
         .collect();
     files.sort();
     assert!(files.len() >= 8, "fixtures for four servers");
