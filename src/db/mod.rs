@@ -393,7 +393,7 @@ impl Db {
 }
 
 /// How long without a commit before the health check tries a write of its own.
-const PROBE_WRITES_AFTER_MS: i64 = 30_000;
+const PROBE_WRITES_AFTER_MS: i64 = 10_000;
 
 /// Copies the write-ahead log into the database file every 500 ms, on a
 /// connection of its own beside the writer, until `shutdown`: only a checkpoint no

@@ -10,6 +10,16 @@ use crate::{
     peer::TestPeer,
 };
 
+/// A folder made by [`server_folder`] whose config also has `extra` and the admin
+/// listener; returns it, the port and the admin port.
+fn folder_with_admin(extra: &str) -> (tempfile::TempDir, u16, u16) {
+    let admin = crate::shared::free_port();
+    let (dir, _content, port) = server_folder(&format!(
+        "{extra}\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n"
+    ));
+    (dir, port, admin)
+}
+
 /// The real `fedblog serve` on a folder made by [`server_folder`], with the admin
 /// listener (`/healthz`) on a port of its own. Its log goes through a pipe (a file
 /// would be subject to the file size limit the tests set) and is kept here; the
@@ -235,5 +245,214 @@ async fn disk_full_then_space_back_heals_without_restart() {
         .await,
         2,
         "both follows are stored"
+    );
+}
+
+/// Whether this process runs as root (CI does); tests that need it say why they skip.
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// `nobody`, as `setpriv` arguments.
+const AS_NOBODY: [&str; 3] = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+
+/// The fedblog binary as `nobody` can run it: this build's, or a copy in `dir` when a
+/// folder on its path is closed to others (a checkout under /root).
+fn binary_for_nobody(dir: &Path) -> std::path::PathBuf {
+    let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_fedblog"));
+    let runs = Command::new("setpriv")
+        .args(AS_NOBODY)
+        .arg(&bin)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if runs {
+        return bin;
+    }
+    let copy = dir.join("fedblog");
+    std::fs::copy(&bin, &copy).expect("copy the binary");
+    copy
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_database_answers_503_not_401() {
+    if !is_root() {
+        eprintln!(
+            "skipped: making the database read-only for the server needs root (to run it as nobody)"
+        );
+        return;
+    }
+    let (dir, port, admin) = folder_with_admin("");
+    // The database is made (by root) before the server starts, and stays root's: the
+    // server, running as nobody, can read it but not write it. Its folder is nobody's,
+    // so SQLite can keep its shared-memory file there, as on a read-only mount.
+    let out = Command::new(env!("CARGO_BIN_EXE_fedblog"))
+        .arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .arg("sync")
+        .output()
+        .expect("fedblog sync");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let open = |path: &Path, mode: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    open(dir.path(), 0o755);
+    std::os::unix::fs::chown(dir.path().join("data"), Some(65534), Some(65534)).expect("chown");
+    let bin = binary_for_nobody(dir.path());
+    let mut command = Command::new("setpriv");
+    command.args(AS_NOBODY).arg(bin);
+    let server = FaultServer::start_in(dir, port, admin, &mut command).await;
+
+    let peer = TestPeer::start().await;
+    let follow = peer.follow("solo-a", &format!("{}/@alice", server.base));
+    let (status, retry_after, body) = post_inbox(&peer, &server.base, "solo-a", &follow).await;
+    assert_eq!(
+        status,
+        503,
+        "not 401 (a sender gives up) nor 202: {body}\n{}",
+        server.log()
+    );
+    assert!(retry_after.is_some(), "503 says when to retry");
+    assert_no_internal_text(&body);
+    assert_eq!(
+        count(&server.database(), "SELECT COUNT(*) FROM inbox_activities").await,
+        0,
+        "nothing was stored"
+    );
+    let (status, body) = healthz(&server.admin).await;
+    assert_eq!(status, 503, "healthz on a read-only database: {body}");
+    assert!(body.contains("read-only"), "healthz says why: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_reports_a_broken_writer() {
+    let server = FaultServer::start("").await;
+    assert_eq!(healthz(&server.admin).await.0, 200);
+
+    // No request writes anything: the server's own writes (heartbeats, housekeeping)
+    // or the health check's probe find the disk full.
+    set_file_size_limit(server.pid(), "1");
+    let body = eventually(20, "healthz to report the failing writes", || async {
+        let (status, body) = healthz(&server.admin).await;
+        (status == 503).then_some(body)
+    })
+    .await;
+    assert!(
+        body.contains("writes are failing") && body.contains("disk"),
+        "healthz says why: {body}"
+    );
+    // On the public address too (the proxy's and the container runtime's check).
+    assert_eq!(healthz(&server.base).await.0, 503);
+
+    set_file_size_limit(server.pid(), "unlimited");
+    eventually(20, "healthz to see writes work again", || async {
+        (healthz(&server.admin).await.0 == 200).then_some(())
+    })
+    .await;
+}
+
+/// A Follow of `target` by an actor on a host where nothing listens, signed with the
+/// peer's key under that actor's key id.
+fn follow_from_a_dead_host(
+    peer: &TestPeer,
+    server: &str,
+) -> (Vec<(&'static str, String)>, Vec<u8>) {
+    let actor = format!(
+        "http://localhost:{}/users/ghost",
+        crate::shared::free_port()
+    );
+    let body = serde_json::to_vec(&serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{actor}/follows/1"),
+        "type": "Follow",
+        "actor": actor,
+        "object": format!("{server}/@alice"),
+    }))
+    .expect("json");
+    let key = fedblog::federation::signatures::SigningKey::from_pem(
+        format!("{actor}#main-key"),
+        &peer.private_pem,
+    )
+    .expect("key");
+    let url = url::Url::parse(&format!("{server}/inbox")).expect("url");
+    (
+        key.sign_post(&url, &body, "application/activity+json"),
+        body,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn door_failure_bodies_carry_no_internal_text() {
+    let server = FaultServer::start("").await;
+    let peer = TestPeer::start().await;
+    let client = reqwest::Client::new();
+
+    // The signer's server does not answer: the door cannot fetch its key.
+    for accept in ["application/activity+json", "text/html"] {
+        let (headers, body) = follow_from_a_dead_host(&peer, &server.base);
+        let mut req = client
+            .post(format!("{}/inbox", server.base))
+            .header("accept", accept)
+            .body(body);
+        for (k, v) in headers {
+            if k != "host" {
+                req = req.header(k, v);
+            }
+        }
+        let res = req.send().await.expect("POST");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("body");
+        assert!(
+            status == 401 || status == 503,
+            "an unreachable signer is not authenticated (or later): {status} {text}"
+        );
+        assert_no_internal_text(&text);
+    }
+
+    // Our database fails while a new sender's actor is stored.
+    set_file_size_limit(server.pid(), "1");
+    let like = peer.activity(
+        "solo-c",
+        "Like",
+        Value::String(format!("{}/@alice/hello", server.base)),
+    );
+    let (status, _, text) = post_inbox(&peer, &server.base, "solo-c", &like).await;
+    assert_eq!(status, 503, "{text}");
+    assert_no_internal_text(&text);
+    set_file_size_limit(server.pid(), "unlimited");
+}
+
+/// `PRAGMA synchronous` on a database handle's writing connection (2 is FULL).
+async fn synchronous_of(db: &fedblog::db::Db) -> i64 {
+    use fedblog::db::Executor as _;
+    sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(db.write().inner())
+        .await
+        .expect("PRAGMA synchronous")
+}
+
+#[tokio::test]
+async fn writer_commits_with_synchronous_full() {
+    // The running server's one writer: the inbox's 202s and the delivery queue.
+    let app = crate::helpers::spawn_app().await;
+    assert_eq!(
+        synchronous_of(app.state.db()).await,
+        2,
+        "the server's writer syncs every commit"
+    );
+    // The commands' pool (`fedblog sync` queues deliveries through it).
+    let tools = fedblog::db::Db::connect(&app.state.config().database)
+        .await
+        .expect("open");
+    assert_eq!(
+        synchronous_of(&tools).await,
+        2,
+        "the commands' writer syncs every commit"
     );
 }
