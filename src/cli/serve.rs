@@ -8,6 +8,7 @@ use crate::{
 };
 
 pub async fn run(config: Config, watch: bool) -> anyhow::Result<i32> {
+    config.check_serving()?;
     raise_open_files_limit();
     survive_file_size_limit();
     let app = Application::build(config).await?.watch_content(watch);

@@ -456,3 +456,234 @@ async fn writer_commits_with_synchronous_full() {
         "the commands' writer syncs every commit"
     );
 }
+
+/// An inbox that answers every POST with 429 and a `Retry-After` no server means:
+/// 2^63 milliseconds, in seconds. Returns its URL and how many POSTs it got.
+async fn inbox_asking_to_wait_forever() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>)
+{
+    use axum::{Router, http::StatusCode, routing::post};
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = Router::new().route(
+        "/inbox",
+        post(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            async {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", "9223372036854775")],
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://localhost:{port}/inbox"), hits)
+}
+
+#[tokio::test]
+async fn huge_retry_after_is_saturated() {
+    use std::sync::atomic::Ordering;
+    let app = crate::helpers::spawn_app().await;
+    let peer = TestPeer::start().await;
+    app.followed_by(&peer, "alice", &["solo-r"]).await;
+    app.deliver_all().await;
+    // The follower's inbox is (now) one that asks for an absurd wait.
+    let (inbox, hits) = inbox_asking_to_wait_forever().await;
+    let host = inbox
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("host")
+        .to_owned();
+    sqlx::query("UPDATE followers SET inbox = ?1, shared_inbox = NULL, delivery_inbox = ?1, delivery_host = ?2")
+        .bind(&inbox)
+        .bind(&host)
+        .execute(&app.sql)
+        .await
+        .expect("point the follower at the inbox");
+
+    crate::helpers::write_post(
+        &app.content(),
+        "alice",
+        "news",
+        "---\ntitle: News\ndate: 2025-03-01\n---\nSomething.\n",
+    );
+    fedblog::service::sync::sync(&app.state)
+        .await
+        .expect("sync");
+    let before = chrono::Utc::now().timestamp_millis();
+    // No panic (a debug build overflowed here), and the delivery is not retried at once.
+    for _ in 0..3 {
+        app.deliverer.deliver_due().await.expect("deliver");
+    }
+    assert_eq!(hits.load(Ordering::Relaxed), 1, "asked once, then waiting");
+    let (state, next): (String, i64) =
+        sqlx::query_as("SELECT state, next_attempt_at FROM deliveries WHERE inbox = ?")
+            .bind(&inbox)
+            .fetch_one(&app.sql)
+            .await
+            .expect("the delivery");
+    assert_eq!(state, "pending", "retried later, not given up");
+    let day = 86_400_000;
+    assert!(
+        next > before + day / 2 && next <= chrono::Utc::now().timestamp_millis() + day,
+        "the wait is capped at a day: {} ms",
+        next - before
+    );
+}
+
+/// Runs `fedblog <args>` on the config in `dir`; a server that does not exit within
+/// `secs` is killed, and reported as still running (exit code `None`).
+fn fedblog_in(dir: &Path, args: &[&str], secs: u64) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fedblog"))
+        .arg("--config")
+        .arg(dir.join("config.toml"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run fedblog");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status.code();
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().expect("output");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (code, text)
+}
+
+#[test]
+fn config_rejects_non_finite_and_out_of_range_numbers() {
+    // (a table after the 5 lines of the folder's config, the line, the field, and what
+    // the message quotes)
+    let cases = [
+        (
+            "[delivery]\nconcurrency = 4\npoll_seconds = inf\n",
+            9,
+            "delivery.poll_seconds",
+            "inf",
+        ),
+        (
+            "[delivery]\ntimeout_seconds = -1\n",
+            8,
+            "delivery.timeout_seconds",
+            "-1",
+        ),
+        (
+            "[federation]\nfetch_timeout_seconds = 1e300\n",
+            8,
+            "federation.fetch_timeout_seconds",
+            "1e300",
+        ),
+        (
+            "[delivery]\n\nbackoff_base_seconds = nan\n",
+            9,
+            "delivery.backoff_base_seconds",
+            "NaN",
+        ),
+        (
+            "[delivery]\ngive_up_after_hours = -inf\n",
+            8,
+            "delivery.give_up_after_hours",
+            "-inf",
+        ),
+        (
+            "[delivery]\nconcurrency = 0\n",
+            8,
+            "delivery.concurrency",
+            "0",
+        ),
+        (
+            "[delivery]\nconcurrency = 4611686018427387904\n",
+            8,
+            "delivery.concurrency",
+            "4611686018427387904",
+        ),
+        (
+            "[delivery]\nmax_attempts = -3\n",
+            8,
+            "delivery.max_attempts",
+            "-3",
+        ),
+        (
+            "[moderation]\ninbox_per_host_burst = 0\n",
+            8,
+            "moderation.inbox_per_host_burst",
+            "at least 1",
+        ),
+    ];
+    for (table, line, field, value) in cases {
+        let (dir, _content, _port) = server_folder(&format!("\n{table}"));
+        let (code, out) = fedblog_in(dir.path(), &["check"], 10);
+        assert_eq!(code, Some(1), "`{table}` is refused by check: {out}");
+        let at = format!("config.toml:{line}: field `{field}`: ");
+        assert!(
+            out.contains(&at) && out.contains(value),
+            "`{table}`: wanted `{at}` and `{value}` in: {out}"
+        );
+        // The server refuses it too, at once, with the same words.
+        let (code, out) = fedblog_in(dir.path(), &["serve"], 10);
+        assert_eq!(code, Some(2), "`{table}` stops serve: {out}");
+        assert!(out.contains(&at), "serve names file, line and field: {out}");
+    }
+}
+
+#[test]
+fn dev_mode_with_public_domain_is_refused_unless_overridden() {
+    let (dir, _content, port) = server_folder("");
+    let config = dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace(&format!("localhost:{port}"), "blog.example"),
+    )
+    .expect("config");
+    let (code, out) = fedblog_in(dir.path(), &["serve"], 10);
+    assert_eq!(code, Some(2), "refused: {out}");
+    assert!(
+        out.contains("config.toml:3: field `dev`: ")
+            && out.contains("blog.example")
+            && out.contains("private network")
+            && out.contains("allow_dev_on_public_domain = true"),
+        "says where, why and how to override: {out}"
+    );
+
+    // The operator says it is meant: it serves (until stopped here).
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        format!("allow_dev_on_public_domain = true\n{text}"),
+    )
+    .expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fedblog"))
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    crate::shared::wait_for_port(port);
+    let answered = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    let running = child.try_wait().expect("wait").is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answered && running, "with the override it serves");
+}
