@@ -592,7 +592,7 @@ async fn run_crate(sink: &Sink, sink_port: u16) -> RunResult {
     set_sink_key(sink, &public);
     let domain = format!("localhost:{}", free_port());
     let mut cfg = Config::load(&write_temp_config(&domain)).expect("config");
-    cfg.delivery.per_host = 8;
+    cfg.delivery.per_host = const { fedblog::config::Count::new(8) };
     let client = http_client(&cfg, Arc::new(AddressPolicy::new(&cfg))).expect("client");
     // `debug` here only relaxes URL checks (explicit port, loopback); sending below
     // goes through the crate's queue-less path, concurrently.

@@ -19,10 +19,12 @@ command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd "for systemd-a
 
 cargo test --locked
 
-# Fuzz what the inbox parses from the network (the JSON envelope and classification;
-# both signature schemes' headers) for a bounded time each, starting from the committed
-# seeds in fuzz/seeds/. A crash fails this script; its input lands in fuzz/artifacts/.
-fuzz_seconds="${FUZZ_SECONDS:-60}"
+# Fuzz what fedblog parses from outside for a bounded time each, starting from the
+# committed seeds in fuzz/seeds/: the inbox's JSON envelope and classification, both
+# signature schemes' headers, a whole request as the door reads it before verifying
+# (headers, key id, envelope), and the configuration file. A crash fails this script;
+# its input lands in fuzz/artifacts/.
+fuzz_seconds="${FUZZ_SECONDS:-45}"
 if ! cargo +nightly --version >/dev/null 2>&1; then
   echo "scripts/test.sh: the fuzz targets need Rust's nightly toolchain beside stable" >&2
   exit 1
@@ -33,7 +35,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 fuzz_corpus="$(mktemp -d)"
 trap 'rm -rf "$fuzz_corpus"' EXIT
-fuzz_targets=(inbox_json signature_headers)
+fuzz_targets=(inbox_json signature_headers door_request config_toml)
 for target in "${fuzz_targets[@]}"; do
   mkdir -p "$fuzz_corpus/$target"
   # -a: overflow checks and debug assertions on; no sanitizer (safe Rust parsers, and a

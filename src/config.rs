@@ -10,30 +10,87 @@ use std::{
 use serde::Deserialize;
 use url::Url;
 
+mod bounded;
 mod limits;
 
+pub use bounded::{Count, Hours, Seconds};
 pub use limits::{FetchLimits, HttpLimits, InboxLimits, Limits, PageLimits};
 
-/// Why a configuration could not be loaded; every variant names the file.
+/// Why a configuration could not be loaded; every variant names the file, and the
+/// line and field (`table.key`) where they are known.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: cannot read the configuration file: {source}")]
+    #[error("{}: cannot read the configuration file: {source}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}:{line}: {message}")]
+    /// Not TOML, an unknown key, or a value of the wrong type or out of range.
+    #[error("{}", located(path, Some(*line), field.as_deref(), message))]
     Parse {
         path: PathBuf,
         line: usize,
+        field: Option<String>,
         message: String,
     },
-    #[error("{path}: field `{field}`: {message}")]
+    /// A value that parsed but cannot be used (a domain that is not a host name).
+    #[error("{}", located(path, *line, Some(field), message))]
     Invalid {
         path: PathBuf,
-        field: &'static str,
+        line: Option<usize>,
+        field: String,
         message: String,
     },
+}
+
+/// `path:line: field `f`: message`, leaving out what is not known.
+fn located(path: &Path, line: Option<usize>, field: Option<&str>, message: &str) -> String {
+    let mut s = path.display().to_string();
+    if let Some(line) = line {
+        s.push_str(&format!(":{line}"));
+    }
+    s.push_str(": ");
+    if let Some(field) = field {
+        s.push_str(&format!("field `{field}`: "));
+    }
+    s.push_str(message);
+    s
+}
+
+/// Each line of a config text that sets a key, as (line number, `table.key`), the
+/// table being the nearest `[header]` above it. Good enough to name where a value is:
+/// one key per line, as `fedblog init` writes them.
+fn keyed_lines(text: &str) -> impl Iterator<Item = (usize, String)> + '_ {
+    let mut table = String::new();
+    text.lines().enumerate().filter_map(move |(i, line)| {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            let name = header.trim_start_matches('[');
+            table = name.split(']').next().unwrap_or_default().trim().to_owned();
+            return None;
+        }
+        let (key, _) = line.split_once('=')?;
+        let key = key.trim().trim_matches('"');
+        if key.is_empty() || key.starts_with('#') {
+            return None;
+        }
+        let field = if table.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{table}.{key}")
+        };
+        Some((i + 1, field))
+    })
+}
+
+/// The field set on `line` (1-based), if a key is set there.
+fn field_on_line(text: &str, line: usize) -> Option<String> {
+    keyed_lines(text).find(|(l, _)| *l == line).map(|(_, f)| f)
+}
+
+/// The line that sets `field` (`table.key`), if the file sets it.
+fn line_of_field(text: &str, field: &str) -> Option<usize> {
+    keyed_lines(text).find(|(_, f)| f == field).map(|(l, _)| l)
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,6 +100,8 @@ struct RawConfig {
     domain: String,
     #[serde(default)]
     dev: bool,
+    #[serde(default)]
+    allow_dev_on_public_domain: bool,
     database: PathBuf,
     content: PathBuf,
     #[serde(default)]
@@ -117,38 +176,38 @@ struct RawSite {
 #[serde(deny_unknown_fields, default)]
 pub struct DeliverySettings {
     /// How many deliveries may be in flight at once.
-    pub concurrency: usize,
+    pub concurrency: Count<4096>,
     /// How many of them may go to one host at once.
-    pub per_host: usize,
+    pub per_host: Count<1024>,
     /// Seconds between polls for due deliveries (other processes such as
     /// `fedblog sync` write to the queue too).
-    pub poll_seconds: f64,
+    pub poll_seconds: Seconds<3600>,
     /// Base of the exponential backoff, in seconds.
-    pub backoff_base_seconds: f64,
+    pub backoff_base_seconds: Seconds<86_400>,
     /// Attempts before a delivery is given up.
-    pub max_attempts: u32,
+    pub max_attempts: Count<100>,
     /// Hours after which a delivery still pending (e.g. its host down) is given up.
-    pub give_up_after_hours: f64,
+    pub give_up_after_hours: Hours<8760>,
     /// Seconds a request may take before it counts as failed.
-    pub timeout_seconds: f64,
+    pub timeout_seconds: Seconds<3600>,
     /// Consecutive failures that open a host's circuit (its deliveries are held).
-    pub circuit_threshold: u32,
+    pub circuit_threshold: Count<10_000>,
     /// First cool-down of an open circuit before a probe, in seconds; doubles per reopening.
-    pub circuit_cooldown_seconds: f64,
+    pub circuit_cooldown_seconds: Seconds<86_400>,
 }
 
 impl Default for DeliverySettings {
     fn default() -> Self {
         Self {
-            concurrency: 64,
-            per_host: 8,
-            poll_seconds: 1.0,
-            backoff_base_seconds: 60.0,
-            max_attempts: 14,
-            give_up_after_hours: 7.0 * 24.0,
-            timeout_seconds: 10.0,
-            circuit_threshold: 5,
-            circuit_cooldown_seconds: 60.0,
+            concurrency: const { Count::new(64) },
+            per_host: const { Count::new(8) },
+            poll_seconds: const { Seconds::new(1.0) },
+            backoff_base_seconds: const { Seconds::new(60.0) },
+            max_attempts: const { Count::new(14) },
+            give_up_after_hours: const { Hours::new(7.0 * 24.0) },
+            timeout_seconds: const { Seconds::new(10.0) },
+            circuit_threshold: const { Count::new(5) },
+            circuit_cooldown_seconds: const { Seconds::new(60.0) },
         }
     }
 }
@@ -160,7 +219,7 @@ pub struct FederationSettings {
     /// Seconds a fetch of a remote document (an actor, a reply's parent) may take in
     /// all, redirects included. Apart from deliveries' timeout: a slow inbox is not a
     /// reason to refuse its server's signed requests.
-    pub fetch_timeout_seconds: f64,
+    pub fetch_timeout_seconds: Seconds<600>,
     /// Mastodon's "secure mode": ActivityPub JSON of actors, posts and collections is
     /// served only to GETs signed by a remote actor (HTML, WebFinger, NodeInfo and the
     /// instance actor stay public).
@@ -173,7 +232,7 @@ pub struct FederationSettings {
 impl Default for FederationSettings {
     fn default() -> Self {
         Self {
-            fetch_timeout_seconds: 10.0,
+            fetch_timeout_seconds: const { Seconds::new(10.0) },
             authorized_fetch: false,
             allowed_private_hosts: Vec::new(),
         }
@@ -189,6 +248,9 @@ pub struct Config {
     /// Development mode: plain http URLs and fetching loopback/private addresses.
     /// A production config leaves it off.
     pub dev: bool,
+    /// Lets `serve` run in dev mode on a domain that is not loopback (see
+    /// [`Config::check_serving`]).
+    pub allow_dev_on_public_domain: bool,
     pub database: PathBuf,
     pub content: PathBuf,
     pub site_title: String,
@@ -198,6 +260,9 @@ pub struct Config {
     pub admin: AdminSettings,
     pub moderation: ModerationSettings,
     pub limits: Limits,
+    /// The file it was read from and the line of `dev`, for errors found later.
+    path: PathBuf,
+    dev_line: Option<usize>,
 }
 
 impl Config {
@@ -218,17 +283,20 @@ impl Config {
 
     /// Parses the text of a configuration file named `path`.
     pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Self, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            line: e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
-                .unwrap_or(1),
-            message: e.message().to_owned(),
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let before = e.span().and_then(|s| text.get(..s.start)).unwrap_or("");
+            let line = before.matches('\n').count() + 1;
+            ConfigError::Parse {
+                path: path.to_owned(),
+                line,
+                field: field_on_line(text, line),
+                message: e.message().to_owned(),
+            }
         })?;
-        let invalid = |field, message: String| ConfigError::Invalid {
+        let invalid = |field: &str, message: String| ConfigError::Invalid {
             path: path.to_owned(),
-            field,
+            line: line_of_field(text, field),
+            field: field.to_owned(),
             message,
         };
         let domain = raw.domain.trim().to_ascii_lowercase();
@@ -244,26 +312,17 @@ impl Config {
                 ));
             }
         }
-        if raw.delivery.concurrency == 0 {
-            return Err(invalid("delivery.concurrency", "must be at least 1".into()));
-        }
-        if raw.moderation.inbox_per_host_per_second == 0 || raw.moderation.inbox_per_host_burst == 0
-        {
+        if raw.moderation.inbox_per_host_per_second == 0 {
             return Err(invalid(
                 "moderation.inbox_per_host_per_second",
-                "the inbox rate and burst must be at least 1".into(),
+                "must be at least 1".into(),
             ));
         }
-        if raw.federation.fetch_timeout_seconds.is_nan()
-            || raw.federation.fetch_timeout_seconds <= 0.0
-        {
+        if raw.moderation.inbox_per_host_burst == 0 {
             return Err(invalid(
-                "federation.fetch_timeout_seconds",
-                "must be a positive number of seconds".into(),
+                "moderation.inbox_per_host_burst",
+                "must be at least 1".into(),
             ));
-        }
-        if raw.delivery.per_host == 0 {
-            return Err(invalid("delivery.per_host", "must be at least 1".into()));
         }
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |over: &Option<PathBuf>, p: PathBuf| {
@@ -276,6 +335,7 @@ impl Config {
             site_description: raw.site.description.unwrap_or_default(),
             domain,
             dev: raw.dev,
+            allow_dev_on_public_domain: raw.allow_dev_on_public_domain,
             database: resolve(&overrides.database, raw.database),
             content: resolve(&overrides.content, raw.content),
             delivery: raw.delivery,
@@ -283,11 +343,97 @@ impl Config {
             admin: raw.admin,
             moderation: raw.moderation,
             limits: raw.limits,
+            path: path.to_owned(),
+            dev_line: line_of_field(text, "dev"),
+        })
+    }
+
+    /// What `serve` checks before it starts: dev mode turns the address policy off
+    /// (anyone who can make this server fetch a URL reaches its loopback and private
+    /// network) and serves plain http, which is only safe on a domain no one else
+    /// reaches. On any other domain it is refused unless the config says
+    /// `allow_dev_on_public_domain = true`.
+    pub fn check_serving(&self) -> Result<(), ConfigError> {
+        if !self.dev || self.allow_dev_on_public_domain || is_loopback_domain(&self.domain) {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid {
+            path: self.path.clone(),
+            line: self.dev_line,
+            field: "dev".to_owned(),
+            message: format!(
+                "dev mode on the domain `{}` is refused: it serves plain http and turns off \
+                 the guard against fetching loopback and private addresses, so anyone on the \
+                 internet could make this server reach your private network. Use dev mode \
+                 with `localhost`, `*.localhost` or a loopback address; remove `dev = true` \
+                 for a public server; or, if this host is not reachable from outside, set \
+                 `allow_dev_on_public_domain = true`",
+                self.domain
+            ),
         })
     }
 
     /// `http` in dev mode, `https` otherwise.
     pub fn scheme(&self) -> &'static str {
         if self.dev { "http" } else { "https" }
+    }
+}
+
+/// Whether `domain` (a host, perhaps with a port) names this machine only: `localhost`,
+/// `*.localhost` (RFC 6761) or a loopback address.
+fn is_loopback_domain(domain: &str) -> bool {
+    let Some(host) = Url::parse(&format!("http://{domain}/"))
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    else {
+        return false;
+    };
+    match host {
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.');
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_machine_counts_as_loopback() {
+        for local in [
+            "localhost",
+            "localhost:8080",
+            "blog.localhost",
+            "127.0.0.1:80",
+            "[::1]:8080",
+        ] {
+            assert!(is_loopback_domain(local), "{local}");
+        }
+        for public in [
+            "blog.example",
+            "localhost.example",
+            "10.0.0.1",
+            "192.168.1.2:80",
+        ] {
+            assert!(!is_loopback_domain(public), "{public}");
+        }
+    }
+
+    #[test]
+    fn a_line_names_its_table_and_key() {
+        let text =
+            "domain = \"x\"\n\n[delivery] # tuning\npoll_seconds = 1\n[limits.http]\n\"max\" = 2\n";
+        assert_eq!(field_on_line(text, 1).as_deref(), Some("domain"));
+        assert_eq!(
+            field_on_line(text, 4).as_deref(),
+            Some("delivery.poll_seconds")
+        );
+        assert_eq!(field_on_line(text, 6).as_deref(), Some("limits.http.max"));
+        assert_eq!(field_on_line(text, 2), None);
+        assert_eq!(line_of_field(text, "delivery.poll_seconds"), Some(4));
     }
 }

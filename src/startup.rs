@@ -46,7 +46,7 @@ async fn assemble(config: Config) -> AppResult<(App, inbox::writer::Jobs)> {
         policy,
         keys.clone(),
         &config.domain,
-        config.federation.fetch_timeout_seconds,
+        config.federation.fetch_timeout_seconds.get(),
     );
     let fed = Arc::new(federation::Context {
         db,
@@ -312,7 +312,7 @@ impl Application {
                 admin: admin_listener,
             },
         );
-        let grace = Duration::from_secs_f64(app.config().delivery.timeout_seconds + 5.0);
+        let grace = app.config().delivery.timeout_seconds.duration() + Duration::from_secs(5);
         let served = axum::serve(listener, http::router(app.clone()))
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .await

@@ -90,13 +90,15 @@ impl From<ConfigError> for Problem {
             ConfigError::Parse {
                 path,
                 line,
-                message,
-            } => (path, Some(line), None, message),
-            ConfigError::Invalid {
-                path,
                 field,
                 message,
-            } => (path, None, Some(field.to_owned()), message),
+            } => (path, Some(line), field, message),
+            ConfigError::Invalid {
+                path,
+                line,
+                field,
+                message,
+            } => (path, line, Some(field), message),
         };
         Problem {
             severity: Severity::Error,

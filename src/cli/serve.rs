@@ -8,7 +8,9 @@ use crate::{
 };
 
 pub async fn run(config: Config, watch: bool) -> anyhow::Result<i32> {
+    config.check_serving()?;
     raise_open_files_limit();
+    survive_file_size_limit();
     let app = Application::build(config).await?.watch_content(watch);
     super::sync::print_sync_report(app.startup_sync());
     let base = app.app().uris().home();
@@ -35,5 +37,17 @@ fn raise_open_files_limit() {
         ),
         Ok(n) => tracing::debug!(limit = n, "open files limit"),
         Err(e) => tracing::warn!(error = %e, "cannot raise the open files limit"),
+    }
+}
+
+/// A write past the process's file size limit (`RLIMIT_FSIZE`, e.g. a quota set by the
+/// service manager) raises SIGXFSZ, whose default action kills the process. Catching it
+/// makes such a write fail with EFBIG instead, which the database reports like a full
+/// disk: the write is refused with 503 and works again once the limit is raised. (The
+/// handler stays installed for the life of the process.)
+fn survive_file_size_limit() {
+    use tokio::signal::unix::{SignalKind, signal};
+    if let Err(e) = signal(SignalKind::from_raw(libc::SIGXFSZ)) {
+        tracing::warn!(error = %e, "cannot catch SIGXFSZ: a file size limit would kill the server");
     }
 }

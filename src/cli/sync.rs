@@ -47,7 +47,7 @@ pub async fn run(config: Config, no_wait: bool) -> anyhow::Result<i32> {
             show_fan_out(&app, &report.activities, sender).await?;
         }
     }
-    let grace = Duration::from_secs_f64(app.config().delivery.timeout_seconds + 5.0);
+    let grace = app.config().delivery.timeout_seconds.duration() + Duration::from_secs(5);
     tasks.stop(grace).await;
     let report = report?;
     Ok(if report.errors.is_empty() { 0 } else { 1 })

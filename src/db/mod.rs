@@ -26,9 +26,20 @@ pub mod replies;
 mod types;
 pub mod workers;
 
-use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+use std::{
+    fmt,
+    path::Path,
+    pin::Pin,
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicI64, AtomicU8, Ordering},
+    },
+    task::{Context, Poll},
+    time::Duration,
+};
 
-use futures_core::{future::BoxFuture, stream::BoxStream};
+use futures_core::{Stream, future::BoxFuture, stream::BoxStream};
 use sqlx::{
     Sqlite, SqliteConnection, SqlitePool, Transaction,
     sqlite::{
@@ -51,6 +62,72 @@ impl From<sqlx::migrate::MigrateError> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A fault of the storage under the database, which outlasts the request that met it
+/// and heals only when its cause goes (space freed, the disk remounted writable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFailure {
+    Full,
+    ReadOnly,
+    Io,
+    CannotOpen,
+    Corrupt,
+}
+
+impl fmt::Display for StorageFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Full => "the disk is full",
+            Self::ReadOnly => "the database is read-only",
+            Self::Io => "disk I/O errors",
+            Self::CannotOpen => "the database file cannot be opened",
+            Self::Corrupt => "the database file is damaged",
+        })
+    }
+}
+
+impl StorageFailure {
+    /// The fault behind a sqlx error, by SQLite's primary result code; `None` for a
+    /// constraint, a busy lock or a bug.
+    fn of(e: &sqlx::Error) -> Option<Self> {
+        let code = match e {
+            sqlx::Error::Io(_) => return Some(Self::Io),
+            sqlx::Error::Database(e) => e.code()?.parse::<i32>().ok()?,
+            _ => return None,
+        };
+        Some(match code & 0xff {
+            13 => Self::Full,         // SQLITE_FULL (also what a file size limit gives)
+            8 => Self::ReadOnly,      // SQLITE_READONLY
+            10 => Self::Io,           // SQLITE_IOERR
+            14 => Self::CannotOpen,   // SQLITE_CANTOPEN
+            11 | 26 => Self::Corrupt, // SQLITE_CORRUPT, SQLITE_NOTADB
+            _ => return None,
+        })
+    }
+
+    fn code(self) -> u8 {
+        self as u8 + 1
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        [
+            Self::Full,
+            Self::ReadOnly,
+            Self::Io,
+            Self::CannotOpen,
+            Self::Corrupt,
+        ]
+        .into_iter()
+        .find(|f| f.code() == code)
+    }
+}
+
+impl Error {
+    /// The storage fault behind this error, if it is one.
+    pub fn storage_failure(&self) -> Option<StorageFailure> {
+        StorageFailure::of(&self.0)
+    }
+}
 
 impl From<Error> for crate::error::AppError {
     fn from(e: Error) -> Self {
@@ -79,7 +156,43 @@ struct Inner {
 
 /// The writing connection: writes, and reads that must see them or sit inside one.
 #[derive(Clone)]
-pub struct Writer(SqlitePool);
+pub struct Writer {
+    pool: SqlitePool,
+    health: Arc<WriterHealth>,
+}
+
+/// What the writes through [`Writer`] have shown: whether they fail for a storage
+/// fault (set by any write that meets one, cleared by the next commit) and when one
+/// last committed. `/healthz` reads it through [`Db::check_writes`].
+#[doc(hidden)]
+#[derive(Default)]
+pub struct WriterHealth {
+    /// [`StorageFailure::code`], or 0 while writes work.
+    failing: AtomicU8,
+    last_commit_ms: AtomicI64,
+}
+
+impl WriterHealth {
+    fn failing(&self) -> Option<StorageFailure> {
+        StorageFailure::from_code(self.failing.load(Ordering::Relaxed))
+    }
+
+    /// Notes a failed write; logged once per change, not once per request.
+    fn note(&self, e: &sqlx::Error) {
+        if let Some(f) = StorageFailure::of(e)
+            && self.failing.swap(f.code(), Ordering::Relaxed) != f.code()
+        {
+            tracing::error!(error = %e, "database writes are failing: {f}; they are refused (503) until it heals");
+        }
+    }
+
+    fn committed(&self) {
+        self.last_commit_ms.store(now_ms(), Ordering::Relaxed);
+        if self.failing.swap(0, Ordering::Relaxed) != 0 {
+            tracing::warn!("database writes work again");
+        }
+    }
+}
 
 /// Read-only connections for the request paths: pages, documents, the inbox's lookups.
 /// A write sent here fails instead of taking the write lock.
@@ -96,6 +209,26 @@ struct Wake {
 /// Reading connections: enough to keep both cores busy while one waits on the disk.
 const READERS: u32 = 4;
 
+/// A pool whose connections go back only in a clean state. When a COMMIT fails for a
+/// storage fault (disk full), SQLite has already rolled the transaction back, so the
+/// ROLLBACK sqlx sends on drop fails too and sqlx goes on counting the connection as
+/// inside a transaction: every later `BEGIN` was refused until a restart. Such a
+/// connection is closed here instead, and the pool opens a fresh one.
+fn pool_options(max: u32) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(max)
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Connection as _;
+                if conn.is_in_transaction() {
+                    // Lets a rollback queued by a dropped transaction finish first.
+                    conn.ping().await?;
+                }
+                Ok(!conn.is_in_transaction())
+            })
+        })
+}
+
 /// Connection settings, after creating the database's folder if needed.
 fn options(path: &Path) -> Result<SqliteConnectOptions> {
     if let Some(dir) = path.parent()
@@ -106,10 +239,11 @@ fn options(path: &Path) -> Result<SqliteConnectOptions> {
     Ok(SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .create_if_missing(true)
-        // WAL lets page reads run beside the writer; NORMAL sync is durable in WAL mode
-        // against process crashes (kill -9), which is what the queue needs.
+        // WAL lets page reads run beside the writer. FULL syncs the log at every
+        // commit, so what was acknowledged (an inbox 202, a queued delivery) survives a
+        // power loss too, not only a crash; group commit keeps it affordable.
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         // The log file is cut back to this size whenever it starts over.
         .pragma("journal_size_limit", (64 * 1024 * 1024).to_string())
@@ -139,8 +273,7 @@ impl Db {
     /// pages) and finds little left to copy; see
     /// docs/BENCHMARKS.md (inbox storm) for the measurements.
     pub async fn open(path: &Path) -> Result<Self> {
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
+        let writer = pool_options(1)
             .connect_with(
                 options(path)?.pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string()),
             )
@@ -155,7 +288,10 @@ impl Db {
             .connect_with(options(path)?)
             .await?;
         Ok(Self(Arc::new(Inner {
-            writer: Writer(writer),
+            writer: Writer {
+                pool: writer,
+                health: Arc::default(),
+            },
             reader: Reader(readers),
             checkpointer: Some(checkpointer),
             wake: Wake::default(),
@@ -165,13 +301,13 @@ impl Db {
     /// Opens (creating if needed) the SQLite file and applies pending migrations: one
     /// pool for reads and writes, for tools that do not serve.
     pub async fn connect(path: &Path) -> Result<Self> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options(path)?)
-            .await?;
+        let pool = pool_options(8).connect_with(options(path)?).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self(Arc::new(Inner {
-            writer: Writer(pool.clone()),
+            writer: Writer {
+                pool: pool.clone(),
+                health: Arc::default(),
+            },
             reader: Reader(pool),
             checkpointer: None,
             wake: Wake::default(),
@@ -192,8 +328,17 @@ impl Db {
     /// Starts a write transaction that takes the write lock at once (`BEGIN
     /// IMMEDIATE`), so a read-then-write inside it cannot fail with a busy snapshot.
     pub async fn begin(&self) -> Result<Tx> {
+        let health = &self.0.writer.health;
+        let tx = self
+            .0
+            .writer
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .inspect_err(|e| health.note(e))?;
         Ok(Tx {
-            tx: self.0.writer.0.begin_with("BEGIN IMMEDIATE").await?,
+            tx,
+            health: health.clone(),
             wake: self.0.wake.clone(),
             queued_deliveries: false,
             stored_inbox: false,
@@ -216,15 +361,39 @@ impl Db {
         Ok(())
     }
 
+    /// Whether writes work, for the health check. While they fail for a storage fault,
+    /// or when none has committed for a while, it tries a small one, so the answer
+    /// follows the disk both ways without waiting for traffic.
+    pub async fn check_writes(&self) -> std::result::Result<(), StorageFailure> {
+        let health = &self.0.writer.health;
+        let idle = now_ms() - health.last_commit_ms.load(Ordering::Relaxed);
+        if health.failing().is_none() && idle < PROBE_WRITES_AFTER_MS {
+            return Ok(());
+        }
+        if let Err(e) = self.probe_write().await {
+            tracing::debug!(error = %e, "the health check's write failed");
+        }
+        health.failing().map_or(Ok(()), Err)
+    }
+
+    async fn probe_write(&self) -> Result<()> {
+        let mut tx = self.begin().await?;
+        meta::set(&mut tx, "health_checked_at", &now_ms().to_string()).await?;
+        tx.commit().await
+    }
+
     /// Closes every connection (before the file is replaced).
     pub async fn close(&self) {
-        self.0.writer.0.close().await;
+        self.0.writer.pool.close().await;
         self.0.reader.0.close().await;
         if let Some(c) = &self.0.checkpointer {
             c.close().await;
         }
     }
 }
+
+/// How long without a commit before the health check tries a write of its own.
+const PROBE_WRITES_AFTER_MS: i64 = 10_000;
 
 /// Copies the write-ahead log into the database file every 500 ms, on a
 /// connection of its own beside the writer, until `shutdown`: only a checkpoint no
@@ -253,6 +422,7 @@ pub async fn checkpoint_wal(db: Db, shutdown: CancellationToken) {
 /// A write transaction. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
     tx: Transaction<'static, Sqlite>,
+    health: Arc<WriterHealth>,
     wake: Wake,
     queued_deliveries: bool,
     stored_inbox: bool,
@@ -262,7 +432,11 @@ impl Tx {
     /// Commits, then wakes the deliverer if deliveries were queued and the inbox
     /// processor if activities were stored, so neither waits for its next poll.
     pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
+        self.tx
+            .commit()
+            .await
+            .inspect_err(|e| self.health.note(e))?;
+        self.health.committed();
         if self.queued_deliveries {
             self.wake.deliveries.notify_one();
         }
@@ -288,33 +462,61 @@ pub trait Executor<'c>: sealed::Sealed + Send {
 
 impl<'c> Executor<'c> for &'c Reader {
     fn inner(self) -> Exec<'c> {
-        Exec::Pool(&self.0)
+        Exec::Pool(&self.0, None)
     }
 }
 
 impl<'c> Executor<'c> for &'c Writer {
     fn inner(self) -> Exec<'c> {
-        Exec::Pool(&self.0)
+        Exec::Pool(&self.pool, Some(&self.health))
     }
 }
 
 impl<'c> Executor<'c> for &'c mut Tx {
     fn inner(self) -> Exec<'c> {
-        Exec::Conn(&mut self.tx)
+        Exec::Conn(&mut self.tx, Some(&self.health))
     }
 }
 
-/// A pool or a transaction's connection, as sqlx runs queries on them. A concrete
-/// type rather than an associated one, so the futures of db functions called with
-/// any [`Executor`] stay `Send` (a projection through a lifetime-bound impl does not).
+/// A pool or a transaction's connection, as sqlx runs queries on them, and for the
+/// writer, where its failures are noted. A concrete type rather than an associated
+/// one, so the futures of db functions called with any [`Executor`] stay `Send` (a
+/// projection through a lifetime-bound impl does not).
 #[doc(hidden)]
-#[derive(Debug)]
 pub enum Exec<'c> {
-    Pool(&'c SqlitePool),
-    Conn(&'c mut SqliteConnection),
+    Pool(&'c SqlitePool, Option<&'c WriterHealth>),
+    Conn(&'c mut SqliteConnection, Option<&'c WriterHealth>),
 }
 
-/// Each method hands the query to the pool or connection unchanged.
+impl fmt::Debug for Exec<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Pool(..) => "Exec::Pool",
+            Self::Conn(..) => "Exec::Conn",
+        })
+    }
+}
+
+/// A result stream of the writer whose errors are noted in its health.
+struct Noting<'e, T> {
+    inner: BoxStream<'e, sqlx::Result<T>>,
+    health: &'e WriterHealth,
+}
+
+impl<T> Stream for Noting<'_, T> {
+    type Item = sqlx::Result<T>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let item = self.inner.as_mut().poll_next(cx);
+        if let Poll::Ready(Some(Err(e))) = &item {
+            self.health.note(e);
+        }
+        item
+    }
+}
+
+/// Each method hands the query to the pool or connection unchanged; the writer's
+/// failures are noted on the way back.
 impl<'c> sqlx::Executor<'c> for Exec<'c> {
     type Database = Sqlite;
 
@@ -326,9 +528,16 @@ impl<'c> sqlx::Executor<'c> for Exec<'c> {
         'c: 'e,
         E: 'q + sqlx::Execute<'q, Sqlite>,
     {
-        match self {
-            Self::Pool(p) => p.fetch_many(query),
-            Self::Conn(c) => c.fetch_many(query),
+        let (stream, health) = match self {
+            Self::Pool(p, h) => (p.fetch_many(query), h),
+            Self::Conn(c, h) => (c.fetch_many(query), h),
+        };
+        match health {
+            None => stream,
+            Some(health) => Box::pin(Noting {
+                inner: stream,
+                health,
+            }),
         }
     }
 
@@ -340,9 +549,13 @@ impl<'c> sqlx::Executor<'c> for Exec<'c> {
         'c: 'e,
         E: 'q + sqlx::Execute<'q, Sqlite>,
     {
-        match self {
-            Self::Pool(p) => p.fetch_optional(query),
-            Self::Conn(c) => c.fetch_optional(query),
+        let (fut, health) = match self {
+            Self::Pool(p, h) => (p.fetch_optional(query), h),
+            Self::Conn(c, h) => (c.fetch_optional(query), h),
+        };
+        match health {
+            None => fut,
+            Some(health) => Box::pin(async move { fut.await.inspect_err(|e| health.note(e)) }),
         }
     }
 
@@ -355,8 +568,8 @@ impl<'c> sqlx::Executor<'c> for Exec<'c> {
         'c: 'e,
     {
         match self {
-            Self::Pool(p) => p.prepare_with(sql, parameters),
-            Self::Conn(c) => c.prepare_with(sql, parameters),
+            Self::Pool(p, _) => p.prepare_with(sql, parameters),
+            Self::Conn(c, _) => c.prepare_with(sql, parameters),
         }
     }
 
@@ -365,8 +578,8 @@ impl<'c> sqlx::Executor<'c> for Exec<'c> {
         'c: 'e,
     {
         match self {
-            Self::Pool(p) => p.describe(sql),
-            Self::Conn(c) => c.describe(sql),
+            Self::Pool(p, _) => p.describe(sql),
+            Self::Conn(c, _) => c.describe(sql),
         }
     }
 }

@@ -87,7 +87,7 @@ impl Deliverer {
         metrics: Arc<Metrics>,
         kind: WorkerKind,
     ) -> Self {
-        let slots = Arc::new(Semaphore::new(settings.concurrency));
+        let slots = Arc::new(Semaphore::new(settings.concurrency.usize()));
         Self {
             db,
             keys,
@@ -114,7 +114,7 @@ impl Deliverer {
     /// records all outcomes before returning how many were attempted. Tests drive the
     /// queue step by step with this.
     pub async fn deliver_due(&self) -> AppResult<usize> {
-        let claimed = self.claim(self.settings.concurrency).await?;
+        let claimed = self.claim(self.settings.concurrency.usize()).await?;
         let n = claimed.len();
         let mut set = tokio::task::JoinSet::new();
         for d in claimed {
@@ -144,7 +144,7 @@ impl Deliverer {
             .map(|h| (h.host, h.open_until))
             .collect();
         let rooms = claim::Rooms {
-            per_host: self.settings.per_host,
+            per_host: self.settings.per_host.usize(),
             in_flight: &in_flight,
             open: &open,
             now,
@@ -224,7 +224,7 @@ impl Deliverer {
         let mut req = self
             .client
             .post(url.clone())
-            .timeout(Duration::from_secs_f64(self.settings.timeout_seconds))
+            .timeout(self.settings.timeout_seconds.duration())
             .body(body.clone());
         for (name, value) in key.sign_post(&url, &body, CONTENT_TYPE) {
             // reqwest sets Host from the URL, to the value we signed.
@@ -280,14 +280,14 @@ impl Deliverer {
             tracing::error!(error = %e, "cannot register the delivery worker");
         }
         let cfg = self.settings.clone();
-        let poll = Duration::from_secs_f64(cfg.poll_seconds.max(0.01));
+        let poll = cfg.poll_seconds.duration().max(Duration::from_millis(10));
         let (tx, rx) = mpsc::unbounded_channel::<Attempt>();
         // Part of this worker: it ends when the last attempt's sender is dropped, below.
         let writer = tokio::spawn(write_outcomes(self.db.clone(), self.settings.clone(), rx));
         let mut tick = tokio::time::interval(TICK);
         // Claim again once half of the slots are free: one claim per freed slot
         // would spend a write transaction per delivery.
-        let refill = (cfg.concurrency / 2).max(1);
+        let refill = (cfg.concurrency.get() / 2).max(1);
         loop {
             let free = self.slots.available_permits();
             let claimed = if free > 0 && !shutdown.is_cancelled() {
@@ -315,21 +315,21 @@ impl Deliverer {
             if shutdown.is_cancelled() {
                 break;
             }
-            if idle || self.slots.available_permits() < refill {
+            if idle || self.slots.available_permits() < refill as usize {
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     _ = self.db.deliveries_queued() => {}
                     _ = tokio::time::sleep(poll) => {}
                     _ = tick.tick() => self.housekeeping().await,
                     // Enough slots freed to make a claim worth its transaction.
-                    Ok(_p) = self.slots.acquire_many(refill as u32), if !idle => {}
+                    Ok(_p) = self.slots.acquire_many(refill), if !idle => {}
                 }
             }
         }
         // Let in-flight deliveries finish, then release whatever did not.
-        let total = u32::try_from(cfg.concurrency).unwrap_or(u32::MAX);
+        let total = cfg.concurrency.get();
         let _ = tokio::time::timeout(
-            Duration::from_secs_f64(cfg.timeout_seconds + 2.0),
+            cfg.timeout_seconds.duration() + Duration::from_secs(2),
             self.slots.acquire_many(total),
         )
         .await;
@@ -374,7 +374,7 @@ async fn write_outcomes(
     settings: Arc<DeliverySettings>,
     mut rx: mpsc::UnboundedReceiver<Attempt>,
 ) {
-    let batch_max = settings.concurrency.max(1);
+    let batch_max = settings.concurrency.usize();
     let mut batch = Vec::with_capacity(batch_max);
     while rx.recv_many(&mut batch, batch_max).await > 0 {
         tokio::time::sleep(OUTCOME_LINGER).await;

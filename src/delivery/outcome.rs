@@ -76,27 +76,35 @@ pub fn classify(status: StatusCode, headers: &HeaderMap) -> Outcome {
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date, in milliseconds from now.
+/// The longest wait before a retry, whatever the backoff or the inbox asks for.
+pub const MAX_WAIT_MS: i64 = 86_400_000;
+
+/// `Retry-After` as seconds or an HTTP date, in milliseconds from now, at most
+/// [`MAX_WAIT_MS`]: the header is the remote's to choose, so no value of it may
+/// overflow (`9223372036854775` seconds is `i64::MAX` milliseconds and more) or push
+/// a retry past the day a backoff can wait.
 fn retry_after_ms(headers: &HeaderMap) -> Option<i64> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<i64>() {
-        return Some(secs.max(0) * 1000);
-    }
-    let at = httpdate::parse_http_date(v).ok()?;
-    let ms = at
-        .duration_since(std::time::SystemTime::now())
-        .ok()?
-        .as_millis();
-    Some(ms as i64)
+    let ms = if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() {
+        // Digits only (RFC 9110 delay-seconds); too many for a u64 is "very long".
+        v.parse::<u64>().unwrap_or(u64::MAX).saturating_mul(1000)
+    } else {
+        let at = httpdate::parse_http_date(v).ok()?;
+        let wait = at.duration_since(std::time::SystemTime::now()).ok()?;
+        u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)
+    };
+    Some(i64::try_from(ms).unwrap_or(i64::MAX).min(MAX_WAIT_MS))
 }
 
 /// Exponential backoff with ±25 % jitter, capped at one day per wait: with a 60 s
 /// base the waits add up to about 3.4 days by the 14th attempt (the default
-/// `max_attempts`), before jitter.
+/// `max_attempts`), before jitter. `base_seconds` is finite and positive (the config
+/// refuses anything else), and the result is at most 1.25 × [`MAX_WAIT_MS`].
 pub fn backoff_ms(base_seconds: f64, attempts: i64) -> i64 {
     let exp = base_seconds * 2f64.powi(attempts.clamp(0, 30) as i32 - 1);
-    let capped = exp.min(86_400.0);
+    let capped = exp.min(MAX_WAIT_MS as f64 / 1000.0);
     let jitter = rand::rng().random_range(0.75..1.25);
+    // `as` saturates; NaN (impossible here) would become 0.
     (capped * jitter * 1000.0) as i64
 }
 
@@ -130,6 +138,29 @@ mod tests {
                 retry_after_ms: Some(120_000)
             }
         );
+    }
+
+    #[test]
+    fn retry_after_from_outside_never_overflows() {
+        let wait = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(RETRY_AFTER, v.parse().unwrap());
+            match classify(StatusCode::TOO_MANY_REQUESTS, &h) {
+                Outcome::Retry { retry_after_ms, .. } => retry_after_ms,
+                other => panic!("{other:?}"),
+            }
+        };
+        for huge in [
+            "9223372036854775",
+            "9223372036854775807",
+            "99999999999999999999999999",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            assert_eq!(wait(huge), Some(MAX_WAIT_MS), "{huge}");
+        }
+        assert_eq!(wait("0"), Some(0));
+        assert_eq!(wait("-5"), None, "not delay-seconds");
+        assert_eq!(wait("soon"), None);
     }
 
     #[test]

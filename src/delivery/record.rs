@@ -32,8 +32,8 @@ pub async fn record(db: &db::Db, cfg: &DeliverySettings, attempts: &[Attempt]) -
         return Ok(());
     }
     let policy = Policy {
-        threshold: i64::from(cfg.circuit_threshold),
-        cooldown_ms: (cfg.circuit_cooldown_seconds * 1000.0) as i64,
+        threshold: i64::from(cfg.circuit_threshold.get()),
+        cooldown_ms: cfg.circuit_cooldown_seconds.millis(),
     };
     let now = db::now_ms();
     let mut give_ups = Vec::new();
@@ -93,11 +93,11 @@ async fn finish_unsent(
             retry_after_ms,
         } => {
             let attempts = d.attempts + 1;
-            if attempts < i64::from(cfg.max_attempts) {
-                let wait =
-                    backoff_ms(cfg.backoff_base_seconds, attempts).max(retry_after_ms.unwrap_or(0));
-                db::deliveries::finish_retry(&mut *tx, d.id, *status, reason, now + wait, now)
-                    .await?;
+            if attempts < i64::from(cfg.max_attempts.get()) {
+                let wait = backoff_ms(cfg.backoff_base_seconds.get(), attempts)
+                    .max(retry_after_ms.unwrap_or(0));
+                let at = now.saturating_add(wait);
+                db::deliveries::finish_retry(&mut *tx, d.id, *status, reason, at, now).await?;
                 return Ok(None);
             }
             (

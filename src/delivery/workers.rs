@@ -96,7 +96,7 @@ pub async fn heartbeat_and_reap(
     let now = db::now_ms();
     db::workers::heartbeat(db.write(), own_id, now).await?;
     reap(db, own_id).await?;
-    let cutoff = now - (settings.give_up_after_hours * 3_600_000.0) as i64;
+    let cutoff = now.saturating_sub(settings.give_up_after_hours.millis());
     for (inbox, reason) in db::deliveries::give_up_older_than(db.write(), cutoff, now).await? {
         tracing::warn!(%inbox, %reason, "delivery given up");
     }

@@ -167,7 +167,7 @@ pub fn http_client(config: &Config, policy: Arc<AddressPolicy>) -> AppResult<req
         // fetches `[federation] fetch_timeout_seconds`.
         .connect_timeout(Duration::from_secs(5))
         .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(config.delivery.per_host)
+        .pool_max_idle_per_host(config.delivery.per_host.usize())
         .dns_resolver(Resolver { policy })
         .user_agent(format!(
             "fedblog/{} (+{}://{}/)",

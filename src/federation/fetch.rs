@@ -72,6 +72,11 @@ impl FetchError {
 /// more (the door: the signer cannot be authenticated) the caller says so.
 impl From<FetchError> for AppError {
     fn from(e: FetchError) -> Self {
+        // Our instance key is read from, or created in, our database: that failing is
+        // ours to fix (503), not the remote's.
+        if let FetchError::Signing(_) = e {
+            return AppError::Database(Box::new(e));
+        }
         AppError::Remote {
             message: format!("cannot fetch a remote document: {e}"),
             transient: e.is_transient(),

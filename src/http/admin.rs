@@ -21,14 +21,20 @@ pub fn admin_router(app: App) -> Router {
         .with_state(app)
 }
 
-/// 200 when the database answers; 503 otherwise.
+/// 200 when the database answers and writes work; 503 with the reason otherwise (a
+/// full disk, a read-only file: writes resume by themselves once the cause goes).
 pub async fn healthz(State(app): State<App>) -> Response {
-    match app.db().ping().await {
-        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
-        }
+    if let Err(e) = app.db().ping().await {
+        tracing::error!(error = %e, "health check: database unavailable");
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response();
+    }
+    match app.db().check_writes().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(failure) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database writes are failing: {failure}\n"),
+        )
+            .into_response(),
     }
 }
 

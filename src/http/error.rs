@@ -1,8 +1,8 @@
 //! The one mapping from [`AppError`] to an HTTP answer: a status, a message that is
 //! safe to show (our own failures are logged here, once, inside the request's span,
-//! and shown only as "internal server error"), and the headers some statuses need.
-//! The answer is JSON (`{"error": …}`); [`html_for_browsers`] turns it into the
-//! theme's message page when the request asked for HTML.
+//! and shown only as a fixed sentence; no cause text reaches a body), and the headers
+//! some statuses need. The answer is JSON (`{"error": …}`); [`html_for_browsers`]
+//! turns it into the theme's message page when the request asked for HTML.
 
 use axum::{
     extract::{Request, State},
@@ -12,7 +12,11 @@ use axum::{
 };
 
 use super::{negotiate, views};
-use crate::{app::App, error::AppError};
+use crate::{app::App, error::AppError, federation::fetch::FetchError};
+
+/// How long a client should wait after a 503 for our database: a full disk or a
+/// read-only file heals when the operator acts, and writes resume by themselves.
+const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 30;
 
 /// The status of each kind of failure.
 pub fn status(e: &AppError) -> StatusCode {
@@ -27,7 +31,45 @@ pub fn status(e: &AppError) -> StatusCode {
         // Where a remote failure means something else (the door: an unauthenticated
         // signer), the caller has already said so.
         AppError::Remote { .. } => StatusCode::BAD_GATEWAY,
-        AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        // Our own storage failing (disk full, read-only): nothing was stored, and
+        // asking again later will work (senders treat 4xx as permanent, 5xx not).
+        AppError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// `Retry-After` in seconds, for the answers that mean "later".
+fn retry_after(e: &AppError) -> Option<u64> {
+    match e {
+        AppError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+        AppError::Database(_) => Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
+        _ => None,
+    }
+}
+
+/// What the client is told: for our failures a fixed sentence per status, for the
+/// client's the error's own message, except cause text of ours (network errors of a
+/// fetch we made on its behalf).
+fn shown(e: &AppError, status: StatusCode) -> String {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        return "temporarily unavailable; retry later".to_owned();
+    }
+    if status.is_server_error() {
+        return "internal server error".to_owned();
+    }
+    let fetch = match e {
+        AppError::Unauthorized {
+            source: Some(source),
+            ..
+        } => source.downcast_ref::<FetchError>(),
+        _ => None,
+    };
+    match fetch {
+        Some(FetchError::Network { url, .. }) => {
+            format!("cannot authenticate the signer: {url} did not answer")
+        }
+        Some(f) => format!("cannot authenticate the signer: {f}"),
+        None => e.to_string(),
     }
 }
 
@@ -38,23 +80,21 @@ struct Shown(String);
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = status(&self);
-        let message = if status.is_server_error() {
+        if status.is_server_error() {
             // Details stay in the log; the client learns only that it was our fault.
             tracing::error!(error = %self, "request failed");
-            "internal server error".to_owned()
         } else {
             tracing::debug!(error = %self, %status, "request refused");
-            self.to_string()
-        };
+        }
+        let message = shown(&self, status);
         let mut res = (
             status,
             axum::Json(serde_json::json!({ "error": message.as_str() })),
         )
             .into_response();
-        if let Self::TooManyRequests { retry_after, .. } = &self
-            && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
-        {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
+        if let Some(secs) = retry_after(&self) {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if status == StatusCode::UNAUTHORIZED {
             // Tell senders which signature scheme we verify (RFC 9421 senders fall back on 401).

@@ -2,13 +2,18 @@
 //! 202; written one transaction per request, concurrent requests queue on SQLite's
 //! write lock (busy waits with sleeps). Here one task writes every insert that is
 //! waiting, many per transaction, and answers each request when its batch commits;
-//! the commit wakes the processor.
+//! the commit wakes the processor. A batch that fails (a full disk) is answered with
+//! the error; the next batch starts afresh on a clean connection (`db` replaces one
+//! left inside a failed transaction), so writes work again as soon as the cause goes.
 
 use anyhow::anyhow;
 use tokio::sync::{mpsc, oneshot};
 
 pub use crate::db::inbox_activities::NewActivity;
-use crate::{db, error::AppResult};
+use crate::{
+    db,
+    error::{AppError, AppResult},
+};
 
 /// Inserts written in one transaction at most.
 const MAX_BATCH: usize = 256;
@@ -40,10 +45,11 @@ impl Writer {
             .send((activity, reply))
             .await
             .map_err(|_| anyhow!("the inbox writer has stopped"))?;
+        // Not stored: our database failed (503, the sender retries), never a 202.
         answer
             .await
             .map_err(|_| anyhow!("the inbox writer has stopped"))?
-            .map_err(|e| anyhow!("storing an inbox activity: {e}").into())
+            .map_err(|e| AppError::Database(format!("storing an inbox activity: {e}").into()))
     }
 }
 

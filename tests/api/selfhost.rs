@@ -246,7 +246,7 @@ async fn check_names_file_line_and_what_to_do_for_each_broken_config_and_post() 
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stdout(&out),
-        "error: config.toml:2: string values must be quoted, expected literal string\n1 error(s), 0 warning(s)\n"
+        "error: config.toml:2: field `domain`: string values must be quoted, expected literal string\n1 error(s), 0 warning(s)\n"
     );
     // A missing configuration says how to make one.
     let out = fedblog(dir.path(), &["--config", "nowhere.toml", "check"]);
