@@ -84,8 +84,11 @@ pub struct FetchLimits {
     pub key_fetches_per_minute: NonZeroU32,
     /// Key URLs remembered as failed (not found, unreachable, or not verifying).
     pub negative_cache_entries: NonZeroU32,
-    /// How long such a URL is not fetched again, in seconds.
+    /// How long such a URL is not fetched again, in seconds; also how long a fetched
+    /// key that did not verify is kept to check the next request against.
     pub negative_cache_seconds: NonZeroU32,
+    /// Bytes of fetched actor documents kept, unverified, for that check.
+    pub unverified_cache_bytes: NonZeroU32,
 }
 
 impl Default for FetchLimits {
@@ -98,6 +101,7 @@ impl Default for FetchLimits {
             key_fetches_per_minute: n(600),
             negative_cache_entries: n(10_000),
             negative_cache_seconds: n(120),
+            unverified_cache_bytes: n(8 * 1024 * 1024),
         }
     }
 }
@@ -128,6 +132,10 @@ impl FetchLimits {
             (
                 "limits.fetch.negative_cache_seconds",
                 self.negative_cache_seconds.get().into(),
+            ),
+            (
+                "limits.fetch.unverified_cache_bytes",
+                self.unverified_cache_bytes.get().into(),
             ),
         ]
     }

@@ -34,17 +34,21 @@ use crate::{
 enum Failure {
     /// Not found, gone, or no usable key there: 401.
     Refused,
-    /// Unreachable or failing, or its key did not verify a signature: 503, later.
+    /// Unreachable or failing: 503, later.
     Retry,
 }
 
-/// The bounds on fetching keys of unverified signers: the budget and the failures
-/// remembered. One per server.
+/// The bounds on fetching keys of unverified signers: the budget, the failures
+/// remembered and the candidates kept. One per server.
 pub struct KeyFetches {
     limits: FetchLimits,
     budget: governor::DefaultDirectRateLimiter,
     /// By a keyed hash of the URL: a fixed size per entry whatever the sender sends.
     failed: moka::sync::Cache<u64, Failure>,
+    /// Actors fetched for a request that did not verify, kept (unverified, never as
+    /// known) so the next request naming them is checked without another fetch; by a
+    /// keyed hash of the URL fetched, bounded in bytes.
+    candidates: moka::sync::Cache<u64, Arc<RemoteActorJson>>,
     hasher: RandomState,
     metrics: Arc<Metrics>,
 }
@@ -59,6 +63,16 @@ impl KeyFetches {
             ),
             failed: moka::sync::Cache::builder()
                 .max_capacity(limits.negative_cache_entries.get().into())
+                .time_to_live(Duration::from_secs(
+                    limits.negative_cache_seconds.get().into(),
+                ))
+                .build(),
+            candidates: moka::sync::Cache::builder()
+                .max_capacity(limits.unverified_cache_bytes.get().into())
+                .weigher(|_, actor: &Arc<RemoteActorJson>| {
+                    let bytes = serde_json::to_vec(&**actor).map_or(usize::MAX, |v| v.len());
+                    u32::try_from(bytes).unwrap_or(u32::MAX)
+                })
                 .time_to_live(Duration::from_secs(
                     limits.negative_cache_seconds.get().into(),
                 ))
@@ -158,26 +172,75 @@ pub async fn authenticate(
             )));
         }
     }
-    // Fetch the claimed actor (its document lists its keys), or what the key id names.
+    // Fetch the claimed actor (its document lists its keys), or what the key id names;
+    // unless it was fetched a moment ago for a request that did not verify.
     let start = claimed.unwrap_or(&key_url);
-    let (actor, key) = resolve(ctx, start, &sig.key_id).await?;
+    let guard = &ctx.key_fetches;
+    let slot = guard.hasher.hash_one(start.as_str());
+    let candidate = match guard.candidates.get(&slot) {
+        Some(c) => c,
+        None => Arc::new(fetch_actor(ctx, start).await?),
+    };
+    match check_candidate(ctx, &candidate, claimed, sig) {
+        Ok(()) => guard.candidates.invalidate(&slot),
+        Err(e) => {
+            // The next request naming it is checked against it without a fetch.
+            guard.candidates.insert(slot, candidate);
+            return Err(e);
+        }
+    }
+    // Verified: only now is the actor stored and its key remembered.
+    let actor = RemoteActor::store(ctx, (*candidate).clone()).await?;
+    ctx.actors.remember_owner(&sig.key_id, &actor.id);
+    Ok(actor)
+}
+
+/// Whether a fetched actor is the claimed one, lists the signing key on its own host,
+/// and that key (bounded in size) verifies the signature.
+fn check_candidate(
+    ctx: &Context,
+    actor: &RemoteActorJson,
+    claimed: Option<&Url>,
+    sig: &RequestSignature,
+) -> AppResult<()> {
+    let key_id = &sig.key_id;
     if let Some(c) = claimed
         && &actor.id != c
     {
         return Err(AppError::unauthorized(format!(
-            "the signing key {} belongs to {}, not to the activity's actor {c}",
-            sig.key_id, actor.id
+            "the signing key {key_id} belongs to {}, not to the activity's actor {c}",
+            actor.id
         )));
     }
-    if let Err(e) = sig.verify_with(&key) {
-        // Another request naming this key will not make us fetch it again for a while.
-        ctx.key_fetches.remember(start, Failure::Retry);
-        return Err(e.into());
+    let listed = actor
+        .public_key
+        .iter()
+        .find(|k| &k.id == key_id)
+        .ok_or_else(|| {
+            AppError::unauthorized(format!(
+                "the signing key {key_id} is not a key of the actor {}",
+                actor.id
+            ))
+        })?;
+    if host_key(&key_url(&listed.id)?) != host_key(&actor.id) {
+        return Err(AppError::unauthorized(format!(
+            "the key {key_id} is not on the host of its actor {}",
+            actor.id
+        )));
     }
-    // Verified: only now is the actor stored and its key remembered.
-    let actor = RemoteActor::store(ctx, actor).await?;
-    ctx.actors.remember_owner(&sig.key_id, &actor.id);
-    Ok(actor)
+    let limits = &ctx.key_fetches.limits;
+    if listed.public_key_pem.len() > limits.key_pem_bytes.get() as usize {
+        ctx.key_fetches
+            .metrics
+            .limit_tripped("limits.fetch.key_pem_bytes");
+        return Err(AppError::unauthorized(format!(
+            "the key {key_id} is too long"
+        )));
+    }
+    let key = PublicKey::from_pem(&listed.public_key_pem)
+        .map_err(|e| AppError::unauthorized(format!("the key {key_id} cannot be used: {e}")))?;
+    sig.verify_with(&key)?;
+    Ok(())
 }
 
 /// The key id as a URL without its fragment: where its document is.
@@ -192,14 +255,14 @@ fn key_url(key_id: &str) -> AppResult<Url> {
     Ok(url)
 }
 
-/// The actor and the parsed key behind `key_id`, fetched from `start` (the actor, or
-/// the key's own URL), checked and bounded but not stored.
-async fn resolve(
-    ctx: &Context,
-    start: &Url,
-    key_id: &str,
-) -> AppResult<(RemoteActorJson, PublicKey)> {
+/// The actor behind `start` (the actor, or a key's own URL), fetched, checked and
+/// bounded but not stored. A failure is remembered for `start`.
+async fn fetch_actor(ctx: &Context, start: &Url) -> AppResult<RemoteActorJson> {
     let limits = &ctx.key_fetches.limits;
+    let refuse = |message: String| {
+        ctx.key_fetches.remember(start, Failure::Refused);
+        AppError::unauthorized(message)
+    };
     let doc = fetch_identified(ctx, start).await?;
     let (doc, at) = match key_owner(&doc) {
         // A key document (`{id, owner, publicKeyPem}`): its owner is the actor.
@@ -207,19 +270,14 @@ async fn resolve(
             (fetch_identified(ctx, &owner).await?, owner)
         }
         Some(owner) => {
-            ctx.key_fetches.remember(start, Failure::Refused);
-            return Err(AppError::unauthorized(format!(
-                "the key {key_id} names an owner on another host ({owner})"
+            return Err(refuse(format!(
+                "the key document {start} names an owner on another host ({owner})"
             )));
         }
         None => {
             let at = doc_id(&doc).unwrap_or_else(|| start.clone());
             (doc, at)
         }
-    };
-    let refuse = |message: String| {
-        ctx.key_fetches.remember(start, Failure::Refused);
-        AppError::unauthorized(message)
     };
     let keys = doc
         .get("publicKey")
@@ -236,26 +294,7 @@ async fn resolve(
     let actor: RemoteActorJson = serde_json::from_value(doc)
         .map_err(|e| refuse(format!("{at} is not an actor document we can read: {e}")))?;
     RemoteActor::verify(&actor, &at).map_err(|e| refuse(e.to_string()))?;
-    let listed = actor
-        .public_key
-        .iter()
-        .find(|k| k.id == key_id)
-        .ok_or_else(|| refuse(format!("the actor {at} does not list the key {key_id}")))?;
-    if host_key(&key_url(&listed.id)?) != host_key(&actor.id) {
-        return Err(refuse(format!(
-            "the key {key_id} is not on the host of its actor {}",
-            actor.id
-        )));
-    }
-    if listed.public_key_pem.len() > limits.key_pem_bytes.get() as usize {
-        ctx.key_fetches
-            .metrics
-            .limit_tripped("limits.fetch.key_pem_bytes");
-        return Err(refuse(format!("the key {key_id} is too long")));
-    }
-    let key = PublicKey::from_pem(&listed.public_key_pem)
-        .map_err(|e| refuse(format!("the key {key_id} cannot be used: {e}")))?;
-    Ok((actor, key))
+    Ok(actor)
 }
 
 /// A document's `id`, if it is a URL.
@@ -335,15 +374,14 @@ async fn fetch_bounded(ctx: &Context, url: &Url) -> AppResult<serde_json::Value>
 /// while a failure is remembered: a stream of such Deletes costs one fetch.
 pub async fn is_gone(ctx: &Context, url: &Url) -> AppResult<bool> {
     let guard = &ctx.key_fetches;
-    if guard
-        .failed
-        .contains_key(&guard.hasher.hash_one(url.as_str()))
-    {
+    // Apart from the keys' entries: asking says nothing of the actor's key.
+    let slot = guard.hasher.hash_one(("gone?", url.as_str()));
+    if guard.failed.contains_key(&slot) {
         return Ok(false);
     }
     guard.spend()?;
     let result = ctx.fetcher.get_json_within(url, guard.max_bytes()).await;
-    guard.remember(url, Failure::Retry);
+    guard.failed.insert(slot, Failure::Retry);
     Ok(match result {
         Err(FetchError::Gone(_)) => true,
         Err(FetchError::Status { status, .. }) => status == axum::http::StatusCode::NOT_FOUND,

@@ -538,7 +538,10 @@ async fn case03_memory_stays_bounded_under_forged_requests() {
     send(&client, &inbox, forge(10 * n)).await;
     let after_10n = server.rss_kib();
     let growth = after_10n.saturating_sub(after_n);
-    eprintln!("RSS after {n}: {after_n} KiB; after {}: {after_10n} KiB", 11 * n);
+    eprintln!(
+        "RSS after {n}: {after_n} KiB; after {}: {after_10n} KiB",
+        11 * n
+    );
     assert!(
         growth < 24 * 1024,
         "RSS grew {growth} KiB between {n} and {} forged requests ({after_n} -> {after_10n} KiB)",
