@@ -164,3 +164,18 @@ async fn public_actor_fields(mut req: Request, next: Next) -> Response {
         Body::from(serde_json::Value::Object(public).to_string()),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_decided_as_the_router_decodes_them() {
+        assert_eq!(decoded_path("/%40alice/hello-world"), "/@alice/hello-world");
+        assert_eq!(decoded_path("/%40Alice%2fx"), "/@Alice/x");
+        assert_eq!(decoded_path("/100%"), "/100%");
+        assert_eq!(decoded_path("/%zz%4"), "/%zz%4");
+        assert!(is_actor_path(&decoded_path("/%40alice")));
+        assert!(!is_actor_path(&decoded_path("/%40alice%2Foutbox")));
+    }
+}

@@ -788,6 +788,50 @@ mod tests {
     }
 
     #[test]
+    fn only_covered_times_count() {
+        let now = 1_700_000_000;
+        let fresh = httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(now as u64),
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert("date", fresh.parse().unwrap());
+        let sig = |covered: &str, created: Option<i64>, expires: Option<i64>| CavageSignature {
+            key_id: "k".into(),
+            algorithm: None,
+            headers: covered.split(' ').map(str::to_owned).collect(),
+            signature: vec![],
+            created,
+            expires,
+        };
+        let old = Some(now - 10 * 86_400);
+        // (created) covered: it decides, whatever the fresh, unsigned Date says.
+        let stale = check_cavage_window(&sig("(created)", old, None), &headers, now);
+        assert_eq!(stale, Err(SignatureError::Stale));
+        check_cavage_window(&sig("(created)", Some(now), None), &headers, now).unwrap();
+        // An uncovered `created` parameter does not count; the covered Date does.
+        check_cavage_window(&sig("date", old, None), &headers, now).unwrap();
+        let expired =
+            check_cavage_window(&sig("date (expires)", None, Some(now - 1)), &headers, now);
+        assert_eq!(expired, Err(SignatureError::Stale));
+        check_cavage_window(&sig("date", None, Some(now - 1)), &headers, now).unwrap();
+    }
+
+    #[test]
+    fn the_host_must_be_ours() {
+        let with = |h: &str| {
+            let mut m = HeaderMap::new();
+            m.insert("host", h.parse().unwrap());
+            m
+        };
+        assert!(is_addressed_to(&with("Blog.Example."), "blog.example"));
+        assert!(is_addressed_to(&with("blog.example:443"), "blog.example"));
+        assert!(is_addressed_to(&with("localhost:8080"), "localhost:8080"));
+        assert!(!is_addressed_to(&with("localhost:8081"), "localhost:8080"));
+        assert!(!is_addressed_to(&with("other.example"), "blog.example"));
+        assert!(is_addressed_to(&HeaderMap::new(), "blog.example"));
+    }
+
+    #[test]
     fn rsa_8192_verifies_and_bigger_keys_are_refused_before_any_work() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys");
         let private = std::fs::read_to_string(format!("{dir}/rsa8192.pem")).unwrap();
