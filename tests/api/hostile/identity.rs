@@ -986,8 +986,11 @@ async fn gotosocial_shaped_key_documents_work_in_secure_mode() {
     );
     let res = get(&app, &post, &signed_get(private, &key_id, &post)).await;
     assert_eq!(res.status(), 200);
-    // Known now: the next GET fetches nothing.
+    // Known now: the next GET fetches nothing, and its inbox POSTs verify too.
     let before = attacker.gets(None);
+    let target = alice(&app, Mode::Secure);
+    let res = post_signed(&app, &follow(&gts, &target, 1), private, &key_id, false).await;
+    assert_eq!(res.status(), 202);
     assert_eq!(
         get(&app, &post, &signed_get(private, &key_id, &post))
             .await
@@ -1106,9 +1109,15 @@ async fn keys_actors_and_hosts_must_agree() {
 /// actor, is 401. No body carries internal text.
 #[tokio::test]
 async fn key_problems_answer_503_or_401_as_mastodon_does() {
+    for mode in [Mode::Dev, Mode::Production] {
+        key_problems_in(mode).await;
+    }
+}
+
+async fn key_problems_in(mode: Mode) {
     let attacker = Attacker::start().await;
-    let app = app_in(Mode::Dev, "fetch_timeout_seconds = 1", "").await;
-    let target = alice(&app, Mode::Dev);
+    let app = app_in(mode, "fetch_timeout_seconds = 1", "").await;
+    let target = alice(&app, mode);
     let (public, private) = honest();
     for (name, answer, expected) in [
         ("failing", Some(Answer::Status(500)), 503),
@@ -1142,7 +1151,7 @@ async fn key_problems_answer_503_or_401_as_mastodon_does() {
             false,
         )
         .await;
-        assert_eq!(res.status(), expected, "{name}");
+        assert_eq!(res.status(), expected, "{mode:?} {name}");
         if expected == 503 {
             let secs: u64 = res.headers()["retry-after"]
                 .to_str()
