@@ -306,6 +306,24 @@ async fn post_signed(
     post(app, activity, &headers).await
 }
 
+/// POSTs `activity` signed as `actor`'s `#main-key`.
+async fn post_as(
+    app: &TestApp,
+    activity: &Value,
+    private_pem: &str,
+    actor: &str,
+    junk: bool,
+) -> reqwest::Response {
+    post_signed(
+        app,
+        activity,
+        private_pem,
+        &format!("{actor}#main-key"),
+        junk,
+    )
+    .await
+}
+
 /// GETs `url` as ActivityPub JSON with `headers`.
 async fn get(app: &TestApp, url: &str, headers: &[(String, String)]) -> reqwest::Response {
     let mut req = app.client.get(url).header("accept", AP);
@@ -436,38 +454,38 @@ async fn case03_forged_requests_store_nothing_and_fetch_within_bounds() {
         );
         assert_eq!(app.count("SELECT COUNT(*) FROM inbox_activities").await, 0);
 
-        // The budget: 6 fetches a minute in all; 3 are spent.
-        let mut unavailable = 0;
-        for n in 0..6 {
-            let actor = attacker.serve_actor(&format!("fresh{n}"), public);
-            let res = post_signed(
-                &app,
-                &follow(&actor, &alice, n),
-                private,
-                &format!("{actor}#main-key"),
-                true,
-            )
-            .await;
-            if res.status() == 503 {
-                assert!(res.headers().contains_key("retry-after"), "{mode:?}");
-                unavailable += 1;
-            } else {
-                assert_eq!(res.status(), 401, "{mode:?}");
-            }
-        }
-        assert_eq!(
-            unavailable, 3,
-            "{mode:?}: over the budget, senders are told to retry"
-        );
-        assert_eq!(attacker.gets(None), 6, "{mode:?}");
-        let metrics = app.state.metrics().render((0, 0), &[]);
-        assert!(
-            metrics.contains("bound=\"limits.fetch.key_fetches_per_minute\"")
-                && metrics.contains("key=\"limits.fetch.key_document_bytes\""),
-            "{mode:?}"
-        );
-        assert_eq!(stored_actors(&app).await, 0, "{mode:?}");
+        spend_the_budget(&app, &attacker, &alice, mode).await;
     }
+}
+
+/// The rest of a budget of 6 fetches a minute, 3 of them spent: 3 more are fetched,
+/// then senders are told to retry (503, `Retry-After`), and the trip is counted.
+async fn spend_the_budget(app: &TestApp, attacker: &Attacker, alice: &str, mode: Mode) {
+    let (public, private) = honest();
+    let mut unavailable = 0;
+    for n in 0..6 {
+        let actor = attacker.serve_actor(&format!("fresh{n}"), public);
+        let key = format!("{actor}#main-key");
+        let res = post_signed(app, &follow(&actor, alice, n), private, &key, true).await;
+        if res.status() == 503 {
+            assert!(res.headers().contains_key("retry-after"), "{mode:?}");
+            unavailable += 1;
+        } else {
+            assert_eq!(res.status(), 401, "{mode:?}");
+        }
+    }
+    assert_eq!(
+        unavailable, 3,
+        "{mode:?}: over the budget, senders are told to retry"
+    );
+    assert_eq!(attacker.gets(None), 6, "{mode:?}");
+    let metrics = app.state.metrics().render((0, 0), &[]);
+    assert!(
+        metrics.contains("bound=\"limits.fetch.key_fetches_per_minute\"")
+            && metrics.contains("key=\"limits.fetch.key_document_bytes\""),
+        "{mode:?}"
+    );
+    assert_eq!(stored_actors(app).await, 0, "{mode:?}");
 }
 
 /// Issue case 3, memory: the real binary under forged requests that each name a new
@@ -478,7 +496,7 @@ async fn case03_forged_requests_store_nothing_and_fetch_within_bounds() {
 #[tokio::test]
 async fn case03_memory_stays_bounded_under_forged_requests() {
     let attacker = Attacker::start().await;
-    let (public, private) = honest();
+    let (public, _) = honest();
     let doc = {
         let mut d = actor_doc("{url}", "{url}#main-key", public);
         d["publicKey"] = Value::Array(
@@ -497,52 +515,17 @@ async fn case03_memory_stays_bounded_under_forged_requests() {
     attacker.serve("/mid/", Answer::Template(mid.to_string()));
     let (dir, _, port) = server_folder("");
     let server = Server::start(dir.path(), port).await;
-    let client = reqwest::Client::new();
-    let inbox = format!("{}/inbox", server.base);
-    let mut next = 0u32;
-    let mut forge = |count: u32| {
-        let reqs: Vec<_> = (next..next + count)
-            .map(|n| {
-                let kind = if n % 2 == 0 { "big" } else { "mid" };
-                let actor = format!("{}/{kind}/{n}", attacker.base);
-                let activity = follow(&actor, &format!("{}/@alice", server.base), n);
-                let body = activity.to_string();
-                let mut headers = cavage(
-                    private,
-                    &format!("{actor}#main-key"),
-                    "post",
-                    &inbox,
-                    body.as_bytes(),
-                    &POST_COVERS,
-                    None,
-                );
-                headers[1].1 = headers[1].1.replacen("signature=\"", "signature=\"AAAA", 1);
-                (body, headers)
-            })
-            .collect();
-        next += count;
-        reqs
+    let forger = Forger {
+        client: reqwest::Client::new(),
+        inbox: format!("{}/inbox", server.base),
+        target: format!("{}/@alice", server.base),
+        attacker: attacker.base.clone(),
     };
-    async fn send(
-        client: &reqwest::Client,
-        inbox: &str,
-        reqs: Vec<(String, Vec<(String, String)>)>,
-    ) {
-        for (body, headers) in reqs {
-            let mut req = client.post(inbox).body(body);
-            for (k, v) in headers {
-                req = req.header(k, v);
-            }
-            let status = req.send().await.expect("POST").status();
-            // (429: a limiter on the peer's address may answer first.)
-            assert!(matches!(status.as_u16(), 401 | 429 | 503), "{status}");
-        }
-    }
-    send(&client, &inbox, forge(20)).await;
+    forger.send(0..20).await;
     let n = 30;
-    send(&client, &inbox, forge(n)).await;
+    forger.send(20..20 + n).await;
     let after_n = server.rss_kib();
-    send(&client, &inbox, forge(10 * n)).await;
+    forger.send(20 + n..20 + 11 * n).await;
     let after_10n = server.rss_kib();
     let growth = after_10n.saturating_sub(after_n);
     eprintln!(
@@ -563,6 +546,44 @@ async fn case03_memory_stays_bounded_under_forged_requests() {
     server.kill9();
 }
 
+/// Sends junk-signed Follows, each from a new actor: `/big/<n>` for even `n`,
+/// `/mid/<n>` for odd.
+struct Forger {
+    client: reqwest::Client,
+    inbox: String,
+    target: String,
+    attacker: String,
+}
+
+impl Forger {
+    async fn send(&self, range: std::ops::Range<u32>) {
+        let (_, private) = honest();
+        for n in range {
+            let kind = if n % 2 == 0 { "big" } else { "mid" };
+            let actor = format!("{}/{kind}/{n}", self.attacker);
+            let body = follow(&actor, &self.target, n).to_string();
+            let key = format!("{actor}#main-key");
+            let mut headers = cavage(
+                private,
+                &key,
+                "post",
+                &self.inbox,
+                body.as_bytes(),
+                &POST_COVERS,
+                None,
+            );
+            headers[1].1 = headers[1].1.replacen("signature=\"", "signature=\"AAAA", 1);
+            let mut req = self.client.post(&self.inbox).body(body);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            let status = req.send().await.expect("POST").status();
+            // (429: a limiter on the peer's address may answer first.)
+            assert!(matches!(status.as_u16(), 401 | 429 | 503), "{status}");
+        }
+    }
+}
+
 /// Issue case 4: a junk-signed actor Delete made the server GET the named URL every
 /// time; now an unknown actor's Delete costs nothing, and a known one's is checked
 /// with the stored key, then by the actor's own URL answering 404/410, once.
@@ -577,14 +598,7 @@ async fn case04_junk_signed_actor_deletes_cost_nothing_and_purge_only_the_gone()
         // Unknown: 202, no fetch, nothing stored, every time.
         let victim = format!("{}/users/anything", attacker.base);
         for _ in 0..3 {
-            let res = post_signed(
-                &app,
-                &delete(&victim),
-                wrong,
-                &format!("{victim}#main-key"),
-                true,
-            )
-            .await;
+            let res = post_as(&app, &delete(&victim), wrong, &victim, true).await;
             assert_eq!(res.status(), 202, "{mode:?}");
         }
         assert_eq!(attacker.gets(None), 0, "{mode:?}: nothing fetched");
@@ -593,26 +607,12 @@ async fn case04_junk_signed_actor_deletes_cost_nothing_and_purge_only_the_gone()
         // Known (a follower), and still there: junk Deletes cost one fetch, change nothing.
         let alice = alice(&app, mode);
         let known = attacker.serve_actor("known", public);
-        let res = post_signed(
-            &app,
-            &follow(&known, &alice, 1),
-            private,
-            &format!("{known}#main-key"),
-            false,
-        )
-        .await;
+        let res = post_as(&app, &follow(&known, &alice, 1), private, &known, false).await;
         assert_eq!(res.status(), 202, "{mode:?}");
         app.inbox_settled().await;
         let fetched = attacker.gets(Some(&path_of(&known)));
         for _ in 0..3 {
-            let res = post_signed(
-                &app,
-                &delete(&known),
-                wrong,
-                &format!("{known}#main-key"),
-                false,
-            )
-            .await;
+            let res = post_as(&app, &delete(&known), wrong, &known, false).await;
             assert_eq!(res.status(), 202, "{mode:?}");
         }
         assert_eq!(
@@ -628,25 +628,11 @@ async fn case04_junk_signed_actor_deletes_cost_nothing_and_purge_only_the_gone()
 
         // Known, then gone (404): the unverifiable Delete purges it.
         let leaving = attacker.serve_actor("leaving", public);
-        let res = post_signed(
-            &app,
-            &follow(&leaving, &alice, 2),
-            private,
-            &format!("{leaving}#main-key"),
-            false,
-        )
-        .await;
+        let res = post_as(&app, &follow(&leaving, &alice, 2), private, &leaving, false).await;
         assert_eq!(res.status(), 202);
         app.inbox_settled().await;
         attacker.serve(&leaving, Answer::Status(404));
-        let res = post_signed(
-            &app,
-            &delete(&leaving),
-            wrong,
-            &format!("{leaving}#main-key"),
-            false,
-        )
-        .await;
+        let res = post_as(&app, &delete(&leaving), wrong, &leaving, false).await;
         assert_eq!(res.status(), 202);
         assert_eq!(
             app.count("SELECT COUNT(*) FROM followers").await,
@@ -685,11 +671,11 @@ async fn case05_a_document_claiming_another_id_does_not_replace_its_key() {
         let (honest_pem, honest_private) = honest();
         let (mallory_pem, mallory_private) = mallory();
         let real = attacker.serve_actor("alice", honest_pem);
-        let res = post_signed(
+        let res = post_as(
             &app,
             &follow(&real, &target, 1),
             honest_private,
-            &format!("{real}#main-key"),
+            &real,
             false,
         )
         .await;
@@ -707,11 +693,11 @@ async fn case05_a_document_claiming_another_id_does_not_replace_its_key() {
             &mallory_url,
             &actor_doc(&real, &format!("{real}#main-key"), mallory_pem),
         );
-        let res = post_signed(
+        let res = post_as(
             &app,
             &follow(&mallory_url, &target, 2),
             mallory_private,
-            &format!("{mallory_url}#main-key"),
+            &mallory_url,
             false,
         )
         .await;
@@ -724,14 +710,7 @@ async fn case05_a_document_claiming_another_id_does_not_replace_its_key() {
         );
         // And mallory cannot sign as alice.
         let like = json!({"id": format!("{real}#likes/9"), "type": "Like", "actor": real, "object": format!("{}/first-post", target)});
-        let res = post_signed(
-            &app,
-            &like,
-            mallory_private,
-            &format!("{real}#main-key"),
-            false,
-        )
-        .await;
+        let res = post_as(&app, &like, mallory_private, &real, false).await;
         assert_eq!(res.status(), 401, "{mode:?}");
         assert_eq!(stored_actors(&app).await, 1, "{mode:?}");
     }
@@ -752,14 +731,7 @@ async fn case06_a_shared_inbox_on_another_host_is_ignored() {
         doc["endpoints"] =
             json!({"sharedInbox": format!("http://third.localhost:{}/inbox", attacker.port)});
         attacker.serve_json(&id, &doc);
-        let res = post_signed(
-            &app,
-            &follow(&id, &target, 1),
-            private,
-            &format!("{id}#main-key"),
-            false,
-        )
-        .await;
+        let res = post_as(&app, &follow(&id, &target, 1), private, &id, false).await;
         assert_eq!(res.status(), 202, "{mode:?}");
         app.inbox_settled().await;
         let (inbox, shared): (String, Option<String>) =
@@ -776,14 +748,7 @@ async fn case06_a_shared_inbox_on_another_host_is_ignored() {
         let mut doc = actor_doc(&other, &format!("{other}#main-key"), public);
         doc["inbox"] = json!(format!("http://third.localhost:{}/inbox", attacker.port));
         attacker.serve_json(&other, &doc);
-        let res = post_signed(
-            &app,
-            &follow(&other, &target, 2),
-            private,
-            &format!("{other}#main-key"),
-            false,
-        )
-        .await;
+        let res = post_as(&app, &follow(&other, &target, 2), private, &other, false).await;
         assert_eq!(res.status(), 401, "{mode:?}");
         assert_eq!(stored_keys_of(&app, &other).await, "");
     }
@@ -950,14 +915,7 @@ async fn case16_rsa_8192_verifies_and_bigger_keys_are_refused() {
         .expect("pem");
         let (_, honest_private) = honest();
         let big = attacker.serve_actor("huge", &huge);
-        let res = post_signed(
-            &app,
-            &follow(&big, &target, 2),
-            honest_private,
-            &format!("{big}#main-key"),
-            false,
-        )
-        .await;
+        let res = post_as(&app, &follow(&big, &target, 2), honest_private, &big, false).await;
         assert_eq!(res.status(), 401, "{mode:?}");
         assert_eq!(stored_keys_of(&app, &big).await, "", "{mode:?}");
     }
@@ -1053,11 +1011,11 @@ async fn keys_actors_and_hosts_must_agree() {
         let actor = attacker.serve_actor("here", public);
         let elsewhere = attacker.serve_actor("third-there", public);
         // A key on another host than the actor: refused, nothing fetched.
-        let res = post_signed(
+        let res = post_as(
             &app,
             &follow(&actor, &target, 1),
             private,
-            &format!("{elsewhere}#main-key"),
+            &elsewhere,
             false,
         )
         .await;
@@ -1092,14 +1050,7 @@ async fn keys_actors_and_hosts_must_agree() {
             assert_eq!(get(&app, &page, &headers).await.status(), 421);
         }
         // Honest: accepted.
-        let res = post_signed(
-            &app,
-            &follow(&actor, &target, 3),
-            private,
-            &format!("{actor}#main-key"),
-            false,
-        )
-        .await;
+        let res = post_as(&app, &follow(&actor, &target, 3), private, &actor, false).await;
         assert_eq!(res.status(), 202, "{mode:?}");
     }
 }
@@ -1143,14 +1094,7 @@ async fn key_problems_in(mode: Mode) {
             (_, Some(a)) => attacker.serve(&actor, a),
             _ => unreachable!(),
         }
-        let res = post_signed(
-            &app,
-            &follow(&actor, &target, 1),
-            private,
-            &format!("{actor}#main-key"),
-            false,
-        )
-        .await;
+        let res = post_as(&app, &follow(&actor, &target, 1), private, &actor, false).await;
         assert_eq!(res.status(), expected, "{mode:?} {name}");
         if expected == 503 {
             let secs: u64 = res.headers()["retry-after"]
