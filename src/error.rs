@@ -43,6 +43,19 @@ pub enum AppError {
         #[source]
         source: BoxError,
     },
+    /// The signer's key cannot be had for now (its server timed out or failed, or our
+    /// budget for key fetches is spent): the sender should retry after `retry_after`
+    /// seconds, as Mastodon answers.
+    #[error("{message}")]
+    KeyUnavailable {
+        message: String,
+        retry_after: u64,
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The request was addressed to another server: its `Host` is not ours.
+    #[error("{0}")]
+    Misdirected(String),
     /// Our database failed.
     #[error("database error: {0}")]
     Database(#[source] BoxError),
@@ -78,7 +91,7 @@ impl AppError {
     /// server did not answer.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Database(_) => true,
+            Self::Database(_) | Self::KeyUnavailable { .. } => true,
             Self::Remote { transient, .. } => *transient,
             _ => false,
         }

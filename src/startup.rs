@@ -21,6 +21,7 @@ use crate::{
         fetch::Fetcher,
         keys::KeyStore,
         remote_actor::KnownActors,
+        signer::KeyFetches,
     },
     http, inbox,
     metrics::Metrics,
@@ -48,17 +49,18 @@ async fn assemble(config: Config) -> AppResult<(App, inbox::writer::Jobs)> {
         &config.domain,
         config.federation.fetch_timeout_seconds.get(),
     );
+    let metrics = Metrics::new();
     let fed = Arc::new(federation::Context {
         db,
         uris,
         keys,
         fetcher,
         actors: KnownActors::default(),
+        key_fetches: KeyFetches::new(&config.limits.fetch, metrics.clone()),
         hold_replies: config.moderation.hold_replies.clone(),
     });
     let (writer, jobs) = inbox::writer::channel();
     let door = inbox::Door::new(fed.clone(), writer, &config.moderation);
-    let metrics = Metrics::new();
     metrics.set_limits(&config.limits.values());
     let app = App::new(
         config,

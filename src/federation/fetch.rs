@@ -34,8 +34,8 @@ pub enum FetchError {
     TooManyRedirects(Url),
     #[error("{0}: a redirect without a usable Location")]
     BadRedirect(Url),
-    #[error("{0}: the document is larger than {MAX_BODY_BYTES} bytes")]
-    TooLarge(Url),
+    #[error("{0}: the document is larger than {1} bytes")]
+    TooLarge(Url, usize),
     #[error("{0}: no complete answer within {1} seconds")]
     Timeout(Url, f64),
     #[error("{0} is gone (410)")]
@@ -134,7 +134,17 @@ impl Fetcher {
     /// the origin that finally served it (so a host cannot speak for another); callers
     /// compare that id with what they expected.
     pub async fn get_json(&self, url: &Url) -> Result<serde_json::Value, FetchError> {
-        let fetched = self.get(url, ACCEPT_AP).await?;
+        self.get_json_within(url, MAX_BODY_BYTES).await
+    }
+
+    /// [`Self::get_json`] with a smaller body cap (`max_bytes`, at most
+    /// [`MAX_BODY_BYTES`]): what is read to verify a signature is bounded tighter.
+    pub async fn get_json_within(
+        &self,
+        url: &Url,
+        max_bytes: usize,
+    ) -> Result<serde_json::Value, FetchError> {
+        let fetched = self.get_within(url, ACCEPT_AP, max_bytes).await?;
         let media_type = fetched
             .content_type
             .split(';')
@@ -166,13 +176,29 @@ impl Fetcher {
     /// A signed GET with `accept`, following redirects, within one deadline and the
     /// body cap.
     pub async fn get(&self, url: &Url, accept: &str) -> Result<Fetched, FetchError> {
+        self.get_within(url, accept, MAX_BODY_BYTES).await
+    }
+
+    async fn get_within(
+        &self,
+        url: &Url,
+        accept: &str,
+        max_bytes: usize,
+    ) -> Result<Fetched, FetchError> {
         let secs = self.timeout_seconds;
-        tokio::time::timeout(Duration::from_secs_f64(secs), self.follow(url, accept))
+        let max_bytes = max_bytes.min(MAX_BODY_BYTES);
+        let fetch = self.follow(url, accept, max_bytes);
+        tokio::time::timeout(Duration::from_secs_f64(secs), fetch)
             .await
             .unwrap_or_else(|_| Err(FetchError::Timeout(url.clone(), secs)))
     }
 
-    async fn follow(&self, url: &Url, accept: &str) -> Result<Fetched, FetchError> {
+    async fn follow(
+        &self,
+        url: &Url,
+        accept: &str,
+        max_bytes: usize,
+    ) -> Result<Fetched, FetchError> {
         let key = self
             .keys
             .instance()
@@ -223,11 +249,8 @@ impl Fetcher {
                 });
             }
             // A declared length over the cap is refused before reading anything.
-            if res
-                .content_length()
-                .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-            {
-                return Err(FetchError::TooLarge(current));
+            if res.content_length().is_some_and(|n| n > max_bytes as u64) {
+                return Err(FetchError::TooLarge(current, max_bytes));
             }
             let content_type = res
                 .headers()
@@ -237,8 +260,8 @@ impl Fetcher {
                 .unwrap_or_default();
             let mut body = Vec::new();
             while let Some(chunk) = res.chunk().await.map_err(|e| network(e, &current))? {
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(FetchError::TooLarge(current));
+                if body.len() + chunk.len() > max_bytes {
+                    return Err(FetchError::TooLarge(current, max_bytes));
                 }
                 body.extend_from_slice(&chunk);
             }

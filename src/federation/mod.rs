@@ -10,6 +10,7 @@ pub mod objects;
 pub mod remote_actor;
 pub mod sanitize;
 pub mod signatures;
+pub mod signer;
 
 use crate::{db::Db, uris::Uris};
 
@@ -21,6 +22,8 @@ pub struct Context {
     pub keys: keys::KeyStore,
     pub fetcher: fetch::Fetcher,
     pub actors: remote_actor::KnownActors,
+    /// What fetching unverified signers' keys may cost (`[limits.fetch]`).
+    pub key_fetches: signer::KeyFetches,
     /// Authors whose replies wait for approval (`[moderation] hold_replies`).
     pub hold_replies: Vec<String>,
 }

@@ -1,7 +1,8 @@
 //! Remote actors (followers, senders): fetched through `federation::fetch` (address
 //! policy, redirects, size and time bounds, content-type and id checks), checked
 //! (ids on their own host, keys owned by the actor), and cached in `remote_actors`
-//! and in memory.
+//! and in memory. A signer is authenticated in `federation::signer`, which stores
+//! its actor here only once the signature verifies.
 
 use std::{sync::Arc, time::Duration};
 
@@ -13,11 +14,11 @@ use url::Url;
 
 use crate::{
     db::{self, remote_actors::RemoteActorRow},
-    domain::ActorKey,
+    domain::{ActorKey, host_key},
     error::{AppError, AppResult},
     federation::{
         Context,
-        signatures::{PublicKey, RequestSignature, SignatureError},
+        signatures::{PublicKey, SignatureError},
     },
 };
 
@@ -36,6 +37,19 @@ impl RemoteActor {
     /// The published key with this id, if the actor owns it.
     pub fn key(&self, key_id: &str) -> Option<&ActorKey> {
         self.keys.iter().find(|k| k.id == key_id)
+    }
+
+    /// Its shared inbox, only if on its own host (a row stored before that rule may
+    /// hold another): where deliveries to it go.
+    pub fn shared_inbox(&self) -> Option<&Url> {
+        self.shared_inbox
+            .as_ref()
+            .filter(|s| host_key(s) == host_key(&self.id))
+    }
+
+    /// Where deliveries to it go: its shared inbox, else its own.
+    pub fn delivery_inbox(&self) -> &Url {
+        self.shared_inbox().unwrap_or(&self.inbox)
     }
 }
 
@@ -136,7 +150,7 @@ impl RemoteActor {
 
     /// Checks a fetched actor document: its id on the host we asked, its inbox on its
     /// own host, and every key it lists owned by it.
-    fn verify(json: &RemoteActorJson, expected_domain: &Url) -> AppResult<()> {
+    pub(super) fn verify(json: &RemoteActorJson, expected_domain: &Url) -> AppResult<()> {
         // activitypub_federation's check: the same host (and scheme and port).
         let same_origin = |a: &Url, b: &Url| {
             verify_domains_match(a, b).map_err(|e| AppError::unauthorized(e.to_string()))
@@ -156,8 +170,9 @@ impl RemoteActor {
         Ok(())
     }
 
-    /// Stores a verified actor document and keeps it in memory.
-    async fn store(ctx: &Context, json: RemoteActorJson) -> AppResult<Self> {
+    /// Stores a verified actor document and keeps it in memory. A shared inbox on
+    /// another host is dropped: strangers do not choose where we send.
+    pub(super) async fn store(ctx: &Context, json: RemoteActorJson) -> AppResult<Self> {
         let keys: Vec<ActorKey> = json
             .public_key
             .into_iter()
@@ -166,11 +181,15 @@ impl RemoteActor {
                 pem: k.public_key_pem,
             })
             .collect();
+        let shared_inbox = json
+            .endpoints
+            .and_then(|e| e.shared_inbox)
+            .filter(|s| host_key(s) == host_key(&json.id));
         let row = RemoteActorRow {
             id: json.id,
             username: json.preferred_username,
             inbox: json.inbox,
-            shared_inbox: json.endpoints.and_then(|e| e.shared_inbox),
+            shared_inbox,
             keys,
             fetched_at: db::now_ms(),
             name: json.name.as_ref().and_then(display_name),
@@ -198,6 +217,9 @@ pub struct KnownActors {
     actors: moka::sync::Cache<String, RemoteActor>,
     /// By PEM: a rotated key is a different entry, so none can go stale.
     keys: moka::sync::Cache<String, Arc<PublicKey>>,
+    /// Key id -> actor, for keys that verified a signature (GoToSocial's key ids are
+    /// not their actor's URL).
+    owners: moka::sync::Cache<String, Url>,
 }
 
 impl Default for KnownActors {
@@ -209,6 +231,10 @@ impl Default for KnownActors {
                 .build(),
             keys: moka::sync::Cache::builder()
                 .max_capacity(KNOWN_ACTORS)
+                .build(),
+            owners: moka::sync::Cache::builder()
+                .max_capacity(KNOWN_ACTORS)
+                .time_to_live(KNOWN_FOR)
                 .build(),
         }
     }
@@ -227,7 +253,17 @@ impl KnownActors {
         self.actors.invalidate(id.as_str());
     }
 
-    /// The key in `pem`, parsed once.
+    /// The actor whose key `key_id` verified a signature lately.
+    pub fn owner_of(&self, key_id: &str) -> Option<Url> {
+        self.owners.get(key_id)
+    }
+
+    /// Only after the key verified a signature.
+    pub fn remember_owner(&self, key_id: &str, actor: &Url) {
+        self.owners.insert(key_id.to_owned(), actor.clone());
+    }
+
+    /// The key in `pem` (of an actor we store: verified), parsed once.
     pub fn public_key(&self, key_id: &str, pem: &str) -> Result<Arc<PublicKey>, SignatureError> {
         if let Some(k) = self.keys.get(pem) {
             return Ok(k);
@@ -261,55 +297,19 @@ pub async fn dereference(ctx: &Context, id: &Url) -> AppResult<RemoteActor> {
 }
 
 /// Fetches the actor at `id` (through `federation::fetch`), checks it and caches it,
-/// ignoring any cached copy (its key may have rotated).
+/// ignoring any cached copy (its key may have rotated). Its document must say it is
+/// `id`: one that names another actor (even on the same host) speaks for no one here.
 pub async fn refetch(ctx: &Context, id: &Url) -> AppResult<RemoteActor> {
     let json = ctx.fetcher.get_json(id).await?;
     let actor: RemoteActorJson = serde_json::from_value(json).map_err(|e| {
         AppError::unauthorized(format!("{id} is not an actor document we can read: {e}"))
     })?;
+    if &actor.id != id {
+        return Err(AppError::unauthorized(format!(
+            "{id} serves the actor {}; a document is believed only at its own id",
+            actor.id
+        )));
+    }
     RemoteActor::verify(&actor, id)?;
     RemoteActor::store(ctx, actor).await
-}
-
-/// Finds the actor (the activity's, or the key id's owner for a GET) and checks that it owns the signing key and that the
-/// signature verifies. A cached key that fails is refetched once (the key may have rotated).
-pub async fn authenticate(
-    ctx: &Context,
-    actor: &Url,
-    sig: &RequestSignature,
-) -> AppResult<RemoteActor> {
-    // A signer whose actor or key cannot be had is not authenticated (401).
-    verify_signer(ctx, actor, sig)
-        .await
-        .map_err(AppError::remote_as_unauthorized)
-}
-
-async fn verify_signer(
-    ctx: &Context,
-    actor: &Url,
-    sig: &RequestSignature,
-) -> AppResult<RemoteActor> {
-    let check = |a: &RemoteActor| -> AppResult<()> {
-        let key = a.key(&sig.key_id).ok_or_else(|| {
-            AppError::unauthorized(format!(
-                "the signing key {} is not a key of the actor {actor}",
-                sig.key_id
-            ))
-        })?;
-        sig.verify_with(&*ctx.actors.public_key(&key.id, &key.pem)?)?;
-        Ok(())
-    };
-    let cached = dereference(ctx, actor).await?;
-    match check(&cached) {
-        Ok(()) => Ok(cached),
-        Err(first) => {
-            // A fresh fetch is pointless if the cache was just filled.
-            if (chrono::Utc::now() - cached.fetched_at).num_seconds() < 5 {
-                return Err(first);
-            }
-            let fresh = refetch(ctx, actor).await?;
-            check(&fresh)?;
-            Ok(fresh)
-        }
-    }
 }

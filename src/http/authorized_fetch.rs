@@ -6,7 +6,8 @@
 //! verify that actor's signatures (id, type, preferredUsername, inbox, publicKey,
 //! endpoints); posts, activities and collections get 401. HTML, WebFinger, NodeInfo,
 //! feeds and `/actor` stay public. This layer runs before the response cache, so a
-//! cached document is never a way around it.
+//! cached document is never a way around it, and decides on the decoded path the
+//! router routes by, so an encoded `@` is no way around it either.
 
 use axum::{
     body::{Body, to_bytes},
@@ -75,7 +76,7 @@ pub async fn require_signature(State(app): State<App>, req: Request, next: Next)
             Err(e) => e.into_response(),
         };
     }
-    if is_actor_path(req.uri().path()) {
+    if is_actor_path(&decoded_path(req.uri().path())) {
         return public_actor_fields(req, next).await;
     }
     AppError::unauthorized(format!(
@@ -84,12 +85,36 @@ pub async fn require_signature(State(app): State<App>, req: Request, next: Next)
     .into_response()
 }
 
-/// ActivityPub JSON of actors, posts, activities and collections.
+/// ActivityPub JSON of actors, posts, activities and collections, decided on the path
+/// as the router's extractors see it (percent-decoded: `/%40alice` is `/@alice`).
 fn is_protected(req: &Request) -> bool {
-    let path = req.uri().path();
+    let path = decoded_path(req.uri().path());
     matches!(*req.method(), Method::GET | Method::HEAD)
         && (path.starts_with("/@") || path.starts_with("/activities/"))
         && wants(req.headers()) == Wants::ActivityJson
+}
+
+/// A path percent-decoded, as axum's `Path` decodes each segment (invalid UTF-8
+/// replaced; such a path names nothing here anyway).
+fn decoded_path(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let v = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(u8::try_from(v).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `/@alice`, the actor itself (not its collections or posts).
@@ -138,4 +163,19 @@ async fn public_actor_fields(mut req: Request, next: Next) -> Response {
         parts,
         Body::from(serde_json::Value::Object(public).to_string()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_decided_as_the_router_decodes_them() {
+        assert_eq!(decoded_path("/%40alice/hello-world"), "/@alice/hello-world");
+        assert_eq!(decoded_path("/%40Alice%2fx"), "/@Alice/x");
+        assert_eq!(decoded_path("/100%"), "/100%");
+        assert_eq!(decoded_path("/%zz%4"), "/%zz%4");
+        assert!(is_actor_path(&decoded_path("/%40alice")));
+        assert!(!is_actor_path(&decoded_path("/%40alice%2Foutbox")));
+    }
 }

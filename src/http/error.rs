@@ -28,6 +28,8 @@ pub fn status(e: &AppError) -> StatusCode {
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::KeyUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
         // Where a remote failure means something else (the door: an unauthenticated
         // signer), the caller has already said so.
         AppError::Remote { .. } => StatusCode::BAD_GATEWAY,
@@ -95,6 +97,10 @@ impl IntoResponse for AppError {
         if let Some(secs) = retry_after(&self) {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Self::KeyUnavailable { retry_after, .. } = &self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         if status == StatusCode::UNAUTHORIZED {
             // Tell senders which signature scheme we verify (RFC 9421 senders fall back on 401).

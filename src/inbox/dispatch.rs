@@ -7,7 +7,7 @@
 //! |------------------------------|-----------------------------|--------------------------|
 //! | Follow                       | 404 unless an author here   | `follow::receive` (Accept), or `follow::reject` if blocked |
 //! | Undo{Follow, Like, Announce} |                             | `undo::receive`          |
-//! | Delete{the actor itself}     | `delete::receive_actor_delete` (its key may be gone) | — |
+//! | Delete{the actor itself}     | `delete::receive_actor_delete`: unknown, nothing; known, the stored key or its URL's 404/410 | — |
 //! | Create, Update, Delete{Note} |                             | `reply::receive_*`       |
 //! | Like, Announce               |                             | `reaction::receive`      |
 //! | anything else                |                             | acknowledged, ignored    |
@@ -51,7 +51,7 @@ pub async fn admit(
             Ok(Admission::Store)
         }
         // The actor's key may already be gone: verified here against the key we hold,
-        // or by the actor's URL answering 410.
+        // or by the actor's URL answering 404/410; an actor we never knew costs nothing.
         Incoming::DeleteActor => {
             delete::receive_actor_delete(ctx, actor, sig).await?;
             Ok(Admission::Handled)

@@ -1,11 +1,13 @@
 //! The inbox door: authenticate a signed POST and store its activity durably; the
 //! side effects happen later, off the request path, in [`super::processor`].
 //!
-//! Order of checks, cheapest first: the sender's rate (429), signature header shape,
-//! Digest and Date (401), JSON shape (400), the activity id on the actor's host (401),
-//! what the dispatch table checks at the door ([`super::dispatch::admit`]), then the
-//! signer's key, fetched by the activity's actor, must be that actor's own (401).
-//! Only then is the activity stored; the 202 means it is on disk.
+//! Order of checks, cheapest first: the `Host` is ours (421), the sender's rate (429),
+//! signature header shape, Digest and the signature's own time (401), JSON shape
+//! (400), the activity id on the actor's host (401), what the dispatch table checks at
+//! the door ([`super::dispatch::admit`]), then `federation::signer`: the key on the
+//! actor's host, listed by that actor, verifying the signature (401; 503 with
+//! `Retry-After` when the key cannot be fetched now). Only then is the actor stored
+//! and the activity written; the 202 means it is on disk.
 
 use std::{num::NonZeroU32, sync::Arc};
 
@@ -24,8 +26,8 @@ use crate::{
     federation::{
         self,
         activities::{self},
-        remote_actor,
         signatures::{self, SignedRequest},
+        signer,
     },
 };
 
@@ -70,6 +72,12 @@ impl Door {
         fields(ap_id = Empty, kind = Empty, actor = Empty)
     )]
     pub async fn receive(&self, req: SignedRequest<'_>) -> AppResult<Receipt> {
+        let domain = self.ctx.uris.domain();
+        if !signatures::is_addressed_to(req.headers, domain) {
+            return Err(AppError::Misdirected(format!(
+                "this inbox is on {domain}; the request is addressed to another host"
+            )));
+        }
         let now = chrono::Utc::now().timestamp();
         let sig = signatures::prepare_verification(&req, now)?;
         self.limit_rate(&sig.key_id)?;
@@ -94,7 +102,7 @@ impl Door {
         if dispatch::admit(&self.ctx, &incoming, &env.actor, &sig).await? == Admission::Handled {
             return Ok(Receipt::Accepted);
         }
-        remote_actor::authenticate(&self.ctx, &env.actor, &sig).await?;
+        signer::authenticate(&self.ctx, Some(&env.actor), &sig).await?;
         let body = std::str::from_utf8(req.body)
             .map_err(|e| AppError::BadRequest(format!("the body is not UTF-8: {e}")))?;
         let stored = self

@@ -7,14 +7,16 @@ use crate::{
     app::App,
     error::{AppError, AppResult},
     federation::{
-        remote_actor::{self, RemoteActor},
+        remote_actor::RemoteActor,
         signatures::{self, SignedRequest},
+        signer,
     },
+    inbox,
 };
 
 /// Authenticates a signed GET, verified as inbox POSTs are (draft-cavage or RFC 9421):
-/// the key id, without its fragment, names the signing actor, which must publish that
-/// key. Returns the signer.
+/// addressed to us, the key id resolved to an actor that lists that key (a key
+/// document's `owner`, as GoToSocial's), neither blocked here (403). Returns the signer.
 pub async fn signer(
     app: &App,
     method: &Method,
@@ -28,9 +30,32 @@ pub async fn signer(
         headers,
         body: &[],
     };
+    let domain = app.uris().domain();
+    if !signatures::is_addressed_to(headers, domain) {
+        return Err(AppError::Misdirected(format!(
+            "this server is {domain}; the request is addressed to another host"
+        )));
+    }
     let sig = signatures::prepare_verification(&req, chrono::Utc::now().timestamp())?;
-    let mut owner = Url::parse(&sig.key_id)
-        .map_err(|_| AppError::unauthorized(format!("the key id `{}` is not a URL", sig.key_id)))?;
-    owner.set_fragment(None);
-    remote_actor::authenticate(app.fed(), &owner, &sig).await
+    // A blocked domain's key is not even fetched; a blocked actor is refused once known.
+    if let Ok(mut key_url) = Url::parse(&sig.key_id) {
+        key_url.set_fragment(None);
+        refuse_blocked(app, &key_url).await?;
+    }
+    let signer = signer::authenticate(app.fed(), None, &sig).await?;
+    refuse_blocked(app, &signer.id).await?;
+    Ok(signer)
+}
+
+/// 403 if a block (configured or stored) covers `url` or its domain.
+async fn refuse_blocked(app: &App, url: &Url) -> AppResult<()> {
+    let configured = inbox::configured_blocks(&app.config().moderation)?;
+    let blocked = inbox::blocked_among(app.db(), &configured, std::slice::from_ref(url)).await?;
+    if blocked.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "the signer or its domain is blocked here".to_owned(),
+        ))
+    }
 }

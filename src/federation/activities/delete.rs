@@ -2,35 +2,32 @@ use url::Url;
 
 use crate::{
     db,
-    error::{AppError, AppResult},
-    federation::{Context, fetch::FetchError, remote_actor, signatures},
+    domain::host_key,
+    error::AppResult,
+    federation::{Context, remote_actor, signatures, signer},
 };
 
 /// A Delete of an actor by itself. Mastodon sends it after the account is gone, when
-/// its URL already answers 410 and its key cannot be fetched. We act only when the
-/// signature verifies against a key we already hold, or the actor's URL answers 410;
-/// otherwise the request is acknowledged and nothing changes.
+/// its URL already answers 410 and its key cannot be fetched. An actor we do not know
+/// costs nothing: no fetch, nothing stored. One we know is removed when the signature
+/// verifies against the key we hold (on the actor's host), or, failing that, when the
+/// actor's URL answers 404 or 410 (asked once while a failure is remembered, within
+/// the key-fetch budget); otherwise the request is acknowledged and nothing changes.
 pub async fn receive_actor_delete(
     ctx: &Context,
     actor: &Url,
     sig: &signatures::RequestSignature,
 ) -> AppResult<bool> {
-    let held = remote_actor::RemoteActor::known(ctx, actor).await?;
+    let Some(held) = remote_actor::RemoteActor::known(ctx, actor).await? else {
+        tracing::debug!(%actor, "ignored the Delete of an actor we do not know");
+        return Ok(false);
+    };
     let verified_with_held_key = held
-        .and_then(|a| a.key(&sig.key_id).cloned())
+        .key(&sig.key_id)
+        .filter(|k| Url::parse(&k.id).is_ok_and(|u| host_key(&u) == host_key(actor)))
         .and_then(|k| ctx.actors.public_key(&k.id, &k.pem).ok())
         .is_some_and(|k| sig.verify_with(&k).is_ok());
-    let gone = if verified_with_held_key {
-        false
-    } else {
-        match remote_actor::refetch(ctx, actor).await {
-            Err(AppError::Remote { source, .. }) => {
-                matches!(source.downcast_ref(), Some(FetchError::Gone(_)))
-            }
-            _ => false,
-        }
-    };
-    if !(verified_with_held_key || gone) {
+    if !verified_with_held_key && !signer::is_gone(ctx, actor).await? {
         tracing::info!(%actor, "ignored an actor Delete that could not be verified");
         return Ok(false);
     }

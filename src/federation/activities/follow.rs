@@ -55,15 +55,9 @@ pub async fn receive(ctx: &Context, follow: &Follow, sender: &RemoteActor) -> Ap
             author: handle.clone(),
             actor_id: sender.id.to_string(),
             inbox: sender.inbox.to_string(),
-            shared_inbox: sender.shared_inbox.as_ref().map(Url::to_string),
-            delivery_inbox: sender
-                .shared_inbox
-                .as_ref()
-                .unwrap_or(&sender.inbox)
-                .to_string(),
-            delivery_host: crate::domain::host_key(
-                sender.shared_inbox.as_ref().unwrap_or(&sender.inbox),
-            ),
+            shared_inbox: sender.shared_inbox().map(Url::to_string),
+            delivery_inbox: sender.delivery_inbox().to_string(),
+            delivery_host: crate::domain::host_key(sender.delivery_inbox()),
             follow_id: follow.id.to_string(),
             created_at: now,
         },

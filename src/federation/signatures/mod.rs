@@ -22,9 +22,8 @@ use axum::http::{HeaderMap, Method};
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use rsa::{
     RsaPublicKey,
-    pkcs1::DecodeRsaPublicKey,
     pkcs1v15::{Signature as RsaSignature, VerifyingKey},
-    pkcs8::{DecodePublicKey, SecretDocument},
+    pkcs8::SecretDocument,
     sha2::Sha256,
     signature::Verifier,
 };
@@ -388,25 +387,7 @@ fn prepare_cavage(
             return Err(SignatureError::DigestMismatch);
         }
     }
-    // The Date window applies whenever a Date header is present; (created) is checked likewise.
-    let sent = match req.headers.get("date").and_then(|v| v.to_str().ok()) {
-        Some(d) => Some(
-            httpdate::parse_http_date(d)
-                .map_err(|_| SignatureError::Stale)?
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64),
-        ),
-        None => sig.created,
-    };
-    match sent {
-        Some(t) if t <= now + MAX_LEAD_SECS && t >= now - MAX_AGE_SECS => {}
-        _ => return Err(SignatureError::Stale),
-    }
-    if let Some(expires) = sig.expires
-        && expires < now
-    {
-        return Err(SignatureError::Stale);
-    }
+    check_cavage_window(&sig, req.headers, now)?;
 
     let mut lines = Vec::with_capacity(sig.headers.len());
     for name in &sig.headers {
@@ -433,6 +414,71 @@ fn prepare_cavage(
     Ok((sig, lines.join("\n")))
 }
 
+/// The clock window is the signature's: only what it covers counts. `Date` is
+/// checked when `date` is covered, `created` when `(created)` is, `expires` when
+/// `(expires)` is; an uncovered header or parameter is ignored, and a signature that
+/// covers no time at all is refused.
+fn check_cavage_window(
+    sig: &CavageSignature,
+    headers: &HeaderMap,
+    now: i64,
+) -> Result<(), SignatureError> {
+    let covers = |h: &str| sig.headers.iter().any(|x| x == h);
+    let in_window = |t: i64| t <= now + MAX_LEAD_SECS && t >= now - MAX_AGE_SECS;
+    if covers("date") {
+        let date = field_value(headers, "date")?;
+        if !in_window(http_date_secs(&date)?) {
+            return Err(SignatureError::Stale);
+        }
+    }
+    if covers("(created)") {
+        let created = sig
+            .created
+            .ok_or_else(|| SignatureError::AbsentHeader("(created)".into()))?;
+        if !in_window(created) {
+            return Err(SignatureError::Stale);
+        }
+    }
+    if covers("(expires)") {
+        let expires = sig
+            .expires
+            .ok_or_else(|| SignatureError::AbsentHeader("(expires)".into()))?;
+        if expires < now {
+            return Err(SignatureError::Stale);
+        }
+    }
+    Ok(())
+}
+
+/// Seconds since the epoch of an HTTP date; one that does not parse is stale.
+pub(crate) fn http_date_secs(date: &str) -> Result<i64, SignatureError> {
+    let t = httpdate::parse_http_date(date).map_err(|_| SignatureError::Stale)?;
+    Ok(t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)))
+}
+
+/// Whether a request's `Host` names `domain` (ours, `host[:port]`): compared
+/// lower-cased, without a trailing dot, a default port (80, 443) ignored when ours
+/// has none. A signature made for another server must not be replayed to us. A
+/// request without `Host` passes here: both schemes sign the host, so it fails there.
+pub fn is_addressed_to(headers: &HeaderMap, domain: &str) -> bool {
+    fn split(authority: &str) -> (String, Option<&str>) {
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !p.contains(']') => (h, Some(p)),
+            _ => (authority, None),
+        };
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        (host, port.filter(|p| !matches!(*p, "80" | "443")))
+    }
+    let Some(host) = headers.get("host") else {
+        return true;
+    };
+    let Ok(host) = host.to_str() else {
+        return false;
+    };
+    split(host.trim()) == split(domain)
+}
+
 /// A header field's values as both schemes sign them: each trimmed, joined with `, `.
 fn field_value(headers: &HeaderMap, name: &str) -> Result<String, SignatureError> {
     let values: Vec<&str> = headers
@@ -457,6 +503,19 @@ fn digest_matches(header: &str, body: &[u8]) -> bool {
     })
 }
 
+/// RSA key sizes we verify: 1,024 bits for old servers, up to the 8,192 some use.
+pub const MIN_RSA_BITS: usize = 1024;
+pub const MAX_RSA_BITS: usize = 8192;
+
+/// Bits of a big-endian unsigned integer.
+fn bit_length(be: &[u8]) -> usize {
+    let be = &be[be.iter().take_while(|b| **b == 0).count()..];
+    match be.first() {
+        Some(first) => (be.len() - 1) * 8 + (8 - first.leading_zeros() as usize),
+        None => 0,
+    }
+}
+
 /// A signer's public key, parsed once: parsing a PEM costs more than verifying with
 /// it, so callers keep these (see `federation::remote_actor::KnownActors`).
 pub enum PublicKey {
@@ -472,30 +531,47 @@ pub enum PublicKey {
 }
 
 impl PublicKey {
-    /// Parses a PEM public key: RSA (SPKI or PKCS#1) or Ed25519 (SPKI).
+    /// Parses a PEM public key: RSA (SPKI or PKCS#1) of [`MIN_RSA_BITS`] to
+    /// [`MAX_RSA_BITS`] bits, or Ed25519 (SPKI). The modulus is measured from the DER
+    /// before anything else, so an oversized key costs no more than reading it.
     pub fn from_pem(public_key_pem: &str) -> Result<Self, String> {
         use rsa::pkcs8::{Document, SubjectPublicKeyInfoRef, der::Decode};
         const ED25519_OID: &str = "1.3.101.112";
         let pem = public_key_pem.trim();
         let (_, doc) = Document::from_pem(pem).map_err(|e| e.to_string())?;
-        if let Ok(spki) = SubjectPublicKeyInfoRef::from_der(doc.as_bytes())
+        let der = doc.as_bytes();
+        let spki = SubjectPublicKeyInfoRef::from_der(der).ok();
+        if let Some(spki) = &spki
             && spki.algorithm.oid.to_string() == ED25519_OID
         {
             return Ok(Self::Ed25519(spki.subject_public_key.raw_bytes().to_vec()));
         }
-        let der = doc.as_bytes();
-        let key = RsaPublicKey::from_public_key_der(der)
-            .or_else(|_| RsaPublicKey::from_pkcs1_der(der))
+        // PKCS#1 inside SPKI, or bare.
+        let pkcs1 = spki
+            .as_ref()
+            .and_then(|s| s.subject_public_key.as_bytes())
+            .unwrap_or(der);
+        let parts = rsa::pkcs1::RsaPublicKey::from_der(pkcs1).map_err(|e| e.to_string())?;
+        let bits = bit_length(parts.modulus.as_bytes());
+        if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+            return Err(format!(
+                "an RSA key of {bits} bits; {MIN_RSA_BITS} to {MAX_RSA_BITS} are accepted"
+            ));
+        }
+        if bits < 2048 {
+            // aws-lc-rs parses a smaller key but refuses it when verifying.
+            let key = RsaPublicKey::new(
+                rsa::BigUint::from_bytes_be(parts.modulus.as_bytes()),
+                rsa::BigUint::from_bytes_be(parts.public_exponent.as_bytes()),
+            )
             .map_err(|e| e.to_string())?;
-        // aws-lc-rs parses a smaller key but refuses it when verifying.
-        if rsa::traits::PublicKeyParts::size(&key) < 256 {
             return Ok(Self::SmallRsa(key));
         }
-        let pkcs1_sha256 = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, doc.as_bytes())
-            .map_err(|e| e.to_string())?;
+        let pkcs1_sha256 =
+            ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der).map_err(|e| e.to_string())?;
         Ok(Self::Rsa {
             pkcs1_sha256,
-            der: doc.as_bytes().to_vec(),
+            der: der.to_vec(),
         })
     }
 
@@ -709,6 +785,82 @@ mod tests {
             PublicKey::from_pem(&public).unwrap(),
             PublicKey::Rsa { .. }
         ));
+    }
+
+    #[test]
+    fn only_covered_times_count() {
+        let now = 1_700_000_000;
+        let fresh = httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(now as u64),
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert("date", fresh.parse().unwrap());
+        let sig = |covered: &str, created: Option<i64>, expires: Option<i64>| CavageSignature {
+            key_id: "k".into(),
+            algorithm: None,
+            headers: covered.split(' ').map(str::to_owned).collect(),
+            signature: vec![],
+            created,
+            expires,
+        };
+        let old = Some(now - 10 * 86_400);
+        // (created) covered: it decides, whatever the fresh, unsigned Date says.
+        let stale = check_cavage_window(&sig("(created)", old, None), &headers, now);
+        assert_eq!(stale, Err(SignatureError::Stale));
+        check_cavage_window(&sig("(created)", Some(now), None), &headers, now).unwrap();
+        // An uncovered `created` parameter does not count; the covered Date does.
+        check_cavage_window(&sig("date", old, None), &headers, now).unwrap();
+        let expired =
+            check_cavage_window(&sig("date (expires)", None, Some(now - 1)), &headers, now);
+        assert_eq!(expired, Err(SignatureError::Stale));
+        check_cavage_window(&sig("date", None, Some(now - 1)), &headers, now).unwrap();
+    }
+
+    #[test]
+    fn the_host_must_be_ours() {
+        let with = |h: &str| {
+            let mut m = HeaderMap::new();
+            m.insert("host", h.parse().unwrap());
+            m
+        };
+        assert!(is_addressed_to(&with("Blog.Example."), "blog.example"));
+        assert!(is_addressed_to(&with("blog.example:443"), "blog.example"));
+        assert!(is_addressed_to(&with("localhost:8080"), "localhost:8080"));
+        assert!(!is_addressed_to(&with("localhost:8081"), "localhost:8080"));
+        assert!(!is_addressed_to(&with("other.example"), "blog.example"));
+        assert!(is_addressed_to(&HeaderMap::new(), "blog.example"));
+    }
+
+    #[test]
+    fn rsa_8192_verifies_and_bigger_keys_are_refused_before_any_work() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys");
+        let private = std::fs::read_to_string(format!("{dir}/rsa8192.pem")).unwrap();
+        let public = std::fs::read_to_string(format!("{dir}/rsa8192.pub.pem")).unwrap();
+        let signer = SigningKey::from_pem("k".into(), &private).unwrap();
+        let message = b"(request-target): post /inbox";
+        let key = PublicKey::from_pem(&public).unwrap();
+        key.verify("k", Some("rsa-sha256"), message, &signer.sign(message))
+            .unwrap();
+        assert!(
+            key.verify("k", None, b"other", &signer.sign(message))
+                .is_err()
+        );
+
+        // A 16,384-bit modulus (not a real key: nothing gets that far).
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        let mut n = vec![0xC5u8; 2048];
+        n[2047] |= 1;
+        let huge = RsaPublicKey::new_with_max_size(
+            rsa::BigUint::from_bytes_be(&n),
+            rsa::BigUint::from(65537u32),
+            16384,
+        )
+        .unwrap()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+        let err = PublicKey::from_pem(&huge).err().unwrap();
+        assert!(err.contains("16384 bits"), "{err}");
+        assert_eq!(bit_length(&[0, 0x01, 0]), 9);
     }
 
     #[test]

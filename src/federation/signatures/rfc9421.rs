@@ -154,11 +154,7 @@ pub fn prepare(
     }
     if covers("date") {
         let date = header(req, "date")?;
-        let t = httpdate::parse_http_date(&date)
-            .map_err(|_| SignatureError::Stale)?
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        if !in_window(t) {
+        if !in_window(super::http_date_secs(&date)?) {
             return Err(SignatureError::Stale);
         }
     }
