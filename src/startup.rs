@@ -56,10 +56,11 @@ async fn assemble(config: Config) -> AppResult<(App, inbox::writer::Jobs)> {
         actors: KnownActors::default(),
         hold_replies: config.moderation.hold_replies.clone(),
     });
-    let (writer, jobs) = inbox::writer::channel();
-    let door = inbox::Door::new(fed.clone(), writer, &config.moderation);
     let metrics = Metrics::new();
     metrics.set_limits(&config.limits.values());
+    let (writer, jobs) = inbox::writer::channel();
+    let gate = inbox::rate::Gate::new(&config.limits.inbox, &config.moderation, metrics.clone());
+    let door = inbox::Door::new(fed.clone(), writer, gate);
     let app = App::new(
         config,
         fed,
@@ -313,7 +314,10 @@ impl Application {
             },
         );
         let grace = Duration::from_secs_f64(app.config().delivery.timeout_seconds + 5.0);
-        let served = axum::serve(listener, http::router(app.clone()))
+        // The inbox limits senders by their address before it checks signatures.
+        let service =
+            http::router(app.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .await
             .context("the server stopped");

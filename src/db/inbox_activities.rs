@@ -94,6 +94,56 @@ pub async fn due(db: impl Executor<'_>, now: i64, limit: i64) -> Result<Vec<Inbo
     .map_err(Into::into)
 }
 
+/// How many of `actor`'s activities are pending, counting no further than `cap`.
+pub async fn pending_of_actor(db: impl Executor<'_>, actor: &str, cap: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
+         WHERE state = 'pending' AND actor = ? LIMIT ?)",
+    )
+    .bind(actor)
+    .bind(cap)
+    .fetch_one(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
+/// How many activities of a host's actors are pending, counting no further than
+/// `cap`. `origin` is `scheme://host[:port]`: ids from `origin/` up to (not including)
+/// `origin0`, the character after `/`, are a range of the index of pending rows by
+/// actor.
+pub async fn pending_of_origin(db: impl Executor<'_>, origin: &str, cap: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
+         WHERE state = 'pending' AND actor >= ? AND actor < ? LIMIT ?)",
+    )
+    .bind(format!("{origin}/"))
+    .bind(format!("{origin}0"))
+    .bind(cap)
+    .fetch_one(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
+/// The oldest due activities of actors not in `busy`, in the order they arrived.
+pub async fn due_except(
+    db: impl Executor<'_>,
+    now: i64,
+    busy: &[String],
+    limit: i64,
+) -> Result<Vec<InboxActivityRow>> {
+    sqlx::query_as(
+        "SELECT * FROM inbox_activities WHERE state = 'pending' AND next_attempt_at <= ?
+         AND actor NOT IN (SELECT value FROM json_each(?))
+         ORDER BY id LIMIT ?",
+    )
+    .bind(now)
+    .bind(sqlx::types::Json(busy))
+    .bind(limit)
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
 /// When the next pending activity is due, if any.
 pub async fn next_due_at(db: impl Executor<'_>) -> Result<Option<i64>> {
     sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM inbox_activities WHERE state = 'pending'")

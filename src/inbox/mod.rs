@@ -7,6 +7,7 @@ mod blocks;
 pub mod dispatch;
 pub mod door;
 pub mod processor;
+pub mod rate;
 pub mod writer;
 
 pub use blocks::configured as configured_blocks;
