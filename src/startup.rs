@@ -299,6 +299,8 @@ impl Application {
             app.fed().clone(),
             app.cache().clone(),
             inbox::configured_blocks(&app.config().moderation)?,
+            &app.config().limits.inbox,
+            app.metrics().clone(),
         );
         let tasks = background(
             &app,

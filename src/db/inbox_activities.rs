@@ -81,19 +81,6 @@ pub async fn finish_many(
     Ok(())
 }
 
-/// The oldest due activities, in the order they arrived.
-pub async fn due(db: impl Executor<'_>, now: i64, limit: i64) -> Result<Vec<InboxActivityRow>> {
-    sqlx::query_as(
-        "SELECT * FROM inbox_activities WHERE state = 'pending' AND next_attempt_at <= ?
-         ORDER BY id LIMIT ?",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(db.inner())
-    .await
-    .map_err(Into::into)
-}
-
 /// How many of `actor`'s activities are pending, counting no further than `cap`.
 pub async fn pending_of_actor(db: impl Executor<'_>, actor: &str, cap: i64) -> Result<i64> {
     sqlx::query_scalar(
@@ -124,20 +111,25 @@ pub async fn pending_of_origin(db: impl Executor<'_>, origin: &str, cap: i64) ->
     .map_err(Into::into)
 }
 
-/// The oldest due activities of actors not in `busy`, in the order they arrived.
+/// The oldest due activities, in the order they arrived, except those of the actors
+/// in `busy` and of the origins (`scheme://host[:port]`) in `full`.
 pub async fn due_except(
     db: impl Executor<'_>,
     now: i64,
     busy: &[String],
+    full: &[String],
     limit: i64,
 ) -> Result<Vec<InboxActivityRow>> {
     sqlx::query_as(
         "SELECT * FROM inbox_activities WHERE state = 'pending' AND next_attempt_at <= ?
          AND actor NOT IN (SELECT value FROM json_each(?))
+         AND NOT EXISTS (SELECT 1 FROM json_each(?) AS f
+                         WHERE actor >= f.value || '/' AND actor < f.value || '0')
          ORDER BY id LIMIT ?",
     )
     .bind(now)
     .bind(sqlx::types::Json(busy))
+    .bind(sqlx::types::Json(full))
     .bind(limit)
     .fetch_all(db.inner())
     .await

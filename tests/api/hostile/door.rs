@@ -1,14 +1,28 @@
 //! Attacks on the inbox door before verification: rate limits keyed on the peer, blocks
 //! on normalised hosts, quotas and fair processing.
 
-use std::net::IpAddr;
+use std::{
+    net::IpAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
+use axum::{
+    Router,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+};
 use fedblog::federation::signatures::digest_header;
 use serde_json::json;
 
 use crate::{
     conversations::post_url,
-    helpers::{Options, Server, server_folder, spawn_app_with},
+    helpers::{Options, Server, eventually, server_folder, spawn_app, spawn_app_with},
     peer::TestPeer,
 };
 
@@ -180,4 +194,187 @@ async fn trusted_proxy_forwarded_address_is_used_only_from_trusted_proxies() {
     )
     .await;
     assert_eq!(s[3], 429, "{s:?}");
+}
+
+/// A remote origin for threads: `/notes/<n>` is a public note by `/users/u<n>` that
+/// answers `/notes/<n-1>` (and `/notes/0` answers the root). It counts every GET and
+/// makes each note wait `delay_ms`; its actors answer 404, as a deleted account does.
+struct Origin {
+    base: String,
+    gets: Arc<AtomicUsize>,
+    delay_ms: Arc<AtomicU64>,
+}
+
+type OriginState = (String, String, Arc<AtomicUsize>, Arc<AtomicU64>);
+
+impl Origin {
+    async fn start(root: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind origin");
+        let base = format!(
+            "http://localhost:{}",
+            listener.local_addr().expect("addr").port()
+        );
+        let gets = Arc::new(AtomicUsize::new(0));
+        let delay_ms = Arc::new(AtomicU64::new(0));
+        let state: OriginState = (
+            base.clone(),
+            root.to_owned(),
+            gets.clone(),
+            delay_ms.clone(),
+        );
+        let app = Router::new()
+            .route("/notes/{n}", get(origin_note))
+            .route("/users/{name}", get(origin_actor))
+            .with_state(state);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            base,
+            gets,
+            delay_ms,
+        }
+    }
+
+    fn note(&self, n: u64) -> String {
+        format!("{}/notes/{n}", self.base)
+    }
+
+    fn gets(&self) -> usize {
+        self.gets.load(Ordering::SeqCst)
+    }
+}
+
+async fn origin_note(
+    State((base, root, gets, delay)): State<OriginState>,
+    Path(n): Path<u64>,
+) -> Response {
+    gets.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(delay.load(Ordering::SeqCst))).await;
+    let in_reply_to = match n {
+        0 => root,
+        n => format!("{base}/notes/{}", n - 1),
+    };
+    (
+        [("content-type", "application/activity+json")],
+        json!({
+            "id": format!("{base}/notes/{n}"),
+            "type": "Note",
+            "attributedTo": format!("{base}/users/u{n}"),
+            "inReplyTo": in_reply_to,
+            "content": format!("<p>note {n}</p>"),
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        })
+        .to_string(),
+    )
+        .into_response()
+}
+
+async fn origin_actor(State((_, _, gets, _)): State<OriginState>) -> Response {
+    gets.fetch_add(1, Ordering::SeqCst);
+    (StatusCode::NOT_FOUND, "no such actor").into_response()
+}
+
+impl TestPeer {
+    /// A Create by `name` of its public note answering `parent`.
+    fn reply_to(&self, name: &str, local: &str, parent: &str) -> serde_json::Value {
+        let note = self.note(name, local, parent, "<p>a reply</p>");
+        self.activity(name, "Create", note)
+    }
+}
+
+#[tokio::test]
+async fn trailing_dot_block_is_enforced() {
+    let app = spawn_app_with(Options {
+        config: "\n[moderation]\nblocked_domains = [\"Third.Localhost.\"]\n",
+        ..Options::default()
+    })
+    .await;
+    let peer = TestPeer::start().await;
+    let out = app.cli(&["block", "hang.localhost."]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let post = post_url(&app);
+    let mut ids = Vec::new();
+    for name in ["third1", "hang1"] {
+        let like = peer.activity(name, "Like", json!(post));
+        assert_eq!(app.receive(&peer, name, &like).await, 202);
+        ids.push(like["id"].as_str().unwrap().to_owned());
+    }
+    app.inbox_settled().await;
+    for id in ids {
+        let (_, result) = app.inbox_result(&id).await;
+        assert!(result.contains("blocked"), "{id}: {result}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM reactions").await, 0);
+}
+
+#[tokio::test]
+async fn relayed_note_from_blocked_origin_is_dropped() {
+    let app = spawn_app_with(Options {
+        config: "\n[moderation]\nblocked_domains = [\"third.localhost\"]\n",
+        ..Options::default()
+    })
+    .await;
+    let peer = TestPeer::start().await;
+    let post = post_url(&app);
+    // A blocked origin's reply, relayed by carol (unblocked) in her Create...
+    let blocked_note = peer.note("third1", "relayed", &post, "<p>from a blocked origin</p>");
+    peer.publish(&blocked_note);
+    let relayed = peer.activity("carol", "Create", blocked_note.clone());
+    assert_eq!(app.receive(&peer, "carol", &relayed).await, 202);
+    // ...and carol's own reply under it: the thread goes through the blocked origin.
+    let under = peer.reply_to("carol", "under", blocked_note["id"].as_str().unwrap());
+    assert_eq!(app.receive(&peer, "carol", &under).await, 202);
+    app.inbox_settled().await;
+    let (_, result) = app.inbox_result(relayed["id"].as_str().unwrap()).await;
+    assert!(result.contains("blocked"), "{result}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM replies").await, 0);
+}
+
+#[tokio::test]
+async fn slow_parents_do_not_hold_up_a_follow() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let origin = Origin::start(&post_url(&app)).await;
+    origin.delay_ms.store(4000, Ordering::SeqCst);
+    // Twelve replies from one server, each under a parent its origin serves slowly.
+    for i in 0..12 {
+        let name = format!("carol{i}");
+        let create = peer.reply_to(&name, "r", &origin.note(100 + i));
+        assert_eq!(app.receive(&peer, &name, &create).await, 202);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Someone on another server follows alice.
+    let started = Instant::now();
+    let follow = peer.follow("third1", &app.actor("alice"));
+    assert_eq!(app.receive(&peer, "third1", &follow).await, 202);
+    eventually(20, "the follow to be applied", || async {
+        (app.count("SELECT COUNT(*) FROM followers").await == 1).then_some(())
+    })
+    .await;
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(2),
+        "the follow waited {waited:?} behind slow replies"
+    );
+}
+
+#[tokio::test]
+async fn one_reply_causes_a_bounded_number_of_fetches() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let origin = Origin::start(&post_url(&app)).await;
+    // Seven unknown parents, each by an unknown author, between the reply and the post.
+    let create = peer.reply_to("carol", "deep", &origin.note(6));
+    assert_eq!(app.receive(&peer, "carol", &create).await, 202);
+    app.inbox_settled().await;
+    let gets = origin.gets();
+    assert!(gets <= 8, "one reply caused {gets} GETs");
+    let (state, result) = app.inbox_result(create["id"].as_str().unwrap()).await;
+    assert_eq!(state, "done", "{result}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM replies").await, 8);
 }
