@@ -378,3 +378,134 @@ async fn one_reply_causes_a_bounded_number_of_fetches() {
     assert_eq!(state, "done", "{result}");
     assert_eq!(app.count("SELECT COUNT(*) FROM replies").await, 8);
 }
+
+impl TestPeer {
+    /// POSTs each (actor, activity) to `url`, signed, `at_once` at a time; the statuses
+    /// in order.
+    async fn post_many(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        items: &[(String, serde_json::Value)],
+        at_once: usize,
+    ) -> Vec<u16> {
+        let mut statuses = Vec::with_capacity(items.len());
+        for chunk in items.chunks(at_once) {
+            let mut sends = tokio::task::JoinSet::new();
+            for (i, (name, body)) in chunk.iter().enumerate() {
+                let bytes = serde_json::to_vec(body).expect("json");
+                let mut req = client.post(url);
+                for (k, v) in self.signed_headers(name, url, &bytes) {
+                    if k != "host" {
+                        req = req.header(k, v);
+                    }
+                }
+                let req = req.body(bytes);
+                sends.spawn(async move { (i, req.send().await.expect("POST").status().as_u16()) });
+            }
+            let mut done = sends.join_all().await;
+            done.sort();
+            statuses.extend(done.into_iter().map(|(_, s)| s));
+        }
+        statuses
+    }
+}
+
+#[tokio::test]
+async fn viral_post_likes_all_get_through() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let post = post_url(&app);
+    // 200 people on one big server like alice's post, and it delivers 2,000 Likes at
+    // once (each person's likes of the post as it is boosted around).
+    let items: Vec<(String, serde_json::Value)> = (0..2000)
+        .map(|i| {
+            let name = format!("fan{}", i % 200);
+            let like = peer.activity(&name, "Like", json!(post));
+            (name, like)
+        })
+        .collect();
+    let statuses = peer
+        .post_many(&app.client, &format!("{}/inbox", app.base), &items, 16)
+        .await;
+    let refused: Vec<_> = statuses.iter().filter(|s| **s != 202).collect();
+    assert!(refused.is_empty(), "{} refused: {refused:?}", refused.len());
+    app.inbox_settled().await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM inbox_activities WHERE state = 'done'")
+            .await,
+        2000
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM reactions").await, 200);
+}
+
+#[tokio::test]
+async fn follower_flood_is_bounded() {
+    let app = spawn_app_with(Options {
+        config: "\n[limits.inbox]\nfollows_per_host_per_hour = 20\n",
+        ..Options::default()
+    })
+    .await;
+    let peer = TestPeer::start().await;
+    let items: Vec<(String, serde_json::Value)> = (0..60)
+        .map(|i| {
+            let name = format!("bot{i}");
+            let follow = peer.follow(&name, &app.actor("alice"));
+            (name, follow)
+        })
+        .collect();
+    let statuses = peer
+        .post_many(&app.client, &format!("{}/inbox", app.base), &items, 8)
+        .await;
+    let accepted = statuses.iter().filter(|s| **s == 202).count();
+    assert_eq!(accepted, 20, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [202, 429].contains(s)),
+        "{statuses:?}"
+    );
+    // Someone on another server is not held up by the flood.
+    let follow = peer.follow("third1", &app.actor("alice"));
+    assert_eq!(app.receive(&peer, "third1", &follow).await, 202);
+    app.inbox_settled().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM followers").await, 21);
+}
+
+#[tokio::test]
+async fn unprocessed_activities_are_bounded_per_sender() {
+    let app = spawn_app_with(Options {
+        config: "\n[limits.inbox]\npending_per_actor = 5\npending_per_host = 8\n",
+        ..Options::default()
+    })
+    .await;
+    let peer = TestPeer::start().await;
+    let origin = Origin::start(&post_url(&app)).await;
+    // Replies under parents served slowly stay unprocessed for a while.
+    origin.delay_ms.store(3000, Ordering::SeqCst);
+    let inbox = format!("{}/inbox", app.base);
+    let carol: Vec<(String, serde_json::Value)> = (0..8)
+        .map(|i| {
+            (
+                "carol".to_owned(),
+                peer.reply_to("carol", &format!("c{i}"), &origin.note(i)),
+            )
+        })
+        .collect();
+    let statuses = peer.post_many(&app.client, &inbox, &carol, 1).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 202).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[5..], [429, 429, 429]);
+    // The host's quota: carol's 5 and dave's 3, then 429.
+    let dave: Vec<(String, serde_json::Value)> = (0..4)
+        .map(|i| {
+            (
+                "dave".to_owned(),
+                peer.reply_to("dave", &format!("d{i}"), &origin.note(i)),
+            )
+        })
+        .collect();
+    let statuses = peer.post_many(&app.client, &inbox, &dave, 1).await;
+    assert_eq!(statuses, [202, 202, 202, 429]);
+}
