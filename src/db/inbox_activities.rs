@@ -136,12 +136,16 @@ pub async fn due_except(
     .map_err(Into::into)
 }
 
-/// When the next pending activity is due, if any.
-pub async fn next_due_at(db: impl Executor<'_>) -> Result<Option<i64>> {
-    sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM inbox_activities WHERE state = 'pending'")
-        .fetch_one(db.inner())
-        .await
-        .map_err(Into::into)
+/// When the next pending activity that is not yet due (a retry) becomes due, if any.
+pub async fn next_due_after(db: impl Executor<'_>, now: i64) -> Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MIN(next_attempt_at) FROM inbox_activities
+         WHERE state = 'pending' AND next_attempt_at > ?",
+    )
+    .bind(now)
+    .fetch_one(db.inner())
+    .await
+    .map_err(Into::into)
 }
 
 /// Schedules another attempt (a fetch it needed failed for a reason that may pass).

@@ -96,8 +96,10 @@ impl Processor {
         let mut running = Running::default();
         let mut last_prune = 0;
         loop {
-            let next = match self.start_due(&mut running).await {
-                Ok(()) => self.next_wake().await,
+            // One `now` for both: a row is either due in `start_due` or later here.
+            let now = db::now_ms();
+            let next = match self.start_due(&mut running, now).await {
+                Ok(()) => self.next_wake(now).await,
                 Err(e) => {
                     tracing::error!(error = %e, "inbox processing failed; retrying");
                     Duration::from_secs(1)
@@ -121,10 +123,10 @@ impl Processor {
         }
     }
 
-    /// How long until a retry is due (the stored-activity wake-up comes sooner).
-    async fn next_wake(&self) -> Duration {
-        let now = db::now_ms();
-        let at = db::inbox_activities::next_due_at(self.ctx.db.read())
+    /// How long until a retry is due. What is due now was started or waits for a
+    /// running actor or host (whose end wakes the loop), so only later rows count.
+    async fn next_wake(&self, now: i64) -> Duration {
+        let at = db::inbox_activities::next_due_after(self.ctx.db.read(), now)
             .await
             .ok()
             .flatten();
@@ -134,7 +136,7 @@ impl Processor {
     /// Starts due activities of actors not already running, within the bounds. The
     /// blocks are read each time (a block made a moment ago with `fedblog block`, in
     /// another process, already counts).
-    async fn start_due(&self, running: &mut Running) -> AppResult<()> {
+    async fn start_due(&self, running: &mut Running, now: i64) -> AppResult<()> {
         let room = self.limits.processing.get() as usize;
         if running.tasks.len() >= room {
             return Ok(());
@@ -148,8 +150,7 @@ impl Processor {
             .map(|(o, _)| o.clone())
             .collect();
         let db = &self.ctx.db;
-        let rows =
-            db::inbox_activities::due_except(db.read(), db::now_ms(), &busy, &full, BATCH).await?;
+        let rows = db::inbox_activities::due_except(db.read(), now, &busy, &full, BATCH).await?;
         if rows.is_empty() {
             return Ok(());
         }
