@@ -352,6 +352,24 @@ mod tests {
     }
 
     #[test]
+    fn inbox_limits_refuse_what_is_not_a_bound() {
+        let parse = |s: &str| toml::from_str::<InboxLimits>(s).map_err(|e| e.to_string());
+        for bad in [
+            "peer_per_second = 0",
+            "peer_burst = -1",
+            "processing = 1.5",
+            "fetches_per_activity = 1e300",
+            "trusted_proxies = [\"nonsense\"]",
+            "trusted_proxies = [\"10.0.0.0/33\"]",
+        ] {
+            assert!(parse(bad).is_err(), "{bad} was accepted");
+        }
+        let ok = parse("trusted_proxies = [\"127.0.0.1\", \"fd00::/8\"]\npeer_burst = 5").unwrap();
+        assert_eq!(ok.peer_burst.get(), 5);
+        assert!(ok.trusted_proxies[1].contains("fd12::1".parse().unwrap()));
+    }
+
+    #[test]
     fn forwarded_addresses_count_only_from_trusted_proxies() {
         let limits = InboxLimits {
             trusted_proxies: vec!["10.0.0.0/8".to_owned().try_into().unwrap()],
