@@ -81,31 +81,29 @@ pub async fn finish_many(
     Ok(())
 }
 
-/// How many of `actor`'s activities are pending, counting no further than `cap`.
-pub async fn pending_of_actor(db: impl Executor<'_>, actor: &str, cap: i64) -> Result<i64> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
-         WHERE state = 'pending' AND actor = ? LIMIT ?)",
+/// How many activities of `actor`, and of all actors of its `origin`
+/// (`scheme://host[:port]`), are pending, each counted no further than its cap: one
+/// statement, two ranges of the index of pending rows by actor (a host's ids run from
+/// `origin/` up to `origin0`, `0` being the character after `/`).
+pub async fn pending_of(
+    db: impl Executor<'_>,
+    actor: &str,
+    actor_cap: i64,
+    origin: &str,
+    origin_cap: i64,
+) -> Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT
+           (SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
+             WHERE state = 'pending' AND actor = ? LIMIT ?)),
+           (SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
+             WHERE state = 'pending' AND actor >= ? AND actor < ? LIMIT ?))",
     )
     .bind(actor)
-    .bind(cap)
-    .fetch_one(db.inner())
-    .await
-    .map_err(Into::into)
-}
-
-/// How many activities of a host's actors are pending, counting no further than
-/// `cap`. `origin` is `scheme://host[:port]`: ids from `origin/` up to (not including)
-/// `origin0`, the character after `/`, are a range of the index of pending rows by
-/// actor.
-pub async fn pending_of_origin(db: impl Executor<'_>, origin: &str, cap: i64) -> Result<i64> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
-         WHERE state = 'pending' AND actor >= ? AND actor < ? LIMIT ?)",
-    )
+    .bind(actor_cap)
     .bind(format!("{origin}/"))
     .bind(format!("{origin}0"))
-    .bind(cap)
+    .bind(origin_cap)
     .fetch_one(db.inner())
     .await
     .map_err(Into::into)

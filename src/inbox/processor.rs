@@ -39,9 +39,6 @@ const BATCH: i64 = 256;
 const MAX_ATTEMPTS: i64 = 5;
 /// Processed activities are kept this long: their ids catch replays.
 const KEEP_MS: i64 = 7 * 24 * 3600 * 1000;
-/// After an actor finishes, the others that finish this soon are recorded with it in
-/// one transaction.
-const GATHER: Duration = Duration::from_millis(5);
 
 /// The processor: the protocol's context, the response cache it brings up to date,
 /// the blocks of `config.toml` and its bounds. Cheap to clone.
@@ -192,13 +189,11 @@ impl Processor {
         Ok(())
     }
 
-    /// Records what finished (`first`, and whatever else finishes within [`GATHER`])
-    /// in one transaction, then lets those actors' next activities start.
+    /// Records what finished (`first`, and whatever else has finished meanwhile) in
+    /// one transaction, then lets those actors' next activities start. Under load,
+    /// more finish while one batch commits, so batches grow by themselves.
     async fn finish(&self, running: &mut Running, first: Finished) {
         let mut done = vec![first];
-        if !running.tasks.is_empty() {
-            tokio::time::sleep(GATHER).await;
-        }
         while let Some(more) = running.tasks.try_join_next_with_id() {
             done.push(more);
         }

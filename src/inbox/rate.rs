@@ -187,14 +187,22 @@ impl Gate {
             self.take(&self.follows, &host, "inbox follows per host")
                 .map_err(refuse)?;
         }
-        let cap = i64::from(self.limits.pending_per_actor.get());
-        if db::inbox_activities::pending_of_actor(db.read(), actor.as_str(), cap).await? >= cap {
+        let actor_cap = i64::from(self.limits.pending_per_actor.get());
+        let origin_cap = i64::from(self.limits.pending_per_host.get());
+        let origin = &actor[..Position::BeforePath];
+        let (of_actor, of_origin) = db::inbox_activities::pending_of(
+            db.read(),
+            actor.as_str(),
+            actor_cap,
+            origin,
+            origin_cap,
+        )
+        .await?;
+        if of_actor >= actor_cap {
             self.metrics.limit_tripped("inbox pending per actor");
             return Err(refuse(QUOTA_RETRY_SECS));
         }
-        let cap = i64::from(self.limits.pending_per_host.get());
-        let origin = &actor[..Position::BeforePath];
-        if db::inbox_activities::pending_of_origin(db.read(), origin, cap).await? >= cap {
+        if of_origin >= origin_cap {
             self.metrics.limit_tripped("inbox pending per host");
             return Err(refuse(QUOTA_RETRY_SECS));
         }

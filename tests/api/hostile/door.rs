@@ -425,12 +425,15 @@ async fn viral_post_likes_all_get_through() {
             (name, like)
         })
         .collect();
+    let t0 = Instant::now();
     let statuses = peer
         .post_many(&app.client, &format!("{}/inbox", app.base), &items, 16)
         .await;
+    let t1 = t0.elapsed();
     let refused: Vec<_> = statuses.iter().filter(|s| **s != 202).collect();
     assert!(refused.is_empty(), "{} refused: {refused:?}", refused.len());
     app.inbox_settled().await;
+    eprintln!("TIMING sent {t1:?} settled {:?}", t0.elapsed());
     assert_eq!(
         app.count("SELECT COUNT(*) FROM inbox_activities WHERE state = 'done'")
             .await,
