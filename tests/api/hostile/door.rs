@@ -96,6 +96,10 @@ async fn random_keyids_do_not_grow_memory() {
     random_keyid_posts(port, 2 * N, 10 * N).await;
     let after_10n = server.rss_kib();
     let growth = after_10n.saturating_sub(after_n);
+    eprintln!(
+        "RSS {after_n} KiB after {N} unauthenticated POSTs, {after_10n} KiB after {} more",
+        10 * N
+    );
     // 3,000 key ids of 7,000 bytes kept as map keys would be over 20 MiB.
     assert!(
         growth < 5 * 1024,
@@ -340,7 +344,7 @@ async fn slow_parents_do_not_hold_up_a_follow() {
     let app = spawn_app().await;
     let peer = TestPeer::start().await;
     let origin = Origin::start(&post_url(&app)).await;
-    origin.delay_ms.store(4000, Ordering::SeqCst);
+    origin.delay_ms.store(8000, Ordering::SeqCst);
     // Twelve replies from one server, each under a parent its origin serves slowly.
     for i in 0..12 {
         let name = format!("carol{i}");
@@ -358,7 +362,7 @@ async fn slow_parents_do_not_hold_up_a_follow() {
     .await;
     let waited = started.elapsed();
     assert!(
-        waited < Duration::from_secs(2),
+        waited < Duration::from_secs(4),
         "the follow waited {waited:?} behind slow replies"
     );
 }
@@ -425,15 +429,12 @@ async fn viral_post_likes_all_get_through() {
             (name, like)
         })
         .collect();
-    let t0 = Instant::now();
     let statuses = peer
         .post_many(&app.client, &format!("{}/inbox", app.base), &items, 16)
         .await;
-    let t1 = t0.elapsed();
     let refused: Vec<_> = statuses.iter().filter(|s| **s != 202).collect();
     assert!(refused.is_empty(), "{} refused: {refused:?}", refused.len());
     app.inbox_settled().await;
-    eprintln!("TIMING sent {t1:?} settled {:?}", t0.elapsed());
     assert_eq!(
         app.count("SELECT COUNT(*) FROM inbox_activities WHERE state = 'done'")
             .await,
@@ -483,7 +484,7 @@ async fn unprocessed_activities_are_bounded_per_sender() {
     let peer = TestPeer::start().await;
     let origin = Origin::start(&post_url(&app)).await;
     // Replies under parents served slowly stay unprocessed for a while.
-    origin.delay_ms.store(3000, Ordering::SeqCst);
+    origin.delay_ms.store(8000, Ordering::SeqCst);
     let inbox = format!("{}/inbox", app.base);
     let carol: Vec<(String, serde_json::Value)> = (0..8)
         .map(|i| {
