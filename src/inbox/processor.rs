@@ -37,6 +37,8 @@ use crate::{
 const BATCH: i64 = 256;
 /// Attempts before an activity whose fetches keep failing is given up.
 const MAX_ATTEMPTS: i64 = 5;
+/// How long shutdown waits for activities being applied.
+const DRAIN: Duration = Duration::from_secs(3);
 /// Processed activities are kept this long: their ids catch replays.
 const KEEP_MS: i64 = 7 * 24 * 3600 * 1000;
 
@@ -103,7 +105,7 @@ impl Processor {
                 }
             };
             tokio::select! {
-                _ = shutdown.cancelled() => return,
+                _ = shutdown.cancelled() => return self.drain(&mut running).await,
                 Some(first) = running.tasks.join_next_with_id(), if !running.tasks.is_empty() => {
                     self.finish(&mut running, first).await;
                 }
@@ -116,6 +118,18 @@ impl Processor {
                 if let Err(e) = db::inbox_activities::prune(db.write(), now - KEEP_MS).await {
                     tracing::warn!(error = %e, "pruning processed inbox activities failed");
                 }
+            }
+        }
+    }
+
+    /// At shutdown: lets what is running finish and records it, for a bounded time;
+    /// whatever is cut off is still pending at the next start.
+    async fn drain(&self, running: &mut Running) {
+        let deadline = tokio::time::Instant::now() + DRAIN;
+        while !running.tasks.is_empty() {
+            match tokio::time::timeout_at(deadline, running.tasks.join_next_with_id()).await {
+                Ok(Some(first)) => self.finish(running, first).await,
+                Ok(None) | Err(_) => return,
             }
         }
     }
