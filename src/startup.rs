@@ -59,9 +59,10 @@ async fn assemble(config: Config) -> AppResult<(App, inbox::writer::Jobs)> {
         key_fetches: KeyFetches::new(&config.limits.fetch, metrics.clone()),
         hold_replies: config.moderation.hold_replies.clone(),
     });
-    let (writer, jobs) = inbox::writer::channel();
-    let door = inbox::Door::new(fed.clone(), writer, &config.moderation);
     metrics.set_limits(&config.limits.values());
+    let (writer, jobs) = inbox::writer::channel();
+    let gate = inbox::rate::Gate::new(&config.limits.inbox, &config.moderation, metrics.clone());
+    let door = inbox::Door::new(fed.clone(), writer, gate);
     let app = App::new(
         config,
         fed,
@@ -300,6 +301,8 @@ impl Application {
             app.fed().clone(),
             app.cache().clone(),
             inbox::configured_blocks(&app.config().moderation)?,
+            &app.config().limits.inbox,
+            app.metrics().clone(),
         );
         let tasks = background(
             &app,
@@ -315,7 +318,10 @@ impl Application {
             },
         );
         let grace = app.config().delivery.timeout_seconds.duration() + Duration::from_secs(5);
-        let served = axum::serve(listener, http::router(app.clone()))
+        // The inbox limits senders by their address before it checks signatures.
+        let service =
+            http::router(app.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .await
             .context("the server stopped");

@@ -48,19 +48,111 @@ impl HttpLimits {
 }
 
 /// What unverified and verified senders may cost the inbox (`[limits.inbox]`).
+///
+/// Before a signature is checked, a sender is only its address: the TCP peer, or
+/// the client a trusted proxy names. After, it is its actor's host, limited by
+/// `[moderation] inbox_per_host_per_second` and `inbox_per_host_burst`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct InboxLimits {}
+pub struct InboxLimits {
+    /// Inbox requests one address (an IPv6 /64) may make per second, on average,
+    /// before any signature is checked...
+    pub peer_per_second: NonZeroU32,
+    /// ...and in a burst. More gets 429 with `Retry-After`.
+    pub peer_burst: NonZeroU32,
+    /// Senders (addresses, hosts) each rate limiter remembers at once; beyond it,
+    /// new ones share one bucket until idle ones are forgotten.
+    pub rate_keys: NonZeroU32,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` / `Forwarded`
+    /// header names the client. Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<Cidr>,
+    /// Activities of one actor stored and not yet processed; more gets 429.
+    pub pending_per_actor: NonZeroU32,
+    /// Activities of one host's actors stored and not yet processed; more gets 429.
+    pub pending_per_host: NonZeroU32,
+    /// Follows one host's actors may send per hour (and in a burst); more get 429 and
+    /// are retried by their server.
+    pub follows_per_host_per_hour: NonZeroU32,
+    /// Outbound GETs applying one activity may cause (a reply's object, its unknown
+    /// parents and their authors).
+    pub fetches_per_activity: NonZeroU32,
+    /// Activities applied at the same time.
+    pub processing: NonZeroU32,
+    /// Of those, activities from one host's actors at the same time.
+    pub processing_per_host: NonZeroU32,
+}
 
 impl Default for InboxLimits {
     fn default() -> Self {
-        Self {}
+        let n = |v: u32| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
+        Self {
+            // A busy instance behind one address may deliver a viral post's thousands
+            // of reactions within minutes: the burst takes them, the rate refills it.
+            peer_per_second: n(100),
+            peer_burst: n(3000),
+            // Each remembered sender costs about 100 bytes.
+            rate_keys: n(50_000),
+            trusted_proxies: Vec::new(),
+            pending_per_actor: n(500),
+            pending_per_host: n(5000),
+            follows_per_host_per_hour: n(600),
+            fetches_per_activity: n(8),
+            processing: n(32),
+            processing_per_host: n(4),
+        }
     }
 }
 
 impl InboxLimits {
     fn values(&self) -> Vec<(&'static str, f64)> {
-        Vec::new()
+        let v = |n: NonZeroU32| f64::from(n.get());
+        vec![
+            ("limits.inbox.peer_per_second", v(self.peer_per_second)),
+            ("limits.inbox.peer_burst", v(self.peer_burst)),
+            ("limits.inbox.rate_keys", v(self.rate_keys)),
+            (
+                "limits.inbox.trusted_proxies",
+                self.trusted_proxies.len() as f64,
+            ),
+            ("limits.inbox.pending_per_actor", v(self.pending_per_actor)),
+            ("limits.inbox.pending_per_host", v(self.pending_per_host)),
+            (
+                "limits.inbox.follows_per_host_per_hour",
+                v(self.follows_per_host_per_hour),
+            ),
+            (
+                "limits.inbox.fetches_per_activity",
+                v(self.fetches_per_activity),
+            ),
+            ("limits.inbox.processing", v(self.processing)),
+            (
+                "limits.inbox.processing_per_host",
+                v(self.processing_per_host),
+            ),
+        ]
+    }
+}
+
+/// An address range, `10.0.0.0/8` or `2001:db8::/32`; a bare address is a range of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Cidr(pub ipnet::IpNet);
+
+impl Cidr {
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        self.0.contains(&ip.to_canonical())
+    }
+}
+
+impl TryFrom<String> for Cidr {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        let s = s.trim();
+        s.parse::<ipnet::IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map(|n| Self(n.trunc()))
+            .map_err(|_| format!("`{s}` is not an address or a CIDR range such as 10.0.0.0/8"))
     }
 }
 

@@ -81,25 +81,69 @@ pub async fn finish_many(
     Ok(())
 }
 
-/// The oldest due activities, in the order they arrived.
-pub async fn due(db: impl Executor<'_>, now: i64, limit: i64) -> Result<Vec<InboxActivityRow>> {
+/// How many activities of `actor`, and of all actors of its `origin`
+/// (`scheme://host[:port]`), are pending, each counted no further than its cap: one
+/// statement, two ranges of the index of pending rows by actor (a host's ids run from
+/// `origin/` up to `origin0`, `0` being the character after `/`).
+pub async fn pending_of(
+    db: impl Executor<'_>,
+    actor: &str,
+    actor_cap: i64,
+    origin: &str,
+    origin_cap: i64,
+) -> Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT
+           (SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
+             WHERE state = 'pending' AND actor = ? LIMIT ?)),
+           (SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
+             WHERE state = 'pending' AND actor >= ? AND actor < ? LIMIT ?))",
+    )
+    .bind(actor)
+    .bind(actor_cap)
+    .bind(format!("{origin}/"))
+    .bind(format!("{origin}0"))
+    .bind(origin_cap)
+    .fetch_one(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
+/// The oldest due activities, in the order they arrived, except those of the actors
+/// in `busy` and of the origins (`scheme://host[:port]`) in `full`.
+pub async fn due_except(
+    db: impl Executor<'_>,
+    now: i64,
+    busy: &[String],
+    full: &[String],
+    limit: i64,
+) -> Result<Vec<InboxActivityRow>> {
     sqlx::query_as(
         "SELECT * FROM inbox_activities WHERE state = 'pending' AND next_attempt_at <= ?
+         AND actor NOT IN (SELECT value FROM json_each(?))
+         AND NOT EXISTS (SELECT 1 FROM json_each(?) AS f
+                         WHERE actor >= f.value || '/' AND actor < f.value || '0')
          ORDER BY id LIMIT ?",
     )
     .bind(now)
+    .bind(sqlx::types::Json(busy))
+    .bind(sqlx::types::Json(full))
     .bind(limit)
     .fetch_all(db.inner())
     .await
     .map_err(Into::into)
 }
 
-/// When the next pending activity is due, if any.
-pub async fn next_due_at(db: impl Executor<'_>) -> Result<Option<i64>> {
-    sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM inbox_activities WHERE state = 'pending'")
-        .fetch_one(db.inner())
-        .await
-        .map_err(Into::into)
+/// When the next pending activity that is not yet due (a retry) becomes due, if any.
+pub async fn next_due_after(db: impl Executor<'_>, now: i64) -> Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MIN(next_attempt_at) FROM inbox_activities
+         WHERE state = 'pending' AND next_attempt_at > ?",
+    )
+    .bind(now)
+    .fetch_one(db.inner())
+    .await
+    .map_err(Into::into)
 }
 
 /// Schedules another attempt (a fetch it needed failed for a reason that may pass).

@@ -15,12 +15,12 @@ mod tag;
 
 pub use actor_key::ActorKey;
 pub use attachment::Attachment;
-pub use block::BlockTarget;
+pub use block::{BlockList, BlockTarget};
 pub use handle::Handle;
 pub use html::escape_html;
 pub use post_kind::PostKind;
 pub use profile_field::ProfileField;
-pub use server_name::ServerName;
+pub use server_name::{ServerName, normal_host, normal_url, url_host};
 pub use slug::Slug;
 pub use state::{CircuitState, DeliveryState, InboxState, ReactionKind, ReplyState, WorkerKind};
 pub use tag::Tag;
@@ -51,10 +51,11 @@ text_serde!(Handle, Slug, Tag);
 #[error("{0}")]
 pub struct ParseError(pub String);
 
-/// The `host[:port]` of a URL: how deliveries are grouped per server (per-host
-/// concurrency, circuit breaker).
+/// The `host[:port]` of a URL, the host normal ([`normal_host`]): how deliveries are
+/// grouped per server (per-host concurrency, circuit breaker), inbox senders are
+/// limited, and hosts are compared.
 pub fn host_key(url: &url::Url) -> String {
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let host = url_host(url);
     match url.port() {
         Some(p) => format!("{host}:{p}"),
         None => host,

@@ -1,6 +1,39 @@
 use std::fmt;
 
+use url::Url;
+
 use super::ParseError;
+
+/// A host name as every comparison (blocks, limits, "same host") sees it: lower case,
+/// internationalised names in their ASCII (punycode) form, no trailing dot (the root
+/// label: `blocked.example.` is `blocked.example`). `None` if it is not a host.
+pub fn normal_host(host: &str) -> Option<String> {
+    let h = host.trim().trim_end_matches('.');
+    if h.is_empty() {
+        return None;
+    }
+    match url::Host::parse(h).ok()? {
+        url::Host::Domain(d) => Some(d.trim_end_matches('.').to_owned()),
+        ip => Some(ip.to_string()),
+    }
+}
+
+/// The normal host of a URL (see [`normal_host`]), without the port.
+pub fn url_host(url: &Url) -> String {
+    let raw = url.host_str().unwrap_or_default();
+    normal_host(raw).unwrap_or_else(|| raw.to_ascii_lowercase())
+}
+
+/// The URL with its host normal (see [`normal_host`]), so one actor has one spelling.
+pub fn normal_url(url: &Url) -> Url {
+    let mut u = url.clone();
+    if let Some(h) = url.host_str()
+        && h.ends_with('.')
+    {
+        let _ = u.set_host(Some(&url_host(url)));
+    }
+    u
+}
 
 /// A reader's fediverse server, as typed into a follow form: `mastodon.social`.
 /// Also accepts what people paste instead: `https://mastodon.social/`, their own
@@ -34,9 +67,10 @@ impl ServerName {
             Some(url::Host::Domain(d)) if d.contains('.') || d == "localhost" => d.to_owned(),
             _ => return Err(bad()),
         };
-        if host.starts_with('.') || host.ends_with('.') || host.contains("..") {
+        if host.starts_with('.') || host.contains("..") {
             return Err(bad());
         }
+        let host = normal_host(&host).ok_or_else(bad)?;
         Ok(Self(match url.port() {
             Some(p) => format!("{host}:{p}"),
             None => host,
@@ -82,6 +116,28 @@ mod tests {
         assert_eq!(ok("@me@hachyderm.io"), "hachyderm.io");
         assert_eq!(ok("me@social.example:8443"), "social.example:8443");
         assert_eq!(ok("bücher.example"), "xn--bcher-kva.example");
+        assert_eq!(ok("Mastodon.Social."), "mastodon.social");
+    }
+
+    #[test]
+    fn hosts_have_one_spelling() {
+        for (raw, normal) in [
+            ("Blocked.Example.", "blocked.example"),
+            ("blocked.example", "blocked.example"),
+            ("BÜCHER.example.", "xn--bcher-kva.example"),
+            ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+            ("127.0.0.1", "127.0.0.1"),
+            ("[::1]", "[::1]"),
+        ] {
+            assert_eq!(normal_host(raw).as_deref(), Some(normal), "{raw}");
+        }
+        assert_eq!(normal_host("."), None);
+        let u = Url::parse("https://Blocked.Example.:8443/users/x").unwrap();
+        assert_eq!(url_host(&u), "blocked.example");
+        assert_eq!(
+            normal_url(&u).as_str(),
+            "https://blocked.example:8443/users/x"
+        );
     }
 
     #[test]

@@ -99,33 +99,52 @@ impl AddressPolicy {
 /// Whether an address is on the public internet: not private (10/8, 172.16/12,
 /// 192.168/16, fc00::/7), loopback, link-local (169.254/16, fe80::/10), CGNAT
 /// (100.64/10), unspecified, broadcast, multicast, documentation, 0/8 or reserved
-/// (240/4). IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
+/// (240/4). IPv6 addresses that carry an IPv4 address (IPv4-mapped, NAT64
+/// 64:ff9b::/96, 6to4 2002::/16) are judged as the IPv4 address they reach; the ones
+/// that tunnel to somewhere a policy cannot see (Teredo 2001::/32, local NAT64
+/// 64:ff9b:1::/48), IPv4-compatible (::/96), site-local (fec0::/10), discard-only
+/// (100::/64) and documentation (2001:db8::/32) are never public.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip.to_canonical() {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || a == 0
-                || a >= 240
-                || (a == 100 && (b & 0xc0) == 64))
-        }
+        IpAddr::V4(v4) => is_public_v4(v4),
         IpAddr::V6(v6) => {
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || v6.is_unique_local()
-                || v6.is_unicast_link_local()
-                // IPv4-compatible (::/96) and documentation (2001:db8::/32)
-                || v6.segments()[..6] == [0; 6]
-                || v6.segments()[..2] == [0x2001, 0xdb8])
+            let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+            match s {
+                // NAT64 (RFC 6052): the last 32 bits are the IPv4 address reached.
+                [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => is_public_v4(embedded(hi, lo)),
+                // 6to4 (RFC 3056): bits 16..48 are the relay's IPv4 address.
+                [0x2002, hi, lo, ..] => is_public_v4(embedded(hi, lo)),
+                _ => {
+                    !(v6.is_loopback()
+                        || v6.is_unspecified()
+                        || v6.is_multicast()
+                        || v6.is_unique_local()
+                        || v6.is_unicast_link_local()
+                        || s[..6] == [0; 6]
+                        || (s[0] == 0x64 && s[1] == 0xff9b)
+                        || s[..4] == [0x100, 0, 0, 0]
+                        || s[..2] == [0x2001, 0]
+                        || s[..2] == [0x2001, 0xdb8]
+                        || (s[0] & 0xffc0) == 0xfec0)
+                }
+            }
         }
     }
+}
+
+fn is_public_v4(v4: Ipv4Addr) -> bool {
+    let [a, b, ..] = v4.octets();
+    !(v4.is_private()
+        || v4.is_loopback()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_broadcast()
+        || v4.is_multicast()
+        || v4.is_documentation()
+        || a == 0
+        || a >= 240
+        || (a == 100 && (b & 0xc0) == 64))
 }
 
 /// Resolves host names and refuses non-public addresses outside dev mode, at connect
@@ -223,6 +242,41 @@ mod tests {
             assert!(!is_public(ip.parse().unwrap()), "{ip} must not be public");
         }
         for ip in ["1.1.1.1", "93.184.216.34", "2606:4700::1111", "100.128.0.1"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip} is public");
+        }
+    }
+
+    #[test]
+    fn ipv6_special_ranges_are_judged_by_where_they_lead() {
+        for ip in [
+            // NAT64 with a private, loopback or metadata IPv4 inside
+            "64:ff9b::10.0.0.1",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::169.254.169.254",
+            // local-use NAT64: the translator's own network
+            "64:ff9b:1::8.8.8.8",
+            // 6to4 relays of private IPv4
+            "2002:7f00:1::1",
+            "2002:a00:1::",
+            "2002:c0a8:101::1",
+            // Teredo, site-local, IPv4-compatible, discard-only
+            "2001::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "fec0::1",
+            "feff::1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "100::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip} must not be public");
+        }
+        for ip in [
+            "64:ff9b::1.1.1.1",
+            "2002:101:101::1",
+            "2001:4860::8888",
+            "2a00:1450::1",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip} is public");
         }
     }

@@ -1,11 +1,13 @@
-//! Which senders a block covers: the config's blocks (parsed once, at start) and
-//! those made with `fedblog block` (in the database, asked once per round).
+//! Which senders and origins a block covers: the config's blocks (parsed once, at
+//! start) and those made with `fedblog block` (in the database), as one
+//! [`BlockList`] the processor reads again every few seconds.
 
-use std::collections::HashSet;
-
-use url::Url;
-
-use crate::{config::ModerationSettings, db, domain::BlockTarget, error::AppResult};
+use crate::{
+    config::ModerationSettings,
+    db,
+    domain::{BlockList, BlockTarget},
+    error::AppResult,
+};
 
 /// The blocks in `config.toml`.
 pub fn configured(m: &ModerationSettings) -> AppResult<Vec<BlockTarget>> {
@@ -16,27 +18,18 @@ pub fn configured(m: &ModerationSettings) -> AppResult<Vec<BlockTarget>> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Which of `actors` a configured or stored block covers. The database is asked once,
-/// and only about the targets that could match: each actor and its host with each
-/// parent domain.
-pub async fn blocked_among(
-    db: &db::Db,
-    configured: &[BlockTarget],
-    actors: &[Url],
-) -> AppResult<HashSet<Url>> {
-    let all: Vec<String> = actors.iter().flat_map(BlockTarget::candidates).collect();
-    let stored: HashSet<String> = db::blocks::which_of(db.read(), &all)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(actors
+/// The configured blocks and the stored ones. A stored target that no longer parses
+/// (written by an older version) is skipped with a warning.
+pub async fn load(db: &db::Db, configured: &[BlockTarget]) -> AppResult<BlockList> {
+    let stored = db::blocks::all(db.read()).await?;
+    let stored = stored
         .iter()
-        .filter(|a| {
-            configured.iter().any(|t| t.matches(a))
-                || BlockTarget::candidates(a)
-                    .iter()
-                    .any(|c| stored.contains(c))
-        })
-        .cloned()
-        .collect())
+        .filter_map(|row| match BlockTarget::parse(&row.target) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!(target = %row.target, error = %e, "a stored block is not understood");
+                None
+            }
+        });
+    Ok(BlockList::new(configured.iter().cloned().chain(stored)))
 }

@@ -21,7 +21,7 @@ use crate::{
     error::AppResult,
     federation::{
         Context,
-        activities::{Incoming, delete, follow, reaction, reply, undo},
+        activities::{Incoming, Reach, delete, follow, reaction, reply, undo},
         remote_actor,
         signatures::RequestSignature,
     },
@@ -61,12 +61,13 @@ pub async fn admit(
 }
 
 /// Applies one stored activity of `actor`; the text says what happened. `blocked`:
-/// a block covers the actor.
+/// a block covers the actor; `reach`: what the handlers may fetch.
 pub async fn apply(
     ctx: &Context,
     incoming: Incoming,
     actor: &Url,
     blocked: bool,
+    reach: &Reach<'_>,
 ) -> AppResult<String> {
     if blocked {
         if let Incoming::Follow(f) = &incoming {
@@ -85,8 +86,8 @@ pub async fn apply(
         Incoming::Undo(u) => undo::receive(ctx, &u).await,
         Incoming::DeleteActor => Ok("actor deletions are applied when received".into()),
         Incoming::Delete(object) => reply::receive_delete(ctx, actor, &object).await,
-        Incoming::Create(object) => reply::receive_create(ctx, actor, &object).await,
-        Incoming::Update(object) => reply::receive_update(ctx, actor, &object).await,
+        Incoming::Create(object) => reply::receive_create(ctx, reach, actor, &object).await,
+        Incoming::Update(object) => reply::receive_update(ctx, reach, actor, &object).await,
         Incoming::React(r) => reaction::receive(ctx, &r).await,
         Incoming::Other(kind) => Ok(format!("ignored: {kind} is not acted upon")),
     }

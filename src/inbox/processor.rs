@@ -1,74 +1,116 @@
 //! Applies the activities the inbox stored, off the request path.
 //!
 //! Activities of one actor are applied in the order they arrived (a Create before its
-//! Update); different actors' run side by side. Each outcome is recorded on the row:
+//! Update); different actors' run side by side, a bounded number per host, and none
+//! waits for another actor to finish. Each outcome is recorded on the row:
 //! `done` (with what it did, or why it was ignored), `rejected` (it can never apply:
 //! forged, malformed, too deep), or retried with backoff when a fetch it needed failed
 //! for a reason that may pass, then `failed`. Rows still `pending` after a crash are
 //! simply processed at the next start; every handler is idempotent.
 
 use std::{
-    collections::{BTreeMap, HashSet},
-    sync::{Arc, Mutex},
+    collections::{HashMap, HashSet},
+    sync::Arc,
     time::Duration,
 };
 
-use anyhow::Context as _;
+use tokio::task::{self, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
-use url::Url;
+use url::{Position, Url};
 
 use super::{blocks, dispatch};
 use crate::{
     cache::ResponseCache,
+    config::InboxLimits,
     db::{self, inbox_activities::InboxActivityRow},
-    domain::{BlockTarget, InboxState},
+    domain::{BlockList, BlockTarget, InboxState},
     error::{AppError, AppResult},
     federation::{
         Context,
-        activities::{self, Incoming},
+        activities::{self, Incoming, Reach},
     },
+    metrics::Metrics,
 };
 
-/// Rows taken per round.
+/// Rows read at a time.
 const BATCH: i64 = 256;
-/// Actors whose activities are applied at the same time. Most activities only write
-/// (and wait on the one writer); this many lets a few that fetch (a reply's parent)
-/// wait on the network without holding up the round.
-const APPLYING: usize = 16;
 /// Attempts before an activity whose fetches keep failing is given up.
 const MAX_ATTEMPTS: i64 = 5;
+/// How long shutdown waits for activities being applied.
+const DRAIN: Duration = Duration::from_secs(3);
 /// Processed activities are kept this long: their ids catch replays.
 const KEEP_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// The processor: the protocol's context, the response cache it brings up to date,
-/// and the blocks of `config.toml`. Cheap to clone.
+/// the blocks of `config.toml` and its bounds. Cheap to clone.
 #[derive(Clone)]
 pub struct Processor {
     ctx: Arc<Context>,
     cache: ResponseCache,
-    blocks: Arc<[BlockTarget]>,
+    configured: Arc<[BlockTarget]>,
+    limits: Arc<InboxLimits>,
+    metrics: Arc<Metrics>,
+}
+
+/// One actor's rows applied, in order: outcomes by row id.
+type Outcomes = Vec<(i64, Outcome)>;
+type Finished = Result<(task::Id, Outcomes), task::JoinError>;
+
+/// What is being applied: one task per actor (so each actor's activities stay in
+/// order), counted per origin.
+#[derive(Default)]
+struct Running {
+    tasks: JoinSet<Outcomes>,
+    /// Each task's actor and origin.
+    of_task: HashMap<task::Id, (String, String)>,
+    actors: HashSet<String>,
+    per_origin: HashMap<String, usize>,
 }
 
 impl Processor {
-    pub fn new(ctx: Arc<Context>, cache: ResponseCache, blocks: Vec<BlockTarget>) -> Self {
+    pub fn new(
+        ctx: Arc<Context>,
+        cache: ResponseCache,
+        blocks: Vec<BlockTarget>,
+        limits: &InboxLimits,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
             ctx,
             cache,
-            blocks: blocks.into(),
+            configured: blocks.into(),
+            limits: Arc::new(limits.clone()),
+            metrics,
         }
     }
 
-    /// Runs until `shutdown`: wakes when the inbox stores something, or when a retry
-    /// is due.
+    /// Runs until `shutdown`. Activities are applied as they come, each actor's in
+    /// order, up to `[limits.inbox] processing` at a time and `processing_per_host`
+    /// of one host's actors; an actor's outcomes are recorded as soon as it is done,
+    /// so a slow one holds up nobody else. Interrupted work is pending again at the
+    /// next start (every handler is idempotent).
     pub async fn run(self, shutdown: CancellationToken) {
         let db = &self.ctx.db;
+        let mut running = Running::default();
         let mut last_prune = 0;
         loop {
-            match self.process_due().await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "inbox processing failed; retrying"),
+            // One `now` for both: a row is either due in `start_due` or later here.
+            let now = db::now_ms();
+            let next = match self.start_due(&mut running, now).await {
+                Ok(()) => self.next_wake(now).await,
+                Err(e) => {
+                    tracing::error!(error = %e, "inbox processing failed; retrying");
+                    Duration::from_secs(1)
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => return self.drain(&mut running).await,
+                Some(first) = running.tasks.join_next_with_id(), if !running.tasks.is_empty() => {
+                    self.finish(&mut running, first).await;
+                }
+                _ = db.inbox_stored() => {}
+                _ = tokio::time::sleep(next) => {}
             }
             let now = db::now_ms();
             if now - last_prune > 3600 * 1000 {
@@ -77,103 +119,158 @@ impl Processor {
                     tracing::warn!(error = %e, "pruning processed inbox activities failed");
                 }
             }
-            let next = db::inbox_activities::next_due_at(db.read())
-                .await
-                .ok()
-                .flatten()
-                .map_or(60_000, |at| (at - now).clamp(10, 60_000));
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = db.inbox_stored() => {}
-                _ = tokio::time::sleep(Duration::from_millis(next as u64)) => {}
+        }
+    }
+
+    /// At shutdown: lets what is running finish and records it, for a bounded time;
+    /// whatever is cut off is still pending at the next start.
+    async fn drain(&self, running: &mut Running) {
+        let deadline = tokio::time::Instant::now() + DRAIN;
+        while !running.tasks.is_empty() {
+            match tokio::time::timeout_at(deadline, running.tasks.join_next_with_id()).await {
+                Ok(Some(first)) => self.finish(running, first).await,
+                Ok(None) | Err(_) => return,
             }
         }
     }
 
-    /// Applies every due activity once; returns how many.
-    ///
-    /// A round takes up to [`BATCH`] rows, applies them with at most [`APPLYING`]
-    /// actors at a time (the inbox's door shares the cores and the database writer),
-    /// brings the response cache up to date once, then records every outcome in one
-    /// transaction.
-    pub async fn process_due(&self) -> AppResult<usize> {
-        let db = &self.ctx.db;
-        let rows = db::inbox_activities::due(db.read(), db::now_ms(), BATCH).await?;
-        let n = rows.len();
-        if n == 0 {
-            return Ok(0);
+    /// How long until a retry is due. What is due now was started or waits for a
+    /// running actor or host (whose end wakes the loop), so only later rows count.
+    async fn next_wake(&self, now: i64) -> Duration {
+        let at = db::inbox_activities::next_due_after(self.ctx.db.read(), now)
+            .await
+            .ok()
+            .flatten();
+        Duration::from_millis(at.map_or(60_000, |at| (at - now).clamp(10, 60_000)) as u64)
+    }
+
+    /// Starts due activities of actors not already running, within the bounds. The
+    /// blocks are read each time (a block made a moment ago with `fedblog block`, in
+    /// another process, already counts).
+    async fn start_due(&self, running: &mut Running, now: i64) -> AppResult<()> {
+        let room = self.limits.processing.get() as usize;
+        if running.tasks.len() >= room {
+            return Ok(());
         }
-        let blocked = Arc::new(self.blocked_among(&rows).await?);
-        let mut by_actor: BTreeMap<String, Vec<InboxActivityRow>> = BTreeMap::new();
+        let busy: Vec<String> = running.actors.iter().cloned().collect();
+        let per_host = self.limits.processing_per_host.get() as usize;
+        let full: Vec<String> = running
+            .per_origin
+            .iter()
+            .filter(|(_, n)| **n >= per_host)
+            .map(|(o, _)| o.clone())
+            .collect();
+        let db = &self.ctx.db;
+        let rows = db::inbox_activities::due_except(db.read(), now, &busy, &full, BATCH).await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let blocks = Arc::new(blocks::load(db, &self.configured).await?);
+        // Each actor's rows, in the order its first one arrived.
+        let mut order: Vec<String> = Vec::new();
+        let mut by_actor: HashMap<String, Vec<InboxActivityRow>> = HashMap::new();
         for row in rows {
+            if !by_actor.contains_key(&row.actor) {
+                order.push(row.actor.clone());
+            }
             by_actor.entry(row.actor.clone()).or_default().push(row);
         }
-        let outcomes = self.apply_by_actor(by_actor, blocked).await?;
-        // Pages showing these replies and reactions change before the rows are marked
-        // done, so whoever sees them done sees the pages new.
-        if let Err(e) = self.cache.catch_up(db.read()).await {
-            tracing::warn!(error = %e, "reading the cache change log");
-        }
-        record(db, &outcomes).await?;
-        Ok(n)
-    }
-
-    /// The round's actors a block covers. Rows whose actor is not a URL cannot
-    /// apply anyway (their envelope is refused).
-    async fn blocked_among(&self, rows: &[InboxActivityRow]) -> AppResult<HashSet<Url>> {
-        let actors: Vec<Url> = rows
-            .iter()
-            .filter_map(|r| Url::parse(&r.actor).ok())
-            .collect();
-        blocks::blocked_among(&self.ctx.db, &self.blocks, &actors).await
-    }
-
-    /// Applies each actor's rows in order, [`APPLYING`] actors at a time.
-    async fn apply_by_actor(
-        &self,
-        by_actor: BTreeMap<String, Vec<InboxActivityRow>>,
-        blocked: Arc<HashSet<Url>>,
-    ) -> AppResult<Vec<(i64, Outcome)>> {
-        let queue = Arc::new(Mutex::new(by_actor.into_values().collect::<Vec<_>>()));
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..APPLYING {
-            let this = self.clone();
-            let queue = queue.clone();
-            let blocked = blocked.clone();
-            tasks.spawn(async move {
-                let mut outcomes = Vec::new();
-                while let Some(rows) = queue.lock().ok().and_then(|mut q| q.pop()) {
-                    for row in rows {
-                        let span = tracing::info_span!(
-                            "inbox_activity",
-                            id = row.id,
-                            ap_id = row.ap_id.as_deref().unwrap_or_default(),
-                            kind = %row.kind,
-                            actor = %row.actor,
-                        );
-                        let outcome = this.apply(&row, &blocked).instrument(span).await;
-                        outcomes.push((row.id, outcome));
-                    }
+        for actor in order {
+            if running.tasks.len() >= room {
+                self.metrics.limit_tripped("inbox processing");
+                break;
+            }
+            let origin = origin_of(&actor);
+            let n = running.per_origin.entry(origin.clone()).or_default();
+            if *n >= per_host {
+                self.metrics.limit_tripped("inbox processing per host");
+                continue;
+            }
+            *n += 1;
+            running.actors.insert(actor.clone());
+            let rows = by_actor.remove(&actor).unwrap_or_default();
+            let (this, blocks) = (self.clone(), blocks.clone());
+            let handle = running.tasks.spawn(async move {
+                let mut outcomes = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let outcome = this.apply(&row, &blocks).await;
+                    outcomes.push((row.id, outcome));
                 }
                 outcomes
             });
+            running.of_task.insert(handle.id(), (actor, origin));
+        }
+        Ok(())
+    }
+
+    /// Records what finished (`first`, and whatever else has finished meanwhile) in
+    /// one transaction, then lets those actors' next activities start. Under load,
+    /// more finish while one batch commits, so batches grow by themselves.
+    async fn finish(&self, running: &mut Running, first: Finished) {
+        let mut done = vec![first];
+        while let Some(more) = running.tasks.try_join_next_with_id() {
+            done.push(more);
         }
         let mut outcomes = Vec::new();
-        while let Some(done) = tasks.join_next().await {
-            outcomes.extend(done.context("an inbox processing task failed")?);
+        let mut finished = Vec::new();
+        for d in done {
+            let id = match &d {
+                Ok((id, _)) => *id,
+                Err(e) => e.id(),
+            };
+            let Some((actor, origin)) = running.of_task.remove(&id) else {
+                continue;
+            };
+            match d {
+                Ok((_, o)) => outcomes.extend(o),
+                // A panicking handler: its rows stay pending and are tried again at
+                // the next start; its actor stays held until then, its slot freed.
+                Err(e) => {
+                    tracing::error!(error = %e, %actor, "an inbox processing task failed");
+                    release(running, None, &origin);
+                    continue;
+                }
+            }
+            finished.push((actor, origin));
         }
-        Ok(outcomes)
+        // Pages showing these replies and reactions change before the rows are marked
+        // done, so whoever sees them done sees the pages new.
+        if let Err(e) = self.cache.catch_up(self.ctx.db.read()).await {
+            tracing::warn!(error = %e, "reading the cache change log");
+        }
+        if let Err(e) = record(&self.ctx.db, &outcomes).await {
+            // Still pending: applied again later (idempotent).
+            tracing::error!(error = %e, "recording inbox outcomes failed");
+        }
+        for (actor, origin) in finished {
+            release(running, Some(&actor), &origin);
+        }
     }
 
     /// Applies one stored activity and says what becomes of its row (logged in the
     /// activity's span).
-    async fn apply(&self, row: &InboxActivityRow, blocked: &HashSet<Url>) -> Outcome {
+    async fn apply(&self, row: &InboxActivityRow, blocks: &BlockList) -> Outcome {
+        let span = tracing::info_span!(
+            "inbox_activity",
+            id = row.id,
+            ap_id = row.ap_id.as_deref().unwrap_or_default(),
+            kind = %row.kind,
+            actor = %row.actor,
+        );
+        let reach = Reach::new(blocks, self.limits.fetches_per_activity.get());
         let applied = match parse(row) {
             Ok((actor, incoming)) => {
-                dispatch::apply(&self.ctx, incoming, &actor, blocked.contains(&actor)).await
+                let blocked = blocks.covers(&actor);
+                dispatch::apply(&self.ctx, incoming, &actor, blocked, &reach)
+                    .instrument(span.clone())
+                    .await
             }
             Err(e) => Err(e),
         };
+        if reach.spent() {
+            self.metrics.limit_tripped("inbox fetches per activity");
+        }
+        let _entered = span.enter();
         let outcome = match applied {
             Ok(result) => Outcome::Finished(InboxState::Done, result),
             Err(e) if e.is_transient() && row.attempts + 1 < MAX_ATTEMPTS => {
@@ -195,6 +292,28 @@ impl Processor {
         }
         outcome
     }
+}
+
+/// Frees an origin's slot and, if given, lets the actor's next activities start.
+fn release(running: &mut Running, actor: Option<&String>, origin: &str) {
+    if let Some(actor) = actor {
+        running.actors.remove(actor);
+    }
+    if let Some(n) = running.per_origin.get_mut(origin) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            running.per_origin.remove(origin);
+        }
+    }
+}
+
+/// `scheme://host[:port]` of an actor id, the unit of per-host fairness; the id itself
+/// if it is not a URL (such a row is refused when applied).
+fn origin_of(actor: &str) -> String {
+    Url::parse(actor).map_or_else(
+        |_| actor.to_owned(),
+        |u| u[..Position::BeforePath].to_owned(),
+    )
 }
 
 /// What becomes of a stored activity's row after an attempt.

@@ -44,7 +44,8 @@ fn creates_by_inbox(peer: &TestPeer, kind: &str) -> HashMap<String, usize> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() {
     let (dir, content, port) = setup(&format!(
-        "\n[delivery]\nconcurrency = {CONCURRENCY}\nper_host = {CONCURRENCY}\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\ntimeout_seconds = 5\n"
+        "\n[delivery]\nconcurrency = {CONCURRENCY}\nper_host = {CONCURRENCY}\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\ntimeout_seconds = 5\n\
+         [limits.inbox]\nfollows_per_host_per_hour = {FOLLOWERS}\n"
     ));
     let peer = Arc::new(TestPeer::start().await);
     let server = Server::start(dir.path(), port).await;

@@ -10,11 +10,53 @@ pub mod reaction;
 pub mod reply;
 pub mod undo;
 
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
 use serde_json::Value;
 use url::Url;
 
 use super::Context;
-use crate::error::AppError;
+use crate::{domain::BlockList, error::AppError};
+
+/// How far applying one activity may reach beyond our database: a budget of GETs (a
+/// reply's object, its unknown parents and their authors), and no host a block covers.
+pub struct Reach<'a> {
+    blocks: &'a BlockList,
+    fetches_left: AtomicU32,
+    spent: AtomicBool,
+}
+
+impl<'a> Reach<'a> {
+    pub fn new(blocks: &'a BlockList, fetches: u32) -> Self {
+        Self {
+            blocks,
+            fetches_left: AtomicU32::new(fetches),
+            spent: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a block covers `url` (an object's id, its author).
+    pub fn blocked(&self, url: &Url) -> bool {
+        self.blocks.covers(url)
+    }
+
+    /// Takes one GET from the budget; `false` once it is spent.
+    pub fn take_fetch(&self) -> bool {
+        let took = self
+            .fetches_left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok();
+        if !took {
+            self.spent.store(true, Ordering::Relaxed);
+        }
+        took
+    }
+
+    /// Whether a GET was refused for want of budget.
+    pub fn spent(&self) -> bool {
+        self.spent.load(Ordering::Relaxed)
+    }
+}
 
 /// What the inbox recognised in a request body.
 #[derive(Debug)]

@@ -3,24 +3,24 @@
 //!
 //! An object is believed only if it came from its own origin: embedded in an activity
 //! whose actor is on the object's host and is its author, or fetched from its id.
+//! Nothing from a blocked origin is fetched or stored, whoever relays it, and one
+//! activity's fetches come out of its [`Reach`]'s budget.
 
 use serde_json::Value;
 use url::Url;
 
-use super::{bad, id_of, local_post};
+use super::{Reach, bad, id_of, local_post};
 use crate::{
     db::{
         self,
         posts::PostRow,
         replies::{NewReply, ReplyRow},
     },
-    domain::ReplyState,
+    domain::{ReplyState, url_host},
     error::{AppError, AppResult},
     federation::{Context, PUBLIC, remote_actor, sanitize},
 };
 
-/// How many unknown ancestors of a reply we fetch looking for our post.
-const MAX_FETCHED_PARENTS: usize = 8;
 /// How deep a stored thread may grow (a hostile server could build one forever).
 pub const MAX_DEPTH: i64 = 64;
 
@@ -108,26 +108,45 @@ fn is_public(v: &Value) -> bool {
 }
 
 fn same_host(a: &Url, b: &Url) -> bool {
-    a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+    url_host(a) == url_host(b) && a.port_or_known_default() == b.port_or_known_default()
 }
 
-/// Fetches an object from its own origin. Our own URLs are never fetched.
-async fn fetch_origin(ctx: &Context, id: &Url) -> AppResult<Value> {
+/// Fetches an object from its own origin, out of the activity's budget. Our own URLs
+/// are never fetched.
+async fn fetch_origin(ctx: &Context, reach: &Reach<'_>, id: &Url) -> AppResult<Value> {
     if ctx.uris.host() == crate::domain::host_key(id) {
         return Err(AppError::NotFound(format!("{id} is ours and not a post")));
+    }
+    if !reach.take_fetch() {
+        return Err(bad(format!(
+            "placing the reply needs more fetches than one activity may make; {id} not followed further"
+        )));
     }
     Ok(ctx.fetcher.get_json(id).await?)
 }
 
+/// Why a note is not taken: its id or author is on a blocked origin.
+fn blocked_origin(reach: &Reach<'_>, note: &Url, author: Option<&Url>) -> Option<String> {
+    let url = std::iter::once(note)
+        .chain(author)
+        .find(|u| reach.blocked(u))?;
+    Some(format!("dropped: {url} is on a blocked origin"))
+}
+
 /// The note an activity by `actor` carries, believed only from its origin.
-async fn authentic_note(ctx: &Context, actor: &Url, object: &Value) -> AppResult<RemoteNote> {
+async fn authentic_note(
+    ctx: &Context,
+    reach: &Reach<'_>,
+    actor: &Url,
+    object: &Value,
+) -> AppResult<RemoteNote> {
     let id = id_of(object).ok_or_else(|| bad("the object has no `id`"))?;
     let embedded = object.is_object() && same_host(&id, actor);
     let note = if embedded {
         parse_note(object)?
     } else {
         // Another host's object (or only its id): ask its origin what it says.
-        parse_note(&fetch_origin(ctx, &id).await?)?
+        parse_note(&fetch_origin(ctx, reach, &id).await?)?
     };
     if note.id != id {
         return Err(AppError::unauthorized(format!(
@@ -165,11 +184,12 @@ async fn known_parent(ctx: &Context, url: &Url) -> AppResult<Option<Parent>> {
         .map(Parent::Reply))
 }
 
-/// Walks up from `note` to our post, fetching (a bounded number of) unknown parents.
-/// Returns the known parent and the fetched ancestors, nearest first; `None` if the
-/// thread is not one of ours.
+/// Walks up from `note` to our post, fetching unknown parents (out of the activity's
+/// budget, never from a blocked origin). Returns the known parent and the fetched
+/// ancestors, nearest first; `None` if the thread is not one of ours.
 async fn place_in_thread(
     ctx: &Context,
+    reach: &Reach<'_>,
     note: &RemoteNote,
 ) -> AppResult<Option<(Parent, Vec<RemoteNote>)>> {
     let mut chain: Vec<RemoteNote> = Vec::new();
@@ -183,12 +203,12 @@ async fn place_in_thread(
         if ctx.uris.host() == crate::domain::host_key(&cursor) {
             return Ok(None);
         }
-        if chain.len() >= MAX_FETCHED_PARENTS {
+        if reach.blocked(&cursor) {
             return Err(bad(format!(
-                "the thread goes more than {MAX_FETCHED_PARENTS} unknown posts up; not followed further"
+                "the thread goes up through {cursor}, on a blocked origin"
             )));
         }
-        let parent = parse_note(&fetch_origin(ctx, &cursor).await?)?;
+        let parent = parse_note(&fetch_origin(ctx, reach, &cursor).await?)?;
         if parent.id != cursor || !same_host(&parent.attributed_to, &parent.id) {
             return Err(AppError::unauthorized(format!(
                 "{cursor} is not an authentic object of its host"
@@ -204,19 +224,32 @@ async fn place_in_thread(
 }
 
 /// `Create{Note}`: stores the reply (and any fetched ancestors) if it belongs to a
-/// thread under one of our posts and is public.
-pub async fn receive_create(ctx: &Context, actor: &Url, object: &Value) -> AppResult<String> {
+/// thread under one of our posts, is public and comes from no blocked origin.
+pub async fn receive_create(
+    ctx: &Context,
+    reach: &Reach<'_>,
+    actor: &Url,
+    object: &Value,
+) -> AppResult<String> {
     if !is_note_type(object) && object.is_object() {
         return Ok("ignored: not a note".into());
     }
-    let note = authentic_note(ctx, actor, object).await?;
+    if let Some(id) = id_of(object)
+        && let Some(dropped) = blocked_origin(reach, &id, None)
+    {
+        return Ok(dropped);
+    }
+    let note = authentic_note(ctx, reach, actor, object).await?;
+    if let Some(dropped) = blocked_origin(reach, &note.id, Some(&note.attributed_to)) {
+        return Ok(dropped);
+    }
     if db::replies::by_ap_id(ctx.db.write(), note.id.as_str())
         .await?
         .is_some()
     {
         return Ok(format!("{} already stored", note.id));
     }
-    let Some((parent, ancestors)) = place_in_thread(ctx, &note).await? else {
+    let Some((parent, ancestors)) = place_in_thread(ctx, reach, &note).await? else {
         return Ok(format!(
             "ignored: {} is not in a thread under our posts",
             note.id
@@ -232,7 +265,7 @@ pub async fn receive_create(ctx: &Context, actor: &Url, object: &Value) -> AppRe
                 note.id
             ));
         }
-        parent = Parent::Reply(store(ctx, n, &parent).await?);
+        parent = Parent::Reply(store(ctx, reach, n, &parent).await?);
         stored += 1;
     }
     Ok(format!(
@@ -241,7 +274,12 @@ pub async fn receive_create(ctx: &Context, actor: &Url, object: &Value) -> AppRe
     ))
 }
 
-async fn store(ctx: &Context, note: &RemoteNote, parent: &Parent) -> AppResult<ReplyRow> {
+async fn store(
+    ctx: &Context,
+    reach: &Reach<'_>,
+    note: &RemoteNote,
+    parent: &Parent,
+) -> AppResult<ReplyRow> {
     let (post_id, parent_id, depth) = match parent {
         Parent::Post(p) => (p.id, None, 1),
         Parent::Reply(r) => (r.post_id, Some(r.id), r.depth + 1),
@@ -251,10 +289,18 @@ async fn store(ctx: &Context, note: &RemoteNote, parent: &Parent) -> AppResult<R
             "the thread is deeper than {MAX_DEPTH} replies"
         )));
     }
-    // The author's name and avatar are shown beside the reply; not having them is no
-    // reason to lose it.
-    if let Err(e) = remote_actor::dereference(ctx, &note.attributed_to).await {
-        tracing::info!(actor = %note.attributed_to, error = %e, "reply author not fetched");
+    // The author's name and avatar are shown beside the reply; not having them (or no
+    // budget left to fetch them) is no reason to lose it.
+    let author = &note.attributed_to;
+    if remote_actor::RemoteActor::known(ctx, author)
+        .await?
+        .is_none()
+    {
+        if !reach.take_fetch() {
+            tracing::info!(actor = %author, "reply author not fetched: the activity's fetch budget is spent");
+        } else if let Err(e) = remote_actor::dereference(ctx, author).await {
+            tracing::info!(actor = %author, error = %e, "reply author not fetched");
+        }
     }
     let post = db::posts::by_id(ctx.db.write(), post_id)
         .await?
@@ -288,7 +334,12 @@ async fn store(ctx: &Context, note: &RemoteNote, parent: &Parent) -> AppResult<R
 }
 
 /// `Update{Note}` edits a stored reply; `Update{Person}` refreshes the cached actor.
-pub async fn receive_update(ctx: &Context, actor: &Url, object: &Value) -> AppResult<String> {
+pub async fn receive_update(
+    ctx: &Context,
+    reach: &Reach<'_>,
+    actor: &Url,
+    object: &Value,
+) -> AppResult<String> {
     if id_of(object).as_ref() == Some(actor) {
         remote_actor::refetch(ctx, actor).await?;
         return Ok("actor refreshed".into());
@@ -296,7 +347,12 @@ pub async fn receive_update(ctx: &Context, actor: &Url, object: &Value) -> AppRe
     if object.is_object() && !is_note_type(object) {
         return Ok("ignored: not a note".into());
     }
-    let note = authentic_note(ctx, actor, object).await?;
+    if let Some(id) = id_of(object)
+        && let Some(dropped) = blocked_origin(reach, &id, None)
+    {
+        return Ok(dropped);
+    }
+    let note = authentic_note(ctx, reach, actor, object).await?;
     let author = note.attributed_to.as_str();
     if !note.public {
         let removed =
