@@ -347,6 +347,8 @@ async fn fetch_bounded(ctx: &Context, url: &Url) -> AppResult<serde_json::Value>
     guard.spend()?;
     match ctx.fetcher.get_json_within(url, guard.max_bytes()).await {
         Ok(doc) => Ok(doc),
+        // We could not sign the fetch (our database): ours to fix, not the signer's.
+        Err(e @ FetchError::Signing(_)) => Err(e.into()),
         Err(e) if e.is_transient() => {
             guard.remember(url, Failure::Retry);
             Err(guard.unavailable(

@@ -1,8 +1,8 @@
 //! The inbox door: authenticate a signed POST and store its activity durably; the
 //! side effects happen later, off the request path, in [`super::processor`].
 //!
-//! Order of checks, cheapest first: the `Host` is ours (421), the sender's address's
-//! rate (429, [`super::rate::Gate`]), signature header shape, Digest and the
+//! Order of checks, cheapest first: the sender's address's rate (429,
+//! [`super::rate::Gate`]), the `Host` is ours (421), signature header shape, Digest and the
 //! signature's own time (401), JSON shape (400), the activity id on the actor's host
 //! (401), what the dispatch table checks at the door ([`super::dispatch::admit`]), then
 //! `federation::signer`: the key on the actor's host, listed by that actor, verifying
@@ -60,13 +60,13 @@ impl Door {
         fields(ap_id = Empty, kind = Empty, actor = Empty)
     )]
     pub async fn receive(&self, peer: SocketAddr, req: SignedRequest<'_>) -> AppResult<Receipt> {
+        self.gate.check_peer(peer, req.headers)?;
         let domain = self.ctx.uris.domain();
         if !signatures::is_addressed_to(req.headers, domain) {
             return Err(AppError::Misdirected(format!(
                 "this inbox is on {domain}; the request is addressed to another host"
             )));
         }
-        self.gate.check_peer(peer, req.headers)?;
         let now = chrono::Utc::now().timestamp();
         let sig = signatures::prepare_verification(&req, now)?;
         let json: serde_json::Value = serde_json::from_slice(req.body)

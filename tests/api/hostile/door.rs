@@ -45,7 +45,7 @@ async fn junk_post(
 ) -> u16 {
     let body = br#"{"type":"Like"}"#.to_vec();
     let mut req = client
-        .post(format!("http://127.0.0.1:{port}/inbox"))
+        .post(format!("http://localhost:{port}/inbox"))
         .header("content-type", "application/activity+json")
         .header("date", httpdate::fmt_http_date(std::time::SystemTime::now()))
         .header("digest", digest_header(&body))
