@@ -144,6 +144,17 @@ impl Gate {
     pub fn new(limits: &InboxLimits, m: &ModerationSettings, metrics: Arc<Metrics>) -> Self {
         let second = Duration::from_secs(1);
         let nz = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        // The verified host's rate keeps its `[moderation]` keys; shown beside the rest.
+        metrics.set_limits(&[
+            (
+                "moderation.inbox_per_host_per_second",
+                f64::from(m.inbox_per_host_per_second),
+            ),
+            (
+                "moderation.inbox_per_host_burst",
+                f64::from(m.inbox_per_host_burst),
+            ),
+        ]);
         Self {
             peers: KeyedLimit::new(
                 limits.peer_per_second,
