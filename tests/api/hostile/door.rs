@@ -513,3 +513,43 @@ async fn unprocessed_activities_are_bounded_per_sender() {
     let statuses = peer.post_many(&app.client, &inbox, &dave, 1).await;
     assert_eq!(statuses, [202, 202, 202, 429]);
 }
+
+#[tokio::test]
+async fn inbox_bounds_show_in_metrics_and_count_their_trips() {
+    let app = spawn_app_with(Options {
+        config: "\n[admin]\nlisten = \"127.0.0.1:0\"\n[limits.inbox]\npeer_per_second = 1\npeer_burst = 2\n",
+        ..Options::default()
+    })
+    .await;
+    let key = "https://a.example/users/a#main-key";
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(junk_post(&app.client, app.port, key, &[]).await);
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let admin = app.admin_base.clone().expect("admin listener");
+    let metrics = app
+        .client
+        .get(format!("{admin}/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("body");
+    for line in [
+        "fedblog_limit{key=\"limits.inbox.peer_burst\"} 2",
+        "fedblog_limit{key=\"limits.inbox.fetches_per_activity\"} 8",
+        "fedblog_limit{key=\"limits.inbox.pending_per_host\"} 5000",
+        "fedblog_limit{key=\"moderation.inbox_per_host_burst\"} 2000",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from /metrics");
+    }
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l
+                .starts_with("fedblog_limit_trips_total{bound=\"inbox requests per address\"}")),
+        "the trip is counted"
+    );
+}
