@@ -129,24 +129,29 @@ async fn rotating_keyids_do_not_bypass_the_peer_limit() {
 
 #[tokio::test]
 async fn victims_keyid_cannot_drain_its_allowance() {
-    let app = spawn_app_with(Options {
-        config: "\n[moderation]\ninbox_per_host_per_second = 1\ninbox_per_host_burst = 5\n",
-        ..Options::default()
-    })
-    .await;
-    let peer = TestPeer::start().await;
-    // The attacker, on another address, names carol's key in requests it cannot sign.
-    let attacker = client_from("127.0.0.2");
-    for _ in 0..20 {
-        let status = junk_post(&attacker, app.port, &peer.key_id("carol"), &[]).await;
-        assert_ne!(status, 202);
+    // In dev mode, and in production mode with the peer's host allowed on loopback.
+    for production in [false, true] {
+        let app = spawn_app_with(Options {
+            production,
+            config: "\n[federation]\nallowed_private_hosts = [\"localhost\"]\n\
+                     [moderation]\ninbox_per_host_per_second = 1\ninbox_per_host_burst = 5\n",
+            ..Options::default()
+        })
+        .await;
+        let peer = TestPeer::start().await;
+        // The attacker, on another address, names carol's key in requests it cannot sign.
+        let attacker = client_from("127.0.0.2");
+        for _ in 0..20 {
+            let status = junk_post(&attacker, app.port, &peer.key_id("carol"), &[]).await;
+            assert_ne!(status, 202);
+        }
+        let like = peer.activity("carol", "Like", json!(post_url(&app)));
+        assert_eq!(
+            app.receive(&peer, "carol", &like).await,
+            202,
+            "carol's real, signed Like (production: {production})"
+        );
     }
-    assert_eq!(
-        app.receive_new(&peer, "carol", "Like", json!(post_url(&app)))
-            .await,
-        202,
-        "carol's real, signed Like"
-    );
 }
 
 #[tokio::test]
