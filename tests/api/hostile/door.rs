@@ -27,10 +27,12 @@ use crate::{
 };
 
 /// A client whose connections come from `ip` (any of 127.0.0.0/8 reaches the server on
-/// Linux), so one test can be several peers.
+/// Linux), so one test can be several peers. `localhost` is 127.0.0.1 for it, so the
+/// `Host` header names the server as it knows itself.
 fn client_from(ip: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .local_address(ip.parse::<IpAddr>().expect("ip"))
+        .resolve("localhost", ([127, 0, 0, 1], 0).into())
         .build()
         .expect("client")
 }
@@ -45,7 +47,7 @@ async fn junk_post(
 ) -> u16 {
     let body = br#"{"type":"Like"}"#.to_vec();
     let mut req = client
-        .post(format!("http://127.0.0.1:{port}/inbox"))
+        .post(format!("http://localhost:{port}/inbox"))
         .header("content-type", "application/activity+json")
         .header("date", httpdate::fmt_http_date(std::time::SystemTime::now()))
         .header("digest", digest_header(&body))
@@ -69,7 +71,7 @@ fn random_key_id(i: usize, len: usize) -> String {
 
 /// Sends `n` unauthenticated POSTs with fresh long key ids, `from` onwards, 8 at a time.
 async fn random_keyid_posts(port: u16, from: usize, n: usize) {
-    let client = reqwest::Client::new();
+    let client = client_from("127.0.0.1");
     let mut next = from;
     while next < from + n {
         let mut batch = tokio::task::JoinSet::new();
@@ -116,7 +118,7 @@ async fn rotating_keyids_do_not_bypass_the_peer_limit() {
         ..Options::default()
     })
     .await;
-    let client = reqwest::Client::new();
+    let client = client_from("127.0.0.1");
     let mut refused = 0;
     for i in 0..30 {
         let key_id = format!("https://h{i}.example/users/u#main-key");
@@ -529,7 +531,7 @@ async fn inbox_bounds_show_in_metrics_and_count_their_trips() {
     let key = "https://a.example/users/a#main-key";
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        statuses.push(junk_post(&app.client, app.port, key, &[]).await);
+        statuses.push(junk_post(&client_from("127.0.0.1"), app.port, key, &[]).await);
     }
     assert!(statuses.contains(&429), "{statuses:?}");
     let admin = app.admin_base.clone().expect("admin listener");
