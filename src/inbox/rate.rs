@@ -183,8 +183,12 @@ impl Gate {
     /// Before anything else: the client's address has a token left.
     pub fn check_peer(&self, peer: SocketAddr, headers: &HeaderMap) -> AppResult<()> {
         let ip = client_address(peer, headers, &self.limits);
-        self.take(&self.peers, &PeerKey::of(ip), "inbox requests per address")
-            .map_err(|retry_after| too_many(ip.to_string(), retry_after))
+        self.take(
+            &self.peers,
+            &PeerKey::of(ip),
+            "limits.inbox.peer_per_second",
+        )
+        .map_err(|retry_after| too_many(ip.to_string(), retry_after))
     }
 
     /// Once the signer is authenticated: its host's rate, its host's follows per hour,
@@ -192,11 +196,15 @@ impl Gate {
     pub async fn check_verified(&self, db: &db::Db, actor: &Url, follow: bool) -> AppResult<()> {
         let host = host_key(actor);
         let refuse = |retry_after| too_many(host.clone(), retry_after);
-        self.take(&self.hosts, &host, "inbox requests per host")
+        self.take(&self.hosts, &host, "moderation.inbox_per_host_per_second")
             .map_err(refuse)?;
         if follow {
-            self.take(&self.follows, &host, "inbox follows per host")
-                .map_err(refuse)?;
+            self.take(
+                &self.follows,
+                &host,
+                "limits.inbox.follows_per_host_per_hour",
+            )
+            .map_err(refuse)?;
         }
         let actor_cap = i64::from(self.limits.pending_per_actor.get());
         let origin_cap = i64::from(self.limits.pending_per_host.get());
@@ -210,18 +218,18 @@ impl Gate {
         )
         .await?;
         if of_actor >= actor_cap {
-            self.metrics.limit_tripped("inbox pending per actor");
+            self.metrics.limit_tripped("limits.inbox.pending_per_actor");
             return Err(refuse(QUOTA_RETRY_SECS));
         }
         if of_origin >= origin_cap {
-            self.metrics.limit_tripped("inbox pending per host");
+            self.metrics.limit_tripped("limits.inbox.pending_per_host");
             return Err(refuse(QUOTA_RETRY_SECS));
         }
         Ok(())
     }
 
     /// One token of `key`, or the seconds to wait; a trip is counted under `bound`
-    /// (and `inbox rate keys` while the map is full).
+    /// (and `limits.inbox.rate_keys` while the map is full).
     fn take<K: Hash + Eq + Clone>(
         &self,
         limit: &KeyedLimit<K>,
@@ -230,7 +238,7 @@ impl Gate {
     ) -> Result<(), u64> {
         let checked = limit.check(key);
         if limit.is_full() {
-            self.metrics.limit_tripped("inbox rate keys");
+            self.metrics.limit_tripped("limits.inbox.rate_keys");
         }
         checked.map_err(|r| {
             self.metrics.limit_tripped(bound);

@@ -556,7 +556,7 @@ async fn inbox_bounds_show_in_metrics_and_count_their_trips() {
         metrics
             .lines()
             .any(|l| l
-                .starts_with("fedblog_limit_trips_total{bound=\"inbox requests per address\"}")),
+                .starts_with("fedblog_limit_trips_total{bound=\"limits.inbox.peer_per_second\"}")),
         "the trip is counted"
     );
 }
