@@ -379,6 +379,58 @@ mod tests {
     }
 
     #[test]
+    fn odd_forwarding_headers_never_panic_and_name_nobody_by_accident() {
+        let limits = InboxLimits {
+            trusted_proxies: vec!["127.0.0.0/8".to_owned().try_into().unwrap()],
+            ..InboxLimits::default()
+        };
+        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let alphabet = b"0123456789abcdef:.,;=[]\" for FOR\t-_/%";
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut odd: Vec<String> = [
+            "",
+            ",",
+            ",,,",
+            "for=",
+            "for=\"\"",
+            "for=\"[\"",
+            "[::1",
+            "[]:1",
+            "unknown",
+            "for=_hidden",
+            "1.2.3.4:",
+            "::ffff:1.2.3.4",
+            "for=\"[::ffff:10.0.0.1]:1\"",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        for _ in 0..2000 {
+            let len = (seed % 40) as usize;
+            odd.push(
+                (0..len)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        alphabet[(seed >> 33) as usize % alphabet.len()] as char
+                    })
+                    .collect(),
+            );
+        }
+        for value in odd {
+            for name in ["x-forwarded-for", "forwarded"] {
+                let mut h = HeaderMap::new();
+                if let Ok(v) = value.parse() {
+                    h.insert(name, v);
+                }
+                // It never panics, and a header that names no address names nobody.
+                let ip = client_address(peer, &h, &limits);
+                if !value.contains(|c: char| c.is_ascii_hexdigit() || c == ':') {
+                    assert_eq!(ip, peer.ip(), "{value:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn inbox_limits_refuse_what_is_not_a_bound() {
         let parse = |s: &str| toml::from_str::<InboxLimits>(s).map_err(|e| e.to_string());
         for bad in [
