@@ -190,7 +190,8 @@ impl Default for FetchLimits {
             key_document_bytes: n(256 * 1024),
             keys_per_actor: n(16),
             key_pem_bytes: n(4096),
-            key_fetches_per_minute: n(600),
+            // A big instance's thousands of new followers or likers within minutes.
+            key_fetches_per_minute: n(6000),
             negative_cache_entries: n(10_000),
             negative_cache_seconds: n(120),
             unverified_cache_bytes: n(8 * 1024 * 1024),

@@ -69,10 +69,7 @@ impl KeyFetches {
                 .build(),
             candidates: moka::sync::Cache::builder()
                 .max_capacity(limits.unverified_cache_bytes.get().into())
-                .weigher(|_, actor: &Arc<RemoteActorJson>| {
-                    let bytes = serde_json::to_vec(&**actor).map_or(usize::MAX, |v| v.len());
-                    u32::try_from(bytes).unwrap_or(u32::MAX)
-                })
+                .weigher(|_, actor| weight(actor))
                 .time_to_live(Duration::from_secs(
                     limits.negative_cache_seconds.get().into(),
                 ))
@@ -95,8 +92,24 @@ impl KeyFetches {
     }
 
     fn remember(&self, url: &Url, failure: Failure) {
+        if self.failed.entry_count() >= self.failed.policy().max_capacity().unwrap_or(u64::MAX) {
+            // The oldest entries make room: a URL may then be fetched sooner.
+            self.metrics
+                .limit_tripped("limits.fetch.negative_cache_entries");
+        }
         self.failed
             .insert(self.hasher.hash_one(url.as_str()), failure);
+    }
+
+    /// Keeps an actor fetched for a request that did not verify.
+    fn keep(&self, slot: u64, actor: Arc<RemoteActorJson>) {
+        let cap = self.candidates.policy().max_capacity().unwrap_or(u64::MAX);
+        if self.candidates.weighted_size() + u64::from(weight(&actor)) > cap {
+            // Older documents make room: naming one again may cost a fetch.
+            self.metrics
+                .limit_tripped("limits.fetch.unverified_cache_bytes");
+        }
+        self.candidates.insert(slot, actor);
     }
 
     /// Refuses a URL that failed recently, without fetching it.
@@ -129,6 +142,12 @@ impl KeyFetches {
     fn max_bytes(&self) -> usize {
         usize::try_from(self.limits.key_document_bytes.get()).unwrap_or(usize::MAX)
     }
+}
+
+/// What an unverified actor kept in memory weighs: its size as JSON.
+fn weight(actor: &Arc<RemoteActorJson>) -> u32 {
+    let bytes = serde_json::to_vec(&**actor).map_or(usize::MAX, |v| v.len());
+    u32::try_from(bytes).unwrap_or(u32::MAX)
 }
 
 /// Authenticates a request's signer and returns it. `claimed`: the actor an inbox
@@ -185,7 +204,7 @@ pub async fn authenticate(
         Ok(()) => guard.candidates.invalidate(&slot),
         Err(e) => {
             // The next request naming it is checked against it without a fetch.
-            guard.candidates.insert(slot, candidate);
+            guard.keep(slot, candidate);
             return Err(e);
         }
     }

@@ -64,7 +64,7 @@ impl Door {
         let domain = self.ctx.uris.domain();
         if !signatures::is_addressed_to(req.headers, domain) {
             return Err(AppError::Misdirected(format!(
-                "this inbox is on {domain}; the request is addressed to another host"
+                "this inbox is on {domain}; the request is addressed to another host (behind a proxy, pass the original Host)"
             )));
         }
         let now = chrono::Utc::now().timestamp();

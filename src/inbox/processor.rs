@@ -177,13 +177,14 @@ impl Processor {
         }
         for actor in order {
             if running.tasks.len() >= room {
-                self.metrics.limit_tripped("inbox processing");
+                self.metrics.limit_tripped("limits.inbox.processing");
                 break;
             }
             let origin = origin_of(&actor);
             let n = running.per_origin.entry(origin.clone()).or_default();
             if *n >= per_host {
-                self.metrics.limit_tripped("inbox processing per host");
+                self.metrics
+                    .limit_tripped("limits.inbox.processing_per_host");
                 continue;
             }
             *n += 1;
@@ -268,7 +269,8 @@ impl Processor {
             Err(e) => Err(e),
         };
         if reach.spent() {
-            self.metrics.limit_tripped("inbox fetches per activity");
+            self.metrics
+                .limit_tripped("limits.inbox.fetches_per_activity");
         }
         let _entered = span.enter();
         let outcome = match applied {

@@ -144,6 +144,17 @@ impl Gate {
     pub fn new(limits: &InboxLimits, m: &ModerationSettings, metrics: Arc<Metrics>) -> Self {
         let second = Duration::from_secs(1);
         let nz = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        // The verified host's rate keeps its `[moderation]` keys; shown beside the rest.
+        metrics.set_limits(&[
+            (
+                "moderation.inbox_per_host_per_second",
+                f64::from(m.inbox_per_host_per_second),
+            ),
+            (
+                "moderation.inbox_per_host_burst",
+                f64::from(m.inbox_per_host_burst),
+            ),
+        ]);
         Self {
             peers: KeyedLimit::new(
                 limits.peer_per_second,
@@ -172,8 +183,12 @@ impl Gate {
     /// Before anything else: the client's address has a token left.
     pub fn check_peer(&self, peer: SocketAddr, headers: &HeaderMap) -> AppResult<()> {
         let ip = client_address(peer, headers, &self.limits);
-        self.take(&self.peers, &PeerKey::of(ip), "inbox requests per address")
-            .map_err(|retry_after| too_many(ip.to_string(), retry_after))
+        self.take(
+            &self.peers,
+            &PeerKey::of(ip),
+            "limits.inbox.peer_per_second",
+        )
+        .map_err(|retry_after| too_many(ip.to_string(), retry_after))
     }
 
     /// Once the signer is authenticated: its host's rate, its host's follows per hour,
@@ -181,11 +196,15 @@ impl Gate {
     pub async fn check_verified(&self, db: &db::Db, actor: &Url, follow: bool) -> AppResult<()> {
         let host = host_key(actor);
         let refuse = |retry_after| too_many(host.clone(), retry_after);
-        self.take(&self.hosts, &host, "inbox requests per host")
+        self.take(&self.hosts, &host, "moderation.inbox_per_host_per_second")
             .map_err(refuse)?;
         if follow {
-            self.take(&self.follows, &host, "inbox follows per host")
-                .map_err(refuse)?;
+            self.take(
+                &self.follows,
+                &host,
+                "limits.inbox.follows_per_host_per_hour",
+            )
+            .map_err(refuse)?;
         }
         let actor_cap = i64::from(self.limits.pending_per_actor.get());
         let origin_cap = i64::from(self.limits.pending_per_host.get());
@@ -199,18 +218,18 @@ impl Gate {
         )
         .await?;
         if of_actor >= actor_cap {
-            self.metrics.limit_tripped("inbox pending per actor");
+            self.metrics.limit_tripped("limits.inbox.pending_per_actor");
             return Err(refuse(QUOTA_RETRY_SECS));
         }
         if of_origin >= origin_cap {
-            self.metrics.limit_tripped("inbox pending per host");
+            self.metrics.limit_tripped("limits.inbox.pending_per_host");
             return Err(refuse(QUOTA_RETRY_SECS));
         }
         Ok(())
     }
 
     /// One token of `key`, or the seconds to wait; a trip is counted under `bound`
-    /// (and `inbox rate keys` while the map is full).
+    /// (and `limits.inbox.rate_keys` while the map is full).
     fn take<K: Hash + Eq + Clone>(
         &self,
         limit: &KeyedLimit<K>,
@@ -219,7 +238,7 @@ impl Gate {
     ) -> Result<(), u64> {
         let checked = limit.check(key);
         if limit.is_full() {
-            self.metrics.limit_tripped("inbox rate keys");
+            self.metrics.limit_tripped("limits.inbox.rate_keys");
         }
         checked.map_err(|r| {
             self.metrics.limit_tripped(bound);
@@ -357,6 +376,58 @@ mod tests {
         assert_eq!(k("2001:db8:1:2::1"), k("2001:db8:1:2:ffff::9"));
         assert_ne!(k("2001:db8:1:2::1"), k("2001:db8:1:3::1"));
         assert_eq!(k("::ffff:192.0.2.1"), k("192.0.2.1"));
+    }
+
+    #[test]
+    fn odd_forwarding_headers_never_panic_and_name_nobody_by_accident() {
+        let limits = InboxLimits {
+            trusted_proxies: vec!["127.0.0.0/8".to_owned().try_into().unwrap()],
+            ..InboxLimits::default()
+        };
+        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let alphabet = b"0123456789abcdef:.,;=[]\" for FOR\t-_/%";
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut odd: Vec<String> = [
+            "",
+            ",",
+            ",,,",
+            "for=",
+            "for=\"\"",
+            "for=\"[\"",
+            "[::1",
+            "[]:1",
+            "unknown",
+            "for=_hidden",
+            "1.2.3.4:",
+            "::ffff:1.2.3.4",
+            "for=\"[::ffff:10.0.0.1]:1\"",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        for _ in 0..2000 {
+            let len = (seed % 40) as usize;
+            odd.push(
+                (0..len)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        alphabet[(seed >> 33) as usize % alphabet.len()] as char
+                    })
+                    .collect(),
+            );
+        }
+        for value in odd {
+            for name in ["x-forwarded-for", "forwarded"] {
+                let mut h = HeaderMap::new();
+                if let Ok(v) = value.parse() {
+                    h.insert(name, v);
+                }
+                // It never panics, and a header that names no address names nobody.
+                let ip = client_address(peer, &h, &limits);
+                if !value.contains(|c: char| c.is_ascii_hexdigit() || c == ':') {
+                    assert_eq!(ip, peer.ip(), "{value:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub async fn signer(
     let domain = app.uris().domain();
     if !signatures::is_addressed_to(headers, domain) {
         return Err(AppError::Misdirected(format!(
-            "this server is {domain}; the request is addressed to another host"
+            "this server is {domain}; the request is addressed to another host (behind a proxy, pass the original Host)"
         )));
     }
     let sig = signatures::prepare_verification(&req, chrono::Utc::now().timestamp())?;

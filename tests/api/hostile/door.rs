@@ -27,10 +27,12 @@ use crate::{
 };
 
 /// A client whose connections come from `ip` (any of 127.0.0.0/8 reaches the server on
-/// Linux), so one test can be several peers.
+/// Linux), so one test can be several peers. `localhost` is 127.0.0.1 for it, so the
+/// `Host` header names the server as it knows itself.
 fn client_from(ip: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .local_address(ip.parse::<IpAddr>().expect("ip"))
+        .resolve("localhost", ([127, 0, 0, 1], 0).into())
         .build()
         .expect("client")
 }
@@ -69,7 +71,7 @@ fn random_key_id(i: usize, len: usize) -> String {
 
 /// Sends `n` unauthenticated POSTs with fresh long key ids, `from` onwards, 8 at a time.
 async fn random_keyid_posts(port: u16, from: usize, n: usize) {
-    let client = reqwest::Client::new();
+    let client = client_from("127.0.0.1");
     let mut next = from;
     while next < from + n {
         let mut batch = tokio::task::JoinSet::new();
@@ -116,7 +118,7 @@ async fn rotating_keyids_do_not_bypass_the_peer_limit() {
         ..Options::default()
     })
     .await;
-    let client = reqwest::Client::new();
+    let client = client_from("127.0.0.1");
     let mut refused = 0;
     for i in 0..30 {
         let key_id = format!("https://h{i}.example/users/u#main-key");
@@ -129,24 +131,29 @@ async fn rotating_keyids_do_not_bypass_the_peer_limit() {
 
 #[tokio::test]
 async fn victims_keyid_cannot_drain_its_allowance() {
-    let app = spawn_app_with(Options {
-        config: "\n[moderation]\ninbox_per_host_per_second = 1\ninbox_per_host_burst = 5\n",
-        ..Options::default()
-    })
-    .await;
-    let peer = TestPeer::start().await;
-    // The attacker, on another address, names carol's key in requests it cannot sign.
-    let attacker = client_from("127.0.0.2");
-    for _ in 0..20 {
-        let status = junk_post(&attacker, app.port, &peer.key_id("carol"), &[]).await;
-        assert_ne!(status, 202);
+    // In dev mode, and in production mode with the peer's host allowed on loopback.
+    for production in [false, true] {
+        let app = spawn_app_with(Options {
+            production,
+            config: "\n[federation]\nallowed_private_hosts = [\"localhost\"]\n\
+                     [moderation]\ninbox_per_host_per_second = 1\ninbox_per_host_burst = 5\n",
+            ..Options::default()
+        })
+        .await;
+        let peer = TestPeer::start().await;
+        // The attacker, on another address, names carol's key in requests it cannot sign.
+        let attacker = client_from("127.0.0.2");
+        for _ in 0..20 {
+            let status = junk_post(&attacker, app.port, &peer.key_id("carol"), &[]).await;
+            assert_ne!(status, 202);
+        }
+        let like = peer.activity("carol", "Like", json!(post_url(&app)));
+        assert_eq!(
+            app.receive(&peer, "carol", &like).await,
+            202,
+            "carol's real, signed Like (production: {production})"
+        );
     }
-    assert_eq!(
-        app.receive_new(&peer, "carol", "Like", json!(post_url(&app)))
-            .await,
-        202,
-        "carol's real, signed Like"
-    );
 }
 
 #[tokio::test]
@@ -512,4 +519,44 @@ async fn unprocessed_activities_are_bounded_per_sender() {
         .collect();
     let statuses = peer.post_many(&app.client, &inbox, &dave, 1).await;
     assert_eq!(statuses, [202, 202, 202, 429]);
+}
+
+#[tokio::test]
+async fn inbox_bounds_show_in_metrics_and_count_their_trips() {
+    let app = spawn_app_with(Options {
+        config: "\n[admin]\nlisten = \"127.0.0.1:0\"\n[limits.inbox]\npeer_per_second = 1\npeer_burst = 2\n",
+        ..Options::default()
+    })
+    .await;
+    let key = "https://a.example/users/a#main-key";
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(junk_post(&client_from("127.0.0.1"), app.port, key, &[]).await);
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let admin = app.admin_base.clone().expect("admin listener");
+    let metrics = app
+        .client
+        .get(format!("{admin}/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("body");
+    for line in [
+        "fedblog_limit{key=\"limits.inbox.peer_burst\"} 2",
+        "fedblog_limit{key=\"limits.inbox.fetches_per_activity\"} 8",
+        "fedblog_limit{key=\"limits.inbox.pending_per_host\"} 5000",
+        "fedblog_limit{key=\"moderation.inbox_per_host_burst\"} 2000",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from /metrics");
+    }
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l
+                .starts_with("fedblog_limit_trips_total{bound=\"limits.inbox.peer_per_second\"}")),
+        "the trip is counted"
+    );
 }
