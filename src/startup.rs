@@ -313,14 +313,18 @@ impl Application {
             },
         );
         let grace = Duration::from_secs_f64(app.config().delivery.timeout_seconds + 5.0);
-        let served = axum::serve(listener, http::router(app.clone()))
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .await
-            .context("the server stopped");
+        http::edge::serve(
+            listener,
+            http::router(app.clone()),
+            &app.config().limits.http,
+            app.metrics().clone(),
+            shutdown.clone(),
+        )
+        .await;
         // The inbox writer ends when the app's last handle is gone.
         drop(app);
         tasks.stop(grace).await;
-        Ok(served?)
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ mod admin;
 mod assets;
 mod authorized_fetch;
 pub mod cache;
+pub mod edge;
 pub mod error;
 mod extract;
 mod feeds;
@@ -44,7 +45,11 @@ pub fn router(app: App) -> Router {
     let inboxes = Router::new()
         .route("/inbox", post(inbox::shared_inbox))
         .route("/{at_handle}/inbox", post(inbox::author_inbox))
-        .layer(DefaultBodyLimit::max(MAX_INBOX_BODY));
+        .layer(DefaultBodyLimit::max(MAX_INBOX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            (app.clone(), MAX_INBOX_BODY),
+            edge::body_in_time,
+        ));
     let mut feeds = Router::new();
     for f in FeedFormat::ALL {
         let ext = f.extension();
