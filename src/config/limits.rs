@@ -135,6 +135,8 @@ pub struct PageLimits {
     /// Characters of a reply shown on a page; a longer reply shows as plain text cut
     /// at this length, with a link to the whole reply on its server.
     pub reply_chars: NonZeroU32,
+    /// Characters of a remote link or avatar URL; a longer one is not shown.
+    pub url_chars: NonZeroU16,
 }
 
 impl Default for PageLimits {
@@ -143,6 +145,7 @@ impl Default for PageLimits {
             replies_per_page: NonZeroU16::new(20).unwrap_or(NonZeroU16::MIN),
             name_chars: NonZeroU16::new(64).unwrap_or(NonZeroU16::MIN),
             reply_chars: NonZeroU32::new(5000).unwrap_or(NonZeroU32::MIN),
+            url_chars: NonZeroU16::new(2048).unwrap_or(NonZeroU16::MIN),
         }
     }
 }
@@ -156,6 +159,7 @@ impl PageLimits {
             ),
             ("limits.pages.name_chars", self.name_chars.get().into()),
             ("limits.pages.reply_chars", self.reply_chars.get().into()),
+            ("limits.pages.url_chars", self.url_chars.get().into()),
         ]
     }
 }
