@@ -15,7 +15,8 @@ use prometheus_client::{
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    /// A standard method by name, anything else `other`: bounded cardinality.
+    method: &'static str,
     /// The route pattern (`/{at_handle}/{slug}`), not the path: bounded cardinality.
     route: String,
     status: u16,
@@ -61,6 +62,11 @@ pub struct Metrics {
     limits: Family<LimitLabels, Gauge<f64, AtomicU64>>,
     limit_trips: Family<BoundLabels, Counter>,
 }
+
+/// HTTP methods counted by name (RFC 9110 and PATCH); anything else is `other`.
+const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
 
 /// Activity types counted by name; anything else is `other`.
 const INBOX_TYPES: [&str; 10] = [
@@ -139,9 +145,14 @@ impl Metrics {
     }
 
     pub fn request(&self, method: &str, route: &str, status: u16) {
+        let method = METHODS
+            .iter()
+            .find(|m| **m == method)
+            .copied()
+            .unwrap_or("other");
         self.requests
             .get_or_create(&RequestLabels {
-                method: method.to_owned(),
+                method,
                 route: route.to_owned(),
                 status,
             })

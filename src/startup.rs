@@ -318,17 +318,20 @@ impl Application {
             },
         );
         let grace = app.config().delivery.timeout_seconds.duration() + Duration::from_secs(5);
-        // The inbox limits senders by their address before it checks signatures.
-        let service =
-            http::router(app.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .await
-            .context("the server stopped");
+        // The edge passes each connection's peer address on: the inbox limits senders
+        // by it before it checks signatures.
+        http::edge::serve(
+            listener,
+            http::router(app.clone()),
+            &app.config().limits.http,
+            app.metrics().clone(),
+            shutdown.clone(),
+        )
+        .await;
         // The inbox writer ends when the app's last handle is gone.
         drop(app);
         tasks.stop(grace).await;
-        Ok(served?)
+        Ok(())
     }
 }
 

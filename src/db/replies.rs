@@ -159,12 +159,49 @@ const SHOWN: &str = "SELECT r.*, a.name AS actor_name, a.username AS actor_usern
         a.icon_url AS actor_icon, a.profile_url AS actor_url
      FROM replies r LEFT JOIN remote_actors a ON a.id = r.actor_id";
 
-/// A post's visible replies, oldest first (the caller threads them).
-pub async fn visible_of_post(db: impl Executor<'_>, post_id: i64) -> Result<Vec<ShownReply>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SHOWN} WHERE r.post_id = ? AND r.state = 'visible' ORDER BY r.published_at, r.id"
-    )))
+/// A reply and its level in the thread (0: an answer to the post).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ThreadedReply {
+    #[sqlx(flatten)]
+    pub shown: ShownReply,
+    pub level: i64,
+}
+
+/// One page of a post's visible replies in thread order: each reply followed by its
+/// answers, oldest first among siblings; a reply whose parent is not shown (held,
+/// deleted) starts a thread of its own. The order is worked out on the replies' ids,
+/// parents and dates alone; only the page's rows are read whole.
+pub async fn thread_page(
+    db: impl Executor<'_>,
+    post_id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ThreadedReply>> {
+    // `path` sorts depth-first: each step is the fixed-width (date, id) of a reply.
+    // Stored depths stop at 64; the level bound also ends the walk on a cycle.
+    sqlx::query_as(
+        "WITH RECURSIVE
+           shown(id, parent_id, published_at) AS (
+             SELECT id, parent_id, published_at FROM replies
+              WHERE post_id = ?1 AND state = 'visible'),
+           thread(id, level, path) AS (
+             SELECT id, 0, printf('%020d.%020d', published_at, id) FROM shown
+              WHERE parent_id IS NULL OR parent_id NOT IN (SELECT id FROM shown)
+             UNION ALL
+             SELECT s.id, t.level + 1, t.path || '/' || printf('%020d.%020d', s.published_at, s.id)
+               FROM thread t JOIN shown s ON s.parent_id = t.id
+              WHERE t.level < 64),
+           page(id, level, path) AS (
+             SELECT id, level, path FROM thread ORDER BY path LIMIT ?2 OFFSET ?3)
+         SELECT r.*, a.name AS actor_name, a.username AS actor_username,
+                a.icon_url AS actor_icon, a.profile_url AS actor_url, p.level AS level
+           FROM page p JOIN replies r ON r.id = p.id
+           LEFT JOIN remote_actors a ON a.id = r.actor_id
+          ORDER BY p.path",
+    )
     .bind(post_id)
+    .bind(limit)
+    .bind(offset)
     .fetch_all(db.inner())
     .await
     .map_err(Into::into)

@@ -88,7 +88,7 @@ pub async fn outbox(
     };
     let scopes = vec![scope::profile(&handle), scope::posts_of(&handle)];
     Ok(cacheable(
-        q.collection(id, total, items),
+        q.collection(id, (total, collections::PAGE_SIZE), items),
         Freshness::Minute,
         scopes,
     ))
@@ -107,7 +107,7 @@ pub async fn followers(
     let items = || ids.into_iter().map(serde_json::Value::String).collect();
     let scopes = vec![scope::profile(&handle), scope::followers(&handle)];
     Ok(cacheable(
-        q.collection(id, total, items),
+        q.collection(id, (total, collections::PAGE_SIZE), items),
         Freshness::Minute,
         scopes,
     ))

@@ -4,8 +4,8 @@
 
 use axum::{
     body::{Body, to_bytes},
-    extract::{Request, State},
-    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -56,12 +56,13 @@ pub async fn serve(State(app): State<App>, req: Request, next: Next) -> Response
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return next.run(req).await;
     }
+    let (mut parts, body) = req.into_parts();
+    let Some(route) = route_key(&mut parts).await else {
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    let req = Request::from_parts(parts, body);
     let key = Key {
-        path_and_query: req
-            .uri()
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_owned(),
+        path_and_query: route,
         json: wants(req.headers()) == Wants::ActivityJson,
     };
     let conditions = Conditions::of(req.headers());
@@ -85,6 +86,25 @@ pub async fn serve(State(app): State<App>, req: Request, next: Next) -> Response
     headers.remove(header::CONTENT_LENGTH);
     let entry = cache.insert(key, ticket, scopes, parts.status, headers, bytes);
     respond(&entry, &conditions)
+}
+
+/// What the router saw: the route matched and its parameters, percent-decoded, and
+/// the query as sent. Two spellings of one path (`/%40alice` and `/@alice`) share an
+/// entry; an encoded slash, which the router takes as part of a segment, does not.
+/// `None` for what matched no route or does not decode: those are never cached.
+async fn route_key(parts: &mut Parts) -> Option<String> {
+    let route = parts.extensions.get::<MatchedPath>()?.as_str().to_owned();
+    let params = RawPathParams::from_request_parts(parts, &()).await.ok()?;
+    let mut key = route;
+    // Length-prefixed: no parameter's text can pose as another's.
+    for (_, value) in &params {
+        key.push_str(&format!("\n{}:{value}", value.len()));
+    }
+    if let Some(q) = parts.uri.query() {
+        key.push('?');
+        key.push_str(q);
+    }
+    Some(key)
 }
 
 /// What the request says about revalidation and encodings.

@@ -6,6 +6,7 @@ mod admin;
 mod assets;
 mod authorized_fetch;
 pub mod cache;
+pub mod edge;
 pub mod error;
 mod extract;
 mod feeds;
@@ -30,7 +31,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::{
     app::App,
-    domain::Handle,
+    domain::{Handle, PageNumber},
     error::{AppError, AppResult},
     federation::AP_CONTENT_TYPE,
     uris::FeedFormat,
@@ -44,7 +45,11 @@ pub fn router(app: App) -> Router {
     let inboxes = Router::new()
         .route("/inbox", post(inbox::shared_inbox))
         .route("/{at_handle}/inbox", post(inbox::author_inbox))
-        .layer(DefaultBodyLimit::max(MAX_INBOX_BODY));
+        .layer(DefaultBodyLimit::max(MAX_INBOX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            (app.clone(), MAX_INBOX_BODY),
+            edge::body_in_time,
+        ));
     let mut feeds = Router::new();
     for f in FeedFormat::ALL {
         let ext = f.extension();
@@ -151,33 +156,34 @@ fn vary_accept(mut res: Response) -> Response {
     res
 }
 
-/// `?page=N` on collections and lists.
+/// `?page=N` on collections and lists; a number out of range is refused (400).
 #[derive(Debug, serde::Deserialize)]
 struct PageQuery {
-    page: Option<i64>,
+    page: Option<PageNumber>,
 }
 
 impl PageQuery {
-    fn number(&self) -> i64 {
-        self.page.unwrap_or(1).max(1)
+    fn number(&self) -> PageNumber {
+        self.page.unwrap_or_default()
     }
 
-    /// The collection `id` (no `?page`) or the page asked for, holding `items()`.
+    /// The collection `id` (no `?page`) or the page asked for, holding `items()`,
+    /// `per_page` items a page.
     fn collection(
         &self,
         id: String,
-        total: i64,
+        (total, per_page): (i64, i64),
         items: impl FnOnce() -> Vec<serde_json::Value>,
     ) -> Response {
         use crate::federation::objects::collections;
         match self.page {
             None => activity_json(
                 axum::http::StatusCode::OK,
-                &collections::collection(id, total),
+                &collections::collection(id, total, per_page),
             ),
-            Some(_) => activity_json(
+            Some(page) => activity_json(
                 axum::http::StatusCode::OK,
-                &collections::page(&id, self.number(), total, items()),
+                &collections::page(&id, (page.get(), per_page), total, items()),
             ),
         }
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::{
     extract::{Path, Query, State},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use minijinja::{context, value::Serde};
 
@@ -21,8 +21,9 @@ use crate::{
     app::App,
     cache::scope,
     db::{authors::AuthorRow, posts::PostRow},
-    domain::{Handle, Tag},
+    domain::{Handle, PageNumber, Tag},
     error::AppResult,
+    federation::objects::collections::PAGE_SIZE,
     service::{conversation, read},
 };
 
@@ -31,7 +32,7 @@ pub async fn index(State(app): State<App>, Query(q): Query<PageQuery>) -> AppRes
     let page = q.number();
     let authors = crate::db::authors::list(app.db().read()).await?;
     let (posts, total) = read::recent_posts(&app, page).await?;
-    if posts.is_empty() && page > 1 {
+    if posts.is_empty() && page > PageNumber::FIRST {
         return Ok(not_found_page(&app));
     }
     let by_handle: HashMap<&Handle, &AuthorRow> = authors.iter().map(|a| (&a.handle, a)).collect();
@@ -40,8 +41,8 @@ pub async fn index(State(app): State<App>, Query(q): Query<PageQuery>) -> AppRes
         .iter()
         .map(|p| post_view(&app, p, by_handle.get(&p.author).copied()))
         .collect();
-    let (prev_page, next_page) = page_links(page, total, |n| app.uris().home_page(n));
-    let title = match page {
+    let (prev_page, next_page) = page_links(page, (total, PAGE_SIZE), |n| app.uris().home_page(n));
+    let title = match page.get() {
         1 => app.config().site_title.clone(),
         n => format!("{} · page {n}", app.config().site_title),
     };
@@ -49,13 +50,13 @@ pub async fn index(State(app): State<App>, Query(q): Query<PageQuery>) -> AppRes
         og_title: title.clone(),
         title,
         description: app.config().site_description.clone(),
-        canonical: app.uris().home_page(page),
+        canonical: app.uris().home_page(page.get()),
         og_type: "website",
         ..Head::default()
     };
     let html = render(
         "index.html",
-        context! { site => Serde(site(&app)), head => Serde(head), page, authors => Serde(author_views), posts => Serde(post_views), prev_page, next_page },
+        context! { site => Serde(site(&app)), head => Serde(head), page => page.get(), authors => Serde(author_views), posts => Serde(post_views), prev_page, next_page },
     )?;
     Ok(cacheable(
         html.into_response(),
@@ -65,17 +66,19 @@ pub async fn index(State(app): State<App>, Query(q): Query<PageQuery>) -> AppRes
 }
 
 /// The author's HTML page.
-pub async fn author_page(app: &App, handle: &Handle, page: i64) -> AppResult<Response> {
+pub async fn author_page(app: &App, handle: &Handle, page: PageNumber) -> AppResult<Response> {
     let author = read::author(app, handle).await?;
     let (posts, total) = read::author_posts(app, handle, page).await?;
-    if posts.is_empty() && page > 1 {
+    if posts.is_empty() && page > PageNumber::FIRST {
         return Ok(not_found_page(app));
     }
     let followers = crate::db::followers::count(app.db().read(), handle).await?;
-    let (prev_page, next_page) = page_links(page, total, |n| app.uris().actor_page(handle, n));
+    let (prev_page, next_page) = page_links(page, (total, PAGE_SIZE), |n| {
+        app.uris().actor_page(handle, n)
+    });
     let posts: Vec<PostView> = posts.iter().map(|p| post_view(app, p, None)).collect();
     let view = author_view(app, &author, followers);
-    let title = match page {
+    let title = match page.get() {
         1 => format!("{} ({})", view.name, view.address),
         n => format!("{} ({}) · page {n}", view.name, view.address),
     };
@@ -83,7 +86,7 @@ pub async fn author_page(app: &App, handle: &Handle, page: i64) -> AppResult<Res
         og_title: view.name.clone(),
         title,
         description: view.bio_text.clone(),
-        canonical: app.uris().actor_page(handle, page),
+        canonical: app.uris().actor_page(handle, page.get()),
         og_type: "profile",
         image: view.avatar.clone().map(|url| ImageView {
             url,
@@ -96,16 +99,31 @@ pub async fn author_page(app: &App, handle: &Handle, page: i64) -> AppResult<Res
     };
     Ok(render(
         "author.html",
-        context! { site => Serde(site(app)), head => Serde(head), page, author => Serde(view), posts => Serde(posts), prev_page, next_page },
+        context! { site => Serde(site(app)), head => Serde(head), page => page.get(), author => Serde(view), posts => Serde(posts), prev_page, next_page },
     )?
     .into_response())
 }
 
-/// A post's HTML page, with the fediverse conversation under it.
-pub async fn post_page(app: &App, handle: &Handle, post: &PostRow) -> AppResult<Html<String>> {
+/// A post's HTML page, with page `page` of the fediverse conversation under it; 404
+/// past the last page of replies.
+pub async fn post_page(
+    app: &App,
+    handle: &Handle,
+    post: &PostRow,
+    page: PageNumber,
+) -> AppResult<Response> {
     let author = read::author(app, handle).await?;
-    let conversation = conversation_view(conversation::of_post(app, post.id).await?);
+    let found = conversation::of_post(app, post.id, page).await?;
+    if found.replies.is_empty() && page > PageNumber::FIRST {
+        return Ok(not_found_page(app));
+    }
     let view = post_view(app, post, Some(&author));
+    let per_page = conversation::replies_per_page(app);
+    let (prev_page, next_page) = page_links(page, (found.reply_count, per_page), |n| match n {
+        1 => format!("{}#replies", view.url),
+        n => format!("{}?page={n}#replies", view.url),
+    });
+    let conversation = conversation_view(app, found, prev_page, next_page);
     let author = author_view(app, &author, 0);
     let head = Head {
         title: format!("{} · {}", view.title, author.name),
@@ -127,10 +145,11 @@ pub async fn post_page(app: &App, handle: &Handle, post: &PostRow) -> AppResult<
         tags: view.tags.iter().map(|t| t.name.clone()).collect(),
         noindex: false,
     };
-    render(
+    Ok(render(
         "post.html",
         context! { site => Serde(site(app)), head => Serde(head), author => Serde(author), post => Serde(view), conversation => Serde(conversation) },
-    )
+    )?
+    .into_response())
 }
 
 /// `GET /tags/{tag}`.

@@ -4,7 +4,7 @@
 use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 
 use super::{
@@ -20,20 +20,18 @@ use crate::{
     db,
     domain::Slug,
     error::{AppError, AppResult},
-    federation::objects::{
-        collections,
-        post::{CollectionRef, WithContext, post_object, tombstone},
-    },
+    federation::objects::post::{CollectionRef, WithContext, post_object, tombstone},
     service::{
         conversation::{self, Interaction},
         read,
     },
 };
 
-/// `GET /@alice/<slug>`
+/// `GET /@alice/<slug>[?page=n]`: `page` pages the replies under the post.
 pub async fn post(
     State(app): State<App>,
     Path((at_handle, raw_slug)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
     wants: Wants,
 ) -> AppResult<Response> {
     let handle = handle_from_path(&at_handle)?;
@@ -69,7 +67,7 @@ pub async fn post(
             }
             activity_json(StatusCode::OK, &WithContext::new(object))
         }
-        (Ok(p), Wants::Html) => pages::post_page(&app, &handle, &p).await?.into_response(),
+        (Ok(p), Wants::Html) => pages::post_page(&app, &handle, &p, q.number()).await?,
         (Err(AppError::NotFound(_)), Wants::Html) => views::message_page(
             &app,
             StatusCode::NOT_FOUND,
@@ -106,18 +104,11 @@ pub async fn interactions(
         return Err(AppError::Gone(format!("the post {slug}")));
     }
     let id = app.uris().post_collection(&handle, &slug, which.as_str());
-    let page = q.number();
-    let (items, total) = conversation::collection_page(
-        &app,
-        post.id,
-        which,
-        collections::PAGE_SIZE,
-        (page - 1) * collections::PAGE_SIZE,
-    )
-    .await?;
+    let (items, total, per_page) =
+        conversation::collection_page(&app, post.id, which, q.number()).await?;
     let items = || items.into_iter().map(serde_json::Value::String).collect();
     Ok(cacheable(
-        q.collection(id, total, items),
+        q.collection(id, (total, per_page), items),
         Freshness::Minute,
         vec![scope::post(&handle, &slug)],
     ))

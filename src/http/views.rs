@@ -17,8 +17,8 @@ use super::assets;
 use crate::{
     app::App,
     content::{reading_minutes, summary},
-    db::{authors::AuthorRow, posts::PostRow},
-    domain::{Handle, ProfileField, Tag, escape_html},
+    db::{authors::AuthorRow, posts::PostRow, replies::ShownReply},
+    domain::{Handle, PageNumber, ProfileField, Tag, escape_html},
     error::{AppError, AppResult},
     federation::objects::{collections::page_count, iso8601},
     service::conversation,
@@ -261,51 +261,98 @@ pub(super) fn post_view(app: &App, p: &PostRow, author: Option<&AuthorRow>) -> P
     }
 }
 
+/// Links to the pages before and after `page` of `total` items, `per_page` a page.
 pub(super) fn page_links(
-    page: i64,
-    total: i64,
+    page: PageNumber,
+    (total, per_page): (i64, i64),
     url: impl Fn(i64) -> String,
 ) -> (Option<String>, Option<String>) {
-    let prev = (page > 1).then(|| url(page - 1));
-    let next = (page < page_count(total)).then(|| url(page + 1));
+    let prev = page.prev().map(|p| url(p.get()));
+    let next = page
+        .next()
+        .filter(|n| n.get() <= page_count(total, per_page))
+        .map(|n| url(n.get()));
     (prev, next)
 }
 
-/// Someone from another server beside their reply, like or boost.
+/// At most `max` characters of `s`, the last of them `…` if it was cut.
+fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_owned(),
+        Some(_) => {
+            let keep = max.saturating_sub(1);
+            let end = s.char_indices().nth(keep).map_or(s.len(), |(i, _)| i);
+            format!("{}…", &s[..end])
+        }
+    }
+}
+
+/// Someone from another server beside their reply, like or boost: names cut to
+/// `[limits.pages] name_chars`, links longer than `url_chars` left out.
 #[derive(Serialize)]
 pub(super) struct PersonView {
     pub(super) name: String,
     pub(super) address: String,
-    pub(super) url: String,
+    pub(super) url: Option<String>,
     pub(super) avatar: Option<String>,
 }
 
+/// What a remote person is shown with, as stored.
+struct Person<'a> {
+    actor_id: &'a str,
+    name: Option<&'a str>,
+    username: Option<&'a str>,
+    icon: Option<&'a str>,
+    profile: Option<&'a str>,
+}
+
 impl PersonView {
-    fn new(
-        actor_id: &str,
-        name: Option<&str>,
-        username: Option<&str>,
-        icon: Option<&str>,
-        profile: Option<&str>,
-    ) -> Self {
-        let address = conversation::address(username, actor_id);
+    fn new(p: Person<'_>, app: &App) -> Self {
+        let username = p.username.map(|u| short_name(app, u));
+        let address = conversation::address(username.as_deref(), p.actor_id);
+        let link = |u: &str| short_link(app, u);
         Self {
-            name: name.map_or_else(|| address.clone(), str::to_owned),
+            name: p
+                .name
+                .map_or_else(|| address.clone(), |n| short_name(app, n)),
             address,
-            url: profile.unwrap_or(actor_id).to_owned(),
-            avatar: icon.map(str::to_owned),
+            url: link(p.profile.unwrap_or(p.actor_id)).or_else(|| link(p.actor_id)),
+            avatar: p.icon.and_then(link),
         }
     }
+}
+
+/// A remote name or username as shown: `[limits.pages] name_chars` at most.
+fn short_name(app: &App, s: &str) -> String {
+    let shown = shorten(s, usize::from(app.config().limits.pages.name_chars.get()));
+    if shown.len() != s.len() {
+        app.metrics().limit_tripped("limits.pages.name_chars");
+    }
+    shown
+}
+
+/// A remote URL as linked: none past `[limits.pages] url_chars` (a cut URL is no link).
+fn short_link(app: &App, url: &str) -> Option<String> {
+    let fits = url
+        .chars()
+        .nth(usize::from(app.config().limits.pages.url_chars.get()))
+        .is_none();
+    if !fits {
+        app.metrics().limit_tripped("limits.pages.url_chars");
+    }
+    fits.then(|| url.to_owned())
 }
 
 #[derive(Serialize)]
 pub(super) struct ReplyView {
     pub(super) anchor: String,
     pub(super) author: PersonView,
-    /// Sanitised when it was received.
+    /// Sanitised when it was received; a long reply cut to plain text.
     pub(super) content_html: String,
+    /// Whether `content_html` is only the start of the reply.
+    pub(super) shortened: bool,
     pub(super) summary: Option<String>,
-    pub(super) url: String,
+    pub(super) url: Option<String>,
     pub(super) date: String,
     pub(super) date_iso: String,
     pub(super) edited: bool,
@@ -315,7 +362,11 @@ pub(super) struct ReplyView {
 
 #[derive(Serialize)]
 pub(super) struct ConversationView {
+    /// One page of replies.
     pub(super) replies: Vec<ReplyView>,
+    pub(super) reply_count: i64,
+    pub(super) prev_page: Option<String>,
+    pub(super) next_page: Option<String>,
     pub(super) likes: Vec<PersonView>,
     pub(super) like_count: i64,
     pub(super) boosts: Vec<PersonView>,
@@ -325,42 +376,77 @@ pub(super) struct ConversationView {
 /// Deepest indentation shown; deeper answers line up with it.
 const MAX_LEVEL: usize = 4;
 
-pub(super) fn conversation_view(c: conversation::Conversation) -> ConversationView {
+/// The conversation as the post page shows it; `prev_page` and `next_page` link the
+/// pages of replies.
+pub(super) fn conversation_view(
+    app: &App,
+    c: conversation::Conversation,
+    prev_page: Option<String>,
+    next_page: Option<String>,
+) -> ConversationView {
     let person = |r: &crate::db::reactions::Reactor| {
         PersonView::new(
-            &r.actor_id,
-            r.name.as_deref(),
-            r.username.as_deref(),
-            r.icon_url.as_deref(),
-            r.profile_url.as_deref(),
+            Person {
+                actor_id: &r.actor_id,
+                name: r.name.as_deref(),
+                username: r.username.as_deref(),
+                icon: r.icon_url.as_deref(),
+                profile: r.profile_url.as_deref(),
+            },
+            app,
         )
     };
     ConversationView {
         replies: c
             .replies
             .into_iter()
-            .map(|(r, level)| ReplyView {
-                anchor: format!("reply-{}", r.reply.id),
-                author: PersonView::new(
-                    &r.reply.actor_id,
-                    r.actor_name.as_deref(),
-                    r.actor_username.as_deref(),
-                    r.actor_icon.as_deref(),
-                    r.actor_url.as_deref(),
-                ),
-                content_html: r.reply.content_html,
-                summary: r.reply.summary,
-                url: r.reply.url.unwrap_or(r.reply.ap_id),
-                date: human_date(r.reply.published_at),
-                date_iso: iso8601(r.reply.published_at),
-                edited: r.reply.updated_at.is_some(),
-                level: level.min(MAX_LEVEL),
-            })
+            .map(|(r, level)| reply_view(app, r, level))
             .collect(),
+        reply_count: c.reply_count,
+        prev_page,
+        next_page,
         likes: c.likes.iter().map(person).collect(),
         like_count: c.like_count,
         boosts: c.boosts.iter().map(person).collect(),
         boost_count: c.boost_count,
+    }
+}
+
+/// One reply: text past `reply_chars` becomes a plain-text start, linked to the whole.
+fn reply_view(app: &App, r: ShownReply, level: usize) -> ReplyView {
+    let limits = &app.config().limits.pages;
+    let chars = usize::try_from(limits.reply_chars.get()).unwrap_or(usize::MAX);
+    let shortened = r.reply.content_html.chars().nth(chars).is_some();
+    let content_html = match shortened {
+        true => {
+            app.metrics().limit_tripped("limits.pages.reply_chars");
+            format!(
+                "<p>{}</p>",
+                escape_html(&summary(&r.reply.content_html, chars))
+            )
+        }
+        false => r.reply.content_html,
+    };
+    ReplyView {
+        anchor: format!("reply-{}", r.reply.id),
+        author: PersonView::new(
+            Person {
+                actor_id: &r.reply.actor_id,
+                name: r.actor_name.as_deref(),
+                username: r.actor_username.as_deref(),
+                icon: r.actor_icon.as_deref(),
+                profile: r.actor_url.as_deref(),
+            },
+            app,
+        ),
+        content_html,
+        shortened,
+        summary: r.reply.summary.as_deref().map(|s| shorten(s, chars)),
+        url: short_link(app, r.reply.url.as_deref().unwrap_or(&r.reply.ap_id)),
+        date: human_date(r.reply.published_at),
+        date_iso: iso8601(r.reply.published_at),
+        edited: r.reply.updated_at.is_some(),
+        level: level.min(MAX_LEVEL),
     }
 }
 

@@ -1,15 +1,14 @@
 //! The fediverse conversation around a post, as pages and collections show it:
 //! visible replies in thread order, and who liked and boosted it.
 
-use std::collections::HashMap;
-
 use url::Url;
 
 use crate::{
     app::App,
     db::{self, reactions::Reactor, replies::ShownReply},
-    domain::ReactionKind,
+    domain::{PageNumber, ReactionKind},
     error::AppResult,
+    federation::objects::collections::PAGE_SIZE,
 };
 
 /// Faces shown per kind of reaction on a page; the count says how many there are in all.
@@ -18,8 +17,11 @@ pub const FACES: i64 = 40;
 /// A post's interactions, ready to show.
 #[derive(Debug, Clone, Default)]
 pub struct Conversation {
-    /// Replies in reading order: each one followed by its answers.
+    /// One page of replies in reading order: each one followed by its answers, with
+    /// its level in the thread.
     pub replies: Vec<(ShownReply, usize)>,
+    /// Visible replies in all.
+    pub reply_count: i64,
     pub likes: Vec<Reactor>,
     pub like_count: i64,
     pub boosts: Vec<Reactor>,
@@ -60,84 +62,70 @@ impl Interaction {
     }
 }
 
-pub async fn of_post(app: &App, post_id: i64) -> AppResult<Conversation> {
-    let replies = db::replies::visible_of_post(app.db().write(), post_id).await?;
+/// Page `page` of a post's replies (`[limits.pages] replies_per_page`, the size the
+/// `replies` collection pages by too), with who liked and boosted it.
+pub async fn of_post(app: &App, post_id: i64, page: PageNumber) -> AppResult<Conversation> {
+    let per_page = replies_per_page(app);
+    let replies =
+        db::replies::thread_page(app.db().read(), post_id, per_page, page.offset(per_page)).await?;
     Ok(Conversation {
-        replies: thread(replies),
-        likes: db::reactions::of_post(app.db().write(), ReactionKind::Like, post_id, FACES, 0)
+        replies: replies
+            .into_iter()
+            .map(|r| (r.shown, usize::try_from(r.level).unwrap_or(0)))
+            .collect(),
+        reply_count: db::replies::count_visible(app.db().read(), post_id).await?,
+        likes: db::reactions::of_post(app.db().read(), ReactionKind::Like, post_id, FACES, 0)
             .await?,
-        like_count: db::reactions::count(app.db().write(), ReactionKind::Like, post_id).await?,
-        boosts: db::reactions::of_post(app.db().write(), ReactionKind::Announce, post_id, FACES, 0)
+        like_count: db::reactions::count(app.db().read(), ReactionKind::Like, post_id).await?,
+        boosts: db::reactions::of_post(app.db().read(), ReactionKind::Announce, post_id, FACES, 0)
             .await?,
-        boost_count: db::reactions::count(app.db().write(), ReactionKind::Announce, post_id)
-            .await?,
+        boost_count: db::reactions::count(app.db().read(), ReactionKind::Announce, post_id).await?,
     })
+}
+
+/// Replies a page holds, on the post's page and in its `replies` collection alike.
+pub fn replies_per_page(app: &App) -> i64 {
+    app.config().limits.pages.replies_per_page.get().into()
 }
 
 /// Totals for the post's ActivityPub object: replies, likes, shares.
 pub async fn counts(app: &App, post_id: i64) -> AppResult<(i64, i64, i64)> {
-    let replies = db::replies::count_visible(app.db().write(), post_id).await?;
-    let likes = db::reactions::count(app.db().write(), ReactionKind::Like, post_id).await?;
-    let shares = db::reactions::count(app.db().write(), ReactionKind::Announce, post_id).await?;
+    let replies = db::replies::count_visible(app.db().read(), post_id).await?;
+    let likes = db::reactions::count(app.db().read(), ReactionKind::Like, post_id).await?;
+    let shares = db::reactions::count(app.db().read(), ReactionKind::Announce, post_id).await?;
     Ok((replies, likes, shares))
 }
 
-/// One page of a post's `replies` (reply ids), `likes` or `shares` (actor ids), and
-/// the total.
+/// Page `page` of a post's `replies` (reply ids, in the page's order), `likes` or
+/// `shares` (actor ids); the total; and the page size.
 pub async fn collection_page(
     app: &App,
     post_id: i64,
     which: Interaction,
-    limit: i64,
-    offset: i64,
-) -> AppResult<(Vec<String>, i64)> {
+    page: PageNumber,
+) -> AppResult<(Vec<String>, i64, i64)> {
     Ok(match which {
         Interaction::Replies => {
-            let all = db::replies::visible_of_post(app.db().write(), post_id).await?;
-            let total = all.len() as i64;
-            let ids = all
-                .into_iter()
-                .skip(offset.max(0) as usize)
-                .take(limit.max(0) as usize)
-                .map(|r| r.reply.ap_id)
-                .collect();
-            (ids, total)
+            let per_page = replies_per_page(app);
+            let offset = page.offset(per_page);
+            let rows = db::replies::thread_page(app.db().read(), post_id, per_page, offset).await?;
+            let total = db::replies::count_visible(app.db().read(), post_id).await?;
+            let ids = rows.into_iter().map(|r| r.shown.reply.ap_id).collect();
+            (ids, total, per_page)
         }
         _ => {
             let kind = which.reaction_kind();
-            let page =
-                db::reactions::of_post(app.db().write(), kind, post_id, limit, offset).await?;
-            let total = db::reactions::count(app.db().write(), kind, post_id).await?;
-            (page.into_iter().map(|r| r.actor_id).collect(), total)
+            let offset = page.offset(PAGE_SIZE);
+            let rows =
+                db::reactions::of_post(app.db().read(), kind, post_id, PAGE_SIZE, offset).await?;
+            let total = db::reactions::count(app.db().read(), kind, post_id).await?;
+            (
+                rows.into_iter().map(|r| r.actor_id).collect(),
+                total,
+                PAGE_SIZE,
+            )
         }
     })
-}
-
-/// Orders replies depth-first (oldest first among siblings) with each one's level.
-/// A reply whose parent is not shown (deleted, held) goes to the top level.
-fn thread(replies: Vec<ShownReply>) -> Vec<(ShownReply, usize)> {
-    let shown: std::collections::HashSet<i64> = replies.iter().map(|r| r.reply.id).collect();
-    let mut children: HashMap<Option<i64>, Vec<ShownReply>> = HashMap::new();
-    for r in replies {
-        let parent = r.reply.parent_id.filter(|p| shown.contains(p));
-        children.entry(parent).or_default().push(r);
-    }
-    let mut out = Vec::new();
-    // An explicit stack: a thread may be deep, and recursion would follow it.
-    let mut stack: Vec<(ShownReply, usize)> = children
-        .remove(&None)
-        .unwrap_or_default()
-        .into_iter()
-        .rev()
-        .map(|r| (r, 0))
-        .collect();
-    while let Some((r, level)) = stack.pop() {
-        if let Some(kids) = children.remove(&Some(r.reply.id)) {
-            stack.extend(kids.into_iter().rev().map(|k| (k, level + 1)));
-        }
-        out.push((r, level));
-    }
-    out
 }
 
 /// `@name@host` for an actor, from its username and id.

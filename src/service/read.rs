@@ -3,7 +3,7 @@
 use crate::{
     app::App,
     db::{self, authors::AuthorRow, posts::PostRow},
-    domain::{Handle, Slug},
+    domain::{Handle, PageNumber, Slug},
     error::{AppError, AppResult},
     federation::objects::collections::PAGE_SIZE,
 };
@@ -22,27 +22,35 @@ pub async fn post(app: &App, handle: &Handle, slug: &Slug) -> AppResult<PostRow>
         .ok_or_else(|| AppError::NotFound(format!("no post `{slug}` by `{handle}`")))
 }
 
-/// Page `page` (1-based) of an author's live posts, newest first, and their total.
-pub async fn author_posts(app: &App, handle: &Handle, page: i64) -> AppResult<(Vec<PostRow>, i64)> {
+/// Page `page` of an author's live posts, newest first, and their total.
+pub async fn author_posts(
+    app: &App,
+    handle: &Handle,
+    page: PageNumber,
+) -> AppResult<(Vec<PostRow>, i64)> {
     let total = db::posts::count_of_author(app.db().read(), handle).await?;
     let posts =
-        db::posts::page_of_author(app.db().read(), handle, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        db::posts::page_of_author(app.db().read(), handle, PAGE_SIZE, page.offset(PAGE_SIZE))
             .await?;
     Ok((posts, total))
 }
 
 /// Page `page` of followers' actor ids, and their total.
-pub async fn followers(app: &App, handle: &Handle, page: i64) -> AppResult<(Vec<String>, i64)> {
+pub async fn followers(
+    app: &App,
+    handle: &Handle,
+    page: PageNumber,
+) -> AppResult<(Vec<String>, i64)> {
     let total = db::followers::count(app.db().read(), handle).await?;
     let ids =
-        db::followers::page(app.db().read(), handle, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+        db::followers::page(app.db().read(), handle, PAGE_SIZE, page.offset(PAGE_SIZE)).await?;
     Ok((ids, total))
 }
 
 /// The newest posts of all authors with their page count.
-pub async fn recent_posts(app: &App, page: i64) -> AppResult<(Vec<PostRow>, i64)> {
+pub async fn recent_posts(app: &App, page: PageNumber) -> AppResult<(Vec<PostRow>, i64)> {
     let total = db::posts::count_all(app.db().read()).await?;
-    let posts = db::posts::recent(app.db().read(), PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let posts = db::posts::recent(app.db().read(), PAGE_SIZE, page.offset(PAGE_SIZE)).await?;
     Ok((posts, total))
 }
 

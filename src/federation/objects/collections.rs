@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::federation::context;
 
-/// Items per collection page.
+/// Items per collection page (replies have their own size, `[limits.pages]`).
 pub const PAGE_SIZE: i64 = 20;
 
 #[derive(Debug, Serialize)]
@@ -41,9 +41,14 @@ pub struct OrderedCollectionPage {
     pub ordered_items: Vec<serde_json::Value>,
 }
 
-/// Number of pages for `total` items (at least one, so `first` always exists).
-pub fn page_count(total: i64) -> i64 {
-    ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1)
+/// Number of pages for `total` items, `per_page` a page (at least one, so `first`
+/// always exists).
+pub fn page_count(total: i64, per_page: i64) -> i64 {
+    let pages = total
+        .max(0)
+        .unsigned_abs()
+        .div_ceil(per_page.max(1).unsigned_abs());
+    i64::try_from(pages).unwrap_or(i64::MAX).max(1)
 }
 
 fn page_url(collection: &str, page: i64) -> String {
@@ -51,11 +56,11 @@ fn page_url(collection: &str, page: i64) -> String {
 }
 
 /// The collection's front document: total and links to the first and last pages.
-pub fn collection(id: String, total: i64) -> OrderedCollection {
+pub fn collection(id: String, total: i64, per_page: i64) -> OrderedCollection {
     OrderedCollection {
         context: context(),
         first: Some(page_url(&id, 1)),
-        last: Some(page_url(&id, page_count(total))),
+        last: Some(page_url(&id, page_count(total, per_page))),
         id,
         kind: "OrderedCollection",
         total_items: total,
@@ -76,10 +81,10 @@ pub fn inline_collection(id: String, items: Vec<serde_json::Value>) -> OrderedCo
     }
 }
 
-/// Page `page` (1-based) of a collection.
+/// Page `page` (1-based) of a collection, `per_page` items a page.
 pub fn page(
     collection: &str,
-    page: i64,
+    (page, per_page): (i64, i64),
     total: i64,
     items: Vec<serde_json::Value>,
 ) -> OrderedCollectionPage {
@@ -89,7 +94,7 @@ pub fn page(
         kind: "OrderedCollectionPage",
         part_of: collection.to_owned(),
         total_items: total,
-        next: (page < page_count(total)).then(|| page_url(collection, page + 1)),
+        next: (page < page_count(total, per_page)).then(|| page_url(collection, page + 1)),
         prev: (page > 1).then(|| page_url(collection, page - 1)),
         ordered_items: items,
     }
