@@ -412,10 +412,6 @@ impl Server {
             .expect("VmRSS in /proc/<pid>/status")
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     pub fn kill9(mut self) {
         self.child.kill().expect("kill -9");
         self.child.wait().expect("wait");
