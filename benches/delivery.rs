@@ -15,7 +15,7 @@
 
 use std::{
     collections::HashMap,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -334,11 +334,18 @@ fn server_binary() -> PathBuf {
     shared::fedblog_binary("DELIVERY_BENCH_SERVER")
 }
 
+/// `DELIVERY_BENCH_SERVER_B`: a second binary whose run A rounds alternate with the
+/// first's in the same run (A B, then B A, ...), each between two openssl readings,
+/// against the same sink. Only run A's rounds run then; each binary gets its median.
+fn server_binary_b() -> Option<PathBuf> {
+    std::env::var_os("DELIVERY_BENCH_SERVER_B").map(PathBuf::from)
+}
+
 struct Server(Child);
 
 impl Server {
-    async fn start(inst: &Instance) -> Self {
-        let child = Command::new(server_binary())
+    async fn start(inst: &Instance, binary: &Path) -> Self {
+        let child = Command::new(binary)
             .arg("--config")
             .arg(inst.config_path())
             .arg("serve")
@@ -454,16 +461,17 @@ async fn run_fedblog(
     shared: bool,
     sink_port: u16,
     expect: usize,
+    binary: &Path,
 ) -> RunResult {
     let (inst, config) = instance(followers, shared, sink_port).await;
     set_sink_key(sink, &author_public_key(&config).await);
-    let server = Server::start(&inst).await;
+    let server = Server::start(&inst, binary).await;
     wait_for_quiet().await;
     write_post(&inst, "news");
     let (server_cpu0, sink_cpu0) = (server.cpu_seconds(), cpu_seconds_of(std::process::id()));
     let ticks0 = machine_ticks();
     let start = Instant::now();
-    let out = Command::new(server_binary())
+    let out = Command::new(binary)
         .arg("--config")
         .arg(inst.config_path())
         .args(["sync", "--no-wait"])
@@ -773,6 +781,97 @@ fn own_sign_rate() -> f64 {
     f64::from(n) / start.elapsed().as_secs_f64()
 }
 
+/// Run A's rounds with two binaries alternating (`DELIVERY_BENCH_SERVER_B`): A B, then
+/// B A, so neither always runs first. openssl is read before the first run and after
+/// each; a run's reference is the higher reading around it, as in a normal run. Prints
+/// every run, then each binary's median and range (min-max).
+async fn alternate(sink: &Sink, sink_port: u16, binaries: [PathBuf; 2], rounds: usize) {
+    const LABELS: [&str; 2] = ["A", "B"];
+    for (label, binary) in LABELS.iter().zip(&binaries) {
+        println!("binary {label}: {}", binary.display());
+    }
+    wait_for_quiet().await;
+    let mut before = openssl_sign_rate();
+    let mut runs: [Vec<(RunResult, f64)>; 2] = Default::default();
+    for round in 1..=rounds {
+        let order = if round % 2 == 1 { [0, 1] } else { [1, 0] };
+        for which in order {
+            let label = LABELS[which];
+            eprintln!("round {round}/{rounds}, binary {label}: run A ...");
+            let run = run_fedblog(
+                sink,
+                FOLLOWERS,
+                false,
+                sink_port,
+                FOLLOWERS,
+                &binaries[which],
+            )
+            .await;
+            wait_for_quiet().await;
+            let after = openssl_sign_rate();
+            let reference = before.signs.max(after.signs);
+            println!(
+                "round {round} {label}: run A {:.0}/s, openssl {reference:.0}/s, ratio {:.3}, sender CPU {:.2} s, sink CPU {:.2} s, steal {:.0} % (openssl after: {:.0} %), missing {}, duplicated {}, load {}",
+                run.rate(),
+                run.rate() / reference,
+                run.sender_cpu,
+                run.sink_cpu,
+                run.steal_pct,
+                after.steal_pct,
+                run.deliveries.saturating_sub(run.reached),
+                run.duplicates,
+                load_average()
+            );
+            runs[which].push((run, reference));
+            before = after;
+        }
+    }
+    for (label, runs) in LABELS.iter().zip(&runs) {
+        let ratio = spread(runs.iter().map(|(r, reference)| r.rate() / reference));
+        let rate = spread(runs.iter().map(|(r, _)| r.rate()));
+        let cpu = spread(runs.iter().map(|(r, _)| r.sender_cpu));
+        println!(
+            "binary {label}, {} rounds: ratio to openssl median {:.3} ({:.3}-{:.3}); deliveries/s median {:.0} ({:.0}-{:.0}); sender CPU s median {:.2} ({:.2}-{:.2})",
+            runs.len(),
+            ratio.0,
+            ratio.1,
+            ratio.2,
+            rate.0,
+            rate.1,
+            rate.2,
+            cpu.0,
+            cpu.1,
+            cpu.2
+        );
+    }
+}
+
+/// (median, min, max); the median of an even count is the mean of the middle two.
+fn spread(values: impl Iterator<Item = f64>) -> (f64, f64, f64) {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    (median, v[0], v[n - 1])
+}
+
+/// The machine's load average (1, 5, 15 minutes).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -787,19 +886,23 @@ fn main() {
         // figure is that run's reference (a reading taken while something else ran
         // would flatter the ratio). Run A is repeated and the median ratio counts. Each
         // reading and each run waits for a quiet machine first (`wait_for_quiet`).
-        eprintln!("measuring openssl speed -multi 2 rsa2048 ...");
-        wait_for_quiet().await;
-        let mut openssl = vec![openssl_sign_rate()];
-        let own = own_sign_rate();
-        let mut rounds = Vec::new();
         let rounds_a: usize = std::env::var("DELIVERY_BENCH_ROUNDS")
             .ok()
             .and_then(|v| v.parse().ok())
             .filter(|n| *n > 0)
             .unwrap_or(ROUNDS_A);
+        if let Some(b) = server_binary_b() {
+            return alternate(&sink, sink_port, [server_binary(), b], rounds_a).await;
+        }
+        eprintln!("measuring openssl speed -multi 2 rsa2048 ...");
+        wait_for_quiet().await;
+        let mut openssl = vec![openssl_sign_rate()];
+        let own = own_sign_rate();
+        let mut rounds = Vec::new();
+        let server = server_binary();
         for round in 1..=rounds_a {
             eprintln!("run A ({round}/{rounds_a}): {FOLLOWERS} personal inboxes on {HOSTS} hosts ...");
-            let run = run_fedblog(&sink, FOLLOWERS, false, sink_port, FOLLOWERS).await;
+            let run = run_fedblog(&sink, FOLLOWERS, false, sink_port, FOLLOWERS, &server).await;
             eprintln!("measuring openssl speed -multi 2 rsa2048 again ...");
             wait_for_quiet().await;
             openssl.push(openssl_sign_rate());
@@ -829,7 +932,7 @@ fn main() {
             return;
         }
         eprintln!("run B: shared inboxes ...");
-        let b = run_fedblog(&sink, FOLLOWERS, true, sink_port, HOSTS).await;
+        let b = run_fedblog(&sink, FOLLOWERS, true, sink_port, HOSTS, &server).await;
         eprintln!("run A through activitypub_federation ...");
         let c = run_crate(&sink, sink_port).await;
         eprintln!("fan-out to {BIG_FAN_OUT} queue rows ...");

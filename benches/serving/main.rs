@@ -18,7 +18,10 @@
 //! `SERVING_BENCH_SERVER=<path>` runs that `fedblog` binary wherever the benchmark
 //! starts the server (an A/B of two builds, as `DELIVERY_BENCH_SERVER` does for the
 //! delivery benchmark). The large blog's in-process republish timings always run
-//! this build's code.
+//! this build's code. `SERVING_BENCH_QUICK=1` keeps to what an A/B of two binaries
+//! compares (`scripts/bench-ab.py`): the stampede without its concurrency sweep and
+//! plot (only the 15 s run at 256 connections), the storm up to 4,000/s and without
+//! its reference.
 
 use std::{
     path::{Path, PathBuf},
@@ -38,6 +41,11 @@ const STAMPEDE_CONNECTIONS: u32 = 256;
 const SWEEP: [u32; 5] = [8, 32, 128, 256, 512];
 const SWEEP_SECONDS: u32 = 5;
 const LARGE_POSTS: usize = 10_000;
+
+/// `SERVING_BENCH_QUICK`: only the figures an A/B round compares (see the top).
+pub fn quick() -> bool {
+    std::env::var_os("SERVING_BENCH_QUICK").is_some()
+}
 
 // ---------------------------------------------------------------- processes
 
@@ -438,7 +446,9 @@ async fn stampede() -> Stampede {
     );
 
     let mut sweep = Vec::new();
-    for c in SWEEP {
+    // A/B rounds need no plot: only the 15 s run.
+    let levels: &[u32] = if quick() { &[] } else { &SWEEP };
+    for &c in levels {
         let a = wrk(inst.port, &ours, c, SWEEP_SECONDS);
         let b = wrk(nginx.port, &theirs, c, SWEEP_SECONDS);
         eprintln!(
@@ -698,8 +708,10 @@ fn main() {
 
     if run("stampede") {
         let s = rt.block_on(stampede());
-        let svg = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/bench-stampede.svg");
-        plot(&s, &svg);
+        if !s.sweep.is_empty() {
+            let svg = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/bench-stampede.svg");
+            plot(&s, &svg);
+        }
         println!("\n## Stampede\n");
         for (what, n) in &s.sizes {
             println!("- {what}: {n} bytes");
@@ -734,7 +746,9 @@ fn main() {
             s.nginx_idle_rss
         );
         println!("| fedblog peak during the stampede | {:.1} |", s.peak_rss);
-        println!("\nplot: docs/bench-stampede.svg");
+        if !s.sweep.is_empty() {
+            println!("\nplot: docs/bench-stampede.svg");
+        }
         ratios.push(format!(
             "stampede ratio fedblog / nginx requests/s at c={STAMPEDE_CONNECTIONS}: {:.2} (target >= 0.6)",
             a.rps / b.rps

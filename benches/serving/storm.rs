@@ -28,6 +28,9 @@ use crate::{
 const ACTORS: usize = 2_000;
 const HOSTS: usize = 100;
 const RATES: [u32; 8] = [1_000, 2_000, 3_000, 4_000, 5_000, 6_000, 8_000, 10_000];
+/// The highest step of a quick run (`SERVING_BENCH_QUICK`): every request is signed
+/// before its step, and signing the higher steps took most of an A/B round.
+const QUICK_UP_TO: u32 = 4_000;
 const STEP_SECONDS: u32 = 3;
 const P99_LIMIT_MS: f64 = 100.0;
 /// Requests in flight before the generator counts the rest as refused.
@@ -324,9 +327,14 @@ pub async fn run() -> Vec<String> {
         t.elapsed().as_secs_f64()
     );
 
+    let quick = crate::quick();
+    let rates: Vec<u32> = RATES
+        .into_iter()
+        .filter(|r| !quick || *r <= QUICK_UP_TO)
+        .collect();
     let mut seq = ACTORS;
     let mut steps = Vec::new();
-    for rate in RATES {
+    for &rate in &rates {
         let n = (rate * STEP_SECONDS) as usize;
         let requests = sign(&private_pem, actor_port, &inbox, &posts, seq, n);
         seq += n;
@@ -334,8 +342,9 @@ pub async fn run() -> Vec<String> {
         eprintln!("storm fedblog {rate}/s: {step:?}");
         accepted.extend(ids);
         steps.push(step);
-        // Two failed steps in a row: the rates above would fail too.
-        if steps.len() >= 2 && steps.iter().rev().take(2).all(|s| !s.passed()) {
+        // Two failed steps in a row: the rates above would fail too. A quick run takes
+        // every step, so that both binaries of an A/B have each figure.
+        if !quick && steps.len() >= 2 && steps.iter().rev().take(2).all(|s| !s.passed()) {
             break;
         }
         // Let the processor catch up between steps, as bursts come and go.
@@ -347,26 +356,12 @@ pub async fn run() -> Vec<String> {
     let stored = stored_ids(&database).await;
     let lost = accepted.iter().filter(|id| !stored.contains(*id)).count();
 
-    // The reference, with the same generator.
-    let echo_port = free_port();
-    let mut echo = std::process::Command::new(std::env::current_exe().expect("own path"))
-        .env("FEDBLOG_BENCH_ECHO", echo_port.to_string())
-        .spawn()
-        .expect("start the echo server");
-    wait_for_port(echo_port);
-    let echo_inbox = Url::parse(&format!("http://localhost:{echo_port}/inbox")).expect("url");
-    let mut reference = Vec::new();
-    for rate in RATES {
-        let n = (rate * STEP_SECONDS) as usize;
-        let requests = sign(&private_pem, actor_port, &echo_inbox, &posts, 0, n);
-        let (step, _) = offer(&client, requests, rate).await;
-        reference.push(step);
-        if !step.passed() {
-            break;
-        }
-    }
-    let _ = echo.kill();
-    let _ = echo.wait();
+    // The reference, with the same generator (an A/B compares two binaries instead).
+    let reference = if quick {
+        Vec::new()
+    } else {
+        reference(&private_pem, actor_port, &posts, &client, &rates).await
+    };
 
     println!("\n## Inbox storm ({ACTORS} actors on {HOSTS} hosts, Likes and Announces)\n");
     println!("| server | offered/s | sent/s | sent | 202 | not 202 | p50 ms | p99 ms | passed |");
@@ -387,6 +382,37 @@ pub async fn run() -> Vec<String> {
         ),
         format!("inbox storm: acknowledged activities lost after kill -9: {lost} (target 0)"),
     ]
+}
+
+/// The same generator against a bare axum server in its own process that answers 202:
+/// the ceiling of HTTP and of the generator on this machine.
+async fn reference(
+    private_pem: &str,
+    actor_port: u16,
+    posts: &[String],
+    client: &reqwest::Client,
+    rates: &[u32],
+) -> Vec<Step> {
+    let echo_port = free_port();
+    let mut echo = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .env("FEDBLOG_BENCH_ECHO", echo_port.to_string())
+        .spawn()
+        .expect("start the echo server");
+    wait_for_port(echo_port);
+    let echo_inbox = Url::parse(&format!("http://localhost:{echo_port}/inbox")).expect("url");
+    let mut reference = Vec::new();
+    for &rate in rates {
+        let n = (rate * STEP_SECONDS) as usize;
+        let requests = sign(private_pem, actor_port, &echo_inbox, posts, 0, n);
+        let (step, _) = offer(client, requests, rate).await;
+        reference.push(step);
+        if !step.passed() {
+            break;
+        }
+    }
+    let _ = echo.kill();
+    let _ = echo.wait();
+    reference
 }
 
 async fn pending(database: &std::path::Path) -> i64 {
