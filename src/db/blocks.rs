@@ -37,3 +37,12 @@ pub async fn all(db: impl Executor<'_>) -> Result<Vec<BlockRow>> {
         .await
         .map_err(Into::into)
 }
+
+/// Which of `targets` are blocked.
+pub async fn which_of(db: impl Executor<'_>, targets: &[String]) -> Result<Vec<String>> {
+    sqlx::query_scalar("SELECT target FROM blocks WHERE target IN (SELECT value FROM json_each(?))")
+        .bind(sqlx::types::Json(targets))
+        .fetch_all(db.inner())
+        .await
+        .map_err(Into::into)
+}

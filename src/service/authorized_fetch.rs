@@ -5,7 +5,6 @@ use url::Url;
 
 use crate::{
     app::App,
-    domain::BlockList,
     error::{AppError, AppResult},
     federation::{
         remote_actor::RemoteActor,
@@ -39,24 +38,24 @@ pub async fn signer(
     }
     let sig = signatures::prepare_verification(&req, chrono::Utc::now().timestamp())?;
     // A blocked domain's key is not even fetched; a blocked actor is refused once known.
-    let configured = inbox::configured_blocks(&app.config().moderation)?;
-    let blocks = inbox::load_blocks(app.db(), &configured).await?;
     if let Ok(mut key_url) = Url::parse(&sig.key_id) {
         key_url.set_fragment(None);
-        refuse_blocked(&blocks, &key_url)?;
+        refuse_blocked(app, &key_url).await?;
     }
     let signer = signer::authenticate(app.fed(), None, &sig).await?;
-    refuse_blocked(&blocks, &signer.id)?;
+    refuse_blocked(app, &signer.id).await?;
     Ok(signer)
 }
 
 /// 403 if a block (configured or stored) covers `url` or its domain.
-fn refuse_blocked(blocks: &BlockList, url: &Url) -> AppResult<()> {
-    if blocks.covers(url) {
+async fn refuse_blocked(app: &App, url: &Url) -> AppResult<()> {
+    let configured = inbox::configured_blocks(&app.config().moderation)?;
+    let blocked = inbox::blocked_among(app.db(), &configured, std::slice::from_ref(url)).await?;
+    if blocked.is_empty() {
+        Ok(())
+    } else {
         Err(AppError::Forbidden(
             "the signer or its domain is blocked here".to_owned(),
         ))
-    } else {
-        Ok(())
     }
 }

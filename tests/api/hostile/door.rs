@@ -126,7 +126,8 @@ async fn rotating_keyids_do_not_bypass_the_peer_limit() {
             refused += 1;
         }
     }
-    assert!(refused >= 19, "only {refused} of 30 got 429");
+    // Burst 10 at 1/s: at least 10 of 30 are refused unless sending them takes 10 s.
+    assert!(refused >= 10, "only {refused} of 30 got 429");
 }
 
 #[tokio::test]
@@ -166,45 +167,35 @@ async fn trusted_proxy_forwarded_address_is_used_only_from_trusted_proxies() {
     let key = "https://a.example/users/a#main-key";
     let proxy = client_from("127.0.0.1");
     let stranger = client_from("127.0.0.2");
-    let statuses = async |client: &reqwest::Client, header: &str, values: &[&str]| {
+    // Eight requests of one bucket (burst 3, 1/s) see a 429 unless they take 5 s.
+    let statuses = async |client: &reqwest::Client, header: &str, values: &[String]| {
         let mut out = Vec::new();
         for v in values {
             out.push(junk_post(client, app.port, key, &[(header, v)]).await);
         }
         out
     };
+    let eight = |f: &dyn Fn(usize) -> String| (0..8).map(f).collect::<Vec<_>>();
     let xff = "x-forwarded-for";
     // Through the trusted proxy, each client named has its own bucket.
-    let a = statuses(&proxy, xff, &["203.0.113.1"; 4]).await;
-    assert!(a[..3].iter().all(|s| *s != 429) && a[3] == 429, "{a:?}");
-    let b = statuses(&proxy, xff, &["6.6.6.6, 203.0.113.2"]).await;
+    let a = statuses(&proxy, xff, &eight(&|_| "203.0.113.1".into())).await;
+    assert!(
+        a[..3].iter().all(|s| *s != 429) && a.contains(&429),
+        "{a:?}"
+    );
+    let b = statuses(&proxy, xff, &["6.6.6.6, 203.0.113.2".into()]).await;
     assert_ne!(b[0], 429, "another client behind the proxy");
     // IPv6 clients are counted by their /64.
     let v6 = statuses(
         &proxy,
         "forwarded",
-        &[
-            "for=\"[2001:db8:1:2::1]\"",
-            "for=\"[2001:db8:1:2::2]\"",
-            "for=\"[2001:db8:1:2::3]:4711\"",
-            "for=\"[2001:db8:1:2::4]\"",
-        ],
+        &eight(&|i| format!("for=\"[2001:db8:1:2::{i}]:4711\"")),
     )
     .await;
-    assert_eq!(v6[3], 429, "{v6:?}");
-    // A stranger's own header names nobody.
-    let s = statuses(
-        &stranger,
-        xff,
-        &[
-            "198.51.100.1",
-            "198.51.100.2",
-            "198.51.100.3",
-            "198.51.100.4",
-        ],
-    )
-    .await;
-    assert_eq!(s[3], 429, "{s:?}");
+    assert!(v6.contains(&429), "{v6:?}");
+    // A stranger's own header names nobody: all its requests share its address's bucket.
+    let s = statuses(&stranger, xff, &eight(&|i| format!("198.51.100.{i}"))).await;
+    assert!(s.contains(&429), "{s:?}");
 }
 
 /// A remote origin for threads: `/notes/<n>` is a public note by `/users/u<n>` that
@@ -530,7 +521,7 @@ async fn inbox_bounds_show_in_metrics_and_count_their_trips() {
     .await;
     let key = "https://a.example/users/a#main-key";
     let mut statuses = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..8 {
         statuses.push(junk_post(&client_from("127.0.0.1"), app.port, key, &[]).await);
     }
     assert!(statuses.contains(&429), "{statuses:?}");
