@@ -123,6 +123,14 @@ async fn half_open_connections_do_not_stop_the_site() {
             None => failed += 1,
         }
     }
+    // The server holds no more files than its caps allow.
+    let files = std::fs::read_dir(format!("/proc/{}/fd", server.child.id()))
+        .expect("/proc/<pid>/fd")
+        .count();
+    assert!(
+        files < 700,
+        "{files} files open with a cap of 600 connections"
+    );
     // The site still answers someone else, promptly.
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
