@@ -141,12 +141,15 @@ pub fn background(app: &App, shutdown: &CancellationToken, b: Background) -> Tas
         tasks.spawn("cache follower", follow);
     }
     if let Some(listener) = b.admin {
-        let admin = axum::serve(listener, http::admin_router(app.clone()))
-            .with_graceful_shutdown(stop().cancelled_owned());
+        // The same caps and deadlines as the site's listener, counted apart.
+        let (router, limits) = (
+            http::admin_router(app.clone()),
+            app.config().limits.http.clone(),
+        );
+        let metrics = app.metrics().clone();
+        let stop = stop();
         tasks.spawn("admin listener", async move {
-            if let Err(e) = admin.await {
-                tracing::error!(error = %e, "the admin listener stopped");
-            }
+            http::edge::serve(listener, router, &limits, metrics, stop).await;
         });
     }
     tasks

@@ -482,3 +482,16 @@ pub(super) fn not_found_page(app: &App) -> Response {
         "There is nothing at this address. It may have moved, or the link may be mistyped.",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortening_counts_characters_and_never_splits_one() {
+        assert_eq!(shorten("Zoë", 3), "Zoë");
+        assert_eq!(shorten("Zoë Ångström", 5), "Zoë …");
+        assert_eq!(shorten("🦀🦀🦀🦀", 3), "🦀🦀…");
+        assert_eq!(shorten("abc", 1), "…");
+    }
+}

@@ -123,6 +123,14 @@ async fn half_open_connections_do_not_stop_the_site() {
             None => failed += 1,
         }
     }
+    // The server holds no more files than its caps allow.
+    let files = std::fs::read_dir(format!("/proc/{}/fd", server.child.id()))
+        .expect("/proc/<pid>/fd")
+        .count();
+    assert!(
+        files < 700,
+        "{files} files open with a cap of 600 connections"
+    );
     // The site still answers someone else, promptly.
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
@@ -196,7 +204,7 @@ async fn slowloris_headers_are_cut_off() {
 #[tokio::test]
 async fn slow_body_is_cut_off() {
     let app = spawn_app_with(Options {
-        config: "[limits.http]\nbody_timeout_seconds = 1\n",
+        config: "[limits.http]\nbody_timeout_seconds = 1\n[admin]\nlisten = \"127.0.0.1:0\"\n",
         ..Options::default()
     })
     .await;
@@ -236,6 +244,29 @@ async fn slow_body_is_cut_off() {
         text.is_empty() || text.starts_with("HTTP/1.1 408"),
         "answered {text}"
     );
+    // The operator sees the bound and that it was reached.
+    let metrics = admin_metrics(&app).await;
+    assert!(
+        metrics.contains("fedblog_limit{key=\"limits.http.body_timeout_seconds\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("fedblog_limit_trips_total{bound=\"limits.http.body_timeout_seconds\"} 1"),
+        "{metrics}"
+    );
+}
+
+/// `/metrics` from the admin listener.
+async fn admin_metrics(app: &TestApp) -> String {
+    let admin = app.admin_base.clone().expect("admin listener");
+    app.client
+        .get(format!("{admin}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text")
 }
 
 #[tokio::test]
@@ -269,20 +300,13 @@ async fn sigterm_returns_promptly_with_slow_clients_connected() {
     drop((headers, body));
 }
 
-/// The app with the admin listener, for `/metrics`.
-async fn app_with_metrics() -> (TestApp, String) {
+#[tokio::test]
+async fn made_up_methods_share_one_metrics_series() {
     let app = spawn_app_with(Options {
         config: "[admin]\nlisten = \"127.0.0.1:0\"\n",
         ..Options::default()
     })
     .await;
-    let admin = app.admin_base.clone().expect("admin listener");
-    (app, admin)
-}
-
-#[tokio::test]
-async fn made_up_methods_share_one_metrics_series() {
-    let (app, admin) = app_with_metrics().await;
     for i in 0..50 {
         let method = reqwest::Method::from_bytes(format!("MADEUP{i}").as_bytes()).expect("method");
         let res = app
@@ -293,15 +317,7 @@ async fn made_up_methods_share_one_metrics_series() {
             .expect("request");
         assert!(res.status().is_client_error(), "{}", res.status());
     }
-    let metrics = app
-        .client
-        .get(format!("{admin}/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = admin_metrics(&app).await;
     let series: Vec<&str> = metrics
         .lines()
         .filter(|l| l.starts_with("fedblog_http_requests_total{"))
