@@ -366,6 +366,8 @@ async fn fetch_bounded(ctx: &Context, url: &Url) -> AppResult<serde_json::Value>
     guard.spend()?;
     match ctx.fetcher.get_json_within(url, guard.max_bytes()).await {
         Ok(doc) => Ok(doc),
+        // Our own failure (the instance key): no fault of the document, nothing shown.
+        Err(e @ FetchError::Signing(_)) => Err(AppError::Internal(anyhow::Error::new(e))),
         Err(e) if e.is_transient() => {
             guard.remember(url, Failure::Retry);
             Err(guard.unavailable(
