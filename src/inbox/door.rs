@@ -1,8 +1,8 @@
 //! The inbox door: authenticate a signed POST and store its activity durably; the
 //! side effects happen later, off the request path, in [`super::processor`].
 //!
-//! Order of checks, cheapest first: the `Host` is ours (421), the sender's rate (429),
-//! signature header shape, Digest and the signature's own time (401), JSON shape
+//! Order of checks, cheapest first: the `Host` is ours (421), signature header shape,
+//! Digest and the signature's own time (401), the sender's rate (429), JSON shape
 //! (400), the activity id on the actor's host (401), what the dispatch table checks at
 //! the door ([`super::dispatch::admit`]), then `federation::signer`: the key on the
 //! actor's host, listed by that actor, verifying the signature (401; 503 with
