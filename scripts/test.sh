@@ -35,7 +35,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 fuzz_corpus="$(mktemp -d)"
 trap 'rm -rf "$fuzz_corpus"' EXIT
-fuzz_targets=(inbox_json signature_headers door_request config_toml)
+fuzz_targets=(inbox_json signature_headers door_request config_toml public_key_pem)
 for target in "${fuzz_targets[@]}"; do
   mkdir -p "$fuzz_corpus/$target"
   # -a: overflow checks and debug assertions on; no sanitizer (safe Rust parsers, and a

@@ -841,6 +841,12 @@ mod tests {
             key.verify("k", None, b"other", &signer.sign(message))
                 .is_err()
         );
+        // PKCS#1 (`BEGIN RSA PUBLIC KEY`), as some servers publish it.
+        let pkcs1 = std::fs::read_to_string(format!("{dir}/rsa2048.pkcs1.pem")).unwrap();
+        assert!(matches!(
+            PublicKey::from_pem(&pkcs1).unwrap(),
+            PublicKey::Rsa { .. }
+        ));
 
         // A 16,384-bit modulus (not a real key: nothing gets that far).
         use rsa::pkcs8::{EncodePublicKey, LineEnding};
