@@ -133,8 +133,15 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<i32> {
             let root = config.content.clone();
             let scan = {
                 let uris = uris.clone();
-                tokio::task::spawn_blocking(move || content::scan(&root, &|h| uris.media_base(h)))
-                    .await?
+                let language = config.site_language.clone();
+                tokio::task::spawn_blocking(move || {
+                    let site = content::Site {
+                        uris: &uris,
+                        language: &language,
+                    };
+                    content::scan(&root, &site)
+                })
+                .await?
             };
             report.authors = scan.authors.len();
             report.posts = scan.authors.iter().map(|a| a.posts.len()).sum();

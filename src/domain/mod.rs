@@ -6,6 +6,7 @@ mod attachment;
 mod block;
 mod handle;
 mod html;
+mod lang;
 mod post_kind;
 mod profile_field;
 mod server_name;
@@ -18,6 +19,7 @@ pub use attachment::Attachment;
 pub use block::BlockTarget;
 pub use handle::Handle;
 pub use html::escape_html;
+pub use lang::Lang;
 pub use post_kind::PostKind;
 pub use profile_field::ProfileField;
 pub use server_name::ServerName;
@@ -44,7 +46,7 @@ macro_rules! text_serde {
     )+};
 }
 
-text_serde!(Handle, Slug, Tag);
+text_serde!(Handle, Slug, Tag, Lang);
 
 /// A value that failed to parse, with a message fit for a human.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
