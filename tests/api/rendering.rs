@@ -360,6 +360,13 @@ async fn a_very_long_post_federates_its_excerpt_and_a_link() {
     );
     // Under Misskey's 64 KiB inbox limit, with room to spare for the envelope.
     assert!(serde_json::to_vec(&object).unwrap().len() < 16 * 1024);
+    // `check` says so.
+    let check = app.cli(&["check"]).await;
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        out.contains("long.md: longer than 24 KiB once rendered: the fediverse gets its excerpt"),
+        "{out}"
+    );
     // The page has it all.
     assert!(app.html("/@alice/long").await.matches("A sentence").count() >= 800);
 }
