@@ -235,11 +235,14 @@ fn read_author(
         }
     };
     let no_posts = HashMap::new();
+    let author = post::AuthorDir {
+        dir: &dir,
+        handle: &handle,
+        profile: &profile,
+    };
     let folder = post::read_all(
-        &dir,
-        &profile,
+        author,
         site,
-        &handle,
         now,
         known.get(handle.as_str()).unwrap_or(&no_posts),
         reading,

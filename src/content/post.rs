@@ -97,19 +97,30 @@ pub(super) enum Reading<'a> {
     Only(&'a HashSet<PathBuf>),
 }
 
+/// An author's folder, whose posts [`read_all`] reads.
+#[derive(Clone, Copy)]
+pub(super) struct AuthorDir<'a> {
+    pub dir: &'a Path,
+    pub handle: &'a Handle,
+    pub profile: &'a Profile,
+}
+
 /// Reads the `*.md` files of an author's folder (all, or only the changed ones). A post
 /// dated after `now` is scheduled. `known` maps source paths of live stored posts to
 /// their file hashes.
 pub(super) fn read_all(
-    dir: &Path,
-    profile: &Profile,
+    author: AuthorDir<'_>,
     site: &Site<'_>,
-    handle: &Handle,
     now: DateTime<Utc>,
     known: &HashMap<String, String>,
     reading: Reading<'_>,
     errors: &mut Vec<ContentError>,
 ) -> Folder {
+    let AuthorDir {
+        dir,
+        handle,
+        profile,
+    } = author;
     let Some(files) = post_files(dir, reading, errors) else {
         return Folder::default();
     };
