@@ -16,72 +16,110 @@ use crate::domain::escape_html;
 /// Between the cells of a table row, as text.
 const CELL_SEPARATOR: &str = " — ";
 
-/// Renders the events as federation-grade HTML, one string per top-level block (so a
-/// long post can send only its first blocks). `page` is the post's URL: relative links
-/// and footnotes resolve against it.
+/// Renders the events as federation-grade HTML, one string per top-level block of the
+/// source (so a long post can send only its first blocks). `page` is the post's URL:
+/// relative links and footnotes resolve against it.
 pub(super) fn federated_blocks(events: Vec<Event<'_>>, page: &Url) -> Vec<String> {
-    let events = drop_empty_paragraphs(rewrite(events, page));
-    let mut blocks = Vec::new();
-    let mut depth = 0usize;
-    let mut block: Vec<Event<'_>> = Vec::new();
+    let mut rewriter = Rewriter {
+        page,
+        footnotes: Footnotes::default(),
+        in_image: false,
+        links: 0,
+        table: TableState::default(),
+        depth: 0,
+        out: Vec::new(),
+        blocks: Vec::new(),
+    };
     for event in events {
-        match &event {
-            Event::Start(_) => depth += 1,
-            Event::End(_) => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        block.push(event);
-        if depth == 0 {
-            let mut out = String::new();
-            html::push_html(&mut out, block.drain(..));
-            if !out.trim().is_empty() {
-                blocks.push(out);
-            }
-        }
+        rewriter.event(event);
     }
-    blocks
+    rewriter.finish();
+    rewriter
+        .blocks
+        .into_iter()
+        .filter_map(|block| {
+            let mut html = String::new();
+            html::push_html(&mut html, drop_empty_paragraphs(block).into_iter());
+            (!html.trim().is_empty()).then_some(html)
+        })
+        .collect()
 }
 
 /// The rewriting pass: links absolute, images out, tables, headings, rules, task
-/// markers and footnotes as plain markup.
-fn rewrite<'a>(events: Vec<Event<'a>>, page: &Url) -> Vec<Event<'a>> {
-    let mut out = Vec::with_capacity(events.len());
-    let mut footnotes = Footnotes::default();
-    let mut in_image = false;
-    let mut links = 0usize;
-    let mut table = TableState::default();
-    for event in events {
-        if in_image {
+/// markers and footnotes as plain markup; its output cut where the source's top-level
+/// blocks end (the markup that replaces a table or heading has no events of its own).
+struct Rewriter<'p, 'a> {
+    page: &'p Url,
+    footnotes: Footnotes,
+    in_image: bool,
+    /// How many links are open (an image inside one leaves its alt text).
+    links: usize,
+    table: TableState,
+    /// Nesting in the source.
+    depth: usize,
+    out: Vec<Event<'a>>,
+    blocks: Vec<Vec<Event<'a>>>,
+}
+
+impl<'a> Rewriter<'_, 'a> {
+    fn event(&mut self, event: Event<'a>) {
+        let nesting = match &event {
+            Event::Start(_) => 1,
+            Event::End(_) => -1,
+            _ => 0,
+        };
+        self.rewrite(event);
+        self.depth = self.depth.saturating_add_signed(nesting);
+        if self.depth == 0 {
+            self.cut();
+        }
+    }
+
+    fn cut(&mut self) {
+        if !self.out.is_empty() {
+            self.blocks.push(std::mem::take(&mut self.out));
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(number) = self.footnotes.pending.take() {
+            self.out
+                .push(Event::Html(format!("<p>[{number}]</p>\n").into()));
+        }
+        self.cut();
+    }
+
+    fn rewrite(&mut self, event: Event<'a>) {
+        let out = &mut self.out;
+        if self.in_image {
             match event {
-                Event::End(TagEnd::Image) => in_image = false,
+                Event::End(TagEnd::Image) => self.in_image = false,
                 // Inside a link the image's alt text keeps the link readable.
-                Event::Text(t) | Event::Code(t) if links > 0 => out.push(Event::Text(t)),
+                Event::Text(t) | Event::Code(t) if self.links > 0 => out.push(Event::Text(t)),
                 _ => {}
             }
-            continue;
+            return;
         }
-        if let Some(number) = footnotes.pending.take() {
-            match &event {
-                Event::Start(Tag::Paragraph) => {
-                    out.push(event);
-                    out.push(Event::Text(format!("[{number}] ").into()));
-                    continue;
-                }
-                _ => out.push(Event::Html(format!("<p>[{number}]</p>\n").into())),
+        if let Some(number) = self.footnotes.pending.take() {
+            if let Event::Start(Tag::Paragraph) = &event {
+                out.push(event);
+                out.push(Event::Text(format!("[{number}] ").into()));
+                return;
             }
+            out.push(Event::Html(format!("<p>[{number}]</p>\n").into()));
         }
         match event {
-            Event::Start(Tag::Image { .. }) => in_image = true,
+            Event::Start(Tag::Image { .. }) => self.in_image = true,
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
                 title,
                 id,
             }) => {
-                links += 1;
+                self.links += 1;
                 let dest_url = match link_type {
                     LinkType::Email => dest_url,
-                    _ => absolute(page, &dest_url).map_or(dest_url, CowStr::from),
+                    _ => absolute(self.page, &dest_url).map_or(dest_url, CowStr::from),
                 };
                 out.push(Event::Start(Tag::Link {
                     link_type,
@@ -91,7 +129,7 @@ fn rewrite<'a>(events: Vec<Event<'a>>, page: &Url) -> Vec<Event<'a>> {
                 }));
             }
             Event::End(TagEnd::Link) => {
-                links = links.saturating_sub(1);
+                self.links = self.links.saturating_sub(1);
                 out.push(Event::End(TagEnd::Link));
             }
             Event::Start(Tag::Heading { .. }) => out.push(Event::Html("<p><strong>".into())),
@@ -101,10 +139,10 @@ fn rewrite<'a>(events: Vec<Event<'a>>, page: &Url) -> Vec<Event<'a>> {
                 out.push(Event::Text(if done { "☑ " } else { "☐ " }.into()))
             }
             Event::FootnoteReference(name) => {
-                let number = footnotes.number(&name);
+                let number = self.footnotes.number(&name);
                 let href = format!(
                     "{}#{}",
-                    escape_html(&without_fragment(page)),
+                    escape_html(&without_fragment(self.page)),
                     href_part(&name)
                 );
                 out.push(Event::InlineHtml(
@@ -112,7 +150,7 @@ fn rewrite<'a>(events: Vec<Event<'a>>, page: &Url) -> Vec<Event<'a>> {
                 ));
             }
             Event::Start(Tag::FootnoteDefinition(name)) => {
-                footnotes.pending = Some(footnotes.number(&name));
+                self.footnotes.pending = Some(self.footnotes.number(&name));
             }
             Event::End(TagEnd::FootnoteDefinition) => {}
             e @ (Event::Start(Tag::Table(_))
@@ -122,14 +160,10 @@ fn rewrite<'a>(events: Vec<Event<'a>>, page: &Url) -> Vec<Event<'a>> {
             | Event::Start(Tag::TableRow)
             | Event::End(TagEnd::TableRow)
             | Event::Start(Tag::TableCell)
-            | Event::End(TagEnd::TableCell)) => table.event(&e, &mut out),
+            | Event::End(TagEnd::TableCell)) => self.table.event(&e, out),
             other => out.push(other),
         }
     }
-    if let Some(number) = footnotes.pending {
-        out.push(Event::Html(format!("<p>[{number}]</p>\n").into()));
-    }
-    out
 }
 
 /// Footnote numbers as the page shows them: in order of first mention, reference or
@@ -295,6 +329,25 @@ mod tests {
         assert!(
             !html.contains("<sup") && !html.contains("footnote"),
             "{html}"
+        );
+    }
+
+    #[test]
+    fn blocks_are_whole_tables_and_headings() {
+        let page = Url::parse("https://blog.example/@ann/post").unwrap();
+        let blocks = render_post(
+            "# Head\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nEnd.\n",
+            |_| None,
+            &page,
+        )
+        .federated;
+        assert_eq!(
+            blocks,
+            [
+                "<p><strong>Head</strong></p>\n",
+                "<p><strong>a — b</strong></p>\n<ul>\n<li>1 — 2</li>\n</ul>\n",
+                "<p>End.</p>\n"
+            ]
         );
     }
 
