@@ -169,6 +169,11 @@ pub struct Overrides {
 struct RawSite {
     title: Option<String>,
     description: Option<String>,
+    /// Posts without `lang` are in this language (`contentMap`, pages, feeds).
+    language: Option<crate::domain::Lang>,
+    /// Domains besides ours whose pages may credit our authors (`attributionDomains`).
+    #[serde(default)]
+    attribution_domains: Vec<String>,
 }
 
 /// Tuning of the delivery worker. Defaults suit a small VPS.
@@ -255,6 +260,8 @@ pub struct Config {
     pub content: PathBuf,
     pub site_title: String,
     pub site_description: String,
+    pub site_language: crate::domain::Lang,
+    pub attribution_domains: Vec<String>,
     pub delivery: DeliverySettings,
     pub federation: FederationSettings,
     pub admin: AdminSettings,
@@ -333,6 +340,8 @@ impl Config {
             listen: raw.listen,
             site_title: raw.site.title.unwrap_or_else(|| domain.clone()),
             site_description: raw.site.description.unwrap_or_default(),
+            site_language: raw.site.language.unwrap_or_default(),
+            attribution_domains: raw.site.attribution_domains,
             domain,
             dev: raw.dev,
             allow_dev_on_public_domain: raw.allow_dev_on_public_domain,

@@ -135,14 +135,23 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<i32> {
             let root = config.content.clone();
             let scan = {
                 let uris = uris.clone();
-                tokio::task::spawn_blocking(move || content::scan(&root, &|h| uris.media_base(h)))
-                    .await?
+                let language = config.site_language.clone();
+                tokio::task::spawn_blocking(move || {
+                    let site = content::Site {
+                        uris: &uris,
+                        language: &language,
+                    };
+                    content::scan(&root, &site)
+                })
+                .await?
             };
             report.authors = scan.authors.len();
             report.posts = scan.authors.iter().map(|a| a.posts.len()).sum();
+            let shortened = shortened_posts(&scan);
             report
                 .problems
                 .extend(scan.errors.into_iter().map(Problem::from));
+            report.problems.extend(shortened);
             report
                 .problems
                 .extend(config_warnings(&cli.config, &config));
@@ -355,4 +364,28 @@ async fn get_json(client: &reqwest::Client, url: &str, accept: &str) -> Result<V
     res.json()
         .await
         .map_err(|e| format!("answered 200 but not JSON: {e}"))
+}
+
+/// A warning for each post too long to federate whole: followers' servers get its
+/// excerpt (or first paragraphs) and a link (docs/RENDERING.md, "Size").
+fn shortened_posts(scan: &content::Scan) -> Vec<Problem> {
+    scan.authors
+        .iter()
+        .flat_map(|a| {
+            a.posts
+                .iter()
+                .filter(|p| p.federated_shortened)
+                .map(|p| Problem {
+                    severity: Severity::Warning,
+                    file: Some(a.dir.join(&p.source_path)),
+                    line: None,
+                    field: None,
+                    message: format!(
+                        "longer than {} KiB once rendered: the fediverse gets its {} and a link to the page",
+                        content::FEDERATED_BODY_MAX_BYTES / 1024,
+                        if p.excerpt.is_some() { "excerpt" } else { "first paragraphs" }
+                    ),
+                })
+        })
+        .collect()
 }

@@ -1,9 +1,16 @@
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+use url::Url;
+
+use super::federated::federated_blocks;
 
 /// Rendered Markdown and the images it shows.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
+    /// As the page shows it.
     pub html: String,
+    /// As it federates, one string per top-level block (see `federated.rs`); empty
+    /// unless the page's URL was given.
+    pub federated: Vec<String>,
     pub images: Vec<ImageRef>,
 }
 
@@ -34,6 +41,16 @@ pub fn render_markdown(source: &str) -> String {
 /// Like [`render_markdown`], and also collects the images, rewriting each image
 /// `src` for which `rewrite` returns a new URL.
 pub fn render_markdown_with(source: &str, rewrite: impl Fn(&str) -> Option<String>) -> Rendered {
+    render(source, rewrite, None)
+}
+
+/// Like [`render_markdown_with`], and also renders the federated HTML of the post at
+/// `page`.
+pub fn render_post(source: &str, rewrite: impl Fn(&str) -> Option<String>, page: &Url) -> Rendered {
+    render(source, rewrite, Some(page))
+}
+
+fn render(source: &str, rewrite: impl Fn(&str) -> Option<String>, page: Option<&Url>) -> Rendered {
     let mut images = Vec::new();
     let mut alt: Option<String> = None;
     let events: Vec<Event<'_>> = Parser::new_ext(source, options())
@@ -73,10 +90,18 @@ pub fn render_markdown_with(source: &str, rewrite: impl Fn(&str) -> Option<Strin
             other => other,
         })
         .collect();
+    let federated = match page {
+        Some(page) => federated_blocks(events.clone(), page),
+        None => Vec::new(),
+    };
     let events = wrap_tables(super::highlight::highlight_code_blocks(events));
     let mut out = String::with_capacity(source.len() * 3 / 2);
     html::push_html(&mut out, events.into_iter());
-    Rendered { html: out, images }
+    Rendered {
+        html: out,
+        federated,
+        images,
+    }
 }
 
 /// Puts each table in a wrapper that scrolls sideways on narrow screens instead of the

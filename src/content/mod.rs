@@ -2,6 +2,7 @@
 //! `author.toml`, an avatar and Markdown posts with YAML front matter.
 //! Pure reading and rendering; `service::sync` writes the result to the database.
 
+mod federated;
 mod highlight;
 mod markdown;
 mod new_post;
@@ -17,15 +18,26 @@ use std::{
 
 pub use markdown::render_markdown;
 pub use new_post::new_post;
-pub use post::PostSource;
 pub use post::local_media;
+pub use post::{FEDERATED_BODY_MAX_BYTES, PostSource};
 pub use profile::Profile;
 pub use profile::image_media_type;
 pub use text::{plain_text, reading_minutes, summary};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::Handle;
+use crate::{
+    domain::{Handle, Lang},
+    uris::Uris,
+};
+
+/// What rendering needs to know of the site: its URLs (images beside posts, links made
+/// absolute in what federates) and the language of posts that name none.
+#[derive(Debug, Clone, Copy)]
+pub struct Site<'a> {
+    pub uris: &'a Uris,
+    pub language: &'a Lang,
+}
 
 /// A problem in one content file, pointing at the line and field to fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,10 +123,9 @@ impl Scan {
 }
 
 /// Reads every author folder. A broken post or profile is reported and skipped;
-/// the rest still loads. `media_base` gives the URL (ending in `/`) under which an
-/// author's folder is served, for images placed beside posts.
-pub fn scan(root: &Path, media_base: &dyn Fn(&Handle) -> String) -> Scan {
-    scan_changes(root, media_base, &Known::new(), None)
+/// the rest still loads.
+pub fn scan(root: &Path, site: &Site<'_>) -> Scan {
+    scan_changes(root, site, &Known::new(), None)
 }
 
 /// [`scan`] that skips what is already stored: files whose hash is in `known` are not
@@ -123,17 +134,17 @@ pub fn scan(root: &Path, media_base: &dyn Fn(&Handle) -> String) -> Scan {
 /// post changed (a profile, an image): then all of that author's.
 pub fn scan_changes(
     root: &Path,
-    media_base: &dyn Fn(&Handle) -> String,
+    site: &Site<'_>,
     known: &Known,
     changed: Option<&HashSet<PathBuf>>,
 ) -> Scan {
-    scan_at(root, media_base, known, changed, Utc::now())
+    scan_at(root, site, known, changed, Utc::now())
 }
 
 /// [`scan`] as of `now`: posts dated later are scheduled, not published.
 pub fn scan_at(
     root: &Path,
-    media_base: &dyn Fn(&Handle) -> String,
+    site: &Site<'_>,
     known: &Known,
     changed: Option<&HashSet<PathBuf>>,
     now: DateTime<Utc>,
@@ -169,7 +180,7 @@ pub fn scan_at(
         let Some(reading) = reading_of(&dir, changed) else {
             continue;
         };
-        if let Some(author) = read_author(dir, reading, media_base, known, now, &mut scan.errors) {
+        if let Some(author) = read_author(dir, reading, site, known, now, &mut scan.errors) {
             scan.authors.push(author);
         }
     }
@@ -198,7 +209,7 @@ fn reading_of<'a>(dir: &Path, changed: Option<&'a HashSet<PathBuf>>) -> Option<p
 fn read_author(
     dir: PathBuf,
     reading: post::Reading<'_>,
-    media_base: &dyn Fn(&Handle) -> String,
+    site: &Site<'_>,
     known: &Known,
     now: DateTime<Utc>,
     errors: &mut Vec<ContentError>,
@@ -224,10 +235,14 @@ fn read_author(
         }
     };
     let no_posts = HashMap::new();
+    let author = post::AuthorDir {
+        dir: &dir,
+        handle: &handle,
+        profile: &profile,
+    };
     let folder = post::read_all(
-        &dir,
-        &profile,
-        &media_base(&handle),
+        author,
+        site,
         now,
         known.get(handle.as_str()).unwrap_or(&no_posts),
         reading,
@@ -260,12 +275,12 @@ mod tests {
     use super::*;
 
     fn scan_of(root: &Path, known: &Known, changed: Option<&HashSet<PathBuf>>) -> Scan {
-        scan_changes(
-            root,
-            &|h| format!("https://b.example/@{h}/media/"),
-            known,
-            changed,
-        )
+        let uris = Uris::new("https", "b.example");
+        let site = Site {
+            uris: &uris,
+            language: &Lang::default(),
+        };
+        scan_changes(root, &site, known, changed)
     }
 
     /// What a sync would store after this scan: the file hash of every post.

@@ -85,10 +85,16 @@ mod tests {
             default_kind: None,
             also_known_as: vec![],
         };
-        let post::Parsed::Post(p) = post::read_one(&path, "say-hi-a-test.md", &profile, "/")
-            .map_err(|e: ContentError| e.to_string())
-            .unwrap()
-        else {
+        let post::Parsed::Post(p) = post::read_one(
+            &path,
+            "say-hi-a-test.md",
+            &profile,
+            "/",
+            &|slug| format!("https://b.example/@m/{slug}"),
+            &crate::domain::Lang::default(),
+        )
+        .map_err(|e: ContentError| e.to_string())
+        .unwrap() else {
             panic!("not a post")
         };
         assert_eq!(p.title.as_deref(), Some("Say \"hi\": a test"));

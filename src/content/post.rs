@@ -7,8 +7,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::{ContentError, Profile, markdown::render_markdown_with, profile::image_media_type};
-use crate::domain::{Attachment, PostKind, Slug, Tag, hash_hex};
+use super::{
+    ContentError, Profile, Site, markdown::render_post, profile::image_media_type, text::summary,
+};
+use crate::domain::{Attachment, Handle, Lang, PostKind, Slug, Tag, escape_html, hash_hex};
+
+/// The largest federated body sent whole, in bytes. Misskey refuses inbox bodies over
+/// 64 KiB (docs/RENDERING.md), and a Create carries the body twice (`content` and
+/// `contentMap`) besides the envelope, tags and attachments; a longer post federates as
+/// its excerpt (or lead) and a link to the page.
+pub const FEDERATED_BODY_MAX_BYTES: usize = 24 * 1024;
+/// How much of a long post's beginning federates when it has no excerpt, in bytes.
+const LEAD_BYTES: usize = 1_500;
 
 /// A post read from a Markdown file and rendered, ready to be stored.
 #[derive(Debug, Clone)]
@@ -16,16 +26,28 @@ pub struct PostSource {
     /// Path relative to the author's folder: the post's identity across syncs.
     pub source_path: String,
     pub slug: Slug,
-    pub kind: PostKind,
+    /// The type the front matter asks for, if it does.
+    pub declared_kind: Option<PostKind>,
+    /// The type of a post published for the first time without `type`: the author's
+    /// `default_type`, else Note.
+    pub default_kind: PostKind,
     pub title: Option<String>,
     pub excerpt: Option<String>,
+    /// As the page shows it.
     pub content_html: String,
+    /// As it federates (see `federated.rs`), the title not included.
+    pub federated_html: String,
+    /// Whether `federated_html` is only the excerpt or lead of a long post.
+    pub federated_shortened: bool,
+    /// The front matter's `lang`, else the site's language.
+    pub lang: Lang,
+    /// The front matter's `lang`, if any (only that is part of the hash: a change of
+    /// the site's language is not worth an Update of every post).
+    pub declared_lang: Option<Lang>,
     pub tags: Vec<Tag>,
     pub date: DateTime<Utc>,
     /// Images the post shows, sent as `attachment` (Mastodon drops inline images).
     pub attachments: Vec<Attachment>,
-    /// Hash of everything above that federates: equal hashes mean nothing to send.
-    pub hash: String,
     /// Hash of the file and of what its rendering depends on (see [`Known`]): equal
     /// hashes mean the file need not be read again.
     pub file_hash: String,
@@ -43,6 +65,7 @@ struct FrontMatter {
     draft: bool,
     #[serde(rename = "type")]
     kind: Option<Spanned<String>>,
+    lang: Option<Spanned<String>>,
 }
 
 /// Where a post is in its life, as its file says.
@@ -74,22 +97,35 @@ pub(super) enum Reading<'a> {
     Only(&'a HashSet<PathBuf>),
 }
 
+/// An author's folder, whose posts [`read_all`] reads.
+#[derive(Clone, Copy)]
+pub(super) struct AuthorDir<'a> {
+    pub dir: &'a Path,
+    pub handle: &'a Handle,
+    pub profile: &'a Profile,
+}
+
 /// Reads the `*.md` files of an author's folder (all, or only the changed ones). A post
 /// dated after `now` is scheduled. `known` maps source paths of live stored posts to
 /// their file hashes.
 pub(super) fn read_all(
-    dir: &Path,
-    profile: &Profile,
-    media_base: &str,
+    author: AuthorDir<'_>,
+    site: &Site<'_>,
     now: DateTime<Utc>,
     known: &HashMap<String, String>,
     reading: Reading<'_>,
     errors: &mut Vec<ContentError>,
 ) -> Folder {
+    let AuthorDir {
+        dir,
+        handle,
+        profile,
+    } = author;
     let Some(files) = post_files(dir, reading, errors) else {
         return Folder::default();
     };
-    let context = rendering_context(dir, profile, media_base);
+    let media_base = site.uris.media_base(handle);
+    let context = rendering_context(dir, profile, &media_base, site.language);
     let mut folder = Folder::default();
     let mut slugs: HashMap<String, String> = HashMap::new();
     for path in files {
@@ -115,7 +151,8 @@ pub(super) fn read_all(
             folder.unchanged.push(rel);
             continue;
         }
-        match read_one(&path, &rel, profile, media_base) {
+        let page = |slug: &Slug| site.uris.post(handle, slug);
+        match read_one(&path, &rel, profile, &media_base, &page, site.language) {
             Ok(Parsed::Post(p)) if p.date > now => {
                 folder.scheduled.push((rel.clone(), p.date));
                 folder.unsettled.push(rel);
@@ -193,6 +230,8 @@ pub(super) fn read_one(
     rel: &str,
     profile: &Profile,
     media_base: &str,
+    page: &dyn Fn(&Slug) -> String,
+    site_language: &Lang,
 ) -> Result<Parsed, ContentError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ContentError::new(path, None, None, format!("cannot read the file: {e}")))?;
@@ -203,8 +242,16 @@ pub(super) fn read_one(
     let fields = Fields::of(path, rel, &fm, profile)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let body = strip_title_heading(body, fields.title.as_deref());
-    let (content_html, attachments) = render_body(dir, body, media_base);
-    if content_html.trim().is_empty() && fields.title.is_none() {
+    let page = url::Url::parse(&page(&fields.slug)).map_err(|e| {
+        ContentError::new(
+            path,
+            None,
+            None,
+            format!("the post's URL is not valid: {e}"),
+        )
+    })?;
+    let body = render_body(dir, body, media_base, &page);
+    if body.html.trim().is_empty() && fields.title.is_none() {
         return Err(ContentError::new(
             path,
             None,
@@ -212,18 +259,23 @@ pub(super) fn read_one(
             "the post has neither a title nor a body",
         ));
     }
-    let hash = content_hash(&fields, &content_html, &attachments);
+    let (federated_html, federated_shortened) =
+        federated_body(&body.federated, fields.excerpt.as_deref(), page.as_str());
     Ok(Parsed::Post(Box::new(PostSource {
         source_path: rel.to_owned(),
         slug: fields.slug,
-        kind: fields.kind,
+        declared_kind: fields.declared_kind,
+        default_kind: fields.default_kind,
         title: fields.title,
         excerpt: fields.excerpt,
-        content_html,
+        content_html: body.html,
+        federated_html,
+        federated_shortened,
+        lang: fields.lang.clone().unwrap_or_else(|| site_language.clone()),
+        declared_lang: fields.lang,
         tags: fields.tags,
         date: fields.date,
-        attachments,
-        hash,
+        attachments: body.attachments,
         file_hash: String::new(),
     })))
 }
@@ -252,7 +304,9 @@ fn file_line(yaml_line: u64) -> Option<usize> {
 struct Fields {
     date: DateTime<Utc>,
     title: Option<String>,
-    kind: PostKind,
+    declared_kind: Option<PostKind>,
+    default_kind: PostKind,
+    lang: Option<Lang>,
     tags: Vec<Tag>,
     slug: Slug,
     excerpt: Option<String>,
@@ -294,17 +348,16 @@ impl Fields {
             .as_ref()
             .map(|t| t.value.trim().to_owned())
             .filter(|t| !t.is_empty());
-        let kind = match &fm.kind {
-            Some(k) => PostKind::parse(&k.value).map_err(|e| err(at(k), "type", e.0))?,
-            None => profile.default_kind.unwrap_or(if title.is_some() {
-                PostKind::Article
-            } else {
-                PostKind::Note
-            }),
+        let declared_kind = match &fm.kind {
+            Some(k) => Some(PostKind::parse(&k.value).map_err(|e| err(at(k), "type", e.0))?),
+            None => None,
         };
+        // A Note reads well on every server (docs/RENDERING.md); an Article only where
+        // the author asks for one.
+        let default_kind = profile.default_kind.unwrap_or(PostKind::Note);
         // Mastodon shows an Article as its title and excerpt only: without a title it
         // is blank.
-        if kind == PostKind::Article && title.is_none() {
+        if declared_kind.unwrap_or(default_kind) == PostKind::Article && title.is_none() {
             return Err(err(
                 fm.title.as_ref().map_or(Some(1), at),
                 "title",
@@ -328,6 +381,10 @@ impl Fields {
                 )
             })?,
         };
+        let lang = match &fm.lang {
+            Some(l) => Some(Lang::parse(&l.value).map_err(|e| err(at(l), "lang", e.0))?),
+            None => None,
+        };
         let excerpt = fm
             .excerpt
             .as_ref()
@@ -336,7 +393,9 @@ impl Fields {
         Ok(Self {
             date,
             title,
-            kind,
+            declared_kind,
+            default_kind,
+            lang,
             tags,
             slug,
             excerpt,
@@ -344,12 +403,21 @@ impl Fields {
     }
 }
 
+/// A post's body rendered for the page and for federation, and its images.
+struct Body {
+    html: String,
+    federated: Vec<String>,
+    attachments: Vec<Attachment>,
+}
+
 /// The body as HTML, with images beside the post served under `media_base`, and the
 /// images it shows as attachments (local ones with their dimensions).
-fn render_body(dir: &Path, body: &str, media_base: &str) -> (String, Vec<Attachment>) {
-    let rendered = render_markdown_with(body, |src| {
-        local_media(dir, src).map(|file| format!("{media_base}{file}"))
-    });
+fn render_body(dir: &Path, body: &str, media_base: &str, page: &url::Url) -> Body {
+    let rendered = render_post(
+        body,
+        |src| local_media(dir, src).map(|file| format!("{media_base}{file}")),
+        page,
+    );
     let attachments = rendered
         .images
         .iter()
@@ -376,32 +444,90 @@ fn render_body(dir: &Path, body: &str, media_base: &str) -> (String, Vec<Attachm
             })
         })
         .collect();
-    (rendered.html, attachments)
+    Body {
+        html: rendered.html,
+        federated: rendered.federated,
+        attachments,
+    }
 }
 
-/// The hash of everything about a post that federates: equal hashes, nothing to send.
-fn content_hash(f: &Fields, content_html: &str, attachments: &[Attachment]) -> String {
-    let tag_names: Vec<&str> = f.tags.iter().map(Tag::as_str).collect();
-    hash_hex(&[
-        f.kind.as_str().as_bytes(),
-        f.title.as_deref().unwrap_or_default().as_bytes(),
-        f.excerpt.as_deref().unwrap_or_default().as_bytes(),
-        content_html.as_bytes(),
-        tag_names.join(",").as_bytes(),
-        &f.date.timestamp_millis().to_le_bytes(),
-        serde_json::to_string(attachments)
-            .unwrap_or_default()
-            .as_bytes(),
-    ])
+/// The federated body: every block, or, past [`FEDERATED_BODY_MAX_BYTES`], the excerpt
+/// (else the first blocks) and a link to the page; and whether it was shortened.
+fn federated_body(blocks: &[String], excerpt: Option<&str>, page: &str) -> (String, bool) {
+    let whole: usize = blocks.iter().map(String::len).sum();
+    if whole <= FEDERATED_BODY_MAX_BYTES {
+        return (blocks.concat(), false);
+    }
+    let mut out = match excerpt {
+        Some(e) => format!("<p>{}</p>\n", escape_html(e)),
+        None => {
+            let mut lead = String::new();
+            for block in blocks {
+                if lead.len() + block.len() > LEAD_BYTES {
+                    break;
+                }
+                lead.push_str(block);
+            }
+            if lead.is_empty() {
+                // The first block alone is too long (a huge table or code block).
+                let text = summary(&blocks.concat(), 500);
+                lead = format!("<p>{}</p>\n", escape_html(&text));
+            }
+            lead
+        }
+    };
+    out.push_str(&format!(
+        "<p><a href=\"{}\">Continue reading</a></p>\n",
+        escape_html(page)
+    ));
+    (out, true)
+}
+
+impl PostSource {
+    /// The type this post federates as, given the type it was stored with (if it was):
+    /// the front matter's `type`, else the stored one (a post keeps the shape it was
+    /// first federated with when the default changes), else the default. A stored
+    /// Article that lost its title becomes the default.
+    pub fn kind(&self, stored: Option<PostKind>) -> PostKind {
+        let titled = self.title.is_some();
+        self.declared_kind
+            .or(stored.filter(|k| *k != PostKind::Article || titled))
+            .unwrap_or(self.default_kind)
+    }
+
+    /// The hash of everything about the post that federates when it is of `kind`:
+    /// equal hashes, nothing to send. The federated HTML is not in it (it follows from
+    /// the same Markdown as the page's, and a better rendering of it is not worth an
+    /// Update of every post); a declared language is, only when there is one (so posts
+    /// stored before languages keep their hashes).
+    pub fn source_hash(&self, kind: PostKind) -> String {
+        let tag_names: Vec<&str> = self.tags.iter().map(Tag::as_str).collect();
+        let tag_names = tag_names.join(",");
+        let attachments = serde_json::to_string(&self.attachments).unwrap_or_default();
+        let date = self.date.timestamp_millis().to_le_bytes();
+        let mut hashed: Vec<&[u8]> = vec![
+            kind.as_str().as_bytes(),
+            self.title.as_deref().unwrap_or_default().as_bytes(),
+            self.excerpt.as_deref().unwrap_or_default().as_bytes(),
+            self.content_html.as_bytes(),
+            tag_names.as_bytes(),
+            &date,
+            attachments.as_bytes(),
+        ];
+        if let Some(lang) = &self.declared_lang {
+            hashed.push(lang.as_str().as_bytes());
+        }
+        hash_hex(&hashed)
+    }
 }
 
 /// Bumped when rendering changes, so every post is rendered anew once.
-const RENDERER_VERSION: &str = "1";
+const RENDERER_VERSION: &str = "2";
 
 /// What a post's rendering depends on besides its file: the program, the author's
 /// default post type, the media URL and the other files in the folder (images whose
 /// sizes go into attachments). Part of every file hash.
-fn rendering_context(dir: &Path, profile: &Profile, media_base: &str) -> String {
+fn rendering_context(dir: &Path, profile: &Profile, media_base: &str, language: &Lang) -> String {
     let mut others: Vec<(String, u64, u128)> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -438,6 +564,7 @@ fn rendering_context(dir: &Path, profile: &Profile, media_base: &str) -> String 
             .as_bytes(),
         media_base.as_bytes(),
         listing.as_bytes(),
+        language.as_str().as_bytes(),
     ])
 }
 
@@ -520,13 +647,16 @@ mod tests {
             "my-post.md",
             &profile(),
             "https://b.example/@a/media/",
+            &|slug| format!("https://b.example/@a/{slug}"),
+            &Lang::default(),
         )
     }
 
     #[test]
-    fn titled_post_is_an_article_and_drops_its_repeated_heading() {
+    fn titled_post_is_a_note_by_default_and_drops_its_repeated_heading() {
         let Parsed::Post(p) = parse("---\ntitle: \"Hi there\"\ndate: 2025-01-15\nexcerpt: e\ntags: [Rust, web]\n---\n\n# Hi there\n\nBody\n").unwrap() else { panic!() };
-        assert_eq!(p.kind, PostKind::Article);
+        assert_eq!(p.kind(None), PostKind::Note);
+        assert_eq!(p.kind(Some(PostKind::Article)), PostKind::Article, "pinned");
         assert_eq!(p.slug.as_str(), "my-post");
         assert_eq!(p.content_html.trim(), "<p>Body</p>");
         assert_eq!(
@@ -541,7 +671,9 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(p.kind, PostKind::Note);
+        assert_eq!(p.kind(None), PostKind::Note);
+        // A stored Article without a title cannot stay one.
+        assert_eq!(p.kind(Some(PostKind::Article)), PostKind::Note);
     }
 
     #[test]

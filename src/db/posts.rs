@@ -1,7 +1,7 @@
 use sqlx::types::Json;
 
 use super::{Executor, Result};
-use crate::domain::{Attachment, Handle, PostKind, Slug, Tag};
+use crate::domain::{Attachment, Handle, Lang, PostKind, Slug, Tag};
 
 /// A post as stored. `deleted_at` set means a tombstone.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,6 +25,10 @@ pub struct PostRow {
     pub source_hash: String,
     pub deleted_at: Option<i64>,
     pub file_hash: Option<String>,
+    /// The body as it federates; `None` for a post not rendered since this existed.
+    pub federated_html: Option<String>,
+    /// `None` for a post not rendered since languages existed.
+    pub lang: Option<Lang>,
 }
 
 /// What sync compares a folder against: a post's identity and hashes, not its content.
@@ -35,6 +39,8 @@ pub struct PostIndexRow {
     pub slug: Slug,
     pub source_hash: String,
     pub deleted_at: Option<i64>,
+    /// The type it was federated as: kept when the default type changes.
+    pub kind: PostKind,
 }
 
 /// What a content file says about a post (everything but its identity and times).
@@ -44,6 +50,8 @@ pub struct PostValues<'a> {
     pub title: Option<&'a str>,
     pub excerpt: Option<&'a str>,
     pub content_html: &'a str,
+    pub federated_html: &'a str,
+    pub lang: &'a Lang,
     pub tags: &'a [Tag],
     pub attachments: &'a [Attachment],
     pub written_at: i64,
@@ -75,7 +83,7 @@ pub async fn by_slug(
 /// Every post of an author, live and deleted: what sync compares the folder against.
 pub async fn index_of_author(db: impl Executor<'_>, author: &Handle) -> Result<Vec<PostIndexRow>> {
     sqlx::query_as(
-        "SELECT id, source_path, slug, source_hash, deleted_at FROM posts WHERE author = ?",
+        "SELECT id, source_path, slug, source_hash, deleted_at, kind FROM posts WHERE author = ?",
     )
     .bind(author)
     .fetch_all(db.inner())
@@ -95,10 +103,10 @@ pub async fn index_of_files(
     slugs: &[&Slug],
 ) -> Result<Vec<PostIndexRow>> {
     sqlx::query_as(
-        "SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at
+        "SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at, p.kind
          FROM json_each(?2) AS f CROSS JOIN posts AS p ON p.author = ?1 AND p.source_path = f.value
          UNION
-         SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at
+         SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at, p.kind
          FROM json_each(?3) AS s CROSS JOIN posts AS p ON p.author = ?1 AND p.slug = s.value",
     )
     .bind(author)
@@ -153,10 +161,20 @@ pub async fn file_hashes_of(
     }
 }
 
-/// Notes a re-saved file whose post did not change, so the next sync skips it.
-pub async fn set_file_hash(db: impl Executor<'_>, id: i64, file_hash: &str) -> Result<()> {
-    sqlx::query("UPDATE posts SET file_hash = ? WHERE id = ?")
+/// Notes a re-read file whose post did not change in what it federates, so the next
+/// sync skips it, and keeps what follows from it without an Update (the federated
+/// rendering, the language when the site's changed).
+pub async fn set_file_hash(
+    db: impl Executor<'_>,
+    id: i64,
+    file_hash: &str,
+    federated_html: &str,
+    lang: &Lang,
+) -> Result<()> {
+    sqlx::query("UPDATE posts SET file_hash = ?, federated_html = ?, lang = ? WHERE id = ?")
         .bind(file_hash)
+        .bind(federated_html)
+        .bind(lang)
         .bind(id)
         .execute(db.inner())
         .await?;
@@ -220,8 +238,9 @@ pub async fn insert(
 ) -> Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO posts (author, source_path, slug, kind, title, excerpt, content_html,
-            tags_json, attachments_json, written_at, published_at, source_hash, file_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            tags_json, attachments_json, written_at, published_at, source_hash, file_hash,
+            federated_html, lang)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(author)
     .bind(source_path)
@@ -236,6 +255,8 @@ pub async fn insert(
     .bind(published_at)
     .bind(v.source_hash)
     .bind(v.file_hash)
+    .bind(v.federated_html)
+    .bind(v.lang)
     .fetch_one(db.inner())
     .await
     .map_err(Into::into)
@@ -253,7 +274,7 @@ pub async fn update(
     sqlx::query(
         "UPDATE posts SET kind = ?, title = ?, excerpt = ?, content_html = ?, tags_json = ?,
             attachments_json = ?, written_at = ?, source_hash = ?, file_hash = ?, published_at = ?,
-            updated_at = ?, deleted_at = NULL
+            updated_at = ?, deleted_at = NULL, federated_html = ?, lang = ?
          WHERE id = ?",
     )
     .bind(v.kind)
@@ -267,6 +288,8 @@ pub async fn update(
     .bind(v.file_hash)
     .bind(published_at)
     .bind(updated_at)
+    .bind(v.federated_html)
+    .bind(v.lang)
     .bind(id)
     .execute(db.inner())
     .await?;

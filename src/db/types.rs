@@ -10,8 +10,8 @@ use sqlx::{
 use url::Url;
 
 use crate::domain::{
-    CircuitState, DeliveryState, Handle, InboxState, PostKind, ReactionKind, ReplyState, Slug, Tag,
-    WorkerKind,
+    CircuitState, DeliveryState, Handle, InboxState, Lang, PostKind, ReactionKind, ReplyState,
+    Slug, Tag, WorkerKind,
 };
 
 macro_rules! text_column {
@@ -47,6 +47,7 @@ text_column!(
     Handle,
     Slug,
     Tag,
+    Lang,
     PostKind,
     ReplyState,
     InboxState,

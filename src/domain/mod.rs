@@ -6,6 +6,7 @@ mod attachment;
 mod block;
 mod handle;
 mod html;
+mod lang;
 mod page;
 mod post_kind;
 mod profile_field;
@@ -19,6 +20,7 @@ pub use attachment::Attachment;
 pub use block::{BlockList, BlockTarget};
 pub use handle::Handle;
 pub use html::escape_html;
+pub use lang::Lang;
 pub use page::PageNumber;
 pub use post_kind::PostKind;
 pub use profile_field::ProfileField;
@@ -46,7 +48,7 @@ macro_rules! text_serde {
     )+};
 }
 
-text_serde!(Handle, Slug, Tag);
+text_serde!(Handle, Slug, Tag, Lang);
 
 /// A value that failed to parse, with a message fit for a human.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -45,6 +45,7 @@ pub fn context() -> serde_json::Value {
             "featured": { "@id": "toot:featured", "@type": "@id" },
             "discoverable": "toot:discoverable",
             "indexable": "toot:indexable",
+            "attributionDomains": { "@id": "toot:attributionDomains", "@container": "@set" },
             "Hashtag": "as:Hashtag",
             "schema": "http://schema.org#",
             "PropertyValue": "schema:PropertyValue",

@@ -32,6 +32,7 @@ pub fn atom(info: &FeedInfo, entries: &[FeedEntry]) -> String {
         entry.set_links(vec![link(&e.url, "alternate", Some("text/html"))]);
         entry.set_summary(e.summary.clone().map(Text::plain));
         entry.set_content(Some(Content {
+            lang: Some(e.lang.clone().unwrap_or_else(|| info.language.clone())),
             value: Some(e.content_html.clone()),
             content_type: Some("html".into()),
             ..Content::default()
@@ -60,6 +61,7 @@ pub fn atom(info: &FeedInfo, entries: &[FeedEntry]) -> String {
     ]);
     feed.set_authors(info.author.iter().map(person).collect::<Vec<_>>());
     feed.set_icon(info.icon.clone());
+    feed.set_lang(Some(info.language.clone()));
     feed.set_generator(Some(Generator {
         value: "fedblog".into(),
         uri: None,

@@ -16,6 +16,7 @@ struct JsonFeed<'a> {
     icon: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     authors: Vec<JsonAuthor<'a>>,
+    language: &'a str,
     items: Vec<JsonItem<'a>>,
 }
 
@@ -44,6 +45,7 @@ struct JsonItem<'a> {
     authors: Vec<JsonAuthor<'a>>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     tags: &'a [String],
+    language: &'a str,
 }
 
 fn author(a: &FeedAuthor) -> JsonAuthor<'_> {
@@ -64,6 +66,7 @@ pub fn json_feed(info: &FeedInfo, entries: &[FeedEntry]) -> String {
         description: &info.description,
         icon: info.icon.as_deref(),
         authors: info.author.iter().map(author).collect(),
+        language: &info.language,
         items: entries
             .iter()
             .map(|e| JsonItem {
@@ -77,6 +80,7 @@ pub fn json_feed(info: &FeedInfo, entries: &[FeedEntry]) -> String {
                 date_modified: e.updated.map(|u| u.to_rfc3339()),
                 authors: vec![author(&e.author)],
                 tags: &e.tags,
+                language: e.lang.as_deref().unwrap_or(&info.language),
             })
             .collect(),
     };

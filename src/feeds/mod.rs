@@ -33,6 +33,8 @@ pub struct FeedInfo {
     pub icon: Option<String>,
     /// Set for an author's feed.
     pub author: Option<FeedAuthor>,
+    /// The site's language: the feed's, and each post's that names none.
+    pub language: String,
 }
 
 impl FeedInfo {
@@ -63,6 +65,8 @@ pub struct FeedEntry {
     pub author: FeedAuthor,
     pub tags: Vec<String>,
     pub image: Option<String>,
+    /// The post's language (`None`: the feed's).
+    pub lang: Option<String>,
 }
 
 impl FeedEntry {
@@ -104,6 +108,7 @@ pub fn entry(post: &PostRow, author: FeedAuthor, uris: &Uris) -> FeedEntry {
         author,
         tags: post.tags.iter().map(ToString::to_string).collect(),
         image: post.attachments.first().map(|a| a.url.clone()),
+        lang: post.lang.as_ref().map(ToString::to_string),
     }
 }
 
@@ -135,6 +140,7 @@ pub(crate) mod tests {
             uris,
             icon: None,
             author: Some(author.clone()),
+            language: "en".into(),
         };
         let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         let entries = vec![
@@ -148,6 +154,7 @@ pub(crate) mod tests {
                 author: author.clone(),
                 tags: vec!["rust".into()],
                 image: Some("https://blog.example/@alice/media/a.png".into()),
+                lang: Some("de".into()),
             },
             FeedEntry {
                 url: "https://blog.example/@alice/note".into(),
@@ -159,6 +166,7 @@ pub(crate) mod tests {
                 author,
                 tags: vec![],
                 image: None,
+                lang: None,
             },
         ];
         (info, entries)

@@ -24,6 +24,9 @@ pub fn rss(info: &FeedInfo, entries: &[FeedEntry]) -> String {
             // RSS `author` must be an e-mail address; Dublin Core's creator takes a name.
             let mut dc = rss::extension::dublincore::DublinCoreExtension::default();
             dc.set_creators(vec![e.author.name.clone()]);
+            dc.set_languages(vec![
+                e.lang.clone().unwrap_or_else(|| info.language.clone()),
+            ]);
             item.set_dublin_core_ext(Some(dc));
             item.set_categories(
                 e.tags
@@ -47,6 +50,7 @@ pub fn rss(info: &FeedInfo, entries: &[FeedEntry]) -> String {
     });
     channel.set_last_build_date(Some(newest(entries).to_rfc2822()));
     channel.set_generator(Some(format!("fedblog {}", env!("CARGO_PKG_VERSION"))));
+    channel.set_language(Some(info.language.clone()));
     channel.set_image(info.icon.as_ref().map(|url| Image {
         url: url.clone(),
         title: info.title.clone(),

@@ -35,7 +35,10 @@ pub async fn actor(
     let res = match wants {
         Wants::ActivityJson => {
             let author = read::author(&app, &handle).await?;
-            activity_json(StatusCode::OK, &person(&author, app.uris()))
+            activity_json(
+                StatusCode::OK,
+                &person(&author, app.uris(), &app.config().attribution_domains),
+            )
         }
         Wants::Html => match pages::author_page(&app, &handle, q.number()).await {
             Err(AppError::NotFound(_)) => views::message_page(

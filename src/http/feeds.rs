@@ -77,6 +77,7 @@ pub async fn site_feed(State(app): State<App>, format: FeedFormat) -> AppResult<
         uris: app.uris().clone(),
         icon: None,
         author: None,
+        language: app.config().site_language.to_string(),
     };
     render(format, &info, &entries, site_wide())
 }
@@ -104,6 +105,7 @@ pub async fn author_feed(
         uris: app.uris().clone(),
         icon: fa.avatar.clone(),
         author: Some(fa),
+        language: app.config().site_language.to_string(),
     };
     render(format, &info, &entries, scopes)
 }

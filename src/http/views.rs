@@ -86,6 +86,8 @@ pub(super) struct SiteView {
     pub(super) icon: String,
     pub(super) feeds: Vec<FeedLink>,
     pub(super) follow_action: String,
+    /// `<html lang>` of pages that show no single post.
+    pub(super) lang: String,
 }
 
 pub(super) fn site(app: &App) -> SiteView {
@@ -98,6 +100,7 @@ pub(super) fn site(app: &App) -> SiteView {
         icon: assets::icon_url(app.uris()),
         feeds: feed_links(app, None, &app.config().site_title),
         follow_action: app.uris().follow_form(),
+        lang: app.config().site_language.to_string(),
     }
 }
 
@@ -198,6 +201,8 @@ pub(super) struct TagView {
 
 #[derive(Serialize)]
 pub(super) struct PostView {
+    /// The post's language: its page's `<html lang>`.
+    pub(super) lang: String,
     pub(super) title: String,
     /// Notes have no title of their own; their heading is made from the date.
     pub(super) titled: bool,
@@ -227,6 +232,11 @@ fn human_date(ms: i64) -> String {
 pub(super) fn post_view(app: &App, p: &PostRow, author: Option<&AuthorRow>) -> PostView {
     let url = app.uris().post(&p.author, &p.slug);
     PostView {
+        lang: p
+            .lang
+            .as_ref()
+            .unwrap_or(&app.config().site_language)
+            .to_string(),
         title: p
             .title
             .clone()

@@ -23,7 +23,12 @@ pub async fn announce_profile(
     let row = db::authors::get(&mut *tx, handle)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}`")))?;
-    let activity = outgoing::update_actor(app.uris(), handle, &person(&row, app.uris()), now);
+    let activity = outgoing::update_actor(
+        app.uris(),
+        handle,
+        &person(&row, app.uris(), &app.config().attribution_domains),
+        now,
+    );
     Ok(db::outbox::queue(tx, &activity, Audience::Followers, now).await?)
 }
 

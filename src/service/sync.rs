@@ -19,7 +19,7 @@ use crate::{
         outbox::{Audience, Outgoing},
         posts::{PostIndexRow, PostRow, PostValues},
     },
-    domain::{Handle, Slug},
+    domain::{Handle, PostKind, Slug},
     error::{AppError, AppResult},
     federation::{activities::outgoing, signatures},
 };
@@ -69,9 +69,14 @@ async fn run(app: &App, changed: Option<HashSet<PathBuf>>) -> AppResult<SyncRepo
     }
     let root = app.config().content.clone();
     let uris = app.uris().clone();
+    let language = app.config().site_language.clone();
     let partial = changed.is_some();
     let scan = tokio::task::spawn_blocking(move || {
-        content::scan_changes(&root, &|h| uris.media_base(h), &known, changed.as_ref())
+        let site = content::Site {
+            uris: &uris,
+            language: &language,
+        };
+        content::scan_changes(&root, &site, &known, changed.as_ref())
     })
     .await
     .context("the content scan panicked")?;
@@ -304,17 +309,26 @@ async fn sync_posts(
             },
         };
         let Some(row) = existing else {
-            publish(app, handle, post, None, first_sync, report).await?;
+            let kind = post.kind(None);
+            let hash = post.source_hash(kind);
+            let v = values(post, kind, &hash);
+            publish(app, handle, post, &v, None, first_sync, report).await?;
             continue;
         };
         matched.insert(row.id);
+        // A stored post keeps the type it was federated as unless its file names one.
+        let kind = post.kind(Some(row.kind));
+        let hash = post.source_hash(kind);
+        let v = values(post, kind, &hash);
         if row.deleted_at.is_some() {
-            publish(app, handle, post, Some(row.id), first_sync, report).await?;
-        } else if row.source_hash != post.hash {
-            edit(app, handle, post, row.id, report).await?;
+            publish(app, handle, post, &v, Some(row.id), first_sync, report).await?;
+        } else if row.source_hash != hash {
+            edit(app, handle, &v, row.id, report).await?;
         } else {
-            // Re-saved without a change that shows: skip the file next time.
-            db::posts::set_file_hash(app.db().write(), row.id, &post.file_hash).await?;
+            // Re-saved, or rendered anew, without a change that shows: skip the file
+            // next time.
+            let (html, lang) = (&post.federated_html, &post.lang);
+            db::posts::set_file_hash(app.db().write(), row.id, &post.file_hash, html, lang).await?;
             report.unchanged += 1;
         }
     }
@@ -372,16 +386,19 @@ async fn known_of_changed(
     Ok(rows)
 }
 
-fn values(post: &PostSource) -> PostValues<'_> {
+/// What is stored of a post federating as `kind`, with its source hash as that kind.
+fn values<'a>(post: &'a PostSource, kind: PostKind, hash: &'a str) -> PostValues<'a> {
     PostValues {
-        kind: post.kind,
+        kind,
         title: post.title.as_deref(),
         excerpt: post.excerpt.as_deref(),
         content_html: &post.content_html,
+        federated_html: &post.federated_html,
+        lang: &post.lang,
         tags: &post.tags,
         attachments: &post.attachments,
         written_at: post.date.timestamp_millis(),
-        source_hash: &post.hash,
+        source_hash: hash,
         file_hash: &post.file_hash,
     }
 }
@@ -391,6 +408,7 @@ async fn publish(
     app: &App,
     handle: &Handle,
     post: &PostSource,
+    v: &PostValues<'_>,
     returning: Option<i64>,
     first_sync: bool,
     report: &mut SyncReport,
@@ -405,11 +423,10 @@ async fn publish(
     } else {
         written.min(now)
     };
-    let v = values(post);
     let mut tx = app.db().begin().await?;
     let id = match returning {
         Some(id) => {
-            db::posts::update(&mut tx, id, &v, published_at, None).await?;
+            db::posts::update(&mut tx, id, v, published_at, None).await?;
             id
         }
         None => {
@@ -418,7 +435,7 @@ async fn publish(
                 handle,
                 &post.source_path,
                 &post.slug,
-                &v,
+                v,
                 published_at,
             )
             .await?
@@ -458,15 +475,14 @@ async fn stored_post(tx: &mut db::Tx, id: i64) -> AppResult<PostRow> {
 async fn edit(
     app: &App,
     handle: &Handle,
-    post: &PostSource,
+    v: &PostValues<'_>,
     id: i64,
     report: &mut SyncReport,
 ) -> AppResult<()> {
     let now = db::now_ms();
-    let v = values(post);
     let mut tx = app.db().begin().await?;
     let row = stored_post(&mut tx, id).await?;
-    db::posts::update(&mut tx, row.id, &v, row.published_at, Some(now)).await?;
+    db::posts::update(&mut tx, row.id, v, row.published_at, Some(now)).await?;
     let updated = stored_post(&mut tx, id).await?;
     fan_out(
         &mut tx,

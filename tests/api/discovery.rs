@@ -228,12 +228,18 @@ async fn article_and_note_objects_have_the_shape_mastodon_expects() {
     let app = spawn_app().await;
     let post_url = format!("{}/first-post", app.actor("alice"));
     let a = app.get_json(&post_url).await;
-    assert_eq!(a["type"], "Article");
+    // A titled post is a Note by default: the title opens the content as a link.
+    assert_eq!(a["type"], "Note");
     assert_eq!(a["id"], post_url);
     assert_eq!(a["url"], post_url);
-    assert_eq!(a["name"], "First post");
-    assert_eq!(a["summary"], "An excerpt.");
-    assert_eq!(a["content"], "<p>Hello <strong>world</strong>.</p>\n");
+    assert!(a.get("name").is_none(), "{a}");
+    assert!(a.get("summary").is_none(), "{a}");
+    assert_eq!(
+        a["content"],
+        format!(
+            "<p><strong><a href=\"{post_url}\">First post</a></strong></p>\n<p>Hello <strong>world</strong>.</p>\n"
+        )
+    );
     assert_eq!(a["attributedTo"], app.actor("alice"));
     assert_eq!(a["published"], "2025-01-15T00:00:00Z");
     assert_eq!(a["to"][0], "https://www.w3.org/ns/activitystreams#Public");
@@ -263,6 +269,20 @@ async fn article_and_note_objects_have_the_shape_mastodon_expects() {
     assert!(n.get("name").is_none(), "{n}");
     assert!(n["content"].as_str().unwrap().contains("A thought"));
     assert!(n["content"].as_str().unwrap().contains("Short and sweet."));
+
+    // `type: Article` keeps Mastodon's card: name, summary = excerpt, the body.
+    crate::helpers::write_post(
+        &app.content(),
+        "alice",
+        "essay",
+        "---\ntitle: \"An essay\"\ndate: 2025-02-04\nexcerpt: \"The gist.\"\ntype: Article\n---\nLong form.\n",
+    );
+    fedblog::service::sync::sync(&app.state).await.unwrap();
+    let essay = app.get_json(&format!("{}/essay", app.actor("alice"))).await;
+    assert_eq!(essay["type"], "Article");
+    assert_eq!(essay["name"], "An essay");
+    assert_eq!(essay["summary"], "The gist.");
+    assert_eq!(essay["content"], "<p>Long form.</p>\n");
 
     // A post without a title is a Note; a `type` in the front matter overrides.
     crate::helpers::write_post(

@@ -200,6 +200,7 @@ async fn fedify_follows_an_author_and_receives_create_update_delete() {
     assert_eq!(obj["name"], "Tuning PostgreSQL");
     assert_eq!(obj["summary"], "Three settings that matter.");
     assert_eq!(obj["content"], "<p>The <em>first</em> setting.</p>\n");
+    assert_eq!(obj["contentMap"]["en"], obj["content"]);
     assert_eq!(obj["url"], post_url);
     assert!(obj["published"].is_string());
     assert_eq!(obj["to"][0], "https://www.w3.org/ns/activitystreams#Public");

@@ -29,6 +29,7 @@ mod negotiation;
 mod operations;
 mod pages;
 mod publishing;
+mod rendering;
 mod safe_fetch;
 mod selfhost;
 mod signatures;

@@ -36,6 +36,9 @@ pub struct Person {
     /// The author's other accounts: lets followers move here from them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_known_as: Vec<String>,
+    /// Domains whose pages may credit this author: Mastodon shows the author under a
+    /// link preview of a page with `fediverse:creator` only from these (and subdomains).
+    pub attribution_domains: Vec<String>,
     /// Where the author moved (after `fedblog move`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moved_to: Option<String>,
@@ -72,8 +75,9 @@ pub struct PublicKey {
     pub public_key_pem: String,
 }
 
-/// Builds an author's actor document.
-pub fn person(author: &AuthorRow, uris: &Uris) -> Person {
+/// Builds an author's actor document. `attribution_domains` are the configured domains
+/// besides ours.
+pub fn person(author: &AuthorRow, uris: &Uris, attribution_domains: &[String]) -> Person {
     let handle = &author.handle;
     let id = uris.actor(handle);
     Person {
@@ -115,6 +119,7 @@ pub fn person(author: &AuthorRow, uris: &Uris) -> Person {
             public_key_pem: author.public_key_pem.clone(),
         },
         also_known_as: author.also_known_as.clone(),
+        attribution_domains: attribution_domains_of(uris, attribution_domains),
         moved_to: author.moved_to.clone(),
         kind: "Person",
         id,
@@ -176,4 +181,26 @@ pub fn application(uris: &Uris, public_key_pem: String) -> Application {
         kind: "Application",
         id,
     }
+}
+
+/// Our host and the configured domains, as bare host names (Mastodon compares hosts and
+/// their parent domains), each once.
+fn attribution_domains_of(uris: &Uris, configured: &[String]) -> Vec<String> {
+    let mut domains = vec![uris.host().to_ascii_lowercase()];
+    for d in configured {
+        let d = d.trim();
+        let d = d
+            .strip_prefix("https://")
+            .or_else(|| d.strip_prefix("http://"))
+            .unwrap_or(d);
+        let d = d
+            .strip_prefix("*.")
+            .unwrap_or(d)
+            .trim_end_matches('/')
+            .to_ascii_lowercase();
+        if !d.is_empty() && !domains.contains(&d) {
+            domains.push(d);
+        }
+    }
+    domains
 }

@@ -8,11 +8,13 @@ use crate::{
     uris::Uris,
 };
 
-/// An Article or Note as we publish it.
+/// An Article or Note as we publish it (docs/RENDERING.md compares the shapes).
 ///
-/// Mastodon shows an Article as name + summary + link and drops `content`, so an
-/// Article carries the excerpt in `summary`. A Note carries the whole post in
-/// `content` and never has a `summary` (Mastodon would show it as a content warning).
+/// A Note, the default, reads the same on every server: its `content` opens with the
+/// title as a linked bold paragraph, then the body; it has no `name` and no `summary`
+/// (GoToSocial, Misskey and Akkoma show either as a content warning). An Article, for
+/// authors who ask for one, keeps Mastodon's card: `name` = title, `summary` = excerpt,
+/// and the body in `content` (Mastodon drops it).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PostObject {
@@ -25,6 +27,9 @@ pub struct PostObject {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     pub content: String,
+    /// The same content keyed by the post's language (readers' filters, translation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_map: Option<serde_json::Map<String, serde_json::Value>>,
     pub media_type: &'static str,
     pub url: String,
     pub published: String,
@@ -107,26 +112,32 @@ impl<T> WithContext<T> {
 pub fn post_object(post: &PostRow, uris: &Uris) -> PostObject {
     let handle = &post.author;
     let id = uris.post(handle, &post.slug);
+    // Rows not rendered again since the federated body existed fall back to the page's.
+    let body = post.federated_html.as_deref().unwrap_or(&post.content_html);
     let (name, summary, content) = match post.kind {
-        PostKind::Article => (
-            post.title.clone(),
-            post.excerpt.clone(),
-            post.content_html.clone(),
-        ),
-        // A titled Note shows its title as the first line, since Notes have no name.
+        PostKind::Article => (post.title.clone(), post.excerpt.clone(), body.to_owned()),
+        // The title opens a Note as a link to the page: a way to the whole post where
+        // the body is cut or collapsed, and Mastodon's preview card. `<strong>` outside
+        // `<a>`: Misskey keeps the bold only so.
         PostKind::Note => {
             let content = match &post.title {
                 Some(t) => format!(
-                    "<p><strong>{}</strong></p>{}",
+                    "<p><strong><a href=\"{}\">{}</a></strong></p>\n{body}",
+                    escape_html(&id),
                     escape_html(t),
-                    post.content_html
                 ),
-                None => post.content_html.clone(),
+                None => body.to_owned(),
             };
             (None, None, content)
         }
     };
+    let content_map = post.lang.as_ref().map(|lang| {
+        let mut map = serde_json::Map::new();
+        map.insert(lang.to_string(), content.clone().into());
+        map
+    });
     PostObject {
+        content_map,
         kind: post.kind.as_str(),
         attributed_to: uris.actor(handle),
         name,
