@@ -170,6 +170,9 @@ pub struct WriterHealth {
     /// [`StorageFailure::code`], or 0 while writes work.
     failing: AtomicU8,
     last_commit_ms: AtomicI64,
+    /// Held by the one health probe under way: a crowd of health checks (`/healthz` is
+    /// public) makes one probe write, not one each.
+    probing: tokio::sync::Mutex<()>,
 }
 
 impl WriterHealth {
@@ -370,7 +373,9 @@ impl Db {
         if health.failing().is_none() && idle < PROBE_WRITES_AFTER_MS {
             return Ok(());
         }
-        if let Err(e) = self.probe_write().await {
+        if let Ok(_probe) = health.probing.try_lock()
+            && let Err(e) = self.probe_write().await
+        {
             tracing::debug!(error = %e, "the health check's write failed");
         }
         health.failing().map_or(Ok(()), Err)

@@ -680,8 +680,16 @@ fn dev_mode_with_public_domain_is_refused_unless_overridden() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("serve");
-    crate::shared::wait_for_port(port);
-    let answered = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let answered = loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break true;
+        }
+        if std::time::Instant::now() > deadline || child.try_wait().expect("wait").is_some() {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     let running = child.try_wait().expect("wait").is_none();
     let _ = child.kill();
     let _ = child.wait();
