@@ -104,7 +104,7 @@ async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() 
 
     // Restart: the dead process's claims are released at once and everything goes out.
     let server = Server::start(dir.path(), port).await;
-    eventually(120, "every follower to get the post", || async {
+    eventually(240, "every follower to get the post", || async {
         (creates_by_inbox(&peer, "Create").len() == FOLLOWERS).then_some(())
     })
     .await;
@@ -162,7 +162,7 @@ async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() 
     assert!(pending > 0, "the stop came mid-fan-out");
 
     let server = Server::start(dir.path(), port).await;
-    eventually(120, "every follower to get the edit", || async {
+    eventually(240, "every follower to get the edit", || async {
         (creates_by_inbox(&peer, "Update").len() == FOLLOWERS).then_some(())
     })
     .await;
