@@ -37,8 +37,6 @@ use axum::{
 };
 use fedblog::{
     config::Config,
-    db::{self, followers::FollowerRow},
-    domain::Handle,
     federation::{
         client::{AddressPolicy, http_client},
         signatures,
@@ -228,7 +226,15 @@ impl Instance {
 }
 
 /// A fresh instance with author `alice`, one post, and followers inserted directly.
-async fn instance(followers: usize, shared_inbox: bool, sink_port: u16) -> (Instance, Config) {
+/// `binary` creates the database and publishes the first post, so each build runs on
+/// a schema its own migrations made: a build refuses a database that has migrations it
+/// does not know, and an A/B of two builds may differ in schema.
+async fn instance(
+    followers: usize,
+    shared_inbox: bool,
+    sink_port: u16,
+    binary: &Path,
+) -> (Instance, Config) {
     let dir = tempfile::tempdir().expect("tempdir");
     let content = dir.path().join("content/alice");
     std::fs::create_dir_all(&content).expect("mkdir");
@@ -252,43 +258,56 @@ async fn instance(followers: usize, shared_inbox: bool, sink_port: u16) -> (Inst
     )
     .expect("config");
     let config = Config::load(&dir.path().join("config.toml")).expect("config loads");
-    let app = startup::app(config.clone()).await.expect("app");
-    sync::sync(&app).await.expect("first sync");
-    let alice = Handle::parse("alice").expect("handle");
-    let mut tx = app.db().begin().await.expect("tx");
+    let out = Command::new(binary)
+        .arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .args(["sync", "--no-wait"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("fedblog sync");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Plain SQL, not this tree's `db` module: opening the database through it would
+    // apply this tree's migrations to a database another build is to serve.
+    let pool = shared::sql_pool(&config.database).await;
+    let mut tx = pool.begin().await.expect("tx");
     for i in 0..followers {
         let host = format!("h{}.localhost:{sink_port}", i % HOSTS);
         let inbox = format!("http://{host}/users/u{i}/inbox");
         let shared = shared_inbox.then(|| format!("http://{host}/inbox"));
-        db::followers::upsert(
-            &mut tx,
-            &FollowerRow {
-                author: alice.clone(),
-                actor_id: format!("http://{host}/users/u{i}"),
-                delivery_inbox: shared.clone().unwrap_or_else(|| inbox.clone()),
-                delivery_host: host,
-                inbox,
-                shared_inbox: shared,
-                follow_id: format!("http://h.localhost/follows/{i}"),
-                created_at: i as i64,
-            },
+        sqlx::query(
+            "INSERT INTO followers (author, actor_id, inbox, shared_inbox, delivery_inbox,
+                delivery_host, follow_id, created_at)
+             VALUES ('alice', ?, ?, ?, ?, ?, ?, ?)",
         )
+        .bind(format!("http://{host}/users/u{i}"))
+        .bind(&inbox)
+        .bind(&shared)
+        .bind(shared.as_deref().unwrap_or(&inbox))
+        .bind(&host)
+        .bind(format!("http://h.localhost/follows/{i}"))
+        .bind(i as i64)
+        .execute(&mut *tx)
         .await
         .expect("follower");
     }
     tx.commit().await.expect("commit");
-    app.db().close().await;
+    pool.close().await;
     (Instance { dir, port }, config)
 }
 
 async fn author_public_key(config: &Config) -> String {
-    let db = db::Db::connect(&config.database).await.expect("db");
-    let a = db::authors::get(db.read(), &Handle::parse("alice").expect("handle"))
-        .await
-        .expect("query")
-        .expect("alice");
-    db.close().await;
-    a.public_key_pem
+    let pool = shared::sql_pool(&config.database).await;
+    let pem: String =
+        sqlx::query_scalar("SELECT public_key_pem FROM authors WHERE handle = 'alice'")
+            .fetch_one(&pool)
+            .await
+            .expect("alice");
+    pool.close().await;
+    pem
 }
 
 fn write_post(inst: &Instance, slug: &str) {
@@ -463,7 +482,7 @@ async fn run_fedblog(
     expect: usize,
     binary: &Path,
 ) -> RunResult {
-    let (inst, config) = instance(followers, shared, sink_port).await;
+    let (inst, config) = instance(followers, shared, sink_port, binary).await;
     set_sink_key(sink, &author_public_key(&config).await);
     let server = Server::start(&inst, binary).await;
     wait_for_quiet().await;
@@ -672,7 +691,7 @@ fn write_temp_config(domain: &str) -> PathBuf {
 // ---------------------------------------------------------------- 100,000 rows
 
 async fn big_fan_out(sink_port: u16) -> (f64, i64) {
-    let (inst, config) = instance(BIG_FAN_OUT, false, sink_port).await;
+    let (inst, config) = instance(BIG_FAN_OUT, false, sink_port, &server_binary()).await;
     let app = startup::app(config.clone()).await.expect("app");
     write_post(&inst, "big");
     let start = Instant::now();

@@ -12,12 +12,14 @@ Each serving call records the machine's load average and the hypervisor's steal.
 Prints every round, then each binary's median and range (min-max) per figure.
 
 The harnesses are this tree's (built here with `cargo bench --no-run`); only the
-server binary differs. The large blog's in-process timings (one-file republish, full
+server binary differs. The delivery harness has each binary create its own database
+(`fedblog sync`), so builds whose migrations differ compare on their own schemas. The large blog's in-process timings (one-file republish, full
 sync) therefore run this tree's code for both and are no A/B; its cold start, warm
 restart and edit-through-the-watcher go through the binary and are.
 
 Environment: AB_BENCHES="delivery stampede storm large" (a subset, in that order),
-AB_OUT=<dir> for the logs (default: a new temporary folder).
+AB_OUT=<dir> for the logs (default: a new temporary folder), and the harnesses' own
+(SERVING_BENCH_CONNECTIONS: the stampede's connections, all from one address).
 `scripts/bench-ab.py --report <dir>` summarises the serving logs of an earlier run.
 """
 

@@ -8,6 +8,11 @@
 //! its database. The reference is a bare axum server in its own process that reads
 //! the body and answers 202, driven by the same generator at the same rates: the
 //! ceiling of HTTP and of the generator on this machine.
+//!
+//! Each host's requests leave from its own loopback address (`h<i>.localhost` from
+//! 127.0.1.<i+1>), as a real storm comes from many servers: the inbox limits each
+//! client address before any signature is checked, so a storm from one address
+//! would measure that limiter instead of the inbox.
 
 use std::{
     collections::HashSet,
@@ -43,6 +48,8 @@ struct Signed {
     headers: Vec<(&'static str, String)>,
     body: Vec<u8>,
     id: String,
+    /// The sending host's index: the request leaves from that host's address.
+    host: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -151,6 +158,7 @@ fn sign(
                             headers,
                             body,
                             id,
+                            host: n % HOSTS,
                         });
                     }
                     out
@@ -166,7 +174,11 @@ fn sign(
 
 /// Offers `requests` at `rate` per second, open loop. Returns the step and the ids
 /// answered 202.
-async fn offer(client: &reqwest::Client, requests: Vec<Signed>, rate: u32) -> (Step, Vec<String>) {
+async fn offer(
+    clients: &[reqwest::Client],
+    requests: Vec<Signed>,
+    rate: u32,
+) -> (Step, Vec<String>) {
     let sent = requests.len();
     let results: Arc<Mutex<Vec<(f64, u16, String)>>> = Arc::default();
     let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
@@ -179,7 +191,7 @@ async fn offer(client: &reqwest::Client, requests: Vec<Signed>, rate: u32) -> (S
             results.lock().expect("lock").push((f64::INFINITY, 0, r.id));
             continue;
         };
-        let client = client.clone();
+        let client = clients[r.host].clone();
         let results = results.clone();
         tasks.spawn(async move {
             let mut req = client.post(&r.url).body(r.body);
@@ -225,12 +237,12 @@ async fn offer(client: &reqwest::Client, requests: Vec<Signed>, rate: u32) -> (S
 }
 
 /// Sends `requests` 32 at a time until each is answered 202; returns their ids.
-async fn warm_up(client: &reqwest::Client, requests: Vec<Signed>) -> Vec<String> {
+async fn warm_up(clients: &[reqwest::Client], requests: Vec<Signed>) -> Vec<String> {
     let slots = Arc::new(tokio::sync::Semaphore::new(32));
     let mut tasks = tokio::task::JoinSet::new();
     for r in requests {
         let permit = slots.clone().acquire_owned().await.expect("semaphore");
-        let client = client.clone();
+        let client = clients[r.host].clone();
         tasks.spawn(async move {
             let mut req = client.post(&r.url).body(r.body);
             for (k, v) in &r.headers {
@@ -263,12 +275,19 @@ pub fn echo_server(port: u16) {
     });
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(MAX_IN_FLIGHT)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client")
+/// One client per sending host, each bound to that host's own loopback address.
+fn clients() -> Vec<reqwest::Client> {
+    (0..HOSTS)
+        .map(|i| {
+            let last = u8::try_from(i).expect("at most 255 hosts");
+            reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from([127, 0, 1, last + 1]))
+                .pool_max_idle_per_host(MAX_IN_FLIGHT)
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client")
+        })
+        .collect()
 }
 
 fn print_steps(name: &str, steps: &[Step]) {
@@ -315,13 +334,13 @@ pub async fn run() -> Vec<String> {
     .iter()
     .map(|p| format!("http://localhost:{}{p}", inst.port))
     .collect();
-    let client = client();
+    let clients = clients();
 
     // Warm-up: every actor once, so their keys are fetched and cached; a few at a
     // time, since each first sight fetches the actor.
     let warm = sign(&private_pem, actor_port, &inbox, &posts, 0, ACTORS);
     let t = std::time::Instant::now();
-    let mut accepted = warm_up(&client, warm).await;
+    let mut accepted = warm_up(&clients, warm).await;
     eprintln!(
         "warm-up: {ACTORS} actors fetched in {:.1} s",
         t.elapsed().as_secs_f64()
@@ -338,7 +357,7 @@ pub async fn run() -> Vec<String> {
         let n = (rate * STEP_SECONDS) as usize;
         let requests = sign(&private_pem, actor_port, &inbox, &posts, seq, n);
         seq += n;
-        let (step, ids) = offer(&client, requests, rate).await;
+        let (step, ids) = offer(&clients, requests, rate).await;
         eprintln!("storm fedblog {rate}/s: {step:?}");
         accepted.extend(ids);
         steps.push(step);
@@ -360,7 +379,7 @@ pub async fn run() -> Vec<String> {
     let reference = if quick {
         Vec::new()
     } else {
-        reference(&private_pem, actor_port, &posts, &client, &rates).await
+        reference(&private_pem, actor_port, &posts, &clients, &rates).await
     };
 
     println!("\n## Inbox storm ({ACTORS} actors on {HOSTS} hosts, Likes and Announces)\n");
@@ -390,7 +409,7 @@ async fn reference(
     private_pem: &str,
     actor_port: u16,
     posts: &[String],
-    client: &reqwest::Client,
+    clients: &[reqwest::Client],
     rates: &[u32],
 ) -> Vec<Step> {
     let echo_port = free_port();
@@ -404,7 +423,7 @@ async fn reference(
     for &rate in rates {
         let n = (rate * STEP_SECONDS) as usize;
         let requests = sign(private_pem, actor_port, &echo_inbox, posts, 0, n);
-        let (step, _) = offer(client, requests, rate).await;
+        let (step, _) = offer(clients, requests, rate).await;
         reference.push(step);
         if !step.passed() {
             break;
