@@ -386,17 +386,7 @@ impl Server {
             .spawn()
             .expect("start fedblog");
         let base = format!("http://localhost:{port}");
-        let client = reqwest::Client::new();
-        eventually(30, "the server to answer", || async {
-            client
-                .get(format!("{base}/@alice"))
-                .send()
-                .await
-                .ok()
-                .filter(|r| r.status() == 200)
-                .map(|_| ())
-        })
-        .await;
+        wait_until_answering(&base).await;
         Self { child, base }
     }
 
@@ -426,6 +416,22 @@ impl Server {
         assert!(status.success());
         self.child.wait().expect("wait")
     }
+}
+
+/// Waits until a server started at `base` serves `/@alice` (the folders here all have
+/// her), so a test's first request meets a listening, synced server.
+pub async fn wait_until_answering(base: &str) {
+    let client = reqwest::Client::new();
+    eventually(30, "the server to answer", || async {
+        client
+            .get(format!("{base}/@alice"))
+            .send()
+            .await
+            .ok()
+            .filter(|r| r.status() == 200)
+            .map(|_| ())
+    })
+    .await;
 }
 
 /// A folder with config.toml (plus `extra`), author `alice` and her post `hello`, and

@@ -11,7 +11,7 @@ use tokio::{
     net::{TcpSocket, TcpStream},
 };
 
-use crate::helpers::{AP, Options, TestApp, eventually, server_folder, spawn_app_with};
+use crate::helpers::{AP, Options, TestApp, server_folder, spawn_app_with, wait_until_answering};
 
 /// The real `fedblog serve` under `sh -c 'ulimit -n <files>'`: a small VPS's open-files
 /// limit, so exhausting it is quick.
@@ -37,17 +37,7 @@ impl Limited {
             .spawn()
             .expect("start fedblog");
         let base = format!("http://localhost:{port}");
-        let client = reqwest::Client::new();
-        eventually(30, "the server to answer", || async {
-            client
-                .get(format!("{base}/@alice"))
-                .send()
-                .await
-                .ok()
-                .filter(|r| r.status() == 200)
-                .map(|_| ())
-        })
-        .await;
+        wait_until_answering(&base).await;
         Self { child, base, port }
     }
 

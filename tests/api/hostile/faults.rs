@@ -85,17 +85,7 @@ impl FaultServer {
             log,
             dir,
         };
-        let client = reqwest::Client::new();
-        eventually(30, "the server to answer", || async {
-            client
-                .get(format!("{}/@alice", server.base))
-                .send()
-                .await
-                .ok()
-                .filter(|r| r.status() == 200)
-                .map(|_| ())
-        })
-        .await;
+        crate::helpers::wait_until_answering(&server.base).await;
         server
     }
 
