@@ -111,10 +111,11 @@ stored_enum! {
 }
 
 impl ReactionKind {
-    /// The ActivityStreams type that makes this reaction.
+    /// The ActivityStreams type that makes this reaction. Akkoma's and Pleroma's
+    /// `EmojiReact` is a like with an emoji, as Misskey's `Like` is.
     pub fn from_activity_type(t: &str) -> Option<Self> {
         match t {
-            "Like" => Some(Self::Like),
+            "Like" | "EmojiReact" => Some(Self::Like),
             "Announce" => Some(Self::Announce),
             _ => None,
         }

@@ -379,8 +379,19 @@ pub(super) struct ConversationView {
     pub(super) next_page: Option<String>,
     pub(super) likes: Vec<PersonView>,
     pub(super) like_count: i64,
+    /// The likes' emoji with their counts: Unicode as it is, custom emoji as
+    /// `:shortcode:` text (their images are not fetched).
+    pub(super) emoji: Vec<EmojiCountView>,
     pub(super) boosts: Vec<PersonView>,
     pub(super) boost_count: i64,
+}
+
+/// One emoji of a post's likes and how many chose it.
+#[derive(Serialize)]
+pub(super) struct EmojiCountView {
+    pub(super) emoji: String,
+    pub(super) custom: bool,
+    pub(super) count: i64,
 }
 
 /// Deepest indentation shown; deeper answers line up with it.
@@ -417,6 +428,15 @@ pub(super) fn conversation_view(
         next_page,
         likes: c.likes.iter().map(person).collect(),
         like_count: c.like_count,
+        emoji: c
+            .emoji
+            .into_iter()
+            .map(|(e, count)| EmojiCountView {
+                custom: e.is_custom(),
+                emoji: e.to_string(),
+                count,
+            })
+            .collect(),
         boosts: c.boosts.iter().map(person).collect(),
         boost_count: c.boost_count,
     }

@@ -6,13 +6,16 @@ use url::Url;
 use crate::{
     app::App,
     db::{self, reactions::Reactor, replies::ShownReply},
-    domain::{PageNumber, ReactionKind},
+    domain::{Emoji, PageNumber, ReactionKind},
     error::AppResult,
     federation::objects::collections::PAGE_SIZE,
 };
 
 /// Faces shown per kind of reaction on a page; the count says how many there are in all.
 pub const FACES: i64 = 40;
+
+/// Different emoji shown with a post's likes, the most chosen first.
+pub const EMOJI_SHOWN: i64 = 20;
 
 /// A post's interactions, ready to show.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +27,8 @@ pub struct Conversation {
     pub reply_count: i64,
     pub likes: Vec<Reactor>,
     pub like_count: i64,
+    /// The likes' emoji (Misskey's reactions, `EmojiReact`) and how many chose each.
+    pub emoji: Vec<(Emoji, i64)>,
     pub boosts: Vec<Reactor>,
     pub boost_count: i64,
 }
@@ -77,6 +82,7 @@ pub async fn of_post(app: &App, post_id: i64, page: PageNumber) -> AppResult<Con
         likes: db::reactions::of_post(app.db().read(), ReactionKind::Like, post_id, FACES, 0)
             .await?,
         like_count: db::reactions::count(app.db().read(), ReactionKind::Like, post_id).await?,
+        emoji: db::reactions::emoji_counts(app.db().read(), post_id, EMOJI_SHOWN).await?,
         boosts: db::reactions::of_post(app.db().read(), ReactionKind::Announce, post_id, FACES, 0)
             .await?,
         boost_count: db::reactions::count(app.db().read(), ReactionKind::Announce, post_id).await?,
