@@ -134,6 +134,11 @@ impl Uris {
         format!("{}/@{h}/{slug}/{name}", self.base)
     }
 
+    /// A post's conversation (FEP-7888 `context`): the post and its replies.
+    pub fn post_context(&self, h: &Handle, slug: &Slug) -> String {
+        self.post_collection(h, slug, "context")
+    }
+
     pub fn tag(&self, tag: &Tag) -> String {
         format!("{}/tags/{tag}", self.base)
     }

@@ -138,6 +138,8 @@ pub(super) struct Head {
     pub(super) image: Option<ImageView>,
     /// The ActivityPub id of what the page shows.
     pub(super) activity_json: Option<String>,
+    /// The conversation the page's post belongs to (FEP-7888 `context`), as AS2.
+    pub(super) conversation: Option<String>,
     /// `@handle@domain`, for Mastodon's author attribution on link previews.
     pub(super) creator: Option<String>,
     /// Feeds beyond the site's own (an author's).
