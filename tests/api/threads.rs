@@ -239,3 +239,61 @@ async fn fedify_walks_our_context_and_replies_with_its_vocabulary() {
     assert_eq!(replies["totalItems"], 5);
     assert_eq!(strings(&replies["items"]), thread);
 }
+
+/// A page's items as Mastodon takes them: `items` for `Collection(Page)`,
+/// `orderedItems` for `OrderedCollection(Page)`, each a URI or an object with an id
+/// (M `app/services/activitypub/fetch_replies_service.rb`, `collection_page_items`).
+fn mastodon_items(page: &Value) -> Option<Vec<String>> {
+    let key = match page["type"].as_str()? {
+        "Collection" | "CollectionPage" => "items",
+        "OrderedCollection" | "OrderedCollectionPage" => "orderedItems",
+        _ => return None,
+    };
+    let items = page[key].as_array()?.iter();
+    Some(
+        items
+            .filter_map(|i| i.as_str().or_else(|| i["id"].as_str()).map(str::to_owned))
+            .collect(),
+    )
+}
+
+/// GoToSocial's rule: a `replies` (Ordered)Collection whose `first` is an embedded
+/// page of the matching type (G `internal/federation/dereferencing/collection.go`).
+fn gotosocial_walks(replies: &Value) -> bool {
+    matches!(
+        (replies["type"].as_str(), replies["first"]["type"].as_str()),
+        (Some("Collection"), Some("CollectionPage"))
+            | (Some("OrderedCollection"), Some("OrderedCollectionPage"))
+    )
+}
+
+#[tokio::test]
+async fn our_replies_read_as_mastodons_own_do_to_mastodon_and_gotosocial() {
+    // Mastodon's own document (tests/fixtures/activities/peers/mastodon-replies.json):
+    // the rules find its first page's items and its next page without a fetch.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/activities/peers/mastodon-replies.json");
+    let theirs: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
+    assert!(gotosocial_walks(&theirs));
+    assert_eq!(
+        mastodon_items(&theirs["first"]).expect("items"),
+        vec!["https://mastodon.example/users/carol/statuses/115600000000000007"]
+    );
+    assert!(theirs["first"]["next"].is_string());
+
+    let app = spawn_app_with(Options {
+        config: SMALL_PAGES,
+        ..Options::default()
+    })
+    .await;
+    let peer = TestPeer::start().await;
+    let thread = a_conversation(&app, &peer).await;
+    let ours = app.get_json(&post_url(&app)).await["replies"].clone();
+    assert!(gotosocial_walks(&ours), "{ours}");
+    assert_eq!(mastodon_items(&ours["first"]).expect("items"), &thread[..2]);
+    let next = app
+        .get_json(ours["first"]["next"].as_str().expect("next"))
+        .await;
+    assert_eq!(mastodon_items(&next).expect("items"), &thread[2..4]);
+}
