@@ -134,6 +134,11 @@ impl Uris {
         format!("{}/@{h}/{slug}/{name}", self.base)
     }
 
+    /// The FEP-044f `QuoteAuthorization` we gave for one quote of the author's post.
+    pub fn quote_authorization(&self, h: &Handle, token: &str) -> String {
+        format!("{}/@{h}/quote_authorizations/{token}", self.base)
+    }
+
     pub fn tag(&self, tag: &Tag) -> String {
         format!("{}/tags/{tag}", self.base)
     }

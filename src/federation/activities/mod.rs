@@ -6,6 +6,7 @@
 pub mod delete;
 pub mod follow;
 pub mod outgoing;
+pub mod quote;
 pub mod reaction;
 pub mod reply;
 pub mod undo;
@@ -72,6 +73,8 @@ pub enum Incoming {
     Update(Value),
     /// Like or Announce of an object, by its id.
     React(reaction::Reaction),
+    /// FEP-044f: someone asks to quote one of our posts.
+    QuoteRequest(quote::QuoteRequest),
     /// Any other valid activity: acknowledged, not acted upon.
     Other(String),
 }
@@ -83,6 +86,8 @@ pub struct Envelope {
     pub kind: String,
     pub actor: Url,
     pub object: Option<Value>,
+    /// What an activity is done with (a QuoteRequest's quoting post).
+    pub instrument: Option<Value>,
 }
 
 fn bad(msg: impl Into<String>) -> AppError {
@@ -128,6 +133,7 @@ pub fn envelope(json: &Value) -> Result<Envelope, AppError> {
         kind,
         actor,
         object: obj.get("object").cloned(),
+        instrument: obj.get("instrument").cloned(),
     })
 }
 
@@ -157,6 +163,7 @@ pub fn classify(env: &Envelope) -> Result<Incoming, AppError> {
             }
         }
         "Like" | "Announce" => Incoming::React(reaction::Reaction::parse(env)?),
+        "QuoteRequest" => Incoming::QuoteRequest(quote::QuoteRequest::parse(env)?),
         other => Incoming::Other(other.to_owned()),
     })
 }
