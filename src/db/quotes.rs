@@ -120,6 +120,23 @@ pub async fn approved_by_ap_id(db: impl Executor<'_>, ap_id: &str) -> Result<Opt
     .map_err(Into::into)
 }
 
+/// Removes the quotes made by a quoting object its author deleted (its
+/// authorization then answers 404, as Mastodon's does once the quote is gone).
+pub async fn delete_by_author(
+    db: impl Executor<'_>,
+    quote_ap_id: &str,
+    actor_id: &str,
+) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM quotes WHERE quote_ap_id = ? AND actor_id = ?")
+            .bind(quote_ap_id)
+            .bind(actor_id)
+            .execute(db.inner())
+            .await?
+            .rows_affected(),
+    )
+}
+
 /// Marks an approved quote revoked; `false` if it was not approved.
 pub async fn revoke(db: impl Executor<'_>, id: i64, now: i64) -> Result<bool> {
     Ok(sqlx::query(

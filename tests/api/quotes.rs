@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{AP, TestApp, spawn_app, write_post},
+    helpers::{AP, Options, TestApp, eventually, spawn_app, spawn_app_with, write_post},
     peer::TestPeer,
 };
 
@@ -174,11 +174,12 @@ async fn quote_request_is_accepted_with_an_authorization_that_revocation_deletes
         .await
         .expect("GET");
     assert_eq!(gone.status(), 410);
-    let html = app.html("/@alice/first-post").await;
-    assert!(
-        !interactions(&html).contains("Worth reading."),
-        "revoked quotes leave the page"
-    );
+    // The server follows the command's change within its cache's catch-up interval.
+    eventually(5, "the revoked quote to leave the page", || async {
+        let html = app.html("/@alice/first-post").await;
+        (!interactions(&html).contains("Worth reading.")).then_some(())
+    })
+    .await;
 
     // A revoked quote stays revoked: asking again is refused.
     let third = peer.quote_request("bob", &post, note);
@@ -270,6 +271,11 @@ async fn a_bad_quotes_value_names_file_line_and_field() {
         "typo",
         "---\ntitle: Typo\ndate: 2025-01-16\nquotes: everybody\n---\n\nHi.\n",
     );
+    std::fs::write(
+        app.content().join("bob/author.toml"),
+        "name = \"Bob Example\"\nquotes = \"all\"\n",
+    )
+    .expect("author.toml");
     let out = app.cli(&["check"]).await;
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
@@ -277,6 +283,7 @@ async fn a_bad_quotes_value_names_file_line_and_field() {
     assert!(text.contains("typo.md:4"), "{text}");
     assert!(text.contains("`quotes`"), "{text}");
     assert!(text.contains("anyone"), "{text}");
+    assert!(text.contains("author.toml:2"), "{text}");
 }
 
 #[tokio::test]
@@ -448,4 +455,53 @@ async fn forged_or_unsigned_quote_requests_are_refused_and_store_nothing() {
     receive_all(&app, &peer, "bob", &request).await;
     assert_eq!(peer.answers_to("bob", &request["id"])[0]["type"], "Accept");
     assert_eq!(app.count("SELECT COUNT(*) FROM quotes").await, 1);
+}
+
+#[tokio::test]
+async fn in_secure_mode_the_authorization_needs_a_signed_get_and_a_deleted_quote_leaves() {
+    let app = spawn_app_with(Options {
+        config: "\n[federation]\nauthorized_fetch = true\n",
+        ..Options::default()
+    })
+    .await;
+    let peer = TestPeer::start().await;
+    let post = post_url(&app);
+    let note = peer.quote_note("bob", "s1", &post, "<p>Secure.</p>");
+    let request = peer.quote_request("bob", &post, note.clone());
+    receive_all(&app, &peer, "bob", &request).await;
+    let result = peer.answers_to("bob", &request["id"])[0]["result"]
+        .as_str()
+        .expect("result")
+        .to_owned();
+
+    let get = |headers: Vec<(String, String)>| {
+        let mut req = app.client.get(&result).header("accept", AP);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        req.send()
+    };
+    assert_eq!(get(Vec::new()).await.expect("GET").status(), 401);
+    let signed = get(peer.signed_get_headers("eve", &result))
+        .await
+        .expect("GET");
+    assert_eq!(signed.status(), 200);
+    let stamp: Value = signed.json().await.expect("JSON");
+    assert_eq!(stamp["interactingObject"], note["id"]);
+
+    // Bob deletes his quote: it leaves the page and its authorization is gone.
+    let tombstone = json!({ "id": note["id"], "type": "Tombstone" });
+    receive_all(
+        &app,
+        &peer,
+        "bob",
+        &peer.activity("bob", "Delete", tombstone),
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM quotes").await, 0);
+    let res = get(peer.signed_get_headers("eve", &result))
+        .await
+        .expect("GET");
+    assert_eq!(res.status(), 404);
+    assert!(!interactions(&app.html("/@alice/first-post").await).contains("Secure."));
 }

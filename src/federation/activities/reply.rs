@@ -386,8 +386,12 @@ pub async fn receive_update(
     })
 }
 
-/// `Delete{Note|Tombstone}`: removes the reply if the signer wrote it.
+/// `Delete{Note|Tombstone}`: removes the reply (and its listing as a quote) if the
+/// signer wrote it.
 pub async fn receive_delete(ctx: &Context, actor: &Url, object: &Url) -> AppResult<String> {
+    if db::quotes::delete_by_author(ctx.db.write(), object.as_str(), actor.as_str()).await? > 0 {
+        return Ok(format!("quote {object} deleted"));
+    }
     let removed =
         db::replies::delete_by_author(ctx.db.write(), object.as_str(), actor.as_str()).await?;
     Ok(match removed {
