@@ -58,6 +58,7 @@ async fn assemble(config: Config) -> AppResult<(App, inbox::writer::Jobs)> {
         actors: KnownActors::default(),
         key_fetches: KeyFetches::new(&config.limits.fetch, metrics.clone()),
         hold_replies: config.moderation.hold_replies.clone(),
+        quotes_per_post: config.limits.inbox.quotes_per_post.get(),
     });
     metrics.set_limits(&config.limits.values());
     let (writer, jobs) = inbox::writer::channel();

@@ -139,6 +139,11 @@ impl Uris {
         self.post_collection(h, slug, "context")
     }
 
+    /// The FEP-044f `QuoteAuthorization` we gave for one quote of the author's post.
+    pub fn quote_authorization(&self, h: &Handle, token: &str) -> String {
+        format!("{}/@{h}/quote_authorizations/{token}", self.base)
+    }
+
     pub fn tag(&self, tag: &Tag) -> String {
         format!("{}/tags/{tag}", self.base)
     }

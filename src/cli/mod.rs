@@ -9,6 +9,7 @@ mod identity;
 mod init;
 mod moderation;
 mod new;
+mod quotes;
 mod serve;
 mod sync;
 
@@ -126,6 +127,11 @@ pub enum Command {
         #[command(subcommand)]
         command: moderation::CommentsCommand,
     },
+    /// Quotes of the posts (FEP-044f): list them, revoke an approved one.
+    Quotes {
+        #[command(subcommand)]
+        command: quotes::QuotesCommand,
+    },
     /// Show what the inbox received lately and what became of it.
     Inbox {
         /// How many activities to list.
@@ -170,6 +176,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Unblock { target } => moderation::unblock(config()?, target).await,
         Command::Blocks { json } => moderation::blocks(config()?, *json).await,
         Command::Comments { command } => moderation::comments(config()?, command).await,
+        Command::Quotes { command } => quotes::run(config()?, command).await,
         Command::Inbox { top, json } => moderation::inbox(config()?, *top, *json).await,
     }
 }

@@ -123,6 +123,9 @@ pub struct InboxLimits {
     pub processing: NonZeroU32,
     /// Of those, activities from one host's actors at the same time.
     pub processing_per_host: NonZeroU32,
+    /// Quotes of one post stored (approved, refused or listed); past it, more
+    /// QuoteRequests are refused and plain quotes are not listed.
+    pub quotes_per_post: NonZeroU32,
 }
 
 impl Default for InboxLimits {
@@ -142,6 +145,7 @@ impl Default for InboxLimits {
             fetches_per_activity: n(8),
             processing: n(32),
             processing_per_host: n(4),
+            quotes_per_post: n(10_000),
         }
     }
 }
@@ -172,6 +176,7 @@ impl InboxLimits {
                 "limits.inbox.processing_per_host",
                 v(self.processing_per_host),
             ),
+            ("limits.inbox.quotes_per_post", v(self.quotes_per_post)),
         ]
     }
 }

@@ -122,6 +122,13 @@ impl Scan {
     }
 }
 
+/// Who may quote, as `quotes` says it in author.toml and front matter.
+fn quote_policy(value: &str) -> Result<crate::domain::QuotePolicy, String> {
+    crate::domain::QuotePolicy::parse(value.trim()).map_err(|_| {
+        format!("`{value}` is not who may quote the posts: use `anyone`, `followers` or `nobody`")
+    })
+}
+
 /// Reads every author folder. A broken post or profile is reported and skipped;
 /// the rest still loads.
 pub fn scan(root: &Path, site: &Site<'_>) -> Scan {

@@ -84,6 +84,7 @@ mod tests {
             header: None,
             default_kind: None,
             also_known_as: vec![],
+            quotes: None,
         };
         let post::Parsed::Post(p) = post::read_one(
             &path,

@@ -10,7 +10,9 @@ use serde_saphyr::Spanned;
 use super::{
     ContentError, Profile, Site, markdown::render_post, profile::image_media_type, text::summary,
 };
-use crate::domain::{Attachment, Handle, Lang, PostKind, Slug, Tag, escape_html, hash_hex};
+use crate::domain::{
+    Attachment, Handle, Lang, PostKind, QuotePolicy, Slug, Tag, escape_html, hash_hex,
+};
 
 /// The largest federated body sent whole, in bytes. Misskey refuses inbox bodies over
 /// 64 KiB (docs/RENDERING.md), and a Create carries the body twice (`content` and
@@ -51,6 +53,8 @@ pub struct PostSource {
     /// Hash of the file and of what its rendering depends on (see [`Known`]): equal
     /// hashes mean the file need not be read again.
     pub file_hash: String,
+    /// Who may quote it: the front matter's `quotes`, else the author's, else anyone.
+    pub quote_policy: QuotePolicy,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +70,7 @@ struct FrontMatter {
     #[serde(rename = "type")]
     kind: Option<Spanned<String>>,
     lang: Option<Spanned<String>>,
+    quotes: Option<Spanned<String>>,
 }
 
 /// Where a post is in its life, as its file says.
@@ -277,6 +282,7 @@ pub(super) fn read_one(
         date: fields.date,
         attachments: body.attachments,
         file_hash: String::new(),
+        quote_policy: fields.quote_policy,
     })))
 }
 
@@ -310,6 +316,7 @@ struct Fields {
     tags: Vec<Tag>,
     slug: Slug,
     excerpt: Option<String>,
+    quote_policy: QuotePolicy,
 }
 
 impl Fields {
@@ -385,6 +392,10 @@ impl Fields {
             Some(l) => Some(Lang::parse(&l.value).map_err(|e| err(at(l), "lang", e.0))?),
             None => None,
         };
+        let quote_policy = match &fm.quotes {
+            Some(q) => super::quote_policy(&q.value).map_err(|e| err(at(q), "quotes", e))?,
+            None => profile.quotes.unwrap_or(QuotePolicy::Anyone),
+        };
         let excerpt = fm
             .excerpt
             .as_ref()
@@ -399,6 +410,7 @@ impl Fields {
             tags,
             slug,
             excerpt,
+            quote_policy,
         })
     }
 }
@@ -517,6 +529,11 @@ impl PostSource {
         if let Some(lang) = &self.declared_lang {
             hashed.push(lang.as_str().as_bytes());
         }
+        // Only when not the default, so posts stored before quote policies keep their
+        // hashes; a change reaches followers as an Update (the document's policy).
+        if self.quote_policy != QuotePolicy::Anyone {
+            hashed.push(self.quote_policy.as_str().as_bytes());
+        }
         hash_hex(&hashed)
     }
 }
@@ -554,7 +571,7 @@ fn rendering_context(dir: &Path, profile: &Profile, media_base: &str, language: 
         .collect();
     others.sort();
     let listing = format!("{others:?}");
-    hash_hex(&[
+    let mut parts: Vec<&[u8]> = vec![
         RENDERER_VERSION.as_bytes(),
         env!("CARGO_PKG_VERSION").as_bytes(),
         profile
@@ -565,7 +582,13 @@ fn rendering_context(dir: &Path, profile: &Profile, media_base: &str, language: 
         media_base.as_bytes(),
         listing.as_bytes(),
         language.as_str().as_bytes(),
-    ])
+    ];
+    // The author's `quotes` decides posts that name none: a change re-reads them. Only
+    // when set, so an upgrade re-reads no folder.
+    if let Some(q) = profile.quotes {
+        parts.push(q.as_str().as_bytes());
+    }
+    hash_hex(&parts)
 }
 
 /// A relative image path that names an image file inside the author's folder.
@@ -635,6 +658,7 @@ mod tests {
             header: None,
             default_kind: None,
             also_known_as: vec![],
+            quotes: None,
         }
     }
 

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{ContentError, render_markdown};
-use crate::domain::{PostKind, ProfileField, escape_html};
+use crate::domain::{PostKind, ProfileField, QuotePolicy, escape_html};
 
 /// An author's profile, from `content/<handle>/author.toml`.
 #[derive(Debug, Clone)]
@@ -21,6 +21,8 @@ pub struct Profile {
     /// Actor ids of the author's other accounts (`alsoKnownAs`): a Mastodon account
     /// whose followers may move here lists this author, and this lists it.
     pub also_known_as: Vec<String>,
+    /// Who may quote the author's posts unless a post says otherwise (`quotes`).
+    pub quotes: Option<QuotePolicy>,
 }
 
 #[derive(Deserialize)]
@@ -36,6 +38,7 @@ struct RawProfile {
     fields: Vec<RawField>,
     #[serde(default)]
     also_known_as: Vec<Spanned<String>>,
+    quotes: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +65,12 @@ pub(super) fn read(path: &Path, dir: &Path) -> Result<Profile, ContentError> {
         None => None,
     };
     let also_known_as = aliases(&raw.also_known_as, &at)?;
+    let quotes = match &raw.quotes {
+        Some(q) => {
+            Some(super::quote_policy(q.get_ref()).map_err(|e| at.err(q.span(), "quotes", e))?)
+        }
+        None => None,
+    };
     let avatar = image(&raw.avatar, "avatar", dir, &at)?;
     let header = image(&raw.header, "header", dir, &at)?;
     let fields = raw
@@ -80,6 +89,7 @@ pub(super) fn read(path: &Path, dir: &Path) -> Result<Profile, ContentError> {
         header,
         default_kind,
         also_known_as,
+        quotes,
     })
 }
 

@@ -48,6 +48,16 @@ pub async fn remove(db: impl Executor<'_>, author: &Handle, actor_id: &str) -> R
     )
 }
 
+/// Whether `actor_id` follows `author`.
+pub async fn is_follower(db: impl Executor<'_>, author: &Handle, actor_id: &str) -> Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM followers WHERE author = ? AND actor_id = ?)")
+        .bind(author)
+        .bind(actor_id)
+        .fetch_one(db.inner())
+        .await
+        .map_err(Into::into)
+}
+
 /// Removes an actor's follows of every author (the actor was deleted).
 pub async fn remove_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM followers WHERE actor_id = ?")

@@ -20,6 +20,7 @@ pub mod instance_actor;
 pub mod meta;
 pub mod outbox;
 pub mod posts;
+pub mod quotes;
 pub mod reactions;
 pub mod remote_actors;
 pub mod replies;

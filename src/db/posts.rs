@@ -1,7 +1,7 @@
 use sqlx::types::Json;
 
 use super::{Executor, Result};
-use crate::domain::{Attachment, Handle, Lang, PostKind, Slug, Tag};
+use crate::domain::{Attachment, Handle, Lang, PostKind, QuotePolicy, Slug, Tag};
 
 /// A post as stored. `deleted_at` set means a tombstone.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,6 +29,8 @@ pub struct PostRow {
     pub federated_html: Option<String>,
     /// `None` for a post not rendered since languages existed.
     pub lang: Option<Lang>,
+    /// Who may quote it; `None` (not synced since quotes existed) is anyone.
+    pub quote_policy: Option<QuotePolicy>,
 }
 
 /// What sync compares a folder against: a post's identity and hashes, not its content.
@@ -57,6 +59,7 @@ pub struct PostValues<'a> {
     pub written_at: i64,
     pub source_hash: &'a str,
     pub file_hash: &'a str,
+    pub quote_policy: QuotePolicy,
 }
 
 pub async fn by_id(db: impl Executor<'_>, id: i64) -> Result<Option<PostRow>> {
@@ -239,8 +242,8 @@ pub async fn insert(
     sqlx::query_scalar(
         "INSERT INTO posts (author, source_path, slug, kind, title, excerpt, content_html,
             tags_json, attachments_json, written_at, published_at, source_hash, file_hash,
-            federated_html, lang)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            federated_html, lang, quote_policy)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(author)
     .bind(source_path)
@@ -257,6 +260,7 @@ pub async fn insert(
     .bind(v.file_hash)
     .bind(v.federated_html)
     .bind(v.lang)
+    .bind(v.quote_policy)
     .fetch_one(db.inner())
     .await
     .map_err(Into::into)
@@ -274,7 +278,7 @@ pub async fn update(
     sqlx::query(
         "UPDATE posts SET kind = ?, title = ?, excerpt = ?, content_html = ?, tags_json = ?,
             attachments_json = ?, written_at = ?, source_hash = ?, file_hash = ?, published_at = ?,
-            updated_at = ?, deleted_at = NULL, federated_html = ?, lang = ?
+            updated_at = ?, deleted_at = NULL, federated_html = ?, lang = ?, quote_policy = ?
          WHERE id = ?",
     )
     .bind(v.kind)
@@ -290,6 +294,7 @@ pub async fn update(
     .bind(updated_at)
     .bind(v.federated_html)
     .bind(v.lang)
+    .bind(v.quote_policy)
     .bind(id)
     .execute(db.inner())
     .await?;

@@ -10,8 +10,8 @@ use sqlx::{
 use url::Url;
 
 use crate::domain::{
-    CircuitState, DeliveryState, Emoji, Handle, InboxState, Lang, PostKind, ReactionKind,
-    ReplyState, Slug, Tag, WorkerKind,
+    CircuitState, DeliveryState, Emoji, Handle, InboxState, Lang, PostKind, QuotePolicy,
+    QuoteState, ReactionKind, ReplyState, Slug, Tag, WorkerKind,
 };
 
 macro_rules! text_column {
@@ -56,6 +56,8 @@ text_column!(
     ReactionKind,
     WorkerKind,
     Emoji,
+    QuotePolicy,
+    QuoteState,
 );
 
 /// A URL column of a row read by hand (sqlx cannot decode `Url` itself).

@@ -30,7 +30,10 @@ pub use post_kind::PostKind;
 pub use profile_field::ProfileField;
 pub use server_name::{ServerName, normal_host, normal_url, url_host};
 pub use slug::Slug;
-pub use state::{CircuitState, DeliveryState, InboxState, ReactionKind, ReplyState, WorkerKind};
+pub use state::{
+    CircuitState, DeliveryState, InboxState, QuotePolicy, QuoteState, ReactionKind, ReplyState,
+    WorkerKind,
+};
 pub use tag::Tag;
 
 /// Serialised as the text they parse from (stored JSON columns hold them so), and

@@ -139,3 +139,28 @@ mod tests {
         );
     }
 }
+
+stored_enum! {
+    /// Who may quote a post (FEP-044f `interactionPolicy.canQuote`): the author's
+    /// `quotes` in author.toml, else a post's `quotes` in its front matter.
+    QuotePolicy {
+        /// Everyone (Mastodon's default for public posts).
+        Anyone = "anyone",
+        /// Only the author's followers.
+        Followers = "followers",
+        /// No one: every QuoteRequest is rejected.
+        Nobody = "nobody",
+    }
+}
+
+stored_enum! {
+    /// What became of a quote of one of our posts.
+    QuoteState {
+        /// A QuoteRequest we accepted: its QuoteAuthorization is served.
+        Approved = "approved",
+        /// Approved, then revoked by the author (`fedblog quotes revoke`).
+        Revoked = "revoked",
+        /// A quote that came without a request (Misskey's `_misskey_quote`, `quoteUrl`).
+        Listed = "listed",
+    }
+}

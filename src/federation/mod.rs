@@ -26,6 +26,8 @@ pub struct Context {
     pub key_fetches: signer::KeyFetches,
     /// Authors whose replies wait for approval (`[moderation] hold_replies`).
     pub hold_replies: Vec<String>,
+    /// Quotes stored per post (`[limits.inbox] quotes_per_post`).
+    pub quotes_per_post: u32,
 }
 
 /// The media type of ActivityPub documents we serve and send.
@@ -50,6 +52,7 @@ pub fn context() -> serde_json::Value {
             "schema": "http://schema.org#",
             "PropertyValue": "schema:PropertyValue",
             "value": "schema:value"
-        }
+        },
+        objects::quote::context_terms()
     ])
 }

@@ -16,6 +16,7 @@ pub mod negotiate;
 pub use admin::admin_router;
 mod pages;
 mod posts;
+mod quotes;
 mod views;
 mod well_known;
 
@@ -91,6 +92,10 @@ pub fn router(app: App) -> Router {
             get(|s, p| actors::profile_image(s, p, actors::ProfileImage::Avatar)),
         )
         .route("/{at_handle}/media/{*file}", get(actors::media))
+        .route(
+            "/{at_handle}/quote_authorizations/{token}",
+            get(quotes::authorization),
+        )
         .route("/{at_handle}/{slug}", get(posts::post))
         .route("/{at_handle}/{slug}/context", get(posts::context))
         .route("/{at_handle}/{slug}/{collection}", get(posts::interactions))

@@ -386,6 +386,35 @@ pub(super) struct ConversationView {
     pub(super) emoji: Vec<EmojiCountView>,
     pub(super) boosts: Vec<PersonView>,
     pub(super) boost_count: i64,
+    pub(super) quotes: Vec<QuoteView>,
+    pub(super) quote_count: i64,
+}
+
+/// A quote of the post: who quoted it, a link to the quote and its start as text.
+#[derive(Serialize)]
+pub(super) struct QuoteView {
+    pub(super) author: PersonView,
+    pub(super) url: Option<String>,
+    pub(super) text: String,
+}
+
+fn quote_view(app: &App, q: crate::db::quotes::ShownQuote) -> QuoteView {
+    let chars = usize::try_from(app.config().limits.pages.reply_chars.get()).unwrap_or(usize::MAX);
+    QuoteView {
+        author: PersonView::new(
+            Person {
+                actor_id: &q.actor_id,
+                name: q.name.as_deref(),
+                username: q.username.as_deref(),
+                icon: q.icon_url.as_deref(),
+                profile: q.profile_url.as_deref(),
+            },
+            app,
+        ),
+        url: q.url.as_deref().and_then(|u| short_link(app, u)),
+        // Sanitised when received; shown as plain text, so no markup of theirs reaches the page.
+        text: summary(&q.content_html, chars.min(280)),
+    }
 }
 
 /// One emoji of a post's likes and how many chose it.
@@ -441,6 +470,8 @@ pub(super) fn conversation_view(
             .collect(),
         boosts: c.boosts.iter().map(person).collect(),
         boost_count: c.boost_count,
+        quotes: c.quotes.into_iter().map(|q| quote_view(app, q)).collect(),
+        quote_count: c.quote_count,
     }
 }
 

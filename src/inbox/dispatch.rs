@@ -10,6 +10,7 @@
 //! | Delete{the actor itself}     | `delete::receive_actor_delete`: unknown, nothing; known, the stored key or its URL's 404/410 | — |
 //! | Create, Update, Delete{Note} |                             | `reply::receive_*`       |
 //! | Like, EmojiReact, Announce   |                             | `reaction::receive`      |
+//! | QuoteRequest                 |                             | `quote::receive_request` (Accept or Reject) |
 //! | anything else                |                             | acknowledged, ignored    |
 //!
 //! An activity from a blocked actor or domain is dropped when processed; a Follow
@@ -21,7 +22,7 @@ use crate::{
     error::AppResult,
     federation::{
         Context,
-        activities::{Incoming, Reach, delete, follow, reaction, reply, undo},
+        activities::{Incoming, Reach, delete, follow, quote, reaction, reply, undo},
         remote_actor,
         signatures::RequestSignature,
     },
@@ -89,6 +90,7 @@ pub async fn apply(
         Incoming::Create(object) => reply::receive_create(ctx, reach, actor, &object).await,
         Incoming::Update(object) => reply::receive_update(ctx, reach, actor, &object).await,
         Incoming::React(r) => reaction::receive(ctx, &r).await,
+        Incoming::QuoteRequest(q) => quote::receive_request(ctx, reach, &q).await,
         Incoming::Other(kind) => Ok(format!("ignored: {kind} is not acted upon")),
     }
 }

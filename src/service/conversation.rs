@@ -5,7 +5,7 @@ use url::Url;
 
 use crate::{
     app::App,
-    db::{self, reactions::Reactor, replies::ShownReply},
+    db::{self, quotes::ShownQuote, reactions::Reactor, replies::ShownReply},
     domain::{Emoji, PageNumber, ReactionKind},
     error::AppResult,
     federation::objects::collections::{self, PAGE_SIZE, PagedCollection},
@@ -31,6 +31,9 @@ pub struct Conversation {
     pub emoji: Vec<(Emoji, i64)>,
     pub boosts: Vec<Reactor>,
     pub boost_count: i64,
+    /// Quotes of the post (approved or listed), newest first.
+    pub quotes: Vec<ShownQuote>,
+    pub quote_count: i64,
 }
 
 /// The collections a post has besides its replies' thread.
@@ -86,6 +89,8 @@ pub async fn of_post(app: &App, post_id: i64, page: PageNumber) -> AppResult<Con
         boosts: db::reactions::of_post(app.db().read(), ReactionKind::Announce, post_id, FACES, 0)
             .await?,
         boost_count: db::reactions::count(app.db().read(), ReactionKind::Announce, post_id).await?,
+        quotes: db::quotes::shown_of_post(app.db().read(), post_id, FACES).await?,
+        quote_count: db::quotes::count_shown(app.db().read(), post_id).await?,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod authorized_fetch;
 pub mod conversation;
 pub mod identity;
 pub mod moderation;
+pub mod quotes;
 pub mod read;
 pub mod schedule;
 pub mod sync;

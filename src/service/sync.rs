@@ -400,6 +400,7 @@ fn values<'a>(post: &'a PostSource, kind: PostKind, hash: &'a str) -> PostValues
         written_at: post.date.timestamp_millis(),
         source_hash: hash,
         file_hash: &post.file_hash,
+        quote_policy: post.quote_policy,
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod delete;
 pub mod follow;
 pub mod outgoing;
+pub mod quote;
 pub mod reaction;
 pub mod reply;
 pub mod undo;
@@ -72,6 +73,8 @@ pub enum Incoming {
     Update(Value),
     /// Like (with or without an emoji), EmojiReact or Announce of an object, by its id.
     React(reaction::Reaction),
+    /// FEP-044f: someone asks to quote one of our posts.
+    QuoteRequest(quote::QuoteRequest),
     /// Any other valid activity: acknowledged, not acted upon.
     Other(String),
 }
@@ -86,6 +89,8 @@ pub struct Envelope {
     /// A reaction's emoji (Misskey's `_misskey_reaction`, an `EmojiReact`'s `content`),
     /// when it is one we show.
     pub emoji: Option<crate::domain::Emoji>,
+    /// What an activity is done with (a QuoteRequest's quoting post).
+    pub instrument: Option<Value>,
 }
 
 fn bad(msg: impl Into<String>) -> AppError {
@@ -135,6 +140,7 @@ pub fn envelope(json: &Value) -> Result<Envelope, AppError> {
         actor,
         object: obj.get("object").cloned(),
         emoji,
+        instrument: obj.get("instrument").cloned(),
     })
 }
 
@@ -164,6 +170,7 @@ pub fn classify(env: &Envelope) -> Result<Incoming, AppError> {
             }
         }
         "Like" | "Announce" | "EmojiReact" => Incoming::React(reaction::Reaction::parse(env)?),
+        "QuoteRequest" => Incoming::QuoteRequest(quote::QuoteRequest::parse(env)?),
         other => Incoming::Other(other.to_owned()),
     })
 }

@@ -153,3 +153,66 @@ pub fn move_to(uris: &Uris, handle: &Handle, target: &str, at_ms: i64) -> Outgoi
         kind: "Move",
     }
 }
+
+/// The answer to a QuoteRequest: `Accept` with `result` = the QuoteAuthorization, or
+/// `Reject` (`authorization` `None`), embedding the request as Mastodon matches it
+/// (M `app/serializers/activitypub/accept_quote_request_serializer.rb`). The id is
+/// derived from the request's, so a redelivered request gets the same answer.
+pub fn answer_quote(
+    uris: &Uris,
+    handle: &Handle,
+    request: &super::quote::QuoteRequest,
+    authorization: Option<&str>,
+) -> Outgoing {
+    let kind = if authorization.is_some() {
+        "Accept"
+    } else {
+        "Reject"
+    };
+    let digest = hash_hex(&[request.id.as_str().as_bytes()]);
+    let ap_id = uris.activity(&format!(
+        "{handle}/quote-{}/{}",
+        kind.to_ascii_lowercase(),
+        &digest[..24]
+    ));
+    let mut body = json!({
+        "@context": context(),
+        "id": ap_id,
+        "type": kind,
+        "actor": uris.actor(handle),
+        "to": [request.actor],
+        "object": request.to_json(),
+    });
+    if let Some(result) = authorization {
+        body["result"] = result.into();
+    }
+    Outgoing {
+        body,
+        ap_id,
+        author: handle.clone(),
+        kind,
+    }
+}
+
+/// `Delete` of a QuoteAuthorization we revoke: the quoting server marks the quote
+/// revoked (M `app/serializers/activitypub/delete_quote_authorization_serializer.rb`).
+pub fn revoke_quote(
+    uris: &Uris,
+    handle: &Handle,
+    authorization: &crate::federation::objects::quote::QuoteAuthorization,
+) -> Outgoing {
+    let ap_id = format!("{}#delete", authorization.id);
+    Outgoing {
+        body: json!({
+            "@context": context(),
+            "id": ap_id,
+            "type": "Delete",
+            "actor": uris.actor(handle),
+            "to": [PUBLIC],
+            "object": authorization,
+        }),
+        ap_id,
+        author: handle.clone(),
+        kind: "Delete",
+    }
+}

@@ -36,6 +36,8 @@ pub struct RemoteNote {
     pub url: Option<Url>,
     pub published: i64,
     pub public: bool,
+    /// The post it quotes (`quote`, `_misskey_quote`, `quoteUrl`, `quoteUri`).
+    pub quote_of: Option<Url>,
 }
 
 fn is_note_type(v: &Value) -> bool {
@@ -92,6 +94,7 @@ pub fn parse_note(v: &Value) -> AppResult<RemoteNote> {
         url: v.get("url").and_then(remote_actor::link_of),
         published,
         public: is_public(v),
+        quote_of: super::quote::quote_target(v),
         id,
         attributed_to,
     })
@@ -134,7 +137,7 @@ fn blocked_origin(reach: &Reach<'_>, note: &Url, author: Option<&Url>) -> Option
 }
 
 /// The note an activity by `actor` carries, believed only from its origin.
-async fn authentic_note(
+pub(super) async fn authentic_note(
     ctx: &Context,
     reach: &Reach<'_>,
     actor: &Url,
@@ -248,6 +251,12 @@ pub async fn receive_create(
         .is_some()
     {
         return Ok(format!("{} already stored", note.id));
+    }
+    // A quote of one of our posts is listed beside its boosts; one that also answers
+    // a thread is placed there too.
+    let quoted = super::quote::receive_quote_note(ctx, &note).await?;
+    if let (Some(listed), None) = (&quoted, &note.in_reply_to) {
+        return Ok(listed.clone());
     }
     let Some((parent, ancestors)) = place_in_thread(ctx, reach, &note).await? else {
         return Ok(format!(
@@ -377,8 +386,12 @@ pub async fn receive_update(
     })
 }
 
-/// `Delete{Note|Tombstone}`: removes the reply if the signer wrote it.
+/// `Delete{Note|Tombstone}`: removes the reply (and its listing as a quote) if the
+/// signer wrote it.
 pub async fn receive_delete(ctx: &Context, actor: &Url, object: &Url) -> AppResult<String> {
+    if db::quotes::delete_by_author(ctx.db.write(), object.as_str(), actor.as_str()).await? > 0 {
+        return Ok(format!("quote {object} deleted"));
+    }
     let removed =
         db::replies::delete_by_author(ctx.db.write(), object.as_str(), actor.as_str()).await?;
     Ok(match removed {

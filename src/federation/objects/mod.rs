@@ -3,6 +3,7 @@
 pub mod actor;
 pub mod collections;
 pub mod post;
+pub mod quote;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

@@ -50,6 +50,8 @@ pub struct PostObject {
     pub likes: Option<CollectionRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shares: Option<CollectionRef>,
+    /// Who may quote it (FEP-044f `canQuote`), as Mastodon 4.5 reads it.
+    pub interaction_policy: serde_json::Value,
 }
 
 /// A collection named with its total, as Mastodon embeds `likes` and `shares`.
@@ -167,6 +169,7 @@ pub fn post_object(post: &PostRow, uris: &Uris) -> PostObject {
         replies: None,
         likes: None,
         shares: None,
+        interaction_policy: super::quote::interaction_policy(post, uris),
         id,
     }
 }
