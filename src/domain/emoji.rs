@@ -37,7 +37,7 @@ impl Emoji {
         }
         let count = s.chars().count();
         let ok = (1..=MAX_UNICODE_CHARS).contains(&count)
-            && s.chars().any(|c| !c.is_ascii())
+            && !s.is_ascii()
             && s.chars().all(unicode_emoji_part);
         ok.then(|| Self(s.to_owned())).ok_or_else(bad)
     }
