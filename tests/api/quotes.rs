@@ -263,6 +263,39 @@ async fn nobody_policy_of_an_author_or_a_post_rejects_quote_requests() {
 }
 
 #[tokio::test]
+async fn a_followers_policy_accepts_followers_and_rejects_others() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    write_post(
+        &app.content(),
+        "alice",
+        "for-friends",
+        "---\ntitle: For friends\ndate: 2025-01-18\nquotes: followers\n---\n\nHi.\n",
+    );
+    let out = app.sync_cli().await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let post = format!("{}/@alice/for-friends", app.base);
+    let doc = app.get_json(&post).await;
+    assert_eq!(
+        doc["interactionPolicy"]["canQuote"]["automaticApproval"],
+        json!([format!("{}/followers", app.actor("alice"))])
+    );
+    app.followed_by(&peer, "alice", &["carol"]).await;
+    for (name, expected) in [("carol", "Accept"), ("dave", "Reject")] {
+        let note = peer.quote_note(name, "f1", &post, "<p>Friends only.</p>");
+        let request = peer.quote_request(name, &post, note);
+        receive_all(&app, &peer, name, &request).await;
+        let answers = peer.answers_to(name, &request["id"]);
+        assert_eq!(answers.len(), 1, "{name}: {answers:?}");
+        assert_eq!(answers[0]["type"], expected, "{name}");
+    }
+}
+
+#[tokio::test]
 async fn a_bad_quotes_value_names_file_line_and_field() {
     let app = spawn_app().await;
     write_post(
@@ -504,4 +537,46 @@ async fn in_secure_mode_the_authorization_needs_a_signed_get_and_a_deleted_quote
         .expect("GET");
     assert_eq!(res.status(), 404);
     assert!(!interactions(&app.html("/@alice/first-post").await).contains("Secure."));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_with_quotes_reads_well_in_chromium() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "Chromium is not installed at {chromium}: run `bash scripts/test.sh`"
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests/browser");
+    crate::helpers::npm_ci(&dir, "playwright-core");
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let post = post_url(&app);
+    // One asked-for quote and one without asking, with a long unbroken link that
+    // must not widen a phone screen.
+    let long = "https://example.com/a/very/long/path/that/does/not/break/anywhere/0123456789abcdef";
+    let note = peer.quote_note("bob", "b1", &post, &format!("<p>Read this: {long}</p>"));
+    receive_all(&app, &peer, "bob", &peer.quote_request("bob", &post, note)).await;
+    let plain = peer.quote_note("mia", "m1", &post, "<p>RE: a fine post</p>");
+    receive_all(&app, &peer, "mia", &peer.activity("mia", "Create", plain)).await;
+    assert!(interactions(&app.html("/@alice/first-post").await).contains("2</strong> quotes"));
+
+    let shots = root.join("target/screenshots");
+    let pages = json!([{ "name": "post-quotes", "path": "/@alice/first-post" }]);
+    let out = tokio::process::Command::new("node")
+        .arg(dir.join("check.mjs"))
+        .arg(&app.base)
+        .arg(&shots)
+        .arg(pages.to_string())
+        .env("CHROMIUM", &chromium)
+        .output()
+        .await
+        .expect("node must be installed to run the browser tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the browser check failed:\n{stdout}\n{stderr}"
+    );
+    assert!(shots.join("post-quotes-375-light.png").exists());
 }
