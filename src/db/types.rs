@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::domain::{
     CircuitState, DeliveryState, Handle, InboxState, Lang, PostKind, ReactionKind, ReplyState,
-    Slug, Tag, WorkerKind,
+    SignatureScheme, Slug, Tag, WorkerKind,
 };
 
 macro_rules! text_column {
@@ -55,6 +55,7 @@ text_column!(
     CircuitState,
     ReactionKind,
     WorkerKind,
+    SignatureScheme,
 );
 
 /// A URL column of a row read by hand (sqlx cannot decode `Url` itself).

@@ -28,7 +28,9 @@ pub use post_kind::PostKind;
 pub use profile_field::ProfileField;
 pub use server_name::{ServerName, normal_host, normal_url, url_host};
 pub use slug::Slug;
-pub use state::{CircuitState, DeliveryState, InboxState, ReactionKind, ReplyState, WorkerKind};
+pub use state::{
+    CircuitState, DeliveryState, InboxState, ReactionKind, ReplyState, SignatureScheme, WorkerKind,
+};
 pub use tag::Tag;
 
 /// Serialised as the text they parse from (stored JSON columns hold them so), and

@@ -7,6 +7,7 @@
 //! the signer's public key: RSA PKCS#1 v1.5 SHA-256, RSA-PSS SHA-512 or Ed25519.
 //! Parsed private keys are cached by the caller.
 
+pub mod knock;
 pub mod rfc9421;
 
 use std::time::SystemTime;
@@ -357,11 +358,7 @@ const MAX_AGE_SECS: i64 = 65 * 60;
 const MAX_LEAD_SECS: i64 = 60 * 60;
 
 /// Which specification a request was signed by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    Cavage,
-    Rfc9421,
-}
+pub use crate::domain::SignatureScheme as Scheme;
 
 /// A request's signature, checked for everything that needs no key (covered
 /// components, Digest or Content-Digest, time window), ready to verify.
