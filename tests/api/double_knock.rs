@@ -27,6 +27,7 @@ use url::Url;
 
 use crate::{
     helpers::{AP, Options, TestApp, spawn_app, spawn_app_with, write_post},
+    interop_fedify::FedifyPeer,
     peer::TestPeer,
 };
 
@@ -525,4 +526,92 @@ async fn the_partial_followers_list_is_only_for_the_host_it_names() {
     items.sort();
     assert_eq!(items, [peer.actor("kit"), peer.actor("lou")]);
     assert_eq!(doc["totalItems"], 2);
+}
+
+/// The real Fedify peer: it verifies our RFC 9421 signatures (deliveries, with no
+/// draft-cavage fallback needed), and we accept its RFC 9421 signatures (a signed GET
+/// in secure mode, a Follow), each on the first knock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fedify_and_we_verify_each_others_rfc9421_signatures() {
+    let app = spawn_app_with(Options {
+        worker: true,
+        config: "\n[federation]\nauthorized_fetch = true\n",
+        ..Options::default()
+    })
+    .await;
+    let peer = FedifyPeer::start();
+
+    // Fedify's RFC 9421 GET, in secure mode: answered at once.
+    let found = peer
+        .call("/_control/lookup", json!({ "url": app.actor("alice") }))
+        .await;
+    assert_eq!(found["type"], "Person", "{found}");
+    let outgoing = peer.outgoing().await;
+    let gets: Vec<&Value> = outgoing
+        .iter()
+        .filter(|r| r["method"] == "GET" && r["url"] == app.actor("alice"))
+        .collect();
+    assert_eq!(gets.len(), 1, "no fallback: {gets:?}");
+    assert!(gets[0]["headers"]["signature-input"].is_string());
+    assert_eq!(gets[0]["status"], 200);
+
+    // Fedify's RFC 9421 Follow: accepted on the first try.
+    peer.call("/_control/follow", json!({ "actor": app.actor("alice") }))
+        .await;
+    let outgoing = peer.outgoing().await;
+    let posts: Vec<&Value> = outgoing
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["url"].as_str().unwrap().starts_with(&app.base))
+        .collect();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(posts[0]["headers"]["signature-input"].is_string());
+    assert_eq!(posts[0]["status"], 202);
+
+    // Our Accept and Create: RFC 9421 only (no Digest), verified by Fedify, one try each.
+    let accept = peer.wait_for("Accept", None).await;
+    assert_eq!(accept["verifiedBy"], "http-signature", "{accept}");
+    publish(&app, "for-fedify").await;
+    let post_url = format!("{}/for-fedify", app.actor("alice"));
+    let create = peer.wait_for("Create", Some(&post_url)).await;
+    assert_eq!(create["verifiedBy"], "http-signature", "{create}");
+    let inbox = peer.inbox().await;
+    let attempts = inbox["attempts"].as_array().unwrap();
+    for kind in ["Accept", "Create"] {
+        let ours: Vec<&Value> = attempts
+            .iter()
+            .filter(|a| a["activityType"] == kind)
+            .collect();
+        assert_eq!(ours.len(), 1, "{kind}: {ours:?}");
+        let a = ours[0];
+        assert_eq!(a["hasSignatureInput"], true, "{a}");
+        assert_eq!(a["hasDigest"], false, "{a}");
+        assert_eq!(a["hasContentDigest"], true, "{a}");
+        assert_eq!(a["verifiedBy"], "http-signature", "{a}");
+        assert!(a["status"].as_u64().unwrap() < 300, "{a}");
+        let input = a["signatureInput"].as_str().unwrap();
+        assert!(input.contains("\"content-digest\""), "{input}");
+    }
+    // Our signed GETs of Fedify's documents are RFC 9421 too.
+    let served = served_requests(&peer).await;
+    assert!(
+        served
+            .iter()
+            .any(|r| r["path"] == "/users/reader" && r["hasSignatureInput"] == true),
+        "{served:?}"
+    );
+    assert_eq!(
+        remembered(&app, &peer.base).await.as_deref(),
+        Some("rfc9421")
+    );
+}
+
+/// The requests the Fedify peer served (other than inbox POSTs).
+async fn served_requests(peer: &FedifyPeer) -> Vec<Value> {
+    let v: Value = reqwest::get(format!("{}/_control/outgoing", peer.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["requests"].as_array().cloned().unwrap_or_default()
 }
