@@ -58,6 +58,14 @@ impl Uris {
         format!("{}/@{h}/followers", self.base)
     }
 
+    /// FEP-8fcf's partial followers collection: the followers on `domain`.
+    pub fn followers_sync(&self, h: &Handle, domain: &str) -> String {
+        format!(
+            "{}/@{h}/followers_synchronization?domain={domain}",
+            self.base
+        )
+    }
+
     pub fn following(&self, h: &Handle) -> String {
         format!("{}/@{h}/following", self.base)
     }

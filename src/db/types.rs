@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::domain::{
     CircuitState, DeliveryState, Emoji, Handle, InboxState, Lang, PostKind, QuotePolicy,
-    QuoteState, ReactionKind, ReplyState, Slug, Tag, WorkerKind,
+    QuoteState, ReactionKind, ReplyState, SignatureScheme, Slug, Tag, WorkerKind,
 };
 
 macro_rules! text_column {
@@ -58,6 +58,7 @@ text_column!(
     Emoji,
     QuotePolicy,
     QuoteState,
+    SignatureScheme,
 );
 
 /// A URL column of a row read by hand (sqlx cannot decode `Url` itself).

@@ -32,7 +32,7 @@ pub use server_name::{ServerName, normal_host, normal_url, url_host};
 pub use slug::Slug;
 pub use state::{
     CircuitState, DeliveryState, InboxState, QuotePolicy, QuoteState, ReactionKind, ReplyState,
-    WorkerKind,
+    SignatureScheme, WorkerKind,
 };
 pub use tag::Tag;
 

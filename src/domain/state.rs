@@ -82,6 +82,17 @@ stored_enum! {
 }
 
 stored_enum! {
+    /// An HTTP signature scheme: the one a request was signed with, and the one a host
+    /// is remembered to accept.
+    SignatureScheme {
+        /// draft-cavage-http-signatures, as most servers send and verify it.
+        Cavage = "cavage",
+        /// RFC 9421 HTTP Message Signatures.
+        Rfc9421 = "rfc9421",
+    }
+}
+
+stored_enum! {
     /// A remote host's circuit breaker.
     CircuitState {
         /// Deliveries go out.

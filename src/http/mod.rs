@@ -85,6 +85,10 @@ pub fn router(app: App) -> Router {
         .route("/{at_handle}", get(actors::actor))
         .route("/{at_handle}/outbox", get(actors::outbox))
         .route("/{at_handle}/followers", get(actors::followers))
+        .route(
+            "/{at_handle}/followers_synchronization",
+            get(actors::followers_sync),
+        )
         .route("/{at_handle}/following", get(actors::following))
         .route("/{at_handle}/featured", get(actors::featured))
         .route(
