@@ -811,6 +811,8 @@ async fn unimplemented_api_paths_answer_with_mastodons_error_json() {
         (reqwest::Method::POST, "/api/v1/statuses"),
         (reqwest::Method::GET, "/api/v3/anything"),
         (reqwest::Method::GET, "/api/v1/accounts/nobody"),
+        (reqwest::Method::POST, "/api/v1/instance"),
+        (reqwest::Method::DELETE, "/api/v1/accounts/alice"),
     ] {
         // A browser asking: still JSON, as apps expect.
         let res = app

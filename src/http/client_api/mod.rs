@@ -70,6 +70,8 @@ pub fn router() -> Router<App> {
         .route("/api/v1/accounts/{id}", get(accounts::account))
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))
+        // A method a path does not have is a path we do not have, as in Mastodon.
+        .method_not_allowed_fallback(not_implemented)
 }
 
 /// Paths whose errors are JSON whatever the client accepts.
