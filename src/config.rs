@@ -14,7 +14,7 @@ mod bounded;
 mod limits;
 
 pub use bounded::{Count, Hours, Seconds};
-pub use limits::{FetchLimits, HttpLimits, InboxLimits, Limits, PageLimits};
+pub use limits::{ClientApiLimits, FetchLimits, HttpLimits, InboxLimits, Limits, PageLimits};
 
 /// Why a configuration could not be loaded; every variant names the file, and the
 /// line and field (`table.key`) where they are known.

@@ -56,6 +56,23 @@ pub enum AppError {
     /// The request was addressed to another server: its `Host` is not ours.
     #[error("{0}")]
     Misdirected(String),
+    /// A client API request without a usable access token: none, or one that is
+    /// unknown, revoked or expired.
+    #[error("{0}")]
+    InvalidToken(String),
+    /// The request is understood and allowed but cannot be done (Mastodon's 422).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// An OAuth 2 error (RFC 6749 §5.2), as the token and revocation endpoints answer.
+    #[error("{description}")]
+    OAuth {
+        error: OAuthError,
+        description: String,
+    },
+    /// Too many wrong passwords from this address or for this author; signing in works
+    /// again after this many seconds.
+    #[error("too many failed sign-ins; try again in {retry_after} seconds")]
+    TooManySignIns { retry_after: u64 },
     /// Our database failed.
     #[error("database error: {0}")]
     Database(#[source] BoxError),
@@ -64,7 +81,39 @@ pub enum AppError {
     Internal(anyhow::Error),
 }
 
+/// The error codes of RFC 6749 §5.2 (and RFC 7009's for revocation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthError {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+}
+
+impl OAuthError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+        }
+    }
+}
+
 impl AppError {
+    /// An OAuth 2 error with its description.
+    pub fn oauth(error: OAuthError, description: impl Into<String>) -> Self {
+        Self::OAuth {
+            error,
+            description: description.into(),
+        }
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::Unauthorized {
             message: message.into(),

@@ -9,6 +9,7 @@ mod identity;
 mod init;
 mod moderation;
 mod new;
+mod password;
 mod quotes;
 mod serve;
 mod sync;
@@ -132,6 +133,9 @@ pub enum Command {
         #[command(subcommand)]
         command: quotes::QuotesCommand,
     },
+    /// Set the password an author signs in with from Mastodon apps, read from standard
+    /// input (e.g. `fedblog password --author alice < file`).
+    Password(password::Args),
     /// Show what the inbox received lately and what became of it.
     Inbox {
         /// How many activities to list.
@@ -177,6 +181,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Blocks { json } => moderation::blocks(config()?, *json).await,
         Command::Comments { command } => moderation::comments(config()?, command).await,
         Command::Quotes { command } => quotes::run(config()?, command).await,
+        Command::Password(args) => password::run(config()?, args).await,
         Command::Inbox { top, json } => moderation::inbox(config()?, *top, *json).await,
     }
 }

@@ -16,6 +16,7 @@ pub struct Limits {
     pub inbox: InboxLimits,
     pub fetch: FetchLimits,
     pub pages: PageLimits,
+    pub client_api: ClientApiLimits,
 }
 
 impl Limits {
@@ -26,6 +27,7 @@ impl Limits {
         out.extend(self.inbox.values());
         out.extend(self.fetch.values());
         out.extend(self.pages.values());
+        out.extend(self.client_api.values());
         out
     }
 }
@@ -318,6 +320,68 @@ impl PageLimits {
             ("limits.pages.name_chars", self.name_chars.get().into()),
             ("limits.pages.reply_chars", self.reply_chars.get().into()),
             ("limits.pages.url_chars", self.url_chars.get().into()),
+        ]
+    }
+}
+
+/// The Mastodon client API's sign-in (`[limits.client_api]`): the tables anyone can
+/// add to, and how many wrong passwords are tried before sign-ins slow down.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientApiLimits {
+    /// Registered apps (anyone may register one); past it, registrations older than a
+    /// day that nobody signed in with are removed, and if none are, new ones are refused.
+    pub max_apps: NonZeroU32,
+    /// Access tokens per author; signing in once more removes the oldest.
+    pub tokens_per_author: NonZeroU16,
+    /// Sign-in forms and authorization codes not yet used, each.
+    pub pending_sign_ins: NonZeroU32,
+    /// Wrong passwords from one address (IPv6: one /64) within the window before its
+    /// sign-ins are refused until the window has passed.
+    pub failures_per_address: NonZeroU16,
+    /// Wrong passwords for one author, from anywhere, within the window.
+    pub failures_per_author: NonZeroU16,
+    /// The window failed sign-ins are counted in.
+    pub failure_window_seconds: NonZeroU32,
+}
+
+impl Default for ClientApiLimits {
+    fn default() -> Self {
+        Self {
+            max_apps: NonZeroU32::new(10_000).unwrap_or(NonZeroU32::MIN),
+            tokens_per_author: NonZeroU16::new(100).unwrap_or(NonZeroU16::MIN),
+            pending_sign_ins: NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN),
+            failures_per_address: NonZeroU16::new(5).unwrap_or(NonZeroU16::MIN),
+            failures_per_author: NonZeroU16::new(20).unwrap_or(NonZeroU16::MIN),
+            failure_window_seconds: NonZeroU32::new(900).unwrap_or(NonZeroU32::MIN),
+        }
+    }
+}
+
+impl ClientApiLimits {
+    fn values(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("limits.client_api.max_apps", self.max_apps.get().into()),
+            (
+                "limits.client_api.tokens_per_author",
+                self.tokens_per_author.get().into(),
+            ),
+            (
+                "limits.client_api.pending_sign_ins",
+                self.pending_sign_ins.get().into(),
+            ),
+            (
+                "limits.client_api.failures_per_address",
+                self.failures_per_address.get().into(),
+            ),
+            (
+                "limits.client_api.failures_per_author",
+                self.failures_per_author.get().into(),
+            ),
+            (
+                "limits.client_api.failure_window_seconds",
+                self.failure_window_seconds.get().into(),
+            ),
         ]
     }
 }

@@ -12,6 +12,7 @@ pub mod authors;
 pub mod backup;
 pub mod blocks;
 pub mod cache_changes;
+pub mod client_api;
 pub mod deliveries;
 pub mod followers;
 pub mod hosts;

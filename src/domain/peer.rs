@@ -20,6 +20,20 @@ impl PeerKey {
     }
 }
 
+/// `192.0.2.1`, or an IPv6 client's network: `2001:db8:1:2::/64`.
+impl std::fmt::Display for PeerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Self::V4(bits) => write!(f, "{}", std::net::Ipv4Addr::from_bits(bits)),
+            Self::V6(net) => write!(
+                f,
+                "{}/64",
+                std::net::Ipv6Addr::from_bits(u128::from(net) << 64)
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

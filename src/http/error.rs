@@ -12,7 +12,11 @@ use axum::{
 };
 
 use super::{negotiate, views};
-use crate::{app::App, error::AppError, federation::fetch::FetchError};
+use crate::{
+    app::App,
+    error::{AppError, OAuthError},
+    federation::fetch::FetchError,
+};
 
 /// How long a client should wait after a 503 for our database: a full disk or a
 /// read-only file heals when the operator acts, and writes resume by themselves.
@@ -30,6 +34,18 @@ pub fn status(e: &AppError) -> StatusCode {
         AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::KeyUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
+        AppError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+        AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::OAuth {
+            error: OAuthError::InvalidClient,
+            ..
+        } => StatusCode::UNAUTHORIZED,
+        AppError::OAuth {
+            error: OAuthError::UnauthorizedClient,
+            ..
+        } => StatusCode::FORBIDDEN,
+        AppError::OAuth { .. } => StatusCode::BAD_REQUEST,
+        AppError::TooManySignIns { .. } => StatusCode::TOO_MANY_REQUESTS,
         // Where a remote failure means something else (the door: an unauthenticated
         // signer), the caller has already said so.
         AppError::Remote { .. } => StatusCode::BAD_GATEWAY,
@@ -43,7 +59,8 @@ pub fn status(e: &AppError) -> StatusCode {
 /// `Retry-After` in seconds, for the answers that mean "later".
 fn retry_after(e: &AppError) -> Option<u64> {
     match e {
-        AppError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+        AppError::TooManyRequests { retry_after, .. }
+        | AppError::TooManySignIns { retry_after } => Some(*retry_after),
         AppError::Database(_) => Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
         _ => None,
     }
@@ -89,11 +106,15 @@ impl IntoResponse for AppError {
             tracing::debug!(error = %self, %status, "request refused");
         }
         let message = shown(&self, status);
-        let mut res = (
-            status,
-            axum::Json(serde_json::json!({ "error": message.as_str() })),
-        )
-            .into_response();
+        // OAuth errors carry their code, and the message as its description.
+        let body = match &self {
+            Self::OAuth { error, .. } => serde_json::json!({
+                "error": error.as_str(),
+                "error_description": message.as_str(),
+            }),
+            _ => serde_json::json!({ "error": message.as_str() }),
+        };
+        let mut res = (status, axum::Json(body)).into_response();
         if let Some(secs) = retry_after(&self) {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -102,7 +123,14 @@ impl IntoResponse for AppError {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
-        if status == StatusCode::UNAUTHORIZED {
+        if matches!(self, Self::InvalidToken(_) | Self::OAuth { .. }) {
+            if status == StatusCode::UNAUTHORIZED {
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"fedblog\", error=\"invalid_token\""),
+                );
+            }
+        } else if status == StatusCode::UNAUTHORIZED {
             // Tell senders which signature scheme we verify (RFC 9421 senders fall back on 401).
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -119,7 +147,9 @@ impl IntoResponse for AppError {
 /// The layer: an error answer to a request that asked for HTML (a browser) becomes
 /// the theme's message page, with the same status and headers.
 pub async fn html_for_browsers(State(app): State<App>, req: Request, next: Next) -> Response {
-    let html = negotiate::asks_for_html(req.headers());
+    // The client API and the token endpoints answer apps: JSON always.
+    let html = negotiate::asks_for_html(req.headers())
+        && !super::client_api::always_json(req.uri().path());
     let res = next.run(req).await;
     let Some(Shown(message)) = res.extensions().get::<Shown>().cloned() else {
         return res;

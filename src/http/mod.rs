@@ -6,6 +6,7 @@ mod admin;
 mod assets;
 mod authorized_fetch;
 pub mod cache;
+mod client_api;
 pub mod edge;
 pub mod error;
 mod extract;
@@ -105,6 +106,7 @@ pub fn router(app: App) -> Router {
         .route("/{at_handle}/{slug}/{collection}", get(posts::interactions))
         .merge(inboxes)
         .merge(feeds)
+        .merge(client_api::router())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -125,6 +127,8 @@ pub fn router(app: App) -> Router {
             app.clone(),
             admin::count_request,
         ))
+        // Preflights are answered before anything else runs.
+        .layer(axum::middleware::from_fn(client_api::cors))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
 }

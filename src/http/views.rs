@@ -57,6 +57,10 @@ fn templates() -> &'static Environment<'static> {
             ("post.html", include_str!("../../templates/post.html")),
             ("tag.html", include_str!("../../templates/tag.html")),
             ("message.html", include_str!("../../templates/message.html")),
+            (
+                "authorize.html",
+                include_str!("../../templates/authorize.html"),
+            ),
         ] {
             // The templates are compiled into the binary; a syntax error is caught by the tests.
             if let Err(e) = env.add_template(name, source) {

@@ -2,6 +2,7 @@
 //! their transactions.
 
 pub mod authorized_fetch;
+pub mod client_api;
 pub mod conversation;
 pub mod identity;
 pub mod moderation;

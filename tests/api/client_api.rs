@@ -1,2 +1,1042 @@
 //! The Mastodon client API: OAuth sign-in, instance, credentials, driven by real client
 //! libraries.
+//!
+//! The sign-in flows are walked as a browser and an app would: the page fetched, its
+//! form posted with the CSRF token from the page and the cookie, the code exchanged.
+//! Mastodon.py and toot (pinned in tests/clients/requirements.txt) run from a
+//! virtualenv made on first use in the target directory.
+
+use std::{path::PathBuf, process::Stdio};
+
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+use crate::helpers::{Options, TestApp, spawn_app, spawn_app_with};
+
+const PASSWORD: &str = "correct horse battery staple";
+const CALLBACK: &str = "http://127.0.0.1:9/callback";
+/// RFC 7636 appendix B: a verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// `a=b&c=d`, URL-encoded.
+fn encode(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// A form body (reqwest's `form` is a feature the tests do not build).
+trait FormPairs {
+    fn form_pairs(self, pairs: &[(&str, &str)]) -> Self;
+}
+
+impl FormPairs for reqwest::RequestBuilder {
+    fn form_pairs(self, pairs: &[(&str, &str)]) -> Self {
+        self.header("content-type", "application/x-www-form-urlencoded")
+            .body(encode(pairs))
+    }
+}
+
+/// Runs `fedblog password --author <author>` with `password` on standard input.
+async fn set_password(app: &TestApp, author: &str, password: &str) -> std::process::Output {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fedblog"))
+        .arg("--config")
+        .arg(app.config_path())
+        .args(["password", "--author", author])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run fedblog password");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(format!("{password}\n").as_bytes())
+        .await
+        .expect("write the password");
+    drop(stdin);
+    child.wait_with_output().await.expect("fedblog password")
+}
+
+async fn with_password(app: &TestApp) {
+    let out = set_password(app, "alice", PASSWORD).await;
+    assert!(
+        out.status.success(),
+        "fedblog password failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A registered app (JSON body, as toot and masto.js send it): (client_id, secret).
+async fn register(app: &TestApp, redirect_uris: &str, scopes: &str) -> (String, String) {
+    let res = app
+        .client
+        .post(format!("{}/api/v1/apps", app.base))
+        .json(&json!({ "client_name": "Test app", "redirect_uris": redirect_uris, "scopes": scopes, "website": "https://app.example" }))
+        .send()
+        .await
+        .expect("POST /api/v1/apps");
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.expect("JSON");
+    (
+        v["client_id"].as_str().expect("client_id").to_owned(),
+        v["client_secret"]
+            .as_str()
+            .expect("client_secret")
+            .to_owned(),
+    )
+}
+
+/// POSTs a form to `/oauth/token` (as Mastodon.py and toot do).
+async fn token_form(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
+    let res = app
+        .client
+        .post(format!("{}/oauth/token", app.base))
+        .form_pairs(form)
+        .send()
+        .await
+        .expect("POST /oauth/token");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("JSON"))
+}
+
+async fn password_token(app: &TestApp, client: &(String, String), scope: &str) -> String {
+    let (status, v) = token_form(
+        app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", &client.0),
+            ("client_secret", &client.1),
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("scope", scope),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    v["access_token"].as_str().expect("access_token").to_owned()
+}
+
+async fn api_get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Value) {
+    let mut req = app.client.get(format!("{}{path}", app.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("GET");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("JSON"))
+}
+
+/// The sign-in page as a browser gets it: (status, HTML, CSRF field, cookie).
+struct SignInPage {
+    status: u16,
+    html: String,
+    csrf: String,
+    cookie: String,
+}
+
+async fn sign_in_page(app: &TestApp, query: &[(&str, &str)]) -> SignInPage {
+    let res = app
+        .client
+        .get(format!("{}/oauth/authorize?{}", app.base, encode(query)))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("GET /oauth/authorize");
+    let status = res.status().as_u16();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .to_owned();
+    let html = res.text().await.expect("HTML");
+    let csrf = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("")
+        .to_owned();
+    SignInPage {
+        status,
+        html,
+        csrf,
+        cookie,
+    }
+}
+
+/// Posts the sign-in form with the page's hidden fields plus `extra`.
+async fn submit(
+    app: &TestApp,
+    query: &[(&str, &str)],
+    cookie: Option<&str>,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form: Vec<(&str, &str)> = query.to_vec();
+    form.extend_from_slice(extra);
+    let mut req = app
+        .client
+        .post(format!("{}/oauth/authorize", app.base))
+        .header("accept", "text/html")
+        .form_pairs(&form);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    req.send().await.expect("POST /oauth/authorize")
+}
+
+/// Signs in on the page and returns the code the redirect carries.
+async fn code_through_page(app: &TestApp, query: &[(&str, &str)]) -> String {
+    let page = sign_in_page(app, query).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let res = submit(
+        app,
+        query,
+        Some(&page.cookie),
+        &[
+            ("csrf_token", &page.csrf),
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("decision", "approve"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let url = url::Url::parse(&location).expect("a URL");
+    assert!(location.starts_with(CALLBACK), "{location}");
+    assert_eq!(
+        url.query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned()),
+        Some("xyz".to_owned())
+    );
+    url.query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code in the redirect")
+}
+
+#[tokio::test]
+async fn an_app_signs_in_through_the_page_with_pkce() {
+    let app = spawn_app().await;
+    with_password(&app).await;
+    let client = register(&app, CALLBACK, "read write follow").await;
+    let query = [
+        ("response_type", "code"),
+        ("client_id", client.0.as_str()),
+        ("redirect_uri", CALLBACK),
+        ("scope", "read write"),
+        ("state", "xyz"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+
+    let page = sign_in_page(&app, &query).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.html.contains("Test app wants to use your account"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("site.css") || page.html.contains("/static/"),
+        "the blog's theme"
+    );
+    assert!(!page.csrf.is_empty() && page.cookie.starts_with("fedblog_sign_in="));
+
+    // Without the CSRF token, or without the cookie that goes with it: 403.
+    let creds = [
+        ("username", "alice"),
+        ("password", PASSWORD),
+        ("decision", "approve"),
+    ];
+    let res = submit(&app, &query, Some(&page.cookie), &creds).await;
+    assert_eq!(res.status(), 403);
+    let mut with_token = creds.to_vec();
+    with_token.push(("csrf_token", &page.csrf));
+    let res = submit(&app, &query, None, &with_token).await;
+    assert_eq!(res.status(), 403);
+    assert!(res.headers().get("location").is_none());
+
+    // A wrong password shows the form again with a new token.
+    let page = sign_in_page(&app, &query).await;
+    let res = submit(
+        &app,
+        &query,
+        Some(&page.cookie),
+        &[
+            ("csrf_token", &page.csrf),
+            ("username", "alice"),
+            ("password", "wrong password!"),
+            ("decision", "approve"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("location").is_none());
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Wrong author or password"), "{html}");
+    // A used token does not work twice.
+    let res = submit(
+        &app,
+        &query,
+        Some(&page.cookie),
+        &[
+            ("csrf_token", &page.csrf),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(app.count("SELECT COUNT(*) FROM oauth_codes").await, 0);
+
+    // The code with a wrong verifier is refused, and is spent.
+    let code = code_through_page(&app, &query).await;
+    let exchange = |code: String, verifier: &'static str| {
+        let client = client.clone();
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post(format!("{}/oauth/token", app.base))
+                .json(&json!({
+                    "grant_type": "authorization_code", "code": code, "client_id": client.0,
+                    "client_secret": client.1, "redirect_uri": CALLBACK, "code_verifier": verifier,
+                }))
+                .send()
+                .await
+                .expect("POST /oauth/token");
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.expect("JSON"))
+        }
+    };
+    let (status, v) = exchange(code.clone(), "0000000000000000000000000000000000000000000").await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    let (status, _) = exchange(code, VERIFIER).await;
+    assert_eq!(status, 400, "a code works once");
+
+    // The whole flow: page, code, token (JSON body, as masto.js sends), credentials.
+    let code = code_through_page(&app, &query).await;
+    let (status, v) = exchange(code.clone(), VERIFIER).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["scope"], "read write");
+    let token = v["access_token"].as_str().unwrap();
+    let (status, me) = api_get(&app, "/api/v1/accounts/verify_credentials", Some(token)).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["id"], "alice");
+    assert_eq!(me["acct"], "alice");
+    assert_eq!(me["display_name"], "Alice Example");
+    assert_eq!(me["source"]["privacy"], "public");
+    assert_eq!(me["statuses_count"], 1);
+    let (status, _) = exchange(code, VERIFIER).await;
+    assert_eq!(status, 400, "a used code is gone");
+
+    // Stored hashed: neither the token nor the password is in the database.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM oauth_tokens")
+        .fetch_all(&app.sql)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0], token);
+    let hash: String =
+        sqlx::query_scalar("SELECT hash FROM author_passwords WHERE author = 'alice'")
+            .fetch_one(&app.sql)
+            .await
+            .unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(PASSWORD));
+}
+
+#[tokio::test]
+async fn out_of_band_apps_get_the_code_on_the_page_and_denial_is_respected() {
+    let app = spawn_app().await;
+    with_password(&app).await;
+    let client = register(&app, "urn:ietf:wg:oauth:2.0:oob", "read").await;
+    let query = [
+        ("response_type", "code"),
+        ("client_id", client.0.as_str()),
+        ("scope", "read"),
+    ];
+    let page = sign_in_page(&app, &query).await;
+    assert_eq!(page.status, 200);
+    let res = submit(
+        &app,
+        &query,
+        Some(&page.cookie),
+        &[
+            ("csrf_token", &page.csrf),
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("decision", "approve"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    let code = html
+        .split("id=\"oauth-code\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("the code on the page");
+    let (status, v) = token_form(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", &client.0),
+            ("client_secret", &client.1),
+            ("redirect_uri", "urn:ietf:wg:oauth:2.0:oob"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+
+    // Denying gives no code.
+    let redirecting = register(&app, CALLBACK, "read").await;
+    let query = [
+        ("response_type", "code"),
+        ("client_id", redirecting.0.as_str()),
+        ("state", "xyz"),
+    ];
+    let page = sign_in_page(&app, &query).await;
+    let res = submit(
+        &app,
+        &query,
+        Some(&page.cookie),
+        &[("csrf_token", &page.csrf), ("decision", "deny")],
+    )
+    .await;
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"].to_str().unwrap();
+    assert!(
+        location.contains("error=access_denied") && !location.contains("code="),
+        "{location}"
+    );
+}
+
+#[tokio::test]
+async fn the_sign_in_page_refuses_unregistered_redirects_and_unknown_apps() {
+    let app = spawn_app().await;
+    let client = register(&app, CALLBACK, "read").await;
+    for (query, why) in [
+        (
+            vec![
+                ("response_type", "code"),
+                ("client_id", client.0.as_str()),
+                ("redirect_uri", "https://evil.example/cb"),
+            ],
+            "another redirect URI",
+        ),
+        (
+            vec![
+                ("response_type", "code"),
+                ("client_id", client.0.as_str()),
+                ("redirect_uri", "http://127.0.0.1:9/callback/x"),
+            ],
+            "a longer redirect URI",
+        ),
+        (
+            vec![
+                ("response_type", "code"),
+                ("client_id", "nobody"),
+                ("redirect_uri", CALLBACK),
+            ],
+            "an unknown app",
+        ),
+        (
+            vec![
+                ("response_type", "code"),
+                ("client_id", client.0.as_str()),
+                ("scope", "read write"),
+            ],
+            "scopes the app did not register",
+        ),
+        (
+            vec![
+                ("response_type", "code"),
+                ("client_id", client.0.as_str()),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "plain"),
+            ],
+            "PKCE plain",
+        ),
+    ] {
+        let page = sign_in_page(&app, &query).await;
+        assert_eq!(page.status, 400, "{why}: {}", page.html);
+        assert!(page.csrf.is_empty(), "{why}: no form");
+    }
+    // A redirect URI that is not absolute cannot be registered.
+    let res = app
+        .client
+        .post(format!("{}/api/v1/apps", app.base))
+        .form_pairs(&[
+            ("client_name", "x"),
+            ("redirect_uris", "javascript:alert(1)"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let v: Value = res.json().await.unwrap();
+    assert!(v["error"].as_str().unwrap().contains("redirect URI"), "{v}");
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_are_slowed_down() {
+    let app = spawn_app_with(Options {
+        config: "[limits.client_api]\nfailures_per_address = 3\n",
+        ..Options::default()
+    })
+    .await;
+    with_password(&app).await;
+    let client = register(&app, "urn:ietf:wg:oauth:2.0:oob", "read").await;
+    let attempt = |password: &'static str| {
+        let client = client.clone();
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post(format!("{}/oauth/token", app.base))
+                .form_pairs(&[
+                    ("grant_type", "password"),
+                    ("client_id", client.0.as_str()),
+                    ("client_secret", client.1.as_str()),
+                    ("username", "alice"),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (
+                res.status().as_u16(),
+                res.headers().get("retry-after").cloned(),
+            )
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(attempt("not the password").await.0, 400);
+    }
+    // Now even the right password waits for the window to pass.
+    let (status, retry_after) = attempt(PASSWORD).await;
+    assert_eq!(status, 429);
+    let secs: u64 = retry_after
+        .expect("Retry-After")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(secs > 800 && secs <= 900, "{secs}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM oauth_tokens").await, 0);
+    // The page is throttled too (the counts are in the database, per address).
+    let query = [("response_type", "code"), ("client_id", client.0.as_str())];
+    let page = sign_in_page(&app, &query).await;
+    let res = submit(
+        &app,
+        &query,
+        Some(&page.cookie),
+        &[
+            ("csrf_token", &page.csrf),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 429);
+}
+
+#[tokio::test]
+async fn tokens_do_what_their_scopes_allow() {
+    let app = spawn_app().await;
+    with_password(&app).await;
+    let client = register(&app, "urn:ietf:wg:oauth:2.0:oob", "read write").await;
+    let read = password_token(&app, &client, "read").await;
+    let (status, me) = api_get(&app, "/api/v1/accounts/verify_credentials", Some(&read)).await;
+    assert_eq!((status, me["username"].as_str()), (200, Some("alice")));
+
+    let update = |token: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .patch(format!("{}/api/v1/accounts/update_credentials", app.base))
+                .bearer_auth(token)
+                .form_pairs(&[("display_name", "Mallory")])
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, v) = update(read.clone()).await;
+    assert_eq!(status, 403, "a read token cannot write");
+    assert_eq!(
+        v,
+        json!({ "error": "This action is outside the authorized scopes" })
+    );
+    let granular = password_token(&app, &client, "write:accounts").await;
+    assert_eq!(
+        update(granular.clone()).await.0,
+        422,
+        "the profile is a file"
+    );
+    let (status, _) = api_get(&app, "/api/v1/accounts/verify_credentials", Some(&granular)).await;
+    assert_eq!(status, 403, "write:accounts does not read");
+
+    // More than the app registered: refused.
+    let (status, v) = token_form(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", &client.0),
+            ("client_secret", &client.1),
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("scope", "read follow"),
+        ],
+    )
+    .await;
+    assert_eq!((status, v["error"].as_str()), (400, Some("invalid_scope")));
+    // A wrong secret: 401, OAuth's error.
+    let (status, v) = token_form(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client.0),
+            ("client_secret", "nope"),
+        ],
+    )
+    .await;
+    assert_eq!((status, v["error"].as_str()), (401, Some("invalid_client")));
+    // The app's own token knows its app but is nobody.
+    let (status, v) = token_form(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client.0),
+            ("client_secret", &client.1),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let app_token = v["access_token"].as_str().unwrap();
+    let (status, v) = api_get(&app, "/api/v1/apps/verify_credentials", Some(app_token)).await;
+    assert_eq!((status, v["name"].as_str()), (200, Some("Test app")));
+    assert!(v.get("client_secret").is_none());
+    let (status, _) = api_get(&app, "/api/v1/accounts/verify_credentials", Some(app_token)).await;
+    assert_eq!(status, 422);
+    let (status, v) = api_get(&app, "/api/v1/accounts/verify_credentials", Some("made-up")).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (401, Some("The access token is invalid"))
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_working() {
+    let app = spawn_app().await;
+    with_password(&app).await;
+    let client = register(&app, "urn:ietf:wg:oauth:2.0:oob", "read").await;
+    let other = register(&app, "urn:ietf:wg:oauth:2.0:oob", "read").await;
+    let token = password_token(&app, &client, "read").await;
+    let revoke = |c: &(String, String)| {
+        app.client
+            .post(format!("{}/oauth/revoke", app.base))
+            .form_pairs(&[
+                ("client_id", c.0.as_str()),
+                ("client_secret", c.1.as_str()),
+                ("token", token.as_str()),
+            ])
+            .send()
+    };
+    assert_eq!(
+        revoke(&other).await.unwrap().status(),
+        403,
+        "another app's token"
+    );
+    let res = revoke(&client).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({}));
+    let res = app
+        .client
+        .get(format!("{}/api/v1/accounts/verify_credentials", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({ "error": "The access token is invalid" })
+    );
+    assert_eq!(
+        revoke(&client).await.unwrap().status(),
+        200,
+        "unknown tokens are no error"
+    );
+}
+
+#[tokio::test]
+async fn web_apps_on_other_origins_may_call_the_api() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/apps",
+        "/oauth/token",
+        "/api/v1/accounts/verify_credentials",
+    ] {
+        let res = app
+            .client
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", app.base))
+            .header("origin", "https://phanpy.example")
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type,idempotency-key",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        let h = res.headers();
+        assert_eq!(h["access-control-allow-origin"], "*", "{path}");
+        assert_eq!(
+            h["access-control-allow-headers"],
+            "authorization,content-type,idempotency-key"
+        );
+        assert_eq!(h["access-control-allow-methods"], "POST");
+    }
+    for path in [
+        "/api/v2/instance",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/webfinger?resource=acct:alice@localhost",
+        "/api/v1/nothing",
+    ] {
+        let res = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .header("origin", "https://phanpy.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["access-control-allow-origin"], "*", "{path}");
+        assert!(
+            res.headers()["access-control-expose-headers"]
+                .to_str()
+                .unwrap()
+                .contains("Link")
+        );
+    }
+    // The sign-in page is navigated to, never fetched across origins.
+    let res = app
+        .client
+        .get(format!("{}/oauth/authorize", app.base))
+        .header("origin", "https://phanpy.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    // API answers never enter a cache.
+    let res = app
+        .client
+        .get(format!("{}/api/v1/instance", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn the_instance_documents_claim_the_mastodon_api_they_follow() {
+    let app = spawn_app().await;
+    let version = format!("4.3.0 (compatible; fedblog {})", env!("CARGO_PKG_VERSION"));
+    for path in ["/api/v1/instance", "/api/v1/instance/"] {
+        let (status, v) = api_get(&app, path, None).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(v["version"], version.as_str());
+        assert_eq!(v["uri"], format!("localhost:{}", app.port));
+        assert_eq!(v["stats"]["user_count"], 2);
+        assert_eq!(v["registrations"], false);
+        assert_eq!(v["contact_account"]["acct"], "alice");
+    }
+    for path in ["/api/v2/instance", "/api/v2/instance/"] {
+        let (status, v) = api_get(&app, path, None).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(v["version"], version.as_str());
+        assert_eq!(v["api_versions"]["mastodon"], 2);
+        assert_eq!(v["domain"], format!("localhost:{}", app.port));
+        assert_eq!(v["registrations"]["enabled"], false);
+    }
+    let (status, v) = api_get(&app, "/.well-known/oauth-authorization-server", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(v["code_challenge_methods_supported"], json!(["S256"]));
+    for grant in ["authorization_code", "password", "client_credentials"] {
+        assert!(
+            v["grant_types_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(grant))
+        );
+    }
+    assert!(
+        v["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("read:notifications"))
+    );
+    assert_eq!(v["token_endpoint"], format!("{}/oauth/token", app.base));
+}
+
+#[tokio::test]
+async fn unimplemented_api_paths_answer_with_mastodons_error_json() {
+    let app = spawn_app().await;
+    for (method, path) in [
+        (reqwest::Method::GET, "/api/v1/timelines/home"),
+        (reqwest::Method::POST, "/api/v1/statuses"),
+        (reqwest::Method::GET, "/api/v3/anything"),
+        (reqwest::Method::GET, "/api/v1/accounts/nobody"),
+        (reqwest::Method::POST, "/api/v1/instance"),
+        (reqwest::Method::DELETE, "/api/v1/accounts/alice"),
+    ] {
+        // A browser asking: still JSON, as apps expect.
+        let res = app
+            .client
+            .request(method, format!("{}{path}", app.base))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{path}"
+        );
+        let v: Value = res.json().await.unwrap();
+        assert!(v["error"].is_string(), "{path}: {v}");
+    }
+    let (status, v) = api_get(&app, "/api/v1/accounts/alice", None).await;
+    assert_eq!(
+        (status, v["url"].as_str()),
+        (200, Some(app.actor("alice").as_str()))
+    );
+    let (status, v) = api_get(
+        &app,
+        &format!("/api/v1/accounts/lookup?acct=bob@localhost:{}", app.port),
+        None,
+    )
+    .await;
+    assert_eq!((status, v["id"].as_str()), (200, Some("bob")));
+}
+
+#[tokio::test]
+async fn fedblog_password_refuses_short_passwords_and_unknown_authors() {
+    let app = spawn_app().await;
+    let out = set_password(&app, "alice", "short").await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least"));
+    let out = set_password(&app, "nobody", PASSWORD).await;
+    assert!(!out.status.success());
+    assert_eq!(app.count("SELECT COUNT(*) FROM author_passwords").await, 0);
+    // Changing it: the old one stops working.
+    with_password(&app).await;
+    let client = register(&app, "urn:ietf:wg:oauth:2.0:oob", "read").await;
+    password_token(&app, &client, "read").await;
+    let out = set_password(&app, "alice", "another long password").await;
+    assert!(out.status.success());
+    let (status, _) = token_form(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", &client.0),
+            ("client_secret", &client.1),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+// ---- real client libraries
+
+/// A virtualenv with the pinned Mastodon.py and toot, made once in the target
+/// directory (PyPI must be reachable the first time).
+fn python_clients() -> PathBuf {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _once = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let venv = target.join("py-clients");
+    let requirements = root.join("tests/clients/requirements.txt");
+    let stamp = venv.join("requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).expect("tests/clients/requirements.txt");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return venv;
+    }
+    eprintln!(
+        "installing the Python client libraries (tests/clients/requirements.txt) into {}",
+        venv.display()
+    );
+    let ok = std::process::Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "python3 -m venv failed: the client-library tests need Python 3 with venv (Debian: python3-venv)"
+    );
+    let ok = std::process::Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "pip install -r tests/clients/requirements.txt failed: PyPI must be reachable once"
+    );
+    std::fs::write(&stamp, wanted).expect("stamp");
+    venv
+}
+
+#[tokio::test]
+async fn mastodon_py_signs_in_with_a_password_and_reads_the_author_and_instance() {
+    let venv = python_clients();
+    let app = spawn_app().await;
+    with_password(&app).await;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/mastodon_py.py");
+    let out = tokio::process::Command::new(venv.join("bin/python"))
+        .arg(script)
+        .arg(&app.base)
+        .arg(PASSWORD)
+        .output()
+        .await
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "Mastodon.py failed:\n{stdout}\n{stderr}"
+    );
+    let v: Value = serde_json::from_str(stdout.trim()).expect("the script's JSON");
+    assert_eq!(v["acct"], "alice");
+    assert_eq!(v["source_privacy"], "public");
+    assert_eq!(
+        v["version"],
+        format!("4.3.0 (compatible; fedblog {})", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(v["api_version"], 2);
+    assert_eq!(v["warnings"], json!([]));
+}
+
+#[tokio::test]
+async fn toot_logs_in_from_the_command_line_and_says_who_is_signed_in() {
+    let venv = python_clients();
+    let app = spawn_app().await;
+    with_password(&app).await;
+    let home = tempfile::tempdir().unwrap();
+    let toot = |args: Vec<String>| {
+        let venv = venv.clone();
+        let home = home.path().to_owned();
+        async move {
+            tokio::process::Command::new(venv.join("bin/toot"))
+                .args(args)
+                .env("HOME", &home)
+                .env("XDG_CONFIG_HOME", home.join(".config"))
+                .env("TERM", "dumb")
+                .env("NO_COLOR", "1")
+                .output()
+                .await
+                .expect("run toot")
+        }
+    };
+    let out = toot(vec![
+        "login_cli".into(),
+        "--instance".into(),
+        app.base.clone(),
+        "--email".into(),
+        "alice".into(),
+        "--password".into(),
+        PASSWORD.into(),
+    ])
+    .await;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "toot login_cli failed:\n{text}");
+    assert!(text.contains("Successfully logged in"), "{text}");
+    let out = toot(vec!["whoami".into(), "--json".into()]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "toot whoami failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let me: Value = serde_json::from_str(&text).expect("whoami --json");
+    assert_eq!(me["acct"], "alice");
+    let out = toot(vec!["whoami".into()]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("Alice Example"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_in_page_reads_well_in_chromium_on_phone_and_desktop() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "Chromium is not installed at {chromium}: run `bash scripts/test.sh`, which installs Debian's chromium package"
+    );
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests/browser");
+    crate::helpers::npm_ci(&dir, "playwright-core");
+    let app = spawn_app().await;
+    let client = register(&app, CALLBACK, "read write follow push").await;
+    let path = format!(
+        "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope=read+write+follow+push&state=xyz",
+        client.0,
+        url::form_urlencoded::byte_serialize(CALLBACK.as_bytes()).collect::<String>()
+    );
+    let pages = json!([{ "name": "sign-in", "path": path }]);
+    let shots = root.join("target/screenshots");
+    let out = tokio::process::Command::new("node")
+        .arg(dir.join("check.mjs"))
+        .arg(&app.base)
+        .arg(&shots)
+        .arg(pages.to_string())
+        .env("CHROMIUM", &chromium)
+        .output()
+        .await
+        .expect("node must be installed to run the browser tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the browser check failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shots.join("sign-in-375-light.png").exists());
+}

@@ -1,0 +1,89 @@
+//! The Mastodon client API and its OAuth 2 sign-in: routes, extractors, handlers and
+//! the entities' JSON shapes. Handlers parse, call `service::client_api`, respond.
+//! Errors are Mastodon's (`{"error": …}`, OAuth's with `error_description`), always
+//! JSON here, never the theme's page; unimplemented `/api/*` paths answer 404.
+
+mod accounts;
+mod authorize;
+mod cors;
+mod entities;
+mod extract;
+mod instance;
+mod oauth;
+
+use axum::{
+    Router,
+    routing::{any, get, patch, post},
+};
+
+pub use cors::cors;
+
+use crate::{
+    app::App,
+    error::{AppError, AppResult},
+};
+
+/// The version we claim to apps, which choose endpoints by it: the Mastodon API we
+/// follow, then ours.
+pub const CLAIMED_VERSION: &str = concat!(
+    "4.3.0 (compatible; fedblog ",
+    env!("CARGO_PKG_VERSION"),
+    ")"
+);
+/// `api_versions.mastodon` of `/api/v2/instance`: Mastodon 4.3's.
+pub const API_VERSION: u32 = 2;
+
+/// The client API's routes.
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/api/v1/apps", post(oauth::register_app))
+        .route("/api/v1/apps/verify_credentials", get(oauth::verify_app))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::server_metadata),
+        )
+        .route(
+            "/oauth/authorize",
+            get(authorize::page).post(authorize::submit),
+        )
+        // toot and others add a slash.
+        .route(
+            "/oauth/authorize/",
+            get(authorize::page).post(authorize::submit),
+        )
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        // Mastodon.py asks with a trailing slash.
+        .route("/api/v1/instance", get(instance::v1))
+        .route("/api/v1/instance/", get(instance::v1))
+        .route("/api/v2/instance", get(instance::v2))
+        .route("/api/v2/instance/", get(instance::v2))
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            get(accounts::verify_credentials),
+        )
+        .route(
+            "/api/v1/accounts/update_credentials",
+            patch(accounts::update_credentials),
+        )
+        .route("/api/v1/accounts/lookup", get(accounts::lookup))
+        .route("/api/v1/accounts/{id}", get(accounts::account))
+        .route("/api/{*rest}", any(not_implemented))
+        .route("/oauth/{*rest}", any(not_implemented))
+        // A method a path does not have is a path we do not have, as in Mastodon.
+        .method_not_allowed_fallback(not_implemented)
+}
+
+/// Paths whose errors are JSON whatever the client accepts.
+pub fn always_json(path: &str) -> bool {
+    path.starts_with("/api/")
+        || matches!(
+            path,
+            "/oauth/token" | "/oauth/revoke" | "/.well-known/oauth-authorization-server"
+        )
+}
+
+/// Every API path we do not implement: Mastodon's 404.
+async fn not_implemented() -> AppResult<()> {
+    Err(AppError::NotFound("Record not found".into()))
+}

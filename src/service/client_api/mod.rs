@@ -1,0 +1,7 @@
+//! The Mastodon client API's use cases: signing in (OAuth 2 and authors' passwords)
+//! and what the API shows of our authors and the instance. The HTTP side, with the
+//! entities' JSON shapes, is `http::client_api`.
+
+pub mod accounts;
+pub mod oauth;
+pub mod password;
