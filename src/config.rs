@@ -199,6 +199,9 @@ pub struct DeliverySettings {
     pub circuit_threshold: Count<10_000>,
     /// First cool-down of an open circuit before a probe, in seconds; doubles per reopening.
     pub circuit_cooldown_seconds: Seconds<86_400>,
+    /// Hours before a host remembered to need draft-cavage signatures is asked with
+    /// RFC 9421 again (double-knocking), for deliveries and signed GETs.
+    pub rfc9421_reprobe_hours: Hours<8760>,
 }
 
 impl Default for DeliverySettings {
@@ -213,6 +216,7 @@ impl Default for DeliverySettings {
             timeout_seconds: const { Seconds::new(10.0) },
             circuit_threshold: const { Count::new(5) },
             circuit_cooldown_seconds: const { Seconds::new(60.0) },
+            rfc9421_reprobe_hours: const { Hours::new(24.0) },
         }
     }
 }

@@ -34,6 +34,16 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SignedLabels {
+    /// `delivery` or `fetch`.
+    kind: &'static str,
+    /// `rfc9421` or `cavage`.
+    scheme: &'static str,
+    /// `refused` (the host refused the signature) or `answered` (anything else).
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LimitLabels {
     /// The config key, `limits.<table>.<key>`: a fixed set.
     key: &'static str,
@@ -57,6 +67,7 @@ pub struct Metrics {
     inbox: Family<InboxLabels, Counter>,
     deliveries: Family<OutcomeLabels, Counter>,
     delivery_seconds: Family<OutcomeLabels, Histogram>,
+    signed: Family<SignedLabels, Counter>,
     queue: Family<StateLabels, Gauge>,
     circuits: Family<StateLabels, Gauge>,
     limits: Family<LimitLabels, Gauge<f64, AtomicU64>>,
@@ -85,6 +96,12 @@ impl Default for Metrics {
                 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0,
             ])
         });
+        let signed = Family::<SignedLabels, Counter>::default();
+        registry.register(
+            "signed_requests",
+            "Signed requests sent (deliveries and fetches), by signature scheme and whether the host refused the signature",
+            signed.clone(),
+        );
         let queue = Family::<StateLabels, Gauge>::default();
         let circuits = Family::<StateLabels, Gauge>::default();
         let limits = Family::<LimitLabels, Gauge<f64, AtomicU64>>::default();
@@ -131,6 +148,7 @@ impl Default for Metrics {
             inbox,
             deliveries,
             delivery_seconds,
+            signed,
             queue,
             circuits,
             limits,
@@ -186,6 +204,19 @@ impl Metrics {
         self.delivery_seconds
             .get_or_create(&labels)
             .observe(took.as_secs_f64());
+    }
+
+    /// A signed request sent (`kind` `delivery` or `fetch`) with `scheme`, and whether
+    /// the host refused its signature.
+    pub fn signed_request(&self, kind: &'static str, scheme: &'static str, refused: bool) {
+        let outcome = if refused { "refused" } else { "answered" };
+        self.signed
+            .get_or_create(&SignedLabels {
+                kind,
+                scheme,
+                outcome,
+            })
+            .inc();
     }
 
     /// Shows each configured bound as `fedblog_limit{key}`.

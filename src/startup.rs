@@ -21,6 +21,7 @@ use crate::{
         fetch::Fetcher,
         keys::KeyStore,
         remote_actor::KnownActors,
+        signatures::knock::Knocks,
         signer::KeyFetches,
     },
     http, inbox,
@@ -42,14 +43,20 @@ async fn assemble(config: Config) -> AppResult<(App, inbox::writer::Jobs)> {
     let uris = Uris::new(config.scheme(), &config.domain);
     let policy = Arc::new(AddressPolicy::new(&config));
     let keys = KeyStore::new(db.clone(), uris.clone());
+    let metrics = Metrics::new();
+    let knocks = Knocks::new(
+        db.clone(),
+        config.delivery.rfc9421_reprobe_hours.millis(),
+        metrics.clone(),
+    );
     let fetcher = Fetcher::new(
         http_client(&config, policy.clone())?,
         policy,
         keys.clone(),
         &config.domain,
         config.federation.fetch_timeout_seconds.get(),
+        knocks,
     );
-    let metrics = Metrics::new();
     let fed = Arc::new(federation::Context {
         db,
         uris,

@@ -58,6 +58,14 @@ impl Uris {
         format!("{}/@{h}/followers", self.base)
     }
 
+    /// FEP-8fcf's partial followers collection: the followers on `domain`.
+    pub fn followers_sync(&self, h: &Handle, domain: &str) -> String {
+        format!(
+            "{}/@{h}/followers_synchronization?domain={domain}",
+            self.base
+        )
+    }
+
     pub fn following(&self, h: &Handle) -> String {
         format!("{}/@{h}/following", self.base)
     }
@@ -132,6 +140,11 @@ impl Uris {
     /// A post's `replies`, `likes` or `shares` collection.
     pub fn post_collection(&self, h: &Handle, slug: &Slug, name: &str) -> String {
         format!("{}/@{h}/{slug}/{name}", self.base)
+    }
+
+    /// A post's conversation (FEP-7888 `context`): the post and its replies.
+    pub fn post_context(&self, h: &Handle, slug: &Slug) -> String {
+        self.post_collection(h, slug, "context")
     }
 
     /// The FEP-044f `QuoteAuthorization` we gave for one quote of the author's post.

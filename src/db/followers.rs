@@ -143,3 +143,46 @@ pub async fn export(db: impl Executor<'_>, author: &Handle) -> Result<Vec<Export
     .await
     .map_err(Into::into)
 }
+
+/// An author's followers whose actor id is on `origin` (`scheme://host[:port]`): the
+/// id is `origin` or starts with `origin/` (FEP-8fcf, as Mastodon selects them). Read
+/// as a range of the primary key.
+pub async fn ids_on_origin(
+    db: impl Executor<'_>,
+    author: &Handle,
+    origin: &str,
+) -> Result<Vec<String>> {
+    // Every id starting with `origin/` sorts in [`origin/`, `origin0`): '0' follows '/'.
+    sqlx::query_scalar(
+        "SELECT actor_id FROM followers
+         WHERE author = ? AND (actor_id = ? OR (actor_id >= ? AND actor_id < ?))
+         ORDER BY actor_id",
+    )
+    .bind(author)
+    .bind(origin)
+    .bind(format!("{origin}/"))
+    .bind(format!("{origin}0"))
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
+/// Whether `inbox` on `host` is the shared inbox of one of the author's followers.
+pub async fn is_shared_inbox(
+    db: impl Executor<'_>,
+    author: &Handle,
+    host: &str,
+    inbox: &str,
+) -> Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM followers WHERE author = ? AND delivery_host = ?
+            AND delivery_inbox = ? AND shared_inbox = ?)",
+    )
+    .bind(author)
+    .bind(host)
+    .bind(inbox)
+    .bind(inbox)
+    .fetch_one(db.inner())
+    .await
+    .map_err(Into::into)
+}

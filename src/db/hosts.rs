@@ -1,7 +1,7 @@
 //! Per-host circuit breaker state.
 
 use super::{Executor, Result};
-use crate::domain::CircuitState;
+use crate::domain::{CircuitState, SignatureScheme};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct HostRow {
@@ -80,4 +80,64 @@ pub async fn circuit_counts(db: impl Executor<'_>) -> Result<Vec<(CircuitState, 
         .fetch_all(db.inner())
         .await
         .map_err(Into::into)
+}
+
+/// The signature scheme a host is remembered to accept (double-knocking).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemeMemory {
+    pub scheme: SignatureScheme,
+    /// When RFC 9421 was last tried there (ms).
+    pub checked_at: i64,
+}
+
+/// What is remembered of these hosts' signature schemes (hosts without one are absent).
+pub async fn schemes(db: impl Executor<'_>, hosts: &[&str]) -> Result<Vec<(String, SchemeMemory)>> {
+    let rows: Vec<(String, SignatureScheme, Option<i64>)> = sqlx::query_as(
+        "SELECT host, signature_scheme, scheme_checked_at FROM hosts
+         WHERE host IN (SELECT value FROM json_each(?)) AND signature_scheme IS NOT NULL",
+    )
+    .bind(sqlx::types::Json(hosts))
+    .fetch_all(db.inner())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(host, scheme, at)| {
+            let checked_at = at.unwrap_or(0);
+            (host, SchemeMemory { scheme, checked_at })
+        })
+        .collect())
+}
+
+/// Remembers a host's scheme, creating its row (with a closed circuit) if needed:
+/// for hosts we deliver to.
+pub async fn remember_scheme(
+    db: impl Executor<'_>,
+    host: &str,
+    memory: SchemeMemory,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO hosts (host, updated_at, signature_scheme, scheme_checked_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(host) DO UPDATE SET signature_scheme = excluded.signature_scheme,
+            scheme_checked_at = excluded.scheme_checked_at",
+    )
+    .bind(host)
+    .bind(now)
+    .bind(memory.scheme)
+    .bind(memory.checked_at)
+    .execute(db.inner())
+    .await?;
+    Ok(())
+}
+
+/// Remembers a host's scheme only if the host has a row already: what a fetch
+/// learns must not grow the table (anyone can make us fetch from any host).
+pub async fn update_scheme(db: impl Executor<'_>, host: &str, memory: SchemeMemory) -> Result<()> {
+    sqlx::query("UPDATE hosts SET signature_scheme = ?, scheme_checked_at = ? WHERE host = ?")
+        .bind(memory.scheme)
+        .bind(memory.checked_at)
+        .bind(host)
+        .execute(db.inner())
+        .await?;
+    Ok(())
 }

@@ -1,26 +1,37 @@
-//! `reactions`: likes and boosts (Announce) of our posts.
+//! `reactions`: likes (some with an emoji) and boosts (Announce) of our posts.
 
 use super::{Executor, Result};
-use crate::domain::ReactionKind;
+use crate::domain::{Emoji, ReactionKind};
 
-/// Records a reaction; repeating one changes nothing but its id.
+/// What a reaction is: its kind, the activity's id, and a like's emoji if any.
+#[derive(Debug, Clone, Copy)]
+pub struct NewReaction<'a> {
+    pub kind: ReactionKind,
+    pub ap_id: Option<&'a str>,
+    pub emoji: Option<&'a Emoji>,
+}
+
+/// Records a reaction; repeating one changes nothing but its id. An actor has one like
+/// of a post: a later emoji replaces the earlier one, a plain like keeps it.
 pub async fn upsert(
     db: impl Executor<'_>,
-    kind: ReactionKind,
-    ap_id: Option<&str>,
+    r: NewReaction<'_>,
     post_id: i64,
     actor_id: &str,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO reactions (kind, ap_id, post_id, actor_id, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(kind, post_id, actor_id) DO UPDATE SET ap_id = excluded.ap_id",
+        "INSERT INTO reactions (kind, ap_id, post_id, actor_id, created_at, emoji)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(kind, post_id, actor_id) DO UPDATE
+            SET ap_id = excluded.ap_id, emoji = COALESCE(excluded.emoji, reactions.emoji)",
     )
-    .bind(kind)
-    .bind(ap_id)
+    .bind(r.kind)
+    .bind(r.ap_id)
     .bind(post_id)
     .bind(actor_id)
     .bind(now)
+    .bind(r.emoji)
     .execute(db.inner())
     .await?;
     Ok(())
@@ -62,6 +73,44 @@ pub async fn remove(
     )
 }
 
+/// Undo of an emoji reaction by what it was: only while that emoji is still the
+/// actor's reaction (a later one replaced it otherwise).
+pub async fn remove_emoji(
+    db: impl Executor<'_>,
+    post_id: i64,
+    actor_id: &str,
+    emoji: &Emoji,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM reactions WHERE kind = 'like' AND post_id = ? AND actor_id = ? AND emoji = ?",
+    )
+    .bind(post_id)
+    .bind(actor_id)
+    .bind(emoji)
+    .execute(db.inner())
+    .await?
+    .rows_affected())
+}
+
+/// The emoji of a post's likes with how many chose each, most chosen first; at most
+/// `limit` of them.
+pub async fn emoji_counts(
+    db: impl Executor<'_>,
+    post_id: i64,
+    limit: i64,
+) -> Result<Vec<(Emoji, i64)>> {
+    sqlx::query_as(
+        "SELECT emoji, COUNT(*) AS n FROM reactions
+          WHERE kind = 'like' AND post_id = ? AND emoji IS NOT NULL
+          GROUP BY emoji ORDER BY n DESC, MIN(created_at), emoji LIMIT ?",
+    )
+    .bind(post_id)
+    .bind(limit)
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
 pub async fn delete_of_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM reactions WHERE actor_id = ?")
         .bind(actor_id)
@@ -75,6 +124,8 @@ pub async fn delete_of_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u6
 pub struct Reactor {
     pub actor_id: String,
     pub created_at: i64,
+    /// A like's emoji.
+    pub emoji: Option<Emoji>,
     pub name: Option<String>,
     pub username: Option<String>,
     pub icon_url: Option<String>,
@@ -89,7 +140,7 @@ pub async fn of_post(
     offset: i64,
 ) -> Result<Vec<Reactor>> {
     sqlx::query_as(
-        "SELECT r.actor_id, r.created_at, a.name, a.username, a.icon_url, a.profile_url
+        "SELECT r.actor_id, r.created_at, r.emoji, a.name, a.username, a.icon_url, a.profile_url
          FROM reactions r LEFT JOIN remote_actors a ON a.id = r.actor_id
          WHERE r.kind = ? AND r.post_id = ? ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?",
     )

@@ -10,8 +10,8 @@ use sqlx::{
 use url::Url;
 
 use crate::domain::{
-    CircuitState, DeliveryState, Handle, InboxState, Lang, PostKind, QuotePolicy, QuoteState,
-    ReactionKind, ReplyState, Slug, Tag, WorkerKind,
+    CircuitState, DeliveryState, Emoji, Handle, InboxState, Lang, PostKind, QuotePolicy,
+    QuoteState, ReactionKind, ReplyState, SignatureScheme, Slug, Tag, WorkerKind,
 };
 
 macro_rules! text_column {
@@ -55,8 +55,10 @@ text_column!(
     CircuitState,
     ReactionKind,
     WorkerKind,
+    Emoji,
     QuotePolicy,
     QuoteState,
+    SignatureScheme,
 );
 
 /// A URL column of a row read by hand (sqlx cannot decode `Url` itself).

@@ -30,13 +30,14 @@ pub use workers::WorkerKind;
 
 use crate::{
     config::DeliverySettings,
-    db::{self, deliveries::ClaimedDelivery},
+    db::{self, deliveries::ClaimedDelivery, hosts::SchemeMemory},
     domain::Handle,
     error::{AppError, AppResult},
     federation::{
         client::{AddressPolicy, error_chain},
+        follower_sync,
         keys::KeyStore,
-        signatures::SigningKey,
+        signatures::{SigningKey, knock},
     },
     metrics::Metrics,
 };
@@ -70,6 +71,9 @@ pub struct Deliverer {
 /// An activity's body (shared by every request that carries it, never copied) and its
 /// author's handle.
 type CachedActivity = (Bytes, Handle);
+
+/// A claimed delivery and what its host is remembered to accept.
+type Claimed = (ClaimedDelivery, Option<SchemeMemory>);
 
 #[derive(Default)]
 struct InFlight {
@@ -117,9 +121,9 @@ impl Deliverer {
         let claimed = self.claim(self.settings.concurrency.usize()).await?;
         let n = claimed.len();
         let mut set = tokio::task::JoinSet::new();
-        for d in claimed {
+        for (d, memory) in claimed {
             let this = self.clone();
-            set.spawn(async move { this.attempt(d).await });
+            set.spawn(async move { this.attempt(d, memory).await });
         }
         let mut attempts = Vec::with_capacity(n);
         while let Some(r) = set.join_next().await {
@@ -130,7 +134,7 @@ impl Deliverer {
     }
 
     /// Leases up to `limit` due rows: round-robin over hosts, within each host's room.
-    async fn claim(&self, limit: usize) -> AppResult<Vec<ClaimedDelivery>> {
+    async fn claim(&self, limit: usize) -> AppResult<Vec<Claimed>> {
         let now = db::now_ms();
         let in_flight = self
             .in_flight
@@ -166,7 +170,23 @@ impl Deliverer {
                 f.ids.insert(d.id);
             }
         }
-        Ok(claimed)
+        // What each host is remembered to accept, read fresh: another node may have learned it.
+        let names: Vec<&str> = claimed.iter().map(|d| d.host.as_str()).collect();
+        let schemes: HashMap<String, SchemeMemory> =
+            match db::hosts::schemes(self.db.write(), &names).await {
+                Ok(rows) => rows.into_iter().collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the hosts' signature schemes");
+                    HashMap::new()
+                }
+            };
+        Ok(claimed
+            .into_iter()
+            .map(|d| {
+                let memory = schemes.get(&d.host).copied();
+                (d, memory)
+            })
+            .collect())
     }
 
     /// Sends one claimed delivery; never fails (a failure is an outcome). Its span
@@ -176,9 +196,9 @@ impl Deliverer {
         skip_all,
         fields(id = d.id, activity = d.activity_id, inbox = %d.inbox, attempt = d.attempts + 1)
     )]
-    async fn attempt(&self, d: ClaimedDelivery) -> Attempt {
+    async fn attempt(&self, d: ClaimedDelivery, memory: Option<SchemeMemory>) -> Attempt {
         let started = std::time::Instant::now();
-        let outcome = self.send(&d).await;
+        let (outcome, learned) = self.send(&d, memory).await;
         self.metrics.delivery(outcome.label(), started.elapsed());
         if let Ok(mut f) = self.in_flight.lock() {
             if let Some(n) = f.per_host.get_mut(&d.host) {
@@ -192,58 +212,121 @@ impl Deliverer {
         Attempt {
             delivery: d,
             outcome,
+            learned,
         }
     }
 
-    async fn send(&self, d: &ClaimedDelivery) -> Outcome {
+    /// Signs and POSTs one delivery, double-knocking: the scheme the host is
+    /// remembered to accept first (RFC 9421 when unknown), the other at once if the
+    /// host refuses the signature. Returns the outcome and what to remember of the host.
+    async fn send(
+        &self,
+        d: &ClaimedDelivery,
+        memory: Option<SchemeMemory>,
+    ) -> (Outcome, Option<SchemeMemory>) {
         let url = match Url::parse(&d.inbox) {
             Ok(u) => u,
             Err(e) => {
-                return Outcome::Permanent {
-                    status: None,
-                    reason: format!("bad inbox URL: {e}"),
-                };
+                let reason = format!("bad inbox URL: {e}");
+                return (
+                    Outcome::Permanent {
+                        status: None,
+                        reason,
+                    },
+                    None,
+                );
             }
         };
         if let Err(reason) = self.policy.check_url(&url) {
-            return Outcome::Permanent {
-                status: None,
-                reason,
-            };
+            return (
+                Outcome::Permanent {
+                    status: None,
+                    reason,
+                },
+                None,
+            );
         }
-        let (body, key) = match self.body_and_key(d.activity_id).await {
+        let (body, author, key) = match self.body_and_key(d.activity_id).await {
             Ok(v) => v,
             Err(e) => {
-                return Outcome::Retry {
+                let outcome = Outcome::Retry {
                     status: None,
                     reason: format!("cannot prepare the activity: {e}"),
                     retry_after_ms: None,
                 };
+                return (outcome, None);
             }
         };
-        let mut req = self
-            .client
-            .post(url.clone())
-            .timeout(self.settings.timeout_seconds.duration())
-            .body(body.clone());
-        for (name, value) in key.sign_post(&url, &body, CONTENT_TYPE) {
-            // reqwest sets Host from the URL, to the value we signed.
-            if name != "host" {
-                req = req.header(name, value);
+        let sync = self.collection_sync(&author, d, &url).await;
+        let reprobe_ms = self.settings.rfc9421_reprobe_hours.millis();
+        let first = knock::first(memory, db::now_ms(), reprobe_ms);
+        let mut scheme = first;
+        loop {
+            let mut req = self
+                .client
+                .post(url.clone())
+                .timeout(self.settings.timeout_seconds.duration())
+                .body(body.clone());
+            for (name, value) in key.sign_post_as(scheme, &url, &body, CONTENT_TYPE) {
+                // reqwest sets Host from the URL, to the value we signed.
+                if name != "host" {
+                    req = req.header(name, value);
+                }
             }
-        }
-        match req.send().await {
-            Ok(res) => classify(res.status(), res.headers()),
-            Err(e) => Outcome::Retry {
-                status: None,
-                reason: format!("request failed: {}", error_chain(&e)),
-                retry_after_ms: None,
-            },
+            if let Some(value) = &sync {
+                req = req.header("collection-synchronization", value.as_str());
+            }
+            let res = match req.send().await {
+                Ok(res) => res,
+                Err(e) => {
+                    let reason = format!("request failed: {}", error_chain(&e));
+                    let outcome = Outcome::Retry {
+                        status: None,
+                        reason,
+                        retry_after_ms: None,
+                    };
+                    return (outcome, None);
+                }
+            };
+            let (status, headers) = (res.status(), res.headers().clone());
+            let refused = knock::refused(status.as_u16(), &knock::refusal_body(res).await);
+            self.metrics
+                .signed_request("delivery", scheme.as_str(), refused);
+            // A refused first knock is not an answer yet: knock once with the other
+            // scheme. Nothing was accepted, so nothing is sent twice.
+            if refused && scheme == first {
+                tracing::debug!(scheme = %scheme, %status, "signature refused; signing with the other scheme");
+                scheme = knock::other(first);
+                continue;
+            }
+            let outcome = classify(status, &headers);
+            let learned = match outcome {
+                Outcome::Delivered(_) => knock::learned(memory, first, scheme, db::now_ms()),
+                _ => None,
+            };
+            return (outcome, learned);
         }
     }
 
+    /// FEP-8fcf's `Collection-Synchronization` for a delivery to a shared inbox; none
+    /// (and a warning) when it cannot be computed: the delivery goes anyway.
+    async fn collection_sync(
+        &self,
+        author: &Handle,
+        d: &ClaimedDelivery,
+        url: &Url,
+    ) -> Option<String> {
+        let uris = self.keys.uris();
+        follower_sync::header(&self.db, uris, author, &d.host, url)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot compute the followers digest");
+                None
+            })
+    }
+
     /// The activity's body (cached) and its author's signing key (cached by the key store).
-    async fn body_and_key(&self, activity_id: i64) -> AppResult<(Bytes, Arc<SigningKey>)> {
+    async fn body_and_key(&self, activity_id: i64) -> AppResult<(Bytes, Handle, Arc<SigningKey>)> {
         let cached = self
             .bodies
             .lock()
@@ -268,7 +351,8 @@ impl Deliverer {
                 entry
             }
         };
-        Ok((body, self.keys.author(&author).await?))
+        let key = self.keys.author(&author).await?;
+        Ok((body, author, key))
     }
 
     /// Runs until `shutdown` is cancelled: keeps up to `concurrency` deliveries in
@@ -299,7 +383,7 @@ impl Deliverer {
                 Vec::new()
             };
             let idle = claimed.is_empty();
-            for d in claimed {
+            for (d, memory) in claimed {
                 // Never waits: exactly `free` rows were claimed and only this loop takes slots.
                 let Ok(permit) = self.slots.clone().acquire_owned().await else {
                     break;
@@ -307,7 +391,7 @@ impl Deliverer {
                 let this = self.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
-                    let attempt = this.attempt(d).await;
+                    let attempt = this.attempt(d, memory).await;
                     drop(permit);
                     let _ = tx.send(attempt);
                 });

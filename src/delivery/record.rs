@@ -10,7 +10,11 @@ use super::{
 };
 use crate::{
     config::DeliverySettings,
-    db::{self, deliveries::ClaimedDelivery, hosts::HostRow},
+    db::{
+        self,
+        deliveries::ClaimedDelivery,
+        hosts::{HostRow, SchemeMemory},
+    },
     error::AppResult,
 };
 
@@ -19,6 +23,8 @@ use crate::{
 pub struct Attempt {
     pub delivery: ClaimedDelivery,
     pub outcome: Outcome,
+    /// The signature scheme the host is now known to accept, when that changed.
+    pub learned: Option<SchemeMemory>,
 }
 
 /// The hosts' circuit state while a batch is recorded: host -> (state now, row as read).
@@ -57,6 +63,9 @@ pub async fn record(db: &db::Db, cfg: &DeliverySettings, attempts: &[Attempt]) -
             }
         }
         update_circuit(&mut tx, &mut hosts, a, policy, now).await?;
+        if let Some(m) = a.learned {
+            db::hosts::remember_scheme(&mut tx, &a.delivery.host, m, now).await?;
+        }
     }
     for (status, ids) in done {
         db::deliveries::finish_done_many(&mut tx, &ids, status, now).await?;

@@ -4,6 +4,7 @@
 mod actor_key;
 mod attachment;
 mod block;
+mod emoji;
 mod handle;
 mod html;
 mod lang;
@@ -19,6 +20,7 @@ mod tag;
 pub use actor_key::ActorKey;
 pub use attachment::Attachment;
 pub use block::{BlockList, BlockTarget};
+pub use emoji::Emoji;
 pub use handle::Handle;
 pub use html::escape_html;
 pub use lang::Lang;
@@ -30,7 +32,7 @@ pub use server_name::{ServerName, normal_host, normal_url, url_host};
 pub use slug::Slug;
 pub use state::{
     CircuitState, DeliveryState, InboxState, QuotePolicy, QuoteState, ReactionKind, ReplyState,
-    WorkerKind,
+    SignatureScheme, WorkerKind,
 };
 pub use tag::Tag;
 

@@ -82,6 +82,17 @@ stored_enum! {
 }
 
 stored_enum! {
+    /// An HTTP signature scheme: the one a request was signed with, and the one a host
+    /// is remembered to accept.
+    SignatureScheme {
+        /// draft-cavage-http-signatures, as most servers send and verify it.
+        Cavage = "cavage",
+        /// RFC 9421 HTTP Message Signatures.
+        Rfc9421 = "rfc9421",
+    }
+}
+
+stored_enum! {
     /// A remote host's circuit breaker.
     CircuitState {
         /// Deliveries go out.
@@ -111,10 +122,11 @@ stored_enum! {
 }
 
 impl ReactionKind {
-    /// The ActivityStreams type that makes this reaction.
+    /// The ActivityStreams type that makes this reaction. Akkoma's and Pleroma's
+    /// `EmojiReact` is a like with an emoji, as Misskey's `Like` is.
     pub fn from_activity_type(t: &str) -> Option<Self> {
         match t {
-            "Like" => Some(Self::Like),
+            "Like" | "EmojiReact" => Some(Self::Like),
             "Announce" => Some(Self::Announce),
             _ => None,
         }

@@ -13,6 +13,10 @@ use url::Url;
 use super::{
     client::{AddressPolicy, error_chain},
     keys::KeyStore,
+    signatures::{
+        SigningKey,
+        knock::{self, Knocks},
+    },
 };
 use crate::error::AppError;
 
@@ -105,6 +109,8 @@ pub struct Fetcher {
     local: String,
     /// `[federation] fetch_timeout_seconds`: the deadline of a whole fetch.
     timeout_seconds: f64,
+    /// Which signature scheme each host accepts (double-knocking).
+    knocks: Knocks,
 }
 
 impl Fetcher {
@@ -114,6 +120,7 @@ impl Fetcher {
         keys: KeyStore,
         local: &str,
         timeout_seconds: f64,
+        knocks: Knocks,
     ) -> Self {
         Self {
             client,
@@ -121,6 +128,7 @@ impl Fetcher {
             keys,
             local: local.to_owned(),
             timeout_seconds,
+            knocks,
         }
     }
 
@@ -212,21 +220,23 @@ impl Fetcher {
             if self.is_local(&current) {
                 return Err(FetchError::Local(current));
             }
-            let mut req = self
-                .client
-                .get(current.clone())
-                .header(header::ACCEPT, accept);
-            for (name, value) in key.sign_get(&current) {
-                // reqwest sets Host from the URL, to the value we signed.
-                if name != "host" {
-                    req = req.header(name, value);
-                }
-            }
             let network = |e: reqwest::Error, url: &Url| FetchError::Network {
                 url: url.clone(),
                 reason: error_chain(&e),
             };
-            let mut res = req.send().await.map_err(|e| network(e, &current))?;
+            let knocked = self
+                .knock(&key, &current, accept)
+                .await
+                .map_err(|e| network(e, &current))?;
+            let mut res = match knocked {
+                Ok(res) => res,
+                Err(status) => {
+                    return Err(FetchError::Status {
+                        url: current,
+                        status,
+                    });
+                }
+            };
             let status = res.status();
             if status.is_redirection() {
                 let next = res
@@ -274,7 +284,47 @@ impl Fetcher {
         Err(FetchError::TooManyRedirects(url.clone()))
     }
 
-    /// Whether `url` names this server (its documents are read from the database
+    /// One signed GET, double-knocking: the scheme the host is remembered to accept
+    /// first (RFC 9421 when unknown), the other at once if the host refuses the
+    /// signature (401, or a 400 naming it). A 400 comes back as its status alone (its
+    /// body was read to judge it).
+    async fn knock(
+        &self,
+        key: &SigningKey,
+        url: &Url,
+        accept: &str,
+    ) -> Result<Result<reqwest::Response, StatusCode>, reqwest::Error> {
+        let host = crate::domain::host_key(url);
+        let (memory, first) = self.knocks.first(&host).await;
+        let mut scheme = first;
+        loop {
+            let mut req = self.client.get(url.clone()).header(header::ACCEPT, accept);
+            for (name, value) in key.sign_get_as(scheme, url) {
+                // reqwest sets Host from the URL, to the value we signed.
+                if name != "host" {
+                    req = req.header(name, value);
+                }
+            }
+            let res = req.send().await?;
+            let status = res.status();
+            // Only a 400's body is read to judge it; any other answer is kept whole.
+            let (refused, res) = match status.as_u16() {
+                401 => (true, Some(res)),
+                400 => (knock::refused(400, &knock::refusal_body(res).await), None),
+                _ => (false, Some(res)),
+            };
+            self.knocks
+                .answered(&host, memory, first, scheme, status.as_u16(), refused)
+                .await;
+            if refused && scheme == first {
+                scheme = knock::other(first);
+                continue;
+            }
+            return Ok(res.ok_or(status));
+        }
+    }
+
+    /// Whether `url` names this server    /// Whether `url` names this server (its documents are read from the database
     /// instead).
     fn is_local(&self, url: &Url) -> bool {
         let host = url.host_str().unwrap_or_default();

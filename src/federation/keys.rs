@@ -43,6 +43,11 @@ impl KeyStore {
         }
     }
 
+    /// The URLs the keys are named by (and their owners' collections).
+    pub fn uris(&self) -> &Uris {
+        &self.uris
+    }
+
     /// The author's parsed signing key, read again after a few seconds.
     pub async fn author(&self, handle: &Handle) -> AppResult<Arc<SigningKey>> {
         if let Some((read_at, k)) = self.authors.read().await.get(handle)

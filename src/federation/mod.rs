@@ -5,6 +5,7 @@
 pub mod activities;
 pub mod client;
 pub mod fetch;
+pub mod follower_sync;
 pub mod keys;
 pub mod objects;
 pub mod remote_actor;

@@ -227,3 +227,36 @@ async fn serve_profile_image(
     )
         .into_response())
 }
+
+/// `?domain=` of the partial followers collection.
+#[derive(serde::Deserialize)]
+pub struct SyncQuery {
+    domain: Option<String>,
+}
+
+/// `GET /@alice/followers_synchronization?domain=…` (FEP-8fcf): the followers on the
+/// signer's server, for that server only; never cached.
+pub async fn followers_sync(
+    State(app): State<App>,
+    Path(at_handle): Path<String>,
+    Query(q): Query<SyncQuery>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Response> {
+    let handle = handle_from_path(&at_handle)?;
+    let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
+    let json = crate::service::authorized_fetch::partial_followers(
+        &app,
+        &handle,
+        q.domain.as_deref(),
+        path_and_query,
+        &headers,
+    )
+    .await?;
+    let mut res = activity_json(StatusCode::OK, &json);
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(res)
+}

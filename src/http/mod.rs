@@ -85,6 +85,10 @@ pub fn router(app: App) -> Router {
         .route("/{at_handle}", get(actors::actor))
         .route("/{at_handle}/outbox", get(actors::outbox))
         .route("/{at_handle}/followers", get(actors::followers))
+        .route(
+            "/{at_handle}/followers_synchronization",
+            get(actors::followers_sync),
+        )
         .route("/{at_handle}/following", get(actors::following))
         .route("/{at_handle}/featured", get(actors::featured))
         .route(
@@ -97,6 +101,7 @@ pub fn router(app: App) -> Router {
             get(quotes::authorization),
         )
         .route("/{at_handle}/{slug}", get(posts::post))
+        .route("/{at_handle}/{slug}/context", get(posts::context))
         .route("/{at_handle}/{slug}/{collection}", get(posts::interactions))
         .merge(inboxes)
         .merge(feeds)
@@ -191,5 +196,24 @@ impl PageQuery {
                 &collections::page(&id, (page.get(), per_page), total, items()),
             ),
         }
+    }
+
+    /// As [`Self::collection`], with the first page inside the collection's document
+    /// (`items()` are then the first page's); `owner` is whose conversation it is.
+    fn paged_collection(
+        &self,
+        id: String,
+        (total, per_page): (i64, i64),
+        items: impl FnOnce() -> Vec<serde_json::Value>,
+        owner: Option<String>,
+    ) -> Response {
+        use crate::federation::{context, objects::collections};
+        if self.page.is_some() {
+            return self.collection(id, (total, per_page), items);
+        }
+        let mut doc = collections::with_first_page(id, total, per_page, items());
+        doc.context = Some(context());
+        doc.attributed_to = owner;
+        activity_json(axum::http::StatusCode::OK, &doc)
     }
 }

@@ -138,6 +138,7 @@ pub async fn post_page(
             })
         }),
         activity_json: Some(view.url.clone()),
+        conversation: Some(app.uris().post_context(handle, &post.slug)),
         creator: Some(author.address.clone()),
         feeds: author.feeds.clone(),
         published: Some(view.date_iso.clone()),

@@ -53,7 +53,7 @@ pub async fn post(
         ),
         (Ok(p), Wants::ActivityJson) => {
             let mut object = post_object(&p, app.uris());
-            let (replies, likes, shares) = conversation::counts(&app, p.id).await?;
+            let (_, likes, shares) = conversation::counts(&app, p.id).await?;
             if let Some(slug) = &slug {
                 let at = |which: Interaction, n| {
                     Some(CollectionRef::new(
@@ -61,7 +61,8 @@ pub async fn post(
                         n,
                     ))
                 };
-                object.replies = at(Interaction::Replies, replies);
+                let id = app.uris().post_collection(&handle, slug, "replies");
+                object.replies = Some(conversation::replies_collection(&app, p.id, id).await?);
                 object.likes = at(Interaction::Likes, likes);
                 object.shares = at(Interaction::Shares, shares);
             }
@@ -107,8 +108,41 @@ pub async fn interactions(
     let (items, total, per_page) =
         conversation::collection_page(&app, post.id, which, q.number()).await?;
     let items = || items.into_iter().map(serde_json::Value::String).collect();
+    let doc = match which {
+        Interaction::Replies => q.paged_collection(id, (total, per_page), items, None),
+        _ => q.collection(id, (total, per_page), items),
+    };
     Ok(cacheable(
-        q.collection(id, (total, per_page), items),
+        doc,
+        Freshness::Minute,
+        vec![scope::post(&handle, &slug)],
+    ))
+}
+
+/// `GET /@alice/<slug>/context[?page=n]`: the post's conversation (FEP-7888), the
+/// post and then its replies in the page's order, owned by the author.
+pub async fn context(
+    State(app): State<App>,
+    Path((at_handle, raw_slug)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Response> {
+    let Ok(handle) = handle_from_path(&at_handle) else {
+        return Ok(views::not_found_page(&app));
+    };
+    let slug =
+        Slug::parse(&raw_slug).map_err(|_| AppError::NotFound(format!("no post `{raw_slug}`")))?;
+    let post = read::post(&app, &handle, &slug).await?;
+    if post.deleted_at.is_some() {
+        return Err(AppError::Gone(format!("the post {slug}")));
+    }
+    let post_id = app.uris().post(&handle, &slug);
+    let (items, total, per_page) =
+        conversation::context_page(&app, post.id, post_id, q.number()).await?;
+    let items = || items.into_iter().map(serde_json::Value::String).collect();
+    let owner = Some(app.uris().actor(&handle));
+    let id = app.uris().post_context(&handle, &slug);
+    Ok(cacheable(
+        q.paged_collection(id, (total, per_page), items, owner),
         Freshness::Minute,
         vec![scope::post(&handle, &slug)],
     ))

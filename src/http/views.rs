@@ -138,6 +138,8 @@ pub(super) struct Head {
     pub(super) image: Option<ImageView>,
     /// The ActivityPub id of what the page shows.
     pub(super) activity_json: Option<String>,
+    /// The conversation the page's post belongs to (FEP-7888 `context`), as AS2.
+    pub(super) conversation: Option<String>,
     /// `@handle@domain`, for Mastodon's author attribution on link previews.
     pub(super) creator: Option<String>,
     /// Feeds beyond the site's own (an author's).
@@ -379,6 +381,9 @@ pub(super) struct ConversationView {
     pub(super) next_page: Option<String>,
     pub(super) likes: Vec<PersonView>,
     pub(super) like_count: i64,
+    /// The likes' emoji with their counts: Unicode as it is, custom emoji as
+    /// `:shortcode:` text (their images are not fetched).
+    pub(super) emoji: Vec<EmojiCountView>,
     pub(super) boosts: Vec<PersonView>,
     pub(super) boost_count: i64,
     pub(super) quotes: Vec<QuoteView>,
@@ -410,6 +415,14 @@ fn quote_view(app: &App, q: crate::db::quotes::ShownQuote) -> QuoteView {
         // Sanitised when received; shown as plain text, so no markup of theirs reaches the page.
         text: summary(&q.content_html, chars.min(280)),
     }
+}
+
+/// One emoji of a post's likes and how many chose it.
+#[derive(Serialize)]
+pub(super) struct EmojiCountView {
+    pub(super) emoji: String,
+    pub(super) custom: bool,
+    pub(super) count: i64,
 }
 
 /// Deepest indentation shown; deeper answers line up with it.
@@ -446,6 +459,15 @@ pub(super) fn conversation_view(
         next_page,
         likes: c.likes.iter().map(person).collect(),
         like_count: c.like_count,
+        emoji: c
+            .emoji
+            .into_iter()
+            .map(|(e, count)| EmojiCountView {
+                custom: e.is_custom(),
+                emoji: e.to_string(),
+                count,
+            })
+            .collect(),
         boosts: c.boosts.iter().map(person).collect(),
         boost_count: c.boost_count,
         quotes: c.quotes.into_iter().map(|q| quote_view(app, q)).collect(),

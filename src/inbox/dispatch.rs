@@ -6,10 +6,10 @@
 //! | activity                     | at the door                 | when processed           |
 //! |------------------------------|-----------------------------|--------------------------|
 //! | Follow                       | 404 unless an author here   | `follow::receive` (Accept), or `follow::reject` if blocked |
-//! | Undo{Follow, Like, Announce} |                             | `undo::receive`          |
+//! | Undo{Follow, Like, EmojiReact, Announce} |                             | `undo::receive`          |
 //! | Delete{the actor itself}     | `delete::receive_actor_delete`: unknown, nothing; known, the stored key or its URL's 404/410 | — |
 //! | Create, Update, Delete{Note} |                             | `reply::receive_*`       |
-//! | Like, Announce               |                             | `reaction::receive`      |
+//! | Like, EmojiReact, Announce   |                             | `reaction::receive`      |
 //! | QuoteRequest                 |                             | `quote::receive_request` (Accept or Reject) |
 //! | anything else                |                             | acknowledged, ignored    |
 //!

@@ -5,8 +5,10 @@ use url::Url;
 
 use crate::{
     app::App,
+    domain::{Handle, host_key},
     error::{AppError, AppResult},
     federation::{
+        follower_sync,
         remote_actor::RemoteActor,
         signatures::{self, SignedRequest},
         signer,
@@ -45,6 +47,31 @@ pub async fn signer(
     let signer = signer::authenticate(app.fed(), None, &sig).await?;
     refuse_blocked(app, &signer.id).await?;
     Ok(signer)
+}
+
+/// FEP-8fcf's partial followers collection for a signed GET: only the signer's
+/// server may ask (the signer's host must be `domain`, when named: 403 otherwise), and
+/// it gets only the author's followers on its own origin. Unsigned: 401.
+pub async fn partial_followers(
+    app: &App,
+    handle: &Handle,
+    domain: Option<&str>,
+    path_and_query: &str,
+    headers: &HeaderMap,
+) -> AppResult<serde_json::Value> {
+    crate::service::read::author(app, handle).await?;
+    let signer = signer(app, &Method::GET, path_and_query, headers).await?;
+    let signer_host = host_key(&signer.id);
+    if domain.is_some_and(|d| !d.eq_ignore_ascii_case(&signer_host)) {
+        return Err(AppError::Forbidden(
+            "this list is for the named domain's own server: sign with a key on that domain"
+                .to_owned(),
+        ));
+    }
+    let origin = follower_sync::origin(&signer.id);
+    let json =
+        follower_sync::collection(app.db(), app.uris(), handle, &origin, &signer_host).await?;
+    Ok(json)
 }
 
 /// 403 if a block (configured or stored) covers `url` or its domain.

@@ -6,13 +6,16 @@ use url::Url;
 use crate::{
     app::App,
     db::{self, quotes::ShownQuote, reactions::Reactor, replies::ShownReply},
-    domain::{PageNumber, ReactionKind},
+    domain::{Emoji, PageNumber, ReactionKind},
     error::AppResult,
-    federation::objects::collections::PAGE_SIZE,
+    federation::objects::collections::{self, PAGE_SIZE, PagedCollection},
 };
 
 /// Faces shown per kind of reaction on a page; the count says how many there are in all.
 pub const FACES: i64 = 40;
+
+/// Different emoji shown with a post's likes, the most chosen first.
+pub const EMOJI_SHOWN: i64 = 20;
 
 /// A post's interactions, ready to show.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +27,8 @@ pub struct Conversation {
     pub reply_count: i64,
     pub likes: Vec<Reactor>,
     pub like_count: i64,
+    /// The likes' emoji (Misskey's reactions, `EmojiReact`) and how many chose each.
+    pub emoji: Vec<(Emoji, i64)>,
     pub boosts: Vec<Reactor>,
     pub boost_count: i64,
     /// Quotes of the post (approved or listed), newest first.
@@ -80,6 +85,7 @@ pub async fn of_post(app: &App, post_id: i64, page: PageNumber) -> AppResult<Con
         likes: db::reactions::of_post(app.db().read(), ReactionKind::Like, post_id, FACES, 0)
             .await?,
         like_count: db::reactions::count(app.db().read(), ReactionKind::Like, post_id).await?,
+        emoji: db::reactions::emoji_counts(app.db().read(), post_id, EMOJI_SHOWN).await?,
         boosts: db::reactions::of_post(app.db().read(), ReactionKind::Announce, post_id, FACES, 0)
             .await?,
         boost_count: db::reactions::count(app.db().read(), ReactionKind::Announce, post_id).await?,
@@ -131,6 +137,37 @@ pub async fn collection_page(
             )
         }
     })
+}
+
+/// The post's `replies` collection (`id`) with its first page inside: the page's
+/// first replies in its order, by id.
+pub async fn replies_collection(app: &App, post_id: i64, id: String) -> AppResult<PagedCollection> {
+    let (items, total, per_page) =
+        collection_page(app, post_id, Interaction::Replies, PageNumber::FIRST).await?;
+    let items = items.into_iter().map(serde_json::Value::String).collect();
+    Ok(collections::with_first_page(id, total, per_page, items))
+}
+
+/// Page `page` of a post's FEP-7888 context: the post (`post_ap_id`) first, then
+/// every visible reply in the page's thread order, `[limits.pages] replies_per_page`
+/// items a page; the total and the page size.
+pub async fn context_page(
+    app: &App,
+    post_id: i64,
+    post_ap_id: String,
+    page: PageNumber,
+) -> AppResult<(Vec<String>, i64, i64)> {
+    let per_page = replies_per_page(app);
+    // Item 0 is the post, so reply n is item n + 1.
+    let start = page.offset(per_page);
+    let (mut items, offset, limit) = match start {
+        0 => (vec![post_ap_id], 0, per_page - 1),
+        _ => (Vec::new(), start - 1, per_page),
+    };
+    let rows = db::replies::thread_page(app.db().read(), post_id, limit, offset).await?;
+    items.extend(rows.into_iter().map(|r| r.shown.reply.ap_id));
+    let total = db::replies::count_visible(app.db().read(), post_id).await? + 1;
+    Ok((items, total, per_page))
 }
 
 /// `@name@host` for an actor, from its username and id.

@@ -468,6 +468,27 @@ async function control(method, path, body, res) {
       if (typeof input.url !== "string") throw new Error("body must be {\"url\": \"...\"}");
       return sendJson(res, 200, await describe(ctx, await lookup(ctx, input.url)));
     }
+    if (method === "POST" && path === "/_control/thread") {
+      // A post's conversation as Fedify reads it: its `context` and `replies`
+      // collections, walked page by page (item ids; the items are not fetched).
+      if (typeof input.url !== "string") throw new Error("body must be {\"url\": \"...\"}");
+      const documentLoader = await signedLoader(ctx);
+      const walk = async (collection) => {
+        const items = [];
+        let page = await collection.getFirst({ documentLoader });
+        for (let n = 0; page != null && n < 100; n++) {
+          items.push(...page.itemIds.map((u) => u.href));
+          page = await page.getNext({ documentLoader });
+        }
+        return { type: shortType(collection), id: collection.id?.href ?? null,
+          totalItems: collection.totalItems, owner: collection.attributionId?.href ?? null, items };
+      };
+      const post = await lookup(ctx, input.url);
+      const contextIds = post.contextIds.map((u) => u.href);
+      const context = contextIds.length > 0 ? await walk(await lookup(ctx, contextIds[0])) : null;
+      const replies = await post.getReplies({ documentLoader });
+      return sendJson(res, 200, { ok: true, contextIds, context, replies: replies && await walk(replies) });
+    }
     if (method === "POST" && path === "/_control/webfinger") {
       if (typeof input.resource !== "string") throw new Error("body must be {\"resource\": \"acct:...\"}");
       const jrd = await ctx.lookupWebFinger(input.resource);

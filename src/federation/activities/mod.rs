@@ -71,7 +71,7 @@ pub enum Incoming {
     /// Create or Update of an object (a reply), embedded or by id.
     Create(Value),
     Update(Value),
-    /// Like or Announce of an object, by its id.
+    /// Like (with or without an emoji), EmojiReact or Announce of an object, by its id.
     React(reaction::Reaction),
     /// FEP-044f: someone asks to quote one of our posts.
     QuoteRequest(quote::QuoteRequest),
@@ -86,6 +86,9 @@ pub struct Envelope {
     pub kind: String,
     pub actor: Url,
     pub object: Option<Value>,
+    /// A reaction's emoji (Misskey's `_misskey_reaction`, an `EmojiReact`'s `content`),
+    /// when it is one we show.
+    pub emoji: Option<crate::domain::Emoji>,
     /// What an activity is done with (a QuoteRequest's quoting post).
     pub instrument: Option<Value>,
 }
@@ -128,11 +131,15 @@ pub fn envelope(json: &Value) -> Result<Envelope, AppError> {
         Some(v) => Some(id_of(v).ok_or_else(|| bad("`id` must be a URL"))?),
         None => None,
     };
+    let emoji = reaction::is_reaction_type(&kind)
+        .then(|| reaction::emoji_of(obj))
+        .flatten();
     Ok(Envelope {
         id,
         kind,
         actor,
         object: obj.get("object").cloned(),
+        emoji,
         instrument: obj.get("instrument").cloned(),
     })
 }
@@ -162,7 +169,7 @@ pub fn classify(env: &Envelope) -> Result<Incoming, AppError> {
                 Incoming::Update(object)
             }
         }
-        "Like" | "Announce" => Incoming::React(reaction::Reaction::parse(env)?),
+        "Like" | "Announce" | "EmojiReact" => Incoming::React(reaction::Reaction::parse(env)?),
         "QuoteRequest" => Incoming::QuoteRequest(quote::QuoteRequest::parse(env)?),
         other => Incoming::Other(other.to_owned()),
     })

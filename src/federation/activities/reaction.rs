@@ -1,10 +1,21 @@
-//! `Like` and `Announce` (a boost) of our posts, and their Undo.
+//! `Like` and `Announce` (a boost) of our posts, and their Undo; emoji reactions
+//! (Misskey's `Like` with `_misskey_reaction`, Akkoma's and Pleroma's `EmojiReact`)
+//! are likes with an emoji.
 
+use serde_json::{Map, Value};
 use url::Url;
 
 use super::{Envelope, bad, id_of, local_post};
 pub use crate::domain::ReactionKind;
-use crate::{db, error::AppResult, federation::Context};
+use crate::{
+    db::{self, reactions::NewReaction},
+    domain::Emoji,
+    error::AppResult,
+    federation::Context,
+};
+
+/// Bytes of a reaction's text looked at; anything longer is no emoji.
+const EMOJI_TEXT_BYTES: usize = 256;
 
 /// `{"type":"Like","id":..,"actor":..,"object":"<our post>"}`; Announce alike.
 #[derive(Debug, Clone)]
@@ -13,6 +24,25 @@ pub struct Reaction {
     pub id: Option<Url>,
     pub actor: Url,
     pub object: Url,
+    /// A like's emoji, when it has one we show.
+    pub emoji: Option<Emoji>,
+}
+
+/// Whether an activity of this type may carry an emoji.
+pub fn is_reaction_type(kind: &str) -> bool {
+    matches!(kind, "Like" | "EmojiReact")
+}
+
+/// The emoji of a reaction (`_misskey_reaction`, else `content`), if it is a Unicode
+/// emoji or a `:shortcode:`; anything else (markup, text, a huge string) is dropped
+/// and the reaction counts as a plain like. A custom emoji's image (its `tag`) is not
+/// fetched: pages show the shortcode.
+pub fn emoji_of(activity: &Map<String, Value>) -> Option<Emoji> {
+    ["_misskey_reaction", "content"]
+        .iter()
+        .find_map(|k| activity.get(*k).and_then(Value::as_str))
+        .filter(|s| s.len() <= EMOJI_TEXT_BYTES)
+        .and_then(|s| Emoji::parse(s).ok())
 }
 
 impl Reaction {
@@ -28,6 +58,7 @@ impl Reaction {
                 .as_ref()
                 .and_then(id_of)
                 .ok_or_else(|| bad(format!("a {} needs an `object`", env.kind)))?,
+            emoji: env.emoji.clone().filter(|_| kind == ReactionKind::Like),
         })
     }
 }
@@ -37,25 +68,26 @@ pub async fn receive(ctx: &Context, r: &Reaction) -> AppResult<String> {
     let Some(post) = local_post(ctx, &r.object).await? else {
         return Ok(format!("ignored: {} is not one of our posts", r.object));
     };
-    db::reactions::upsert(
-        ctx.db.write(),
-        r.kind,
-        r.id.as_ref().map(Url::as_str),
-        post.id,
-        r.actor.as_str(),
-        db::now_ms(),
-    )
-    .await?;
-    Ok(format!("{} of {} recorded", r.kind.as_str(), r.object))
+    let new = NewReaction {
+        kind: r.kind,
+        ap_id: r.id.as_ref().map(Url::as_str),
+        emoji: r.emoji.as_ref(),
+    };
+    db::reactions::upsert(ctx.db.write(), new, post.id, r.actor.as_str(), db::now_ms()).await?;
+    Ok(match &r.emoji {
+        Some(e) => format!("{} {e} of {} recorded", r.kind.as_str(), r.object),
+        None => format!("{} of {} recorded", r.kind.as_str(), r.object),
+    })
 }
 
-/// Removes a reaction: by its activity id, or by what it was about.
+/// Removes a reaction: by its activity id, or by what it was about (an emoji
+/// reaction only while that emoji is still the actor's).
 pub async fn undo(
     ctx: &Context,
     kind: ReactionKind,
     actor: &Url,
     id: Option<&Url>,
-    object: Option<&Url>,
+    (object, emoji): (Option<&Url>, Option<&Emoji>),
 ) -> AppResult<String> {
     let mut removed = match id {
         Some(id) => {
@@ -68,7 +100,12 @@ pub async fn undo(
         && let Some(object) = object
         && let Some(post) = local_post(ctx, object).await?
     {
-        removed = db::reactions::remove(ctx.db.write(), kind, post.id, actor.as_str()).await?;
+        removed = match emoji {
+            Some(e) => {
+                db::reactions::remove_emoji(ctx.db.write(), post.id, actor.as_str(), e).await?
+            }
+            None => db::reactions::remove(ctx.db.write(), kind, post.id, actor.as_str()).await?,
+        };
     }
     Ok(format!("{} undone ({removed} removed)", kind.as_str()))
 }

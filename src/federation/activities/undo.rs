@@ -22,6 +22,8 @@ pub enum Undo {
         actor: Url,
         id: Option<Url>,
         object: Option<Url>,
+        /// An emoji reaction's emoji.
+        emoji: Option<crate::domain::Emoji>,
     },
     /// Only the undone activity's id was given: it may be a Follow, a Like or a boost.
     ById { actor: Url, id: Url },
@@ -57,6 +59,7 @@ impl Undo {
                         actor,
                         id,
                         object: target,
+                        emoji: reaction::emoji_of(o),
                     }),
                 })
             }
@@ -82,7 +85,11 @@ pub async fn receive(ctx: &Context, undo: &Undo) -> AppResult<String> {
             actor,
             id,
             object,
-        } => reaction::undo(ctx, *kind, actor, id.as_ref(), object.as_ref()).await,
+            emoji,
+        } => {
+            let what = (object.as_ref(), emoji.as_ref());
+            reaction::undo(ctx, *kind, actor, id.as_ref(), what).await
+        }
         Undo::ById { actor, id } => {
             let follows = unfollow(ctx, actor, Some(id), None).await?;
             let mut reactions = 0;

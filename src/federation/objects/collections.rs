@@ -24,10 +24,14 @@ pub struct OrderedCollection {
     pub ordered_items: Option<Vec<serde_json::Value>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderedCollectionPage {
-    #[serde(rename = "@context")]
+    /// Null (left out) on a page embedded in its collection.
+    #[serde(
+        rename = "@context",
+        skip_serializing_if = "serde_json::Value::is_null"
+    )]
     pub context: serde_json::Value,
     pub id: String,
     #[serde(rename = "type")]
@@ -97,5 +101,44 @@ pub fn page(
         next: (page < page_count(total, per_page)).then(|| page_url(collection, page + 1)),
         prev: (page > 1).then(|| page_url(collection, page - 1)),
         ordered_items: items,
+    }
+}
+
+/// A collection with its first page inside: Mastodon serves `replies` so and reads
+/// the embedded page without a fetch; GoToSocial walks only an embedded page.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PagedCollection {
+    /// Left out where the collection is embedded in an object.
+    #[serde(rename = "@context", skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Value>,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Whose conversation it is (FEP-7888), on a `context` collection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributed_to: Option<String>,
+    pub total_items: i64,
+    pub first: OrderedCollectionPage,
+    pub last: String,
+}
+
+/// `id` with its first page (`first_items`, `per_page` a page) embedded.
+pub fn with_first_page(
+    id: String,
+    total: i64,
+    per_page: i64,
+    first_items: Vec<serde_json::Value>,
+) -> PagedCollection {
+    let mut first = page(&id, (1, per_page), total, first_items);
+    first.context = serde_json::Value::Null;
+    PagedCollection {
+        context: None,
+        last: page_url(&id, page_count(total, per_page)),
+        id,
+        kind: "OrderedCollection",
+        attributed_to: None,
+        total_items: total,
+        first,
     }
 }

@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use super::iso8601;
+use super::{collections::PagedCollection, iso8601};
 use crate::{
     db::posts::PostRow,
     domain::{Attachment, PostKind, escape_html},
@@ -40,9 +40,12 @@ pub struct PostObject {
     pub tag: Vec<Hashtag>,
     pub attachment: Vec<serde_json::Value>,
     pub sensitive: bool,
-    /// The conversation's collections with their totals, on the served document only.
+    /// The post's conversation (FEP-7888): a collection of the post and its replies.
+    pub context: String,
+    /// The conversation's collections with their totals, on the served document only;
+    /// `replies` with its first page inside.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub replies: Option<CollectionRef>,
+    pub replies: Option<PagedCollection>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub likes: Option<CollectionRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,6 +165,7 @@ pub fn post_object(post: &PostRow, uris: &Uris) -> PostObject {
             .collect(),
         attachment: attachments_of(post),
         sensitive: false,
+        context: uris.post_context(handle, &post.slug),
         replies: None,
         likes: None,
         shares: None,

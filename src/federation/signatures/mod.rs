@@ -7,6 +7,7 @@
 //! the signer's public key: RSA PKCS#1 v1.5 SHA-256, RSA-PSS SHA-512 or Ed25519.
 //! Parsed private keys are cached by the caller.
 
+pub mod knock;
 pub mod rfc9421;
 
 use std::time::SystemTime;
@@ -141,6 +142,101 @@ impl SigningKey {
     }
 }
 
+impl SigningKey {
+    /// Headers for a signed POST in `scheme`: draft-cavage ([`Self::sign_post`]) or
+    /// RFC 9421 ([`Self::sign_post_rfc9421`]).
+    pub fn sign_post_as(
+        &self,
+        scheme: Scheme,
+        url: &Url,
+        body: &[u8],
+        content_type: &str,
+    ) -> Vec<(&'static str, String)> {
+        match scheme {
+            Scheme::Cavage => self.sign_post(url, body, content_type),
+            Scheme::Rfc9421 => self.sign_post_rfc9421(url, body, content_type),
+        }
+    }
+
+    /// Headers for a signed GET in `scheme`.
+    pub fn sign_get_as(&self, scheme: Scheme, url: &Url) -> Vec<(&'static str, String)> {
+        match scheme {
+            Scheme::Cavage => self.sign_get(url),
+            Scheme::Rfc9421 => self.sign_get_rfc9421(url),
+        }
+    }
+
+    /// Headers for an RFC 9421 POST, as Mastodon 4.5 (`created`, `@method`,
+    /// `@target-uri`, `content-digest`; RSA PKCS#1 v1.5 SHA-256) and Fedify (`keyid`,
+    /// `created`) verify them: Host, Date, Content-Type, Content-Digest (RFC 9530),
+    /// Signature-Input and Signature.
+    pub fn sign_post_rfc9421(
+        &self,
+        url: &Url,
+        body: &[u8],
+        content_type: &str,
+    ) -> Vec<(&'static str, String)> {
+        let digest = content_digest_header(body);
+        let (input, signature) = self.rfc9421(
+            "POST",
+            url,
+            &[("content-digest", digest.as_str())],
+            chrono::Utc::now().timestamp(),
+        );
+        vec![
+            ("host", host_header(url)),
+            ("date", httpdate::fmt_http_date(SystemTime::now())),
+            ("content-type", content_type.to_owned()),
+            ("content-digest", digest),
+            ("signature-input", input),
+            ("signature", signature),
+        ]
+    }
+
+    /// Headers for an RFC 9421 GET: `@method`, `@target-uri` and `created`.
+    pub fn sign_get_rfc9421(&self, url: &Url) -> Vec<(&'static str, String)> {
+        let (input, signature) = self.rfc9421("GET", url, &[], chrono::Utc::now().timestamp());
+        vec![
+            ("host", host_header(url)),
+            ("date", httpdate::fmt_http_date(SystemTime::now())),
+            ("signature-input", input),
+            ("signature", signature),
+        ]
+    }
+
+    /// `Signature-Input` and `Signature` (label `sig1`) over `@method`, `@target-uri`
+    /// and the given fields, with `created`, `keyid` and `alg`.
+    fn rfc9421(
+        &self,
+        method: &str,
+        url: &Url,
+        fields: &[(&str, &str)],
+        created: i64,
+    ) -> (String, String) {
+        let mut target = url.clone();
+        target.set_fragment(None);
+        let mut components = String::from("\"@method\" \"@target-uri\"");
+        let mut base = format!("\"@method\": {method}\n\"@target-uri\": {target}\n");
+        for (name, value) in fields {
+            components.push_str(&format!(" \"{name}\""));
+            base.push_str(&format!("\"{name}\": {value}\n"));
+        }
+        // A key id is a URL: it holds no `"` or `\\`, but escape them as RFC 8941 says.
+        let key_id = self.key_id.replace('\\', "\\\\").replace('"', "\\\"");
+        let params =
+            format!("({components});created={created};keyid=\"{key_id}\";alg=\"rsa-v1_5-sha256\"");
+        base.push_str(&format!("\"@signature-params\": {params}"));
+        let signature = B64.encode(self.sign(base.as_bytes()));
+        (format!("sig1={params}"), format!("sig1=:{signature}:"))
+    }
+}
+
+/// `sha-256=:<base64>:` of a body, as RFC 9530's Content-Digest carries it.
+pub fn content_digest_header(body: &[u8]) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body);
+    format!("sha-256=:{}:", B64.encode(d.as_ref()))
+}
+
 fn host_header(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default();
     match url.port() {
@@ -262,11 +358,7 @@ const MAX_AGE_SECS: i64 = 65 * 60;
 const MAX_LEAD_SECS: i64 = 60 * 60;
 
 /// Which specification a request was signed by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    Cavage,
-    Rfc9421,
-}
+pub use crate::domain::SignatureScheme as Scheme;
 
 /// A request's signature, checked for everything that needs no key (covered
 /// components, Digest or Content-Digest, time window), ready to verify.
@@ -688,6 +780,81 @@ mod tests {
             prepare_verification(&moved, now + 3 * 3600).unwrap_err(),
             SignatureError::Stale
         );
+    }
+
+    /// Our RFC 9421 signatures verify with our own verifier, which requires what
+    /// Mastodon 4.5 requires (`@method`, `@target-uri`, `content-digest` on POST,
+    /// `created`); a changed body, path or method does not.
+    #[test]
+    fn rfc9421_signed_requests_verify_and_tampering_fails() {
+        let (public, private) = generate_keypair().unwrap();
+        let public = PublicKey::from_pem(&public).unwrap();
+        let key = SigningKey::from_pem("https://a.example/@x#main-key".into(), &private).unwrap();
+        let url = Url::parse("https://b.example:8443/inbox?x=1").unwrap();
+        let body = br#"{"type":"Create"}"#;
+        let as_headers = |list: Vec<(&'static str, String)>| {
+            let mut headers = HeaderMap::new();
+            for (k, v) in list {
+                headers.insert(k, v.parse().unwrap());
+            }
+            headers
+        };
+        let headers =
+            as_headers(key.sign_post_as(Scheme::Rfc9421, &url, body, "application/activity+json"));
+        assert!(headers.get("digest").is_none(), "no draft-cavage Digest");
+        let input = headers["signature-input"].to_str().unwrap();
+        assert!(
+            input.starts_with(r#"sig1=("@method" "@target-uri" "content-digest");created="#),
+            "{input}"
+        );
+        assert!(input.contains(r#";keyid="https://a.example/@x#main-key";alg="rsa-v1_5-sha256""#));
+        let now = chrono::Utc::now().timestamp();
+        let req = SignedRequest {
+            scheme: "https",
+            method: &Method::POST,
+            path_and_query: "/inbox?x=1",
+            headers: &headers,
+            body,
+        };
+        let sig = prepare_verification(&req, now).unwrap();
+        assert_eq!(sig.scheme, Scheme::Rfc9421);
+        assert_eq!(sig.key_id, "https://a.example/@x#main-key");
+        sig.verify_with(&public).unwrap();
+        let other_body = SignedRequest { body: b"{}", ..req };
+        assert!(matches!(
+            prepare_verification(&other_body, now),
+            Err(SignatureError::ContentDigestMismatch(_))
+        ));
+        let other_path = SignedRequest {
+            path_and_query: "/inbox",
+            body,
+            ..other_body
+        };
+        let sig = prepare_verification(&other_path, now).unwrap();
+        assert!(sig.verify_with(&public).is_err());
+        assert_eq!(
+            prepare_verification(&other_path, now + 3 * 3600).unwrap_err(),
+            SignatureError::Stale
+        );
+
+        let headers = as_headers(key.sign_get_as(Scheme::Rfc9421, &url));
+        let get = SignedRequest {
+            scheme: "https",
+            method: &Method::GET,
+            path_and_query: "/inbox?x=1",
+            headers: &headers,
+            body: &[],
+        };
+        prepare_verification(&get, now)
+            .unwrap()
+            .verify_with(&public)
+            .unwrap();
+        let as_post = SignedRequest {
+            method: &Method::DELETE,
+            ..get
+        };
+        let sig = prepare_verification(&as_post, now).unwrap();
+        assert!(sig.verify_with(&public).is_err());
     }
 
     /// RFC 9421 appendix B.2.6: the RFC's own request, Ed25519 key and signature.
