@@ -580,3 +580,40 @@ async fn a_post_with_quotes_reads_well_in_chromium() {
     );
     assert!(shots.join("post-quotes-375-light.png").exists());
 }
+
+#[tokio::test]
+async fn quotes_per_post_bounds_what_is_kept() {
+    let app = spawn_app_with(Options {
+        config: "\n[limits.inbox]\nquotes_per_post = 1\n",
+        ..Options::default()
+    })
+    .await;
+    let peer = TestPeer::start().await;
+    let post = post_url(&app);
+    let first = peer.quote_request(
+        "bob",
+        &post,
+        peer.quote_note("bob", "c1", &post, "<p>1</p>"),
+    );
+    receive_all(&app, &peer, "bob", &first).await;
+    assert_eq!(peer.answers_to("bob", &first["id"])[0]["type"], "Accept");
+    // Over the bound: a new request is refused, a plain quote not listed...
+    let second = peer.quote_request(
+        "bob",
+        &post,
+        peer.quote_note("bob", "c2", &post, "<p>2</p>"),
+    );
+    receive_all(&app, &peer, "bob", &second).await;
+    assert_eq!(peer.answers_to("bob", &second["id"])[0]["type"], "Reject");
+    let plain = peer.quote_note("mia", "c3", &post, "<p>3</p>");
+    receive_all(&app, &peer, "mia", &peer.activity("mia", "Create", plain)).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM quotes").await, 1);
+    // ...while the quote already kept is still answered when asked again.
+    let again = peer.quote_request(
+        "bob",
+        &post,
+        peer.quote_note("bob", "c1", &post, "<p>1</p>"),
+    );
+    receive_all(&app, &peer, "bob", &again).await;
+    assert_eq!(peer.answers_to("bob", &again["id"])[0]["type"], "Accept");
+}
