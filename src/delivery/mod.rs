@@ -37,7 +37,7 @@ use crate::{
         client::{AddressPolicy, error_chain},
         follower_sync,
         keys::KeyStore,
-        signatures::{SigningKey, knock},
+        signatures::{Scheme, SigningKey, knock},
     },
     metrics::Metrics,
 };
@@ -262,21 +262,7 @@ impl Deliverer {
         let first = knock::first(memory, db::now_ms(), reprobe_ms);
         let mut scheme = first;
         loop {
-            let mut req = self
-                .client
-                .post(url.clone())
-                .timeout(self.settings.timeout_seconds.duration())
-                .body(body.clone());
-            for (name, value) in key.sign_post_as(scheme, &url, &body, CONTENT_TYPE) {
-                // reqwest sets Host from the URL, to the value we signed.
-                if name != "host" {
-                    req = req.header(name, value);
-                }
-            }
-            if let Some(value) = &sync {
-                req = req.header("collection-synchronization", value.as_str());
-            }
-            let res = match req.send().await {
+            let res = match self.post(&url, &body, &key, scheme, sync.as_deref()).await {
                 Ok(res) => res,
                 Err(e) => {
                     let reason = format!("request failed: {}", error_chain(&e));
@@ -306,6 +292,32 @@ impl Deliverer {
             };
             return (outcome, learned);
         }
+    }
+
+    /// One POST of `body`, signed in `scheme`, with FEP-8fcf's header if given.
+    async fn post(
+        &self,
+        url: &Url,
+        body: &Bytes,
+        key: &SigningKey,
+        scheme: Scheme,
+        sync: Option<&str>,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let mut req = self
+            .client
+            .post(url.clone())
+            .timeout(self.settings.timeout_seconds.duration())
+            .body(body.clone());
+        for (name, value) in key.sign_post_as(scheme, url, body, CONTENT_TYPE) {
+            // reqwest sets Host from the URL, to the value we signed.
+            if name != "host" {
+                req = req.header(name, value);
+            }
+        }
+        if let Some(value) = sync {
+            req = req.header("collection-synchronization", value);
+        }
+        req.send().await
     }
 
     /// FEP-8fcf's `Collection-Synchronization` for a delivery to a shared inbox; none

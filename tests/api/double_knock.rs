@@ -53,6 +53,8 @@ struct PeerState {
     refuses: Refuses,
     /// Where our actors' keys are fetched from (the app's base URL).
     seen: Mutex<Vec<Seen>>,
+    /// The signed GETs of its actors: scheme and status answered.
+    gets: Mutex<Vec<(Scheme, u16)>>,
     /// Statuses to answer verified POSTs with, in order; 202 once empty.
     answers: Mutex<VecDeque<u16>>,
     public_pem: String,
@@ -80,6 +82,7 @@ impl KnockPeer {
         let state = Arc::new(PeerState {
             refuses,
             seen: Mutex::default(),
+            gets: Mutex::default(),
             answers: Mutex::default(),
             public_pem,
             base: base.clone(),
@@ -156,7 +159,30 @@ impl KnockPeer {
     }
 }
 
-async fn knock_actor(State(state): State<Arc<PeerState>>, Path(name): Path<String>) -> Response {
+/// Actor documents answer only GETs signed in a scheme the peer accepts (GoToSocial
+/// refuses unsigned GETs; whether the signature verifies is the inbox tests' concern).
+async fn knock_actor(
+    State(state): State<Arc<PeerState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let scheme = if headers.contains_key("signature-input") {
+        Scheme::Rfc9421
+    } else {
+        Scheme::Cavage
+    };
+    // A peer refusing both schemes still serves its actors: only its inbox refuses.
+    let both = state.refuses.rfc9421 && state.refuses.cavage;
+    let refused = !both
+        && (match scheme {
+            Scheme::Rfc9421 => state.refuses.rfc9421,
+            Scheme::Cavage => state.refuses.cavage,
+        } || !headers.contains_key("signature"));
+    let status = if refused { 401 } else { 200 };
+    state.gets.lock().unwrap().push((scheme, status));
+    if refused {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
     let id = format!("{}/users/{name}", state.base);
     let doc = json!({
         "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
@@ -274,6 +300,9 @@ async fn a_peer_refusing_rfc9421_gets_each_delivery_once_by_cavage_and_is_rememb
     })
     .await;
     peer.follow(&app, "ann", "alice").await;
+    // Our signed GET of ann's actor knocked twice too.
+    let gets = peer.state.gets.lock().unwrap().clone();
+    assert_eq!(gets, [(Scheme::Rfc9421, 401), (Scheme::Cavage, 200)]);
     app.deliver_all().await;
     // The Accept: RFC 9421 refused, draft-cavage accepted within the same attempt.
     assert_eq!(peer.refused(), 1);
@@ -289,6 +318,12 @@ async fn a_peer_refusing_rfc9421_gets_each_delivery_once_by_cavage_and_is_rememb
     // Two Accepts and three Creates, each accepted once; known now, no refusal.
     assert_each_once(&peer, 5);
     assert_eq!(peer.refused(), 1, "the remembered scheme is used first");
+    let gets = peer.state.gets.lock().unwrap().clone();
+    assert_eq!(
+        gets[2..],
+        [(Scheme::Cavage, 200)],
+        "ben's actor: cavage first"
+    );
     assert!(
         peer.seen()
             .iter()
@@ -614,4 +649,32 @@ async fn served_requests(peer: &FedifyPeer) -> Vec<Value> {
         .await
         .unwrap();
     v["requests"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_host_that_needed_cavage_is_asked_with_rfc9421_again_after_the_interval() {
+    let app = spawn_app_with(Options {
+        // About a third of a second.
+        delivery: "rfc9421_reprobe_hours = 0.0001",
+        ..Options::default()
+    })
+    .await;
+    let peer = KnockPeer::start(Refuses {
+        rfc9421: true,
+        cavage: false,
+    })
+    .await;
+    peer.follow(&app, "ned", "alice").await;
+    app.deliver_all().await;
+    assert_eq!(peer.refused(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    publish(&app, "after-the-interval").await;
+    app.deliver_all().await;
+    // Probed again (refused again), and still delivered exactly once.
+    assert_eq!(peer.refused(), 2);
+    assert_each_once(&peer, 2);
+    assert_eq!(
+        remembered(&app, &peer.base).await.as_deref(),
+        Some("cavage")
+    );
 }

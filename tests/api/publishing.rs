@@ -292,11 +292,14 @@ async fn unsent_and_in_flight_deliveries_resume_after_a_restart() {
         (peer.received_of_type("Create").len() == 2).then_some(())
     })
     .await;
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'")
-            .await,
-        0
-    );
+    // Outcomes are written in batches, a moment after the peer has answered.
+    crate::helpers::eventually(10, "no delivery left pending", || async {
+        (app.count("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'")
+            .await
+            == 0)
+            .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -315,13 +315,23 @@ async fn our_fetches_are_signed_by_the_instance_actor() {
     let gets = hostile.state.gets.lock().unwrap().clone();
     let (path, headers) = gets.first().expect("fedblog fetched the actor");
     let text = |h: &str| headers.get(h).map(|v| v.to_str().unwrap().to_owned());
-    let signature = text("signature").expect("the GET is signed");
-    let param = |name: &str| {
-        let start = signature.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-        signature[start..][..signature[start..].find('"').unwrap()].to_owned()
-    };
-    assert_eq!(param("keyId"), format!("{}/actor#main-key", app.base));
-    assert_eq!(param("headers"), "(request-target) host date");
+    // RFC 9421 first (double-knocking; this server answers it).
+    let input = text("signature-input").expect("the GET is signed");
+    let params = input.strip_prefix("sig1=").unwrap().to_owned();
+    assert!(
+        params.starts_with("(\"@method\" \"@target-uri\");created="),
+        "{input}"
+    );
+    assert!(
+        params.contains(&format!("keyid=\"{}/actor#main-key\"", app.base)),
+        "{input}"
+    );
+    let signature = text("signature").unwrap();
+    let signature = signature
+        .strip_prefix("sig1=:")
+        .and_then(|s| s.strip_suffix(':'))
+        .unwrap()
+        .to_owned();
 
     // The instance actor is public, an Application, and its key verifies the GET.
     let actor = app.get_json(&format!("{}/actor", app.base)).await;
@@ -329,15 +339,13 @@ async fn our_fetches_are_signed_by_the_instance_actor() {
     assert_eq!(actor["id"], format!("{}/actor", app.base));
     let pem = actor["publicKey"]["publicKeyPem"].as_str().unwrap();
     let signing_string = format!(
-        "(request-target): get {path}\nhost: {}\ndate: {}",
+        "\"@method\": GET\n\"@target-uri\": http://{}{path}\n\"@signature-params\": {params}",
         text("host").unwrap(),
-        text("date").unwrap()
     );
     use rsa::{pkcs1v15::VerifyingKey, pkcs8::DecodePublicKey, sha2::Sha256, signature::Verifier};
     let key = VerifyingKey::<Sha256>::new(rsa::RsaPublicKey::from_public_key_pem(pem).unwrap());
     let sig =
-        rsa::pkcs1v15::Signature::try_from(B64.decode(param("signature")).unwrap().as_slice())
-            .unwrap();
+        rsa::pkcs1v15::Signature::try_from(B64.decode(&signature).unwrap().as_slice()).unwrap();
     key.verify(signing_string.as_bytes(), &sig)
         .expect("the instance actor's signature verifies");
 
