@@ -58,6 +58,7 @@ async fn assemble(config: Config) -> AppResult<(App, inbox::writer::Jobs)> {
         actors: KnownActors::default(),
         key_fetches: KeyFetches::new(&config.limits.fetch, metrics.clone()),
         hold_replies: config.moderation.hold_replies.clone(),
+        handle_refresh_hours: config.limits.fetch.handle_refresh_hours.get(),
     });
     metrics.set_limits(&config.limits.values());
     let (writer, jobs) = inbox::writer::channel();

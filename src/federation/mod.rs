@@ -11,6 +11,7 @@ pub mod remote_actor;
 pub mod sanitize;
 pub mod signatures;
 pub mod signer;
+pub mod webfinger;
 
 use crate::{db::Db, uris::Uris};
 
@@ -26,6 +27,9 @@ pub struct Context {
     pub key_fetches: signer::KeyFetches,
     /// Authors whose replies wait for approval (`[moderation] hold_replies`).
     pub hold_replies: Vec<String>,
+    /// How long a checked WebFinger handle is believed (`[limits.fetch]
+    /// handle_refresh_hours`).
+    pub handle_refresh_hours: u32,
 }
 
 /// The media type of ActivityPub documents we serve and send.

@@ -24,6 +24,7 @@ use crate::{
         activities::{Incoming, Reach, delete, follow, reaction, reply, undo},
         remote_actor,
         signatures::RequestSignature,
+        webfinger,
     },
 };
 
@@ -77,7 +78,13 @@ pub async fn apply(
         }
         return Ok("dropped: the actor or its domain is blocked".into());
     }
-    match incoming {
+    // Pages show who replied, reacted or follows by the handle WebFinger confirms:
+    // checked here, off the page path, out of the same budget.
+    let shown = matches!(
+        incoming,
+        Incoming::Follow(_) | Incoming::Create(_) | Incoming::React(_)
+    );
+    let done = match incoming {
         Incoming::Follow(f) => {
             let sender = remote_actor::dereference(ctx, actor).await?;
             follow::receive(ctx, &f, &sender).await?;
@@ -90,5 +97,9 @@ pub async fn apply(
         Incoming::Update(object) => reply::receive_update(ctx, reach, actor, &object).await,
         Incoming::React(r) => reaction::receive(ctx, &r).await,
         Incoming::Other(kind) => Ok(format!("ignored: {kind} is not acted upon")),
+    }?;
+    if shown {
+        webfinger::refresh_handle(ctx, reach, actor).await?;
     }
+    Ok(done)
 }
