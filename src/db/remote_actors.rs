@@ -18,6 +18,8 @@ pub struct RemoteActorRow {
     pub name: Option<String>,
     pub icon_url: Option<String>,
     pub profile_url: Option<String>,
+    /// The handle WebFinger confirmed (`user@domain`); never written by [`upsert`].
+    pub handle: Option<String>,
 }
 
 impl sqlx::FromRow<'_, SqliteRow> for RemoteActorRow {
@@ -32,6 +34,7 @@ impl sqlx::FromRow<'_, SqliteRow> for RemoteActorRow {
             name: row.try_get("name")?,
             icon_url: row.try_get("icon_url")?,
             profile_url: row.try_get("profile_url")?,
+            handle: row.try_get("handle")?,
         })
     }
 }

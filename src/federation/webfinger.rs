@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     db,
-    domain::Acct,
+    domain::{Acct, Mention},
     error::{AppError, AppResult},
 };
 
@@ -209,5 +209,83 @@ impl From<WebfingerError> for AppError {
                 source: Box::new(other),
             },
         }
+    }
+}
+
+/// The remote account `acct` names, for a mention: from the actors whose handle was
+/// checked lately, else from a recent lookup (found or not), else by WebFinger, then
+/// the actor fetched and its handle checked by the round trip. The account is believed
+/// when its checked handle is `acct`, or when `acct` is on the actor's own host (its
+/// web domain, where the handle is on a split domain). `keep`: lookups remembered.
+pub async fn resolve_account(ctx: &Context, acct: &Acct, keep: u32) -> AppResult<Option<Mention>> {
+    let now = db::now_ms();
+    let since = now - i64::from(ctx.handle_refresh_hours) * 3_600_000;
+    let key = acct.key();
+    if let Some(row) = db::remote_actors::by_handle(ctx.db.read(), &key, since).await? {
+        return Ok(Some(mention_of(&row)));
+    }
+    if let Some(seen) = db::remote_actors::account_lookup(ctx.db.read(), &key).await?
+        && seen.checked_at >= since
+    {
+        let Some(id) = seen.actor_id.as_deref().and_then(|i| Url::parse(i).ok()) else {
+            return Ok(None);
+        };
+        if let Some(row) = db::remote_actors::get(ctx.db.read(), &id).await? {
+            return Ok(Some(mention_of(&row)));
+        }
+    }
+    let found = match find_account(ctx, acct).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::info!(%acct, error = %e, "mentioned account not found");
+            None
+        }
+    };
+    let id = found.as_ref().map(|m| m.actor.as_str());
+    db::remote_actors::record_account_lookup(ctx.db.write(), &key, id, now).await?;
+    db::remote_actors::prune_account_lookups(ctx.db.write(), keep).await?;
+    Ok(found)
+}
+
+async fn find_account(ctx: &Context, acct: &Acct) -> AppResult<Option<Mention>> {
+    let finger = lookup(&ctx.fetcher, acct).await?;
+    let actor = super::remote_actor::dereference(ctx, &finger.actor).await?;
+    let Some(username) = actor.username.as_deref() else {
+        return Ok(None);
+    };
+    let checked = verified_handle(&ctx.fetcher, &actor.id, username).await;
+    let handle = checked.as_ref().ok().map(ToString::to_string);
+    db::remote_actors::set_handle(ctx.db.write(), &actor.id, handle.as_deref(), db::now_ms())
+        .await?;
+    let believed = match &checked {
+        Ok(h) => h.same(acct) || acct.domain() == crate::domain::host_key(&actor.id),
+        Err(_) => false,
+    };
+    if !believed {
+        return Ok(None);
+    }
+    Ok(db::remote_actors::get(ctx.db.read(), &actor.id)
+        .await?
+        .as_ref()
+        .map(mention_of))
+}
+
+/// A mention of a stored actor: its checked handle (else `preferredUsername@host`),
+/// linked to its profile page.
+fn mention_of(row: &db::remote_actors::RemoteActorRow) -> Mention {
+    let handle = row.handle.clone().unwrap_or_else(|| {
+        format!(
+            "{}@{}",
+            row.username.as_deref().unwrap_or_default(),
+            crate::domain::host_key(&row.id)
+        )
+    });
+    Mention {
+        actor: row.id.to_string(),
+        name: format!("@{handle}"),
+        url: row
+            .profile_url
+            .clone()
+            .unwrap_or_else(|| row.id.to_string()),
     }
 }

@@ -4,6 +4,7 @@
 pub mod authorized_fetch;
 pub mod conversation;
 pub mod identity;
+pub mod mentions;
 pub mod moderation;
 pub mod read;
 pub mod schedule;

@@ -1,0 +1,70 @@
+//! Mentions at publish: each `@user@server` a scan found is resolved (our own authors
+//! from the database, others through `federation::webfinger`, cached), and the posts'
+//! marked HTML becomes links; a mention not found stays text and is a warning naming
+//! the file, line and account, never a failed publish.
+
+use std::collections::HashMap;
+
+use crate::{
+    app::App,
+    content::{ContentError, Scan},
+    db,
+    domain::{Acct, Handle, Mention},
+    error::AppResult,
+    federation::webfinger,
+};
+
+/// Links the mentions of every post in `scan`; returns a warning per mention not found.
+pub async fn link(app: &App, scan: &mut Scan) -> AppResult<Vec<ContentError>> {
+    let mut found: HashMap<String, Option<Mention>> = HashMap::new();
+    let mut warnings = Vec::new();
+    for author in &mut scan.authors {
+        for post in &mut author.posts {
+            for m in &post.mentioned {
+                if !found.contains_key(&m.acct.key()) {
+                    let target = resolve(app, &m.acct).await?;
+                    found.insert(m.acct.key(), target);
+                }
+            }
+            let missing = post.link_mentions(&|a: &Acct| found.get(&a.key()).cloned().flatten());
+            let file = author.dir.join(&post.source_path);
+            warnings.extend(missing.into_iter().map(|m| {
+                ContentError::new(
+                    &file,
+                    Some(m.line),
+                    None,
+                    format!(
+                        "@{}: no such account was found (WebFinger), so the mention stays text",
+                        m.acct
+                    ),
+                )
+            }));
+        }
+    }
+    Ok(warnings)
+}
+
+/// The account `acct` names: one of our authors, or a remote account.
+async fn resolve(app: &App, acct: &Acct) -> AppResult<Option<Mention>> {
+    if is_ours(app, acct.domain()) {
+        let Ok(handle) = Handle::parse(acct.user()) else {
+            return Ok(None);
+        };
+        let author = db::authors::get(app.db().read(), &handle).await?;
+        return Ok(author.map(|_| {
+            let actor = app.uris().actor(&handle);
+            Mention {
+                name: format!("@{acct}"),
+                url: actor.clone(),
+                actor,
+            }
+        }));
+    }
+    let keep = app.config().limits.fetch.account_lookups.get();
+    webfinger::resolve_account(app.fed(), acct, keep).await
+}
+
+/// Whether accounts on `domain` are this server's.
+fn is_ours(app: &App, domain: &str) -> bool {
+    domain == app.uris().domain() || domain == app.uris().host()
+}
