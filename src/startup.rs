@@ -39,7 +39,8 @@ const RESPONSE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 /// The app, and the inbox writer's queue (only a server runs the writer).
 async fn assemble(config: Config) -> AppResult<(App, inbox::writer::Jobs)> {
     let db = db::Db::open(&config.database).await?;
-    let uris = Uris::new(config.scheme(), &config.domain);
+    let uris = Uris::new(config.scheme(), &config.domain)
+        .with_account_domain(config.account_domain.as_deref());
     let policy = Arc::new(AddressPolicy::new(&config));
     let keys = KeyStore::new(db.clone(), uris.clone());
     let fetcher = Fetcher::new(

@@ -131,7 +131,8 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<i32> {
     match Config::load_with(&cli.config, &overrides) {
         Err(e) => report.problems.push(e.into()),
         Ok(config) => {
-            let uris = Uris::new(config.scheme(), &config.domain);
+            let uris = Uris::new(config.scheme(), &config.domain)
+                .with_account_domain(config.account_domain.as_deref());
             let root = config.content.clone();
             let scan = {
                 let uris = uris.clone();

@@ -176,7 +176,7 @@ pub(super) fn author_view(app: &App, a: &AuthorRow, followers: i64) -> AuthorVie
         name: a.name.clone(),
         handle: handle.to_string(),
         url: app.uris().actor(handle),
-        address: format!("@{handle}@{}", app.uris().domain()),
+        address: format!("@{handle}@{}", app.uris().handle_domain()),
         avatar: a
             .avatar_file
             .as_deref()

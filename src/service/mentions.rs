@@ -66,5 +66,5 @@ async fn resolve(app: &App, acct: &Acct) -> AppResult<Option<Mention>> {
 
 /// Whether accounts on `domain` are this server's.
 fn is_ours(app: &App, domain: &str) -> bool {
-    domain == app.uris().domain() || domain == app.uris().host()
+    app.uris().is_account_domain(domain)
 }

@@ -18,7 +18,7 @@ use fedblog::federation::signatures::{SigningKey, generate_keypair};
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// A purpose-built fediverse server that speaks WebFinger: actors at
 /// `http://localhost:<port>/users/<name>`, each answered for by default as
@@ -315,4 +315,34 @@ async fn a_handle_whose_webfinger_round_trip_fails_is_not_believed() {
         "the lie is shown"
     );
     assert!(page.contains(&format!("@mallory@localhost:{}", peer.port)));
+}
+#[tokio::test]
+async fn our_account_domain_answers_webfinger_both_ways() {
+    let app = spawn_app_with(crate::helpers::Options {
+        config: "\n[site]\naccount_domain = \"example.com\"\n",
+        ..Default::default()
+    })
+    .await;
+    let actor = app.actor("alice");
+    for resource in [
+        "acct:alice@example.com".to_owned(),
+        format!("acct:alice@localhost:{}", app.port),
+    ] {
+        let res = app
+            .get(
+                &format!("/.well-known/webfinger?resource={resource}"),
+                "application/jrd+json",
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{resource}");
+        let jrd: Value = res.json().await.expect("json");
+        assert_eq!(jrd["subject"], "acct:alice@example.com", "{resource}");
+        assert!(jrd["links"].to_string().contains(&actor), "{resource}");
+    }
+    let person = app.get_json(&actor).await;
+    assert_eq!(person["preferredUsername"], "alice");
+    assert!(
+        app.html("/@alice").await.contains("@alice@example.com"),
+        "the profile page shows the account-domain handle"
+    );
 }
