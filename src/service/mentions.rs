@@ -21,9 +21,8 @@ pub async fn link(app: &App, scan: &mut Scan) -> AppResult<Vec<ContentError>> {
     for author in &mut scan.authors {
         for post in &mut author.posts {
             for m in &post.mentioned {
-                if !found.contains_key(&m.acct.key()) {
-                    let target = resolve(app, &m.acct).await?;
-                    found.insert(m.acct.key(), target);
+                if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(m.acct.key()) {
+                    slot.insert(resolve(app, &m.acct).await?);
                 }
             }
             let missing = post.link_mentions(&|a: &Acct| found.get(&a.key()).cloned().flatten());

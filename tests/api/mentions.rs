@@ -109,7 +109,7 @@ async fn an_unresolvable_mention_publishes_as_text_with_a_warning() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(
-            printed.contains(&format!("warning: "))
+            printed.contains("warning: ")
                 && printed.contains(&format!("hello-nobody.md:7: @{nobody}")),
             "{command}: {printed}"
         );
