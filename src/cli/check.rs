@@ -242,12 +242,9 @@ async fn mention_warnings(
     config: &Config,
     scan: &mut content::Scan,
 ) -> anyhow::Result<Vec<Problem>> {
-    let mentions = scan
-        .authors
-        .iter()
-        .flat_map(|a| &a.posts)
-        .any(|p| !p.mentioned.is_empty());
-    if !mentions {
+    let uris = Uris::new(config.scheme(), &config.domain)
+        .with_account_domain(config.account_domain.as_deref());
+    if !crate::service::mentions::needs_lookup(scan, &uris) {
         return Ok(Vec::new());
     }
     let app = crate::startup::app(config.clone()).await?;

@@ -3,7 +3,7 @@
 //! marked HTML becomes links; a mention not found stays text and is a warning naming
 //! the file, line and account, never a failed publish.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::{
     app::App,
@@ -12,17 +12,54 @@ use crate::{
     domain::{Acct, Handle, Mention},
     error::AppResult,
     federation::webfinger,
+    uris::Uris,
 };
+
+/// Whether some mention in `scan` needs the database or the network: it names no
+/// author of this scan. (`fedblog check` opens the app only then.)
+pub fn needs_lookup(scan: &Scan, uris: &Uris) -> bool {
+    let authors = authors_of(scan);
+    scan.authors
+        .iter()
+        .flat_map(|a| &a.posts)
+        .flat_map(|p| &p.mentioned)
+        .any(|m| local_author(uris, &authors, &m.acct).is_none())
+}
+
+fn authors_of(scan: &Scan) -> HashSet<Handle> {
+    scan.authors.iter().map(|a| a.handle.clone()).collect()
+}
+
+/// The author of this scan `acct` names, if it is one.
+fn local_author(uris: &Uris, authors: &HashSet<Handle>, acct: &Acct) -> Option<Mention> {
+    if !uris.is_account_domain(acct.domain()) {
+        return None;
+    }
+    let handle = Handle::parse(acct.user())
+        .ok()
+        .filter(|h| authors.contains(h))?;
+    let actor = uris.actor(&handle);
+    Some(Mention {
+        name: format!("@{acct}"),
+        url: actor.clone(),
+        actor,
+    })
+}
 
 /// Links the mentions of every post in `scan`; returns a warning per mention not found.
 pub async fn link(app: &App, scan: &mut Scan) -> AppResult<Vec<ContentError>> {
     let mut found: HashMap<String, Option<Mention>> = HashMap::new();
     let mut warnings = Vec::new();
+    let authors = authors_of(scan);
     for author in &mut scan.authors {
         for post in &mut author.posts {
             for m in &post.mentioned {
                 if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(m.acct.key()) {
-                    slot.insert(resolve(app, &m.acct).await?);
+                    let local = local_author(app.uris(), &authors, &m.acct);
+                    slot.insert(match local {
+                        Some(found) => Some(found),
+                        None => resolve(app, &m.acct).await?,
+                    });
                 }
             }
             let missing = post.link_mentions(&|a: &Acct| found.get(&a.key()).cloned().flatten());
