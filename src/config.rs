@@ -174,6 +174,8 @@ struct RawSite {
     /// Domains besides ours whose pages may credit our authors (`attributionDomains`).
     #[serde(default)]
     attribution_domains: Vec<String>,
+    /// The domain of our authors' handles when it is not the blog's (split domain).
+    account_domain: Option<String>,
 }
 
 /// Tuning of the delivery worker. Defaults suit a small VPS.
@@ -266,6 +268,9 @@ pub struct Config {
     pub site_description: String,
     pub site_language: crate::domain::Lang,
     pub attribution_domains: Vec<String>,
+    /// `[site] account_domain`: handles are `@author@<this>` while the blog is served
+    /// at `domain` (which must redirect its WebFinger there: docs/SELF-HOSTING.md).
+    pub account_domain: Option<String>,
     pub delivery: DeliverySettings,
     pub federation: FederationSettings,
     pub admin: AdminSettings,
@@ -335,6 +340,19 @@ impl Config {
                 "must be at least 1".into(),
             ));
         }
+        let account_domain = match raw.site.account_domain.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(d) => match crate::domain::Acct::parse(&format!("x@{d}")) {
+                Some(a) if a.domain() != domain => Some(a.domain().to_owned()),
+                Some(_) => None,
+                None => {
+                    return Err(invalid(
+                        "site.account_domain",
+                        format!("`{d}` is not a host name such as `example.com`"),
+                    ));
+                }
+            },
+        };
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |over: &Option<PathBuf>, p: PathBuf| {
             let p = over.clone().unwrap_or(p);
@@ -346,6 +364,7 @@ impl Config {
             site_description: raw.site.description.unwrap_or_default(),
             site_language: raw.site.language.unwrap_or_default(),
             attribution_domains: raw.site.attribution_domains,
+            account_domain,
             domain,
             dev: raw.dev,
             allow_dev_on_public_domain: raw.allow_dev_on_public_domain,

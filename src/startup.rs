@@ -40,7 +40,8 @@ const RESPONSE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 /// The app, and the inbox writer's queue (only a server runs the writer).
 async fn assemble(config: Config) -> AppResult<(App, inbox::writer::Jobs)> {
     let db = db::Db::open(&config.database).await?;
-    let uris = Uris::new(config.scheme(), &config.domain);
+    let uris = Uris::new(config.scheme(), &config.domain)
+        .with_account_domain(config.account_domain.as_deref());
     let policy = Arc::new(AddressPolicy::new(&config));
     let keys = KeyStore::new(db.clone(), uris.clone());
     let metrics = Metrics::new();
@@ -66,6 +67,7 @@ async fn assemble(config: Config) -> AppResult<(App, inbox::writer::Jobs)> {
         key_fetches: KeyFetches::new(&config.limits.fetch, metrics.clone()),
         hold_replies: config.moderation.hold_replies.clone(),
         quotes_per_post: config.limits.inbox.quotes_per_post.get(),
+        handle_refresh_hours: config.limits.fetch.handle_refresh_hours.get(),
     });
     metrics.set_limits(&config.limits.values());
     let (writer, jobs) = inbox::writer::channel();

@@ -10,6 +10,8 @@ use crate::domain::{Handle, Slug, Tag};
 pub struct Uris {
     base: String,
     domain: String,
+    /// The domain of our handles, when not `domain` (split domain).
+    account_domain: Option<String>,
 }
 
 impl Uris {
@@ -17,7 +19,27 @@ impl Uris {
         Self {
             base: format!("{scheme}://{domain}"),
             domain: domain.to_owned(),
+            account_domain: None,
         }
+    }
+
+    /// Handles on `account_domain` (`@me@example.com`) for a blog served elsewhere.
+    pub fn with_account_domain(mut self, account_domain: Option<&str>) -> Self {
+        self.account_domain = account_domain.map(str::to_owned);
+        self
+    }
+
+    /// The domain of our authors' handles: the account domain, else ours.
+    pub fn handle_domain(&self) -> &str {
+        self.account_domain.as_deref().unwrap_or(&self.domain)
+    }
+
+    /// Whether `acct:` URIs on `domain` name our accounts: ours (with or without the
+    /// port) or the account domain.
+    pub fn is_account_domain(&self, domain: &str) -> bool {
+        domain == self.domain
+            || domain == self.host()
+            || Some(domain) == self.account_domain.as_deref()
     }
 
     /// `https://blog.example`, without a trailing slash.

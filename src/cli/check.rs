@@ -131,7 +131,8 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<i32> {
     match Config::load_with(&cli.config, &overrides) {
         Err(e) => report.problems.push(e.into()),
         Ok(config) => {
-            let uris = Uris::new(config.scheme(), &config.domain);
+            let uris = Uris::new(config.scheme(), &config.domain)
+                .with_account_domain(config.account_domain.as_deref());
             let root = config.content.clone();
             let scan = {
                 let uris = uris.clone();
@@ -145,6 +146,10 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<i32> {
                 })
                 .await?
             };
+            let mut scan = scan;
+            report
+                .problems
+                .extend(mention_warnings(&config, &mut scan).await?);
             report.authors = scan.authors.len();
             report.posts = scan.authors.iter().map(|a| a.posts.len()).sum();
             let shortened = shortened_posts(&scan);
@@ -228,6 +233,29 @@ fn print_human(report: &Report, errors: usize) {
     } else {
         println!("{errors} error(s), {warnings} warning(s)");
     }
+}
+
+/// A warning for each mention whose account cannot be found (sync publishes it as
+/// text). Resolving needs the database (its cache) and the fetcher: the app is opened
+/// only when some post mentions someone.
+async fn mention_warnings(
+    config: &Config,
+    scan: &mut content::Scan,
+) -> anyhow::Result<Vec<Problem>> {
+    let uris = Uris::new(config.scheme(), &config.domain)
+        .with_account_domain(config.account_domain.as_deref());
+    if !crate::service::mentions::needs_lookup(scan, &uris) {
+        return Ok(Vec::new());
+    }
+    let app = crate::startup::app(config.clone()).await?;
+    let warnings = crate::service::mentions::link(&app, scan).await?;
+    Ok(warnings
+        .into_iter()
+        .map(|w| Problem {
+            severity: Severity::Warning,
+            ..Problem::from(w)
+        })
+        .collect())
 }
 
 /// Settings that load but will not work in public.

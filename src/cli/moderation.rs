@@ -147,7 +147,11 @@ async fn list(app: &App, held: bool, limit: i64, json: bool) -> anyhow::Result<i
             id: r.reply.id,
             state: r.reply.state,
             post,
-            author: conversation::address(r.actor_username.as_deref(), &r.reply.actor_id),
+            author: conversation::address(
+                r.actor_handle.as_deref(),
+                r.actor_username.as_deref(),
+                &r.reply.actor_id,
+            ),
             url: r.reply.url.unwrap_or(r.reply.ap_id),
             content_html: r.reply.content_html,
         });

@@ -82,6 +82,9 @@ pub(super) fn print_sync_report(r: &sync::SyncReport) {
     for e in &r.errors {
         eprintln!("error: {e}");
     }
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
     println!(
         "content: {} published, {} updated, {} deleted, {} unchanged; {} deliveries queued{}",
         r.published,

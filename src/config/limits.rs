@@ -231,6 +231,12 @@ pub struct FetchLimits {
     pub negative_cache_seconds: NonZeroU32,
     /// Bytes of fetched actor documents kept, unverified, for that check.
     pub unverified_cache_bytes: NonZeroU32,
+    /// How long a remote actor's handle, checked by WebFinger, is believed before it is
+    /// checked again (when the actor next does something here), in hours; also how
+    /// long a mention's lookup is reused.
+    pub handle_refresh_hours: NonZeroU32,
+    /// Accounts looked up for mentions that are remembered (found or not).
+    pub account_lookups: NonZeroU32,
 }
 
 impl Default for FetchLimits {
@@ -245,6 +251,8 @@ impl Default for FetchLimits {
             negative_cache_entries: n(10_000),
             negative_cache_seconds: n(120),
             unverified_cache_bytes: n(8 * 1024 * 1024),
+            handle_refresh_hours: n(24),
+            account_lookups: n(10_000),
         }
     }
 }
@@ -279,6 +287,14 @@ impl FetchLimits {
             (
                 "limits.fetch.unverified_cache_bytes",
                 self.unverified_cache_bytes.get().into(),
+            ),
+            (
+                "limits.fetch.handle_refresh_hours",
+                self.handle_refresh_hours.get().into(),
+            ),
+            (
+                "limits.fetch.account_lookups",
+                self.account_lookups.get().into(),
             ),
         ]
     }

@@ -284,7 +284,7 @@ mod tests {
 
     fn federated(source: &str) -> String {
         let page = Url::parse("https://blog.example/@ann/post").unwrap();
-        render_post(source, |_| None, &page).federated.concat()
+        render_post(source, |_| None, &page, 1).federated.concat()
     }
 
     #[test]
@@ -339,6 +339,7 @@ mod tests {
             "# Head\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nEnd.\n",
             |_| None,
             &page,
+            1,
         )
         .federated;
         assert_eq!(

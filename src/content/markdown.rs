@@ -1,7 +1,10 @@
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 use url::Url;
 
-use super::federated::federated_blocks;
+use super::{
+    federated::federated_blocks,
+    mentions::{self, Mentioned},
+};
 
 /// Rendered Markdown and the images it shows.
 #[derive(Debug, Clone, Default)]
@@ -12,6 +15,9 @@ pub struct Rendered {
     /// unless the page's URL was given.
     pub federated: Vec<String>,
     pub images: Vec<ImageRef>,
+    /// `@user@server` mentions, marked in both HTMLs until sync resolves them (see
+    /// `mentions.rs`); found only when the page's URL was given.
+    pub mentions: Vec<Mentioned>,
 }
 
 /// An image in a post: its URL as rendered and its alt text.
@@ -41,55 +47,80 @@ pub fn render_markdown(source: &str) -> String {
 /// Like [`render_markdown`], and also collects the images, rewriting each image
 /// `src` for which `rewrite` returns a new URL.
 pub fn render_markdown_with(source: &str, rewrite: impl Fn(&str) -> Option<String>) -> Rendered {
-    render(source, rewrite, None)
+    render(source, rewrite, None, 1)
 }
 
 /// Like [`render_markdown_with`], and also renders the federated HTML of the post at
-/// `page`.
-pub fn render_post(source: &str, rewrite: impl Fn(&str) -> Option<String>, page: &Url) -> Rendered {
-    render(source, rewrite, Some(page))
+/// `page` and marks its mentions (`first_line`: the file line `source` starts on).
+pub fn render_post(
+    source: &str,
+    rewrite: impl Fn(&str) -> Option<String>,
+    page: &Url,
+    first_line: usize,
+) -> Rendered {
+    render(source, rewrite, Some(page), first_line)
 }
 
-fn render(source: &str, rewrite: impl Fn(&str) -> Option<String>, page: Option<&Url>) -> Rendered {
+fn render(
+    source: &str,
+    rewrite: impl Fn(&str) -> Option<String>,
+    page: Option<&Url>,
+    first_line: usize,
+) -> Rendered {
     let mut images = Vec::new();
     let mut alt: Option<String> = None;
-    let events: Vec<Event<'_>> = Parser::new_ext(source, options())
-        .map(|event| match event {
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
-                let src = rewrite(&dest_url).unwrap_or_else(|| dest_url.to_string());
-                images.push(ImageRef {
-                    written: dest_url.to_string(),
-                    src: src.clone(),
-                    alt: String::new(),
-                });
-                alt = Some(String::new());
-                Event::Start(Tag::Image {
-                    link_type,
-                    dest_url: CowStr::from(src),
-                    title,
-                    id,
-                })
-            }
-            Event::Text(t) | Event::Code(t) if alt.is_some() => {
-                if let Some(a) = alt.as_mut() {
-                    a.push_str(&t);
-                }
-                Event::Text(t)
-            }
-            Event::End(TagEnd::Image) => {
-                if let (Some(a), Some(img)) = (alt.take(), images.last_mut()) {
-                    img.alt = a;
-                }
-                Event::End(TagEnd::Image)
-            }
-            other => other,
+    let events: Vec<(Event<'_>, usize)> = Parser::new_ext(source, options())
+        .into_offset_iter()
+        .map(|(event, range)| (event, range.start))
+        .map(|(event, offset)| {
+            (
+                match event {
+                    Event::Start(Tag::Image {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }) => {
+                        let src = rewrite(&dest_url).unwrap_or_else(|| dest_url.to_string());
+                        images.push(ImageRef {
+                            written: dest_url.to_string(),
+                            src: src.clone(),
+                            alt: String::new(),
+                        });
+                        alt = Some(String::new());
+                        Event::Start(Tag::Image {
+                            link_type,
+                            dest_url: CowStr::from(src),
+                            title,
+                            id,
+                        })
+                    }
+                    Event::Text(t) | Event::Code(t) if alt.is_some() => {
+                        if let Some(a) = alt.as_mut() {
+                            a.push_str(&t);
+                        }
+                        Event::Text(t)
+                    }
+                    Event::End(TagEnd::Image) => {
+                        if let (Some(a), Some(img)) = (alt.take(), images.last_mut()) {
+                            img.alt = a;
+                        }
+                        Event::End(TagEnd::Image)
+                    }
+                    other => other,
+                },
+                offset,
+            )
         })
         .collect();
+    let line_of = |offset: usize| {
+        let before = &source.as_bytes()[..offset.min(source.len())];
+        first_line + before.iter().filter(|b| **b == b'\n').count()
+    };
+    let (events, mentions) = match page {
+        Some(_) => mentions::mark(events, line_of),
+        None => (events.into_iter().map(|(e, _)| e).collect(), Vec::new()),
+    };
     let federated = match page {
         Some(page) => federated_blocks(events.clone(), page),
         None => Vec::new(),
@@ -101,6 +132,7 @@ fn render(source: &str, rewrite: impl Fn(&str) -> Option<String>, page: Option<&
         html: out,
         federated,
         images,
+        mentions,
     }
 }
 

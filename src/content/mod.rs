@@ -5,6 +5,7 @@
 mod federated;
 mod highlight;
 mod markdown;
+mod mentions;
 mod new_post;
 mod post;
 mod profile;
@@ -17,6 +18,7 @@ use std::{
 };
 
 pub use markdown::render_markdown;
+pub use mentions::Mentioned;
 pub use new_post::new_post;
 pub use post::local_media;
 pub use post::{FEDERATED_BODY_MAX_BYTES, PostSource};

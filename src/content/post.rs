@@ -7,11 +7,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::mentions::{self, Mentioned};
 use super::{
     ContentError, Profile, Site, markdown::render_post, profile::image_media_type, text::summary,
 };
 use crate::domain::{
-    Attachment, Handle, Lang, PostKind, QuotePolicy, Slug, Tag, escape_html, hash_hex,
+    Acct, Attachment, Handle, Lang, Mention, PostKind, QuotePolicy, Slug, Tag, escape_html,
+    hash_hex,
 };
 
 /// The largest federated body sent whole, in bytes. Misskey refuses inbox bodies over
@@ -55,6 +57,10 @@ pub struct PostSource {
     pub file_hash: String,
     /// Who may quote it: the front matter's `quotes`, else the author's, else anyone.
     pub quote_policy: QuotePolicy,
+    /// `@user@server` as written, marked in the HTML until [`Self::link_mentions`].
+    pub mentioned: Vec<Mentioned>,
+    /// The accounts the post mentions, once linked.
+    pub mentions: Vec<Mention>,
 }
 
 #[derive(Deserialize)]
@@ -255,7 +261,13 @@ pub(super) fn read_one(
             format!("the post's URL is not valid: {e}"),
         )
     })?;
-    let body = render_body(dir, body, media_base, &page);
+    // The file line the body starts on, for warnings about its mentions.
+    let first_line = text
+        .len()
+        .checked_sub(body.len())
+        .and_then(|start| text.get(..start))
+        .map_or(1, |before| before.matches('\n').count() + 1);
+    let body = render_body(dir, body, media_base, &page, first_line);
     if body.html.trim().is_empty() && fields.title.is_none() {
         return Err(ContentError::new(
             path,
@@ -283,6 +295,8 @@ pub(super) fn read_one(
         attachments: body.attachments,
         file_hash: String::new(),
         quote_policy: fields.quote_policy,
+        mentioned: body.mentioned,
+        mentions: Vec::new(),
     })))
 }
 
@@ -420,15 +434,23 @@ struct Body {
     html: String,
     federated: Vec<String>,
     attachments: Vec<Attachment>,
+    mentioned: Vec<Mentioned>,
 }
 
 /// The body as HTML, with images beside the post served under `media_base`, and the
 /// images it shows as attachments (local ones with their dimensions).
-fn render_body(dir: &Path, body: &str, media_base: &str, page: &url::Url) -> Body {
+fn render_body(
+    dir: &Path,
+    body: &str,
+    media_base: &str,
+    page: &url::Url,
+    first_line: usize,
+) -> Body {
     let rendered = render_post(
         body,
         |src| local_media(dir, src).map(|file| format!("{media_base}{file}")),
         page,
+        first_line,
     );
     let attachments = rendered
         .images
@@ -460,6 +482,7 @@ fn render_body(dir: &Path, body: &str, media_base: &str, page: &url::Url) -> Bod
         html: rendered.html,
         federated: rendered.federated,
         attachments,
+        mentioned: rendered.mentions,
     }
 }
 
@@ -496,6 +519,24 @@ fn federated_body(blocks: &[String], excerpt: Option<&str>, page: &str) -> (Stri
 }
 
 impl PostSource {
+    /// Turns each marked mention into a link to the account `resolved` finds (kept in
+    /// [`Self::mentions`]), or back into its text; returns the mentions not found.
+    pub fn link_mentions(&mut self, resolved: &dyn Fn(&Acct) -> Option<Mention>) -> Vec<Mentioned> {
+        let mut linked: Vec<Mention> = Vec::new();
+        let mut missing = Vec::new();
+        for m in &self.mentioned {
+            match resolved(&m.acct) {
+                Some(found) if !linked.contains(&found) => linked.push(found),
+                Some(_) => {}
+                None => missing.push(m.clone()),
+            }
+        }
+        self.content_html = mentions::link(&self.content_html, resolved);
+        self.federated_html = mentions::link(&self.federated_html, resolved);
+        self.mentions = linked;
+        missing
+    }
+
     /// The type this post federates as, given the type it was stored with (if it was):
     /// the front matter's `type`, else the stored one (a post keeps the shape it was
     /// first federated with when the default changes), else the default. A stored

@@ -22,6 +22,9 @@ pub enum Audience<'a> {
     Followers,
     /// One inbox (an Accept or Reject to the follower it answers).
     Inbox(&'a Url),
+    /// Every follower and these inboxes (the accounts a post mentions); an inbox a
+    /// follower shares is queued once.
+    FollowersAnd(&'a [Url]),
 }
 
 /// Stores an activity and queues its deliveries, inside the caller's transaction.
@@ -53,6 +56,14 @@ pub async fn queue(
         Audience::Followers => deliveries::enqueue_followers(tx, id, &activity.author, now).await?,
         Audience::Inbox(inbox) => {
             deliveries::enqueue_one(tx, id, inbox.as_str(), &host_key(inbox), now).await?
+        }
+        Audience::FollowersAnd(inboxes) => {
+            let mut queued = deliveries::enqueue_followers(tx, id, &activity.author, now).await?;
+            for inbox in inboxes {
+                queued +=
+                    deliveries::enqueue_one(tx, id, inbox.as_str(), &host_key(inbox), now).await?;
+            }
+            queued
         }
     };
     tx.queued_deliveries |= queued > 0;

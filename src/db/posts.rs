@@ -31,6 +31,9 @@ pub struct PostRow {
     pub lang: Option<Lang>,
     /// Who may quote it; `None` (not synced since quotes existed) is anyone.
     pub quote_policy: Option<QuotePolicy>,
+    /// The accounts it mentions: `Mention` tags, and inboxes it is delivered to.
+    #[sqlx(json, rename = "mentions_json")]
+    pub mentions: Vec<crate::domain::Mention>,
 }
 
 /// What sync compares a folder against: a post's identity and hashes, not its content.
@@ -304,6 +307,20 @@ pub async fn update(
 pub async fn mark_deleted(db: impl Executor<'_>, id: i64, now: i64) -> Result<()> {
     sqlx::query("UPDATE posts SET deleted_at = ? WHERE id = ?")
         .bind(now)
+        .bind(id)
+        .execute(db.inner())
+        .await?;
+    Ok(())
+}
+
+/// Records the accounts a post mentions, inside the change's transaction.
+pub async fn set_mentions(
+    db: impl Executor<'_>,
+    id: i64,
+    mentions: &[crate::domain::Mention],
+) -> Result<()> {
+    sqlx::query("UPDATE posts SET mentions_json = ? WHERE id = ?")
+        .bind(Json(mentions))
         .bind(id)
         .execute(db.inner())
         .await?;

@@ -161,6 +161,8 @@ pub struct ShownQuote {
     pub created_at: i64,
     pub name: Option<String>,
     pub username: Option<String>,
+    /// The handle WebFinger confirmed, when checked.
+    pub handle: Option<String>,
     pub icon_url: Option<String>,
     pub profile_url: Option<String>,
 }
@@ -173,7 +175,7 @@ pub async fn shown_of_post(
 ) -> Result<Vec<ShownQuote>> {
     sqlx::query_as(
         "SELECT q.id, q.quote_ap_id, q.actor_id, q.url, q.content_html, q.created_at,
-                a.name, a.username, a.icon_url, a.profile_url
+                a.name, a.username, a.handle, a.icon_url, a.profile_url
          FROM quotes q LEFT JOIN remote_actors a ON a.id = q.actor_id
          WHERE q.post_id = ? AND q.state IN ('approved', 'listed')
          ORDER BY q.created_at DESC, q.id DESC LIMIT ?",

@@ -128,6 +128,8 @@ pub struct Reactor {
     pub emoji: Option<Emoji>,
     pub name: Option<String>,
     pub username: Option<String>,
+    /// The handle WebFinger confirmed (`user@domain`), if it did.
+    pub handle: Option<String>,
     pub icon_url: Option<String>,
     pub profile_url: Option<String>,
 }
@@ -140,7 +142,7 @@ pub async fn of_post(
     offset: i64,
 ) -> Result<Vec<Reactor>> {
     sqlx::query_as(
-        "SELECT r.actor_id, r.created_at, r.emoji, a.name, a.username, a.icon_url, a.profile_url
+        "SELECT r.actor_id, r.created_at, r.emoji, a.name, a.username, a.handle, a.icon_url, a.profile_url
          FROM reactions r LEFT JOIN remote_actors a ON a.id = r.actor_id
          WHERE r.kind = ? AND r.post_id = ? ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?",
     )

@@ -18,6 +18,8 @@ pub struct RemoteActorRow {
     pub name: Option<String>,
     pub icon_url: Option<String>,
     pub profile_url: Option<String>,
+    /// The handle WebFinger confirmed (`user@domain`); never written by [`upsert`].
+    pub handle: Option<String>,
 }
 
 impl sqlx::FromRow<'_, SqliteRow> for RemoteActorRow {
@@ -32,6 +34,7 @@ impl sqlx::FromRow<'_, SqliteRow> for RemoteActorRow {
             name: row.try_get("name")?,
             icon_url: row.try_get("icon_url")?,
             profile_url: row.try_get("profile_url")?,
+            handle: row.try_get("handle")?,
         })
     }
 }
@@ -73,5 +76,100 @@ pub async fn delete(db: impl Executor<'_>, id: &Url) -> Result<()> {
         .bind(id.as_str())
         .execute(db.inner())
         .await?;
+    Ok(())
+}
+
+/// A remote actor's checked handle (`user@domain`, `None` when WebFinger did not
+/// confirm one) and when it was checked (`None`: never).
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct HandleCheck {
+    pub handle: Option<String>,
+    pub checked_at: Option<i64>,
+}
+
+pub async fn handle_of(db: impl Executor<'_>, id: &Url) -> Result<HandleCheck> {
+    Ok(sqlx::query_as(
+        "SELECT handle, handle_checked_at AS checked_at FROM remote_actors WHERE id = ?",
+    )
+    .bind(id.as_str())
+    .fetch_optional(db.inner())
+    .await?
+    .unwrap_or_default())
+}
+
+pub async fn set_handle(
+    db: impl Executor<'_>,
+    id: &Url,
+    handle: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE remote_actors SET handle = ?, handle_checked_at = ? WHERE id = ?")
+        .bind(handle)
+        .bind(now)
+        .bind(id.as_str())
+        .execute(db.inner())
+        .await?;
+    Ok(())
+}
+
+/// The stored actor whose checked handle is `acct` (lower case), checked since `since`.
+pub async fn by_handle(
+    db: impl Executor<'_>,
+    acct: &str,
+    since: i64,
+) -> Result<Option<RemoteActorRow>> {
+    sqlx::query_as(
+        "SELECT * FROM remote_actors WHERE lower(handle) = ? AND handle_checked_at >= ? LIMIT 1",
+    )
+    .bind(acct)
+    .bind(since)
+    .fetch_optional(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
+/// What looking up an account by WebFinger found (`actor_id` `None`: nothing), and when.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountLookup {
+    pub actor_id: Option<String>,
+    pub checked_at: i64,
+}
+
+pub async fn account_lookup(db: impl Executor<'_>, acct: &str) -> Result<Option<AccountLookup>> {
+    sqlx::query_as("SELECT actor_id, checked_at FROM account_lookups WHERE acct = ?")
+        .bind(acct)
+        .fetch_optional(db.inner())
+        .await
+        .map_err(Into::into)
+}
+
+/// Records a lookup; [`prune_account_lookups`] keeps the table bounded.
+pub async fn record_account_lookup(
+    db: impl Executor<'_>,
+    acct: &str,
+    actor_id: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO account_lookups (acct, actor_id, checked_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT(acct) DO UPDATE SET actor_id = ?2, checked_at = ?3",
+    )
+    .bind(acct)
+    .bind(actor_id)
+    .bind(now)
+    .execute(db.inner())
+    .await?;
+    Ok(())
+}
+
+/// Keeps the `keep` newest lookups.
+pub async fn prune_account_lookups(db: impl Executor<'_>, keep: u32) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM account_lookups WHERE acct IN (
+             SELECT acct FROM account_lookups ORDER BY checked_at DESC LIMIT -1 OFFSET ?)",
+    )
+    .bind(keep)
+    .execute(db.inner())
+    .await?;
     Ok(())
 }

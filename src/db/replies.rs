@@ -28,6 +28,8 @@ pub struct ShownReply {
     pub reply: ReplyRow,
     pub actor_name: Option<String>,
     pub actor_username: Option<String>,
+    /// The handle WebFinger confirmed (`user@domain`), if it did.
+    pub actor_handle: Option<String>,
     pub actor_icon: Option<String>,
     pub actor_url: Option<String>,
 }
@@ -155,7 +157,8 @@ pub async fn set_state(db: impl Executor<'_>, id: i64, state: ReplyState) -> Res
 }
 
 // A constant prefix: the composed queries take no outside text.
-const SHOWN: &str = "SELECT r.*, a.name AS actor_name, a.username AS actor_username,
+const SHOWN: &str =
+    "SELECT r.*, a.name AS actor_name, a.username AS actor_username, a.handle AS actor_handle,
         a.icon_url AS actor_icon, a.profile_url AS actor_url
      FROM replies r LEFT JOIN remote_actors a ON a.id = r.actor_id";
 
@@ -193,7 +196,7 @@ pub async fn thread_page(
               WHERE t.level < 64),
            page(id, level, path) AS (
              SELECT id, level, path FROM thread ORDER BY path LIMIT ?2 OFFSET ?3)
-         SELECT r.*, a.name AS actor_name, a.username AS actor_username,
+         SELECT r.*, a.name AS actor_name, a.username AS actor_username, a.handle AS actor_handle,
                 a.icon_url AS actor_icon, a.profile_url AS actor_url, p.level AS level
            FROM page p JOIN replies r ON r.id = p.id
            LEFT JOIN remote_actors a ON a.id = r.actor_id

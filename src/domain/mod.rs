@@ -1,6 +1,7 @@
 //! Parse-don't-validate domain types, the values stored rows carry, and the pure
 //! helpers every layer shares (escaping, hashing). Pure: no I/O.
 
+mod acct;
 mod actor_key;
 mod attachment;
 mod block;
@@ -18,6 +19,7 @@ mod slug;
 mod state;
 mod tag;
 
+pub use acct::{Acct, Mention};
 pub use actor_key::ActorKey;
 pub use attachment::Attachment;
 pub use block::{BlockList, BlockTarget};

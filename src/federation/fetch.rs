@@ -187,7 +187,8 @@ impl Fetcher {
         self.get_within(url, accept, MAX_BODY_BYTES).await
     }
 
-    async fn get_within(
+    /// [`Self::get`] with a smaller body cap (WebFinger documents are small).
+    pub async fn get_within(
         &self,
         url: &Url,
         accept: &str,

@@ -12,6 +12,7 @@ pub mod remote_actor;
 pub mod sanitize;
 pub mod signatures;
 pub mod signer;
+pub mod webfinger;
 
 use crate::{db::Db, uris::Uris};
 
@@ -29,6 +30,9 @@ pub struct Context {
     pub hold_replies: Vec<String>,
     /// Quotes stored per post (`[limits.inbox] quotes_per_post`).
     pub quotes_per_post: u32,
+    /// How long a checked WebFinger handle is believed (`[limits.fetch]
+    /// handle_refresh_hours`).
+    pub handle_refresh_hours: u32,
 }
 
 /// The media type of ActivityPub documents we serve and send.

@@ -195,6 +195,7 @@ impl RemoteActor {
             name: json.name.as_ref().and_then(display_name),
             icon_url: json.icon.as_ref().and_then(link_of).map(String::from),
             profile_url: json.url.as_ref().and_then(link_of).map(String::from),
+            handle: None,
         };
         db::remote_actors::upsert(ctx.db.write(), &row).await?;
         let actor: Self = row.into();

@@ -182,7 +182,7 @@ pub(super) fn author_view(app: &App, a: &AuthorRow, followers: i64) -> AuthorVie
         name: a.name.clone(),
         handle: handle.to_string(),
         url: app.uris().actor(handle),
-        address: format!("@{handle}@{}", app.uris().domain()),
+        address: format!("@{handle}@{}", app.uris().handle_domain()),
         avatar: a
             .avatar_file
             .as_deref()
@@ -318,6 +318,7 @@ struct Person<'a> {
     actor_id: &'a str,
     name: Option<&'a str>,
     username: Option<&'a str>,
+    handle: Option<&'a str>,
     icon: Option<&'a str>,
     profile: Option<&'a str>,
 }
@@ -325,7 +326,8 @@ struct Person<'a> {
 impl PersonView {
     fn new(p: Person<'_>, app: &App) -> Self {
         let username = p.username.map(|u| short_name(app, u));
-        let address = conversation::address(username.as_deref(), p.actor_id);
+        let handle = p.handle.map(|h| short_name(app, h));
+        let address = conversation::address(handle.as_deref(), username.as_deref(), p.actor_id);
         let link = |u: &str| short_link(app, u);
         Self {
             name: p
@@ -410,6 +412,7 @@ fn quote_view(app: &App, q: crate::db::quotes::ShownQuote) -> QuoteView {
                 actor_id: &q.actor_id,
                 name: q.name.as_deref(),
                 username: q.username.as_deref(),
+                handle: q.handle.as_deref(),
                 icon: q.icon_url.as_deref(),
                 profile: q.profile_url.as_deref(),
             },
@@ -446,6 +449,7 @@ pub(super) fn conversation_view(
                 actor_id: &r.actor_id,
                 name: r.name.as_deref(),
                 username: r.username.as_deref(),
+                handle: r.handle.as_deref(),
                 icon: r.icon_url.as_deref(),
                 profile: r.profile_url.as_deref(),
             },
@@ -501,6 +505,7 @@ fn reply_view(app: &App, r: ShownReply, level: usize) -> ReplyView {
                 actor_id: &r.reply.actor_id,
                 name: r.actor_name.as_deref(),
                 username: r.actor_username.as_deref(),
+                handle: r.actor_handle.as_deref(),
                 icon: r.actor_icon.as_deref(),
                 profile: r.actor_url.as_deref(),
             },

@@ -35,7 +35,7 @@ fn resource_account(app: &App, resource: &str) -> Option<Account> {
     if let Some(acct) = resource.strip_prefix("acct:") {
         let (user, host) = acct.trim_start_matches('@').rsplit_once('@')?;
         let host = host.to_ascii_lowercase();
-        if host != app.uris().domain() && host != app.uris().host() {
+        if !app.uris().is_account_domain(&host) {
             return None;
         }
         if user.eq_ignore_ascii_case(app.uris().host()) {
@@ -59,6 +59,12 @@ pub async fn webfinger(
         .ok_or_else(|| AppError::BadRequest("the `resource` parameter is required".into()))?;
     let account = resource_account(&app, &resource)
         .ok_or_else(|| AppError::NotFound(format!("no account {resource} here")))?;
+    // Authors' handles are on the account domain; the instance actor stays on ours.
+    let subject_domain = match account {
+        Account::Author(_) => app.uris().handle_domain(),
+        Account::Instance => app.uris().domain(),
+    }
+    .to_owned();
     let (user, actor, profile_page, scopes) = match account {
         Account::Author(handle) => {
             read::author(&app, &handle).await?;
@@ -78,7 +84,7 @@ pub async fn webfinger(
         ),
     };
     let body = json!({
-        "subject": format!("acct:{user}@{}", app.uris().domain()),
+        "subject": format!("acct:{user}@{subject_domain}"),
         "aliases": [actor],
         "links": [
             { "rel": "self", "type": "application/activity+json", "href": actor },

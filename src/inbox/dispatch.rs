@@ -25,6 +25,7 @@ use crate::{
         activities::{Incoming, Reach, delete, follow, quote, reaction, reply, undo},
         remote_actor,
         signatures::RequestSignature,
+        webfinger,
     },
 };
 
@@ -78,7 +79,13 @@ pub async fn apply(
         }
         return Ok("dropped: the actor or its domain is blocked".into());
     }
-    match incoming {
+    // Pages show who replied, reacted or follows by the handle WebFinger confirms:
+    // checked here, off the page path, out of the same budget.
+    let shown = matches!(
+        incoming,
+        Incoming::Follow(_) | Incoming::Create(_) | Incoming::React(_) | Incoming::QuoteRequest(_)
+    );
+    let done = match incoming {
         Incoming::Follow(f) => {
             let sender = remote_actor::dereference(ctx, actor).await?;
             follow::receive(ctx, &f, &sender).await?;
@@ -92,5 +99,9 @@ pub async fn apply(
         Incoming::React(r) => reaction::receive(ctx, &r).await,
         Incoming::QuoteRequest(q) => quote::receive_request(ctx, reach, &q).await,
         Incoming::Other(kind) => Ok(format!("ignored: {kind} is not acted upon")),
+    }?;
+    if shown {
+        webfinger::refresh_handle(ctx, reach, actor).await?;
     }
+    Ok(done)
 }

@@ -170,11 +170,16 @@ pub async fn context_page(
     Ok((items, total, per_page))
 }
 
-/// `@name@host` for an actor, from its username and id.
-pub fn address(username: Option<&str>, actor_id: &str) -> String {
+/// `@user@domain` for an actor: the handle WebFinger confirmed (which keeps a port and
+/// names a split domain), else its username on its host, port included.
+pub fn address(handle: Option<&str>, username: Option<&str>, actor_id: &str) -> String {
+    if let Some(h) = handle {
+        return format!("@{h}");
+    }
     let host = Url::parse(actor_id)
         .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
+        .filter(|u| u.host_str().is_some())
+        .map(|u| crate::domain::host_key(&u))
         .unwrap_or_default();
     match username {
         Some(u) => format!("@{u}@{host}"),

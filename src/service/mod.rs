@@ -5,6 +5,7 @@ pub mod authorized_fetch;
 pub mod client_api;
 pub mod conversation;
 pub mod identity;
+pub mod mentions;
 pub mod moderation;
 pub mod quotes;
 pub mod read;

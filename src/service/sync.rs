@@ -41,6 +41,8 @@ pub struct SyncReport {
     /// Row ids of the activities queued, to follow their fan-out.
     pub activities: Vec<i64>,
     pub errors: Vec<ContentError>,
+    /// What publishes anyway but deserves a look: mentions of accounts not found.
+    pub warnings: Vec<ContentError>,
     /// When the next scheduled post is due: the server syncs again then.
     pub next_scheduled: Option<DateTime<Utc>>,
 }
@@ -71,7 +73,7 @@ async fn run(app: &App, changed: Option<HashSet<PathBuf>>) -> AppResult<SyncRepo
     let uris = app.uris().clone();
     let language = app.config().site_language.clone();
     let partial = changed.is_some();
-    let scan = tokio::task::spawn_blocking(move || {
+    let mut scan = tokio::task::spawn_blocking(move || {
         let site = content::Site {
             uris: &uris,
             language: &language,
@@ -91,9 +93,11 @@ async fn run(app: &App, changed: Option<HashSet<PathBuf>>) -> AppResult<SyncRepo
             .flatten()
             .min(),
     };
+    let warnings = super::mentions::link(app, &mut scan).await?;
     let mut report = SyncReport {
         next_scheduled,
-        errors: scan.errors,
+        errors: std::mem::take(&mut scan.errors),
+        warnings,
         ..SyncReport::default()
     };
     note_next_scheduled(app, report.next_scheduled).await?;
@@ -105,7 +109,7 @@ async fn run(app: &App, changed: Option<HashSet<PathBuf>>) -> AppResult<SyncRepo
     }
     // Serve the new versions from the next request on.
     app.cache().catch_up(app.db().write()).await?;
-    for e in &report.errors {
+    for e in report.errors.iter().chain(&report.warnings) {
         tracing::warn!("{e}");
     }
     Ok(report)
@@ -323,7 +327,7 @@ async fn sync_posts(
         if row.deleted_at.is_some() {
             publish(app, handle, post, &v, Some(row.id), first_sync, report).await?;
         } else if row.source_hash != hash {
-            edit(app, handle, &v, row.id, report).await?;
+            edit(app, handle, &v, &post.mentions, row.id, report).await?;
         } else {
             // Re-saved, or rendered anew, without a change that shows: skip the file
             // next time.
@@ -442,9 +446,17 @@ async fn publish(
             .await?
         }
     };
+    db::posts::set_mentions(&mut tx, id, &post.mentions).await?;
     if !first_sync {
         let row = stored_post(&mut tx, id).await?;
-        fan_out(&mut tx, &outgoing::create(app.uris(), &row), now, report).await?;
+        fan_out(
+            &mut tx,
+            &outgoing::create(app.uris(), &row),
+            &row,
+            now,
+            report,
+        )
+        .await?;
     }
     tx.commit().await?;
     report.published += 1;
@@ -452,14 +464,28 @@ async fn publish(
     Ok(())
 }
 
-/// Queues an activity to every follower inside the change's transaction.
+/// Queues an activity about `post` to every follower and every account the post
+/// mentions, inside the change's transaction.
 async fn fan_out(
     tx: &mut db::Tx,
     activity: &Outgoing,
+    post: &PostRow,
     now: i64,
     report: &mut SyncReport,
 ) -> AppResult<()> {
-    let (id, queued) = db::outbox::queue(tx, activity, Audience::Followers, now).await?;
+    let mut inboxes = Vec::new();
+    for m in &post.mentions {
+        let Ok(actor) = url::Url::parse(&m.actor) else {
+            continue;
+        };
+        // Our own authors are mentioned without a delivery.
+        if let Some(a) = db::remote_actors::get(&mut *tx, &actor).await? {
+            let a: crate::federation::remote_actor::RemoteActor = a.into();
+            inboxes.push(a.delivery_inbox().clone());
+        }
+    }
+    let audience = Audience::FollowersAnd(&inboxes);
+    let (id, queued) = db::outbox::queue(tx, activity, audience, now).await?;
     report.deliveries_queued += queued;
     report.activities.push(id);
     Ok(())
@@ -477,6 +503,7 @@ async fn edit(
     app: &App,
     handle: &Handle,
     v: &PostValues<'_>,
+    mentions: &[crate::domain::Mention],
     id: i64,
     report: &mut SyncReport,
 ) -> AppResult<()> {
@@ -484,10 +511,12 @@ async fn edit(
     let mut tx = app.db().begin().await?;
     let row = stored_post(&mut tx, id).await?;
     db::posts::update(&mut tx, row.id, v, row.published_at, Some(now)).await?;
+    db::posts::set_mentions(&mut tx, row.id, mentions).await?;
     let updated = stored_post(&mut tx, id).await?;
     fan_out(
         &mut tx,
         &outgoing::update(app.uris(), &updated),
+        &updated,
         now,
         report,
     )
@@ -511,6 +540,7 @@ async fn remove(app: &App, handle: &Handle, id: i64, report: &mut SyncReport) ->
     fan_out(
         &mut tx,
         &outgoing::delete(app.uris(), &deleted),
+        &deleted,
         now,
         report,
     )

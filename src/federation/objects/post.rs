@@ -153,7 +153,9 @@ pub fn post_object(post: &PostRow, uris: &Uris) -> PostObject {
         published: iso8601(post.published_at),
         updated: post.updated_at.map(iso8601),
         to: vec![PUBLIC.to_owned()],
-        cc: vec![uris.followers(handle)],
+        cc: std::iter::once(uris.followers(handle))
+            .chain(post.mentions.iter().map(|m| m.actor.clone()))
+            .collect(),
         tag: post
             .tags
             .iter()
@@ -162,6 +164,7 @@ pub fn post_object(post: &PostRow, uris: &Uris) -> PostObject {
                 name: t.hashtag_name(),
                 href: uris.tag(t),
             })
+            .chain(post.mentions.iter().map(mention_tag))
             .collect(),
         attachment: attachments_of(post),
         sensitive: false,
@@ -171,6 +174,15 @@ pub fn post_object(post: &PostRow, uris: &Uris) -> PostObject {
         shares: None,
         interaction_policy: super::quote::interaction_policy(post, uris),
         id,
+    }
+}
+
+/// A `Mention` tag: Mastodon notifies the account whose actor is `href`.
+fn mention_tag(m: &crate::domain::Mention) -> Hashtag {
+    Hashtag {
+        kind: "Mention",
+        name: m.name.clone(),
+        href: m.actor.clone(),
     }
 }
 
