@@ -18,7 +18,7 @@ use crate::{
     app::App,
     cache::scope,
     db,
-    domain::Slug,
+    domain::{Handle, Slug},
     error::{AppError, AppResult},
     federation::objects::post::{CollectionRef, WithContext, post_object, tombstone},
     service::{
@@ -98,12 +98,7 @@ pub async fn interactions(
     else {
         return Ok(views::not_found_page(&app));
     };
-    let slug =
-        Slug::parse(&raw_slug).map_err(|_| AppError::NotFound(format!("no post `{raw_slug}`")))?;
-    let post = read::post(&app, &handle, &slug).await?;
-    if post.deleted_at.is_some() {
-        return Err(AppError::Gone(format!("the post {slug}")));
-    }
+    let (slug, post) = live_post(&app, &handle, &raw_slug).await?;
     let id = app.uris().post_collection(&handle, &slug, which.as_str());
     let (items, total, per_page) =
         conversation::collection_page(&app, post.id, which, q.number()).await?;
@@ -129,12 +124,7 @@ pub async fn context(
     let Ok(handle) = handle_from_path(&at_handle) else {
         return Ok(views::not_found_page(&app));
     };
-    let slug =
-        Slug::parse(&raw_slug).map_err(|_| AppError::NotFound(format!("no post `{raw_slug}`")))?;
-    let post = read::post(&app, &handle, &slug).await?;
-    if post.deleted_at.is_some() {
-        return Err(AppError::Gone(format!("the post {slug}")));
-    }
+    let (slug, post) = live_post(&app, &handle, &raw_slug).await?;
     let post_id = app.uris().post(&handle, &slug);
     let (items, total, per_page) =
         conversation::context_page(&app, post.id, post_id, q.number()).await?;
@@ -160,4 +150,19 @@ pub async fn activity(State(app): State<App>, Path(local): Path<String>) -> AppR
         Freshness::Hour,
         Vec::new(),
     ))
+}
+
+/// The live post at a path's slug: 404 when there is none, 410 when it was deleted.
+async fn live_post(
+    app: &App,
+    handle: &Handle,
+    raw_slug: &str,
+) -> AppResult<(Slug, db::posts::PostRow)> {
+    let slug =
+        Slug::parse(raw_slug).map_err(|_| AppError::NotFound(format!("no post `{raw_slug}`")))?;
+    let post = read::post(app, handle, &slug).await?;
+    if post.deleted_at.is_some() {
+        return Err(AppError::Gone(format!("the post {slug}")));
+    }
+    Ok((slug, post))
 }

@@ -4,7 +4,7 @@
 //! violations, valid markup (html-validate), and a follow form that reaches the
 //! reader's own server. Screenshots land in target/screenshots/.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
@@ -55,8 +55,10 @@ async fn converse(app: &TestApp, peer: &TestPeer) {
     app.inbox_settled().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_page_type_reads_well_in_chromium_on_phone_and_desktop() {
+/// Runs the Chromium check (`tests/browser/check.mjs`) on `pages` of the app at
+/// `base`, failing the test with its output when any check fails; returns the
+/// screenshots' folder.
+pub(crate) async fn check_pages(base: &str, pages: &serde_json::Value) -> PathBuf {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).exists(),
@@ -65,6 +67,28 @@ async fn every_page_type_reads_well_in_chromium_on_phone_and_desktop() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("tests/browser");
     npm_ci(&dir, "playwright-core");
+    let shots = root.join("target/screenshots");
+    let out = tokio::process::Command::new("node")
+        .arg(dir.join("check.mjs"))
+        .arg(base)
+        .arg(&shots)
+        .arg(pages.to_string())
+        .env("CHROMIUM", &chromium)
+        .output()
+        .await
+        .expect("node must be installed to run the browser tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the browser check failed:\n{stdout}\n{stderr}"
+    );
+    shots
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_type_reads_well_in_chromium_on_phone_and_desktop() {
     let app = spawn_app_with(Options {
         demo_content: true,
         showcase: true,
@@ -82,22 +106,6 @@ async fn every_page_type_reads_well_in_chromium_on_phone_and_desktop() {
         { "name": "tag", "path": "/tags/distributed-systems" },
         { "name": "not-found", "path": "/no/such/page", "status": 404 },
     ]);
-    let shots = root.join("target/screenshots");
-    let out = tokio::process::Command::new("node")
-        .arg(dir.join("check.mjs"))
-        .arg(&app.base)
-        .arg(&shots)
-        .arg(pages.to_string())
-        .env("CHROMIUM", &chromium)
-        .output()
-        .await
-        .expect("node must be installed to run the browser tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "the browser check failed:\n{stdout}\n{stderr}"
-    );
+    let shots = check_pages(&app.base, &pages).await;
     assert!(shots.join("post-375-light.png").exists());
 }

@@ -541,14 +541,6 @@ async fn in_secure_mode_the_authorization_needs_a_signed_get_and_a_deleted_quote
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_with_quotes_reads_well_in_chromium() {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "Chromium is not installed at {chromium}: run `bash scripts/test.sh`"
-    );
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("tests/browser");
-    crate::helpers::npm_ci(&dir, "playwright-core");
     let app = spawn_app().await;
     let peer = TestPeer::start().await;
     let post = post_url(&app);
@@ -561,23 +553,8 @@ async fn a_post_with_quotes_reads_well_in_chromium() {
     receive_all(&app, &peer, "mia", &peer.activity("mia", "Create", plain)).await;
     assert!(interactions(&app.html("/@alice/first-post").await).contains("2</strong> quotes"));
 
-    let shots = root.join("target/screenshots");
     let pages = json!([{ "name": "post-quotes", "path": "/@alice/first-post" }]);
-    let out = tokio::process::Command::new("node")
-        .arg(dir.join("check.mjs"))
-        .arg(&app.base)
-        .arg(&shots)
-        .arg(pages.to_string())
-        .env("CHROMIUM", &chromium)
-        .output()
-        .await
-        .expect("node must be installed to run the browser tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the browser check failed:\n{stdout}\n{stderr}"
-    );
+    let shots = crate::browser::check_pages(&app.base, &pages).await;
     assert!(shots.join("post-quotes-375-light.png").exists());
 }
 
