@@ -11,7 +11,8 @@ async fn follow_alice(app: &TestApp, peer: &TestPeer, names: &[String]) {
     app.followed_by(peer, "alice", names).await;
 }
 
-async fn publish(app: &TestApp, slug: &str) {
+/// Writes a one-line post for alice and syncs it (publishing it to her followers).
+pub(crate) async fn publish(app: &TestApp, slug: &str) {
     write_post(
         &app.content(),
         "alice",

@@ -26,7 +26,8 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::{
-    helpers::{AP, Options, TestApp, spawn_app, spawn_app_with, write_post},
+    delivery::publish,
+    helpers::{AP, Options, TestApp, spawn_app, spawn_app_with},
     interop_fedify::FedifyPeer,
     peer::TestPeer,
 };
@@ -262,16 +263,6 @@ async fn verify(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> bool {
         return false;
     };
     PublicKey::from_pem(pem).is_ok_and(|key| sig.verify_with(&key).is_ok())
-}
-
-async fn publish(app: &TestApp, slug: &str) {
-    write_post(
-        &app.content(),
-        "alice",
-        slug,
-        &format!("---\ntitle: \"{slug}\"\ndate: 2025-06-01\n---\nBody.\n"),
-    );
-    fedblog::service::sync::sync(&app.state).await.unwrap();
 }
 
 async fn remembered(app: &TestApp, peer_base: &str) -> Option<String> {
