@@ -112,13 +112,21 @@ impl KnockPeer {
 
     /// `name` follows `handle` (signed with draft-cavage, which we accept).
     async fn follow(&self, app: &TestApp, name: &str, handle: &str) {
-        let follow = json!({
+        self.follow_with(app, name, handle, Value::Null).await;
+    }
+
+    /// The same, with an `instrument` (the Application a Friendica server names).
+    async fn follow_with(&self, app: &TestApp, name: &str, handle: &str, instrument: Value) {
+        let mut follow = json!({
             "@context": "https://www.w3.org/ns/activitystreams",
             "id": format!("{}/follows/{handle}", self.actor(name)),
             "type": "Follow",
             "actor": self.actor(name),
             "object": app.actor(handle),
         });
+        if !instrument.is_null() {
+            follow["instrument"] = instrument;
+        }
         let url = Url::parse(&format!("{}/inbox", app.base)).unwrap();
         let body = serde_json::to_vec(&follow).unwrap();
         let mut req = app.client.post(url.clone()).body(body.clone());
@@ -369,6 +377,41 @@ async fn a_peer_refusing_cavage_gets_each_delivery_once_by_rfc9421() {
     app.deliver_all().await;
     assert_each_once(&peer, 6);
     assert_eq!(peer.refused(), 0);
+}
+
+/// Friendica answers 202 whatever the signature (docs/PEERS.md §4): a server whose Follow
+/// names it gets draft-cavage from the Accept on, after restarts too, never RFC 9421.
+#[tokio::test]
+async fn a_friendica_follower_gets_cavage_though_it_accepts_anything() {
+    let app = spawn_app().await;
+    let peer = KnockPeer::start(Refuses {
+        rfc9421: false,
+        cavage: false,
+    })
+    .await;
+    let friendica = json!({
+        "id": format!("{}/friendica", peer.base),
+        "type": "Application",
+        "name": "Friendica 'Interrupted Fern' 2024.12-1576",
+        "url": peer.base,
+    });
+    peer.follow_with(&app, "fay", "alice", friendica).await;
+    publish(&app, "one").await;
+    app.deliver_all().await;
+    let app = app.restart(false).await;
+    publish(&app, "two").await;
+    app.deliver_all().await;
+    assert_each_once(&peer, 3);
+    let seen = peer.seen();
+    assert!(
+        seen.iter().all(|s| s.scheme == Scheme::Cavage),
+        "{:?}",
+        seen.iter().map(|s| (&s.kind, s.scheme)).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        remembered(&app, &peer.base).await.as_deref(),
+        Some("cavage")
+    );
 }
 
 #[tokio::test]

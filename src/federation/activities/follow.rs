@@ -4,9 +4,9 @@ use url::Url;
 use super::{Envelope, bad, id_of, outgoing};
 use crate::{
     db::{self, followers::FollowerRow, outbox::Audience},
-    domain::Handle,
+    domain::{Handle, host_key},
     error::{AppError, AppResult},
-    federation::{Context, remote_actor::RemoteActor},
+    federation::{Context, remote_actor::RemoteActor, signatures::knock},
 };
 
 /// `{"type":"Follow","id":..,"actor":..,"object":"<our actor>"}`
@@ -15,6 +15,9 @@ pub struct Follow {
     pub id: Url,
     pub actor: Url,
     pub object: Url,
+    /// The software the follower's server names in the Follow's `instrument`
+    /// (Friendica does), when it names one.
+    pub software: Option<String>,
 }
 
 impl Follow {
@@ -31,6 +34,12 @@ impl Follow {
                 .as_ref()
                 .and_then(id_of)
                 .ok_or_else(|| bad("a Follow needs an `object`: the actor to follow"))?,
+            software: env
+                .instrument
+                .as_ref()
+                .and_then(|i| i.get("name"))
+                .and_then(Value::as_str)
+                .map(|name| name.chars().take(100).collect()),
         })
     }
 
@@ -63,6 +72,18 @@ pub async fn receive(ctx: &Context, follow: &Follow, sender: &RemoteActor) -> Ap
         },
     )
     .await?;
+    if follow
+        .software
+        .as_deref()
+        .is_some_and(knock::silent_on_refusal)
+    {
+        // Its server accepts whatever signature it cannot verify and silently distrusts
+        // it: no refusal would ever teach us, so it gets draft-cavage from the Accept on.
+        for inbox in [&sender.inbox, sender.delivery_inbox()] {
+            db::hosts::remember_scheme(&mut tx, &host_key(inbox), knock::PINNED_CAVAGE, now)
+                .await?;
+        }
+    }
     // The Accept goes to the follower's own inbox: it is addressed to them alone.
     db::outbox::queue(&mut tx, &accept, Audience::Inbox(&sender.inbox), now).await?;
     tx.commit().await?;

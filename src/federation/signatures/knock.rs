@@ -4,6 +4,10 @@
 //! remember what worked, per host. A host remembered to need draft-cavage is asked
 //! with RFC 9421 again after `[delivery] rfc9421_reprobe_hours`, so an upgrade is seen.
 //!
+//! Friendica answers 202 whatever the signature and silently distrusts what it cannot
+//! verify, so no refusal teaches us: a host whose Follow names it in `instrument` is
+//! pinned to draft-cavage ([`PINNED_CAVAGE`]: never re-probed).
+//!
 //! Deliveries keep the memory in the database (`hosts`, read at claim, written with the
 //! outcomes): it survives restarts and is shared by every node. Signed GETs read it
 //! through [`Knocks`], which caches it for a few minutes and only updates hosts that
@@ -19,6 +23,20 @@ use crate::{
 
 /// How much of a 400's body is read to see whether it is about the signature.
 pub const REFUSAL_BODY_BYTES: usize = 1024;
+
+/// Draft-cavage for good: checked "at the end of time", so the re-probe never comes
+/// (a 401 to it and an accepted RFC 9421 would still replace it).
+pub const PINNED_CAVAGE: SchemeMemory = SchemeMemory {
+    scheme: Scheme::Cavage,
+    checked_at: i64::MAX,
+};
+
+/// Whether a server running `software` (the `name` of the Application it names) answers
+/// a signature it cannot verify with success: Friendica (`App::PLATFORM`, in every
+/// activity's `instrument`; its inbox answers 202 before verifying, docs/PEERS.md §4).
+pub fn silent_on_refusal(software: &str) -> bool {
+    software.starts_with("Friendica")
+}
 
 /// The scheme to sign with first.
 pub fn first(memory: Option<SchemeMemory>, now: i64, reprobe_ms: i64) -> Scheme {
@@ -194,6 +212,21 @@ mod tests {
             first(remembered(Scheme::Cavage, 0), DAY, DAY),
             Scheme::Rfc9421
         );
+    }
+
+    #[test]
+    fn a_pinned_host_keeps_cavage_for_good() {
+        let now = 4_000_000_000_000; // the year 2096
+        assert_eq!(first(Some(PINNED_CAVAGE), now, DAY), Scheme::Cavage);
+        // Accepted as always: nothing new to remember, so the pin stays.
+        assert_eq!(
+            learned(Some(PINNED_CAVAGE), Scheme::Cavage, Scheme::Cavage, now),
+            None
+        );
+        assert!(silent_on_refusal(
+            "Friendica 'Interrupted Fern' 2024.12-1576"
+        ));
+        assert!(!silent_on_refusal("Mastodon"));
     }
 
     #[test]
