@@ -1291,6 +1291,34 @@ mod notifications {
     }
 
     #[tokio::test]
+    async fn a_quote_of_a_post_notifies_with_the_quoting_status() {
+        let app = spawn_app().await;
+        let peer = TestPeer::start().await;
+        let token = signed_in(&app, "read").await;
+        // A Misskey-style quote: a Create carrying `_misskey_quote`, no request.
+        let mut note = peer.note("mia", "q1", "", "<p>RE: nice <script>x</script>post</p>");
+        let o = note.as_object_mut().expect("note");
+        o.remove("inReplyTo");
+        o.insert("_misskey_quote".into(), json!(post_url(&app)));
+        o.insert("quoteUrl".into(), json!(post_url(&app)));
+        let quote_id = note["id"].clone();
+        assert_eq!(app.receive_new(&peer, "mia", "Create", note).await, 202);
+        app.inbox_settled().await;
+
+        let (status, _, all) = get(&app, "/api/v1/notifications", &token).await;
+        assert_eq!(status, 200, "{all}");
+        assert_eq!(types(&all), ["quote"]);
+        let quote = &all[0]["status"];
+        assert_eq!(quote["uri"], quote_id);
+        assert_eq!(quote["account"]["uri"], peer.actor("mia"));
+        let content = quote["content"].as_str().expect("content");
+        assert!(
+            content.contains("nice") && !content.contains("script"),
+            "{content}"
+        );
+    }
+
+    #[tokio::test]
     async fn mastodon_py_reads_notifications_and_markers() {
         let venv = python_clients();
         let app = spawn_app().await;
