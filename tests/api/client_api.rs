@@ -1318,6 +1318,73 @@ mod notifications {
         );
     }
 
+    /// Migration 0020 turns what a blog already holds into notifications, oldest
+    /// first: the migrations before it are applied to an empty database, rows added,
+    /// then 0020's own file.
+    #[tokio::test]
+    async fn the_migration_backfills_notifications_from_existing_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join("old.db"))
+            .create_if_missing(true);
+        let db = sqlx::SqlitePool::connect_with(opts).await.expect("db");
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+            .expect("migrations")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        files.sort();
+        let (before, ours): (Vec<_>, Vec<_>) = files
+            .into_iter()
+            .partition(|f| f.file_name().expect("name").to_string_lossy().as_ref() < "0020");
+        // Our own migration files, read from the repository: audited SQL.
+        let run = |f: &PathBuf| sqlx::AssertSqlSafe(std::fs::read_to_string(f).expect("sql"));
+        for f in &before {
+            sqlx::raw_sql(run(f)).execute(&db).await.expect("migration");
+        }
+        sqlx::raw_sql(
+            "INSERT INTO authors (handle, name, bio_html, public_key_pem, private_key_pem,
+                profile_hash, created_at, updated_at) VALUES ('alice', 'A', '', '', '', '', 0, 0);
+             INSERT INTO posts (id, author, source_path, slug, kind, content_html, written_at,
+                published_at, source_hash) VALUES (7, 'alice', 'p.md', 'p', 'Note', '<p>Hi</p>', 0, 0, '');
+             INSERT INTO followers (author, actor_id, inbox, delivery_inbox, delivery_host,
+                follow_id, created_at) VALUES ('alice', 'https://x.example/u/a', 'i', 'i', 'x', 'f', 100);
+             INSERT INTO reactions (kind, post_id, actor_id, created_at)
+                VALUES ('announce', 7, 'https://x.example/u/c', 300), ('like', 7, 'https://x.example/u/b', 200);
+             INSERT INTO replies (ap_id, post_id, in_reply_to, depth, actor_id, content_html,
+                published_at, received_at) VALUES ('https://x.example/n/1', 7, 'p', 1,
+                'https://x.example/u/d', '<p>Yes</p>', 400, 400),
+                ('https://x.example/n/2', 7, 'https://x.example/n/1', 2,
+                'https://x.example/u/e', '<p>deeper</p>', 500, 500);",
+        )
+        .execute(&db)
+        .await
+        .expect("rows");
+        sqlx::raw_sql(run(&ours[0]))
+            .execute(&db)
+            .await
+            .expect("0020");
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, kind, actor_id FROM notifications ORDER BY id")
+                .fetch_all(&db)
+                .await
+                .expect("notifications");
+        let kinds: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|(_, k, a)| (k.as_str(), a.rsplit('/').next().expect("name")))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("follow", "a"),
+                ("favourite", "b"),
+                ("reblog", "c"),
+                ("mention", "d")
+            ],
+            "oldest first; a reply to a reply is not the author's mention"
+        );
+    }
+
     #[tokio::test]
     async fn mastodon_py_reads_notifications_and_markers() {
         let venv = python_clients();
