@@ -132,6 +132,8 @@ pub fn background(app: &App, shutdown: &CancellationToken, b: Background) -> Tas
     let stop = || shutdown.clone();
     if b.checkpointer {
         tasks.spawn("checkpointer", db::checkpoint_wal(app.db().clone(), stop()));
+        let prune = crate::service::client_api::notifications::prune(app.clone(), stop());
+        tasks.spawn("notification pruner", prune);
     }
     if let Some(d) = b.deliverer {
         tasks.spawn("deliverer", d.run(stop()));

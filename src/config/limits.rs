@@ -359,6 +359,10 @@ pub struct ClientApiLimits {
     pub failures_per_author: NonZeroU16,
     /// The window failed sign-ins are counted in.
     pub failure_window_seconds: NonZeroU32,
+    /// Notifications kept per author; past it the oldest go (checked hourly).
+    pub notifications_per_author: NonZeroU32,
+    /// Days a notification is kept.
+    pub notification_days: NonZeroU16,
 }
 
 impl Default for ClientApiLimits {
@@ -370,6 +374,8 @@ impl Default for ClientApiLimits {
             failures_per_address: NonZeroU16::new(5).unwrap_or(NonZeroU16::MIN),
             failures_per_author: NonZeroU16::new(20).unwrap_or(NonZeroU16::MIN),
             failure_window_seconds: NonZeroU32::new(900).unwrap_or(NonZeroU32::MIN),
+            notifications_per_author: NonZeroU32::new(10_000).unwrap_or(NonZeroU32::MIN),
+            notification_days: NonZeroU16::new(365).unwrap_or(NonZeroU16::MIN),
         }
     }
 }
@@ -397,6 +403,14 @@ impl ClientApiLimits {
             (
                 "limits.client_api.failure_window_seconds",
                 self.failure_window_seconds.get().into(),
+            ),
+            (
+                "limits.client_api.notifications_per_author",
+                self.notifications_per_author.get().into(),
+            ),
+            (
+                "limits.client_api.notification_days",
+                self.notification_days.get().into(),
             ),
         ]
     }

@@ -19,6 +19,7 @@ pub mod hosts;
 pub mod inbox_activities;
 pub mod instance_actor;
 pub mod meta;
+pub mod notifications;
 pub mod outbox;
 pub mod posts;
 pub mod quotes;

@@ -1040,3 +1040,388 @@ async fn the_sign_in_page_reads_well_in_chromium_on_phone_and_desktop() {
     );
     assert!(shots.join("sign-in-375-light.png").exists());
 }
+
+// ---------------------------------------------------------------------------
+// Notifications and markers: what a Fedify-like peer's follow, like, boost and
+// reply tell the author, through the API and through Mastodon.py.
+// ---------------------------------------------------------------------------
+
+mod notifications {
+    use super::*;
+    use crate::{conversations::post_url, peer::TestPeer};
+
+    /// carol follows alice, dave likes her post, erin boosts it and frank replies, in
+    /// that order (each applied before the next, so their ids are in that order).
+    async fn four_notifications(app: &TestApp, peer: &TestPeer) {
+        let follow = peer.follow("carol", &app.actor("alice"));
+        assert_eq!(app.receive(peer, "carol", &follow).await, 202);
+        app.inbox_settled().await;
+        for (name, kind) in [("dave", "Like"), ("erin", "Announce")] {
+            assert_eq!(
+                app.receive_new(peer, name, kind, json!(post_url(app)))
+                    .await,
+                202
+            );
+            app.inbox_settled().await;
+        }
+        let reply = peer.note(
+            "frank",
+            "r1",
+            &post_url(app),
+            "<p>Lovely post<script>x</script></p>",
+        );
+        peer.publish(&reply);
+        assert_eq!(app.receive_new(peer, "frank", "Create", reply).await, 202);
+        app.inbox_settled().await;
+    }
+
+    async fn signed_in(app: &TestApp, scope: &str) -> String {
+        with_password(app).await;
+        let client = register(app, CALLBACK, "read write follow").await;
+        password_token(app, &client, scope).await
+    }
+
+    /// GET with the token: (status, Link header, JSON).
+    async fn get(app: &TestApp, path: &str, token: &str) -> (u16, String, Value) {
+        let res = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET");
+        let link = res
+            .headers()
+            .get("link")
+            .map(|v| v.to_str().expect("ascii").to_owned())
+            .unwrap_or_default();
+        (res.status().as_u16(), link, res.json().await.expect("JSON"))
+    }
+
+    async fn post(app: &TestApp, path: &str, token: &str) -> u16 {
+        app.client
+            .post(format!("{}{path}", app.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("POST")
+            .status()
+            .as_u16()
+    }
+
+    fn types(v: &Value) -> Vec<&str> {
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .map(|n| n["type"].as_str().expect("type"))
+            .collect()
+    }
+
+    fn ids(v: &Value) -> Vec<String> {
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .map(|n| n["id"].as_str().expect("string id").to_owned())
+            .collect()
+    }
+
+    /// The URL of one `rel` in a Link header, made relative to the app.
+    fn link_path(app: &TestApp, link: &str, rel: &str) -> String {
+        let part = link
+            .split(", ")
+            .find(|p| p.ends_with(&format!("rel=\"{rel}\"")))
+            .unwrap_or_else(|| panic!("no {rel} in {link}"));
+        let url = part.trim_start_matches('<').split('>').next().expect("url");
+        url.strip_prefix(&app.base).expect("our URL").to_owned()
+    }
+
+    #[tokio::test]
+    async fn the_author_is_told_of_follows_likes_boosts_and_replies_newest_first() {
+        let app = spawn_app().await;
+        let peer = TestPeer::start().await;
+        let token = signed_in(&app, "read write").await;
+        four_notifications(&app, &peer).await;
+
+        let (status, _, all) = get(&app, "/api/v1/notifications", &token).await;
+        assert_eq!(status, 200, "{all}");
+        assert_eq!(types(&all), ["mention", "reblog", "favourite", "follow"]);
+        let n = all.as_array().expect("list");
+        for (item, who) in n.iter().zip(["frank", "erin", "dave", "carol"]) {
+            let account = &item["account"];
+            assert_eq!(account["uri"], peer.actor(who), "{item}");
+            let id = account["id"].as_str().expect("id");
+            assert!(id.contains('.'), "a remote id is never a handle: {id}");
+            assert!(item["created_at"].as_str().expect("time").ends_with('Z'));
+        }
+        // A boost and a like are about our post, written by alice.
+        for item in &n[1..3] {
+            assert_eq!(item["status"]["url"], post_url(&app), "{item}");
+            assert_eq!(item["status"]["account"]["acct"], "alice");
+        }
+        // The reply is frank's status, sanitised, answering our post.
+        let reply = &n[0]["status"];
+        assert_eq!(reply["account"]["uri"], peer.actor("frank"));
+        assert_eq!(reply["in_reply_to_id"], n[1]["status"]["id"]);
+        let content = reply["content"].as_str().expect("content");
+        assert!(
+            content.contains("Lovely post") && !content.contains("script"),
+            "{content}"
+        );
+        assert!(n[3]["status"].is_null());
+
+        // One by id.
+        let first = n[0]["id"].as_str().expect("id");
+        let (status, _, one) = get(&app, &format!("/api/v1/notifications/{first}"), &token).await;
+        assert_eq!((status, &one["type"]), (200, &json!("mention")));
+
+        // Filters.
+        let (_, _, f) = get(
+            &app,
+            "/api/v1/notifications?types[]=follow&types[]=favourite",
+            &token,
+        )
+        .await;
+        assert_eq!(types(&f), ["favourite", "follow"]);
+        let (_, _, f) = get(
+            &app,
+            "/api/v1/notifications?exclude_types[]=mention&exclude_types[]=follow",
+            &token,
+        )
+        .await;
+        assert_eq!(types(&f), ["reblog", "favourite"]);
+
+        // Pages of two, following the Link header there and back.
+        let (_, link, page1) = get(&app, "/api/v1/notifications?limit=2", &token).await;
+        assert_eq!(ids(&page1), ids(&all)[..2]);
+        assert!(
+            link.find("rel=\"next\"") < link.find("rel=\"prev\""),
+            "{link}"
+        );
+        let (_, link2, page2) = get(&app, &link_path(&app, &link, "next"), &token).await;
+        assert_eq!(ids(&page2), ids(&all)[2..]);
+        let (_, _, back) = get(&app, &link_path(&app, &link2, "prev"), &token).await;
+        assert_eq!(ids(&back), ids(&page1));
+        let (_, _, newer) = get(
+            &app,
+            &format!("/api/v1/notifications?since_id={}", ids(&all)[2]),
+            &token,
+        )
+        .await;
+        assert_eq!(ids(&newer), ids(&all)[..2]);
+    }
+
+    #[tokio::test]
+    async fn notifications_are_the_authors_own_and_need_their_scopes() {
+        let app = spawn_app().await;
+        let peer = TestPeer::start().await;
+        let token = signed_in(&app, "read write").await;
+        four_notifications(&app, &peer).await;
+        let (_, _, all) = get(&app, "/api/v1/notifications", &token).await;
+        let mine = ids(&all);
+
+        // bob sees none of alice's.
+        assert!(set_password(&app, "bob", PASSWORD).await.status.success());
+        let client = register(&app, CALLBACK, "read write").await;
+        let (status, v) = token_form(
+            &app,
+            &[
+                ("grant_type", "password"),
+                ("client_id", &client.0),
+                ("client_secret", &client.1),
+                ("username", "bob"),
+                ("password", PASSWORD),
+                ("scope", "read write"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+        let bob = v["access_token"].as_str().expect("token");
+        let (status, _, theirs) = get(&app, "/api/v1/notifications", bob).await;
+        assert_eq!((status, theirs), (200, json!([])));
+        let (status, _, _) = get(&app, &format!("/api/v1/notifications/{}", mine[0]), bob).await;
+        assert_eq!(status, 404);
+        assert_eq!(
+            post(
+                &app,
+                &format!("/api/v1/notifications/{}/dismiss", mine[0]),
+                bob
+            )
+            .await,
+            404
+        );
+
+        // Scopes: reading needs read:notifications, dismissing write:notifications.
+        let client = register(&app, CALLBACK, "read:accounts read:notifications").await;
+        let accounts_only = password_token(&app, &client, "read:accounts").await;
+        let (status, _, err) = get(&app, "/api/v1/notifications", &accounts_only).await;
+        assert_eq!(status, 403, "{err}");
+        assert!(err["error"].is_string());
+        let reader = password_token(&app, &client, "read:notifications").await;
+        assert_eq!(get(&app, "/api/v1/notifications", &reader).await.0, 200);
+        assert_eq!(
+            post(&app, "/api/v1/notifications/clear", &reader).await,
+            403
+        );
+
+        // Dismiss one, then clear the rest.
+        assert_eq!(
+            post(
+                &app,
+                &format!("/api/v1/notifications/{}/dismiss", mine[0]),
+                &token
+            )
+            .await,
+            200
+        );
+        let (_, _, left) = get(&app, "/api/v1/notifications", &token).await;
+        assert_eq!(ids(&left), mine[1..]);
+        assert_eq!(post(&app, "/api/v1/notifications/clear", &token).await, 200);
+        let (_, _, none) = get(&app, "/api/v1/notifications", &token).await;
+        assert_eq!(none, json!([]));
+        // A new like notifies again, with a newer id.
+        assert_eq!(
+            app.receive_new(&peer, "gina", "Like", json!(post_url(&app)))
+                .await,
+            202
+        );
+        app.inbox_settled().await;
+        let (_, _, again) = get(&app, "/api/v1/notifications", &token).await;
+        assert_eq!(types(&again), ["favourite"]);
+        assert!(ids(&again)[0].parse::<i64>().expect("n") > mine[0].parse::<i64>().expect("n"));
+    }
+
+    #[tokio::test]
+    async fn a_quote_of_a_post_notifies_with_the_quoting_status() {
+        let app = spawn_app().await;
+        let peer = TestPeer::start().await;
+        let token = signed_in(&app, "read").await;
+        // A Misskey-style quote: a Create carrying `_misskey_quote`, no request.
+        let mut note = peer.note("mia", "q1", "", "<p>RE: nice <script>x</script>post</p>");
+        let o = note.as_object_mut().expect("note");
+        o.remove("inReplyTo");
+        o.insert("_misskey_quote".into(), json!(post_url(&app)));
+        o.insert("quoteUrl".into(), json!(post_url(&app)));
+        let quote_id = note["id"].clone();
+        assert_eq!(app.receive_new(&peer, "mia", "Create", note).await, 202);
+        app.inbox_settled().await;
+
+        let (status, _, all) = get(&app, "/api/v1/notifications", &token).await;
+        assert_eq!(status, 200, "{all}");
+        assert_eq!(types(&all), ["quote"]);
+        let quote = &all[0]["status"];
+        assert_eq!(quote["uri"], quote_id);
+        assert_eq!(quote["account"]["uri"], peer.actor("mia"));
+        let content = quote["content"].as_str().expect("content");
+        assert!(
+            content.contains("nice") && !content.contains("script"),
+            "{content}"
+        );
+    }
+
+    /// Migration 0020 turns what a blog already holds into notifications, oldest
+    /// first: the migrations before it are applied to an empty database, rows added,
+    /// then 0020's own file.
+    #[tokio::test]
+    async fn the_migration_backfills_notifications_from_existing_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join("old.db"))
+            .create_if_missing(true);
+        let db = sqlx::SqlitePool::connect_with(opts).await.expect("db");
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+            .expect("migrations")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        files.sort();
+        let (before, ours): (Vec<_>, Vec<_>) = files
+            .into_iter()
+            .partition(|f| f.file_name().expect("name").to_string_lossy().as_ref() < "0020");
+        // Our own migration files, read from the repository: audited SQL.
+        let run = |f: &PathBuf| sqlx::AssertSqlSafe(std::fs::read_to_string(f).expect("sql"));
+        for f in &before {
+            sqlx::raw_sql(run(f)).execute(&db).await.expect("migration");
+        }
+        sqlx::raw_sql(
+            "INSERT INTO authors (handle, name, bio_html, public_key_pem, private_key_pem,
+                profile_hash, created_at, updated_at) VALUES ('alice', 'A', '', '', '', '', 0, 0);
+             INSERT INTO posts (id, author, source_path, slug, kind, content_html, written_at,
+                published_at, source_hash) VALUES (7, 'alice', 'p.md', 'p', 'Note', '<p>Hi</p>', 0, 0, '');
+             INSERT INTO followers (author, actor_id, inbox, delivery_inbox, delivery_host,
+                follow_id, created_at) VALUES ('alice', 'https://x.example/u/a', 'i', 'i', 'x', 'f', 100);
+             INSERT INTO reactions (kind, post_id, actor_id, created_at)
+                VALUES ('announce', 7, 'https://x.example/u/c', 300), ('like', 7, 'https://x.example/u/b', 200);
+             INSERT INTO replies (ap_id, post_id, in_reply_to, depth, actor_id, content_html,
+                published_at, received_at) VALUES ('https://x.example/n/1', 7, 'p', 1,
+                'https://x.example/u/d', '<p>Yes</p>', 400, 400),
+                ('https://x.example/n/2', 7, 'https://x.example/n/1', 2,
+                'https://x.example/u/e', '<p>deeper</p>', 500, 500);",
+        )
+        .execute(&db)
+        .await
+        .expect("rows");
+        sqlx::raw_sql(run(&ours[0]))
+            .execute(&db)
+            .await
+            .expect("0020");
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, kind, actor_id FROM notifications ORDER BY id")
+                .fetch_all(&db)
+                .await
+                .expect("notifications");
+        let kinds: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|(_, k, a)| (k.as_str(), a.rsplit('/').next().expect("name")))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("follow", "a"),
+                ("favourite", "b"),
+                ("reblog", "c"),
+                ("mention", "d")
+            ],
+            "oldest first; a reply to a reply is not the author's mention"
+        );
+    }
+
+    #[tokio::test]
+    async fn mastodon_py_reads_notifications_and_markers() {
+        let venv = python_clients();
+        let app = spawn_app().await;
+        let peer = TestPeer::start().await;
+        with_password(&app).await;
+        four_notifications(&app, &peer).await;
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/clients/mastodon_py_notifications.py");
+        let out = tokio::process::Command::new(venv.join("bin/python"))
+            .arg(script)
+            .arg(&app.base)
+            .arg(PASSWORD)
+            .output()
+            .await
+            .expect("run python");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "Mastodon.py failed:\n{stdout}\n{stderr}"
+        );
+        let v: Value = serde_json::from_str(stdout.trim()).expect("the script's JSON");
+        assert_eq!(
+            v["types"],
+            json!(["mention", "reblog", "favourite", "follow"])
+        );
+        let host = url::Url::parse(&peer.base).expect("url");
+        assert_eq!(
+            v["accounts"][3],
+            format!("carol@{}", host.host_str().expect("host")),
+            "{v}"
+        );
+        assert_eq!(v["status_urls"][1], post_url(&app));
+        assert_eq!(v["follows"], json!(["follow"]));
+        assert_eq!(v["paged"], v["ids"], "fetch_next follows the Link header");
+        assert_eq!(v["marker"], v["ids"][0]);
+        assert_eq!(v["warnings"], json!([]));
+    }
+}

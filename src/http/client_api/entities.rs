@@ -5,8 +5,12 @@ use serde_json::{Value, json};
 
 use super::super::assets;
 use crate::{
-    app::App, content::summary, db::client_api::AppRow, federation::objects::iso8601,
-    service::client_api::accounts::Account,
+    app::App,
+    content::summary,
+    db::{client_api::AppRow, notifications::NotificationRow},
+    domain::{Handle, hash_hex},
+    federation::objects::iso8601,
+    service::client_api::{accounts::Account, notifications::Marker},
 };
 
 /// An Account; with `source` (the author's own view, for `verify_credentials`).
@@ -98,6 +102,169 @@ pub fn application(row: &AppRow, client_secret: Option<&str>) -> Value {
     if let Some(secret) = client_secret {
         v["client_secret"] = json!(secret);
         v["client_secret_expires_at"] = json!(0);
+    }
+    v
+}
+
+/// Mastodon's time format: ISO 8601 in UTC with milliseconds.
+fn millis(ms: i64) -> String {
+    let s = iso8601(ms);
+    format!("{}.{:03}Z", s.trim_end_matches('Z'), ms.rem_euclid(1000))
+}
+
+/// A remote account's id: no handle of ours can contain a `.`, so it never names
+/// one of our authors.
+pub fn remote_account_id(actor_id: &str) -> String {
+    format!("r.{}", &hash_hex(&[actor_id.as_bytes()])[..20])
+}
+
+/// The remote actor of a notification, as an Account.
+fn remote_account(app: &App, n: &NotificationRow) -> Value {
+    let host = url::Url::parse(&n.actor_id)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let username = n.actor_username.clone().unwrap_or_else(|| {
+        n.actor_id
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    });
+    let acct = n
+        .actor_handle
+        .clone()
+        .unwrap_or_else(|| format!("{username}@{host}"));
+    let avatar = n
+        .actor_icon
+        .clone()
+        .unwrap_or_else(|| assets::icon_url(app.uris()));
+    json!({
+        "id": remote_account_id(&n.actor_id),
+        "username": username,
+        "acct": acct,
+        "display_name": n.actor_name.clone().unwrap_or_default(),
+        "locked": false, "bot": false, "group": false, "discoverable": null,
+        "created_at": millis(0),
+        "note": "",
+        "url": n.actor_url.clone().unwrap_or_else(|| n.actor_id.clone()),
+        "uri": n.actor_id,
+        "avatar": avatar, "avatar_static": avatar, "header": "", "header_static": "",
+        "followers_count": 0, "following_count": 0, "statuses_count": 0,
+        "last_status_at": null, "emojis": [], "fields": [],
+    })
+}
+
+/// The fields every Status has; the caller fills in what differs.
+fn status(
+    id: String,
+    uri: &str,
+    url: &str,
+    created_at: i64,
+    account: Value,
+    content: &str,
+) -> Value {
+    json!({
+        "id": id, "uri": uri, "url": url, "created_at": millis(created_at),
+        "account": account, "content": content,
+        "visibility": "public", "sensitive": false, "spoiler_text": "",
+        "media_attachments": [], "mentions": [], "tags": [], "emojis": [],
+        "reblogs_count": 0, "favourites_count": 0, "replies_count": 0,
+        "in_reply_to_id": null, "in_reply_to_account_id": null,
+        "reblog": null, "poll": null, "card": null, "language": null, "edited_at": null,
+        "application": null, "favourited": false, "reblogged": false, "muted": false,
+        "bookmarked": false, "pinned": false,
+    })
+}
+
+/// Our post as a Status: its id is the post's number; `author` is its Account.
+fn post_status(app: &App, n: &NotificationRow, author: &Value, handle: &Handle) -> Option<Value> {
+    let (id, slug, html, at) = (
+        n.post_id?,
+        n.post_slug.as_deref()?,
+        n.post_html.as_deref()?,
+        n.post_published_at?,
+    );
+    let url = format!("{}/@{handle}/{slug}", app.uris().base());
+    let mut v = status(id.to_string(), &url, &url, at, author.clone(), html);
+    v["language"] = json!(n.post_lang);
+    Some(v)
+}
+
+/// A remote reply to our post as a Status (its content was sanitised when stored).
+fn reply_status(app: &App, n: &NotificationRow, handle: &Handle) -> Option<Value> {
+    let (id, ap_id, html, at) = (
+        n.reply_id?,
+        n.reply_ap_id.as_deref()?,
+        n.reply_html.as_deref()?,
+        n.reply_published_at?,
+    );
+    let url = n.reply_url.as_deref().unwrap_or(ap_id);
+    let mut v = status(
+        format!("reply.{id}"),
+        ap_id,
+        url,
+        at,
+        remote_account(app, n),
+        html,
+    );
+    v["in_reply_to_id"] = json!(n.post_id.map(|p| p.to_string()));
+    v["in_reply_to_account_id"] = json!(handle.as_str());
+    if let Some(cw) = n.reply_summary.as_deref().filter(|s| !s.is_empty()) {
+        v["spoiler_text"] = json!(cw);
+        v["sensitive"] = json!(true);
+    }
+    Some(v)
+}
+
+/// A quote of our post as a Status (content sanitised when stored).
+fn quote_status(app: &App, n: &NotificationRow) -> Option<Value> {
+    let (id, ap_id, html) = (
+        n.quote_id?,
+        n.quote_ap_id.as_deref()?,
+        n.quote_html.as_deref()?,
+    );
+    let url = n.quote_url.as_deref().unwrap_or(ap_id);
+    Some(status(
+        format!("quote.{id}"),
+        ap_id,
+        url,
+        n.created_at,
+        remote_account(app, n),
+        html,
+    ))
+}
+
+/// A Notification, or None when what it is about is gone (a deleted post).
+/// `author` is the signed-in author's Account entity.
+pub fn notification(
+    app: &App,
+    n: &NotificationRow,
+    author: &Value,
+    handle: &Handle,
+) -> Option<Value> {
+    let status = match n.kind.as_str() {
+        "follow" => None,
+        "mention" => Some(reply_status(app, n, handle)?),
+        "quote" => Some(quote_status(app, n)?),
+        _ => Some(post_status(app, n, author, handle)?),
+    };
+    Some(json!({
+        "id": n.id.to_string(),
+        "type": n.kind,
+        "group_key": format!("ungrouped-{}", n.id),
+        "created_at": millis(n.created_at),
+        "account": remote_account(app, n),
+        "status": status,
+    }))
+}
+
+/// Markers, keyed by timeline.
+pub fn markers(list: &[Marker]) -> Value {
+    let mut v = json!({});
+    for (timeline, id, version, at) in list {
+        v[timeline] = json!({ "last_read_id": id, "version": version, "updated_at": millis(*at) });
     }
     v
 }

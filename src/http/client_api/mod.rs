@@ -9,6 +9,7 @@ mod cors;
 mod entities;
 mod extract;
 mod instance;
+mod notifications;
 mod oauth;
 
 use axum::{
@@ -68,6 +69,17 @@ pub fn router() -> Router<App> {
         )
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
         .route("/api/v1/accounts/{id}", get(accounts::account))
+        .route("/api/v1/notifications", get(notifications::list))
+        .route("/api/v1/notifications/clear", post(notifications::clear))
+        .route("/api/v1/notifications/{id}", get(notifications::get))
+        .route(
+            "/api/v1/notifications/{id}/dismiss",
+            post(notifications::dismiss),
+        )
+        .route(
+            "/api/v1/markers",
+            get(notifications::markers).post(notifications::set_markers),
+        )
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))
         // A method a path does not have is a path we do not have, as in Mastodon.

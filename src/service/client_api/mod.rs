@@ -3,5 +3,6 @@
 //! entities' JSON shapes, is `http::client_api`.
 
 pub mod accounts;
+pub mod notifications;
 pub mod oauth;
 pub mod password;
