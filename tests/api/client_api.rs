@@ -1006,14 +1006,6 @@ async fn toot_logs_in_from_the_command_line_and_says_who_is_signed_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sign_in_page_reads_well_in_chromium_on_phone_and_desktop() {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "Chromium is not installed at {chromium}: run `bash scripts/test.sh`, which installs Debian's chromium package"
-    );
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("tests/browser");
-    crate::helpers::npm_ci(&dir, "playwright-core");
     let app = spawn_app().await;
     let client = register(&app, CALLBACK, "read write follow push").await;
     let path = format!(
@@ -1022,22 +1014,7 @@ async fn the_sign_in_page_reads_well_in_chromium_on_phone_and_desktop() {
         url::form_urlencoded::byte_serialize(CALLBACK.as_bytes()).collect::<String>()
     );
     let pages = json!([{ "name": "sign-in", "path": path }]);
-    let shots = root.join("target/screenshots");
-    let out = tokio::process::Command::new("node")
-        .arg(dir.join("check.mjs"))
-        .arg(&app.base)
-        .arg(&shots)
-        .arg(pages.to_string())
-        .env("CHROMIUM", &chromium)
-        .output()
-        .await
-        .expect("node must be installed to run the browser tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "the browser check failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let shots = crate::browser::check_pages(&app.base, &pages).await;
     assert!(shots.join("sign-in-375-light.png").exists());
 }
 
