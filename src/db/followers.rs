@@ -167,22 +167,15 @@ pub async fn ids_on_origin(
     .map_err(Into::into)
 }
 
-/// Whether `inbox` on `host` is the shared inbox of one of the author's followers.
-pub async fn is_shared_inbox(
-    db: impl Executor<'_>,
-    author: &Handle,
-    host: &str,
-    inbox: &str,
-) -> Result<bool> {
+/// The shared inboxes `author`'s followers are delivered to (FEP-8fcf's header goes
+/// only to these).
+pub async fn shared_inboxes(db: impl Executor<'_>, author: &Handle) -> Result<Vec<String>> {
     sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM followers WHERE author = ? AND delivery_host = ?
-            AND delivery_inbox = ? AND shared_inbox = ?)",
+        "SELECT DISTINCT delivery_inbox FROM followers
+         WHERE author = ? AND shared_inbox = delivery_inbox",
     )
     .bind(author)
-    .bind(host)
-    .bind(inbox)
-    .bind(inbox)
-    .fetch_one(db.inner())
+    .fetch_all(db.inner())
     .await
     .map_err(Into::into)
 }

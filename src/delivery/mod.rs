@@ -66,7 +66,14 @@ pub struct Deliverer {
     in_flight: Arc<Mutex<InFlight>>,
     /// Activity bodies and authors by row id: one copy however many inboxes it goes to.
     bodies: Arc<Mutex<HashMap<i64, CachedActivity>>>,
+    /// Each author's followers' shared inboxes, read once per [`SHARED_INBOXES_TTL`]
+    /// rather than once per delivery: only those get FEP-8fcf's header.
+    shared_inboxes: moka::sync::Cache<Handle, Arc<HashSet<String>>>,
 }
+
+/// How long a deliverer trusts its list of an author's shared inboxes: a server that
+/// started following within it misses one optional FEP-8fcf header at most.
+const SHARED_INBOXES_TTL: Duration = Duration::from_secs(30);
 
 /// An activity's body (shared by every request that carries it, never copied) and its
 /// author's handle.
@@ -104,6 +111,10 @@ impl Deliverer {
             slots,
             in_flight: Arc::default(),
             bodies: Arc::default(),
+            shared_inboxes: moka::sync::Cache::builder()
+                .max_capacity(1_024)
+                .time_to_live(SHARED_INBOXES_TTL)
+                .build(),
         }
     }
 
@@ -328,13 +339,31 @@ impl Deliverer {
         d: &ClaimedDelivery,
         url: &Url,
     ) -> Option<String> {
-        let uris = self.keys.uris();
-        follower_sync::header(&self.db, uris, author, &d.host, url)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "cannot compute the followers digest");
-                None
-            })
+        let header = async {
+            let shared = match self.shared_inboxes.get(author) {
+                Some(set) => set,
+                None => {
+                    let set: Arc<HashSet<String>> = Arc::new(
+                        db::followers::shared_inboxes(self.db.read(), author)
+                            .await?
+                            .into_iter()
+                            .collect(),
+                    );
+                    self.shared_inboxes.insert(author.clone(), set.clone());
+                    set
+                }
+            };
+            if !shared.contains(d.inbox.as_str()) {
+                return Ok(None);
+            }
+            follower_sync::header(&self.db, self.keys.uris(), author, url)
+                .await
+                .map(Some)
+        };
+        header.await.unwrap_or_else(|e: AppError| {
+            tracing::warn!(error = %e, "cannot compute the followers digest");
+            None
+        })
     }
 
     /// The activity's body (cached) and its author's signing key (cached by the key store).

@@ -35,27 +35,18 @@ pub fn digest<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
 }
 
 /// The `Collection-Synchronization` value for a delivery of `author`'s activity to
-/// `inbox` on `host`, or `None` when the inbox is not a shared inbox of the author's
-/// followers (a personal inbox speaks for one account only).
-pub async fn header(
-    db: &db::Db,
-    uris: &Uris,
-    author: &Handle,
-    host: &str,
-    inbox: &Url,
-) -> AppResult<Option<String>> {
-    if !db::followers::is_shared_inbox(db.read(), author, host, inbox.as_str()).await? {
-        return Ok(None);
-    }
+/// `inbox`, a shared inbox of the author's followers (the deliverer knows which are: a
+/// personal inbox speaks for one account only and gets none).
+pub async fn header(db: &db::Db, uris: &Uris, author: &Handle, inbox: &Url) -> AppResult<String> {
     let origin = origin(inbox);
     let ids = db::followers::ids_on_origin(db.read(), author, &origin).await?;
     let domain = crate::domain::host_key(inbox);
-    Ok(Some(format!(
+    Ok(format!(
         "collectionId=\"{}\", digest=\"{}\", url=\"{}\"",
         uris.followers(author),
         digest(ids.iter().map(String::as_str)),
         uris.followers_sync(author, &domain),
-    )))
+    ))
 }
 
 /// The partial followers collection for the signer's origin: an `OrderedCollection`
