@@ -79,9 +79,13 @@ pub async fn receive(ctx: &Context, follow: &Follow, sender: &RemoteActor) -> Ap
     {
         // Its server accepts whatever signature it cannot verify and silently distrusts
         // it: no refusal would ever teach us, so it gets draft-cavage from the Accept on.
-        for inbox in [&sender.inbox, sender.delivery_inbox()] {
-            db::hosts::remember_scheme(&mut tx, &host_key(inbox), knock::PINNED_CAVAGE, now)
-                .await?;
+        // Only the sender's own host: a verified actor must not pin another's.
+        let own = host_key(&sender.id);
+        if [&sender.inbox, sender.delivery_inbox()]
+            .iter()
+            .any(|inbox| host_key(inbox) == own)
+        {
+            db::hosts::remember_scheme(&mut tx, &own, knock::PINNED_CAVAGE, now).await?;
         }
     }
     // The Accept goes to the follower's own inbox: it is addressed to them alone.
