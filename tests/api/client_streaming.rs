@@ -332,3 +332,46 @@ async fn the_instance_names_its_streaming_api_and_health_answers() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.expect("text"), "OK");
 }
+
+#[tokio::test]
+async fn mastodon_py_streams_the_authors_notifications() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let venv = crate::client_kit::python_clients();
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    crate::client_kit::with_password(&app).await;
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/clients/mastodon_py_streaming.py");
+    let mut child = tokio::process::Command::new(venv.join("bin/python"))
+        .arg(script)
+        .arg(&app.base)
+        .arg(crate::client_kit::PASSWORD)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run python");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("the script starts streaming")
+        .expect("read");
+    assert_eq!(ready.as_deref(), Some("ready"));
+    like(&app, &peer, "dave").await;
+    let last = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the script ends")
+        .expect("read")
+        .unwrap_or_default();
+    let out = child.wait_with_output().await.expect("wait");
+    let v: Value = serde_json::from_str(&last).unwrap_or_else(|_| {
+        panic!(
+            "Mastodon.py failed: {last}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(v["type"], "favourite", "{v}");
+    assert_eq!(v["status_url"], post_url(&app));
+    assert_eq!(v["warnings"], json!([]));
+}

@@ -248,8 +248,10 @@ async fn sse(
     conn.subscribe(stream?)?;
     let keep_alive = KeepAlive::new().interval(heartbeat(&app)).text("thump");
     let closed = app.streams().closed();
+    // Mastodon opens with a comment, so clients know the stream is up.
+    let hello = vec![SseEvent::default().comment(")")];
     let events = futures_util::stream::unfold(
-        (app, conn, closed, Vec::<SseEvent>::new()),
+        (app, conn, closed, hello),
         |(app, mut conn, closed, mut ready)| async move {
             loop {
                 if let Some(e) = ready.pop() {
