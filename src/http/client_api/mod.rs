@@ -9,11 +9,14 @@ mod cors;
 mod entities;
 mod extract;
 mod instance;
+mod media;
+mod media_json;
 mod notifications;
 mod oauth;
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     routing::{any, get, patch, post},
 };
 
@@ -80,6 +83,18 @@ pub fn router() -> Router<App> {
             "/api/v1/markers",
             get(notifications::markers).post(notifications::set_markers),
         )
+        // Media attachments: the upload routes bound their bodies themselves, while
+        // they stream, by `[limits.client_api] media_max_bytes`.
+        .route(
+            "/api/v2/media",
+            post(media::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/v1/media",
+            post(media::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/media/{id}", get(media::get).put(media::update))
+        .route("/media/{id}/{file}", get(media::serve))
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))
         // A method a path does not have is a path we do not have, as in Mastodon.
