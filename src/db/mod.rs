@@ -18,6 +18,7 @@ pub mod followers;
 pub mod hosts;
 pub mod inbox_activities;
 pub mod instance_actor;
+pub mod media;
 pub mod meta;
 pub mod notifications;
 pub mod outbox;

@@ -3,7 +3,9 @@
 //! entities' JSON shapes, is `http::client_api`.
 
 pub mod accounts;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod password;
+pub mod picture;
 pub mod streaming;
