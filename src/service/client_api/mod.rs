@@ -3,6 +3,9 @@
 //! entities' JSON shapes, is `http::client_api`.
 
 pub mod accounts;
+pub mod graph;
 pub mod notifications;
 pub mod oauth;
 pub mod password;
+pub mod search;
+pub mod timeline;
