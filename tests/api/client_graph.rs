@@ -239,8 +239,10 @@ async fn follow_sends_a_signed_follow_and_the_accept_makes_it_following() {
         (json!(true), json!(false))
     );
 
-    // An Accept from another account, naming our Follow, changes nothing.
+    // An Accept from another account, naming our Follow (embedded or by id), changes
+    // nothing.
     answer(&app, &peer, "mallory", "Accept", &f).await;
+    answer(&app, &peer, "mallory", "Accept", &f["id"]).await;
     assert_eq!(relationship(&app, &token, &id).await["following"], false);
 
     answer(&app, &peer, "erin", "Accept", &f).await;
