@@ -344,6 +344,18 @@ async fn followed_accounts_posts_reach_the_home_timeline() {
     post(&app, &token, &format!("/api/v1/accounts/{id}/unmute")).await;
     assert_eq!(home(&app, &token).await.len(), 2);
 
+    // Its author edits it (followers only now): the edit shows, with its visibility.
+    let mut edited = note.clone();
+    edited["content"] = json!("<p>Hello home, edited</p>");
+    edited["to"] = json!([format!("{}/followers", peer.actor("gina"))]);
+    edited["cc"] = json!([]);
+    assert_eq!(app.receive_new(&peer, "gina", "Update", edited).await, 202);
+    app.inbox_settled().await;
+    let now = home(&app, &token).await;
+    assert_eq!(now[0]["content"], "<p>Hello home, edited</p>", "{now:?}");
+    assert_eq!(now[0]["visibility"], "private");
+    assert!(now[0]["edited_at"].is_string());
+
     // Its author deletes it: gone.
     assert_eq!(
         app.receive_new(&peer, "gina", "Delete", note["id"].clone())
