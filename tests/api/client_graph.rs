@@ -470,3 +470,61 @@ async fn mastodon_py_resolves_follows_and_reads_home() {
     assert_eq!(v["home"][0], "<p>Seen from Python</p>", "{v}");
     assert_eq!(v["warnings"], json!([]), "{v}");
 }
+
+/// The real Fedify peer (tests/peer): alice follows its actor from the API, it
+/// accepts by itself, and its post reaches alice's home timeline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fedify_accepts_the_authors_follow_and_its_post_shows_in_home() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        worker: true,
+        ..Default::default()
+    })
+    .await;
+    let peer = crate::interop_fedify::FedifyPeer::start();
+    let token = signed_in(&app, "alice", SCOPES).await;
+    let health: Value = reqwest::get(format!("{}/_control/health", peer.base))
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("JSON");
+    let actor = health["actor"].as_str().expect("actor").to_owned();
+    let v = resolve(&app, &token, &actor).await;
+    let id = v["accounts"][0]["id"]
+        .as_str()
+        .expect("resolved")
+        .to_owned();
+    assert_eq!(v["accounts"][0]["display_name"], "Fedify Test Reader");
+    post(&app, &token, &format!("/api/v1/accounts/{id}/follow")).await;
+    let follow = peer.wait_for("Follow", None).await;
+    assert_eq!(follow["verifiedBy"], "http-signature", "{follow}");
+    eventually(30, "Fedify's Accept to be applied", || async {
+        (relationship(&app, &token, &id).await["following"] == true).then_some(())
+    })
+    .await;
+
+    peer.call(
+        "/_control/send",
+        json!({
+            "to": app.actor("alice"),
+            "activity": {
+                "type": "Create",
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                "object": {
+                    "type": "Note",
+                    "content": "<p>Fedify posts to its followers</p>",
+                    "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                },
+            },
+        }),
+    )
+    .await;
+    let list = eventually(30, "Fedify's post in the home timeline", || async {
+        let list = home(&app, &token).await;
+        contents(&list)
+            .contains(&"<p>Fedify posts to its followers</p>".to_owned())
+            .then_some(list)
+    })
+    .await;
+    assert_eq!(list[0]["account"]["id"], id, "{list:?}");
+}
