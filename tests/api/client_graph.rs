@@ -413,6 +413,54 @@ async fn followers_are_listed_with_link_pagination() {
     assert_eq!(relationship(&app, &token, id).await["followed_by"], true);
     let (_, reqs) = api_get(&app, "/api/v1/follow_requests", Some(&token)).await;
     assert_eq!(reqs, json!([]));
+
+    // Muting f1 hides its follow from alice's notifications.
+    let (_, before) = api_get(&app, "/api/v1/notifications", Some(&token)).await;
+    assert_eq!(before.as_array().map(Vec::len), Some(3), "{before}");
+    post(&app, &token, &format!("/api/v1/accounts/{id}/mute")).await;
+    let (_, after) = api_get(&app, "/api/v1/notifications", Some(&token)).await;
+    let accounts: Vec<&Value> = after
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|n| &n["account"]["uri"])
+        .collect();
+    assert_eq!(accounts.len(), 2, "{after}");
+    assert!(!accounts.contains(&&json!(peer.actor("f1"))), "{after}");
+}
+
+#[tokio::test]
+async fn the_home_timelines_store_keeps_its_row_cap() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        config: "[limits.timeline]\nhome_statuses = 2\n",
+        ..Default::default()
+    })
+    .await;
+    let peer = TestPeer::start().await;
+    let token = signed_in(&app, "alice", SCOPES).await;
+    followed(&app, &token, &peer, "jill").await;
+    for n in 1..=3 {
+        let note = status(
+            &peer,
+            "jill",
+            &format!("c{n}"),
+            &format!("number {n}"),
+            "2025-03-01T10:00:00Z",
+        );
+        app.receive_new(&peer, "jill", "Create", note).await;
+    }
+    app.inbox_settled().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM remote_statuses").await, 3);
+    // Pruned when the server starts (and hourly): the newest two stay.
+    let app = app.restart(false).await;
+    eventually(10, "the store to be pruned", || async {
+        (app.count("SELECT COUNT(*) FROM remote_statuses").await == 2).then_some(())
+    })
+    .await;
+    let kept = app
+        .count("SELECT COUNT(*) FROM remote_statuses WHERE content_html LIKE '%number 1%'")
+        .await;
+    assert_eq!(kept, 0, "the oldest went first");
 }
 
 #[tokio::test]
