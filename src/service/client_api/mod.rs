@@ -8,4 +8,5 @@ pub mod notifications;
 pub mod oauth;
 pub mod password;
 pub mod search;
+pub mod streaming;
 pub mod timeline;
