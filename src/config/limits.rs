@@ -17,6 +17,7 @@ pub struct Limits {
     pub fetch: FetchLimits,
     pub pages: PageLimits,
     pub client_api: ClientApiLimits,
+    pub timeline: TimelineLimits,
 }
 
 impl Limits {
@@ -28,6 +29,7 @@ impl Limits {
         out.extend(self.fetch.values());
         out.extend(self.pages.values());
         out.extend(self.client_api.values());
+        out.extend(self.timeline.values());
         out
     }
 }
@@ -503,6 +505,51 @@ impl ClientApiLimits {
             (
                 "limits.client_api.unattached_media_hours",
                 self.unattached_media_hours.get().into(),
+            ),
+        ]
+    }
+}
+
+/// The author's social graph and home timeline in the client API (`[limits.timeline]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimelineLimits {
+    /// Remote accounts an author may follow (or ask to follow); past it, 422.
+    pub following_per_author: NonZeroU32,
+    /// Accounts an author may mute; past it, 422.
+    pub mutes_per_author: NonZeroU32,
+    /// Days a status of a followed account is kept for the home timeline.
+    pub home_days: NonZeroU16,
+    /// Statuses of followed accounts kept in all; past it the oldest go (checked hourly).
+    pub home_statuses: NonZeroU32,
+}
+
+impl Default for TimelineLimits {
+    fn default() -> Self {
+        Self {
+            following_per_author: NonZeroU32::new(5_000).unwrap_or(NonZeroU32::MIN),
+            mutes_per_author: NonZeroU32::new(5_000).unwrap_or(NonZeroU32::MIN),
+            home_days: NonZeroU16::new(30).unwrap_or(NonZeroU16::MIN),
+            home_statuses: NonZeroU32::new(50_000).unwrap_or(NonZeroU32::MIN),
+        }
+    }
+}
+
+impl TimelineLimits {
+    fn values(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            (
+                "limits.timeline.following_per_author",
+                self.following_per_author.get().into(),
+            ),
+            (
+                "limits.timeline.mutes_per_author",
+                self.mutes_per_author.get().into(),
+            ),
+            ("limits.timeline.home_days", self.home_days.get().into()),
+            (
+                "limits.timeline.home_statuses",
+                self.home_statuses.get().into(),
             ),
         ]
     }

@@ -15,6 +15,7 @@ pub mod cache_changes;
 pub mod client_api;
 pub mod deliveries;
 pub mod followers;
+pub mod following;
 pub mod hosts;
 pub mod inbox_activities;
 pub mod instance_actor;
@@ -27,6 +28,7 @@ pub mod quotes;
 pub mod reactions;
 pub mod remote_actors;
 pub mod replies;
+pub mod timeline;
 mod types;
 pub mod workers;
 

@@ -617,7 +617,7 @@ async fn the_instance_documents_claim_the_mastodon_api_they_follow() {
 async fn unimplemented_api_paths_answer_with_mastodons_error_json() {
     let app = spawn_app().await;
     for (method, path) in [
-        (reqwest::Method::GET, "/api/v1/timelines/home"),
+        (reqwest::Method::GET, "/api/v1/lists"),
         (reqwest::Method::POST, "/api/v1/statuses"),
         (reqwest::Method::GET, "/api/v3/anything"),
         (reqwest::Method::GET, "/api/v1/accounts/nobody"),
