@@ -26,6 +26,7 @@ pub mod quotes;
 pub mod reactions;
 pub mod remote_actors;
 pub mod replies;
+pub mod statuses;
 mod types;
 pub mod workers;
 

@@ -19,6 +19,8 @@ pub struct ReplyRow {
     pub updated_at: Option<i64>,
     pub received_at: i64,
     pub state: ReplyState,
+    /// The author's note this row shows in the thread (the author's own reply).
+    pub note_id: Option<i64>,
 }
 
 /// A reply with what is shown of its author.

@@ -10,7 +10,7 @@ use crate::{
     db::{client_api::AppRow, notifications::NotificationRow},
     domain::{Handle, hash_hex},
     federation::objects::iso8601,
-    service::client_api::{accounts::Account, notifications::Marker},
+    service::client_api::{accounts::Account, notifications::Marker, statuses::RemoteAccount},
 };
 
 /// An Account; with `source` (the author's own view, for `verify_credentials`).
@@ -107,7 +107,7 @@ pub fn application(row: &AppRow, client_secret: Option<&str>) -> Value {
 }
 
 /// Mastodon's time format: ISO 8601 in UTC with milliseconds.
-fn millis(ms: i64) -> String {
+pub(super) fn millis(ms: i64) -> String {
     let s = iso8601(ms);
     format!("{}.{:03}Z", s.trim_end_matches('Z'), ms.rem_euclid(1000))
 }
@@ -120,36 +120,51 @@ pub fn remote_account_id(actor_id: &str) -> String {
 
 /// The remote actor of a notification, as an Account.
 fn remote_account(app: &App, n: &NotificationRow) -> Value {
-    let host = url::Url::parse(&n.actor_id)
+    remote_account_of(
+        app,
+        &RemoteAccount {
+            actor_id: n.actor_id.clone(),
+            username: n.actor_username.clone(),
+            handle: n.actor_handle.clone(),
+            name: n.actor_name.clone(),
+            icon: n.actor_icon.clone(),
+            url: n.actor_url.clone(),
+        },
+    )
+}
+
+/// A remote actor as an Account.
+pub(super) fn remote_account_of(app: &App, a: &RemoteAccount) -> Value {
+    let host = url::Url::parse(&a.actor_id)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
-    let username = n.actor_username.clone().unwrap_or_else(|| {
-        n.actor_id
+    let username = a.username.clone().unwrap_or_else(|| {
+        a.actor_id
             .trim_end_matches('/')
             .rsplit('/')
             .next()
             .unwrap_or_default()
             .to_owned()
     });
-    let acct = n
-        .actor_handle
+    let acct = a
+        .handle
         .clone()
         .unwrap_or_else(|| format!("{username}@{host}"));
-    let avatar = n
-        .actor_icon
+    let avatar = a
+        .icon
         .clone()
         .unwrap_or_else(|| assets::icon_url(app.uris()));
     json!({
-        "id": remote_account_id(&n.actor_id),
+        "id": remote_account_id(&a.actor_id),
         "username": username,
         "acct": acct,
-        "display_name": n.actor_name.clone().unwrap_or_default(),
+        "display_name": a.name.clone().unwrap_or_default(),
         "locked": false, "bot": false, "group": false, "discoverable": null,
         "created_at": millis(0),
         "note": "",
-        "url": n.actor_url.clone().unwrap_or_else(|| n.actor_id.clone()),
-        "uri": n.actor_id,
+        "url": a.url.clone().unwrap_or_else(|| a.actor_id.clone()),
+        "uri": a.actor_id,
         "avatar": avatar, "avatar_static": avatar, "header": "", "header_static": "",
         "followers_count": 0, "following_count": 0, "statuses_count": 0,
         "last_status_at": null, "emojis": [], "fields": [],

@@ -6,3 +6,4 @@ pub mod accounts;
 pub mod notifications;
 pub mod oauth;
 pub mod password;
+pub mod statuses;
