@@ -5,7 +5,9 @@
 use sqlx::types::Json;
 
 use super::{Executor, Result, posts::PostRow, replies::ReplyRow};
-use crate::domain::{Attachment, Handle, Lang, Mention, ReactionKind, Slug, Tag, Visibility};
+use crate::domain::{
+    Attachment, Handle, Lang, Mention, QuotePolicy, ReactionKind, Slug, Tag, Visibility,
+};
 
 /// What an app note says.
 #[derive(Debug, Clone)]
@@ -38,7 +40,7 @@ pub async fn insert_note(
             quote_policy, mentions_json, origin, visibility, spoiler_text, sensitive,
             in_reply_to, in_reply_to_status, source_text, idempotency_key)
          VALUES (?1, 'app:pending', 'note-pending', 'Note', ?2, ?2, ?3, ?4, ?5, ?5, ?6, ?7,
-            'anyone', ?8, 'app', ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+            ?16, ?8, 'app', ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          RETURNING id",
     )
     .bind(author)
@@ -56,6 +58,11 @@ pub async fn insert_note(
     .bind(reply_to.map(|r| r.1))
     .bind(v.source_text)
     .bind(idempotency_key)
+    // Quoting a note meant for few would show it to all.
+    .bind(match v.visibility.is_open() {
+        true => QuotePolicy::Anyone,
+        false => QuotePolicy::Nobody,
+    })
     .fetch_one(tx.inner())
     .await?;
     let slug = Slug::note(id);
