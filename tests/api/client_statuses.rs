@@ -396,8 +396,8 @@ async fn a_reply_to_a_comment_reaches_the_commenter_and_shows_threaded_as_the_au
         .as_str()
         .expect("the post")
         .to_owned();
-    assert_eq!(ids(&ctx["ancestors"]), [post_id.clone()]);
-    assert_eq!(ids(&ctx["descendants"]), [id.clone()]);
+    assert_eq!(ids(&ctx["ancestors"]), [post_id.as_str()]);
+    assert_eq!(ids(&ctx["descendants"]), [id.as_str()]);
     let (_, ctx) = api_get(
         &app,
         &format!("/api/v1/statuses/{id}/context"),
