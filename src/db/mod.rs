@@ -28,6 +28,7 @@ pub mod quotes;
 pub mod reactions;
 pub mod remote_actors;
 pub mod replies;
+pub mod statuses;
 pub mod timeline;
 mod types;
 pub mod workers;

@@ -10,8 +10,9 @@ use sqlx::{
 use url::Url;
 
 use crate::domain::{
-    CircuitState, DeliveryState, Emoji, Handle, InboxState, Lang, PostKind, QuotePolicy,
-    QuoteState, ReactionKind, ReplyState, SignatureScheme, Slug, Tag, WorkerKind,
+    CircuitState, DeliveryState, Emoji, Handle, InboxState, Lang, PostKind, PostOrigin,
+    QuotePolicy, QuoteState, ReactionKind, ReplyState, SignatureScheme, Slug, Tag, Visibility,
+    WorkerKind,
 };
 
 macro_rules! text_column {
@@ -59,6 +60,8 @@ text_column!(
     QuotePolicy,
     QuoteState,
     SignatureScheme,
+    PostOrigin,
+    Visibility,
 );
 
 /// A URL column of a row read by hand (sqlx cannot decode `Url` itself).

@@ -618,7 +618,7 @@ async fn unimplemented_api_paths_answer_with_mastodons_error_json() {
     let app = spawn_app().await;
     for (method, path) in [
         (reqwest::Method::GET, "/api/v1/lists"),
-        (reqwest::Method::POST, "/api/v1/statuses"),
+        (reqwest::Method::POST, "/api/v1/statuses/1/pin"),
         (reqwest::Method::GET, "/api/v3/anything"),
         (reqwest::Method::GET, "/api/v1/accounts/nobody"),
         (reqwest::Method::POST, "/api/v1/instance"),

@@ -15,6 +15,8 @@ mod media;
 mod media_json;
 mod notifications;
 mod oauth;
+mod status_json;
+mod statuses;
 mod streaming;
 
 use axum::{
@@ -128,6 +130,35 @@ pub fn router() -> Router<App> {
         )
         .route("/api/v1/media/{id}", get(media::get).put(media::update))
         .route("/media/{id}/{file}", get(media::serve))
+        // Statuses: notes and replies from apps, any status by its id, threads,
+        // favourites and boosts, an account's statuses and the local timeline.
+        .route("/api/v1/statuses", post(statuses::create))
+        .route(
+            "/api/v1/statuses/{id}",
+            get(statuses::get)
+                .put(statuses::edit)
+                .delete(statuses::delete),
+        )
+        .route("/api/v1/statuses/{id}/history", get(statuses::history))
+        .route("/api/v1/statuses/{id}/source", get(statuses::source))
+        .route("/api/v1/statuses/{id}/context", get(statuses::context))
+        .route("/api/v1/statuses/{id}/favourite", post(statuses::favourite))
+        .route(
+            "/api/v1/statuses/{id}/unfavourite",
+            post(statuses::unfavourite),
+        )
+        .route("/api/v1/statuses/{id}/reblog", post(statuses::reblog))
+        .route("/api/v1/statuses/{id}/unreblog", post(statuses::unreblog))
+        .route(
+            "/api/v1/statuses/{id}/favourited_by",
+            get(statuses::favourited_by),
+        )
+        .route(
+            "/api/v1/statuses/{id}/reblogged_by",
+            get(statuses::reblogged_by),
+        )
+        .route("/api/v1/accounts/{id}/statuses", get(statuses::of_account))
+        .route("/api/v1/timelines/public", get(statuses::public_timeline))
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))
         // A method a path does not have is a path we do not have, as in Mastodon.

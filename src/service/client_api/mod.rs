@@ -10,5 +10,6 @@ pub mod oauth;
 pub mod password;
 pub mod picture;
 pub mod search;
+pub mod statuses;
 pub mod streaming;
 pub mod timeline;
