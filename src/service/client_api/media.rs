@@ -259,7 +259,8 @@ pub async fn of_post(app: &App, post_id: i64) -> AppResult<Vec<MediaRow>> {
 }
 
 /// Removes media that waited for a post longer than `[limits.client_api]
-/// unattached_media_hours`; the hourly pruner calls it.
+/// unattached_media_hours`, and those of posts deleted as long ago (their URLs
+/// answer 404 from the deletion on); the hourly pruner calls it.
 pub async fn prune(app: &App) -> AppResult<u64> {
     let hours = i64::from(app.config().limits.client_api.unattached_media_hours.get());
     let before = db::now_ms() - hours * 3600 * 1000;
