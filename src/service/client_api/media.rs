@@ -28,6 +28,23 @@ pub const MAX_DESCRIPTION: usize = 1500;
 /// (decoded) and a core.
 static PROCESSING: Semaphore = Semaphore::const_new(2);
 
+/// Uploads being received or processed at once in this process: each holds up to
+/// `media_max_bytes` in memory until it is stored.
+static IN_FLIGHT: Semaphore = Semaphore::const_new(16);
+/// What a client is told to wait when all of them are taken.
+const BUSY_RETRY_SECONDS: u64 = 5;
+
+/// A place for one more upload, held while it is read and processed; 429 when there
+/// is none.
+pub fn upload_slot(author: &Handle) -> AppResult<tokio::sync::SemaphorePermit<'static>> {
+    IN_FLIGHT
+        .try_acquire()
+        .map_err(|_| AppError::TooManyRequests {
+            host: author.to_string(),
+            retry_after: BUSY_RETRY_SECONDS,
+        })
+}
+
 /// An upload as the app sent it.
 #[derive(Debug, Default)]
 pub struct Upload {
