@@ -377,6 +377,21 @@ pub struct ClientApiLimits {
     pub unattached_media_bytes_per_author: NonZeroU32,
     /// Hours uploaded media may wait for a post before they are removed (checked hourly).
     pub unattached_media_hours: NonZeroU16,
+    /// Streaming connections (WebSocket or server-sent events) one author may hold
+    /// open in this process; more are refused (429).
+    pub streams_per_author: NonZeroU16,
+    /// Streaming connections open in this process in all.
+    pub streams_total: NonZeroU32,
+    /// Events a streaming connection may fall behind by; a client that reads more
+    /// slowly is disconnected (apps reconnect).
+    pub stream_buffer_events: NonZeroU16,
+    /// Seconds between keep-alives on a streaming connection (a WebSocket ping, a
+    /// comment line on server-sent events); a WebSocket silent for three is closed.
+    pub stream_heartbeat_seconds: NonZeroU16,
+    /// Filters (`/api/v2/filters`) one author may keep.
+    pub filters_per_author: NonZeroU16,
+    /// Keywords and statuses one filter may hold, each.
+    pub filter_rules: NonZeroU16,
 }
 
 impl Default for ClientApiLimits {
@@ -399,6 +414,12 @@ impl Default for ClientApiLimits {
             unattached_media_bytes_per_author: NonZeroU32::new(100 * 1024 * 1024)
                 .unwrap_or(NonZeroU32::MIN),
             unattached_media_hours: NonZeroU16::new(24).unwrap_or(NonZeroU16::MIN),
+            streams_per_author: NonZeroU16::new(16).unwrap_or(NonZeroU16::MIN),
+            streams_total: NonZeroU32::new(1024).unwrap_or(NonZeroU32::MIN),
+            stream_buffer_events: NonZeroU16::new(256).unwrap_or(NonZeroU16::MIN),
+            stream_heartbeat_seconds: NonZeroU16::new(30).unwrap_or(NonZeroU16::MIN),
+            filters_per_author: NonZeroU16::new(100).unwrap_or(NonZeroU16::MIN),
+            filter_rules: NonZeroU16::new(100).unwrap_or(NonZeroU16::MIN),
         }
     }
 }
@@ -458,6 +479,30 @@ impl ClientApiLimits {
             (
                 "limits.client_api.unattached_media_hours",
                 self.unattached_media_hours.get().into(),
+            ),
+            (
+                "limits.client_api.streams_per_author",
+                self.streams_per_author.get().into(),
+            ),
+            (
+                "limits.client_api.streams_total",
+                self.streams_total.get().into(),
+            ),
+            (
+                "limits.client_api.stream_buffer_events",
+                self.stream_buffer_events.get().into(),
+            ),
+            (
+                "limits.client_api.stream_heartbeat_seconds",
+                self.stream_heartbeat_seconds.get().into(),
+            ),
+            (
+                "limits.client_api.filters_per_author",
+                self.filters_per_author.get().into(),
+            ),
+            (
+                "limits.client_api.filter_rules",
+                self.filter_rules.get().into(),
             ),
         ]
     }

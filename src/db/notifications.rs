@@ -193,3 +193,21 @@ pub async fn set_marker(
     .await?;
     Ok(())
 }
+
+/// The newest notification id (0 when there is none): where streaming starts.
+pub async fn last_id(db: impl Executor<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM notifications")
+        .fetch_one(db.inner())
+        .await?;
+    Ok(id)
+}
+
+/// Notifications above `after`, oldest first: (id, author), for streaming.
+pub async fn after(db: impl Executor<'_>, after: i64, limit: i64) -> Result<Vec<(i64, Handle)>> {
+    sqlx::query_as("SELECT id, author FROM notifications WHERE id > ? ORDER BY id LIMIT ?")
+        .bind(after)
+        .bind(limit)
+        .fetch_all(db.inner())
+        .await
+        .map_err(Into::into)
+}

@@ -13,6 +13,7 @@ mod media;
 mod media_json;
 mod notifications;
 mod oauth;
+mod streaming;
 
 use axum::{
     Router,
@@ -95,6 +96,22 @@ pub fn router() -> Router<App> {
         )
         .route("/api/v1/media/{id}", get(media::get).put(media::update))
         .route("/media/{id}/{file}", get(media::serve))
+        // Streaming, filters, tag timelines, conversations.
+        .route("/api/v1/streaming", get(streaming::websocket))
+        .route("/api/v1/streaming/", get(streaming::websocket))
+        .route("/api/v1/streaming/health", get(streaming::health))
+        .route("/api/v1/streaming/user", get(streaming::sse_user))
+        .route(
+            "/api/v1/streaming/user/notification",
+            get(streaming::sse_notification),
+        )
+        .route("/api/v1/streaming/public", get(streaming::sse_public))
+        .route("/api/v1/streaming/public/local", get(streaming::sse_public))
+        .route("/api/v1/streaming/hashtag", get(streaming::sse_hashtag))
+        .route(
+            "/api/v1/streaming/hashtag/local",
+            get(streaming::sse_hashtag),
+        )
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))
         // A method a path does not have is a path we do not have, as in Mastodon.

@@ -8,3 +8,4 @@ pub mod notifications;
 pub mod oauth;
 pub mod password;
 pub mod picture;
+pub mod streaming;
