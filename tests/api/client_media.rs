@@ -552,6 +552,15 @@ async fn a_post_claims_its_authors_uploads_and_makes_their_urls_public() {
         .unwrap();
     assert_eq!(claimed[1].alt, "picture 2");
     assert_eq!(get_bytes(&app, url, None).await.status(), 404);
+    // Checked before a new post is written: what is in a post is not free.
+    let check = |ids: Vec<String>, post: Option<i64>| {
+        let handle = fedblog::domain::Handle::parse("alice").unwrap();
+        let app = app.state.clone();
+        async move { fedblog::service::client_api::media::check(&app, &handle, &ids, post).await }
+    };
+    assert!(check(vec![id(0)], None).await.is_err());
+    assert_eq!(check(vec![id(3)], None).await.unwrap()[0].alt, "picture 3");
+    assert_eq!(check(vec![id(0)], Some(post_id)).await.unwrap().len(), 1);
     // Media in a post are not another post's.
     sqlx::query("INSERT INTO posts (author, source_path, slug, kind, content_html, written_at, published_at, source_hash) VALUES ('alice', 'x.md', 'other', 'Note', '', 0, 0, '')")
         .execute(&app.sql)
