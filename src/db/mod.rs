@@ -19,6 +19,7 @@ pub mod following;
 pub mod hosts;
 pub mod inbox_activities;
 pub mod instance_actor;
+pub mod media;
 pub mod meta;
 pub mod notifications;
 pub mod outbox;

@@ -11,12 +11,15 @@ mod extract;
 mod graph;
 mod graph_json;
 mod instance;
+mod media;
+mod media_json;
 mod notifications;
 mod oauth;
 mod streaming;
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     routing::{any, get, patch, post},
 };
 
@@ -113,6 +116,18 @@ pub fn router() -> Router<App> {
             "/api/v1/streaming/hashtag/local",
             get(streaming::sse_hashtag),
         )
+        // Media attachments: the upload routes bound their bodies themselves, while
+        // they stream, by `[limits.client_api] media_max_bytes`.
+        .route(
+            "/api/v2/media",
+            post(media::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/v1/media",
+            post(media::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/media/{id}", get(media::get).put(media::update))
+        .route("/media/{id}/{file}", get(media::serve))
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))
         // A method a path does not have is a path we do not have, as in Mastodon.

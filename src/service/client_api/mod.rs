@@ -4,9 +4,11 @@
 
 pub mod accounts;
 pub mod graph;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod password;
+pub mod picture;
 pub mod search;
 pub mod streaming;
 pub mod timeline;
