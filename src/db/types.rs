@@ -10,8 +10,8 @@ use sqlx::{
 use url::Url;
 
 use crate::domain::{
-    CircuitState, DeliveryState, Emoji, Handle, InboxState, Lang, PostKind, QuotePolicy,
-    QuoteState, ReactionKind, ReplyState, SignatureScheme, Slug, Tag, WorkerKind,
+    CircuitState, DeliveryState, Emoji, FilterAction, Handle, InboxState, Lang, PostKind,
+    QuotePolicy, QuoteState, ReactionKind, ReplyState, SignatureScheme, Slug, Tag, WorkerKind,
 };
 
 macro_rules! text_column {
@@ -59,6 +59,7 @@ text_column!(
     QuotePolicy,
     QuoteState,
     SignatureScheme,
+    FilterAction,
 );
 
 /// A URL column of a row read by hand (sqlx cannot decode `Url` itself).

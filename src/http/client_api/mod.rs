@@ -8,6 +8,7 @@ mod authorize;
 mod cors;
 mod entities;
 mod extract;
+mod filters;
 mod instance;
 mod notifications;
 mod oauth;
@@ -96,6 +97,41 @@ pub fn router() -> Router<App> {
         .route(
             "/api/v1/streaming/hashtag/local",
             get(streaming::sse_hashtag),
+        )
+        .route("/api/v2/filters", get(filters::list).post(filters::create))
+        .route(
+            "/api/v2/filters/{id}",
+            get(filters::get)
+                .put(filters::update)
+                .delete(filters::delete),
+        )
+        .route(
+            "/api/v2/filters/{id}/keywords",
+            get(filters::keywords).post(filters::add_keyword),
+        )
+        .route(
+            "/api/v2/filters/keywords/{id}",
+            get(filters::get_keyword)
+                .put(filters::update_keyword)
+                .delete(filters::delete_keyword),
+        )
+        .route(
+            "/api/v2/filters/{id}/statuses",
+            get(filters::statuses).post(filters::add_status),
+        )
+        .route(
+            "/api/v2/filters/statuses/{id}",
+            get(filters::get_status).delete(filters::delete_status),
+        )
+        .route(
+            "/api/v1/filters",
+            get(filters::v1_list).post(filters::v1_create),
+        )
+        .route(
+            "/api/v1/filters/{id}",
+            get(filters::v1_get)
+                .put(filters::v1_update)
+                .delete(filters::v1_delete),
         )
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))

@@ -3,6 +3,7 @@
 //! entities' JSON shapes, is `http::client_api`.
 
 pub mod accounts;
+pub mod filters;
 pub mod notifications;
 pub mod oauth;
 pub mod password;
