@@ -375,3 +375,315 @@ async fn mastodon_py_streams_the_authors_notifications() {
     assert_eq!(v["status_url"], post_url(&app));
     assert_eq!(v["warnings"], json!([]));
 }
+
+// ---------------------------------------------------------------------------
+// Filters
+// ---------------------------------------------------------------------------
+
+use reqwest::Method;
+
+use crate::client_kit::{FormPairs, api_send};
+
+async fn create_filter(app: &TestApp, token: &str, body: Value) -> Value {
+    let (status, v) = api_send(
+        app,
+        Method::POST,
+        "/api/v2/filters",
+        Some(token),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+fn notification_types(list: &Value) -> Vec<String> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|n| {
+            let who = n["account"]["uri"].as_str().unwrap_or_default();
+            let who = who.rsplit('/').next().unwrap_or_default();
+            format!("{}:{who}", n["type"].as_str().unwrap_or_default())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn filters_hide_and_warn_notifications_with_mastodons_whole_word_rule() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let token = signed_in(&app, "alice", "read write").await;
+    let hide = create_filter(
+        &app,
+        &token,
+        json!({ "title": "No spam", "context": ["notifications"], "filter_action": "hide",
+                "keywords_attributes": [{ "keyword": "spam", "whole_word": true }] }),
+    )
+    .await;
+    assert_eq!(hide["keywords"][0]["whole_word"], true);
+    create_filter(
+        &app,
+        &token,
+        json!({ "title": "Work", "context": ["notifications", "home"], "filter_action": "warn",
+                "keywords_attributes": [{ "keyword": "deadline", "whole_word": false }] }),
+    )
+    .await;
+    // Elsewhere only: does nothing to notifications.
+    create_filter(
+        &app,
+        &token,
+        json!({ "title": "Public", "context": ["public"], "filter_action": "hide",
+                "keywords_attributes": [{ "keyword": "lovely" }] }),
+    )
+    .await;
+
+    let mut socket = open(&ws_url(&app, &format!("stream=user&access_token={token}")))
+        .await
+        .expect("open");
+    reply(&app, &peer, "sam", "r1", "<p>Cheap SPAM here!</p>").await;
+    reply(
+        &app,
+        &peer,
+        "sid",
+        "r2",
+        "<p>I am a spammer, not spam-free</p>",
+    )
+    .await;
+    reply(&app, &peer, "dee", "r3", "<p>Lovely, but the deadlines</p>").await;
+
+    let (_, list) = api_get(&app, "/api/v1/notifications", Some(&token)).await;
+    // "spammer" is not the whole word "spam", but "spam-free" holds it.
+    assert_eq!(notification_types(&list), ["mention:dee"], "{list}");
+    let filtered = &list[0]["status"]["filtered"];
+    assert_eq!(filtered[0]["filter"]["title"], "Work", "{filtered}");
+    assert_eq!(filtered[0]["filter"]["filter_action"], "warn");
+    assert_eq!(filtered[0]["keyword_matches"], json!(["deadline"]));
+    assert!(filtered[0]["filter"].get("keywords").is_none());
+
+    // The stream drops what is hidden too: the first event is dee's reply.
+    let (_, _, payload) = next_event(&mut socket).await;
+    assert_eq!(payload["account"]["uri"], peer.actor("dee"), "{payload}");
+    assert_eq!(payload["status"]["filtered"][0]["filter"]["title"], "Work");
+
+    // Without the hide filter, sam's and sid's replies are there.
+    let id = hide["id"].as_str().expect("id");
+    let (status, _) = api_send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v2/filters/{id}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, list) = api_get(&app, "/api/v1/notifications", Some(&token)).await;
+    assert_eq!(
+        notification_types(&list),
+        ["mention:dee", "mention:sid", "mention:sam"]
+    );
+}
+
+#[tokio::test]
+async fn filters_are_kept_per_author_with_their_keywords_and_statuses() {
+    let app = spawn_app_with(Options {
+        config: "\n[limits.client_api]\nfilters_per_author = 2\nfilter_rules = 2\n",
+        ..Options::default()
+    })
+    .await;
+    let token = signed_in(&app, "alice", "read write").await;
+    let bob = signed_in(&app, "bob", "read write").await;
+
+    // A form body, as Rails reads it (Mastodon.py and others send forms).
+    let res = app
+        .client
+        .post(format!("{}/api/v2/filters", app.base))
+        .bearer_auth(&token)
+        .form_pairs(&[
+            ("title", "Spoilers"),
+            ("context[]", "home"),
+            ("context[]", "thread"),
+            ("filter_action", "warn"),
+            ("expires_in", "3600"),
+            ("keywords_attributes[][keyword]", "finale"),
+            ("keywords_attributes[][whole_word]", "false"),
+            ("keywords_attributes[][keyword]", "ending"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), 200);
+    let f: Value = res.json().await.expect("JSON");
+    assert_eq!(f["context"], json!(["home", "thread"]));
+    assert!(f["expires_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    let words: Vec<(&str, bool)> = f["keywords"]
+        .as_array()
+        .expect("keywords")
+        .iter()
+        .map(|k| {
+            (
+                k["keyword"].as_str().expect("kw"),
+                k["whole_word"].as_bool().expect("ww"),
+            )
+        })
+        .collect();
+    assert_eq!(words, [("finale", false), ("ending", true)]);
+    let id = f["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v2/filters/{id}");
+
+    // Only its author sees or changes it.
+    assert_eq!(api_get(&app, &path, Some(&bob)).await.0, 404);
+    assert_eq!(
+        api_send(&app, Method::DELETE, &path, Some(&bob), None)
+            .await
+            .0,
+        404
+    );
+    let (_, bobs) = api_get(&app, "/api/v2/filters", Some(&bob)).await;
+    assert_eq!(bobs, json!([]));
+    // A read token cannot write.
+    let read_only = signed_in(&app, "alice", "read").await;
+    let (status, _) = api_send(&app, Method::DELETE, &path, Some(&read_only), None).await;
+    assert_eq!(status, 403);
+
+    // Update: rename, drop one keyword, change the other; a third rule is one too many.
+    let first = f["keywords"][0]["id"].clone();
+    let second = f["keywords"][1]["id"].clone();
+    let (status, u) = api_send(
+        &app,
+        Method::PUT,
+        &path,
+        Some(&token),
+        Some(
+            &json!({ "title": "Spoilers!", "filter_action": "hide", "keywords_attributes": [
+            { "id": first, "_destroy": true },
+            { "id": second, "keyword": "the end", "whole_word": true }] }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{u}");
+    assert_eq!(
+        (u["title"].as_str(), u["filter_action"].as_str()),
+        (Some("Spoilers!"), Some("hide"))
+    );
+    assert_eq!(u["keywords"].as_array().map(Vec::len), Some(1));
+    assert_eq!(u["keywords"][0]["keyword"], "the end");
+    assert_eq!(u["context"], json!(["home", "thread"]), "kept");
+    let kw = format!("{path}/keywords");
+    let (status, k) = api_send(
+        &app,
+        Method::POST,
+        &kw,
+        Some(&token),
+        Some(&json!({ "keyword": "twist" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{k}");
+    let (status, _) = api_send(
+        &app,
+        Method::POST,
+        &kw,
+        Some(&token),
+        Some(&json!({ "keyword": "three" })),
+    )
+    .await;
+    assert_eq!(status, 422, "filter_rules = 2");
+    let kid = k["id"].as_str().expect("id");
+    let (_, one) = api_get(
+        &app,
+        &format!("/api/v2/filters/keywords/{kid}"),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(one["keyword"], "twist");
+    assert_eq!(
+        api_get(&app, &format!("/api/v2/filters/keywords/{kid}"), Some(&bob))
+            .await
+            .0,
+        404
+    );
+
+    // Statuses.
+    let st = format!("{path}/statuses");
+    let (status, s) = api_send(
+        &app,
+        Method::POST,
+        &st,
+        Some(&token),
+        Some(&json!({ "status_id": "1" })),
+    )
+    .await;
+    assert_eq!((status, &s["status_id"]), (200, &json!("1")), "{s}");
+    let (_, all) = api_get(&app, &st, Some(&token)).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(1));
+    let sid = s["id"].as_str().expect("id");
+    let (status, _) = api_send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v2/filters/statuses/{sid}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // v1 sees each keyword as a filter.
+    let (_, v1) = api_get(&app, "/api/v1/filters", Some(&token)).await;
+    let phrases: Vec<&str> = v1
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|f| f["phrase"].as_str().expect("phrase"))
+        .collect();
+    assert_eq!(phrases, ["the end", "twist"]);
+    assert_eq!(v1[0]["irreversible"], true);
+    let (status, made) = api_send(
+        &app,
+        Method::POST,
+        "/api/v1/filters",
+        Some(&token),
+        Some(&json!({ "phrase": "cats", "context": ["home"], "whole_word": false })),
+    )
+    .await;
+    assert_eq!(status, 200, "{made}");
+    assert_eq!(
+        (made["phrase"].as_str(), made["irreversible"].as_bool()),
+        (Some("cats"), Some(false))
+    );
+    // filters_per_author = 2.
+    let (status, _) = api_send(
+        &app,
+        Method::POST,
+        "/api/v2/filters",
+        Some(&token),
+        Some(&json!({ "title": "Third", "context": ["home"] })),
+    )
+    .await;
+    assert_eq!(status, 422);
+    // Bad input changes nothing.
+    let (status, _) = api_send(
+        &app,
+        Method::POST,
+        "/api/v2/filters",
+        Some(&bob),
+        Some(&json!({ "title": "x", "context": ["nowhere"] })),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let mid = made["id"].as_str().expect("id");
+    let (status, _) = api_send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/filters/{mid}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, v2) = api_get(&app, "/api/v2/filters", Some(&token)).await;
+    assert_eq!(
+        v2.as_array().map(Vec::len),
+        Some(1),
+        "the v1 filter went with its keyword"
+    );
+}

@@ -8,6 +8,7 @@ mod authorize;
 mod cors;
 mod entities;
 mod extract;
+mod filters;
 mod graph;
 mod graph_json;
 mod instance;
@@ -159,6 +160,41 @@ pub fn router() -> Router<App> {
         )
         .route("/api/v1/accounts/{id}/statuses", get(statuses::of_account))
         .route("/api/v1/timelines/public", get(statuses::public_timeline))
+        .route("/api/v2/filters", get(filters::list).post(filters::create))
+        .route(
+            "/api/v2/filters/{id}",
+            get(filters::get)
+                .put(filters::update)
+                .delete(filters::delete),
+        )
+        .route(
+            "/api/v2/filters/{id}/keywords",
+            get(filters::keywords).post(filters::add_keyword),
+        )
+        .route(
+            "/api/v2/filters/keywords/{id}",
+            get(filters::get_keyword)
+                .put(filters::update_keyword)
+                .delete(filters::delete_keyword),
+        )
+        .route(
+            "/api/v2/filters/{id}/statuses",
+            get(filters::statuses).post(filters::add_status),
+        )
+        .route(
+            "/api/v2/filters/statuses/{id}",
+            get(filters::get_status).delete(filters::delete_status),
+        )
+        .route(
+            "/api/v1/filters",
+            get(filters::v1_list).post(filters::v1_create),
+        )
+        .route(
+            "/api/v1/filters/{id}",
+            get(filters::v1_get)
+                .put(filters::v1_update)
+                .delete(filters::v1_delete),
+        )
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))
         // A method a path does not have is a path we do not have, as in Mastodon.

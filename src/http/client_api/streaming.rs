@@ -26,7 +26,7 @@ use crate::{
     app::App,
     error::{AppError, AppResult},
     service::client_api::{
-        accounts, oauth,
+        accounts, filters, oauth,
         streaming::{self, Connection, Ended, Item, Stream},
     },
 };
@@ -80,7 +80,10 @@ async fn render(app: &App, conn: &Connection, item: Item) -> AppResult<(Vec<Stri
             let handle = conn.author();
             let account = accounts::account(app, handle).await?;
             let author = entities::account(app, &account, false);
+            // The notifications' filters apply here as in the list: hidden, not sent.
+            let filters = filters::active(app, handle).await?;
             let payload = entities::notification(app, &row, &author, handle)
+                .and_then(|n| super::filters::judge_notification(&filters, n))
                 .map_or_else(String::new, |v| v.to_string());
             Ok((stream, ("notification", payload)))
         }
