@@ -6,6 +6,7 @@
 mod accounts;
 mod authorize;
 mod cors;
+mod defaults;
 mod entities;
 mod extract;
 mod filters;
@@ -195,6 +196,15 @@ pub fn router() -> Router<App> {
                 .put(filters::v1_update)
                 .delete(filters::v1_delete),
         )
+        // What apps ask for on start-up that we have none of.
+        .route("/api/v1/preferences", get(defaults::preferences))
+        .route("/api/v1/followed_tags", get(defaults::followed_tags))
+        .route("/api/v1/announcements", get(defaults::announcements))
+        .route(
+            "/api/v1/accounts/{id}/featured_tags",
+            get(defaults::empty_list),
+        )
+        .route("/api/v1/custom_emojis", get(defaults::empty_list))
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))
         // A method a path does not have is a path we do not have, as in Mastodon.
