@@ -10,7 +10,8 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::{
-    cache::ResponseCache, config::Config, db::Db, federation, inbox, metrics::Metrics, uris::Uris,
+    cache::ResponseCache, config::Config, db::Db, federation, inbox, metrics::Metrics,
+    streaming::Hub, uris::Uris,
 };
 
 /// Everything a request or command may need. Cheap to clone.
@@ -25,6 +26,8 @@ struct Parts {
     inbox: inbox::Door,
     /// Woken when a sync in this process changes when the next scheduled post is due.
     schedule_changed: Notify,
+    /// The client API's streaming connections in this process.
+    streams: Arc<Hub>,
 }
 
 impl App {
@@ -35,7 +38,9 @@ impl App {
         metrics: Arc<Metrics>,
         inbox: inbox::Door,
     ) -> Self {
+        let streams = Arc::new(Hub::new(&config.limits.client_api));
         Self(Arc::new(Parts {
+            streams,
             config,
             fed,
             cache,
@@ -78,5 +83,10 @@ impl App {
 
     pub fn schedule_changed(&self) -> &Notify {
         &self.0.schedule_changed
+    }
+
+    /// The client API's streaming hub (its poller runs in `startup::background`).
+    pub fn streams(&self) -> &Arc<Hub> {
+        &self.0.streams
     }
 }

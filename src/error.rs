@@ -34,6 +34,9 @@ pub enum AppError {
     /// A remote host sent more than its share; it should retry after this many seconds.
     #[error("too many requests from {host}; retry after {retry_after} seconds")]
     TooManyRequests { host: String, retry_after: u64 },
+    /// Over a bound on open streaming connections (`[limits.client_api]`): 429.
+    #[error("{0}")]
+    TooManyStreams(String),
     /// Another server failed us (a document we needed could not be had).
     /// `transient`: asking again later may succeed (a timeout, a 5xx).
     #[error("{message}")]

@@ -12,7 +12,7 @@
 //! | 5     | `service`                        |
 //! | 4     | `app`                            |
 //! | 3     | `delivery`, `inbox`              |
-//! | 2     | `federation`, `cache`, `feeds`   |
+//! | 2     | `federation`, `cache`, `feeds`, `streaming` |
 //! | 1     | `db`, `content`                  |
 //! | 0     | `config`, `uris`, `domain`, `error`, `metrics` |
 
@@ -48,5 +48,7 @@ pub mod metrics;
 pub mod service;
 /// Builds the app and starts every background task.
 pub mod startup;
+/// The client API's live events: committed rows, polled and fanned out per process.
+pub mod streaming;
 /// Every local URL, built in one place.
 pub mod uris;

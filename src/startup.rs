@@ -123,6 +123,8 @@ pub struct Background {
     pub cache_follower: bool,
     /// `/metrics` and `/healthz` on the admin address.
     pub admin: Option<TcpListener>,
+    /// Reads new rows for the client API's streaming connections.
+    pub streams: bool,
 }
 
 /// Every background task of a fedblog process, from this one list, all stopped by
@@ -134,6 +136,8 @@ pub fn background(app: &App, shutdown: &CancellationToken, b: Background) -> Tas
         tasks.spawn("checkpointer", db::checkpoint_wal(app.db().clone(), stop()));
         let prune = crate::service::client_api::notifications::prune(app.clone(), stop());
         tasks.spawn("notification pruner", prune);
+        let home = crate::service::client_api::timeline::prune(app.clone(), stop());
+        tasks.spawn("home timeline pruner", home);
     }
     if let Some(d) = b.deliverer {
         tasks.spawn("deliverer", d.run(stop()));
@@ -151,6 +155,10 @@ pub fn background(app: &App, shutdown: &CancellationToken, b: Background) -> Tas
     if b.cache_follower {
         let follow = cache::follow_changes(app.cache().clone(), app.db().clone(), stop());
         tasks.spawn("cache follower", follow);
+    }
+    if b.streams {
+        let poll = crate::streaming::follow(app.db().clone(), app.streams().clone(), stop());
+        tasks.spawn("streaming poller", poll);
     }
     if let Some(listener) = b.admin {
         // The same caps and deadlines as the site's listener, counted apart.
@@ -330,6 +338,7 @@ impl Application {
                 schedule: Some(watcher),
                 cache_follower: true,
                 admin: admin_listener,
+                streams: true,
             },
         );
         let grace = app.config().delivery.timeout_seconds.duration() + Duration::from_secs(5);

@@ -72,7 +72,8 @@ macro_rules! page_where {
         "WHERE n.author = ?1
            AND (?2 IS NULL OR n.id < ?2) AND (?3 IS NULL OR n.id > ?3) AND (?4 IS NULL OR n.id > ?4)
            AND (?5 IS NULL OR n.kind IN (SELECT value FROM json_each(?5)))
-           AND (?6 IS NULL OR n.kind NOT IN (SELECT value FROM json_each(?6))) "
+           AND (?6 IS NULL OR n.kind NOT IN (SELECT value FROM json_each(?6)))
+           AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = ?1) "
     };
 }
 
@@ -192,4 +193,22 @@ pub async fn set_marker(
     .execute(db.inner())
     .await?;
     Ok(())
+}
+
+/// The newest notification id (0 when there is none): where streaming starts.
+pub async fn last_id(db: impl Executor<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM notifications")
+        .fetch_one(db.inner())
+        .await?;
+    Ok(id)
+}
+
+/// Notifications above `after`, oldest first: (id, author), for streaming.
+pub async fn after(db: impl Executor<'_>, after: i64, limit: i64) -> Result<Vec<(i64, Handle)>> {
+    sqlx::query_as("SELECT id, author FROM notifications WHERE id > ? ORDER BY id LIMIT ?")
+        .bind(after)
+        .bind(limit)
+        .fetch_all(db.inner())
+        .await
+        .map_err(Into::into)
 }

@@ -10,9 +10,9 @@ use sqlx::{
 use url::Url;
 
 use crate::domain::{
-    CircuitState, DeliveryState, Emoji, Handle, InboxState, Lang, PostKind, PostOrigin,
-    QuotePolicy, QuoteState, ReactionKind, ReplyState, SignatureScheme, Slug, Tag, Visibility,
-    WorkerKind,
+    CircuitState, DeliveryState, Emoji, FilterAction, Handle, InboxState, Lang, PostKind,
+    PostOrigin, QuotePolicy, QuoteState, ReactionKind, ReplyState, SignatureScheme, Slug, Tag,
+    Visibility, WorkerKind,
 };
 
 macro_rules! text_column {
@@ -62,6 +62,7 @@ text_column!(
     SignatureScheme,
     PostOrigin,
     Visibility,
+    FilterAction,
 );
 
 /// A URL column of a row read by hand (sqlx cannot decode `Url` itself).

@@ -6,6 +6,7 @@ mod actor_key;
 mod attachment;
 mod block;
 mod emoji;
+mod filter;
 mod handle;
 mod html;
 mod lang;
@@ -25,6 +26,10 @@ pub use actor_key::ActorKey;
 pub use attachment::Attachment;
 pub use block::{BlockList, BlockTarget};
 pub use emoji::Emoji;
+pub use filter::{
+    Filter, FilterAction, FilterContext, FilterKeyword, FilterMatch, FilterStatus, Verdict,
+    keyword_matches, verdict,
+};
 pub use handle::Handle;
 pub use html::escape_html;
 pub use lang::Lang;

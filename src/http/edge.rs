@@ -76,7 +76,10 @@ pub async fn serve(
         };
         let service =
             TowerToHyperService::new(AddExtension::new(router.clone(), ConnectInfo(peer)));
-        let conn = http.serve_connection(TokioIo::new(stream), service);
+        // Upgrades: the client API's WebSocket streaming (bounded by its own counts).
+        let conn = http
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
         let stop = shutdown.clone();
         tokio::spawn(async move {
             let _held = (permit, share);

@@ -46,6 +46,7 @@ pub fn status(e: &AppError) -> StatusCode {
         } => StatusCode::FORBIDDEN,
         AppError::OAuth { .. } => StatusCode::BAD_REQUEST,
         AppError::TooManySignIns { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
         // Where a remote failure means something else (the door: an unauthenticated
         // signer), the caller has already said so.
         AppError::Remote { .. } => StatusCode::BAD_GATEWAY,

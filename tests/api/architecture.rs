@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("content", 1),
     ("federation", 2),
     ("cache", 2),
+    ("streaming", 2),
     ("feeds", 2),
     ("delivery", 3),
     ("inbox", 3),

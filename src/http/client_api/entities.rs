@@ -8,9 +8,9 @@ use crate::{
     app::App,
     content::summary,
     db::{client_api::AppRow, notifications::NotificationRow},
-    domain::{Handle, hash_hex},
+    domain::Handle,
     federation::objects::iso8601,
-    service::client_api::{accounts::Account, notifications::Marker, statuses::RemoteAccount},
+    service::client_api::{accounts::Account, notifications::Marker},
 };
 
 /// An Account; with `source` (the author's own view, for `verify_credentials`).
@@ -52,7 +52,7 @@ pub fn account(app: &App, a: &Account, with_source: bool) -> Value {
         "header": header,
         "header_static": header,
         "followers_count": a.followers,
-        "following_count": 0,
+        "following_count": a.following,
         "statuses_count": a.statuses,
         "last_status_at": a.last_status_at.map(|ms| iso8601(ms)[..10].to_owned()),
         "emojis": [],
@@ -115,64 +115,26 @@ pub(super) fn millis(ms: i64) -> String {
 /// A remote account's id: no handle of ours can contain a `.`, so it never names
 /// one of our authors.
 pub fn remote_account_id(actor_id: &str) -> String {
-    format!("r.{}", &hash_hex(&[actor_id.as_bytes()])[..20])
+    format!("r.{}", crate::db::remote_actors::api_hash(actor_id))
 }
 
 /// The remote actor of a notification, as an Account.
 fn remote_account(app: &App, n: &NotificationRow) -> Value {
-    remote_account_of(
+    super::graph_json::remote_account(
         app,
-        &RemoteAccount {
-            actor_id: n.actor_id.clone(),
-            username: n.actor_username.clone(),
-            handle: n.actor_handle.clone(),
-            name: n.actor_name.clone(),
-            icon: n.actor_icon.clone(),
-            url: n.actor_url.clone(),
+        &super::graph_json::RemoteAccount {
+            actor_id: &n.actor_id,
+            username: n.actor_username.as_deref(),
+            handle: n.actor_handle.as_deref(),
+            name: n.actor_name.as_deref(),
+            icon: n.actor_icon.as_deref(),
+            url: n.actor_url.as_deref(),
         },
     )
 }
 
-/// A remote actor as an Account.
-pub(super) fn remote_account_of(app: &App, a: &RemoteAccount) -> Value {
-    let host = url::Url::parse(&a.actor_id)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_default();
-    let username = a.username.clone().unwrap_or_else(|| {
-        a.actor_id
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned()
-    });
-    let acct = a
-        .handle
-        .clone()
-        .unwrap_or_else(|| format!("{username}@{host}"));
-    let avatar = a
-        .icon
-        .clone()
-        .unwrap_or_else(|| assets::icon_url(app.uris()));
-    json!({
-        "id": remote_account_id(&a.actor_id),
-        "username": username,
-        "acct": acct,
-        "display_name": a.name.clone().unwrap_or_default(),
-        "locked": false, "bot": false, "group": false, "discoverable": null,
-        "created_at": millis(0),
-        "note": "",
-        "url": a.url.clone().unwrap_or_else(|| a.actor_id.clone()),
-        "uri": a.actor_id,
-        "avatar": avatar, "avatar_static": avatar, "header": "", "header_static": "",
-        "followers_count": 0, "following_count": 0, "statuses_count": 0,
-        "last_status_at": null, "emojis": [], "fields": [],
-    })
-}
-
 /// The fields every Status has; the caller fills in what differs.
-fn status(
+pub(super) fn status(
     id: String,
     uri: &str,
     url: &str,

@@ -36,6 +36,15 @@ fn configuration() -> Value {
     })
 }
 
+/// Where apps open `/api/v1/streaming`: our own origin, as `ws:` or `wss:`.
+fn streaming_base(app: &App) -> String {
+    let base = app.uris().base();
+    match base.strip_prefix("https://") {
+        Some(rest) => format!("wss://{rest}"),
+        None => format!("ws://{}", base.trim_start_matches("http://")),
+    }
+}
+
 pub async fn v1(State(app): State<App>) -> AppResult<Json<Value>> {
     let i = accounts::instance(&app).await?;
     let c = app.config();
@@ -48,7 +57,7 @@ pub async fn v1(State(app): State<App>) -> AppResult<Json<Value>> {
         "description": c.site_description,
         "email": "",
         "version": CLAIMED_VERSION,
-        "urls": { "streaming_api": null },
+        "urls": { "streaming_api": streaming_base(&app) },
         "stats": { "user_count": i.users, "status_count": i.statuses, "domain_count": 0 },
         "thumbnail": null,
         "languages": [c.site_language.to_string()],
@@ -65,7 +74,7 @@ pub async fn v2(State(app): State<App>) -> AppResult<Json<Value>> {
     let i = accounts::instance(&app).await?;
     let c = app.config();
     let mut configuration = configuration();
-    configuration["urls"] = json!({ "streaming": null, "status": null });
+    configuration["urls"] = json!({ "streaming": streaming_base(&app), "status": null });
     configuration["vapid"] = json!({ "public_key": "" });
     Ok(Json(json!({
         "domain": app.uris().domain(),

@@ -8,14 +8,21 @@ mod authorize;
 mod cors;
 mod entities;
 mod extract;
+mod filters;
+mod graph;
+mod graph_json;
 mod instance;
+mod media;
+mod media_json;
 mod notifications;
 mod oauth;
 mod status_json;
 mod statuses;
+mod streaming;
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     routing::{any, get, patch, post},
 };
 
@@ -70,6 +77,20 @@ pub fn router() -> Router<App> {
             patch(accounts::update_credentials),
         )
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
+        // The social graph and the home timeline.
+        .route("/api/v2/search", get(graph::search_v2))
+        .route("/api/v1/accounts/search", get(graph::account_search))
+        .route("/api/v1/accounts/relationships", get(graph::relationships))
+        .route("/api/v1/accounts/{id}/follow", post(graph::follow))
+        .route("/api/v1/accounts/{id}/unfollow", post(graph::unfollow))
+        .route("/api/v1/accounts/{id}/block", post(graph::block))
+        .route("/api/v1/accounts/{id}/unblock", post(graph::unblock))
+        .route("/api/v1/accounts/{id}/mute", post(graph::mute))
+        .route("/api/v1/accounts/{id}/unmute", post(graph::unmute))
+        .route("/api/v1/accounts/{id}/followers", get(graph::followers))
+        .route("/api/v1/accounts/{id}/following", get(graph::following))
+        .route("/api/v1/follow_requests", get(graph::follow_requests))
+        .route("/api/v1/timelines/home", get(graph::home))
         .route("/api/v1/accounts/{id}", get(accounts::account))
         .route("/api/v1/notifications", get(notifications::list))
         .route("/api/v1/notifications/clear", post(notifications::clear))
@@ -82,6 +103,34 @@ pub fn router() -> Router<App> {
             "/api/v1/markers",
             get(notifications::markers).post(notifications::set_markers),
         )
+        // Streaming, filters, tag timelines, conversations.
+        .route("/api/v1/streaming", get(streaming::websocket))
+        .route("/api/v1/streaming/", get(streaming::websocket))
+        .route("/api/v1/streaming/health", get(streaming::health))
+        .route("/api/v1/streaming/user", get(streaming::sse_user))
+        .route(
+            "/api/v1/streaming/user/notification",
+            get(streaming::sse_notification),
+        )
+        .route("/api/v1/streaming/public", get(streaming::sse_public))
+        .route("/api/v1/streaming/public/local", get(streaming::sse_public))
+        .route("/api/v1/streaming/hashtag", get(streaming::sse_hashtag))
+        .route(
+            "/api/v1/streaming/hashtag/local",
+            get(streaming::sse_hashtag),
+        )
+        // Media attachments: the upload routes bound their bodies themselves, while
+        // they stream, by `[limits.client_api] media_max_bytes`.
+        .route(
+            "/api/v2/media",
+            post(media::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/v1/media",
+            post(media::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/media/{id}", get(media::get).put(media::update))
+        .route("/media/{id}/{file}", get(media::serve))
         // Statuses: notes and replies from apps, any status by its id, threads,
         // favourites and boosts, an account's statuses and the local timeline.
         .route("/api/v1/statuses", post(statuses::create))
@@ -111,6 +160,41 @@ pub fn router() -> Router<App> {
         )
         .route("/api/v1/accounts/{id}/statuses", get(statuses::of_account))
         .route("/api/v1/timelines/public", get(statuses::public_timeline))
+        .route("/api/v2/filters", get(filters::list).post(filters::create))
+        .route(
+            "/api/v2/filters/{id}",
+            get(filters::get)
+                .put(filters::update)
+                .delete(filters::delete),
+        )
+        .route(
+            "/api/v2/filters/{id}/keywords",
+            get(filters::keywords).post(filters::add_keyword),
+        )
+        .route(
+            "/api/v2/filters/keywords/{id}",
+            get(filters::get_keyword)
+                .put(filters::update_keyword)
+                .delete(filters::delete_keyword),
+        )
+        .route(
+            "/api/v2/filters/{id}/statuses",
+            get(filters::statuses).post(filters::add_status),
+        )
+        .route(
+            "/api/v2/filters/statuses/{id}",
+            get(filters::get_status).delete(filters::delete_status),
+        )
+        .route(
+            "/api/v1/filters",
+            get(filters::v1_list).post(filters::v1_create),
+        )
+        .route(
+            "/api/v1/filters/{id}",
+            get(filters::v1_get)
+                .put(filters::v1_update)
+                .delete(filters::v1_delete),
+        )
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))
         // A method a path does not have is a path we do not have, as in Mastodon.

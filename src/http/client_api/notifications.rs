@@ -16,7 +16,7 @@ use crate::{
     domain::{Access, Handle, Resource, Scope},
     error::AppResult,
     service::client_api::{
-        accounts,
+        accounts, filters,
         notifications::{self, Query},
     },
 };
@@ -62,9 +62,11 @@ pub async fn list(
     let pairs = pairs(raw.as_deref());
     let rows = notifications::list(&app, handle, &query(&pairs)).await?;
     let author = author_entity(&app, handle).await?;
+    let filters = filters::active(&app, handle).await?;
     let shown: Vec<Value> = rows
         .iter()
         .filter_map(|n| entities::notification(&app, n, &author, handle))
+        .filter_map(|n| super::filters::judge_notification(&filters, n))
         .collect();
     let mut headers = HeaderMap::new();
     if let (Some(newest), Some(oldest)) = (rows.first(), rows.last()) {

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::entities::{self, millis, remote_account_id, remote_account_of};
+use super::{
+    entities::{self, millis, remote_account_id},
+    graph_json,
+};
 use crate::{
     app::App,
     db::posts::PostRow,
@@ -37,7 +40,17 @@ impl Accounts {
     pub(super) async fn of(&mut self, app: &App, who: &AccountRef) -> AppResult<Value> {
         match who {
             AccountRef::Local(h) => self.get(app, h).await,
-            AccountRef::Remote(r) => Ok(remote_account_of(app, r)),
+            AccountRef::Remote(r) => Ok(graph_json::remote_account(
+                app,
+                &graph_json::RemoteAccount {
+                    actor_id: &r.actor_id,
+                    username: r.username.as_deref(),
+                    handle: r.handle.as_deref(),
+                    name: r.name.as_deref(),
+                    icon: r.icon.as_deref(),
+                    url: r.url.as_deref(),
+                },
+            )),
         }
     }
 }

@@ -3,7 +3,14 @@
 //! entities' JSON shapes, is `http::client_api`.
 
 pub mod accounts;
+pub mod filters;
+pub mod graph;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod password;
+pub mod picture;
+pub mod search;
 pub mod statuses;
+pub mod streaming;
+pub mod timeline;
