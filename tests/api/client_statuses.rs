@@ -729,3 +729,78 @@ async fn an_accounts_statuses_and_the_local_timeline_page_by_id_with_link_header
         "5 notes, a reply, bob's note and the blog post: {local:?}"
     );
 }
+
+/// Mastodon.py (tests/clients/mastodon_py_statuses.py) answers a comment, posts,
+/// edits, favourites, reads the thread and the local timeline, and deletes.
+#[tokio::test]
+async fn mastodon_py_posts_answers_edits_favourites_and_deletes() {
+    let venv = crate::client_kit::python_clients();
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    crate::client_kit::with_password(&app).await;
+    let (reply_id, _) = comment(&app, &peer, "solofrank", "c1").await;
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/clients/mastodon_py_statuses.py");
+    let out = tokio::process::Command::new(venv.join("bin/python"))
+        .arg(script)
+        .arg(&app.base)
+        .arg(crate::client_kit::PASSWORD)
+        .output()
+        .await
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "Mastodon.py failed:\n{stdout}\n{stderr}"
+    );
+    let v: Value = serde_json::from_str(stdout.trim()).expect("the script's JSON");
+    assert_eq!(v["comment"], reply_id.as_str());
+    assert_eq!(v["reply"]["in_reply_to_id"], reply_id.as_str());
+    let content = v["reply"]["content"].as_str().expect("content");
+    assert!(content.contains("Thank you for reading!"), "{content}");
+    // The handle Mastodon.py puts first links to the commenter.
+    assert!(
+        content.contains("class=\"u-url mention\" title=\"@solofrank@"),
+        "{content}"
+    );
+    assert!(content.contains("@<span>solofrank</span></a>"), "{content}");
+    assert_eq!(
+        v["reply"]["mentions"].as_array().map(Vec::len),
+        Some(1),
+        "{v}"
+    );
+    assert_eq!(
+        v["note"],
+        json!({ "visibility": "unlisted", "spoiler_text": "about apps", "tags": ["fromanapp"] })
+    );
+    assert_eq!(
+        v["edited"],
+        json!({ "content": "<p>A short note, edited</p>", "edited": true })
+    );
+    assert_eq!(v["history"], 2);
+    assert_eq!(v["descendants"], json!([v["reply"]["id"]]));
+    assert_eq!(v["ancestors"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["favourited"], true);
+    assert!(
+        v["local"]
+            .as_array()
+            .expect("list")
+            .contains(&v["reply"]["id"]),
+        "{v}"
+    );
+    assert_eq!(v["deleted_text"], "A short note, edited");
+    assert_eq!(v["warnings"], json!([]));
+    // The answer reached the commenter and shows on the page.
+    app.deliver_all().await;
+    assert!(
+        peer.received_of_type("Create")
+            .iter()
+            .any(|r| r.path == "/users/solofrank/inbox")
+    );
+    assert!(
+        app.html("/@alice/first-post")
+            .await
+            .contains("Thank you for reading!")
+    );
+}

@@ -204,8 +204,16 @@ async fn rendered(
 ) -> AppResult<(String, Vec<crate::domain::Tag>, Vec<Mention>)> {
     let uris = app.uris();
     let r = content::render_status_text(text, &|t| uris.tag(t));
-    let found = crate::service::mentions::resolve_all(app, &r.mentioned).await?;
-    let (html, linked) = r.link(&|a| found.get(&a.key()).cloned());
+    // Apps put the answered account's handle first: it is the one already known.
+    let is_answered = |a: &crate::domain::Acct| answered.filter(|m| names(m, a)).cloned();
+    let unknown: Vec<_> = r
+        .mentioned
+        .iter()
+        .filter(|a| is_answered(a).is_none())
+        .cloned()
+        .collect();
+    let found = crate::service::mentions::resolve_all(app, &unknown).await?;
+    let (html, linked) = r.link(&|a| is_answered(a).or_else(|| found.get(&a.key()).cloned()));
     let mut mentions: Vec<Mention> = answered.into_iter().cloned().collect();
     mentions.extend(
         linked
@@ -213,6 +221,16 @@ async fn rendered(
             .filter(|m| answered.is_none_or(|a| a.actor != m.actor)),
     );
     Ok((html, r.tags, mentions))
+}
+
+/// Whether `acct` names the account of `m`: the same user on the same host (an app
+/// may leave out the port).
+fn names(m: &Mention, acct: &crate::domain::Acct) -> bool {
+    let host = |d: &str| d.split(':').next().unwrap_or_default().to_ascii_lowercase();
+    let Some((user, domain)) = m.name.trim_start_matches('@').split_once('@') else {
+        return false;
+    };
+    user.eq_ignore_ascii_case(acct.user()) && host(domain) == host(acct.domain())
 }
 
 fn checked_text(form: &StatusForm, media: &[Attachment]) -> AppResult<String> {
