@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::{
     client_kit::*,
     helpers::{Options, TestApp, spawn_app, spawn_app_with},
+    peer::TestPeer,
 };
 
 const BOUNDARY: &str = "fedblog-test-boundary-7MA4YWxkTrZu0gW";
@@ -437,7 +438,7 @@ async fn text_named_png_and_images_over_the_pixel_limit_are_422() {
 }
 
 #[tokio::test]
-async fn mastodon_py_uploads_an_image_with_a_description() {
+async fn mastodon_py_uploads_an_image_with_a_description_and_posts_it() {
     let venv = python_clients();
     let app = spawn_app().await;
     with_password(&app).await;
@@ -466,6 +467,10 @@ async fn mastodon_py_uploads_an_image_with_a_description() {
     assert_eq!(v["width"], 300);
     assert_eq!(v["focus"], json!([0.25, -0.5]));
     assert_eq!(v["updated_description"], "A red rectangle, wider than high");
+    assert_eq!(
+        v["note_media"],
+        json!([[v["media_id"], "A red rectangle, wider than high"]])
+    );
     assert_eq!(v["warnings"], json!([]));
 }
 
@@ -579,4 +584,76 @@ async fn a_post_claims_its_authors_uploads_and_makes_their_urls_public() {
         .unwrap();
     let kept = ids[0]["url"].as_str().unwrap();
     assert_eq!(get_bytes(&app, kept, None).await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_note_with_an_uploaded_photo_federates_it_with_its_alt_text() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    app.followed_by(&peer, "alice", &["carol"]).await;
+    app.deliver_all().await; // the Accept
+    let token = signed_in(&app, "alice", "read write").await;
+    let (status, m) = upload(
+        &app,
+        "/api/v2/media",
+        &token,
+        ("beach.jpg", "image/jpeg", &photo_with_gps()),
+        Some("Waves on a beach at dusk"),
+    )
+    .await;
+    assert_eq!(status, 200, "{m}");
+    let url = m["url"].as_str().unwrap().to_owned();
+    let body = json!({"status": "At the beach today", "media_ids": [m["id"]]});
+    let (status, v) = api_send(
+        &app,
+        Method::POST,
+        "/api/v1/statuses",
+        Some(&token),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    // The status shows the media as the upload answered it.
+    assert_eq!(v["media_attachments"], json!([m]));
+
+    app.deliver_all().await;
+    let creates = peer.received_of_type("Create");
+    assert_eq!(creates.len(), 1);
+    let attachment = &creates[0].body["object"]["attachment"];
+    assert_eq!(
+        attachment,
+        &json!([{
+            "type": "Image", "url": url, "name": "Waves on a beach at dusk",
+            "mediaType": "image/jpeg", "width": 600, "height": 1200,
+        }])
+    );
+    // Anyone (the follower's server) may now fetch it: the upright JPEG, no EXIF.
+    let res = get_bytes(&app, &url, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let served = res.bytes().await.unwrap();
+    assert_eq!(metadata_segments(&served), Vec::<u8>::new());
+    let decoded = image::load_from_memory(&served).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (600, 1200));
+
+    // Another author cannot post it; an edit that drops it takes it off the web.
+    let bob = signed_in(&app, "bob", "read write").await;
+    let theirs = json!({"status": "Not mine", "media_ids": [m["id"]]});
+    let (status, _) = api_send(
+        &app,
+        Method::POST,
+        "/api/v1/statuses",
+        Some(&bob),
+        Some(&theirs),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let id = v["id"].as_str().unwrap();
+    let edit = json!({"status": "At the beach today (no photo)", "media_ids": []});
+    let path = format!("/api/v1/statuses/{id}");
+    let (status, e) = api_send(&app, Method::PUT, &path, Some(&token), Some(&edit)).await;
+    assert_eq!(status, 200, "{e}");
+    assert_eq!(e["media_attachments"], json!([]));
+    assert_eq!(get_bytes(&app, &url, None).await.status(), 404);
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{
     entities::{self, millis, remote_account_id},
-    graph_json,
+    graph_json, media_json,
 };
 use crate::{
     app::App,
@@ -17,7 +17,7 @@ use crate::{
     error::AppResult,
     federation::objects::post::post_object,
     service::client_api::{
-        accounts,
+        accounts, media,
         statuses::{AccountRef, Shown, Status, Version},
     },
 };
@@ -72,7 +72,18 @@ pub(super) async fn status(
 ) -> AppResult<Value> {
     let account = accounts.of(app, &s.account).await?;
     let mut v = match &s.status {
-        Status::Post(p) => post_fields(app, p),
+        Status::Post(p) => {
+            let mut v = post_fields(app, p);
+            // Uploaded media: the entity the upload answered (preview, meta, blurhash).
+            if p.origin == PostOrigin::App && !p.attachments.is_empty() {
+                let rows = media::of_post(app, p.id).await?;
+                v["media_attachments"] = rows
+                    .iter()
+                    .map(|m| media_json::media_attachment(app, m))
+                    .collect();
+            }
+            v
+        }
         Status::Reply(r) => {
             let url = r.reply.url.clone().unwrap_or_else(|| r.reply.ap_id.clone());
             let cw = r.reply.summary.clone().unwrap_or_default();
