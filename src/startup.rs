@@ -136,6 +136,8 @@ pub fn background(app: &App, shutdown: &CancellationToken, b: Background) -> Tas
         tasks.spawn("checkpointer", db::checkpoint_wal(app.db().clone(), stop()));
         let prune = crate::service::client_api::notifications::prune(app.clone(), stop());
         tasks.spawn("notification pruner", prune);
+        let home = crate::service::client_api::timeline::prune(app.clone(), stop());
+        tasks.spawn("home timeline pruner", home);
     }
     if let Some(d) = b.deliverer {
         tasks.spawn("deliverer", d.run(stop()));

@@ -105,6 +105,12 @@ impl Uris {
         format!("{}/@{h}/media/", self.base)
     }
 
+    /// Media uploaded from an app: the original, or with `preview` its preview.
+    pub fn upload(&self, id: i64, token: &str, ext: &str, preview: bool) -> String {
+        let small = if preview { "-small" } else { "" };
+        format!("{}/media/{id}/{token}{small}.{ext}", self.base)
+    }
+
     /// The header image named in the profile.
     pub fn header(&self, h: &Handle, file: &str) -> String {
         format!("{}/@{h}/header/{file}", self.base)

@@ -17,6 +17,7 @@ pub struct Limits {
     pub fetch: FetchLimits,
     pub pages: PageLimits,
     pub client_api: ClientApiLimits,
+    pub timeline: TimelineLimits,
 }
 
 impl Limits {
@@ -28,6 +29,7 @@ impl Limits {
         out.extend(self.fetch.values());
         out.extend(self.pages.values());
         out.extend(self.client_api.values());
+        out.extend(self.timeline.values());
         out
     }
 }
@@ -378,6 +380,20 @@ pub struct ClientApiLimits {
     pub filters_per_author: NonZeroU16,
     /// Keywords and statuses one filter may hold, each.
     pub filter_rules: NonZeroU16,
+    /// Largest media file an app may upload, in bytes; larger uploads get 413 (counted
+    /// while the body arrives).
+    pub media_max_bytes: NonZeroU32,
+    /// Most pixels (width × height, read from the file's header before decoding) an
+    /// uploaded image may have: what a decompression bomb would cost in memory.
+    pub media_max_pixels: NonZeroU32,
+    /// Time an app has to send a whole upload; past it, 408.
+    pub media_upload_seconds: NonZeroU16,
+    /// Uploaded media not yet in a post that one author may have...
+    pub unattached_media_per_author: NonZeroU16,
+    /// ...and their bytes (as stored, original and preview).
+    pub unattached_media_bytes_per_author: NonZeroU32,
+    /// Hours uploaded media may wait for a post before they are removed (checked hourly).
+    pub unattached_media_hours: NonZeroU16,
 }
 
 impl Default for ClientApiLimits {
@@ -397,6 +413,15 @@ impl Default for ClientApiLimits {
             stream_heartbeat_seconds: NonZeroU16::new(30).unwrap_or(NonZeroU16::MIN),
             filters_per_author: NonZeroU16::new(100).unwrap_or(NonZeroU16::MIN),
             filter_rules: NonZeroU16::new(100).unwrap_or(NonZeroU16::MIN),
+            media_max_bytes: NonZeroU32::new(10 * 1024 * 1024).unwrap_or(NonZeroU32::MIN),
+            // 8K (7680 × 4320): about 130 MB decoded.
+            media_max_pixels: NonZeroU32::new(33_177_600).unwrap_or(NonZeroU32::MIN),
+            // 10 MiB over a slow phone link.
+            media_upload_seconds: NonZeroU16::new(120).unwrap_or(NonZeroU16::MIN),
+            unattached_media_per_author: NonZeroU16::new(20).unwrap_or(NonZeroU16::MIN),
+            unattached_media_bytes_per_author: NonZeroU32::new(100 * 1024 * 1024)
+                .unwrap_or(NonZeroU32::MIN),
+            unattached_media_hours: NonZeroU16::new(24).unwrap_or(NonZeroU16::MIN),
         }
     }
 }
@@ -456,6 +481,75 @@ impl ClientApiLimits {
             (
                 "limits.client_api.filter_rules",
                 self.filter_rules.get().into(),
+            ),
+            (
+                "limits.client_api.media_max_bytes",
+                self.media_max_bytes.get().into(),
+            ),
+            (
+                "limits.client_api.media_max_pixels",
+                self.media_max_pixels.get().into(),
+            ),
+            (
+                "limits.client_api.media_upload_seconds",
+                self.media_upload_seconds.get().into(),
+            ),
+            (
+                "limits.client_api.unattached_media_per_author",
+                self.unattached_media_per_author.get().into(),
+            ),
+            (
+                "limits.client_api.unattached_media_bytes_per_author",
+                self.unattached_media_bytes_per_author.get().into(),
+            ),
+            (
+                "limits.client_api.unattached_media_hours",
+                self.unattached_media_hours.get().into(),
+            ),
+        ]
+    }
+}
+
+/// The author's social graph and home timeline in the client API (`[limits.timeline]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimelineLimits {
+    /// Remote accounts an author may follow (or ask to follow); past it, 422.
+    pub following_per_author: NonZeroU32,
+    /// Accounts an author may mute; past it, 422.
+    pub mutes_per_author: NonZeroU32,
+    /// Days a status of a followed account is kept for the home timeline.
+    pub home_days: NonZeroU16,
+    /// Statuses of followed accounts kept in all; past it the oldest go (checked hourly).
+    pub home_statuses: NonZeroU32,
+}
+
+impl Default for TimelineLimits {
+    fn default() -> Self {
+        Self {
+            following_per_author: NonZeroU32::new(5_000).unwrap_or(NonZeroU32::MIN),
+            mutes_per_author: NonZeroU32::new(5_000).unwrap_or(NonZeroU32::MIN),
+            home_days: NonZeroU16::new(30).unwrap_or(NonZeroU16::MIN),
+            home_statuses: NonZeroU32::new(50_000).unwrap_or(NonZeroU32::MIN),
+        }
+    }
+}
+
+impl TimelineLimits {
+    fn values(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            (
+                "limits.timeline.following_per_author",
+                self.following_per_author.get().into(),
+            ),
+            (
+                "limits.timeline.mutes_per_author",
+                self.mutes_per_author.get().into(),
+            ),
+            ("limits.timeline.home_days", self.home_days.get().into()),
+            (
+                "limits.timeline.home_statuses",
+                self.home_statuses.get().into(),
             ),
         ]
     }

@@ -72,7 +72,8 @@ macro_rules! page_where {
         "WHERE n.author = ?1
            AND (?2 IS NULL OR n.id < ?2) AND (?3 IS NULL OR n.id > ?3) AND (?4 IS NULL OR n.id > ?4)
            AND (?5 IS NULL OR n.kind IN (SELECT value FROM json_each(?5)))
-           AND (?6 IS NULL OR n.kind NOT IN (SELECT value FROM json_each(?6))) "
+           AND (?6 IS NULL OR n.kind NOT IN (SELECT value FROM json_each(?6)))
+           AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = ?1) "
     };
 }
 

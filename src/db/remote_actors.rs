@@ -50,8 +50,8 @@ pub async fn get(db: impl Executor<'_>, id: &Url) -> Result<Option<RemoteActorRo
 pub async fn upsert(db: impl Executor<'_>, a: &RemoteActorRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO remote_actors (id, username, inbox, shared_inbox, keys_json, fetched_at,
-            name, icon_url, profile_url)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            name, icon_url, profile_url, api_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET username = excluded.username, inbox = excluded.inbox,
             shared_inbox = excluded.shared_inbox, keys_json = excluded.keys_json,
             fetched_at = excluded.fetched_at, name = excluded.name,
@@ -66,9 +66,68 @@ pub async fn upsert(db: impl Executor<'_>, a: &RemoteActorRow) -> Result<()> {
     .bind(&a.name)
     .bind(&a.icon_url)
     .bind(&a.profile_url)
+    .bind(api_hash(a.id.as_str()))
     .execute(db.inner())
     .await?;
     Ok(())
+}
+
+/// The hash in a remote account's API id (`r.<hash>`): 20 hex digits of SHA-256 of
+/// its actor id, stored beside the actor so the id leads back to it.
+pub fn api_hash(actor_id: &str) -> String {
+    crate::domain::hash_hex(&[actor_id.as_bytes()])[..20].to_owned()
+}
+
+/// The stored actor whose API id hash is `hash`.
+pub async fn by_api_hash(db: impl Executor<'_>, hash: &str) -> Result<Option<RemoteActorRow>> {
+    sqlx::query_as("SELECT * FROM remote_actors WHERE api_id = ?")
+        .bind(hash)
+        .fetch_optional(db.inner())
+        .await
+        .map_err(Into::into)
+}
+
+/// Fills in the API id hash of up to `batch` actors stored before it existed;
+/// returns how many it filled.
+pub async fn backfill_api_hashes(db: &super::Db, batch: i64) -> Result<usize> {
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM remote_actors WHERE api_id IS NULL LIMIT ?")
+            .bind(batch)
+            .fetch_all(db.write().inner())
+            .await?;
+    for id in &ids {
+        sqlx::query("UPDATE remote_actors SET api_id = ? WHERE id = ?")
+            .bind(api_hash(id))
+            .bind(id)
+            .execute(db.write().inner())
+            .await?;
+    }
+    Ok(ids.len())
+}
+
+/// Stored actors whose handle, username or name starts with `prefix` (any case).
+pub async fn search(
+    db: impl Executor<'_>,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<RemoteActorRow>> {
+    let escaped = prefix
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let pattern = format!("{escaped}%");
+    sqlx::query_as(
+        "SELECT * FROM remote_actors
+         WHERE lower(handle) LIKE ?1 ESCAPE '\\' OR lower(username) LIKE ?1 ESCAPE '\\'
+            OR lower(name) LIKE ?1 ESCAPE '\\'
+         ORDER BY handle IS NULL, handle, id LIMIT ?2",
+    )
+    .bind(pattern)
+    .bind(limit)
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
 }
 
 pub async fn delete(db: impl Executor<'_>, id: &Url) -> Result<()> {

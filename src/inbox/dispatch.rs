@@ -11,6 +11,8 @@
 //! | Create, Update, Delete{Note} |                             | `reply::receive_*`       |
 //! | Like, EmojiReact, Announce   |                             | `reaction::receive`      |
 //! | QuoteRequest                 |                             | `quote::receive_request` (Accept or Reject) |
+//! | Accept, Reject{our Follow}   |                             | `following::receive_answer` |
+//! | Create, Update, Delete of a followed account's status | | also `home::receive_*` |
 //! | anything else                |                             | acknowledged, ignored    |
 //!
 //! An activity from a blocked actor or domain is dropped when processed; a Follow
@@ -22,7 +24,9 @@ use crate::{
     error::AppResult,
     federation::{
         Context,
-        activities::{Incoming, Reach, delete, follow, quote, reaction, reply, undo},
+        activities::{
+            Incoming, Reach, delete, follow, following, home, quote, reaction, reply, undo,
+        },
         remote_actor,
         signatures::RequestSignature,
         webfinger,
@@ -93,9 +97,19 @@ pub async fn apply(
         }
         Incoming::Undo(u) => undo::receive(ctx, &u).await,
         Incoming::DeleteActor => Ok("actor deletions are applied when received".into()),
-        Incoming::Delete(object) => reply::receive_delete(ctx, actor, &object).await,
-        Incoming::Create(object) => reply::receive_create(ctx, reach, actor, &object).await,
-        Incoming::Update(object) => reply::receive_update(ctx, reach, actor, &object).await,
+        Incoming::Delete(object) => home::beside(
+            reply::receive_delete(ctx, actor, &object).await,
+            home::receive_delete(ctx, actor, &object).await,
+        ),
+        Incoming::Create(object) => home::beside(
+            reply::receive_create(ctx, reach, actor, &object).await,
+            home::receive_create(ctx, reach, actor, &object).await,
+        ),
+        Incoming::Update(object) => home::beside(
+            reply::receive_update(ctx, reach, actor, &object).await,
+            home::receive_update(ctx, reach, actor, &object).await,
+        ),
+        Incoming::FollowAnswer(a) => following::receive_answer(ctx, &a).await,
         Incoming::React(r) => reaction::receive(ctx, &r).await,
         Incoming::QuoteRequest(q) => quote::receive_request(ctx, reach, &q).await,
         Incoming::Other(kind) => Ok(format!("ignored: {kind} is not acted upon")),

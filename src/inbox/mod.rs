@@ -10,6 +10,6 @@ pub mod processor;
 pub mod rate;
 pub mod writer;
 
-pub use blocks::{blocked_among, configured as configured_blocks};
+pub use blocks::{blocked_among, configured as configured_blocks, load as load_blocks};
 pub use door::{Door, Receipt};
 pub use processor::Processor;

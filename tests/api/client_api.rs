@@ -15,86 +15,9 @@ use crate::{
     helpers::{Options, TestApp, spawn_app, spawn_app_with},
 };
 
-/// The sign-in page as a browser gets it: (status, HTML, CSRF field, cookie).
-struct SignInPage {
-    status: u16,
-    html: String,
-    csrf: String,
-    cookie: String,
-}
-
-async fn sign_in_page(app: &TestApp, query: &[(&str, &str)]) -> SignInPage {
-    let res = app
-        .client
-        .get(format!("{}/oauth/authorize?{}", app.base, encode(query)))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .expect("GET /oauth/authorize");
-    let status = res.status().as_u16();
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .unwrap_or("")
-        .to_owned();
-    let html = res.text().await.expect("HTML");
-    let csrf = html
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap_or("")
-        .to_owned();
-    SignInPage {
-        status,
-        html,
-        csrf,
-        cookie,
-    }
-}
-
-/// Posts the sign-in form with the page's hidden fields plus `extra`.
-async fn submit(
-    app: &TestApp,
-    query: &[(&str, &str)],
-    cookie: Option<&str>,
-    extra: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut form: Vec<(&str, &str)> = query.to_vec();
-    form.extend_from_slice(extra);
-    let mut req = app
-        .client
-        .post(format!("{}/oauth/authorize", app.base))
-        .header("accept", "text/html")
-        .form_pairs(&form);
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    req.send().await.expect("POST /oauth/authorize")
-}
-
 /// Signs in on the page and returns the code the redirect carries.
 async fn code_through_page(app: &TestApp, query: &[(&str, &str)]) -> String {
-    let page = sign_in_page(app, query).await;
-    assert_eq!(page.status, 200, "{}", page.html);
-    let res = submit(
-        app,
-        query,
-        Some(&page.cookie),
-        &[
-            ("csrf_token", &page.csrf),
-            ("username", "alice"),
-            ("password", PASSWORD),
-            ("decision", "approve"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status(), 302);
-    let location = res.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
+    let location = approve_on_page(app, query, "alice").await;
     let url = url::Url::parse(&location).expect("a URL");
     assert!(location.starts_with(CALLBACK), "{location}");
     assert_eq!(
@@ -694,7 +617,7 @@ async fn the_instance_documents_claim_the_mastodon_api_they_follow() {
 async fn unimplemented_api_paths_answer_with_mastodons_error_json() {
     let app = spawn_app().await;
     for (method, path) in [
-        (reqwest::Method::GET, "/api/v1/timelines/home"),
+        (reqwest::Method::GET, "/api/v1/lists"),
         (reqwest::Method::POST, "/api/v1/statuses"),
         (reqwest::Method::GET, "/api/v3/anything"),
         (reqwest::Method::GET, "/api/v1/accounts/nobody"),

@@ -136,6 +136,88 @@ pub async fn api_get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Va
     (status, res.json().await.expect("JSON"))
 }
 
+/// The sign-in page as a browser gets it: (status, HTML, CSRF field, cookie).
+pub struct SignInPage {
+    pub status: u16,
+    pub html: String,
+    pub csrf: String,
+    pub cookie: String,
+}
+
+pub async fn sign_in_page(app: &TestApp, query: &[(&str, &str)]) -> SignInPage {
+    let res = app
+        .client
+        .get(format!("{}/oauth/authorize?{}", app.base, encode(query)))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("GET /oauth/authorize");
+    let status = res.status().as_u16();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .to_owned();
+    let html = res.text().await.expect("HTML");
+    let csrf = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("")
+        .to_owned();
+    SignInPage {
+        status,
+        html,
+        csrf,
+        cookie,
+    }
+}
+
+/// Posts the sign-in form with the page's hidden fields plus `extra`.
+pub async fn submit(
+    app: &TestApp,
+    query: &[(&str, &str)],
+    cookie: Option<&str>,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form: Vec<(&str, &str)> = query.to_vec();
+    form.extend_from_slice(extra);
+    let mut req = app
+        .client
+        .post(format!("{}/oauth/authorize", app.base))
+        .header("accept", "text/html")
+        .form_pairs(&form);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    req.send().await.expect("POST /oauth/authorize")
+}
+
+/// Signs `author` in on the page and approves: the redirect's `Location`.
+pub async fn approve_on_page(app: &TestApp, query: &[(&str, &str)], author: &str) -> String {
+    let page = sign_in_page(app, query).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let res = submit(
+        app,
+        query,
+        Some(&page.cookie),
+        &[
+            ("csrf_token", &page.csrf),
+            ("username", author),
+            ("password", PASSWORD),
+            ("decision", "approve"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 302);
+    res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned()
+}
+
 /// A call with a JSON body (or none) and a bearer token: (status, JSON body or Null).
 pub async fn api_send(
     app: &TestApp,

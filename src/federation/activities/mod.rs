@@ -5,6 +5,8 @@
 
 pub mod delete;
 pub mod follow;
+pub mod following;
+pub mod home;
 pub mod outgoing;
 pub mod quote;
 pub mod reaction;
@@ -75,6 +77,8 @@ pub enum Incoming {
     React(reaction::Reaction),
     /// FEP-044f: someone asks to quote one of our posts.
     QuoteRequest(quote::QuoteRequest),
+    /// Accept or Reject of a Follow (ours: an author following someone).
+    FollowAnswer(following::Answer),
     /// Any other valid activity: acknowledged, not acted upon.
     Other(String),
 }
@@ -171,6 +175,10 @@ pub fn classify(env: &Envelope) -> Result<Incoming, AppError> {
         }
         "Like" | "Announce" | "EmojiReact" => Incoming::React(reaction::Reaction::parse(env)?),
         "QuoteRequest" => Incoming::QuoteRequest(quote::QuoteRequest::parse(env)?),
+        "Accept" | "Reject" => match following::Answer::parse(env) {
+            Some(a) => Incoming::FollowAnswer(a),
+            None => Incoming::Other(env.kind.clone()),
+        },
         other => Incoming::Other(other.to_owned()),
     })
 }

@@ -110,7 +110,7 @@ fn is_public(v: &Value) -> bool {
     })
 }
 
-fn same_host(a: &Url, b: &Url) -> bool {
+pub(super) fn same_host(a: &Url, b: &Url) -> bool {
     url_host(a) == url_host(b) && a.port_or_known_default() == b.port_or_known_default()
 }
 

@@ -39,6 +39,9 @@ pub async fn update_credentials(Auth(grant): Auth) -> AppResult<Json<Value>> {
 
 /// An author of ours by id (their handle); public, as in Mastodon.
 pub async fn account(State(app): State<App>, Path(id): Path<String>) -> AppResult<Json<Value>> {
+    if id.starts_with("r.") {
+        return super::graph::remote_account(&app, &id).await;
+    }
     let account = accounts::account_by_id(&app, &id).await?;
     Ok(Json(entities::account(&app, &account, false)))
 }

@@ -8,7 +8,7 @@ use crate::{
     app::App,
     content::summary,
     db::{client_api::AppRow, notifications::NotificationRow},
-    domain::{Handle, hash_hex},
+    domain::Handle,
     federation::objects::iso8601,
     service::client_api::{accounts::Account, notifications::Marker},
 };
@@ -52,7 +52,7 @@ pub fn account(app: &App, a: &Account, with_source: bool) -> Value {
         "header": header,
         "header_static": header,
         "followers_count": a.followers,
-        "following_count": 0,
+        "following_count": a.following,
         "statuses_count": a.statuses,
         "last_status_at": a.last_status_at.map(|ms| iso8601(ms)[..10].to_owned()),
         "emojis": [],
@@ -107,7 +107,7 @@ pub fn application(row: &AppRow, client_secret: Option<&str>) -> Value {
 }
 
 /// Mastodon's time format: ISO 8601 in UTC with milliseconds.
-fn millis(ms: i64) -> String {
+pub(super) fn millis(ms: i64) -> String {
     let s = iso8601(ms);
     format!("{}.{:03}Z", s.trim_end_matches('Z'), ms.rem_euclid(1000))
 }
@@ -115,49 +115,26 @@ fn millis(ms: i64) -> String {
 /// A remote account's id: no handle of ours can contain a `.`, so it never names
 /// one of our authors.
 pub fn remote_account_id(actor_id: &str) -> String {
-    format!("r.{}", &hash_hex(&[actor_id.as_bytes()])[..20])
+    format!("r.{}", crate::db::remote_actors::api_hash(actor_id))
 }
 
 /// The remote actor of a notification, as an Account.
 fn remote_account(app: &App, n: &NotificationRow) -> Value {
-    let host = url::Url::parse(&n.actor_id)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_default();
-    let username = n.actor_username.clone().unwrap_or_else(|| {
-        n.actor_id
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned()
-    });
-    let acct = n
-        .actor_handle
-        .clone()
-        .unwrap_or_else(|| format!("{username}@{host}"));
-    let avatar = n
-        .actor_icon
-        .clone()
-        .unwrap_or_else(|| assets::icon_url(app.uris()));
-    json!({
-        "id": remote_account_id(&n.actor_id),
-        "username": username,
-        "acct": acct,
-        "display_name": n.actor_name.clone().unwrap_or_default(),
-        "locked": false, "bot": false, "group": false, "discoverable": null,
-        "created_at": millis(0),
-        "note": "",
-        "url": n.actor_url.clone().unwrap_or_else(|| n.actor_id.clone()),
-        "uri": n.actor_id,
-        "avatar": avatar, "avatar_static": avatar, "header": "", "header_static": "",
-        "followers_count": 0, "following_count": 0, "statuses_count": 0,
-        "last_status_at": null, "emojis": [], "fields": [],
-    })
+    super::graph_json::remote_account(
+        app,
+        &super::graph_json::RemoteAccount {
+            actor_id: &n.actor_id,
+            username: n.actor_username.as_deref(),
+            handle: n.actor_handle.as_deref(),
+            name: n.actor_name.as_deref(),
+            icon: n.actor_icon.as_deref(),
+            url: n.actor_url.as_deref(),
+        },
+    )
 }
 
 /// The fields every Status has; the caller fills in what differs.
-fn status(
+pub(super) fn status(
     id: String,
     uri: &str,
     url: &str,

@@ -9,13 +9,18 @@ mod cors;
 mod entities;
 mod extract;
 mod filters;
+mod graph;
+mod graph_json;
 mod instance;
+mod media;
+mod media_json;
 mod notifications;
 mod oauth;
 mod streaming;
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     routing::{any, get, patch, post},
 };
 
@@ -70,6 +75,20 @@ pub fn router() -> Router<App> {
             patch(accounts::update_credentials),
         )
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
+        // The social graph and the home timeline.
+        .route("/api/v2/search", get(graph::search_v2))
+        .route("/api/v1/accounts/search", get(graph::account_search))
+        .route("/api/v1/accounts/relationships", get(graph::relationships))
+        .route("/api/v1/accounts/{id}/follow", post(graph::follow))
+        .route("/api/v1/accounts/{id}/unfollow", post(graph::unfollow))
+        .route("/api/v1/accounts/{id}/block", post(graph::block))
+        .route("/api/v1/accounts/{id}/unblock", post(graph::unblock))
+        .route("/api/v1/accounts/{id}/mute", post(graph::mute))
+        .route("/api/v1/accounts/{id}/unmute", post(graph::unmute))
+        .route("/api/v1/accounts/{id}/followers", get(graph::followers))
+        .route("/api/v1/accounts/{id}/following", get(graph::following))
+        .route("/api/v1/follow_requests", get(graph::follow_requests))
+        .route("/api/v1/timelines/home", get(graph::home))
         .route("/api/v1/accounts/{id}", get(accounts::account))
         .route("/api/v1/notifications", get(notifications::list))
         .route("/api/v1/notifications/clear", post(notifications::clear))
@@ -133,6 +152,18 @@ pub fn router() -> Router<App> {
                 .put(filters::v1_update)
                 .delete(filters::v1_delete),
         )
+        // Media attachments: the upload routes bound their bodies themselves, while
+        // they stream, by `[limits.client_api] media_max_bytes`.
+        .route(
+            "/api/v2/media",
+            post(media::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/v1/media",
+            post(media::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/media/{id}", get(media::get).put(media::update))
+        .route("/media/{id}/{file}", get(media::serve))
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))
         // A method a path does not have is a path we do not have, as in Mastodon.

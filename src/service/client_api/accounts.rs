@@ -12,6 +12,8 @@ use crate::{
 pub struct Account {
     pub author: AuthorRow,
     pub followers: i64,
+    /// Remote accounts the author follows (accepted).
+    pub following: i64,
     pub statuses: i64,
     /// When the newest post was published (ms).
     pub last_status_at: Option<i64>,
@@ -23,6 +25,7 @@ pub async fn account(app: &App, handle: &Handle) -> AppResult<Account> {
     let (newest, statuses) = read::author_posts(app, handle, PageNumber::default()).await?;
     Ok(Account {
         followers: db::followers::count(app.db().read(), handle).await?,
+        following: db::following::accepted_count(app.db().read(), handle).await?,
         statuses,
         last_status_at: newest.first().map(|p| p.published_at),
         author,

@@ -4,7 +4,12 @@
 
 pub mod accounts;
 pub mod filters;
+pub mod graph;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod password;
+pub mod picture;
+pub mod search;
 pub mod streaming;
+pub mod timeline;

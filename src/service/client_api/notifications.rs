@@ -128,6 +128,10 @@ pub async fn prune(app: App, stop: CancellationToken) {
         if let Err(e) = db::notifications::prune(app.db().write(), before, keep).await {
             tracing::warn!(error = %e, "pruning notifications failed");
         }
+        // Media no post claimed, on the same hourly round.
+        if let Err(e) = super::media::prune(&app).await {
+            tracing::warn!(error = %e, "pruning media failed");
+        }
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}

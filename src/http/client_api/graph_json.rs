@@ -1,0 +1,222 @@
+//! The JSON of the social graph and the home timeline: remote accounts, relationships,
+//! remote statuses, our posts as minimal statuses, search results and hashtags.
+
+use serde_json::{Value, json};
+
+use super::{
+    super::assets,
+    entities::{self, millis, remote_account_id, status},
+};
+use crate::{
+    app::App,
+    db::{posts::PostRow, remote_actors::RemoteActorRow, timeline::RemoteStatusRow},
+    service::client_api::{
+        graph::Relationship,
+        search::{Found, FoundAccount},
+        timeline::Item,
+    },
+};
+
+/// What we know of a remote account (a stored actor, or a notification's columns).
+pub struct RemoteAccount<'a> {
+    pub actor_id: &'a str,
+    pub username: Option<&'a str>,
+    /// The handle WebFinger confirmed.
+    pub handle: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub icon: Option<&'a str>,
+    pub url: Option<&'a str>,
+}
+
+impl<'a> RemoteAccount<'a> {
+    pub fn of(row: &'a RemoteActorRow) -> Self {
+        Self {
+            actor_id: row.id.as_str(),
+            username: row.username.as_deref(),
+            handle: row.handle.as_deref(),
+            name: row.name.as_deref(),
+            icon: row.icon_url.as_deref(),
+            url: row.profile_url.as_deref(),
+        }
+    }
+
+    /// Only the actor's id is known.
+    pub fn bare(actor_id: &'a str) -> Self {
+        Self {
+            actor_id,
+            username: None,
+            handle: None,
+            name: None,
+            icon: None,
+            url: None,
+        }
+    }
+}
+
+/// A remote account as an Account: its checked handle as `acct` (else
+/// `preferredUsername@host`), counts we do not know as 0.
+pub fn remote_account(app: &App, a: &RemoteAccount<'_>) -> Value {
+    // Without a checked handle, the host without its port, as before handles existed.
+    let host = url::Url::parse(a.actor_id)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let username = a.username.map_or_else(
+        || {
+            a.actor_id
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        },
+        str::to_owned,
+    );
+    let acct = a
+        .handle
+        .map_or_else(|| format!("{username}@{host}"), str::to_owned);
+    let avatar = a
+        .icon
+        .map_or_else(|| assets::icon_url(app.uris()), str::to_owned);
+    json!({
+        "id": remote_account_id(a.actor_id),
+        "username": username,
+        "acct": acct,
+        "display_name": a.name.unwrap_or_default(),
+        "locked": false, "bot": false, "group": false, "discoverable": null,
+        "indexable": false, "noindex": false, "hide_collections": false,
+        "created_at": millis(0),
+        "note": "",
+        "url": a.url.unwrap_or(a.actor_id),
+        "uri": a.actor_id,
+        "avatar": avatar, "avatar_static": avatar, "header": "", "header_static": "",
+        "followers_count": 0, "following_count": 0, "statuses_count": 0,
+        "last_status_at": null, "emojis": [], "fields": [], "roles": [],
+    })
+}
+
+pub fn remote_row(app: &App, row: &RemoteActorRow) -> Value {
+    remote_account(app, &RemoteAccount::of(row))
+}
+
+pub fn relationship(r: &Relationship) -> Value {
+    json!({
+        "id": r.id,
+        "following": r.following,
+        "showing_reblogs": r.following,
+        "notifying": false,
+        "languages": null,
+        "followed_by": r.followed_by,
+        "blocking": r.blocking,
+        "blocked_by": false,
+        "muting": r.muting,
+        "muting_notifications": r.muting,
+        "requested": r.requested,
+        "requested_by": false,
+        "domain_blocking": r.domain_blocking,
+        "endorsed": false,
+        "note": "",
+    })
+}
+
+/// A remote status (content sanitised when stored); `s.<n>`.
+pub fn remote_status(app: &App, s: &RemoteStatusRow, actor: Option<&RemoteActorRow>) -> Value {
+    let account = match actor {
+        Some(row) => remote_row(app, row),
+        None => remote_account(app, &RemoteAccount::bare(&s.actor_id)),
+    };
+    let url = s.url.as_deref().unwrap_or(&s.ap_id);
+    let mut v = status(
+        format!("s.{}", s.id),
+        &s.ap_id,
+        url,
+        s.published_at,
+        account,
+        &s.content_html,
+    );
+    v["visibility"] = json!(s.visibility);
+    if let Some(cw) = s.summary.as_deref().filter(|c| !c.is_empty()) {
+        v["spoiler_text"] = json!(cw);
+        v["sensitive"] = json!(true);
+    }
+    v["edited_at"] = json!(s.edited_at.map(millis));
+    v["media_attachments"] = s
+        .attachments
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let kind = match m.media_type.as_deref().unwrap_or_default() {
+                t if t.starts_with("image/") => "image",
+                t if t.starts_with("video/") => "video",
+                t if t.starts_with("audio/") => "audio",
+                _ => "unknown",
+            };
+            json!({
+                "id": format!("s.{}.{i}", s.id), "type": kind, "url": m.url,
+                "preview_url": m.url, "remote_url": m.url, "meta": {},
+                "description": m.description, "blurhash": null,
+            })
+        })
+        .collect();
+    v["tags"] = s
+        .tags
+        .iter()
+        .map(|t| {
+            json!({ "name": t, "url": format!("{}/tags/{}", app.uris().base(), t.to_lowercase()) })
+        })
+        .collect();
+    v
+}
+
+/// Our post as a Status, minimally (the statuses stream owns the full entity).
+pub fn post_status(app: &App, p: &PostRow, author: &Value) -> Value {
+    let url = format!("{}/@{}/{}", app.uris().base(), p.author, p.slug);
+    let mut v = status(
+        p.id.to_string(),
+        &url,
+        &url,
+        p.published_at,
+        author.clone(),
+        &p.content_html,
+    );
+    v["language"] = json!(p.lang.as_ref().map(|l| l.to_string()));
+    v
+}
+
+/// A home timeline entry.
+pub fn item(app: &App, i: &Item, author: &Value) -> Value {
+    match i {
+        Item::Post(p) => post_status(app, p, author),
+        Item::Remote(s, a) => remote_status(app, s, a.as_deref()),
+    }
+}
+
+pub fn found_account(app: &App, a: &FoundAccount) -> Value {
+    match a {
+        FoundAccount::Local(a) => entities::account(app, a, false),
+        FoundAccount::Remote(r) => remote_row(app, r),
+    }
+}
+
+/// `/api/v2/search`'s answer.
+pub fn search(app: &App, f: &Found) -> Value {
+    let accounts: Vec<Value> = f.accounts.iter().map(|a| found_account(app, a)).collect();
+    let statuses: Vec<Value> = f
+        .statuses
+        .iter()
+        .map(|(s, a)| remote_status(app, s, a.as_ref()))
+        .collect();
+    let hashtags: Vec<Value> = f
+        .hashtags
+        .iter()
+        .map(|t| {
+            json!({
+                "name": t.as_str(),
+                "url": app.uris().tag(t),
+                "history": [],
+                "following": false,
+            })
+        })
+        .collect();
+    json!({ "accounts": accounts, "statuses": statuses, "hashtags": hashtags })
+}
