@@ -17,6 +17,7 @@ mod media_json;
 mod notifications;
 mod oauth;
 mod streaming;
+mod tags;
 
 use axum::{
     Router,
@@ -117,6 +118,8 @@ pub fn router() -> Router<App> {
             "/api/v1/streaming/hashtag/local",
             get(streaming::sse_hashtag),
         )
+        .route("/api/v1/timelines/tag/{hashtag}", get(tags::timeline))
+        .route("/api/v1/tags/{name}", get(tags::tag))
         .route("/api/v2/filters", get(filters::list).post(filters::create))
         .route(
             "/api/v2/filters/{id}",

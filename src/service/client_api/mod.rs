@@ -12,4 +12,5 @@ pub mod password;
 pub mod picture;
 pub mod search;
 pub mod streaming;
+pub mod tags;
 pub mod timeline;
