@@ -687,3 +687,111 @@ async fn filters_are_kept_per_author_with_their_keywords_and_statuses() {
         "the v1 filter went with its keyword"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Tag timelines
+// ---------------------------------------------------------------------------
+
+fn urls(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("a list: {list}"))
+        .iter()
+        .map(|s| s["url"].as_str().expect("url").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn tag_timelines_list_the_public_statuses_with_the_tag_only() {
+    let app = spawn_app().await;
+    crate::helpers::write_post(
+        &app.content(),
+        "bob",
+        "soup",
+        "---\ntitle: \"Soup\"\ndate: 2025-02-01\ntags: [cooking, rust]\n---\n\nA soup.\n",
+    );
+    crate::helpers::write_post(
+        &app.content(),
+        "bob",
+        "bread",
+        "---\ntitle: \"Bread\"\ndate: 2025-02-02\ntags: [cooking]\n---\n\nBread.\n",
+    );
+    assert!(app.sync_cli().await.status.success());
+    // Statuses of followed accounts are stored by the inbox; a public one with the tag
+    // shows, a followers-only one never does.
+    for (n, visibility) in [(1, "public"), (2, "private")] {
+        sqlx::query(
+            "INSERT INTO remote_statuses (ap_id, actor_id, url, content_html, visibility,
+                                          tags_json, published_at, received_at)
+             VALUES (?, 'https://elsewhere.example/users/zed', ?, '<p>#Rust</p>', ?, '[\"Rust\"]',
+                     1800000000000, 1800000000000)",
+        )
+        .bind(format!("https://elsewhere.example/notes/{n}"))
+        .bind(format!("https://elsewhere.example/@zed/{n}"))
+        .bind(visibility)
+        .execute(&app.sql)
+        .await
+        .expect("insert");
+    }
+    let base = &app.base;
+    let (status, rust) = api_get(&app, "/api/v1/timelines/tag/rust", None).await;
+    assert_eq!(status, 200, "{rust}");
+    assert_eq!(
+        urls(&rust),
+        [
+            "https://elsewhere.example/@zed/1".to_owned(),
+            format!("{base}/@bob/soup"),
+            format!("{base}/@alice/first-post"),
+        ]
+    );
+    assert_eq!(
+        rust[1]["account"]["acct"], "bob",
+        "each post with its own author"
+    );
+    assert_eq!(rust[2]["account"]["acct"], "alice");
+    let (_, cooking) = api_get(&app, "/api/v1/timelines/tag/Cooking", None).await;
+    let mut cooking = urls(&cooking);
+    cooking.sort();
+    assert_eq!(
+        cooking,
+        [format!("{base}/@bob/bread"), format!("{base}/@bob/soup")]
+    );
+    let (_, none) = api_get(&app, "/api/v1/timelines/tag/nothing", None).await;
+    assert_eq!(none, json!([]));
+
+    // any[], all[], none[].
+    let (_, any) = api_get(&app, "/api/v1/timelines/tag/fediverse?any[]=cooking", None).await;
+    assert_eq!(urls(&any).len(), 3, "{any}");
+    let (_, all) = api_get(&app, "/api/v1/timelines/tag/cooking?all[]=rust", None).await;
+    assert_eq!(urls(&all), [format!("{base}/@bob/soup")]);
+    let (_, but) = api_get(&app, "/api/v1/timelines/tag/rust?none[]=cooking", None).await;
+    assert_eq!(urls(&but).len(), 2);
+
+    // Pages with Link.
+    let res = app
+        .client
+        .get(format!("{base}/api/v1/timelines/tag/rust?limit=2"))
+        .send()
+        .await
+        .expect("GET");
+    let link = res.headers()["link"].to_str().expect("ascii").to_owned();
+    let page: Value = res.json().await.expect("JSON");
+    assert_eq!(urls(&page).len(), 2);
+    let next = link
+        .split(", ")
+        .find(|p| p.ends_with("rel=\"next\""))
+        .and_then(|p| p.trim_start_matches('<').split('>').next())
+        .expect("next")
+        .strip_prefix(base.as_str())
+        .expect("ours")
+        .to_owned();
+    assert!(next.contains("limit=2"), "{next}");
+    let (_, rest) = api_get(&app, &next, None).await;
+    assert_eq!(urls(&rest), [format!("{base}/@alice/first-post")]);
+
+    // The Tag entity.
+    let (status, tag) = api_get(&app, "/api/v1/tags/Rust", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(tag["name"], "rust");
+    assert_eq!(tag["url"], format!("{base}/tags/rust"));
+    assert_eq!(api_get(&app, "/api/v1/tags/nothing", None).await.0, 404);
+}

@@ -23,13 +23,13 @@ use crate::{
 };
 
 /// The query's pairs; `id[]` and `id` both count (clients send either).
-fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+pub(super) fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
     url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .map(|(k, v)| (k.trim_end_matches("[]").to_owned(), v.into_owned()))
         .collect()
 }
 
-fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+pub(super) fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(k, _)| k == key)
@@ -47,7 +47,7 @@ fn limit(pairs: &[(String, String)], default: i64, max: i64) -> i64 {
 }
 
 /// Mastodon's `Link` header: `next` (older) and, when given, `prev` (newer).
-fn link(
+pub(super) fn link(
     app: &App,
     path: &str,
     kept: &[(&str, String)],
@@ -294,5 +294,14 @@ pub async fn home(
         id(shown.last()),
         id(shown.first()),
     );
+    // The author's filters for `home` (after the Link: pages stay where they were).
+    let filters = crate::service::client_api::filters::active(&app, handle).await?;
+    let shown: Vec<Value> = shown
+        .into_iter()
+        .filter_map(|mut s| {
+            super::filters::judge_status(&filters, crate::domain::FilterContext::Home, &mut s)
+                .then_some(s)
+        })
+        .collect();
     Ok((headers, Json(Value::Array(shown))))
 }

@@ -20,6 +20,7 @@ mod oauth;
 mod status_json;
 mod statuses;
 mod streaming;
+mod tags;
 
 use axum::{
     Router,
@@ -161,6 +162,8 @@ pub fn router() -> Router<App> {
         )
         .route("/api/v1/accounts/{id}/statuses", get(statuses::of_account))
         .route("/api/v1/timelines/public", get(statuses::public_timeline))
+        .route("/api/v1/timelines/tag/{hashtag}", get(tags::timeline))
+        .route("/api/v1/tags/{name}", get(tags::tag))
         .route("/api/v2/filters", get(filters::list).post(filters::create))
         .route(
             "/api/v2/filters/{id}",

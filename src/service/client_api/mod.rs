@@ -13,4 +13,5 @@ pub mod picture;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
+pub mod tags;
 pub mod timeline;

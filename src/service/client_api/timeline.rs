@@ -48,7 +48,7 @@ impl Item {
 
 /// The position of a status id in the timeline: our post `<n>` or remote `s.<n>`.
 /// An id we do not know is no bound, as Mastodon treats one.
-async fn key_of(app: &App, id: Option<&str>) -> AppResult<Option<Key>> {
+pub async fn key_of(app: &App, id: Option<&str>) -> AppResult<Option<Key>> {
     let Some(id) = id.filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
