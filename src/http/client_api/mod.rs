@@ -15,6 +15,7 @@ mod graph_json;
 mod instance;
 mod media;
 mod media_json;
+mod notification_groups;
 mod notifications;
 mod oauth;
 mod status_json;
@@ -100,6 +101,25 @@ pub fn router() -> Router<App> {
         .route(
             "/api/v1/notifications/{id}/dismiss",
             post(notifications::dismiss),
+        )
+        // Grouped notifications (Mastodon 4.3's v2).
+        .route("/api/v2/notifications", get(notification_groups::list))
+        .route(
+            "/api/v2/notifications/unread_count",
+            get(notification_groups::unread_count),
+        )
+        .route(
+            "/api/v2/notifications/clear",
+            post(notification_groups::clear),
+        )
+        .route("/api/v2/notifications/{key}", get(notification_groups::get))
+        .route(
+            "/api/v2/notifications/{key}/dismiss",
+            post(notification_groups::dismiss),
+        )
+        .route(
+            "/api/v2/notifications/{key}/accounts",
+            get(notification_groups::accounts),
         )
         .route(
             "/api/v1/markers",

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod filters;
 pub mod graph;
 pub mod media;
+pub mod notification_groups;
 pub mod notifications;
 pub mod oauth;
 pub mod password;
