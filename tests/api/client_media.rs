@@ -45,7 +45,7 @@ fn multipart(fields: &[Field<'_>]) -> Vec<u8> {
 }
 
 /// Uploads `bytes` as `file_name` (declared `ctype`) with an optional description.
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     path: &str,
     token: &str,
@@ -115,7 +115,7 @@ fn photo_with_gps() -> Vec<u8> {
     out
 }
 
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub fn png(width: u32, height: u32) -> Vec<u8> {
     let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(width, height, image::Rgb([200, 0, 0])));
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png)

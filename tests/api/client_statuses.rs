@@ -804,3 +804,43 @@ async fn mastodon_py_posts_answers_edits_favourites_and_deletes() {
             .contains("Thank you for reading!")
     );
 }
+
+#[tokio::test]
+async fn a_note_with_an_uploaded_image_federates_it_with_its_alt_text() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let token = followed(&app, &peer).await;
+    let png = crate::client_media::png(40, 30);
+    let (status, media) = crate::client_media::upload(
+        &app,
+        "/api/v2/media",
+        &token,
+        ("red.png", "image/png", &png),
+        Some("A red square"),
+    )
+    .await;
+    assert!(status == 200 || status == 202, "{media}");
+    let media_id = media["id"].as_str().expect("media id").to_owned();
+    let v = post_status(
+        &app,
+        &token,
+        json!({ "status": "Look", "media_ids": [media_id] }),
+    )
+    .await;
+    assert_eq!(v["media_attachments"][0]["id"], media_id.as_str(), "{v}");
+    assert_eq!(v["media_attachments"][0]["description"], "A red square");
+    let creates = delivered(&app, &peer, "Create").await;
+    let attachment = &creates[0].body["object"]["attachment"][0];
+    assert_eq!(attachment["name"], "A red square");
+    assert_eq!(attachment["url"], v["media_attachments"][0]["url"]);
+    // Claimed: another note cannot take it.
+    let (status, _) = api_send(
+        &app,
+        Method::POST,
+        "/api/v1/statuses",
+        Some(&token),
+        Some(&json!({ "status": "again", "media_ids": [media_id] })),
+    )
+    .await;
+    assert_eq!(status, 422);
+}

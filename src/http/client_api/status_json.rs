@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::{
     entities::{self, millis, remote_account_id},
-    graph_json, media_json,
+    graph_json,
+    media_json::media_attachment,
 };
 use crate::{
     app::App,
@@ -79,7 +80,7 @@ pub(super) async fn status(
                 let rows = media::of_post(app, p.id).await?;
                 v["media_attachments"] = rows
                     .iter()
-                    .map(|m| media_json::media_attachment(app, m))
+                    .map(|m| media_attachment(app, m))
                     .collect();
             }
             v
@@ -112,6 +113,14 @@ pub(super) async fn status(
     });
     if let (Value::Object(v), Value::Object(f)) = (&mut v, fields) {
         v.extend(f);
+    }
+    // App notes' media are uploads with ids of their own.
+    if let Status::Post(p) = &s.status
+        && p.origin == PostOrigin::App
+        && !p.attachments.is_empty()
+    {
+        let rows = media::of_post(app, p.id).await?;
+        v["media_attachments"] = rows.iter().map(|m| media_attachment(app, m)).collect();
     }
     if let (true, Status::Post(p)) = (with_text, &s.status) {
         v["text"] = json!(p.source_text.clone().unwrap_or_default());
@@ -169,8 +178,8 @@ fn mention(app: &App, m: &Mention) -> Value {
     json!({ "id": id, "username": username, "acct": acct, "url": m.url })
 }
 
-/// Media attachments as Mastodon lists them (ids are their place in the status
-/// until media has ids of its own).
+/// A blog post's images (and earlier versions' media) as Mastodon lists media: ids
+/// are their place in the post.
 fn media(list: &[Attachment]) -> Vec<Value> {
     list.iter()
         .enumerate()

@@ -20,7 +20,7 @@ use crate::{
     domain::{Attachment, Handle, Lang, Mention, PostOrigin, ReactionKind, StatusId, Visibility},
     error::{AppError, AppResult},
     federation::activities::outgoing,
-    service::sync::mention_inboxes,
+    service::{client_api::media, sync::mention_inboxes},
 };
 
 /// Versions of a note kept for its history (the oldest go first).
@@ -111,17 +111,6 @@ async fn own_note(app: &App, author: &Handle, id: &str) -> AppResult<PostRow> {
         )));
     }
     Ok(*p)
-}
-
-/// The media of a status (of `post`, when it is an edit), checked before its
-/// transaction; inside it, `media::claim` attaches them.
-pub async fn attachments_for(
-    app: &App,
-    author: &Handle,
-    ids: &[String],
-    post: Option<i64>,
-) -> AppResult<Vec<Attachment>> {
-    super::media::check(app, author, ids, post).await
 }
 
 /// What a status answers: the AP id, the status id, the account to mention, and
@@ -285,7 +274,8 @@ pub async fn post_status(
         None => Visibility::Public,
         Some(v) => Visibility::parse(v).map_err(|e| AppError::Unprocessable(e.0))?,
     };
-    let media = attachments_for(app, author, &form.media_ids, None).await?;
+    // Checked before, claimed inside the note's transaction.
+    let media = media::check(app, author, &form.media_ids, None).await?;
     let text = checked_text(form, &media)?;
     let target = match form.in_reply_to_id.as_deref().filter(|i| !i.is_empty()) {
         Some(id) => Some(reply_target(app, author, id).await?),
@@ -316,7 +306,7 @@ pub async fn post_status(
         .as_ref()
         .map(|t| (t.ap_id.as_str(), t.status.as_str()));
     let id = db::statuses::insert_note(&mut tx, author, &v, reply_to, key, now).await?;
-    super::media::claim(app, &mut tx, author, &form.media_ids, id).await?;
+    media::claim(app, &mut tx, author, &form.media_ids, id).await?;
     let note = stored(&mut tx, id).await?;
     if let (Some(t), true) = (&target, visibility.is_open()) {
         let (post_id, parent_id, depth) = t.place;
@@ -364,7 +354,7 @@ pub async fn edit_status(
     form: &StatusForm,
 ) -> AppResult<PostRow> {
     let before = own_note(app, author, id).await?;
-    let media = attachments_for(app, author, &form.media_ids, Some(before.id)).await?;
+    let media = media::check(app, author, &form.media_ids, Some(before.id)).await?;
     let text = checked_text(form, &media)?;
     // The answered account stays mentioned (if what it answered is still there).
     let target = match before.in_reply_to_status.as_deref() {
@@ -395,7 +385,7 @@ pub async fn edit_status(
     let now = db::now_ms().max(before.updated_at.unwrap_or(before.published_at) + 1);
     let mut tx = app.db().begin().await?;
     db::statuses::update_note(&mut tx, &before, &v, KEPT_VERSIONS, now).await?;
-    super::media::claim(app, &mut tx, author, &form.media_ids, before.id).await?;
+    media::claim(app, &mut tx, author, &form.media_ids, before.id).await?;
     let note = stored(&mut tx, before.id).await?;
     db::statuses::update_mirror(&mut tx, &note).await?;
     send(&mut tx, &outgoing::update(app.uris(), &note), &note, now).await?;
