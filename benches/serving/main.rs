@@ -1,5 +1,5 @@
 //! Serving benchmarks (issue 6). Run with `cargo bench --bench serving`; one section
-//! with `cargo bench --bench serving -- stampede` (or `storm`, `large`).
+//! with `cargo bench --bench serving -- stampede` (or `storm`, `client`, `large`).
 //!
 //! All on loopback, in one run, against the release `fedblog serve`:
 //! - stampede: `wrk -t2` fetching a post's JSON, its actor's JSON and its HTML page,
@@ -10,6 +10,8 @@
 //! - storm: signed Likes and Announces from 2,000 actors at rising offered rates (see
 //!   `storm`); the reference is a bare axum server answering 202, driven by the same
 //!   load generator.
+//! - client: the client API's notifications and home timeline with thousands of rows
+//!   behind them (see `client`); the reference is the cached post page, same run.
 //! - large: an author with 10,000 generated posts: cold start, warm restart, one-file
 //!   republish; the reference is reading and hashing the 10,000 files.
 //!
@@ -29,6 +31,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod client;
 #[path = "../../tests/shared/mod.rs"]
 mod shared;
 mod storm;
@@ -784,6 +787,10 @@ fn main() {
     if run("storm") {
         let s = rt.block_on(storm::run());
         ratios.extend(s);
+    }
+
+    if run("client") {
+        ratios.extend(rt.block_on(client::run()));
     }
 
     if run("large") {

@@ -43,7 +43,7 @@ const MAX_IN_FLIGHT: usize = 1_000;
 
 /// A request ready to send: URL (on 127.0.0.1), headers (Host as signed), body, and
 /// the activity id.
-struct Signed {
+pub(crate) struct Signed {
     url: String,
     headers: Vec<(&'static str, String)>,
     body: Vec<u8>,
@@ -69,8 +69,9 @@ impl Step {
     }
 }
 
-/// Serves the 2,000 actors' documents, all with the same public key.
-async fn actor_host(pem: String) -> u16 {
+/// Serves the 2,000 actors' documents, all with the same public key, and `inboxes`
+/// if given (the client benchmark answers Follows there).
+pub(crate) async fn actor_host(pem: String, inboxes: Option<Router>) -> u16 {
     let port = free_port();
     let app = Router::new().route(
         "/users/{name}",
@@ -96,6 +97,10 @@ async fn actor_host(pem: String) -> u16 {
             }
         }),
     );
+    let app = match inboxes {
+        Some(more) => app.merge(more),
+        None => app,
+    };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .expect("bind actor host");
@@ -108,7 +113,7 @@ fn actor_url(n: usize, port: u16) -> String {
 }
 
 /// Signs `count` activities starting at sequence number `from`, on both cores.
-fn sign(
+pub(crate) fn sign(
     key_pem: &str,
     actor_port: u16,
     inbox: &Url,
@@ -237,7 +242,7 @@ async fn offer(
 }
 
 /// Sends `requests` 32 at a time until each is answered 202; returns their ids.
-async fn warm_up(clients: &[reqwest::Client], requests: Vec<Signed>) -> Vec<String> {
+pub(crate) async fn warm_up(clients: &[reqwest::Client], requests: Vec<Signed>) -> Vec<String> {
     let slots = Arc::new(tokio::sync::Semaphore::new(32));
     let mut tasks = tokio::task::JoinSet::new();
     for r in requests {
@@ -276,7 +281,7 @@ pub fn echo_server(port: u16) {
 }
 
 /// One client per sending host, each bound to that host's own loopback address.
-fn clients() -> Vec<reqwest::Client> {
+pub(crate) fn clients() -> Vec<reqwest::Client> {
     (0..HOSTS)
         .map(|i| {
             let last = u8::try_from(i).expect("at most 255 hosts");
@@ -317,7 +322,7 @@ fn best(steps: &[Step]) -> u32 {
 
 pub async fn run() -> Vec<String> {
     let (public_pem, private_pem) = generate_keypair().expect("key pair");
-    let actor_port = actor_host(public_pem).await;
+    let actor_port = actor_host(public_pem, None).await;
     let inst = Instance::new("");
     copy_dir(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
@@ -432,6 +437,17 @@ async fn reference(
     let _ = echo.kill();
     let _ = echo.wait();
     reference
+}
+
+/// Waits (up to five minutes) until the inbox has nothing left to process.
+pub(crate) async fn settled(database: &std::path::Path) {
+    for _ in 0..600 {
+        if pending(database).await == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("the inbox did not settle");
 }
 
 async fn pending(database: &std::path::Path) -> i64 {

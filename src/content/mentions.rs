@@ -61,7 +61,7 @@ fn is_domain_char(c: char) -> bool {
 
 /// The text with each `@user@domain` (not preceded by a word character, so not an
 /// e-mail address) bracketed by markers, and the accounts found.
-fn mark_text(text: &str) -> (String, Vec<Acct>) {
+pub(super) fn mark_text(text: &str) -> (String, Vec<Acct>) {
     let mut out = String::with_capacity(text.len());
     let mut found = Vec::new();
     let mut rest = text;

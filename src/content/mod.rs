@@ -9,6 +9,7 @@ mod mentions;
 mod new_post;
 mod post;
 mod profile;
+mod status_text;
 mod text;
 
 use std::{
@@ -24,6 +25,7 @@ pub use post::local_media;
 pub use post::{FEDERATED_BODY_MAX_BYTES, PostSource};
 pub use profile::Profile;
 pub use profile::image_media_type;
+pub use status_text::{StatusText, render as render_status_text};
 pub use text::{plain_text, reading_minutes, summary};
 
 use chrono::{DateTime, Utc};

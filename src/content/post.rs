@@ -402,6 +402,15 @@ impl Fields {
                 )
             })?,
         };
+        // `note-<n>` is the URL of a note posted from an app.
+        if slug.is_note() {
+            let at_slug = fm.slug.as_ref().and_then(at);
+            return Err(err(
+                at_slug,
+                "slug",
+                format!("`{slug}` is kept for notes posted from apps; choose another `slug`"),
+            ));
+        }
         let lang = match &fm.lang {
             Some(l) => Some(Lang::parse(&l.value).map_err(|e| err(at(l), "lang", e.0))?),
             None => None,

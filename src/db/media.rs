@@ -129,7 +129,8 @@ pub async fn describe(
     Ok(done.rows_affected() > 0)
 }
 
-/// A rendition's bytes to serve, with what decides who may see it.
+/// A rendition's bytes to serve, with what decides who may see it (`attached`: to a
+/// post that is not deleted).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MediaFile {
     pub author: Handle,
@@ -142,7 +143,9 @@ pub struct MediaFile {
 /// The original (or, with `preview`, the preview) of media `id`.
 pub async fn file(db: impl Executor<'_>, id: i64, preview: bool) -> Result<Option<MediaFile>> {
     sqlx::query_as(
-        "SELECT author, token, media_type, post_id IS NOT NULL AS attached,
+        "SELECT author, token, media_type,
+             EXISTS (SELECT 1 FROM posts p WHERE p.id = media.post_id AND p.deleted_at IS NULL)
+                 AS attached,
              CASE WHEN ?2 THEN preview ELSE original END AS bytes
          FROM media WHERE id = ?1",
     )
@@ -205,11 +208,15 @@ pub async fn of_post(db: impl Executor<'_>, post_id: i64) -> Result<Vec<MediaRow
     .map_err(Into::into)
 }
 
-/// Removes unattached media created before `before` (ms); how many.
+/// Removes unattached media created before `before` (ms), and those of posts deleted
+/// before it; how many.
 pub async fn prune_unattached(db: impl Executor<'_>, before: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM media WHERE post_id IS NULL AND created_at < ?")
-        .bind(before)
-        .execute(db.inner())
-        .await?;
+    let done = sqlx::query(
+        "DELETE FROM media WHERE (post_id IS NULL AND created_at < ?1)
+             OR post_id IN (SELECT id FROM posts WHERE deleted_at < ?1)",
+    )
+    .bind(before)
+    .execute(db.inner())
+    .await?;
     Ok(done.rows_affected())
 }

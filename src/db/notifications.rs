@@ -34,6 +34,8 @@ pub struct NotificationRow {
     pub quote_ap_id: Option<String>,
     pub quote_html: Option<String>,
     pub quote_url: Option<String>,
+    /// Its group (migration 0025); None for the types that are not grouped.
+    pub group_key: Option<String>,
 }
 
 /// Which notifications a page holds: ids as Mastodon's `max_id`/`since_id`/`min_id`,
@@ -57,7 +59,8 @@ macro_rules! select {
         p.published_at AS post_published_at, p.lang AS post_lang,
         n.reply_id, r.ap_id AS reply_ap_id, r.content_html AS reply_html,
         r.summary AS reply_summary, r.url AS reply_url, r.published_at AS reply_published_at,
-        n.quote_id, q.quote_ap_id, q.content_html AS quote_html, q.url AS quote_url
+        n.quote_id, q.quote_ap_id, q.content_html AS quote_html, q.url AS quote_url,
+        n.group_key
      FROM notifications n
      LEFT JOIN remote_actors a ON a.id = n.actor_id
      LEFT JOIN posts p ON p.id = n.post_id AND p.deleted_at IS NULL
@@ -211,4 +214,121 @@ pub async fn after(db: impl Executor<'_>, after: i64, limit: i64) -> Result<Vec<
         .fetch_all(db.inner())
         .await
         .map_err(Into::into)
+}
+
+// ---- Grouped notifications (Mastodon 4.3's `/api/v2/notifications`) ----
+
+/// A group's key as a page shows it: the stored key when the kind is among the
+/// grouped types (`?1`, a JSON array), else the notification's own `ungrouped-{id}`.
+macro_rules! shown_key {
+    () => {
+        "CASE WHEN n.group_key IS NOT NULL AND n.kind IN (SELECT value FROM json_each(?8))
+              THEN n.group_key ELSE 'ungrouped-' || n.id END"
+    };
+}
+
+/// A page of groups as Mastodon walks them: from the bound on, the first `limit`
+/// distinct groups, each with its first notification met (the newest walking down,
+/// the oldest walking up from `min_id`). Newest first. `grouped_json`: the kinds
+/// that group.
+pub async fn group_page(
+    db: impl Executor<'_>,
+    author: &Handle,
+    p: &Page<'_>,
+    grouped_json: &str,
+) -> Result<Vec<NotificationRow>> {
+    let sql = match p.min_id {
+        Some(_) => concat!(
+            "WITH f AS (SELECT n.id, ",
+            shown_key!(),
+            " AS gk FROM notifications n ",
+            page_where!(),
+            "), g AS (SELECT MIN(id) AS id FROM f GROUP BY gk ORDER BY 1 ASC LIMIT ?7) ",
+            select!(),
+            "WHERE n.id IN (SELECT id FROM g) ORDER BY n.id DESC"
+        ),
+        None => concat!(
+            "WITH f AS (SELECT n.id, ",
+            shown_key!(),
+            " AS gk FROM notifications n ",
+            page_where!(),
+            "), g AS (SELECT MAX(id) AS id FROM f GROUP BY gk ORDER BY 1 DESC LIMIT ?7) ",
+            select!(),
+            "WHERE n.id IN (SELECT id FROM g) ORDER BY n.id DESC"
+        ),
+    };
+    sqlx::query_as(sql)
+        .bind(author)
+        .bind(p.max_id)
+        .bind(p.since_id)
+        .bind(p.min_id)
+        .bind(p.types_json)
+        .bind(p.exclude_json)
+        .bind(p.limit)
+        .bind(grouped_json)
+        .fetch_all(db.inner())
+        .await
+        .map_err(Into::into)
+}
+
+/// The newest `limit` notifications of a stored group with ids up to `upto` (all
+/// when None), newest first; muted actors left out as in the list.
+pub async fn group_members(
+    db: impl Executor<'_>,
+    author: &Handle,
+    group_key: &str,
+    upto: Option<i64>,
+    limit: i64,
+) -> Result<Vec<NotificationRow>> {
+    sqlx::query_as(concat!(
+        select!(),
+        "WHERE n.author = ?1 AND n.group_key = ?2 AND (?3 IS NULL OR n.id <= ?3)
+           AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = ?1)
+         ORDER BY n.id DESC LIMIT ?4"
+    ))
+    .bind(author)
+    .bind(group_key)
+    .bind(upto)
+    .bind(limit)
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
+/// A stored group within a page's range: (how many up to `upto`, the oldest id from
+/// `from` on).
+pub async fn group_stats(
+    db: impl Executor<'_>,
+    author: &Handle,
+    group_key: &str,
+    from: Option<i64>,
+    upto: Option<i64>,
+) -> Result<(i64, Option<i64>)> {
+    sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM notifications n WHERE n.author = ?1 AND n.group_key = ?2
+                   AND (?4 IS NULL OR n.id <= ?4)
+                   AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = ?1)),
+                (SELECT MIN(id) FROM notifications n WHERE n.author = ?1 AND n.group_key = ?2
+                   AND (?3 IS NULL OR n.id >= ?3)
+                   AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = ?1))",
+    )
+    .bind(author)
+    .bind(group_key)
+    .bind(from)
+    .bind(upto)
+    .fetch_one(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
+/// Dismisses a stored group; how many notifications went.
+pub async fn dismiss_group(db: impl Executor<'_>, author: &Handle, group_key: &str) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM notifications WHERE author = ? AND group_key = ?")
+            .bind(author)
+            .bind(group_key)
+            .execute(db.inner())
+            .await?
+            .rows_affected(),
+    )
 }

@@ -25,6 +25,8 @@ pub enum Audience<'a> {
     /// Every follower and these inboxes (the accounts a post mentions); an inbox a
     /// follower shares is queued once.
     FollowersAnd(&'a [Url]),
+    /// Only these inboxes (a direct note: those it mentions).
+    Only(&'a [Url]),
 }
 
 /// Stores an activity and queues its deliveries, inside the caller's transaction.
@@ -59,6 +61,14 @@ pub async fn queue(
         }
         Audience::FollowersAnd(inboxes) => {
             let mut queued = deliveries::enqueue_followers(tx, id, &activity.author, now).await?;
+            for inbox in inboxes {
+                queued +=
+                    deliveries::enqueue_one(tx, id, inbox.as_str(), &host_key(inbox), now).await?;
+            }
+            queued
+        }
+        Audience::Only(inboxes) => {
+            let mut queued = 0;
             for inbox in inboxes {
                 queued +=
                     deliveries::enqueue_one(tx, id, inbox.as_str(), &host_key(inbox), now).await?;

@@ -1,7 +1,9 @@
 use sqlx::types::Json;
 
 use super::{Executor, Result};
-use crate::domain::{Attachment, Handle, Lang, PostKind, QuotePolicy, Slug, Tag};
+use crate::domain::{
+    Attachment, Handle, Lang, PostKind, PostOrigin, QuotePolicy, Slug, Tag, Visibility,
+};
 
 /// A post as stored. `deleted_at` set means a tombstone.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,6 +36,17 @@ pub struct PostRow {
     /// The accounts it mentions: `Mention` tags, and inboxes it is delivered to.
     #[sqlx(json, rename = "mentions_json")]
     pub mentions: Vec<crate::domain::Mention>,
+    /// A content file's post, or an app's note (which sync never touches).
+    pub origin: PostOrigin,
+    pub visibility: Visibility,
+    /// The content warning (AP `summary`), for app notes.
+    pub spoiler_text: Option<String>,
+    pub sensitive: bool,
+    /// The AP id this answers, and the same as a status id.
+    pub in_reply_to: Option<String>,
+    pub in_reply_to_status: Option<String>,
+    /// What the author typed, for app notes.
+    pub source_text: Option<String>,
 }
 
 /// What sync compares a folder against: a post's identity and hashes, not its content.
@@ -89,7 +102,8 @@ pub async fn by_slug(
 /// Every post of an author, live and deleted: what sync compares the folder against.
 pub async fn index_of_author(db: impl Executor<'_>, author: &Handle) -> Result<Vec<PostIndexRow>> {
     sqlx::query_as(
-        "SELECT id, source_path, slug, source_hash, deleted_at, kind FROM posts WHERE author = ?",
+        "SELECT id, source_path, slug, source_hash, deleted_at, kind FROM posts
+         WHERE author = ? AND origin = 'content'",
     )
     .bind(author)
     .fetch_all(db.inner())
@@ -111,9 +125,11 @@ pub async fn index_of_files(
     sqlx::query_as(
         "SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at, p.kind
          FROM json_each(?2) AS f CROSS JOIN posts AS p ON p.author = ?1 AND p.source_path = f.value
+         WHERE p.origin = 'content'
          UNION
          SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at, p.kind
-         FROM json_each(?3) AS s CROSS JOIN posts AS p ON p.author = ?1 AND p.slug = s.value",
+         FROM json_each(?3) AS s CROSS JOIN posts AS p ON p.author = ?1 AND p.slug = s.value
+         WHERE p.origin = 'content'",
     )
     .bind(author)
     .bind(Json(source_paths))
@@ -129,7 +145,7 @@ pub async fn file_hashes(db: impl Executor<'_>) -> Result<Vec<(String, String, S
     // than the wide rows through `posts_live_by_date`.
     sqlx::query_as(
         "SELECT author, source_path, file_hash FROM posts
-         WHERE deleted_at IS NULL AND file_hash IS NOT NULL
+         WHERE deleted_at IS NULL AND file_hash IS NOT NULL AND origin = 'content'
          ORDER BY author, source_path",
     )
     .fetch_all(db.inner())
@@ -148,7 +164,8 @@ pub async fn file_hashes_of(
     match only {
         None => sqlx::query_as(
             "SELECT author, source_path, file_hash FROM posts
-                 WHERE author = ? AND deleted_at IS NULL AND file_hash IS NOT NULL",
+                 WHERE author = ? AND deleted_at IS NULL AND file_hash IS NOT NULL
+                   AND origin = 'content'",
         )
         .bind(author)
         .fetch_all(db.inner())
@@ -157,7 +174,7 @@ pub async fn file_hashes_of(
         Some(paths) => sqlx::query_as(
             "SELECT author, source_path, file_hash FROM posts
                  WHERE author = ? AND source_path IN (SELECT value FROM json_each(?))
-                   AND deleted_at IS NULL AND file_hash IS NOT NULL",
+                   AND deleted_at IS NULL AND file_hash IS NOT NULL AND origin = 'content'",
         )
         .bind(author)
         .bind(Json(paths))
@@ -195,7 +212,7 @@ pub async fn page_of_author(
     offset: i64,
 ) -> Result<Vec<PostRow>> {
     sqlx::query_as(
-        "SELECT * FROM posts WHERE author = ? AND deleted_at IS NULL
+        "SELECT * FROM posts WHERE author = ? AND deleted_at IS NULL AND visibility = 'public'
          ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
     )
     .bind(author)
@@ -207,17 +224,20 @@ pub async fn page_of_author(
 }
 
 pub async fn count_of_author(db: impl Executor<'_>, author: &Handle) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM posts WHERE author = ? AND deleted_at IS NULL")
-        .bind(author)
-        .fetch_one(db.inner())
-        .await
-        .map_err(Into::into)
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM posts
+         WHERE author = ? AND deleted_at IS NULL AND visibility = 'public'",
+    )
+    .bind(author)
+    .fetch_one(db.inner())
+    .await
+    .map_err(Into::into)
 }
 
 /// Live posts of all authors, newest first.
 pub async fn recent(db: impl Executor<'_>, limit: i64, offset: i64) -> Result<Vec<PostRow>> {
     sqlx::query_as(
-        "SELECT * FROM posts WHERE deleted_at IS NULL
+        "SELECT * FROM posts WHERE deleted_at IS NULL AND visibility = 'public'
          ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
     )
     .bind(limit)
@@ -228,10 +248,12 @@ pub async fn recent(db: impl Executor<'_>, limit: i64, offset: i64) -> Result<Ve
 }
 
 pub async fn count_all(db: impl Executor<'_>) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL")
-        .fetch_one(db.inner())
-        .await
-        .map_err(Into::into)
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL AND visibility = 'public'",
+    )
+    .fetch_one(db.inner())
+    .await
+    .map_err(Into::into)
 }
 
 pub async fn insert(
@@ -330,7 +352,7 @@ pub async fn set_mentions(
 /// Live posts carrying a tag, newest first.
 pub async fn with_tag(db: impl Executor<'_>, tag: &Tag, limit: i64) -> Result<Vec<PostRow>> {
     sqlx::query_as(
-        "SELECT * FROM posts WHERE deleted_at IS NULL
+        "SELECT * FROM posts WHERE deleted_at IS NULL AND visibility = 'public'
            AND EXISTS (SELECT 1 FROM json_each(posts.tags_json) WHERE json_each.value = ?)
          ORDER BY published_at DESC, id DESC LIMIT ?",
     )
@@ -355,7 +377,7 @@ pub async fn set_source_path(db: impl Executor<'_>, id: i64, source_path: &str) 
 pub async fn all_tags(db: impl Executor<'_>) -> Result<Vec<Tag>> {
     sqlx::query_scalar(
         "SELECT DISTINCT json_each.value FROM posts, json_each(posts.tags_json)
-         WHERE posts.deleted_at IS NULL ORDER BY 1",
+         WHERE posts.deleted_at IS NULL AND posts.visibility = 'public' ORDER BY 1",
     )
     .fetch_all(db.inner())
     .await

@@ -19,6 +19,8 @@ pub struct ReplyRow {
     pub updated_at: Option<i64>,
     pub received_at: i64,
     pub state: ReplyState,
+    /// The author's note this row shows in the thread (the author's own reply).
+    pub note_id: Option<i64>,
 }
 
 /// A reply with what is shown of its author.
@@ -196,10 +198,14 @@ pub async fn thread_page(
               WHERE t.level < 64),
            page(id, level, path) AS (
              SELECT id, level, path FROM thread ORDER BY path LIMIT ?2 OFFSET ?3)
-         SELECT r.*, a.name AS actor_name, a.username AS actor_username, a.handle AS actor_handle,
+         SELECT r.*, COALESCE(a.name, au.name) AS actor_name,
+                COALESCE(a.username, np.author) AS actor_username, a.handle AS actor_handle,
                 a.icon_url AS actor_icon, a.profile_url AS actor_url, p.level AS level
            FROM page p JOIN replies r ON r.id = p.id
            LEFT JOIN remote_actors a ON a.id = r.actor_id
+           -- An author's own reply (a note from an app) shows the author's name.
+           LEFT JOIN posts np ON np.id = r.note_id
+           LEFT JOIN authors au ON au.handle = np.author
           ORDER BY p.path",
     )
     .bind(post_id)

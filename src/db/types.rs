@@ -11,7 +11,8 @@ use url::Url;
 
 use crate::domain::{
     CircuitState, DeliveryState, Emoji, FilterAction, Handle, InboxState, Lang, PostKind,
-    QuotePolicy, QuoteState, ReactionKind, ReplyState, SignatureScheme, Slug, Tag, WorkerKind,
+    PostOrigin, QuotePolicy, QuoteState, ReactionKind, ReplyState, SignatureScheme, Slug, Tag,
+    Visibility, WorkerKind,
 };
 
 macro_rules! text_column {
@@ -59,6 +60,8 @@ text_column!(
     QuotePolicy,
     QuoteState,
     SignatureScheme,
+    PostOrigin,
+    Visibility,
     FilterAction,
 );
 

@@ -18,6 +18,7 @@ mod profile_field;
 mod server_name;
 mod slug;
 mod state;
+mod status_id;
 mod tag;
 
 pub use acct::{Acct, Mention};
@@ -40,9 +41,10 @@ pub use profile_field::ProfileField;
 pub use server_name::{ServerName, normal_host, normal_url, url_host};
 pub use slug::Slug;
 pub use state::{
-    CircuitState, DeliveryState, InboxState, QuotePolicy, QuoteState, ReactionKind, ReplyState,
-    SignatureScheme, WorkerKind,
+    CircuitState, DeliveryState, InboxState, PostOrigin, QuotePolicy, QuoteState, ReactionKind,
+    ReplyState, SignatureScheme, Visibility, WorkerKind,
 };
+pub use status_id::StatusId;
 pub use tag::Tag;
 
 /// Serialised as the text they parse from (stored JSON columns hold them so), and

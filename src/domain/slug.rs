@@ -63,6 +63,19 @@ impl Slug {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The slug of the note an app posted as post number `id`: `note-<id>`.
+    pub fn note(id: i64) -> Self {
+        Self(format!("note-{id}"))
+    }
+
+    /// Whether this is a note's slug (`note-<digits>`): kept for app notes, so no
+    /// content file may take one.
+    pub fn is_note(&self) -> bool {
+        self.0
+            .strip_prefix("note-")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    }
 }
 
 impl fmt::Display for Slug {
@@ -94,5 +107,7 @@ mod tests {
         assert!(Slug::parse("a--b").is_err());
         assert!(Slug::parse("-a").is_err());
         assert!(Slug::parse("ok-1").is_ok());
+        assert!(Slug::note(12).is_note());
+        assert!(!Slug::parse("note-about-x").unwrap().is_note());
     }
 }

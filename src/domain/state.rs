@@ -121,6 +121,35 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// Where a post came from: a file in the content folder (sync owns it) or an app
+    /// through the client API (sync never touches it).
+    PostOrigin {
+        Content = "content",
+        App = "app",
+    }
+}
+
+stored_enum! {
+    /// Who a post is for, as Mastodon names it: `public` (listed everywhere),
+    /// `unlisted` (by its URL, not in lists, feeds or timelines), `private` (followers
+    /// and those mentioned) and `direct` (only those mentioned). Only the first two are
+    /// ever on a page.
+    Visibility {
+        Public = "public",
+        Unlisted = "unlisted",
+        Private = "private",
+        Direct = "direct",
+    }
+}
+
+impl Visibility {
+    /// Whether anyone may read it at its URL.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Public | Self::Unlisted)
+    }
+}
+
 impl ReactionKind {
     /// The ActivityStreams type that makes this reaction. Akkoma's and Pleroma's
     /// `EmojiReact` is a like with an emoji, as Misskey's `Like` is.

@@ -376,6 +376,8 @@ pub(super) struct ReplyView {
     pub(super) edited: bool,
     /// Indentation in the thread, capped so deep threads stay readable on a phone.
     pub(super) level: usize,
+    /// The post's author answering (a reply from an app).
+    pub(super) by_author: bool,
 }
 
 #[derive(Serialize)]
@@ -519,6 +521,7 @@ fn reply_view(app: &App, r: ShownReply, level: usize) -> ReplyView {
         date_iso: iso8601(r.reply.published_at),
         edited: r.reply.updated_at.is_some(),
         level: level.min(MAX_LEVEL),
+        by_author: r.reply.note_id.is_some(),
     }
 }
 

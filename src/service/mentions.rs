@@ -80,6 +80,21 @@ pub async fn link(app: &App, scan: &mut Scan) -> AppResult<Vec<ContentError>> {
     Ok(warnings)
 }
 
+/// The accounts these name (our authors, or remote accounts through WebFinger), by
+/// [`Acct::key`]; one not found is absent. For what apps post.
+pub async fn resolve_all(app: &App, accts: &[Acct]) -> AppResult<HashMap<String, Mention>> {
+    let mut found = HashMap::new();
+    for acct in accts {
+        if found.contains_key(&acct.key()) {
+            continue;
+        }
+        if let Some(m) = resolve(app, acct).await? {
+            found.insert(acct.key(), m);
+        }
+    }
+    Ok(found)
+}
+
 /// The account `acct` names: one of our authors, or a remote account.
 async fn resolve(app: &App, acct: &Acct) -> AppResult<Option<Mention>> {
     if is_ours(app, acct.domain()) {

@@ -15,10 +15,12 @@ pub async fn author(app: &App, handle: &Handle) -> AppResult<AuthorRow> {
         .ok_or_else(|| AppError::NotFound(format!("no author `{handle}` on this server")))
 }
 
-/// A post by its URL parts, live or deleted; 404 if it never existed.
+/// A post by its URL parts, live or deleted; 404 if it never existed or is not for
+/// everyone (an app's private or direct note).
 pub async fn post(app: &App, handle: &Handle, slug: &Slug) -> AppResult<PostRow> {
     db::posts::by_slug(app.db().read(), handle, slug)
         .await?
+        .filter(|p| p.visibility.is_open())
         .ok_or_else(|| AppError::NotFound(format!("no post `{slug}` by `{handle}`")))
 }
 

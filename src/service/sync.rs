@@ -473,8 +473,21 @@ async fn fan_out(
     now: i64,
     report: &mut SyncReport,
 ) -> AppResult<()> {
+    let inboxes = mention_inboxes(tx, &post.mentions).await?;
+    let audience = Audience::FollowersAnd(&inboxes);
+    let (id, queued) = db::outbox::queue(tx, activity, audience, now).await?;
+    report.deliveries_queued += queued;
+    report.activities.push(id);
+    Ok(())
+}
+
+/// The inboxes of the remote accounts `mentions` names (app notes use it too).
+pub async fn mention_inboxes(
+    tx: &mut db::Tx,
+    mentions: &[crate::domain::Mention],
+) -> AppResult<Vec<url::Url>> {
     let mut inboxes = Vec::new();
-    for m in &post.mentions {
+    for m in mentions {
         let Ok(actor) = url::Url::parse(&m.actor) else {
             continue;
         };
@@ -484,11 +497,7 @@ async fn fan_out(
             inboxes.push(a.delivery_inbox().clone());
         }
     }
-    let audience = Audience::FollowersAnd(&inboxes);
-    let (id, queued) = db::outbox::queue(tx, activity, audience, now).await?;
-    report.deliveries_queued += queued;
-    report.activities.push(id);
-    Ok(())
+    Ok(inboxes)
 }
 
 /// A post row read inside the change's transaction.

@@ -572,6 +572,70 @@ async fn web_apps_on_other_origins_may_call_the_api() {
     assert_eq!(res.headers()["cache-control"], "no-store");
 }
 
+/// Web apps load avatars and theme images with `crossorigin`; without the header the
+/// browser refuses them (Phanpy then loads each twice).
+#[tokio::test]
+async fn public_images_may_be_read_by_web_apps() {
+    let app = spawn_app_with(Options {
+        demo_content: true,
+        ..Options::default()
+    })
+    .await;
+    let (_, account) = api_get(&app, "/api/v1/accounts/mayank", None).await;
+    let avatar = account["avatar"].as_str().expect("avatar").to_owned();
+    assert!(avatar.contains("/avatar/"), "{avatar}");
+    let page = app.get("/", "text/html").await.text().await.unwrap();
+    let css = page
+        .split("<link rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the stylesheet")
+        .to_owned();
+    for url in [avatar, css] {
+        let res = app
+            .client
+            .get(&url)
+            .header("origin", "https://phanpy.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{url}");
+        assert_eq!(res.headers()["access-control-allow-origin"], "*", "{url}");
+    }
+    // Pages are not for other origins to read.
+    let res = app
+        .client
+        .get(format!("{}/@mayank", app.base))
+        .header("origin", "https://phanpy.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}
+
+/// What apps fetch on start-up: the author's posting defaults, and empty lists for
+/// what fedblog has none of, instead of 404s apps log as errors.
+#[tokio::test]
+async fn apps_starting_up_find_preferences_and_empty_lists() {
+    let app = spawn_app().await;
+    let token = signed_in(&app, "alice", "read").await;
+    let (status, v) = api_get(&app, "/api/v1/preferences", Some(&token)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["posting:default:visibility"], "public");
+    assert_eq!(v["posting:default:language"], "en");
+    for path in [
+        "/api/v1/announcements",
+        "/api/v1/followed_tags",
+        "/api/v1/custom_emojis",
+        "/api/v1/accounts/alice/featured_tags",
+    ] {
+        let (status, v) = api_get(&app, path, Some(&token)).await;
+        assert_eq!((status, v), (200, json!([])), "{path}");
+    }
+    let (status, _) = api_get(&app, "/api/v1/preferences", None).await;
+    assert_eq!(status, 401);
+}
+
 #[tokio::test]
 async fn the_instance_documents_claim_the_mastodon_api_they_follow() {
     let app = spawn_app().await;
@@ -618,7 +682,7 @@ async fn unimplemented_api_paths_answer_with_mastodons_error_json() {
     let app = spawn_app().await;
     for (method, path) in [
         (reqwest::Method::GET, "/api/v1/lists"),
-        (reqwest::Method::POST, "/api/v1/statuses"),
+        (reqwest::Method::POST, "/api/v1/statuses/1/pin"),
         (reqwest::Method::GET, "/api/v3/anything"),
         (reqwest::Method::GET, "/api/v1/accounts/nobody"),
         (reqwest::Method::POST, "/api/v1/instance"),

@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::{
     client_kit::*,
     helpers::{Options, TestApp, spawn_app, spawn_app_with},
+    peer::TestPeer,
 };
 
 const BOUNDARY: &str = "fedblog-test-boundary-7MA4YWxkTrZu0gW";
@@ -437,7 +438,7 @@ async fn text_named_png_and_images_over_the_pixel_limit_are_422() {
 }
 
 #[tokio::test]
-async fn mastodon_py_uploads_an_image_with_a_description() {
+async fn mastodon_py_uploads_an_image_with_a_description_and_posts_it() {
     let venv = python_clients();
     let app = spawn_app().await;
     with_password(&app).await;
@@ -466,5 +467,193 @@ async fn mastodon_py_uploads_an_image_with_a_description() {
     assert_eq!(v["width"], 300);
     assert_eq!(v["focus"], json!([0.25, -0.5]));
     assert_eq!(v["updated_description"], "A red rectangle, wider than high");
+    assert_eq!(
+        v["note_media"],
+        json!([[v["media_id"], "A red rectangle, wider than high"]])
+    );
     assert_eq!(v["warnings"], json!([]));
+}
+
+/// Status creation claims uploads through `service::client_api::media::claim` inside
+/// its transaction; here a post of the fixture stands in for a new note.
+async fn claim(
+    app: &TestApp,
+    author: &str,
+    ids: &[String],
+    post_id: i64,
+) -> Result<Vec<fedblog::domain::Attachment>, fedblog::error::AppError> {
+    let handle = fedblog::domain::Handle::parse(author).unwrap();
+    let mut tx = app.state.db().begin().await.unwrap();
+    let claimed =
+        fedblog::service::client_api::media::claim(&app.state, &mut tx, &handle, ids, post_id)
+            .await?;
+    tx.commit().await.unwrap();
+    Ok(claimed)
+}
+
+#[tokio::test]
+async fn a_post_claims_its_authors_uploads_and_makes_their_urls_public() {
+    let app = spawn_app().await;
+    let alice = signed_in(&app, "alice", "write:media").await;
+    let bob = signed_in(&app, "bob", "write:media").await;
+    let post_id: i64 = sqlx::query_scalar("SELECT id FROM posts WHERE slug = 'first-post'")
+        .fetch_one(&app.sql)
+        .await
+        .expect("the fixture's post");
+    let mut ids = Vec::new();
+    for (i, token) in [&alice, &alice, &alice, &alice, &alice, &bob]
+        .iter()
+        .enumerate()
+    {
+        let (status, m) = upload(
+            &app,
+            "/api/v2/media",
+            token,
+            ("red.png", "image/png", &png(20 + i as u32, 10)),
+            Some(&format!("picture {i}")),
+        )
+        .await;
+        assert_eq!(status, 200, "{m}");
+        ids.push(m);
+    }
+    let id = |i: usize| ids[i]["id"].as_str().unwrap().to_owned();
+
+    // Another author's upload, an unknown id, or five: 422, and nothing is claimed.
+    for bad in [
+        vec![id(0), id(5)],
+        vec!["999999".into()],
+        (0..5).map(id).collect(),
+    ] {
+        let err = claim(&app, "alice", &bad, post_id).await.unwrap_err();
+        assert!(
+            matches!(err, fedblog::error::AppError::Unprocessable(_)),
+            "{err}"
+        );
+    }
+    let url = ids[1]["url"].as_str().unwrap();
+    assert_eq!(get_bytes(&app, url, None).await.status(), 404);
+
+    let claimed = claim(&app, "alice", &[id(1), id(0)], post_id)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert_eq!(claimed[0].url, url);
+    assert_eq!(claimed[0].alt, "picture 1");
+    assert_eq!(claimed[0].media_type.as_deref(), Some("image/png"));
+    assert_eq!((claimed[0].width, claimed[0].height), (Some(21), Some(10)));
+    // Now anyone may see it, and caches may keep it.
+    let res = get_bytes(&app, url, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    // An edit keeps one and adds another; the one left out is no longer public.
+    let claimed = claim(&app, "alice", &[id(0), id(2)], post_id)
+        .await
+        .unwrap();
+    assert_eq!(claimed[1].alt, "picture 2");
+    assert_eq!(get_bytes(&app, url, None).await.status(), 404);
+    // Checked before a new post is written: what is in a post is not free.
+    let check = |ids: Vec<String>, post: Option<i64>| {
+        let handle = fedblog::domain::Handle::parse("alice").unwrap();
+        let app = app.state.clone();
+        async move { fedblog::service::client_api::media::check(&app, &handle, &ids, post).await }
+    };
+    assert!(check(vec![id(0)], None).await.is_err());
+    assert_eq!(check(vec![id(3)], None).await.unwrap()[0].alt, "picture 3");
+    assert_eq!(check(vec![id(0)], Some(post_id)).await.unwrap().len(), 1);
+    // Media in a post are not another post's.
+    sqlx::query("INSERT INTO posts (author, source_path, slug, kind, content_html, written_at, published_at, source_hash) VALUES ('alice', 'x.md', 'other', 'Note', '', 0, 0, '')")
+        .execute(&app.sql)
+        .await
+        .unwrap();
+    let other: i64 = sqlx::query_scalar("SELECT id FROM posts WHERE slug = 'other'")
+        .fetch_one(&app.sql)
+        .await
+        .unwrap();
+    assert!(claim(&app, "alice", &[id(0)], other).await.is_err());
+    // A deleted post's media are gone from the web at once.
+    sqlx::query("UPDATE posts SET deleted_at = 1 WHERE id = ?")
+        .bind(post_id)
+        .execute(&app.sql)
+        .await
+        .unwrap();
+    let kept = ids[0]["url"].as_str().unwrap();
+    assert_eq!(get_bytes(&app, kept, None).await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_note_with_an_uploaded_photo_federates_it_with_its_alt_text() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    app.followed_by(&peer, "alice", &["carol"]).await;
+    app.deliver_all().await; // the Accept
+    let token = signed_in(&app, "alice", "read write").await;
+    let (status, m) = upload(
+        &app,
+        "/api/v2/media",
+        &token,
+        ("beach.jpg", "image/jpeg", &photo_with_gps()),
+        Some("Waves on a beach at dusk"),
+    )
+    .await;
+    assert_eq!(status, 200, "{m}");
+    let url = m["url"].as_str().unwrap().to_owned();
+    let body = json!({"status": "At the beach today", "media_ids": [m["id"]]});
+    let (status, v) = api_send(
+        &app,
+        Method::POST,
+        "/api/v1/statuses",
+        Some(&token),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    // The status shows the media as the upload answered it.
+    assert_eq!(v["media_attachments"], json!([m]));
+
+    app.deliver_all().await;
+    let creates = peer.received_of_type("Create");
+    assert_eq!(creates.len(), 1);
+    let attachment = &creates[0].body["object"]["attachment"];
+    assert_eq!(
+        attachment,
+        &json!([{
+            "type": "Image", "url": url, "name": "Waves on a beach at dusk",
+            "mediaType": "image/jpeg", "width": 600, "height": 1200,
+        }])
+    );
+    // Anyone (the follower's server) may now fetch it: the upright JPEG, no EXIF.
+    let res = get_bytes(&app, &url, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let served = res.bytes().await.unwrap();
+    assert_eq!(metadata_segments(&served), Vec::<u8>::new());
+    let decoded = image::load_from_memory(&served).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (600, 1200));
+
+    // Another author cannot post it; an edit that drops it takes it off the web.
+    let bob = signed_in(&app, "bob", "read write").await;
+    let theirs = json!({"status": "Not mine", "media_ids": [m["id"]]});
+    let (status, _) = api_send(
+        &app,
+        Method::POST,
+        "/api/v1/statuses",
+        Some(&bob),
+        Some(&theirs),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let id = v["id"].as_str().unwrap();
+    let edit = json!({"status": "At the beach today (no photo)", "media_ids": []});
+    let path = format!("/api/v1/statuses/{id}");
+    let (status, e) = api_send(&app, Method::PUT, &path, Some(&token), Some(&edit)).await;
+    assert_eq!(status, 200, "{e}");
+    assert_eq!(e["media_attachments"], json!([]));
+    assert_eq!(get_bytes(&app, &url, None).await.status(), 404);
 }

@@ -12,6 +12,7 @@ mod browser;
 mod cache;
 mod client_api;
 mod client_graph;
+mod client_grouped;
 mod client_kit;
 mod client_masto;
 mod client_media;

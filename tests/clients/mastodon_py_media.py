@@ -1,6 +1,6 @@
 """Mastodon.py uploads an image as an app does before posting it: `media_post` with a
 description and a focus point (multipart, to /api/v2/media), then `media_update`
-changes the description. Prints one JSON object for the test to check.
+changes the description, and `status_post` posts a note with it. Prints one JSON object for the test to check.
 
 usage: python mastodon_py_media.py <base-url> <password> <image-file>
 """
@@ -35,6 +35,7 @@ with warnings.catch_warnings(record=True) as w:
         focus=(0.25, -0.5),
     )
     updated = m.media_update(media, description="A red rectangle, wider than high")
+    note = m.status_post("A note with a picture", media_ids=[media])
     caught = [str(x.message) for x in w if "fedblog" not in str(x.filename)]
 
 print(json.dumps({
@@ -44,5 +45,7 @@ print(json.dumps({
     "width": media.meta.original.width,
     "focus": [media.meta.focus.x, media.meta.focus.y],
     "updated_description": updated.description,
+    "note_media": [[a.id, a.description] for a in note.media_attachments],
+    "media_id": media.id,
     "warnings": caught,
 }))

@@ -6,13 +6,13 @@ use serde_json::json;
 use super::follow::Follow;
 use crate::{
     db::{outbox::Outgoing, posts::PostRow},
-    domain::{Handle, hash_hex},
+    domain::{Handle, PostOrigin, hash_hex},
     federation::{
         PUBLIC, context,
         objects::{
             actor::Person,
             iso8601,
-            post::{post_object, tombstone},
+            post::{audience, post_object, tombstone},
         },
     },
     uris::Uris,
@@ -64,6 +64,11 @@ fn post_activity(
         post.slug,
         kind.to_ascii_lowercase()
     ));
+    // An app note is addressed as its visibility says, the activity as its object.
+    let (to, cc) = match post.origin {
+        PostOrigin::App => audience(post, uris),
+        PostOrigin::Content => (vec![PUBLIC.to_owned()], vec![uris.followers(handle)]),
+    };
     Outgoing {
         body: json!({
             "@context": context(),
@@ -71,8 +76,8 @@ fn post_activity(
             "type": kind,
             "actor": uris.actor(handle),
             "published": iso8601(at_ms),
-            "to": [PUBLIC],
-            "cc": [uris.followers(handle)],
+            "to": to,
+            "cc": cc,
             "object": object,
         }),
         ap_id,
@@ -214,5 +219,66 @@ pub fn revoke_quote(
         ap_id,
         author: handle.clone(),
         kind: "Delete",
+    }
+}
+
+/// `Like` or `Announce` of `object` (a remote status) by an author, from an app:
+/// a Like goes to the object's author, an Announce to everyone (Mastodon's
+/// addressing), the object's author in `cc`.
+pub fn react(
+    uris: &Uris,
+    handle: &Handle,
+    kind: &'static str,
+    object: &str,
+    object_author: &str,
+    at_ms: i64,
+) -> Outgoing {
+    let digest = hash_hex(&[object.as_bytes()]);
+    let ap_id = uris.activity(&format!(
+        "{handle}/{}/{}/{at_ms}",
+        kind.to_ascii_lowercase(),
+        &digest[..24]
+    ));
+    let (to, cc) = match kind {
+        "Announce" => (
+            vec![PUBLIC.to_owned()],
+            vec![object_author.to_owned(), uris.followers(handle)],
+        ),
+        _ => (vec![object_author.to_owned()], Vec::new()),
+    };
+    Outgoing {
+        body: json!({
+            "@context": context(),
+            "id": ap_id,
+            "type": kind,
+            "actor": uris.actor(handle),
+            "published": iso8601(at_ms),
+            "to": to,
+            "cc": cc,
+            "object": object,
+        }),
+        ap_id,
+        author: handle.clone(),
+        kind,
+    }
+}
+
+/// `Undo` of a Like or Announce we sent (`activity`, its stored body).
+pub fn undo(uris: &Uris, handle: &Handle, activity: &serde_json::Value, at_ms: i64) -> Outgoing {
+    let inner = activity["id"].as_str().unwrap_or_default();
+    let ap_id = format!("{inner}/undo/{at_ms}");
+    Outgoing {
+        body: json!({
+            "@context": context(),
+            "id": ap_id,
+            "type": "Undo",
+            "actor": uris.actor(handle),
+            "to": activity["to"],
+            "cc": activity["cc"],
+            "object": activity,
+        }),
+        ap_id,
+        author: handle.clone(),
+        kind: "Undo",
     }
 }

@@ -174,17 +174,21 @@ pub(super) async fn authentic_note(
 
 /// Where a reply hangs: under our post, or under a stored reply.
 enum Parent {
-    Post(PostRow),
-    Reply(ReplyRow),
+    Post(Box<PostRow>),
+    Reply(Box<ReplyRow>),
 }
 
 async fn known_parent(ctx: &Context, url: &Url) -> AppResult<Option<Parent>> {
     if let Some(post) = local_post(ctx, url).await? {
-        return Ok(Some(Parent::Post(post)));
+        // An author's reply from an app answers in its post's thread: so do answers to it.
+        if let Some(m) = db::statuses::mirror_of(ctx.db.write(), post.id).await? {
+            return Ok(Some(Parent::Reply(Box::new(m))));
+        }
+        return Ok(Some(Parent::Post(Box::new(post))));
     }
     Ok(db::replies::by_ap_id(ctx.db.write(), url.as_str())
         .await?
-        .map(Parent::Reply))
+        .map(|r| Parent::Reply(Box::new(r))))
 }
 
 /// Walks up from `note` to our post, fetching unknown parents (out of the activity's
@@ -274,7 +278,7 @@ pub async fn receive_create(
                 note.id
             ));
         }
-        parent = Parent::Reply(store(ctx, reach, n, &parent).await?);
+        parent = Parent::Reply(Box::new(store(ctx, reach, n, &parent).await?));
         stored += 1;
     }
     Ok(format!(

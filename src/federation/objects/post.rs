@@ -3,7 +3,7 @@ use serde::Serialize;
 use super::{collections::PagedCollection, iso8601};
 use crate::{
     db::posts::PostRow,
-    domain::{Attachment, PostKind, escape_html},
+    domain::{Attachment, PostKind, PostOrigin, Visibility, escape_html},
     federation::{PUBLIC, context},
     uris::Uris,
 };
@@ -40,6 +40,9 @@ pub struct PostObject {
     pub tag: Vec<Hashtag>,
     pub attachment: Vec<serde_json::Value>,
     pub sensitive: bool,
+    /// What an app note answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
     /// The post's conversation (FEP-7888): a collection of the post and its replies.
     pub context: String,
     /// The conversation's collections with their totals, on the served document only;
@@ -168,12 +171,51 @@ pub fn post_object(post: &PostRow, uris: &Uris) -> PostObject {
             .collect(),
         attachment: attachments_of(post),
         sensitive: false,
+        in_reply_to: None,
         context: uris.post_context(handle, &post.slug),
         replies: None,
         likes: None,
         shares: None,
         interaction_policy: super::quote::interaction_policy(post, uris),
         id,
+    }
+    .with_app_fields(post, uris)
+}
+
+impl PostObject {
+    /// An app note's own fields: who it is for (Mastodon's addressing of each
+    /// visibility), its content warning and what it answers.
+    fn with_app_fields(mut self, post: &PostRow, uris: &Uris) -> Self {
+        if post.origin != PostOrigin::App {
+            return self;
+        }
+        (self.to, self.cc) = audience(post, uris);
+        self.summary = post.spoiler_text.clone().filter(|s| !s.is_empty());
+        self.sensitive = post.sensitive || self.summary.is_some();
+        self.in_reply_to = post.in_reply_to.clone();
+        self
+    }
+}
+
+/// `to` and `cc` of an app note, as Mastodon addresses each visibility: public to
+/// everyone, unlisted to followers (public in `cc`), private to followers, direct to
+/// those mentioned only; the mentioned are always addressed.
+pub fn audience(post: &PostRow, uris: &Uris) -> (Vec<String>, Vec<String>) {
+    let followers = uris.followers(&post.author);
+    let mentioned = post.mentions.iter().map(|m| m.actor.clone());
+    match post.visibility {
+        Visibility::Public => (
+            vec![PUBLIC.to_owned()],
+            std::iter::once(followers).chain(mentioned).collect(),
+        ),
+        Visibility::Unlisted => (
+            vec![followers],
+            std::iter::once(PUBLIC.to_owned())
+                .chain(mentioned)
+                .collect(),
+        ),
+        Visibility::Private => (vec![followers], mentioned.collect()),
+        Visibility::Direct => (mentioned.collect(), Vec::new()),
     }
 }
 

@@ -21,9 +21,25 @@ fn is_cors_path(path: &str) -> bool {
         || matches!(path, "/oauth/token" | "/oauth/revoke")
 }
 
+/// Public images apps load with `crossorigin` (avatars, headers, theme assets, media):
+/// readable from any origin, as a CDN serves Mastodon's.
+fn is_public_image_path(path: &str) -> bool {
+    path.starts_with("/static/")
+        || path.starts_with("/media/")
+        || (path.starts_with("/@") && (path.contains("/avatar/") || path.contains("/header/")))
+}
+
 /// The layer: answers preflights itself, and marks the answers of its paths.
 pub async fn cors(req: Request, next: Next) -> Response {
     let path = req.uri().path();
+    if is_public_image_path(path) {
+        let mut res = next.run(req).await;
+        res.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        return res;
+    }
     if !is_cors_path(path) {
         return next.run(req).await;
     }

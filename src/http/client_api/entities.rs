@@ -119,7 +119,7 @@ pub fn remote_account_id(actor_id: &str) -> String {
 }
 
 /// The remote actor of a notification, as an Account.
-fn remote_account(app: &App, n: &NotificationRow) -> Value {
+pub(super) fn remote_account(app: &App, n: &NotificationRow) -> Value {
     super::graph_json::remote_account(
         app,
         &super::graph_json::RemoteAccount {
@@ -230,7 +230,7 @@ pub fn notification(
     Some(json!({
         "id": n.id.to_string(),
         "type": n.kind,
-        "group_key": format!("ungrouped-{}", n.id),
+        "group_key": n.group_key.clone().unwrap_or_else(|| format!("ungrouped-{}", n.id)),
         "created_at": millis(n.created_at),
         "account": remote_account(app, n),
         "status": status,

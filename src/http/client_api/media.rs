@@ -34,6 +34,7 @@ pub async fn upload(State(app): State<App>, Auth(grant): Auth, req: Request) -> 
     let result = async {
         grant.require(SCOPE)?;
         let author = grant.author()?.clone();
+        let _slot = media::upload_slot(&author)?;
         let deadline = media::upload_deadline(&app);
         let Ok(read) = tokio::time::timeout(deadline, read_upload(&app, req)).await else {
             app.metrics()

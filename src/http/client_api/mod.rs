@@ -6,6 +6,7 @@
 mod accounts;
 mod authorize;
 mod cors;
+mod defaults;
 mod entities;
 mod extract;
 mod filters;
@@ -14,8 +15,11 @@ mod graph_json;
 mod instance;
 mod media;
 mod media_json;
+mod notification_groups;
 mod notifications;
 mod oauth;
+mod status_json;
+mod statuses;
 mod streaming;
 mod tags;
 
@@ -98,6 +102,25 @@ pub fn router() -> Router<App> {
             "/api/v1/notifications/{id}/dismiss",
             post(notifications::dismiss),
         )
+        // Grouped notifications (Mastodon 4.3's v2).
+        .route("/api/v2/notifications", get(notification_groups::list))
+        .route(
+            "/api/v2/notifications/unread_count",
+            get(notification_groups::unread_count),
+        )
+        .route(
+            "/api/v2/notifications/clear",
+            post(notification_groups::clear),
+        )
+        .route("/api/v2/notifications/{key}", get(notification_groups::get))
+        .route(
+            "/api/v2/notifications/{key}/dismiss",
+            post(notification_groups::dismiss),
+        )
+        .route(
+            "/api/v2/notifications/{key}/accounts",
+            get(notification_groups::accounts),
+        )
         .route(
             "/api/v1/markers",
             get(notifications::markers).post(notifications::set_markers),
@@ -118,6 +141,47 @@ pub fn router() -> Router<App> {
             "/api/v1/streaming/hashtag/local",
             get(streaming::sse_hashtag),
         )
+        // Media attachments: the upload routes bound their bodies themselves, while
+        // they stream, by `[limits.client_api] media_max_bytes`.
+        .route(
+            "/api/v2/media",
+            post(media::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/v1/media",
+            post(media::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/media/{id}", get(media::get).put(media::update))
+        .route("/media/{id}/{file}", get(media::serve))
+        // Statuses: notes and replies from apps, any status by its id, threads,
+        // favourites and boosts, an account's statuses and the local timeline.
+        .route("/api/v1/statuses", post(statuses::create))
+        .route(
+            "/api/v1/statuses/{id}",
+            get(statuses::get)
+                .put(statuses::edit)
+                .delete(statuses::delete),
+        )
+        .route("/api/v1/statuses/{id}/history", get(statuses::history))
+        .route("/api/v1/statuses/{id}/source", get(statuses::source))
+        .route("/api/v1/statuses/{id}/context", get(statuses::context))
+        .route("/api/v1/statuses/{id}/favourite", post(statuses::favourite))
+        .route(
+            "/api/v1/statuses/{id}/unfavourite",
+            post(statuses::unfavourite),
+        )
+        .route("/api/v1/statuses/{id}/reblog", post(statuses::reblog))
+        .route("/api/v1/statuses/{id}/unreblog", post(statuses::unreblog))
+        .route(
+            "/api/v1/statuses/{id}/favourited_by",
+            get(statuses::favourited_by),
+        )
+        .route(
+            "/api/v1/statuses/{id}/reblogged_by",
+            get(statuses::reblogged_by),
+        )
+        .route("/api/v1/accounts/{id}/statuses", get(statuses::of_account))
+        .route("/api/v1/timelines/public", get(statuses::public_timeline))
         .route("/api/v1/timelines/tag/{hashtag}", get(tags::timeline))
         .route("/api/v1/tags/{name}", get(tags::tag))
         .route("/api/v2/filters", get(filters::list).post(filters::create))
@@ -155,18 +219,15 @@ pub fn router() -> Router<App> {
                 .put(filters::v1_update)
                 .delete(filters::v1_delete),
         )
-        // Media attachments: the upload routes bound their bodies themselves, while
-        // they stream, by `[limits.client_api] media_max_bytes`.
+        // What apps ask for on start-up that we have none of.
+        .route("/api/v1/preferences", get(defaults::preferences))
+        .route("/api/v1/followed_tags", get(defaults::followed_tags))
+        .route("/api/v1/announcements", get(defaults::announcements))
         .route(
-            "/api/v2/media",
-            post(media::upload).layer(DefaultBodyLimit::disable()),
+            "/api/v1/accounts/{id}/featured_tags",
+            get(defaults::empty_list),
         )
-        .route(
-            "/api/v1/media",
-            post(media::upload).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/api/v1/media/{id}", get(media::get).put(media::update))
-        .route("/media/{id}/{file}", get(media::serve))
+        .route("/api/v1/custom_emojis", get(defaults::empty_list))
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))
         // A method a path does not have is a path we do not have, as in Mastodon.

@@ -22,13 +22,13 @@ use crate::{
 };
 
 /// The query's pairs; `types[]` and `types` both count (clients send either).
-fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+pub(super) fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
     url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .map(|(k, v)| (k.trim_end_matches("[]").to_owned(), v.into_owned()))
         .collect()
 }
 
-fn query(pairs: &[(String, String)]) -> Query {
+pub(super) fn query(pairs: &[(String, String)]) -> Query {
     let mut q = Query::default();
     for (k, v) in pairs {
         match k.as_str() {
@@ -45,7 +45,7 @@ fn query(pairs: &[(String, String)]) -> Query {
 }
 
 /// The signed-in author's Account entity, shown as the author of our statuses.
-async fn author_entity(app: &App, handle: &Handle) -> AppResult<Value> {
+pub(super) async fn author_entity(app: &App, handle: &Handle) -> AppResult<Value> {
     let account = accounts::account(app, handle).await?;
     Ok(entities::account(app, &account, false))
 }

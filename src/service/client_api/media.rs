@@ -28,6 +28,23 @@ pub const MAX_DESCRIPTION: usize = 1500;
 /// (decoded) and a core.
 static PROCESSING: Semaphore = Semaphore::const_new(2);
 
+/// Uploads being received or processed at once in this process: each holds up to
+/// `media_max_bytes` in memory until it is stored.
+static IN_FLIGHT: Semaphore = Semaphore::const_new(16);
+/// What a client is told to wait when all of them are taken.
+const BUSY_RETRY_SECONDS: u64 = 5;
+
+/// A place for one more upload, held while it is read and processed; 429 when there
+/// is none.
+pub fn upload_slot(author: &Handle) -> AppResult<tokio::sync::SemaphorePermit<'static>> {
+    IN_FLIGHT
+        .try_acquire()
+        .map_err(|_| AppError::TooManyRequests {
+            host: author.to_string(),
+            retry_after: BUSY_RETRY_SECONDS,
+        })
+}
+
 /// An upload as the app sent it.
 #[derive(Debug, Default)]
 pub struct Upload {
@@ -226,6 +243,28 @@ pub async fn claim(
     ids: &[String],
     post_id: i64,
 ) -> AppResult<Vec<Attachment>> {
+    let wanted = wanted(ids)?;
+    let rows = claimable(&mut *tx, author, &wanted, post_id).await?;
+    db::media::attach(&mut *tx, &wanted, post_id).await?;
+    Ok(rows.iter().map(|m| attachment(app, m)).collect())
+}
+
+/// What [`claim`] would give a post (`None`: one not yet written), checked the same
+/// way, without attaching anything: for building the post before its transaction.
+pub async fn check(
+    app: &App,
+    author: &Handle,
+    ids: &[String],
+    post_id: Option<i64>,
+) -> AppResult<Vec<Attachment>> {
+    let wanted = wanted(ids)?;
+    // No post has id -1: only unattached media are free for a new one.
+    let rows = claimable(app.db().read(), author, &wanted, post_id.unwrap_or(-1)).await?;
+    Ok(rows.iter().map(|m| attachment(app, m)).collect())
+}
+
+/// The ids an app sent, parsed, without repeats, in order; at most [`MAX_PER_POST`].
+fn wanted(ids: &[String]) -> AppResult<Vec<i64>> {
     let mut wanted: Vec<i64> = Vec::new();
     for raw in ids {
         let missing = || AppError::Unprocessable(format!("Media {raw} not found"));
@@ -239,18 +278,25 @@ pub async fn claim(
             "too many media attachments: at most {MAX_PER_POST}"
         )));
     }
-    let rows = db::media::claimable(&mut *tx, author, &wanted, post_id).await?;
+    Ok(wanted)
+}
+
+/// The rows of `wanted`, in its order, each `author`'s and free for `post_id`; 422
+/// naming the first that is not.
+async fn claimable(
+    db: impl db::Executor<'_>,
+    author: &Handle,
+    wanted: &[i64],
+    post_id: i64,
+) -> AppResult<Vec<MediaRow>> {
+    let mut rows = db::media::claimable(db, author, wanted, post_id).await?;
     if let Some(missing) = wanted.iter().find(|id| !rows.iter().any(|r| r.id == **id)) {
         return Err(AppError::Unprocessable(format!(
             "Media {missing} not found"
         )));
     }
-    db::media::attach(&mut *tx, &wanted, post_id).await?;
-    Ok(wanted
-        .iter()
-        .filter_map(|id| rows.iter().find(|r| r.id == *id))
-        .map(|m| attachment(app, m))
-        .collect())
+    rows.sort_by_key(|r| wanted.iter().position(|id| *id == r.id));
+    Ok(rows)
 }
 
 /// The media of `post_id`, in their order, for its status entity.
@@ -259,7 +305,8 @@ pub async fn of_post(app: &App, post_id: i64) -> AppResult<Vec<MediaRow>> {
 }
 
 /// Removes media that waited for a post longer than `[limits.client_api]
-/// unattached_media_hours`; the hourly pruner calls it.
+/// unattached_media_hours`, and those of posts deleted as long ago (their URLs
+/// answer 404 from the deletion on); the hourly pruner calls it.
 pub async fn prune(app: &App) -> AppResult<u64> {
     let hours = i64::from(app.config().limits.client_api.unattached_media_hours.get());
     let before = db::now_ms() - hours * 3600 * 1000;

@@ -53,7 +53,7 @@ pub async fn list(app: &App, author: &Handle, q: &Query) -> AppResult<Vec<Notifi
 
 /// A page bound: ids are ours, so anything else (another server's id, garbage) is
 /// no bound at all, as Mastodon treats an id it does not know.
-fn id(s: Option<&str>) -> Option<i64> {
+pub(super) fn id(s: Option<&str>) -> Option<i64> {
     s.filter(|s| !s.is_empty()).and_then(|s| s.parse().ok())
 }
 

@@ -234,6 +234,29 @@ mod tests {
     }
 
     #[test]
+    fn a_gif_is_its_first_frame_as_png() {
+        let frame = |v: u8| {
+            image::Frame::new(image::RgbaImage::from_pixel(
+                8,
+                4,
+                image::Rgba([v, 0, 0, 255]),
+            ))
+        };
+        let mut gif = Vec::new();
+        {
+            let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
+            encoder.encode_frames([frame(200), frame(10)]).unwrap();
+        }
+        let p = process(&gif, 1000).unwrap();
+        assert_eq!(p.media_type, "image/png");
+        let decoded = image::load_from_memory(&p.original.bytes)
+            .unwrap()
+            .to_rgb8();
+        assert_eq!(decoded.dimensions(), (8, 4));
+        assert!(decoded.get_pixel(0, 0).0[0] > 150);
+    }
+
+    #[test]
     fn transparent_webp_stays_lossless() {
         let image = DynamicImage::ImageRgba8(image::RgbaImage::from_fn(10, 10, |x, _| {
             image::Rgba([255, 0, 0, if x < 5 { 0 } else { 255 }])
