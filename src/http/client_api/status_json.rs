@@ -78,10 +78,7 @@ pub(super) async fn status(
             // Uploaded media: the entity the upload answered (preview, meta, blurhash).
             if p.origin == PostOrigin::App && !p.attachments.is_empty() {
                 let rows = media::of_post(app, p.id).await?;
-                v["media_attachments"] = rows
-                    .iter()
-                    .map(|m| media_attachment(app, m))
-                    .collect();
+                v["media_attachments"] = rows.iter().map(|m| media_attachment(app, m)).collect();
             }
             v
         }
