@@ -2,8 +2,6 @@
 //! the Tag entity's facts: our authors' posts and stored public remote statuses with
 //! the tag, in the home timeline's order and pages.
 
-use url::Url;
-
 use super::timeline::{Item, Query, key_of};
 use crate::{
     app::App,
@@ -72,26 +70,9 @@ pub async fn timeline(app: &App, tag: &str, extra: &Tags, q: &Query) -> AppResul
         limit,
     };
     let db = app.db().read();
-    let mut items: Vec<Item> = db::tag_timeline::posts(db, &tags, &w)
-        .await?
-        .into_iter()
-        .map(|p| Item::Post(Box::new(p)))
-        .collect();
-    for s in db::tag_timeline::remote(db, &tags, &w).await? {
-        let actor = match Url::parse(&s.actor_id) {
-            Ok(u) => db::remote_actors::get(db, &u).await?.map(Box::new),
-            Err(_) => None,
-        };
-        items.push(Item::Remote(Box::new(s), actor));
-    }
-    items.sort_by_key(|i| std::cmp::Reverse(i.key()));
-    if w.oldest_first {
-        let skip = items.len().saturating_sub(limit as usize);
-        items.drain(..skip);
-    } else {
-        items.truncate(limit as usize);
-    }
-    Ok(items)
+    let posts = db::tag_timeline::posts(db, &tags, &w).await?;
+    let remote = db::tag_timeline::remote(db, &tags, &w).await?;
+    super::timeline::merge(app, posts, remote, &w).await
 }
 
 /// Whether anything we show carries the tag (Mastodon knows a tag once it is used).

@@ -81,12 +81,23 @@ pub async fn home(app: &App, author: &Handle, q: &Query) -> AppResult<Vec<Item>>
         limit,
     };
     let db = app.db().read();
-    let mut items: Vec<Item> = db::timeline::home_posts(db, author, &w)
-        .await?
-        .into_iter()
-        .map(|p| Item::Post(Box::new(p)))
-        .collect();
-    for s in db::timeline::home_remote(db, author, &w).await? {
+    let posts = db::timeline::home_posts(db, author, &w).await?;
+    let remote = db::timeline::home_remote(db, author, &w).await?;
+    merge(app, posts, remote, &w).await
+}
+
+/// One page from our posts and remote statuses, each half already within `w`: the
+/// newest (or, paging up, the oldest) `w.limit`, shown newest first, each remote
+/// status with its stored actor. The home and tag timelines both end here.
+pub async fn merge(
+    app: &App,
+    posts: Vec<db::posts::PostRow>,
+    remote: Vec<db::timeline::RemoteStatusRow>,
+    w: &Window,
+) -> AppResult<Vec<Item>> {
+    let db = app.db().read();
+    let mut items: Vec<Item> = posts.into_iter().map(|p| Item::Post(Box::new(p))).collect();
+    for s in remote {
         let actor = match Url::parse(&s.actor_id) {
             Ok(u) => db::remote_actors::get(db, &u).await?.map(Box::new),
             Err(_) => None,
@@ -96,10 +107,10 @@ pub async fn home(app: &App, author: &Handle, q: &Query) -> AppResult<Vec<Item>>
     items.sort_by_key(|i| std::cmp::Reverse(i.key()));
     if w.oldest_first {
         // The page just above `min_id`: the oldest ones, shown newest first.
-        let skip = items.len().saturating_sub(limit as usize);
+        let skip = items.len().saturating_sub(w.limit as usize);
         items.drain(..skip);
     } else {
-        items.truncate(limit as usize);
+        items.truncate(w.limit as usize);
     }
     Ok(items)
 }
