@@ -9,7 +9,9 @@ use super::{
 };
 use crate::{
     app::App,
-    db::{posts::PostRow, remote_actors::RemoteActorRow, timeline::RemoteStatusRow},
+    db::{remote_actors::RemoteActorRow, timeline::RemoteStatusRow},
+    domain::Handle,
+    error::AppResult,
     service::client_api::{
         graph::Relationship,
         search::{Found, FoundAccount},
@@ -168,27 +170,10 @@ pub fn remote_status(app: &App, s: &RemoteStatusRow, actor: Option<&RemoteActorR
     v
 }
 
-/// Our post as a Status, minimally (the statuses stream owns the full entity).
-pub fn post_status(app: &App, p: &PostRow, author: &Value) -> Value {
-    let url = format!("{}/@{}/{}", app.uris().base(), p.author, p.slug);
-    let mut v = status(
-        p.id.to_string(),
-        &url,
-        &url,
-        p.published_at,
-        author.clone(),
-        &p.content_html,
-    );
-    v["language"] = json!(p.lang.as_ref().map(|l| l.to_string()));
-    v
-}
-
-/// A home timeline entry.
-pub fn item(app: &App, i: &Item, author: &Value) -> Value {
-    match i {
-        Item::Post(p) => post_status(app, p, author),
-        Item::Remote(s, a) => remote_status(app, s, a.as_deref()),
-    }
+/// Home or tag timeline entries as Statuses, as `viewer` sees them: the one entry
+/// point for drawing an `Item` (a stream's `update` sends the same).
+pub async fn items(app: &App, viewer: Option<&Handle>, items: &[Item]) -> AppResult<Vec<Value>> {
+    super::status_json::items(app, viewer, items).await
 }
 
 pub fn found_account(app: &App, a: &FoundAccount) -> Value {

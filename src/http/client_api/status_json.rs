@@ -13,13 +13,14 @@ use super::{
 };
 use crate::{
     app::App,
-    db::posts::PostRow,
-    domain::{Attachment, Handle, Mention, PostKind, PostOrigin, escape_html},
+    db::{notifications::NotificationRow, posts::PostRow},
+    domain::{Attachment, Handle, Mention, PostKind, PostOrigin, StatusId, escape_html},
     error::AppResult,
     federation::objects::post::post_object,
     service::client_api::{
-        accounts, media,
+        accounts, media, shown,
         statuses::{AccountRef, Shown, Status, Version},
+        timeline::Item,
     },
 };
 
@@ -62,6 +63,78 @@ fn account_id(who: &AccountRef) -> String {
         AccountRef::Local(h) => h.to_string(),
         AccountRef::Remote(r) => remote_account_id(&r.actor_id),
     }
+}
+
+/// Statuses as entities, in the order given: the one way a status of ours or a
+/// remote reply is drawn, wherever an app meets it (the statuses, timelines,
+/// notifications and streams).
+pub(super) async fn statuses(
+    app: &App,
+    viewer: Option<&Handle>,
+    items: Vec<Status>,
+    accounts: &mut Accounts,
+) -> AppResult<Vec<Value>> {
+    let shown = shown::show_all(app, viewer, items).await?;
+    let mut out = Vec::with_capacity(shown.len());
+    for s in &shown {
+        out.push(status(app, s, accounts, false).await?);
+    }
+    Ok(out)
+}
+
+/// Home or tag timeline entries as Statuses, as `viewer` sees them; what a stream's
+/// `update` of such an entry sends too.
+pub async fn items(app: &App, viewer: Option<&Handle>, items: &[Item]) -> AppResult<Vec<Value>> {
+    let posts: Vec<Status> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Post(p) => Some(Status::Post(p.clone())),
+            Item::Remote(..) => None,
+        })
+        .collect();
+    let mut posts = statuses(app, viewer, posts, &mut Accounts::default())
+        .await?
+        .into_iter();
+    Ok(items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Post(_) => posts.next(),
+            Item::Remote(s, a) => Some(graph_json::remote_status(app, s, a.as_deref())),
+        })
+        .collect())
+}
+
+/// Notifications as entities, each with its status drawn as everywhere else; None
+/// where what one is about is gone (a deleted post).
+pub async fn notifications(
+    app: &App,
+    handle: &Handle,
+    rows: &[NotificationRow],
+) -> AppResult<Vec<Option<Value>>> {
+    let about = |n: &NotificationRow| match n.kind.as_str() {
+        "follow" | "quote" => None,
+        "mention" => n.reply_id.map(StatusId::Reply),
+        _ => n.post_id.map(StatusId::Post),
+    };
+    let mut ids: Vec<StatusId> = rows.iter().filter_map(about).collect();
+    ids.sort_by_key(|i| i.to_string());
+    ids.dedup();
+    let found = shown::find_all(app, Some(handle), &ids).await?;
+    let (keys, list): (Vec<StatusId>, Vec<Status>) = found.into_iter().unzip();
+    let drawn = statuses(app, Some(handle), list, &mut Accounts::default()).await?;
+    let by_id: HashMap<StatusId, Value> = keys.into_iter().zip(drawn).collect();
+    Ok(rows
+        .iter()
+        .map(|n| {
+            let status = match (n.kind.as_str(), about(n)) {
+                ("follow", _) => None,
+                ("quote", _) => Some(entities::quote_status(app, n)?),
+                (_, Some(id)) => Some(by_id.get(&id)?.clone()),
+                (_, None) => return None,
+            };
+            Some(entities::notification(app, n, status))
+        })
+        .collect())
 }
 
 /// A Status; `text` is what the author typed (only on delete and for `/source`).
@@ -110,14 +183,6 @@ pub(super) async fn status(
     });
     if let (Value::Object(v), Value::Object(f)) = (&mut v, fields) {
         v.extend(f);
-    }
-    // App notes' media are uploads with ids of their own.
-    if let Status::Post(p) = &s.status
-        && p.origin == PostOrigin::App
-        && !p.attachments.is_empty()
-    {
-        let rows = media::of_post(app, p.id).await?;
-        v["media_attachments"] = rows.iter().map(|m| media_attachment(app, m)).collect();
     }
     if let (true, Status::Post(p)) = (with_text, &s.status) {
         v["text"] = json!(p.source_text.clone().unwrap_or_default());

@@ -21,12 +21,11 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::entities;
 use crate::{
     app::App,
     error::{AppError, AppResult},
     service::client_api::{
-        accounts, filters, oauth,
+        filters, oauth,
         streaming::{self, Connection, Ended, Item, Stream},
     },
 };
@@ -78,11 +77,12 @@ async fn render(app: &App, conn: &Connection, item: Item) -> AppResult<(Vec<Stri
     match item {
         Item::Notification { stream, row } => {
             let handle = conn.author();
-            let account = accounts::account(app, handle).await?;
-            let author = entities::account(app, &account, false);
             // The notifications' filters apply here as in the list: hidden, not sent.
             let filters = filters::active(app, handle).await?;
-            let payload = entities::notification(app, &row, &author, handle)
+            let payload = super::status_json::notifications(app, handle, &[row])
+                .await?
+                .pop()
+                .flatten()
                 .and_then(|n| super::filters::judge_notification(&filters, n))
                 .map_or_else(String::new, |v| v.to_string());
             Ok((stream, ("notification", payload)))

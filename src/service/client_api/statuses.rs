@@ -72,7 +72,7 @@ pub async fn find(app: &App, viewer: Option<&Handle>, id: &str) -> AppResult<Sta
 
 /// Whether `viewer` may see `post`: anyone a public or unlisted one, the author all
 /// of their own.
-fn may_see(post: &PostRow, viewer: Option<&Handle>) -> bool {
+pub(super) fn may_see(post: &PostRow, viewer: Option<&Handle>) -> bool {
     post.deleted_at.is_none() && (post.visibility.is_open() || viewer == Some(&post.author))
 }
 
@@ -468,7 +468,7 @@ pub struct RemoteAccount {
 }
 
 impl RemoteAccount {
-    fn of_reply(r: &ShownReply) -> Self {
+    pub(super) fn of_reply(r: &ShownReply) -> Self {
         Self {
             actor_id: r.reply.actor_id.clone(),
             username: r.actor_username.clone(),
@@ -504,79 +504,10 @@ pub struct Shown {
 
 /// A status with its counts, what it answers and the viewer's own reactions.
 pub async fn show(app: &App, viewer: Option<&Handle>, status: Status) -> AppResult<Shown> {
-    let db = app.db().read();
-    let id = status_id(&status).to_string();
-    let (favourited, reblogged) = match viewer {
-        Some(v) => (
-            db::statuses::reaction(db, v, ReactionKind::Like, &id)
-                .await?
-                .is_some(),
-            db::statuses::reaction(db, v, ReactionKind::Announce, &id)
-                .await?
-                .is_some(),
-        ),
-        None => (false, false),
-    };
-    let ours = |kind| db::statuses::count_reactions(db, kind, &id);
-    let (mut favourites, mut reblogs) = (
-        ours(ReactionKind::Like).await?,
-        ours(ReactionKind::Announce).await?,
-    );
-    let (account, in_reply_to, replies) = match &status {
-        Status::Post(p) => {
-            favourites += db::reactions::count(db, ReactionKind::Like, p.id).await?;
-            reblogs += db::reactions::count(db, ReactionKind::Announce, p.id).await?;
-            let replies = match db::statuses::mirror_of(db, p.id).await? {
-                Some(m) => db::statuses::count_children(db, m.post_id, Some(m.id)).await?,
-                None => db::statuses::count_children(db, p.id, None).await?,
-            };
-            let answered = match p.in_reply_to_status.as_deref() {
-                Some(s) => answered(app, viewer, s).await?,
-                None => None,
-            };
-            (AccountRef::Local(p.author.clone()), answered, replies)
-        }
-        Status::Reply(r) => {
-            let parent = match r.reply.parent_id {
-                Some(n) => StatusId::Reply(n).to_string(),
-                None => r.reply.post_id.to_string(),
-            };
-            let replies =
-                db::statuses::count_children(db, r.reply.post_id, Some(r.reply.id)).await?;
-            (
-                AccountRef::Remote(RemoteAccount::of_reply(r)),
-                answered(app, viewer, &parent).await?,
-                replies,
-            )
-        }
-    };
-    Ok(Shown {
-        status,
-        account,
-        in_reply_to,
-        replies,
-        favourites,
-        reblogs,
-        favourited,
-        reblogged,
-    })
-}
-
-/// The status answered (its id as the API gives it) and whose it is, if it is there.
-async fn answered(
-    app: &App,
-    viewer: Option<&Handle>,
-    id: &str,
-) -> AppResult<Option<(String, AccountRef)>> {
-    Ok(match find(app, viewer, id).await {
-        Ok(Status::Post(p)) => Some((p.id.to_string(), AccountRef::Local(p.author.clone()))),
-        Ok(Status::Reply(r)) => Some((
-            StatusId::Reply(r.reply.id).to_string(),
-            AccountRef::Remote(RemoteAccount::of_reply(&r)),
-        )),
-        Err(AppError::NotFound(_)) => None,
-        Err(e) => return Err(e),
-    })
+    super::shown::show_all(app, viewer, vec![status])
+        .await?
+        .pop()
+        .ok_or_else(not_found)
 }
 
 /// A status's thread: what it answers, up to the first (oldest first), and the
@@ -588,12 +519,12 @@ pub async fn context(
 ) -> AppResult<(Vec<Status>, Vec<Status>)> {
     let status = find(app, viewer, id).await?;
     let mut ancestors = Vec::new();
-    let mut up = parent_of(&status);
+    let mut up = super::shown::parent_of(&status);
     while let Some(parent) = up.filter(|_| ancestors.len() < 64) {
         let Ok(s) = find(app, viewer, &parent).await else {
             break;
         };
-        up = parent_of(&s);
+        up = super::shown::parent_of(&s);
         ancestors.push(s);
     }
     ancestors.reverse();
@@ -612,32 +543,18 @@ pub async fn context(
             .position(|r| r.shown.reply.id == n)
             .map(|i| (i + 1, rows[i].level)),
     };
-    let mut descendants = Vec::new();
-    if let Some((from, level)) = start {
-        for row in rows.into_iter().skip(from).take_while(|r| r.level > level) {
-            let shown = match row.shown.reply.note_id {
-                Some(note) => post(app, viewer, note)
-                    .await
-                    .map(|p| Status::Post(Box::new(p))),
-                None => Ok(Status::Reply(Box::new(row.shown))),
-            };
-            if let Ok(s) = shown {
-                descendants.push(s);
-            }
-        }
-    }
+    let below: Vec<StatusId> = match start {
+        Some((from, level)) => rows
+            .iter()
+            .skip(from)
+            .take_while(|r| r.level > level)
+            .map(|r| StatusId::Reply(r.shown.reply.id))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut found = super::shown::find_all(app, viewer, &below).await?;
+    let descendants = below.iter().filter_map(|i| found.remove(i)).collect();
     Ok((ancestors, descendants))
-}
-
-/// The id of what a status answers.
-fn parent_of(s: &Status) -> Option<String> {
-    match s {
-        Status::Post(p) => p.in_reply_to_status.clone(),
-        Status::Reply(r) => Some(match r.reply.parent_id {
-            Some(n) => StatusId::Reply(n).to_string(),
-            None => r.reply.post_id.to_string(),
-        }),
-    }
 }
 
 /// Favourites (`Like`) or boosts (`Announce`) a status, or takes it back. A remote

@@ -1,0 +1,180 @@
+//! Statuses for a page, found and shown in a fixed number of queries whatever the
+//! page's size: what every list of statuses (timelines, context, notifications)
+//! and the single status use, so a status is the same wherever an app meets it.
+
+use std::collections::HashMap;
+
+use crate::{
+    app::App,
+    db::{self, posts::PostRow},
+    domain::{Handle, ReactionKind, ReplyState, StatusId},
+    error::AppResult,
+};
+
+use super::statuses::{AccountRef, RemoteAccount, Shown, Status, may_see, status_id};
+
+/// The statuses `ids` name that `viewer` may see, by id; the rest are left out.
+pub async fn find_all(
+    app: &App,
+    viewer: Option<&Handle>,
+    ids: &[StatusId],
+) -> AppResult<HashMap<StatusId, Status>> {
+    let db = app.db().read();
+    let reply_ids: Vec<i64> = ids
+        .iter()
+        .filter_map(|i| match i {
+            StatusId::Reply(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    let replies = match reply_ids.is_empty() {
+        true => Vec::new(),
+        false => db::status_batch::replies(db, &reply_ids).await?,
+    };
+    let mut post_ids: Vec<i64> = ids
+        .iter()
+        .filter_map(|i| match i {
+            StatusId::Post(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    for r in &replies {
+        post_ids.push(r.reply.post_id);
+        post_ids.extend(r.reply.note_id);
+    }
+    let posts: HashMap<i64, PostRow> = match post_ids.is_empty() {
+        true => HashMap::new(),
+        false => db::status_batch::posts(db, &post_ids)
+            .await?
+            .into_iter()
+            .filter(|p| may_see(p, viewer))
+            .map(|p| (p.id, p))
+            .collect(),
+    };
+    let post = |n: i64| posts.get(&n).map(|p| Status::Post(Box::new(p.clone())));
+    let mut out = HashMap::new();
+    for id in ids {
+        if let StatusId::Post(n) = id
+            && let Some(s) = post(*n)
+        {
+            out.insert(*id, s);
+        }
+    }
+    for r in replies {
+        let id = StatusId::Reply(r.reply.id);
+        // The row showing an author's note in a thread is that note.
+        let found = match (r.reply.state, r.reply.note_id) {
+            (ReplyState::Visible, Some(note)) => post(note),
+            (ReplyState::Visible, None) if posts.contains_key(&r.reply.post_id) => {
+                Some(Status::Reply(Box::new(r)))
+            }
+            _ => None,
+        };
+        if let Some(s) = found {
+            out.insert(id, s);
+        }
+    }
+    Ok(out)
+}
+
+/// The id of what a status answers (as stored: it may name a status not there).
+pub(super) fn parent_of(s: &Status) -> Option<String> {
+    match s {
+        Status::Post(p) => p.in_reply_to_status.clone(),
+        Status::Reply(r) => Some(match r.reply.parent_id {
+            Some(n) => StatusId::Reply(n).to_string(),
+            None => r.reply.post_id.to_string(),
+        }),
+    }
+}
+
+/// Whose a status is.
+fn account_of(s: &Status) -> AccountRef {
+    match s {
+        Status::Post(p) => AccountRef::Local(p.author.clone()),
+        Status::Reply(r) => AccountRef::Remote(RemoteAccount::of_reply(r)),
+    }
+}
+
+/// Statuses with their counts, what they answer and the viewer's own reactions, in
+/// the order given.
+pub async fn show_all(
+    app: &App,
+    viewer: Option<&Handle>,
+    statuses: Vec<Status>,
+) -> AppResult<Vec<Shown>> {
+    if statuses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let db = app.db().read();
+    let keys: Vec<String> = statuses.iter().map(|s| status_id(s).to_string()).collect();
+    let mut ours: HashMap<(String, ReactionKind), i64> = HashMap::new();
+    let mut mine: HashMap<(String, ReactionKind), bool> = HashMap::new();
+    for (status, kind, author) in db::status_batch::author_reactions(db, &keys).await? {
+        if viewer == Some(&author) {
+            mine.insert((status.clone(), kind), true);
+        }
+        *ours.entry((status, kind)).or_default() += 1;
+    }
+    let post_ids: Vec<i64> = statuses
+        .iter()
+        .filter_map(|s| match s {
+            Status::Post(p) => Some(p.id),
+            Status::Reply(_) => None,
+        })
+        .collect();
+    let remote: HashMap<(i64, ReactionKind), i64> = db::status_batch::remote_counts(db, &post_ids)
+        .await?
+        .into_iter()
+        .map(|(p, k, n)| ((p, k), n))
+        .collect();
+    let mirrors: HashMap<i64, db::replies::ReplyRow> = db::status_batch::mirrors(db, &post_ids)
+        .await?
+        .into_iter()
+        .filter_map(|m| m.note_id.map(|n| (n, m)))
+        .collect();
+    // Where each status's answers hang: (post, parent reply).
+    let node = |s: &Status| match s {
+        Status::Post(p) => match mirrors.get(&p.id) {
+            Some(m) => (m.post_id, Some(m.id)),
+            None => (p.id, None),
+        },
+        Status::Reply(r) => (r.reply.post_id, Some(r.reply.id)),
+    };
+    let roots: Vec<i64> = statuses.iter().map(|s| node(s).0).collect();
+    let children: HashMap<(i64, Option<i64>), i64> = db::status_batch::child_counts(db, &roots)
+        .await?
+        .into_iter()
+        .map(|(p, parent, n)| ((p, parent), n))
+        .collect();
+    let parents: Vec<StatusId> = statuses
+        .iter()
+        .filter_map(|s| parent_of(s).as_deref().and_then(StatusId::parse))
+        .collect();
+    let answered = find_all(app, viewer, &parents).await?;
+    let mut out = Vec::with_capacity(statuses.len());
+    for (status, key) in statuses.into_iter().zip(keys) {
+        let count = |kind| ours.get(&(key.clone(), kind)).copied().unwrap_or(0);
+        let reacted = |kind| mine.contains_key(&(key.clone(), kind));
+        let remote_count = |kind| match &status {
+            Status::Post(p) => remote.get(&(p.id, kind)).copied().unwrap_or(0),
+            Status::Reply(_) => 0,
+        };
+        let in_reply_to = parent_of(&status)
+            .as_deref()
+            .and_then(StatusId::parse)
+            .and_then(|id| answered.get(&id))
+            .map(|a| (status_id(a).to_string(), account_of(a)));
+        out.push(Shown {
+            account: account_of(&status),
+            in_reply_to,
+            replies: children.get(&node(&status)).copied().unwrap_or(0),
+            favourites: count(ReactionKind::Like) + remote_count(ReactionKind::Like),
+            reblogs: count(ReactionKind::Announce) + remote_count(ReactionKind::Announce),
+            favourited: reacted(ReactionKind::Like),
+            reblogged: reacted(ReactionKind::Announce),
+            status,
+        });
+    }
+    Ok(out)
+}
