@@ -95,3 +95,53 @@ pub async fn actors(
         .await
         .map_err(Into::into)
 }
+
+/// Stored remote statuses by id.
+pub async fn remote_statuses(
+    db: impl Executor<'_>,
+    ids: &[i64],
+) -> Result<Vec<super::timeline::RemoteStatusRow>> {
+    sqlx::query_as("SELECT * FROM remote_statuses WHERE id IN (SELECT value FROM json_each(?))")
+        .bind(Json(ids))
+        .fetch_all(db.inner())
+        .await
+        .map_err(Into::into)
+}
+
+/// Our live notes answering these statuses (API ids), counted per status.
+pub async fn answer_counts(
+    db: impl Executor<'_>,
+    statuses: &[String],
+) -> Result<Vec<(String, i64)>> {
+    sqlx::query_as(
+        "SELECT in_reply_to_status, COUNT(*) FROM posts
+         WHERE deleted_at IS NULL AND in_reply_to_status IN (SELECT value FROM json_each(?))
+         GROUP BY in_reply_to_status",
+    )
+    .bind(Json(statuses))
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
+/// Our live notes answering a status (its API id), oldest first.
+pub async fn answers(db: impl Executor<'_>, status: &str, limit: i64) -> Result<Vec<PostRow>> {
+    sqlx::query_as(
+        "SELECT * FROM posts WHERE in_reply_to_status = ? AND deleted_at IS NULL
+         ORDER BY id LIMIT ?",
+    )
+    .bind(status)
+    .bind(limit)
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
+/// The accounts an author follows (accepted).
+pub async fn followed(db: impl Executor<'_>, author: &Handle) -> Result<Vec<String>> {
+    sqlx::query_scalar("SELECT actor_id FROM following WHERE author = ? AND state = 'accepted'")
+        .bind(author)
+        .fetch_all(db.inner())
+        .await
+        .map_err(Into::into)
+}

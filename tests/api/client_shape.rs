@@ -2,7 +2,7 @@
 //! streaming), remote statuses from followed accounts by their `s.<n>` ids, and boosts
 //! from followed accounts in the home timeline (issue 17).
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use futures_util::StreamExt;
 use reqwest::Method;
@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
-    client_kit::{api_get, api_send, signed_in},
+    client_kit::{PASSWORD, api_get, api_send, encode, python_clients, signed_in, with_password},
     conversations::post_url,
-    helpers::{TestApp, spawn_app},
+    helpers::{Options, TestApp, eventually, spawn_app, spawn_app_with},
+    interop_fedify::FedifyPeer,
     peer::TestPeer,
 };
 
@@ -237,5 +238,147 @@ async fn a_status_is_the_same_json_wherever_an_app_meets_it() {
         &answer,
         &in_list(&context["descendants"], &answer_id, "descendants"),
         "the context",
+    );
+}
+
+/// The real Fedify peer, followed by alice from the API; its post reaches home.
+async fn fedify_in_home(app: &TestApp, token: &str, text: &str) -> (FedifyPeer, String) {
+    let peer = FedifyPeer::start();
+    let health: Value = reqwest::get(format!("{}/_control/health", peer.base))
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("JSON");
+    let actor = health["actor"].as_str().expect("actor").to_owned();
+    let path = format!(
+        "/api/v2/search?{}",
+        encode(&[("q", &actor), ("resolve", "true")])
+    );
+    let found = get_ok(app, &path, token).await;
+    let id = found["accounts"][0]["id"]
+        .as_str()
+        .expect("resolved")
+        .to_owned();
+    send_ok(
+        app,
+        Method::POST,
+        &format!("/api/v1/accounts/{id}/follow"),
+        token,
+        None,
+    )
+    .await;
+    eventually(30, "Fedify's Accept to be applied", || async {
+        let path = format!("/api/v1/accounts/relationships?id[]={id}");
+        (get_ok(app, &path, token).await[0]["following"] == true).then_some(())
+    })
+    .await;
+    let public = "https://www.w3.org/ns/activitystreams#Public";
+    let note = json!({ "type": "Note", "content": text, "to": [public] });
+    let activity = json!({ "type": "Create", "to": [public], "object": note });
+    peer.call(
+        "/_control/send",
+        json!({ "to": app.actor("alice"), "activity": activity }),
+    )
+    .await;
+    eventually(30, "Fedify's post in the home timeline", || async {
+        let home = get_ok(app, "/api/v1/timelines/home", token).await;
+        home.as_array()?
+            .iter()
+            .any(|s| s["content"] == text)
+            .then_some(())
+    })
+    .await;
+    (peer, actor)
+}
+
+/// The raw JSON of what Fedify received of `kind` (verified), about `object`.
+async fn fedify_got(peer: &FedifyPeer, kind: &str, object: Option<&str>) -> Value {
+    let got = peer.wait_for(kind, object).await;
+    assert_eq!(got["verifiedBy"], "http-signature", "{got}");
+    serde_json::from_str(got["raw"].as_str().expect("raw")).expect("raw JSON")
+}
+
+/// Mastodon.py reads a followed account's status by its `s.<n>` id, favourites,
+/// boosts and answers it, and takes both back: the Fedify peer receives the Like,
+/// the Announce, the reply and the Undos. A quote id is a 404, not a failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_py_favourites_boosts_and_answers_a_followed_accounts_status() {
+    let venv = python_clients();
+    let app = spawn_app_with(Options {
+        worker: true,
+        ..Default::default()
+    })
+    .await;
+    with_password(&app).await;
+    let token = signed_in(&app, "alice", "read write follow").await;
+    let text = "<p>Fedify thinks aloud</p>";
+    let (peer, actor) = fedify_in_home(&app, &token, text).await;
+
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/mastodon_py_shape.py");
+    let out = tokio::process::Command::new(venv.join("bin/python"))
+        .arg(script)
+        .arg(&app.base)
+        .arg(PASSWORD)
+        .arg("Fedify thinks aloud")
+        .output()
+        .await
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "Mastodon.py failed:\n{stdout}\n{stderr}"
+    );
+    let v: Value = serde_json::from_str(stdout.trim()).expect("the script's JSON");
+    let id = v["id"].as_str().expect("id").to_owned();
+    assert!(id.starts_with("s."), "{v}");
+    assert_eq!(v["same"], true, "{v}");
+    assert_eq!(v["favourited"], true, "{v}");
+    assert_eq!(v["favourites_count"], 1, "{v}");
+    assert_eq!(v["reblogged"], true, "{v}");
+    assert_eq!(v["reply"]["in_reply_to_id"], id.as_str(), "{v}");
+    assert_eq!(
+        v["reply"]["mentions"].as_array().map(Vec::len),
+        Some(1),
+        "{v}"
+    );
+    assert_eq!(v["descendants"], json!([v["reply"]["id"]]), "{v}");
+    assert_eq!(v["unfavourited"], false, "{v}");
+    assert_eq!(v["unreblogged"], false, "{v}");
+    assert_eq!(v["quote"], "404", "{v}");
+    assert_eq!(v["warnings"], json!([]), "{v}");
+
+    let status = get_ok(&app, &format!("/api/v1/statuses/{id}"), &token).await;
+    let object = status["uri"].as_str().expect("uri").to_owned();
+    let like = fedify_got(&peer, "Like", None).await;
+    assert_eq!(like["object"], object.as_str(), "{like}");
+    let announce = fedify_got(&peer, "Announce", None).await;
+    assert_eq!(announce["object"], object.as_str(), "{announce}");
+    let reply = fedify_got(&peer, "Create", None).await;
+    assert_eq!(reply["object"]["inReplyTo"], object.as_str(), "{reply}");
+    let tags = reply["object"]["tag"].to_string();
+    assert!(
+        tags.contains(&actor),
+        "the reply mentions the author: {reply}"
+    );
+    eventually(30, "Fedify to receive both Undos", || async {
+        let inbox = peer.inbox().await;
+        let undone: Vec<String> = inbox["received"]
+            .as_array()?
+            .iter()
+            .filter(|r| r["type"] == "Undo")
+            .filter_map(|r| serde_json::from_str::<Value>(r["raw"].as_str()?).ok())
+            .filter_map(|raw| raw["object"]["type"].as_str().map(str::to_owned))
+            .collect();
+        (undone.contains(&"Like".to_owned()) && undone.contains(&"Announce".to_owned()))
+            .then_some(())
+    })
+    .await;
+    let (status, err) = api_get(&app, "/api/v1/statuses/quote.1", Some(&token)).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (404, Some("Record not found"))
     );
 }

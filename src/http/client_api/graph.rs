@@ -93,7 +93,9 @@ pub async fn search_v2(
         limit: limit(&pairs, 20, 40),
     };
     let found = search::search(&app, &q).await?;
-    Ok(Json(graph_json::search(&app, &found)))
+    Ok(Json(
+        graph_json::search(&app, grant.author.as_ref(), found).await?,
+    ))
 }
 
 /// `GET /api/v1/accounts/search?q=&resolve=&limit=`: accounts only.

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     app::App,
-    db::{notifications::NotificationRow, posts::PostRow},
+    db::{notifications::NotificationRow, posts::PostRow, timeline::RemoteStatusRow},
     domain::{Attachment, Handle, Mention, PostKind, PostOrigin, StatusId, escape_html},
     error::AppResult,
     federation::objects::post::post_object,
@@ -85,23 +85,14 @@ pub(super) async fn statuses(
 /// Home or tag timeline entries as Statuses, as `viewer` sees them; what a stream's
 /// `update` of such an entry sends too.
 pub async fn items(app: &App, viewer: Option<&Handle>, items: &[Item]) -> AppResult<Vec<Value>> {
-    let posts: Vec<Status> = items
+    let list: Vec<Status> = items
         .iter()
-        .filter_map(|i| match i {
-            Item::Post(p) => Some(Status::Post(p.clone())),
-            Item::Remote(..) => None,
+        .map(|i| match i {
+            Item::Post(p) => Status::Post(p.clone()),
+            Item::Remote(s, a) => Status::Remote(s.clone(), a.clone()),
         })
         .collect();
-    let mut posts = statuses(app, viewer, posts, &mut Accounts::default())
-        .await?
-        .into_iter();
-    Ok(items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Post(_) => posts.next(),
-            Item::Remote(s, a) => Some(graph_json::remote_status(app, s, a.as_deref())),
-        })
-        .collect())
+    statuses(app, viewer, list, &mut Accounts::default()).await
 }
 
 /// Notifications as entities, each with its status drawn as everywhere else; None
@@ -167,6 +158,7 @@ pub(super) async fn status(
                 "media_attachments": [], "mentions": [], "tags": [], "language": null,
             })
         }
+        Status::Remote(r, _) => remote_fields(app, r),
     };
     let (reply_id, reply_account) = match &s.in_reply_to {
         Some((id, who)) => (Some(id.clone()), Some(account_id(who))),
@@ -225,6 +217,46 @@ fn post_fields(app: &App, p: &PostRow) -> Value {
         "mentions": p.mentions.iter().map(|m| mention(app, m)).collect::<Vec<_>>(),
         "tags": tags,
         "language": p.lang.as_ref().map(|l| l.as_str()),
+    })
+}
+
+/// What a stored remote status shows (content sanitised when stored); `s.<n>`. Its
+/// media are links only, never fetched.
+fn remote_fields(app: &App, s: &RemoteStatusRow) -> Value {
+    let url = s.url.as_deref().unwrap_or(&s.ap_id);
+    let cw = s.summary.clone().filter(|c| !c.is_empty());
+    let media: Vec<Value> = s
+        .attachments
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let kind = match m.media_type.as_deref().unwrap_or_default() {
+                t if t.starts_with("image/") => "image",
+                t if t.starts_with("video/") => "video",
+                t if t.starts_with("audio/") => "audio",
+                _ => "unknown",
+            };
+            json!({
+                "id": format!("s.{}.{i}", s.id), "type": kind, "url": m.url,
+                "preview_url": m.url, "remote_url": m.url, "meta": {},
+                "description": m.description, "blurhash": null,
+            })
+        })
+        .collect();
+    let base = app.uris().base();
+    let tags: Vec<Value> = s
+        .tags
+        .iter()
+        .map(|t| json!({ "name": t, "url": format!("{base}/tags/{}", t.to_lowercase()) }))
+        .collect();
+    json!({
+        "id": format!("s.{}", s.id), "uri": s.ap_id, "url": url,
+        "created_at": millis(s.published_at),
+        "edited_at": s.edited_at.map(millis),
+        "content": s.content_html,
+        "visibility": s.visibility,
+        "sensitive": cw.is_some(), "spoiler_text": cw.unwrap_or_default(),
+        "media_attachments": media, "mentions": [], "tags": tags, "language": null,
     })
 }
 

@@ -2,11 +2,11 @@
 //! page's size: what every list of statuses (timelines, context, notifications)
 //! and the single status use, so a status is the same wherever an app meets it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::{
     app::App,
-    db::{self, posts::PostRow},
+    db::{self, posts::PostRow, remote_actors::RemoteActorRow, timeline::RemoteStatusRow},
     domain::{Handle, ReactionKind, ReplyState, StatusId},
     error::AppResult,
 };
@@ -52,7 +52,7 @@ pub async fn find_all(
             .collect(),
     };
     let post = |n: i64| posts.get(&n).map(|p| Status::Post(Box::new(p.clone())));
-    let mut out = HashMap::new();
+    let mut out = remote_all(app, viewer, ids).await?;
     for id in ids {
         if let StatusId::Post(n) = id
             && let Some(s) = post(*n)
@@ -77,6 +77,53 @@ pub async fn find_all(
     Ok(out)
 }
 
+/// The stored remote statuses `ids` name, with their actors: public and unlisted
+/// ones, and the others of accounts the viewer follows.
+async fn remote_all(
+    app: &App,
+    viewer: Option<&Handle>,
+    ids: &[StatusId],
+) -> AppResult<HashMap<StatusId, Status>> {
+    let wanted: Vec<i64> = ids
+        .iter()
+        .filter_map(|i| match i {
+            StatusId::Remote(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let db = app.db().read();
+    let rows = db::status_batch::remote_statuses(db, &wanted).await?;
+    let actor_ids: Vec<&str> = rows.iter().map(|s| s.actor_id.as_str()).collect();
+    let actors: HashMap<String, RemoteActorRow> = db::status_batch::actors(db, &actor_ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id.as_str().to_owned(), a))
+        .collect();
+    let followed: HashSet<String> = match viewer {
+        Some(v) if rows.iter().any(|s| !open(s)) => db::status_batch::followed(db, v)
+            .await?
+            .into_iter()
+            .collect(),
+        _ => HashSet::new(),
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|s| open(s) || followed.contains(&s.actor_id))
+        .map(|s| {
+            let actor = actors.get(&s.actor_id).cloned().map(Box::new);
+            (StatusId::Remote(s.id), Status::Remote(Box::new(s), actor))
+        })
+        .collect())
+}
+
+/// Whether anyone may see a remote status.
+pub(super) fn open(s: &RemoteStatusRow) -> bool {
+    matches!(s.visibility.as_str(), "public" | "unlisted")
+}
+
 /// The id of what a status answers (as stored: it may name a status not there).
 pub(super) fn parent_of(s: &Status) -> Option<String> {
     match s {
@@ -85,6 +132,8 @@ pub(super) fn parent_of(s: &Status) -> Option<String> {
             Some(n) => StatusId::Reply(n).to_string(),
             None => r.reply.post_id.to_string(),
         }),
+        // What a remote status answers is shown only if it is one we store.
+        Status::Remote(..) => None,
     }
 }
 
@@ -93,6 +142,7 @@ fn account_of(s: &Status) -> AccountRef {
     match s {
         Status::Post(p) => AccountRef::Local(p.author.clone()),
         Status::Reply(r) => AccountRef::Remote(RemoteAccount::of_reply(r)),
+        Status::Remote(s, a) => AccountRef::Remote(RemoteAccount::of_remote(s, a.as_deref())),
     }
 }
 
@@ -120,7 +170,7 @@ pub async fn show_all(
         .iter()
         .filter_map(|s| match s {
             Status::Post(p) => Some(p.id),
-            Status::Reply(_) => None,
+            _ => None,
         })
         .collect();
     let remote: HashMap<(i64, ReactionKind), i64> = db::status_batch::remote_counts(db, &post_ids)
@@ -133,15 +183,32 @@ pub async fn show_all(
         .into_iter()
         .filter_map(|m| m.note_id.map(|n| (n, m)))
         .collect();
-    // Where each status's answers hang: (post, parent reply).
+    // Where each status's answers hang: (post, parent reply); remote statuses
+    // have only the author's notes below them.
     let node = |s: &Status| match s {
         Status::Post(p) => match mirrors.get(&p.id) {
-            Some(m) => (m.post_id, Some(m.id)),
-            None => (p.id, None),
+            Some(m) => Some((m.post_id, Some(m.id))),
+            None => Some((p.id, None)),
         },
-        Status::Reply(r) => (r.reply.post_id, Some(r.reply.id)),
+        Status::Reply(r) => Some((r.reply.post_id, Some(r.reply.id))),
+        Status::Remote(..) => None,
     };
-    let roots: Vec<i64> = statuses.iter().map(|s| node(s).0).collect();
+    let roots: Vec<i64> = statuses
+        .iter()
+        .filter_map(|s| node(s).map(|n| n.0))
+        .collect();
+    let remote_keys: Vec<String> = statuses
+        .iter()
+        .filter(|s| matches!(s, Status::Remote(..)))
+        .map(|s| status_id(s).to_string())
+        .collect();
+    let answers: HashMap<String, i64> = match remote_keys.is_empty() {
+        true => HashMap::new(),
+        false => db::status_batch::answer_counts(db, &remote_keys)
+            .await?
+            .into_iter()
+            .collect(),
+    };
     let children: HashMap<(i64, Option<i64>), i64> = db::status_batch::child_counts(db, &roots)
         .await?
         .into_iter()
@@ -158,7 +225,7 @@ pub async fn show_all(
         let reacted = |kind| mine.contains_key(&(key.clone(), kind));
         let remote_count = |kind| match &status {
             Status::Post(p) => remote.get(&(p.id, kind)).copied().unwrap_or(0),
-            Status::Reply(_) => 0,
+            _ => 0,
         };
         let in_reply_to = parent_of(&status)
             .as_deref()
@@ -168,7 +235,10 @@ pub async fn show_all(
         out.push(Shown {
             account: account_of(&status),
             in_reply_to,
-            replies: children.get(&node(&status)).copied().unwrap_or(0),
+            replies: match node(&status) {
+                Some(n) => children.get(&n).copied().unwrap_or(0),
+                None => answers.get(&key).copied().unwrap_or(0),
+            },
             favourites: count(ReactionKind::Like) + remote_count(ReactionKind::Like),
             reblogs: count(ReactionKind::Announce) + remote_count(ReactionKind::Announce),
             favourited: reacted(ReactionKind::Like),

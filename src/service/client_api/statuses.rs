@@ -14,8 +14,10 @@ use crate::{
         self,
         outbox::{Audience, Outgoing},
         posts::PostRow,
+        remote_actors::RemoteActorRow,
         replies::ShownReply,
         statuses::{NoteValues, ThreadPlace},
+        timeline::RemoteStatusRow,
     },
     domain::{Attachment, Handle, Lang, Mention, PostOrigin, ReactionKind, StatusId, Visibility},
     error::{AppError, AppResult},
@@ -39,6 +41,8 @@ pub enum Status {
     Post(Box<PostRow>),
     /// A remote reply to one of our posts.
     Reply(Box<ShownReply>),
+    /// A status of a followed account (or found by search), with its actor if known.
+    Remote(Box<RemoteStatusRow>, Option<Box<RemoteActorRow>>),
 }
 
 fn not_found() -> AppError {
@@ -65,9 +69,18 @@ pub async fn find(app: &App, viewer: Option<&Handle>, id: &str) -> AppResult<Sta
             .await
             .map(|p| Status::Post(Box::new(p))),
         StatusId::Reply(n) => reply(app, viewer, n).await,
-        // Quotes show in notifications only; remote statuses are the timelines'.
-        StatusId::Quote(_) | StatusId::Remote(_) => Err(not_found()),
+        StatusId::Remote(n) => remote(app, viewer, n).await,
+        // Quotes show in notifications only.
+        StatusId::Quote(_) => Err(not_found()),
     }
+}
+
+/// A stored remote status: a public or unlisted one to anyone, another only to an
+/// author who follows its account (the inbox stored it for them).
+async fn remote(app: &App, viewer: Option<&Handle>, n: i64) -> AppResult<Status> {
+    let id = StatusId::Remote(n);
+    let mut found = super::shown::find_all(app, viewer, &[id]).await?;
+    found.remove(&id).ok_or_else(not_found)
 }
 
 /// Whether `viewer` may see `post`: anyone a public or unlisted one, the author all
@@ -119,7 +132,22 @@ struct ReplyTarget {
     ap_id: String,
     status: String,
     mention: Option<Mention>,
-    place: (i64, Option<i64>, i64),
+    /// None: not in one of our threads (a remote status).
+    place: Option<(i64, Option<i64>, i64)>,
+}
+
+/// A mention of a remote account, named as threads show it.
+fn remote_mention(
+    actor_id: &str,
+    username: Option<&str>,
+    handle: Option<&str>,
+    url: Option<&str>,
+) -> Mention {
+    Mention {
+        name: crate::service::conversation::address(handle, username, actor_id),
+        url: url.unwrap_or(actor_id).to_owned(),
+        actor: actor_id.to_owned(),
+    }
 }
 
 /// The status `id` answers, as `author` sees it (404 if they cannot).
@@ -145,30 +173,37 @@ async fn reply_target(app: &App, author: &Handle, id: &str) -> AppResult<ReplyTa
                 ap_id,
                 status,
                 mention,
-                place,
+                place: Some(place),
             })
         }
         Status::Reply(r) => {
-            let handle = r.actor_handle.clone();
-            let name = crate::service::conversation::address(
-                handle.as_deref(),
-                r.actor_username.as_deref(),
+            let mention = remote_mention(
                 &r.reply.actor_id,
+                r.actor_username.as_deref(),
+                r.actor_handle.as_deref(),
+                r.actor_url.as_deref(),
             );
-            let mention = Mention {
-                name,
-                url: r
-                    .actor_url
-                    .clone()
-                    .unwrap_or_else(|| r.reply.actor_id.clone()),
-                actor: r.reply.actor_id.clone(),
-            };
             let place = (r.reply.post_id, Some(r.reply.id), r.reply.depth + 1);
             Ok(ReplyTarget {
                 ap_id: r.reply.ap_id.clone(),
                 status,
                 mention: Some(mention),
-                place,
+                place: Some(place),
+            })
+        }
+        Status::Remote(s, a) => {
+            let a = a.as_deref();
+            let mention = remote_mention(
+                &s.actor_id,
+                a.and_then(|a| a.username.as_deref()),
+                a.and_then(|a| a.handle.as_deref()),
+                a.and_then(|a| a.profile_url.as_deref()),
+            );
+            Ok(ReplyTarget {
+                ap_id: s.ap_id.clone(),
+                status,
+                mention: Some(mention),
+                place: None,
             })
         }
     }
@@ -179,6 +214,7 @@ pub fn status_id(s: &Status) -> StatusId {
     match s {
         Status::Post(p) => StatusId::Post(p.id),
         Status::Reply(r) => StatusId::Reply(r.reply.id),
+        Status::Remote(s, _) => StatusId::Remote(s.id),
     }
 }
 
@@ -281,7 +317,11 @@ pub async fn post_status(
         Some(id) => Some(reply_target(app, author, id).await?),
         None => None,
     };
-    if target.as_ref().is_some_and(|t| t.place.2 > 64) {
+    if target
+        .as_ref()
+        .and_then(|t| t.place)
+        .is_some_and(|p| p.2 > 64)
+    {
         return Err(AppError::Unprocessable(
             "Validation failed: the thread is too deep".into(),
         ));
@@ -308,8 +348,9 @@ pub async fn post_status(
     let id = db::statuses::insert_note(&mut tx, author, &v, reply_to, key, now).await?;
     media::claim(app, &mut tx, author, &form.media_ids, id).await?;
     let note = stored(&mut tx, id).await?;
-    if let (Some(t), true) = (&target, visibility.is_open()) {
-        let (post_id, parent_id, depth) = t.place;
+    if let (Some(t), true) = (&target, visibility.is_open())
+        && let Some((post_id, parent_id, depth)) = t.place
+    {
         let place = ThreadPlace {
             post_id,
             in_reply_to: &t.ap_id,
@@ -468,6 +509,17 @@ pub struct RemoteAccount {
 }
 
 impl RemoteAccount {
+    pub(super) fn of_remote(s: &RemoteStatusRow, a: Option<&RemoteActorRow>) -> Self {
+        Self {
+            actor_id: s.actor_id.clone(),
+            username: a.and_then(|a| a.username.clone()),
+            handle: a.and_then(|a| a.handle.clone()),
+            name: a.and_then(|a| a.name.clone()),
+            icon: a.and_then(|a| a.icon_url.clone()),
+            url: a.and_then(|a| a.profile_url.clone()),
+        }
+    }
+
     pub(super) fn of_reply(r: &ShownReply) -> Self {
         Self {
             actor_id: r.reply.actor_id.clone(),
@@ -534,6 +586,17 @@ pub async fn context(
             None => (p.id, None),
         },
         Status::Reply(r) => (r.reply.post_id, Some(r.reply.id)),
+        // Not in one of our threads: below it, the author's answers.
+        Status::Remote(s, _) => {
+            let key = StatusId::Remote(s.id).to_string();
+            let notes = db::status_batch::answers(app.db().read(), &key, CONTEXT_LIMIT).await?;
+            let descendants = notes
+                .into_iter()
+                .filter(|p| may_see(p, viewer))
+                .map(|p| Status::Post(Box::new(p)))
+                .collect();
+            return Ok((ancestors, descendants));
+        }
     };
     let rows = db::replies::thread_page(app.db().read(), root, CONTEXT_LIMIT, 0).await?;
     let start = match node {
@@ -557,8 +620,23 @@ pub async fn context(
     Ok((ancestors, descendants))
 }
 
+/// What a reaction federates about: the object's AP id and its author's actor id.
+/// A favourite of our own post stays here; a boost of it goes to the booster's
+/// followers, as Mastodon's does.
+fn federated_object(app: &App, s: &Status, kind: ReactionKind) -> Option<(String, String)> {
+    match (s, kind) {
+        (Status::Reply(r), _) => Some((r.reply.ap_id.clone(), r.reply.actor_id.clone())),
+        (Status::Remote(s, _), _) => Some((s.ap_id.clone(), s.actor_id.clone())),
+        (Status::Post(p), ReactionKind::Announce) => Some((
+            app.uris().post(&p.author, &p.slug),
+            app.uris().actor(&p.author),
+        )),
+        (Status::Post(_), ReactionKind::Like) => None,
+    }
+}
+
 /// Favourites (`Like`) or boosts (`Announce`) a status, or takes it back. A remote
-/// reply gets the activity (and its Undo) through the outbox; our own posts keep
+/// status gets the activity (and its Undo) through the outbox; our own posts keep
 /// the author's reaction here only.
 pub async fn react(
     app: &App,
@@ -572,48 +650,34 @@ pub async fn react(
     let now = db::now_ms();
     let mut tx = app.db().begin().await?;
     let had = db::statuses::reaction(&mut tx, author, kind, &key).await?;
-    match (&status, on, had) {
-        (Status::Post(p), true, None) => {
+    let object = federated_object(app, &status, kind);
+    let object = object.as_ref().map(|(o, a)| (o.as_str(), a.as_str()));
+    match (&status, object, on, had) {
+        (Status::Post(p), _, true, None) => {
             let object = app.uris().post(&p.author, &p.slug);
             db::statuses::add_reaction(&mut tx, author, kind, &key, &object, None, now).await?;
         }
-        (Status::Reply(r), true, None) => {
+        (_, Some((object, object_author)), true, None) => {
             let ap_kind = match kind {
                 ReactionKind::Like => "Like",
                 ReactionKind::Announce => "Announce",
             };
-            let activity = outgoing::react(
-                app.uris(),
-                author,
-                ap_kind,
-                &r.reply.ap_id,
-                &r.reply.actor_id,
-                now,
-            );
-            queue_reaction(&mut tx, &activity, kind, &r.reply.actor_id, now).await?;
-            let object = &r.reply.ap_id;
-            db::statuses::add_reaction(
-                &mut tx,
-                author,
-                kind,
-                &key,
-                object,
-                Some(&activity.ap_id),
-                now,
-            )
-            .await?;
+            let activity = outgoing::react(app.uris(), author, ap_kind, object, object_author, now);
+            queue_reaction(&mut tx, &activity, kind, object_author, now).await?;
+            let sent = Some(activity.ap_id.as_str());
+            db::statuses::add_reaction(&mut tx, author, kind, &key, object, sent, now).await?;
         }
-        (Status::Reply(r), false, Some(had)) => {
+        (_, Some((_, object_author)), false, Some(had)) => {
             if let Some(sent) = had.activity.as_deref() {
                 let body = db::activities::by_ap_id(&mut tx, sent).await?;
                 if let Some(body) = body.and_then(|b| serde_json::from_str(&b.body).ok()) {
                     let undo = outgoing::undo(app.uris(), author, &body, now);
-                    queue_reaction(&mut tx, &undo, kind, &r.reply.actor_id, now).await?;
+                    queue_reaction(&mut tx, &undo, kind, object_author, now).await?;
                 }
             }
             db::statuses::remove_reaction(&mut tx, author, kind, &key).await?;
         }
-        (Status::Post(_), false, Some(_)) => {
+        (Status::Post(_), _, false, Some(_)) => {
             db::statuses::remove_reaction(&mut tx, author, kind, &key).await?;
         }
         // Already so: nothing to do, as Mastodon answers a repeat.
