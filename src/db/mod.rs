@@ -29,6 +29,7 @@ pub mod quotes;
 pub mod reactions;
 pub mod remote_actors;
 pub mod replies;
+pub mod status_events;
 pub mod statuses;
 pub mod tag_timeline;
 pub mod timeline;

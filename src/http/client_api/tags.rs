@@ -47,8 +47,9 @@ async fn viewer_filters(app: &App, headers: &HeaderMap) -> AppResult<Vec<crate::
     }
 }
 
-/// Statuses as JSON, each post with its own author's Account.
-async fn shown(app: &App, items: &[Item]) -> AppResult<Vec<Value>> {
+/// Statuses as JSON, each post with its own author's Account (also what streaming
+/// sends).
+pub(super) async fn shown(app: &App, items: &[Item]) -> AppResult<Vec<Value>> {
     let mut authors: HashMap<Handle, Value> = HashMap::new();
     let mut out = Vec::with_capacity(items.len());
     for i in items {
