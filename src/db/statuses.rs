@@ -345,12 +345,13 @@ pub struct IdRange {
 }
 
 /// Live statuses of one author (`Some`) or of all (`None`) with one of these
-/// visibilities, by id. `exclude_replies` leaves out notes answering something.
+/// visibilities, by id. `exclude_replies` leaves out notes answering something;
+/// `Replies::OwnOnly` keeps those answering the same author's own posts and notes.
 pub async fn page(
     db: impl Executor<'_>,
     author: Option<&Handle>,
     visibilities: &[Visibility],
-    exclude_replies: bool,
+    replies: Replies,
     only_media: bool,
     r: &IdRange,
 ) -> Result<Vec<PostRow>> {
@@ -360,7 +361,9 @@ pub async fn page(
          WHERE deleted_at IS NULL
            AND (?1 IS NULL OR author = ?1)
            AND visibility IN (SELECT value FROM json_each(?2))
-           AND (NOT ?3 OR in_reply_to IS NULL)
+           AND (?3 = 'all' OR in_reply_to IS NULL
+                OR (?3 = 'own' AND EXISTS (SELECT 1 FROM posts q
+                    WHERE CAST(q.id AS TEXT) = posts.in_reply_to_status AND q.author = posts.author)))
            AND (NOT ?4 OR attachments_json <> '[]')
            AND (?5 IS NULL OR id < ?5)
            AND (?6 IS NULL OR id > ?6)
@@ -370,7 +373,11 @@ pub async fn page(
     )))
     .bind(author)
     .bind(Json(visibilities))
-    .bind(exclude_replies)
+    .bind(match replies {
+        Replies::All => "all",
+        Replies::None => "none",
+        Replies::OwnOnly => "own",
+    })
     .bind(only_media)
     .bind(r.max_id)
     .bind(r.since_id)
@@ -382,6 +389,15 @@ pub async fn page(
         rows.reverse();
     }
     Ok(rows)
+}
+
+/// Which replies a page of statuses keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replies {
+    All,
+    None,
+    /// Self-replies only (Mastodon's public timelines without `with_replies`).
+    OwnOnly,
 }
 
 /// Visible answers to a post (`parent` None: its direct replies) or to a reply.

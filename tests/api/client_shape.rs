@@ -337,6 +337,11 @@ async fn mastodon_py_favourites_boosts_and_answers_a_followed_accounts_status() 
     assert_eq!(v["same"], true, "{v}");
     assert_eq!(v["favourited"], true, "{v}");
     assert_eq!(v["favourites_count"], 1, "{v}");
+    assert_eq!(
+        v["reblog_of"],
+        id.as_str(),
+        "the boost wraps the status: {v}"
+    );
     assert_eq!(v["reblogged"], true, "{v}");
     assert_eq!(v["reply"]["in_reply_to_id"], id.as_str(), "{v}");
     assert_eq!(
@@ -380,5 +385,97 @@ async fn mastodon_py_favourites_boosts_and_answers_a_followed_accounts_status() 
     assert_eq!(
         (status, err["error"].as_str()),
         (404, Some("Record not found"))
+    );
+}
+
+/// Boosting one of our own posts announces it to the booster's followers (Undo on
+/// unreblog), and the answer is Mastodon's: the boost, wrapping the post.
+#[tokio::test]
+async fn boosting_our_own_post_announces_it_to_followers_and_answers_with_the_boost() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    app.followed_by(&peer, "alice", &["carol"]).await;
+    app.deliver_all().await;
+    let token = signed_in(&app, "alice", "read write").await;
+    let post_id = get_ok(&app, "/api/v1/timelines/public?local=true", &token).await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    let path = format!("/api/v1/statuses/{post_id}/reblog");
+    let boost = send_ok(&app, Method::POST, &path, &token, None).await;
+    assert_eq!(boost["account"]["id"], "alice", "{boost}");
+    assert_eq!(boost["reblog"]["id"], post_id.as_str(), "{boost}");
+    assert_eq!(boost["reblog"]["reblogged"], true, "{boost}");
+    assert_eq!(boost["reblog"]["reblogs_count"], 1, "{boost}");
+    assert_ne!(
+        boost["id"],
+        post_id.as_str(),
+        "the boost is a status of its own"
+    );
+    app.deliver_all().await;
+    let announces = peer.received_of_type("Announce");
+    assert_eq!(announces.len(), 1, "one Announce to the follower's inbox");
+    assert_eq!(announces[0].body["object"], post_url(&app));
+    assert_eq!(announces[0].body["actor"], app.actor("alice"));
+
+    let path = format!("/api/v1/statuses/{post_id}/unreblog");
+    let undone = send_ok(&app, Method::POST, &path, &token, None).await;
+    assert_eq!(
+        (undone["id"].as_str(), &undone["reblogged"]),
+        (Some(post_id.as_str()), &json!(false))
+    );
+    app.deliver_all().await;
+    let undos = peer.received_of_type("Undo");
+    assert_eq!(undos.len(), 1, "{undos:?}");
+    assert_eq!(undos[0].body["object"]["id"], announces[0].body["id"]);
+}
+
+/// The local timeline leaves out an author's answers to other people, as Mastodon's
+/// public feed does; an author's reply to their own post stays.
+#[tokio::test]
+async fn the_local_timeline_keeps_self_replies_and_leaves_out_answers_to_others() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let token = signed_in(&app, "alice", "read write").await;
+    let note = peer.note("solofrank", "c1", &post_url(&app), "<p>Lovely post!</p>");
+    peer.publish(&note);
+    assert_eq!(
+        app.receive_new(&peer, "solofrank", "Create", note).await,
+        202
+    );
+    app.inbox_settled().await;
+    let n: i64 = sqlx::query_scalar("SELECT id FROM replies")
+        .fetch_one(&app.sql)
+        .await
+        .expect("the comment");
+    let local = get_ok(&app, "/api/v1/timelines/public?local=true", &token).await;
+    let post_id = local[0]["id"].as_str().expect("id").to_owned();
+    let post = |body: Value| {
+        let (app, token) = (&app, &token);
+        async move { send_ok(app, Method::POST, "/api/v1/statuses", token, Some(&body)).await }
+    };
+    let answer = post(json!({ "status": "Thanks!", "in_reply_to_id": format!("reply.{n}") })).await;
+    let own = post(json!({ "status": "A follow-up", "in_reply_to_id": post_id })).await;
+    let plain = post(json!({ "status": "Just a note" })).await;
+
+    let ids: Vec<Value> = get_ok(&app, "/api/v1/timelines/public?local=true", &token)
+        .await
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|s| s["id"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![plain["id"].clone(), own["id"].clone(), json!(post_id)]
+    );
+    // The author's own list still has the answer.
+    let mine = get_ok(&app, "/api/v1/accounts/alice/statuses", &token).await;
+    assert!(
+        mine.as_array()
+            .expect("list")
+            .iter()
+            .any(|s| s["id"] == answer["id"])
     );
 }

@@ -220,6 +220,22 @@ fn post_fields(app: &App, p: &PostRow) -> Value {
     })
 }
 
+/// A boost as a status of the booster's (`account`), wrapping what it boosted. Its id
+/// names the boost, not a status one can fetch.
+pub(super) fn reblog(account: Value, original: Value, at: i64) -> Value {
+    let id = format!("{}.reblog", original["id"].as_str().unwrap_or_default());
+    json!({
+        "id": id, "uri": original["uri"], "url": null, "created_at": millis(at),
+        "edited_at": null, "content": "", "visibility": "public", "sensitive": false,
+        "spoiler_text": "", "media_attachments": [], "mentions": [], "tags": [],
+        "language": null, "account": account, "in_reply_to_id": null,
+        "in_reply_to_account_id": null, "replies_count": 0, "favourites_count": 0,
+        "reblogs_count": 0, "favourited": false, "reblogged": true, "muted": false,
+        "bookmarked": false, "pinned": false, "reblog": original, "poll": null,
+        "card": null, "emojis": [], "application": null, "filtered": [],
+    })
+}
+
 /// What a stored remote status shows (content sanitised when stored); `s.<n>`. Its
 /// media are links only, never fetched.
 fn remote_fields(app: &App, s: &RemoteStatusRow) -> Value {

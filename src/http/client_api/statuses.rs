@@ -245,12 +245,18 @@ pub async fn unfavourite(
     react(&app, &g, &id, ReactionKind::Like, false).await
 }
 
+/// Mastodon answers a boost with the boost itself: a status of the booster's whose
+/// `reblog` is the status boosted.
 pub async fn reblog(
     State(app): State<App>,
     Auth(g): Auth,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
-    react(&app, &g, &id, ReactionKind::Announce, true).await
+    let Json(original) = react(&app, &g, &id, ReactionKind::Announce, true).await?;
+    let author = g.author()?;
+    let account = Accounts::default().get(&app, author).await?;
+    let at = crate::db::now_ms();
+    Ok(Json(status_json::reblog(account, original, at)))
 }
 
 pub async fn unreblog(

@@ -653,7 +653,7 @@ pub async fn react(
     let object = federated_object(app, &status, kind);
     let object = object.as_ref().map(|(o, a)| (o.as_str(), a.as_str()));
     match (&status, object, on, had) {
-        (Status::Post(p), _, true, None) => {
+        (Status::Post(p), None, true, None) => {
             let object = app.uris().post(&p.author, &p.slug);
             db::statuses::add_reaction(&mut tx, author, kind, &key, &object, None, now).await?;
         }
@@ -677,7 +677,7 @@ pub async fn react(
             }
             db::statuses::remove_reaction(&mut tx, author, kind, &key).await?;
         }
-        (Status::Post(_), _, false, Some(_)) => {
+        (Status::Post(_), None, false, Some(_)) => {
             db::statuses::remove_reaction(&mut tx, author, kind, &key).await?;
         }
         // Already so: nothing to do, as Mastodon answers a repeat.
@@ -787,7 +787,10 @@ pub async fn of_account(
         app.db().read(),
         Some(author),
         &visible,
-        q.exclude_replies,
+        match q.exclude_replies {
+            true => db::statuses::Replies::None,
+            false => db::statuses::Replies::All,
+        },
         q.only_media,
         &q.range(),
     )
@@ -796,14 +799,15 @@ pub async fn of_account(
 }
 
 /// Every author's public posts and notes, newest first: the local timeline. We keep
-/// no remote public timeline, so the federated one is the same.
+/// no remote public timeline, so the federated one is the same. As Mastodon's public
+/// feed, it leaves out answers to other people (an author's self-replies stay).
 pub async fn local_timeline(app: &App, q: &PageQuery) -> AppResult<Vec<PostRow>> {
     let visible = [Visibility::Public];
     Ok(db::statuses::page(
         app.db().read(),
         None,
         &visible,
-        false,
+        db::statuses::Replies::OwnOnly,
         q.only_media,
         &q.range(),
     )
