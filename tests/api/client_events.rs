@@ -344,3 +344,76 @@ async fn statuses_leaving_the_store_by_age_are_no_deletes_and_the_log_is_bounded
     })
     .await;
 }
+
+/// The `filtered` titles of the status whose content has `text` in `list`; None if it
+/// is not listed.
+fn filtered_in(list: &Value, text: &str) -> Option<Vec<String>> {
+    let s = list
+        .as_array()?
+        .iter()
+        .find(|s| s["content"].as_str().is_some_and(|c| c.contains(text)))?;
+    Some(
+        s["filtered"]
+            .as_array()
+            .expect("filtered is a list")
+            .iter()
+            .map(|r| r["filter"]["title"].as_str().unwrap_or_default().to_owned())
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn filters_apply_in_the_thread_account_and_public_contexts_as_they_say() {
+    let app = spawn_app().await;
+    let token = signed_in(&app, "alice", "read write").await;
+    for (title, contexts, action, keyword) in [
+        ("Plans", json!(["thread", "account"]), "hide", "secret"),
+        ("Soup", json!(["public", "thread"]), "warn", "soup"),
+    ] {
+        let body = json!({
+            "title": title, "context": contexts, "filter_action": action,
+            "keywords_attributes": [{ "keyword": keyword, "whole_word": true }],
+        });
+        let (status, v) = api_send(
+            &app,
+            Method::POST,
+            "/api/v2/filters",
+            Some(&token),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+    }
+    let start = post_status(&app, &token, json!({ "status": "Dinner thread" })).await;
+    let start_id = start["id"].as_str().expect("id");
+    for text in ["The secret plan", "Soup tonight"] {
+        let body = json!({ "status": text, "in_reply_to_id": start_id });
+        post_status(&app, &token, body).await;
+    }
+    let get = |path: String| {
+        let (app, token) = (&app, &token);
+        async move {
+            let (status, v) = api_get(app, &path, Some(token)).await;
+            assert_eq!(status, 200, "{path}: {v}");
+            v
+        }
+    };
+
+    let thread = get(format!("/api/v1/statuses/{start_id}/context")).await;
+    let below = &thread["descendants"];
+    assert_eq!(filtered_in(below, "secret"), None, "hidden: {below}");
+    assert_eq!(filtered_in(below, "Soup"), Some(vec!["Soup".into()]));
+
+    let account = get("/api/v1/accounts/alice/statuses".into()).await;
+    assert_eq!(filtered_in(&account, "secret"), None, "hidden: {account}");
+    assert_eq!(filtered_in(&account, "Soup"), Some(vec![]));
+
+    let public = get("/api/v1/timelines/public".into()).await;
+    assert_eq!(filtered_in(&public, "secret"), Some(vec![]));
+    assert_eq!(filtered_in(&public, "Soup"), Some(vec!["Soup".into()]));
+
+    // Home is no context of either.
+    let home = Value::Array(home(&app, &token).await);
+    assert_eq!(filtered_in(&home, "secret"), Some(vec![]));
+    assert_eq!(filtered_in(&home, "Soup"), Some(vec![]));
+}

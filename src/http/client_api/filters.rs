@@ -51,6 +51,24 @@ pub fn judge_status(filters: &[Filter], context: FilterContext, status: &mut Val
     true
 }
 
+/// Statuses as `viewer` is shown them in `context`: their filters judge each (see
+/// [`judge_status`]); without a viewer (an app's own token) they stay as they are.
+pub async fn judge_all(
+    app: &App,
+    viewer: Option<&crate::domain::Handle>,
+    context: FilterContext,
+    statuses: Vec<Value>,
+) -> AppResult<Vec<Value>> {
+    let filters = match viewer {
+        Some(author) => filters::active(app, author).await?,
+        None => return Ok(statuses),
+    };
+    Ok(statuses
+        .into_iter()
+        .filter_map(|mut s| judge_status(&filters, context, &mut s).then_some(s))
+        .collect())
+}
+
 /// A Notification after the filters: None if its status is hidden.
 pub fn judge_notification(filters: &[Filter], mut n: Value) -> Option<Value> {
     if n["status"].is_object()

@@ -292,13 +292,7 @@ pub async fn home(
         id(shown.first()),
     );
     // The author's filters for `home` (after the Link: pages stay where they were).
-    let filters = crate::service::client_api::filters::active(&app, handle).await?;
-    let shown: Vec<Value> = shown
-        .into_iter()
-        .filter_map(|mut s| {
-            super::filters::judge_status(&filters, crate::domain::FilterContext::Home, &mut s)
-                .then_some(s)
-        })
-        .collect();
+    let context = crate::domain::FilterContext::Home;
+    let shown = super::filters::judge_all(&app, Some(handle), context, shown).await?;
     Ok((headers, Json(Value::Array(shown))))
 }

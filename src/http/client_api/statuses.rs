@@ -11,12 +11,13 @@ use serde_json::Value;
 
 use super::{
     extract::Auth,
+    filters::judge_all,
     status_json::{self, Accounts},
 };
 use crate::{
     app::App,
     db::posts::PostRow,
-    domain::{Access, Handle, ReactionKind, Resource, Scope},
+    domain::{Access, FilterContext, Handle, ReactionKind, Resource, Scope},
     error::{AppError, AppResult},
     service::client_api::{
         oauth::Grant,
@@ -194,8 +195,11 @@ pub async fn context(
     let viewer = grant.author.as_ref();
     let (up, down) = statuses::context(&app, viewer, &id).await?;
     let mut accounts = Accounts::default();
+    // The viewer's filters for `thread` apply around the status, not to it.
     let ancestors = list(&app, viewer, up, &mut accounts).await?;
+    let ancestors = judge_all(&app, viewer, FilterContext::Thread, ancestors).await?;
     let descendants = list(&app, viewer, down, &mut accounts).await?;
+    let descendants = judge_all(&app, viewer, FilterContext::Thread, descendants).await?;
     Ok(Json(
         serde_json::json!({ "ancestors": ancestors, "descendants": descendants }),
     ))
@@ -324,11 +328,13 @@ fn page_query(raw: Option<&str>) -> (PageQuery, Vec<(String, String)>) {
     (q, kept)
 }
 
-/// A page of posts as Statuses, with Mastodon's Link header (`next`: older, `prev`: newer).
+/// A page of posts as Statuses, with Mastodon's Link header (`next`: older, `prev`:
+/// newer; from the rows, so hidden ones do not move the pages), after the viewer's
+/// filters of `context`.
 async fn page(
     app: &App,
     viewer: Option<&Handle>,
-    path: &str,
+    (path, context): (&str, FilterContext),
     rows: Vec<PostRow>,
     kept: &[(String, String)],
 ) -> AppResult<(HeaderMap, Json<Value>)> {
@@ -353,6 +359,7 @@ async fn page(
         .map(|p| Status::Post(Box::new(p)))
         .collect();
     let out = list(app, viewer, items, &mut Accounts::default()).await?;
+    let out = judge_all(app, viewer, context, out).await?;
     Ok((headers, Json(Value::Array(out))))
 }
 
@@ -371,7 +378,10 @@ pub async fn of_account(
     page(
         &app,
         viewer,
-        &format!("/api/v1/accounts/{id}/statuses"),
+        (
+            &format!("/api/v1/accounts/{id}/statuses"),
+            FilterContext::Account,
+        ),
         rows,
         &kept,
     )
@@ -389,5 +399,6 @@ pub async fn public_timeline(
     let (q, kept) = page_query(raw.as_deref());
     let viewer = grant.author.as_ref();
     let rows = statuses::local_timeline(&app, &q).await?;
-    page(&app, viewer, "/api/v1/timelines/public", rows, &kept).await
+    let path = ("/api/v1/timelines/public", FilterContext::Public);
+    page(&app, viewer, path, rows, &kept).await
 }
