@@ -195,14 +195,14 @@ pub async fn attach(db: impl Executor<'_>, ids: &[i64], post_id: i64) -> Result<
     Ok(())
 }
 
-/// The media attached to `post_id`, in their order.
-pub async fn of_post(db: impl Executor<'_>, post_id: i64) -> Result<Vec<MediaRow>> {
+/// The media of these posts, each post's in their order (a page of statuses).
+pub async fn of_posts(db: impl Executor<'_>, post_ids: &[i64]) -> Result<Vec<MediaRow>> {
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM media WHERE post_id = ? ORDER BY position, id"
+        " FROM media WHERE post_id IN (SELECT value FROM json_each(?)) ORDER BY post_id, position, id"
     ))
-    .bind(post_id)
+    .bind(sqlx::types::Json(post_ids))
     .fetch_all(db.inner())
     .await
     .map_err(Into::into)

@@ -18,7 +18,7 @@ use crate::{
     error::AppResult,
     federation::objects::post::post_object,
     service::client_api::{
-        accounts, media, shown,
+        accounts, shown,
         statuses::{AccountRef, Shown, Status, Version},
         timeline::Item,
     },
@@ -141,8 +141,7 @@ pub(super) async fn status(
             let mut v = post_fields(app, p);
             // Uploaded media: the entity the upload answered (preview, meta, blurhash).
             if p.origin == PostOrigin::App && !p.attachments.is_empty() {
-                let rows = media::of_post(app, p.id).await?;
-                v["media_attachments"] = rows.iter().map(|m| media_attachment(app, m)).collect();
+                v["media_attachments"] = s.media.iter().map(|m| media_attachment(app, m)).collect();
             }
             v
         }

@@ -299,11 +299,6 @@ async fn claimable(
     Ok(rows)
 }
 
-/// The media of `post_id`, in their order, for its status entity.
-pub async fn of_post(app: &App, post_id: i64) -> AppResult<Vec<MediaRow>> {
-    Ok(db::media::of_post(app.db().read(), post_id).await?)
-}
-
 /// Removes media that waited for a post longer than `[limits.client_api]
 /// unattached_media_hours`, and those of posts deleted as long ago (their URLs
 /// answer 404 from the deletion on); the hourly pruner calls it.

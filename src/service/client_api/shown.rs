@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use crate::{
     app::App,
     db::{self, posts::PostRow, remote_actors::RemoteActorRow, timeline::RemoteStatusRow},
-    domain::{Handle, ReactionKind, ReplyState, StatusId},
+    domain::{Handle, PostOrigin, ReactionKind, ReplyState, StatusId},
     error::AppResult,
 };
 
@@ -178,6 +178,24 @@ pub async fn show_all(
         .into_iter()
         .map(|(p, k, n)| ((p, k), n))
         .collect();
+    // App notes' media are uploads with entities of their own.
+    let with_media: Vec<i64> = statuses
+        .iter()
+        .filter_map(|s| match s {
+            Status::Post(p) if p.origin == PostOrigin::App && !p.attachments.is_empty() => {
+                Some(p.id)
+            }
+            _ => None,
+        })
+        .collect();
+    let mut media: HashMap<i64, Vec<db::media::MediaRow>> = HashMap::new();
+    if !with_media.is_empty() {
+        for m in db::media::of_posts(db, &with_media).await? {
+            if let Some(p) = m.post_id {
+                media.entry(p).or_default().push(m);
+            }
+        }
+    }
     let mirrors: HashMap<i64, db::replies::ReplyRow> = db::status_batch::mirrors(db, &post_ids)
         .await?
         .into_iter()
@@ -243,6 +261,10 @@ pub async fn show_all(
             reblogs: count(ReactionKind::Announce) + remote_count(ReactionKind::Announce),
             favourited: reacted(ReactionKind::Like),
             reblogged: reacted(ReactionKind::Announce),
+            media: match &status {
+                Status::Post(p) => media.remove(&p.id).unwrap_or_default(),
+                _ => Vec::new(),
+            },
             status,
         });
     }

@@ -552,6 +552,8 @@ pub struct Shown {
     /// Whether the viewer favourited or boosted it.
     pub favourited: bool,
     pub reblogged: bool,
+    /// An app note's uploads, in their order.
+    pub media: Vec<db::media::MediaRow>,
 }
 
 /// A status with its counts, what it answers and the viewer's own reactions.
