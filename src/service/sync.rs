@@ -133,6 +133,38 @@ pub async fn next_due(app: &App) -> AppResult<Option<DateTime<Utc>>> {
         .and_then(DateTime::from_timestamp_millis))
 }
 
+/// Stores an author from the content folder (profile and a new key pair) without
+/// publishing anything: what `fedblog password` needs on a site never synced. Their
+/// posts wait for the next sync, as ever.
+pub async fn add_author(app: &App, handle: &Handle) -> AppResult<()> {
+    let root = app.config().content.clone();
+    let uris = app.uris().clone();
+    let language = app.config().site_language.clone();
+    let toml = root.join(handle.as_str()).join("author.toml");
+    let scan = tokio::task::spawn_blocking(move || {
+        let site = content::Site {
+            uris: &uris,
+            language: &language,
+        };
+        let changed = HashSet::from([toml]);
+        content::scan_changes(&root, &site, &HashMap::new(), Some(&changed))
+    })
+    .await
+    .context("the content scan panicked")?;
+    let Some(author) = scan.authors.iter().find(|a| &a.handle == handle) else {
+        let why = scan
+            .errors
+            .first()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        return Err(AppError::NotFound(format!(
+            "no author `{handle}` on this server or in the content folder{why}: \
+             create {handle}/author.toml there (`fedblog init` writes one)"
+        )));
+    };
+    sync_profile(app, author, &mut SyncReport::default()).await
+}
+
 #[tracing::instrument(skip_all, fields(author = %author.handle))]
 async fn sync_author(
     app: &App,

@@ -417,3 +417,58 @@ async fn filters_apply_in_the_thread_account_and_public_contexts_as_they_say() {
     assert_eq!(filtered_in(&home, "secret"), Some(vec![]));
     assert_eq!(filtered_in(&home, "Soup"), Some(vec![]));
 }
+
+/// `fedblog password --author NAME` on the site in `dir`, the password on stdin.
+async fn password_cli(dir: &std::path::Path, author: &str) -> std::process::Output {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fedblog"))
+        .arg("--config")
+        .arg(dir.join("config.toml"))
+        .args(["password", "--author", author])
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run fedblog password");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let line = format!("{}\n", crate::client_kit::PASSWORD);
+    stdin.write_all(line.as_bytes()).await.expect("write");
+    drop(stdin);
+    child.wait_with_output().await.expect("fedblog password")
+}
+
+#[tokio::test]
+async fn a_password_can_be_set_before_the_first_sync_without_publishing() {
+    let (dir, _content, _port) = crate::helpers::server_folder("");
+    let out = password_cli(dir.path(), "alice").await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = dir.path().join("data/db.sqlite");
+    let sql = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("db");
+    let count = |q: &'static str| {
+        let sql = sql.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(q).fetch_one(&sql).await.expect("count");
+            n
+        }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM authors").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM author_passwords").await, 1);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM posts").await,
+        0,
+        "nothing published"
+    );
+
+    // Someone with no folder: the error says what to create.
+    let out = password_cli(dir.path(), "mayank").await;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mayank/author.toml"), "{err}");
+}

@@ -19,8 +19,9 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// Sets (or replaces) an author's sign-in password.
+/// An author in the content folder but not yet synced is stored first (no posts
+/// are published).
 pub async fn set(app: &App, handle: &Handle, password: &str) -> AppResult<()> {
-    read::author(app, handle).await?;
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AppError::BadRequest(format!(
             "the password needs at least {MIN_PASSWORD_CHARS} characters"
@@ -31,6 +32,10 @@ pub async fn set(app: &App, handle: &Handle, password: &str) -> AppResult<()> {
             "the password may have at most {MAX_PASSWORD_BYTES} bytes"
         )));
     }
+    if db::authors::get(app.db().write(), handle).await?.is_none() {
+        crate::service::sync::add_author(app, handle).await?;
+    }
+    read::author(app, handle).await?;
     let password = password.to_owned();
     let hash = tokio::task::spawn_blocking(move || hash(&password))
         .await
