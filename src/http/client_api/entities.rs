@@ -223,6 +223,7 @@ pub fn notification(
 ) -> Option<Value> {
     let status = match n.kind.as_str() {
         "follow" => None,
+        "mention" if n.direct_id.is_some() => Some(super::direct_json::in_notification(app, n)?),
         "mention" => Some(reply_status(app, n, handle)?),
         "quote" => Some(quote_status(app, n)?),
         _ => Some(post_status(app, n, author, handle)?),

@@ -94,6 +94,7 @@ pub(super) async fn status(
                 "media_attachments": [], "mentions": [], "tags": [], "language": null,
             })
         }
+        Status::Direct(d) => super::direct_json::message_fields(app, d),
     };
     let (reply_id, reply_account) = match &s.in_reply_to {
         Some((id, who)) => (Some(id.clone()), Some(account_id(who))),

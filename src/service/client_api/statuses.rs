@@ -20,7 +20,10 @@ use crate::{
     domain::{Attachment, Handle, Lang, Mention, PostOrigin, ReactionKind, StatusId, Visibility},
     error::{AppError, AppResult},
     federation::activities::outgoing,
-    service::{client_api::media, sync::mention_inboxes},
+    service::{
+        client_api::{direct, media},
+        sync::mention_inboxes,
+    },
 };
 
 /// Versions of a note kept for its history (the oldest go first).
@@ -39,6 +42,8 @@ pub enum Status {
     Post(Box<PostRow>),
     /// A remote reply to one of our posts.
     Reply(Box<ShownReply>),
+    /// A direct message to the viewer (`direct.rs`).
+    Direct(Box<db::direct::DirectRow>),
 }
 
 fn not_found() -> AppError {
@@ -65,6 +70,9 @@ pub async fn find(app: &App, viewer: Option<&Handle>, id: &str) -> AppResult<Sta
             .await
             .map(|p| Status::Post(Box::new(p))),
         StatusId::Reply(n) => reply(app, viewer, n).await,
+        StatusId::Direct(n) => direct::message(app, viewer, n)
+            .await
+            .map(|d| Status::Direct(Box::new(d))),
         // Quotes show in notifications only; remote statuses are the timelines'.
         StatusId::Quote(_) | StatusId::Remote(_) => Err(not_found()),
     }
@@ -120,6 +128,8 @@ struct ReplyTarget {
     status: String,
     mention: Option<Mention>,
     place: (i64, Option<i64>, i64),
+    /// A direct message: the answer stays direct.
+    direct: bool,
 }
 
 /// The status `id` answers, as `author` sees it (404 if they cannot).
@@ -146,6 +156,7 @@ async fn reply_target(app: &App, author: &Handle, id: &str) -> AppResult<ReplyTa
                 status,
                 mention,
                 place,
+                direct: false,
             })
         }
         Status::Reply(r) => {
@@ -169,8 +180,17 @@ async fn reply_target(app: &App, author: &Handle, id: &str) -> AppResult<ReplyTa
                 status,
                 mention: Some(mention),
                 place,
+                direct: false,
             })
         }
+        // Answers no post's thread: never mirrored under a post.
+        Status::Direct(d) => Ok(ReplyTarget {
+            ap_id: d.ap_id.clone(),
+            status,
+            mention: Some(direct::sender_mention(&d)),
+            place: (0, None, 1),
+            direct: true,
+        }),
     }
 }
 
@@ -179,6 +199,7 @@ pub fn status_id(s: &Status) -> StatusId {
     match s {
         Status::Post(p) => StatusId::Post(p.id),
         Status::Reply(r) => StatusId::Reply(r.reply.id),
+        Status::Direct(d) => StatusId::Direct(d.id),
     }
 }
 
@@ -270,7 +291,7 @@ pub async fn post_status(
         }
         db::statuses::expire_idempotency_key(app.db().write(), author, key).await?;
     }
-    let visibility = match form.visibility.as_deref().filter(|v| !v.is_empty()) {
+    let mut visibility = match form.visibility.as_deref().filter(|v| !v.is_empty()) {
         None => Visibility::Public,
         Some(v) => Visibility::parse(v).map_err(|e| AppError::Unprocessable(e.0))?,
     };
@@ -281,6 +302,10 @@ pub async fn post_status(
         Some(id) => Some(reply_target(app, author, id).await?),
         None => None,
     };
+    // An answer to a direct message goes only to its participants, as Mastodon's does.
+    if target.as_ref().is_some_and(|t| t.direct) {
+        visibility = Visibility::Direct;
+    }
     if target.as_ref().is_some_and(|t| t.place.2 > 64) {
         return Err(AppError::Unprocessable(
             "Validation failed: the thread is too deep".into(),
@@ -321,6 +346,7 @@ pub async fn post_status(
         db::statuses::insert_mirror(&mut tx, &note, &url, &actor, &place).await?;
     }
     send(&mut tx, &outgoing::create(app.uris(), &note), &note, now).await?;
+    direct::note_sent(app, &mut tx, &note).await?;
     tx.commit().await?;
     app.cache().catch_up(app.db().write()).await?;
     tracing::info!(author = %author, slug = %note.slug, visibility = %visibility, "note posted from an app");
@@ -549,6 +575,7 @@ pub async fn show(app: &App, viewer: Option<&Handle>, status: Status) -> AppResu
                 replies,
             )
         }
+        Status::Direct(d) => (direct::sender(d), direct::answered(app, d).await?, 0),
     };
     Ok(Shown {
         status,
@@ -574,6 +601,7 @@ async fn answered(
             StatusId::Reply(r.reply.id).to_string(),
             AccountRef::Remote(RemoteAccount::of_reply(&r)),
         )),
+        Ok(Status::Direct(d)) => Some((StatusId::Direct(d.id).to_string(), direct::sender(&d))),
         Err(AppError::NotFound(_)) => None,
         Err(e) => return Err(e),
     })
@@ -587,6 +615,9 @@ pub async fn context(
     id: &str,
 ) -> AppResult<(Vec<Status>, Vec<Status>)> {
     let status = find(app, viewer, id).await?;
+    if let Status::Direct(d) = &status {
+        return direct_context(app, viewer, d).await;
+    }
     let mut ancestors = Vec::new();
     let mut up = parent_of(&status);
     while let Some(parent) = up.filter(|_| ancestors.len() < 64) {
@@ -603,6 +634,7 @@ pub async fn context(
             None => (p.id, None),
         },
         Status::Reply(r) => (r.reply.post_id, Some(r.reply.id)),
+        Status::Direct(_) => return Ok((ancestors, Vec::new())),
     };
     let rows = db::replies::thread_page(app.db().read(), root, CONTEXT_LIMIT, 0).await?;
     let start = match node {
@@ -637,7 +669,30 @@ fn parent_of(s: &Status) -> Option<String> {
             Some(n) => StatusId::Reply(n).to_string(),
             None => r.reply.post_id.to_string(),
         }),
+        // A message's ancestors are read by `direct_context`.
+        Status::Direct(_) => None,
     }
+}
+
+/// A direct message's thread: what it answers, and the messages and the author's
+/// own notes answering it.
+async fn direct_context(
+    app: &App,
+    viewer: Option<&Handle>,
+    d: &db::direct::DirectRow,
+) -> AppResult<(Vec<Status>, Vec<Status>)> {
+    let (up, mut down) = direct::context(app, d).await?;
+    let mut ancestors = Vec::new();
+    for id in up {
+        if let Ok(s) = find(app, viewer, &id).await {
+            ancestors.push(s);
+        }
+    }
+    let key = StatusId::Direct(d.id).to_string();
+    for p in db::direct::own_answers(app.db().read(), &d.author, &key).await? {
+        down.push(Status::Post(Box::new(p)));
+    }
+    Ok((ancestors, down))
 }
 
 /// Favourites (`Like`) or boosts (`Announce`) a status, or takes it back. A remote
