@@ -407,3 +407,58 @@ async fn mastodon_py_reads_a_direct_message_and_answers_it_directly() {
     assert_nowhere_public(&app, &bob, "sequel").await;
     assert_nowhere_public(&app, &bob, "The sequel is coming").await;
 }
+
+/// A direct note quoting alice's post is a message to her, not a quote listed
+/// beside the post's boosts.
+#[tokio::test]
+async fn a_direct_quote_is_a_message_not_a_listed_quote() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let alice = signed_in(&app, "alice", "read").await;
+    let mut note = peer.direct_note(
+        "solofrank",
+        "q1",
+        &app.actor("alice"),
+        None,
+        "<p>Look what you wrote, privately</p>",
+    );
+    note["quote"] = json!(post_url(&app));
+    send(&app, &peer, "solofrank", "Create", &note).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM quotes").await, 0);
+    let mentions = direct_mentions(&app, &alice).await;
+    assert_eq!(mentions.len(), 1, "{mentions:?}");
+    assert_eq!(mentions[0]["visibility"], "direct");
+    let (_, all) = api_get(&app, "/api/v1/notifications", Some(&alice)).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
+}
+
+/// The author's own direct note starts a conversation with the accounts it
+/// mentions, read (she wrote it); a second one extends the same conversation.
+#[tokio::test]
+async fn the_authors_direct_notes_start_and_extend_a_conversation() {
+    let app = spawn_app().await;
+    let alice = signed_in(&app, "alice", "read write").await;
+    let domain = app.base.trim_start_matches("http://");
+    let mut last = String::new();
+    for text in ["first", "second"] {
+        let body = json!({ "status": format!("@bob@{domain} {text}"), "visibility": "direct" });
+        let (status, v) = api_send(
+            &app,
+            Method::POST,
+            "/api/v1/statuses",
+            Some(&alice),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["visibility"], "direct");
+        last = v["id"].as_str().expect("id").to_owned();
+    }
+    let (_, list) = api_get(&app, "/api/v1/conversations", Some(&alice)).await;
+    let list = list.as_array().expect("list").clone();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["unread"], false);
+    assert_eq!(list[0]["accounts"][0]["acct"], "bob");
+    assert_eq!(list[0]["last_status"]["id"], last.as_str());
+    assert_eq!(list[0]["last_status"]["visibility"], "direct");
+}
