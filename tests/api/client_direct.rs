@@ -462,3 +462,78 @@ async fn the_authors_direct_notes_start_and_extend_a_conversation() {
     assert_eq!(list[0]["last_status"]["id"], last.as_str());
     assert_eq!(list[0]["last_status"]["visibility"], "direct");
 }
+
+/// The real Fedify peer sends mayank a reply addressed to him alone; it arrives as a
+/// direct message (never on the page or in `replies`), and mayank's direct answer
+/// reaches Fedify, verified, addressed to the Fedify actor alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fedify_sends_a_direct_reply_and_receives_the_direct_answer() {
+    use crate::{
+        helpers::{Options, eventually, spawn_app_with},
+        interop_fedify::FedifyPeer,
+    };
+    let app = spawn_app_with(Options {
+        worker: true,
+        demo_content: true,
+        ..Options::default()
+    })
+    .await;
+    let peer = FedifyPeer::start();
+    let mayank = signed_in(&app, "mayank", "read write").await;
+    let author = app.actor("mayank");
+    let post = format!("{}/@mayank/hello-world", app.base);
+    let sent = peer
+        .call(
+            "/_control/send",
+            json!({ "to": author, "activity": {
+                "type": "Create",
+                "to": [author],
+                "object": {
+                    "type": "Note",
+                    "content": "<p>Only for you: a broken link</p>",
+                    "inReplyTo": post,
+                    "to": [author],
+                    "tag": [{ "type": "Mention", "href": author, "name": "@mayank" }],
+                },
+            }}),
+        )
+        .await;
+    let note_id = sent["objectId"].as_str().expect("note id").to_owned();
+    let dm = eventually(30, "the direct message in the notifications", || async {
+        direct_mentions(&app, &mayank)
+            .await
+            .into_iter()
+            .find(|s| s["uri"] == note_id.as_str())
+    })
+    .await;
+    assert_eq!(dm["visibility"], "direct", "{dm}");
+    let html = app.html("/@mayank/hello-world").await;
+    assert!(!html.contains("broken link"), "the page shows the message");
+    assert_eq!(
+        app.get_json(&format!("{post}/replies")).await["totalItems"],
+        0
+    );
+
+    let body = json!({ "status": "Thanks, fixed!", "in_reply_to_id": dm["id"] });
+    let (status, v) = api_send(
+        &app,
+        Method::POST,
+        "/api/v1/statuses",
+        Some(&mayank),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["visibility"], "direct",
+        "an answer to a message stays direct"
+    );
+    let received = peer.wait_for("Create", v["uri"].as_str()).await;
+    let raw: Value = serde_json::from_str(received["raw"].as_str().expect("raw")).expect("json");
+    let object = &raw["object"];
+    assert_eq!(object["inReplyTo"], note_id.as_str());
+    assert!(!object.to_string().contains(PUBLIC), "{object}");
+    assert!(!object.to_string().contains("/followers"), "{object}");
+    assert!(object["to"].to_string().contains("/users/"), "{object}");
+    assert!(!app.html("/@mayank/hello-world").await.contains("fixed!"));
+}
