@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     config::ClientApiLimits,
-    db::{self, Db},
+    db::{self, Db, status_events::StatusEventRow},
     domain::Handle,
 };
 
@@ -22,6 +22,10 @@ use crate::{
 const POLL_EVERY: Duration = Duration::from_millis(250);
 /// Rows read per poll; more wait for the next one.
 const POLL_BATCH: i64 = 256;
+/// Polls between two prunings of the status log (about a minute).
+const PRUNE_EVERY: u32 = 240;
+/// How long a status event is kept for pollers that fell behind.
+const LOG_KEPT_MS: i64 = 10 * 60 * 1000;
 
 /// Something that happened, as the poller read it; each connection decides whether
 /// it is for it and renders it.
@@ -29,6 +33,8 @@ const POLL_BATCH: i64 = 256;
 pub enum Event {
     /// A new notification of `author` (the row's id).
     Notification { author: Handle, id: i64 },
+    /// A status published, edited or deleted (`status_events`, migration 0028).
+    Status(StatusEventRow),
 }
 
 /// Why a connection was not admitted.
@@ -46,6 +52,8 @@ pub struct Hub {
     open: Arc<Mutex<Open>>,
     per_author: u32,
     total: u32,
+    /// `[limits.client_api] stream_log_rows`.
+    log_rows: u32,
     /// Cancelled when the poller stops (shutdown): every connection ends.
     closed: CancellationToken,
 }
@@ -83,6 +91,7 @@ impl Hub {
             open: Arc::default(),
             per_author: limits.streams_per_author.get().into(),
             total: limits.streams_total.get(),
+            log_rows: limits.stream_log_rows.get(),
             closed: CancellationToken::new(),
         }
     }
@@ -122,16 +131,33 @@ impl Hub {
     }
 }
 
-/// Reads new notifications every [`POLL_EVERY`] and sends them to the hub, until
-/// `stop`. Ids are AUTOINCREMENT and SQLite commits one writer at a time, so a row
-/// above the last id seen is new, whichever process wrote it.
+/// The last rows seen of each log the poller reads.
+#[derive(Debug, Clone, Copy)]
+struct Marks {
+    notification: i64,
+    status: i64,
+}
+
+/// Reads new notifications and status events every [`POLL_EVERY`] and sends them to
+/// the hub, until `stop`. Ids are AUTOINCREMENT and SQLite commits one writer at a
+/// time, so a row above the last id seen is new, whichever process wrote it. About
+/// once a minute it also keeps the status log within its bounds.
 pub async fn follow(db: Db, hub: Arc<Hub>, stop: CancellationToken) {
     let mut last = None;
+    let mut polls: u32 = 0;
     loop {
         match poll(&db, &hub, last).await {
             Ok(seen) => last = Some(seen),
             Err(e) => tracing::warn!(error = %e, "reading events for streaming failed"),
         }
+        if polls.is_multiple_of(PRUNE_EVERY) {
+            let before = db::now_ms() - LOG_KEPT_MS;
+            let keep = i64::from(hub.log_rows);
+            if let Err(e) = db::status_events::prune(db.write(), before, keep).await {
+                tracing::warn!(error = %e, "pruning the streaming status log failed");
+            }
+        }
+        polls = polls.wrapping_add(1);
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = tokio::time::sleep(POLL_EVERY) => {}
@@ -140,17 +166,33 @@ pub async fn follow(db: Db, hub: Arc<Hub>, stop: CancellationToken) {
     hub.closed.cancel();
 }
 
-/// One poll: the last notification id seen after it. Without listeners (or on the
-/// first poll) it only moves the mark, so what happened before nobody listened is
-/// never sent.
-async fn poll(db: &Db, hub: &Hub, last: Option<i64>) -> db::Result<i64> {
+/// One poll: the last ids seen after it. Without listeners (or on the first poll) it
+/// only moves the marks, so what happened before nobody listened is never sent.
+async fn poll(db: &Db, hub: &Hub, last: Option<Marks>) -> db::Result<Marks> {
     let Some(after) = last.filter(|_| hub.tx.receiver_count() > 0) else {
-        return db::notifications::last_id(db.read()).await;
+        return Ok(Marks {
+            notification: db::notifications::last_id(db.read()).await?,
+            status: db::status_events::last_id(db.read()).await?,
+        });
     };
     let mut seen = after;
-    for (id, author) in db::notifications::after(db.read(), after, POLL_BATCH).await? {
-        seen = id;
+    for (id, author) in db::notifications::after(db.read(), after.notification, POLL_BATCH).await? {
+        seen.notification = id;
         hub.send(Event::Notification { author, id });
+    }
+    // Each status is read when it is sent, so a second change of one in the same
+    // batch (a note's media claimed after its insert) would only repeat it.
+    let mut sent = std::collections::HashSet::new();
+    for row in db::status_events::after(db.read(), after.status, POLL_BATCH).await? {
+        seen.status = row.id;
+        let status = (row.post_id, row.remote_id);
+        if row.kind == "status.update" && sent.contains(&status) {
+            continue;
+        }
+        if row.kind != "delete" {
+            sent.insert(status);
+        }
+        hub.send(Event::Status(row));
     }
     Ok(seen)
 }

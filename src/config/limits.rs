@@ -379,6 +379,9 @@ pub struct ClientApiLimits {
     /// Seconds between keep-alives on a streaming connection (a WebSocket ping, a
     /// comment line on server-sent events); a WebSocket silent for three is closed.
     pub stream_heartbeat_seconds: NonZeroU16,
+    /// Status events (`update`, `delete`, `status.update`) kept in the database for the
+    /// servers' pollers; older ones (and any past ten minutes) are dropped.
+    pub stream_log_rows: NonZeroU32,
     /// Filters (`/api/v2/filters`) one author may keep.
     pub filters_per_author: NonZeroU16,
     /// Keywords and statuses one filter may hold, each.
@@ -415,6 +418,7 @@ impl Default for ClientApiLimits {
             streams_total: NonZeroU32::new(1024).unwrap_or(NonZeroU32::MIN),
             stream_buffer_events: NonZeroU16::new(256).unwrap_or(NonZeroU16::MIN),
             stream_heartbeat_seconds: NonZeroU16::new(30).unwrap_or(NonZeroU16::MIN),
+            stream_log_rows: NonZeroU32::new(10_000).unwrap_or(NonZeroU32::MIN),
             filters_per_author: NonZeroU16::new(100).unwrap_or(NonZeroU16::MIN),
             filter_rules: NonZeroU16::new(100).unwrap_or(NonZeroU16::MIN),
             media_max_bytes: NonZeroU32::new(10 * 1024 * 1024).unwrap_or(NonZeroU32::MIN),
@@ -481,6 +485,10 @@ impl ClientApiLimits {
             (
                 "limits.client_api.stream_heartbeat_seconds",
                 self.stream_heartbeat_seconds.get().into(),
+            ),
+            (
+                "limits.client_api.stream_log_rows",
+                self.stream_log_rows.get().into(),
             ),
             (
                 "limits.client_api.filters_per_author",

@@ -291,20 +291,3 @@ pub async fn remove(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<b
             > 0,
     )
 }
-
-/// The author's live notes answering the status `status` (an API id), oldest first.
-pub async fn own_answers(
-    db: impl Executor<'_>,
-    author: &Handle,
-    status: &str,
-) -> Result<Vec<super::posts::PostRow>> {
-    sqlx::query_as(
-        "SELECT * FROM posts WHERE author = ? AND in_reply_to_status = ? AND deleted_at IS NULL
-         ORDER BY published_at, id LIMIT 400",
-    )
-    .bind(author)
-    .bind(status)
-    .fetch_all(db.inner())
-    .await
-    .map_err(Into::into)
-}

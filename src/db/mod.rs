@@ -30,6 +30,8 @@ pub mod quotes;
 pub mod reactions;
 pub mod remote_actors;
 pub mod replies;
+pub mod status_batch;
+pub mod status_events;
 pub mod statuses;
 pub mod tag_timeline;
 pub mod timeline;

@@ -38,11 +38,6 @@ pub struct NotificationRow {
     pub group_key: Option<String>,
     /// A direct message (migration 0027): a `mention` with no reply.
     pub direct_id: Option<i64>,
-    pub direct_ap_id: Option<String>,
-    pub direct_html: Option<String>,
-    pub direct_summary: Option<String>,
-    pub direct_url: Option<String>,
-    pub direct_published_at: Option<i64>,
 }
 
 /// Which notifications a page holds: ids as Mastodon's `max_id`/`since_id`/`min_id`,
@@ -68,14 +63,12 @@ macro_rules! select {
         r.summary AS reply_summary, r.url AS reply_url, r.published_at AS reply_published_at,
         n.quote_id, q.quote_ap_id, q.content_html AS quote_html, q.url AS quote_url,
         n.group_key,
-        n.direct_id, d.ap_id AS direct_ap_id, d.content_html AS direct_html,
-        d.summary AS direct_summary, d.url AS direct_url, d.published_at AS direct_published_at
+        n.direct_id
      FROM notifications n
      LEFT JOIN remote_actors a ON a.id = n.actor_id
      LEFT JOIN posts p ON p.id = n.post_id AND p.deleted_at IS NULL
      LEFT JOIN replies r ON r.id = n.reply_id
-     LEFT JOIN quotes q ON q.id = n.quote_id
-     LEFT JOIN direct_messages d ON d.id = n.direct_id "
+     LEFT JOIN quotes q ON q.id = n.quote_id "
     };
 }
 

@@ -127,22 +127,24 @@ pub async fn by_ap_id(db: impl Executor<'_>, ap_id: &str) -> Result<Option<Remot
         .map_err(Into::into)
 }
 
-/// Removes statuses received before `before`, then all but the `keep` newest.
+/// Removes statuses received before `before`, then all but the `keep` newest. They
+/// are marked `expiring` first, so leaving by age streams no `delete` (migration
+/// 0028); a mark left by a failed run is deleted by the next.
 pub async fn prune(db: &super::Db, before: i64, keep: i64) -> Result<u64> {
-    let old = sqlx::query("DELETE FROM remote_statuses WHERE received_at < ?")
-        .bind(before)
-        .execute(db.write().inner())
-        .await?
-        .rows_affected();
-    let over = sqlx::query(
-        "DELETE FROM remote_statuses WHERE id IN (
-             SELECT id FROM remote_statuses ORDER BY id DESC LIMIT -1 OFFSET ?)",
+    sqlx::query(
+        "UPDATE remote_statuses SET expiring = 1 WHERE received_at < ?1 OR id IN (
+             SELECT id FROM remote_statuses ORDER BY id DESC LIMIT -1 OFFSET ?2)",
     )
+    .bind(before)
     .bind(keep)
     .execute(db.write().inner())
-    .await?
-    .rows_affected();
-    Ok(old + over)
+    .await?;
+    Ok(
+        sqlx::query("DELETE FROM remote_statuses WHERE expiring = 1")
+            .execute(db.write().inner())
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// A position in the home timeline: (published_at, 0 for our posts and 1 for remote

@@ -119,7 +119,7 @@ async fn answer(app: &TestApp, peer: &TestPeer, name: &str, kind: &str, follow: 
 }
 
 /// alice follows `name`, who accepts.
-async fn followed(app: &TestApp, token: &str, peer: &TestPeer, name: &str) -> String {
+pub(crate) async fn followed(app: &TestApp, token: &str, peer: &TestPeer, name: &str) -> String {
     let (id, f) = follow(app, token, peer, name).await;
     answer(app, peer, name, "Accept", &f).await;
     assert_eq!(relationship(app, token, &id).await["following"], true);
@@ -127,7 +127,13 @@ async fn followed(app: &TestApp, token: &str, peer: &TestPeer, name: &str) -> St
 }
 
 /// A public, top-level note by `name`, as Mastodon sends it in a Create.
-fn status(peer: &TestPeer, name: &str, local: &str, text: &str, published: &str) -> Value {
+pub(crate) fn status(
+    peer: &TestPeer,
+    name: &str,
+    local: &str,
+    text: &str,
+    published: &str,
+) -> Value {
     let mut note = peer.note(name, local, "", &format!("<p>{text}</p>"));
     note.as_object_mut().expect("object").remove("inReplyTo");
     note["published"] = json!(published);

@@ -14,15 +14,15 @@ use crate::{
     peer::TestPeer,
 };
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-fn ws_url(app: &TestApp, query: &str) -> String {
+pub(crate) fn ws_url(app: &TestApp, query: &str) -> String {
     format!("ws://localhost:{}/api/v1/streaming?{query}", app.port)
 }
 
 /// Opens a WebSocket; the HTTP status when the server refuses it.
-async fn open(url: &str) -> Result<Socket, u16> {
+pub(crate) async fn open(url: &str) -> Result<Socket, u16> {
     match tokio_tungstenite::connect_async(url).await {
         Ok((socket, _)) => Ok(socket),
         Err(tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
@@ -30,14 +30,18 @@ async fn open(url: &str) -> Result<Socket, u16> {
     }
 }
 
-/// The next event a socket sends, within a few seconds: (event, stream, payload).
-async fn next_event(socket: &mut Socket) -> (String, Value, Value) {
+/// The next event a socket sends, within a few seconds: (event, stream, payload;
+/// JSON text parsed, `delete`'s bare id as a string).
+pub(crate) async fn next_event(socket: &mut Socket) -> (String, Value, Value) {
     let read = async {
         loop {
             match socket.next().await {
                 Some(Ok(Message::Text(text))) => {
                     let v: Value = serde_json::from_str(text.as_str()).expect("JSON event");
                     let payload = v["payload"].as_str().map_or(Value::Null, |p| {
+                        if v["event"] == "delete" {
+                            return Value::String(p.to_owned());
+                        }
                         serde_json::from_str(p).expect("the payload is JSON text")
                     });
                     let event = v["event"].as_str().map(str::to_owned);
@@ -58,7 +62,7 @@ async fn next_event(socket: &mut Socket) -> (String, Value, Value) {
 }
 
 /// Whether the socket sends a text message within `ms` milliseconds.
-async fn quiet_for(socket: &mut Socket, ms: u64) -> bool {
+pub(crate) async fn quiet_for(socket: &mut Socket, ms: u64) -> bool {
     let read = async {
         loop {
             match socket.next().await {

@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::entities::{self, millis};
-use crate::{app::App, db::direct::DirectRow, db::notifications::NotificationRow};
+use super::entities::millis;
+use crate::{app::App, db::direct::DirectRow};
 
 /// The fields of a message's Status that are its own (the rest: `status_json`).
 pub(super) fn message_fields(app: &App, d: &DirectRow) -> Value {
@@ -24,31 +24,6 @@ pub(super) fn message_fields(app: &App, d: &DirectRow) -> Value {
             "acct": d.author.as_str(), "url": me,
         }],
     })
-}
-
-/// The message a `mention` notification is about (its content sanitised when stored).
-pub(super) fn in_notification(app: &App, n: &NotificationRow) -> Option<Value> {
-    let (id, ap_id, html, at) = (
-        n.direct_id?,
-        n.direct_ap_id.as_deref()?,
-        n.direct_html.as_deref()?,
-        n.direct_published_at?,
-    );
-    let url = n.direct_url.as_deref().unwrap_or(ap_id);
-    let mut v = entities::status(
-        format!("d.{id}"),
-        ap_id,
-        url,
-        at,
-        entities::remote_account(app, n),
-        html,
-    );
-    v["visibility"] = json!("direct");
-    if let Some(cw) = n.direct_summary.as_deref().filter(|s| !s.is_empty()) {
-        v["spoiler_text"] = json!(cw);
-        v["sensitive"] = json!(true);
-    }
-    Some(v)
 }
 
 /// A Conversation entity.

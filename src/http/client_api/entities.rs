@@ -8,7 +8,6 @@ use crate::{
     app::App,
     content::summary,
     db::{client_api::AppRow, notifications::NotificationRow},
-    domain::Handle,
     federation::objects::iso8601,
     service::client_api::{accounts::Account, notifications::Marker},
 };
@@ -155,48 +154,8 @@ pub(super) fn status(
     })
 }
 
-/// Our post as a Status: its id is the post's number; `author` is its Account.
-fn post_status(app: &App, n: &NotificationRow, author: &Value, handle: &Handle) -> Option<Value> {
-    let (id, slug, html, at) = (
-        n.post_id?,
-        n.post_slug.as_deref()?,
-        n.post_html.as_deref()?,
-        n.post_published_at?,
-    );
-    let url = format!("{}/@{handle}/{slug}", app.uris().base());
-    let mut v = status(id.to_string(), &url, &url, at, author.clone(), html);
-    v["language"] = json!(n.post_lang);
-    Some(v)
-}
-
-/// A remote reply to our post as a Status (its content was sanitised when stored).
-fn reply_status(app: &App, n: &NotificationRow, handle: &Handle) -> Option<Value> {
-    let (id, ap_id, html, at) = (
-        n.reply_id?,
-        n.reply_ap_id.as_deref()?,
-        n.reply_html.as_deref()?,
-        n.reply_published_at?,
-    );
-    let url = n.reply_url.as_deref().unwrap_or(ap_id);
-    let mut v = status(
-        format!("reply.{id}"),
-        ap_id,
-        url,
-        at,
-        remote_account(app, n),
-        html,
-    );
-    v["in_reply_to_id"] = json!(n.post_id.map(|p| p.to_string()));
-    v["in_reply_to_account_id"] = json!(handle.as_str());
-    if let Some(cw) = n.reply_summary.as_deref().filter(|s| !s.is_empty()) {
-        v["spoiler_text"] = json!(cw);
-        v["sensitive"] = json!(true);
-    }
-    Some(v)
-}
-
 /// A quote of our post as a Status (content sanitised when stored).
-fn quote_status(app: &App, n: &NotificationRow) -> Option<Value> {
+pub(super) fn quote_status(app: &App, n: &NotificationRow) -> Option<Value> {
     let (id, ap_id, html) = (
         n.quote_id?,
         n.quote_ap_id.as_deref()?,
@@ -213,29 +172,16 @@ fn quote_status(app: &App, n: &NotificationRow) -> Option<Value> {
     ))
 }
 
-/// A Notification, or None when what it is about is gone (a deleted post).
-/// `author` is the signed-in author's Account entity.
-pub fn notification(
-    app: &App,
-    n: &NotificationRow,
-    author: &Value,
-    handle: &Handle,
-) -> Option<Value> {
-    let status = match n.kind.as_str() {
-        "follow" => None,
-        "mention" if n.direct_id.is_some() => Some(super::direct_json::in_notification(app, n)?),
-        "mention" => Some(reply_status(app, n, handle)?),
-        "quote" => Some(quote_status(app, n)?),
-        _ => Some(post_status(app, n, author, handle)?),
-    };
-    Some(json!({
+/// A Notification; `status` is what it is about, drawn (`status_json`).
+pub fn notification(app: &App, n: &NotificationRow, status: Option<Value>) -> Value {
+    json!({
         "id": n.id.to_string(),
         "type": n.kind,
         "group_key": n.group_key.clone().unwrap_or_else(|| format!("ungrouped-{}", n.id)),
         "created_at": millis(n.created_at),
         "account": remote_account(app, n),
         "status": status,
-    }))
+    })
 }
 
 /// Markers, keyed by timeline.

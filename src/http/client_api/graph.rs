@@ -9,14 +9,13 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::{entities, graph_json};
+use super::graph_json;
 use crate::{
     app::App,
     domain::{Access, Resource, Scope},
     error::AppResult,
     http::client_api::extract::Auth,
     service::client_api::{
-        accounts,
         graph::{self, Relationship},
         search, timeline,
     },
@@ -94,7 +93,9 @@ pub async fn search_v2(
         limit: limit(&pairs, 20, 40),
     };
     let found = search::search(&app, &q).await?;
-    Ok(Json(graph_json::search(&app, &found)))
+    Ok(Json(
+        graph_json::search(&app, grant.author.as_ref(), found).await?,
+    ))
 }
 
 /// `GET /api/v1/accounts/search?q=&resolve=&limit=`: accounts only.
@@ -280,11 +281,7 @@ pub async fn home(
         limit: get("limit"),
     };
     let items = timeline::home(&app, handle, &q).await?;
-    let author = entities::account(&app, &accounts::account(&app, handle).await?, false);
-    let shown: Vec<Value> = items
-        .iter()
-        .map(|i| graph_json::item(&app, i, &author))
-        .collect();
+    let shown = graph_json::items(&app, Some(handle), &items).await?;
     let id = |v: Option<&Value>| v.and_then(|s| s["id"].as_str()).map(str::to_owned);
     let kept: Vec<(&str, String)> = get("limit").map(|l| ("limit", l)).into_iter().collect();
     let headers = link(

@@ -5,14 +5,17 @@ use serde_json::{Value, json};
 
 use super::{
     super::assets,
-    entities::{self, millis, remote_account_id, status},
+    entities::{self, millis, remote_account_id},
 };
 use crate::{
     app::App,
-    db::{posts::PostRow, remote_actors::RemoteActorRow, timeline::RemoteStatusRow},
+    db::remote_actors::RemoteActorRow,
+    domain::Handle,
+    error::AppResult,
     service::client_api::{
         graph::Relationship,
         search::{Found, FoundAccount},
+        statuses::Status,
         timeline::Item,
     },
 };
@@ -119,76 +122,10 @@ pub fn relationship(r: &Relationship) -> Value {
     })
 }
 
-/// A remote status (content sanitised when stored); `s.<n>`.
-pub fn remote_status(app: &App, s: &RemoteStatusRow, actor: Option<&RemoteActorRow>) -> Value {
-    let account = match actor {
-        Some(row) => remote_row(app, row),
-        None => remote_account(app, &RemoteAccount::bare(&s.actor_id)),
-    };
-    let url = s.url.as_deref().unwrap_or(&s.ap_id);
-    let mut v = status(
-        format!("s.{}", s.id),
-        &s.ap_id,
-        url,
-        s.published_at,
-        account,
-        &s.content_html,
-    );
-    v["visibility"] = json!(s.visibility);
-    if let Some(cw) = s.summary.as_deref().filter(|c| !c.is_empty()) {
-        v["spoiler_text"] = json!(cw);
-        v["sensitive"] = json!(true);
-    }
-    v["edited_at"] = json!(s.edited_at.map(millis));
-    v["media_attachments"] = s
-        .attachments
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let kind = match m.media_type.as_deref().unwrap_or_default() {
-                t if t.starts_with("image/") => "image",
-                t if t.starts_with("video/") => "video",
-                t if t.starts_with("audio/") => "audio",
-                _ => "unknown",
-            };
-            json!({
-                "id": format!("s.{}.{i}", s.id), "type": kind, "url": m.url,
-                "preview_url": m.url, "remote_url": m.url, "meta": {},
-                "description": m.description, "blurhash": null,
-            })
-        })
-        .collect();
-    v["tags"] = s
-        .tags
-        .iter()
-        .map(|t| {
-            json!({ "name": t, "url": format!("{}/tags/{}", app.uris().base(), t.to_lowercase()) })
-        })
-        .collect();
-    v
-}
-
-/// Our post as a Status, minimally (the statuses stream owns the full entity).
-pub fn post_status(app: &App, p: &PostRow, author: &Value) -> Value {
-    let url = format!("{}/@{}/{}", app.uris().base(), p.author, p.slug);
-    let mut v = status(
-        p.id.to_string(),
-        &url,
-        &url,
-        p.published_at,
-        author.clone(),
-        &p.content_html,
-    );
-    v["language"] = json!(p.lang.as_ref().map(|l| l.to_string()));
-    v
-}
-
-/// A home timeline entry.
-pub fn item(app: &App, i: &Item, author: &Value) -> Value {
-    match i {
-        Item::Post(p) => post_status(app, p, author),
-        Item::Remote(s, a) => remote_status(app, s, a.as_deref()),
-    }
+/// Home or tag timeline entries as Statuses, as `viewer` sees them: the one entry
+/// point for drawing an `Item` (a stream's `update` sends the same).
+pub async fn items(app: &App, viewer: Option<&Handle>, items: &[Item]) -> AppResult<Vec<Value>> {
+    super::status_json::items(app, viewer, items).await
 }
 
 pub fn found_account(app: &App, a: &FoundAccount) -> Value {
@@ -198,14 +135,16 @@ pub fn found_account(app: &App, a: &FoundAccount) -> Value {
     }
 }
 
-/// `/api/v2/search`'s answer.
-pub fn search(app: &App, f: &Found) -> Value {
+/// `/api/v2/search`'s answer; its statuses are drawn as everywhere else.
+pub async fn search(app: &App, viewer: Option<&Handle>, f: Found) -> AppResult<Value> {
     let accounts: Vec<Value> = f.accounts.iter().map(|a| found_account(app, a)).collect();
-    let statuses: Vec<Value> = f
+    let found = f
         .statuses
-        .iter()
-        .map(|(s, a)| remote_status(app, s, a.as_ref()))
+        .into_iter()
+        .map(|(s, a)| Status::Remote(Box::new(s), a.map(Box::new)))
         .collect();
+    let statuses =
+        super::status_json::statuses(app, viewer, found, &mut Default::default()).await?;
     let hashtags: Vec<Value> = f
         .hashtags
         .iter()
@@ -218,5 +157,5 @@ pub fn search(app: &App, f: &Found) -> Value {
             })
         })
         .collect();
-    json!({ "accounts": accounts, "statuses": statuses, "hashtags": hashtags })
+    Ok(json!({ "accounts": accounts, "statuses": statuses, "hashtags": hashtags }))
 }

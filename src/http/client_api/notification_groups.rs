@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::{
     entities,
     extract::Auth,
-    notifications::{author_entity, pairs, query},
+    notifications::{pairs, query},
 };
 use crate::{
     app::App,
@@ -70,11 +70,12 @@ impl Dedup {
 /// `{accounts, statuses, notification_groups}`; a group whose status is gone or
 /// hidden by a filter is left out, as in v1's list.
 async fn render(app: &App, handle: &Handle, groups: &[Group], partial: bool) -> AppResult<Value> {
-    let author = author_entity(app, handle).await?;
     let filters: Vec<Filter> = filters::active(app, handle).await?;
     let (mut accounts, mut statuses, mut out) = (Dedup::default(), Dedup::default(), Vec::new());
-    for g in groups {
-        let Some(n) = entities::notification(app, &g.notification, &author, handle) else {
+    let rows: Vec<_> = groups.iter().map(|g| g.notification.clone()).collect();
+    let drawn = super::status_json::notifications(app, handle, &rows).await?;
+    for (g, n) in groups.iter().zip(drawn) {
+        let Some(n) = n else {
             continue;
         };
         let Some(n) = super::filters::judge_notification(&filters, n) else {

@@ -13,10 +13,10 @@ use super::{
 };
 use crate::{
     app::App,
-    domain::{Access, Handle, Resource, Scope},
+    domain::{Access, Resource, Scope},
     error::AppResult,
     service::client_api::{
-        accounts, filters,
+        filters,
         notifications::{self, Query},
     },
 };
@@ -44,12 +44,6 @@ pub(super) fn query(pairs: &[(String, String)]) -> Query {
     q
 }
 
-/// The signed-in author's Account entity, shown as the author of our statuses.
-pub(super) async fn author_entity(app: &App, handle: &Handle) -> AppResult<Value> {
-    let account = accounts::account(app, handle).await?;
-    Ok(entities::account(app, &account, false))
-}
-
 /// A page, newest first, with Mastodon's `Link` header: `next` (older, `max_id`)
 /// then `prev` (newer, `min_id`), each keeping the filters and limit.
 pub async fn list(
@@ -61,11 +55,11 @@ pub async fn list(
     let handle = grant.author()?;
     let pairs = pairs(raw.as_deref());
     let rows = notifications::list(&app, handle, &query(&pairs)).await?;
-    let author = author_entity(&app, handle).await?;
     let filters = filters::active(&app, handle).await?;
-    let shown: Vec<Value> = rows
-        .iter()
-        .filter_map(|n| entities::notification(&app, n, &author, handle))
+    let shown: Vec<Value> = super::status_json::notifications(&app, handle, &rows)
+        .await?
+        .into_iter()
+        .flatten()
         .filter_map(|n| super::filters::judge_notification(&filters, n))
         .collect();
     let mut headers = HeaderMap::new();
@@ -103,8 +97,10 @@ pub async fn get(
     grant.require(Scope::One(Access::Read, Resource::Notifications))?;
     let handle = grant.author()?;
     let row = notifications::get(&app, handle, &id).await?;
-    let author = author_entity(&app, handle).await?;
-    entities::notification(&app, &row, &author, handle)
+    super::status_json::notifications(&app, handle, std::slice::from_ref(&row))
+        .await?
+        .pop()
+        .flatten()
         .map(Json)
         .ok_or_else(|| crate::error::AppError::NotFound("Record not found".into()))
 }

@@ -13,13 +13,14 @@ use super::{
 };
 use crate::{
     app::App,
-    db::posts::PostRow,
-    domain::{Attachment, Handle, Mention, PostKind, PostOrigin, escape_html},
+    db::{notifications::NotificationRow, posts::PostRow, timeline::RemoteStatusRow},
+    domain::{Attachment, Handle, Mention, PostKind, PostOrigin, StatusId, escape_html},
     error::AppResult,
     federation::objects::post::post_object,
     service::client_api::{
-        accounts, media,
+        accounts, media, shown,
         statuses::{AccountRef, Shown, Status, Version},
+        timeline::Item,
     },
 };
 
@@ -64,6 +65,72 @@ fn account_id(who: &AccountRef) -> String {
     }
 }
 
+/// Statuses as entities, in the order given: the one way a status of ours or a
+/// remote reply is drawn, wherever an app meets it (the statuses, timelines,
+/// notifications and streams).
+pub(super) async fn statuses(
+    app: &App,
+    viewer: Option<&Handle>,
+    items: Vec<Status>,
+    accounts: &mut Accounts,
+) -> AppResult<Vec<Value>> {
+    let shown = shown::show_all(app, viewer, items).await?;
+    let mut out = Vec::with_capacity(shown.len());
+    for s in &shown {
+        out.push(status(app, s, accounts, false).await?);
+    }
+    Ok(out)
+}
+
+/// Home or tag timeline entries as Statuses, as `viewer` sees them; what a stream's
+/// `update` of such an entry sends too.
+pub async fn items(app: &App, viewer: Option<&Handle>, items: &[Item]) -> AppResult<Vec<Value>> {
+    let list: Vec<Status> = items
+        .iter()
+        .map(|i| match i {
+            Item::Post(p) => Status::Post(p.clone()),
+            Item::Remote(s, a) => Status::Remote(s.clone(), a.clone()),
+        })
+        .collect();
+    statuses(app, viewer, list, &mut Accounts::default()).await
+}
+
+/// Notifications as entities, each with its status drawn as everywhere else; None
+/// where what one is about is gone (a deleted post).
+pub async fn notifications(
+    app: &App,
+    handle: &Handle,
+    rows: &[NotificationRow],
+) -> AppResult<Vec<Option<Value>>> {
+    let about = |n: &NotificationRow| match n.kind.as_str() {
+        "follow" | "quote" => None,
+        "mention" => n
+            .reply_id
+            .map(StatusId::Reply)
+            .or(n.direct_id.map(StatusId::Direct)),
+        _ => n.post_id.map(StatusId::Post),
+    };
+    let mut ids: Vec<StatusId> = rows.iter().filter_map(about).collect();
+    ids.sort_by_key(|i| i.to_string());
+    ids.dedup();
+    let found = shown::find_all(app, Some(handle), &ids).await?;
+    let (keys, list): (Vec<StatusId>, Vec<Status>) = found.into_iter().unzip();
+    let drawn = statuses(app, Some(handle), list, &mut Accounts::default()).await?;
+    let by_id: HashMap<StatusId, Value> = keys.into_iter().zip(drawn).collect();
+    Ok(rows
+        .iter()
+        .map(|n| {
+            let status = match (n.kind.as_str(), about(n)) {
+                ("follow", _) => None,
+                ("quote", _) => Some(entities::quote_status(app, n)?),
+                (_, Some(id)) => Some(by_id.get(&id)?.clone()),
+                (_, None) => return None,
+            };
+            Some(entities::notification(app, n, status))
+        })
+        .collect())
+}
+
 /// A Status; `text` is what the author typed (only on delete and for `/source`).
 pub(super) async fn status(
     app: &App,
@@ -94,6 +161,7 @@ pub(super) async fn status(
                 "media_attachments": [], "mentions": [], "tags": [], "language": null,
             })
         }
+        Status::Remote(r, _) => remote_fields(app, r),
         Status::Direct(d) => super::direct_json::message_fields(app, d),
     };
     let (reply_id, reply_account) = match &s.in_reply_to {
@@ -111,14 +179,6 @@ pub(super) async fn status(
     });
     if let (Value::Object(v), Value::Object(f)) = (&mut v, fields) {
         v.extend(f);
-    }
-    // App notes' media are uploads with ids of their own.
-    if let Status::Post(p) = &s.status
-        && p.origin == PostOrigin::App
-        && !p.attachments.is_empty()
-    {
-        let rows = media::of_post(app, p.id).await?;
-        v["media_attachments"] = rows.iter().map(|m| media_attachment(app, m)).collect();
     }
     if let (true, Status::Post(p)) = (with_text, &s.status) {
         v["text"] = json!(p.source_text.clone().unwrap_or_default());
@@ -161,6 +221,46 @@ fn post_fields(app: &App, p: &PostRow) -> Value {
         "mentions": p.mentions.iter().map(|m| mention(app, m)).collect::<Vec<_>>(),
         "tags": tags,
         "language": p.lang.as_ref().map(|l| l.as_str()),
+    })
+}
+
+/// What a stored remote status shows (content sanitised when stored); `s.<n>`. Its
+/// media are links only, never fetched.
+fn remote_fields(app: &App, s: &RemoteStatusRow) -> Value {
+    let url = s.url.as_deref().unwrap_or(&s.ap_id);
+    let cw = s.summary.clone().filter(|c| !c.is_empty());
+    let media: Vec<Value> = s
+        .attachments
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let kind = match m.media_type.as_deref().unwrap_or_default() {
+                t if t.starts_with("image/") => "image",
+                t if t.starts_with("video/") => "video",
+                t if t.starts_with("audio/") => "audio",
+                _ => "unknown",
+            };
+            json!({
+                "id": format!("s.{}.{i}", s.id), "type": kind, "url": m.url,
+                "preview_url": m.url, "remote_url": m.url, "meta": {},
+                "description": m.description, "blurhash": null,
+            })
+        })
+        .collect();
+    let base = app.uris().base();
+    let tags: Vec<Value> = s
+        .tags
+        .iter()
+        .map(|t| json!({ "name": t, "url": format!("{base}/tags/{}", t.to_lowercase()) }))
+        .collect();
+    json!({
+        "id": format!("s.{}", s.id), "uri": s.ap_id, "url": url,
+        "created_at": millis(s.published_at),
+        "edited_at": s.edited_at.map(millis),
+        "content": s.content_html,
+        "visibility": s.visibility,
+        "sensitive": cw.is_some(), "spoiler_text": cw.unwrap_or_default(),
+        "media_attachments": media, "mentions": [], "tags": tags, "language": null,
     })
 }
 

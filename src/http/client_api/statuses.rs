@@ -208,12 +208,7 @@ async fn list(
     items: Vec<Status>,
     accounts: &mut Accounts,
 ) -> AppResult<Vec<Value>> {
-    let mut out = Vec::with_capacity(items.len());
-    for s in items {
-        let shown = statuses::show(app, viewer, s).await?;
-        out.push(status_json::status(app, &shown, accounts, false).await?);
-    }
-    Ok(out)
+    status_json::statuses(app, viewer, items, accounts).await
 }
 
 /// Favourite, unfavourite, reblog and unreblog: the status afterwards.

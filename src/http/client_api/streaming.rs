@@ -2,7 +2,8 @@
 //! `subscribe`/`unsubscribe` messages) and as server-sent events (one path per
 //! stream). The token comes in the query (`access_token`), the `Authorization` header
 //! or the `Sec-WebSocket-Protocol` header, and is checked before the upgrade. Each
-//! event is `{"stream": [...], "event": "notification", "payload": "<JSON text>"}`.
+//! event is `{"stream": [...], "event": "notification", "payload": "<JSON text>"}`
+//! (`update`, `status.update`: a Status; `delete`: the bare id).
 
 use std::{convert::Infallible, time::Duration};
 
@@ -21,12 +22,11 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::entities;
 use crate::{
     app::App,
     error::{AppError, AppResult},
     service::client_api::{
-        accounts, filters, oauth,
+        filters, oauth,
         streaming::{self, Connection, Ended, Item, Stream},
     },
 };
@@ -78,15 +78,38 @@ async fn render(app: &App, conn: &Connection, item: Item) -> AppResult<(Vec<Stri
     match item {
         Item::Notification { stream, row } => {
             let handle = conn.author();
-            let account = accounts::account(app, handle).await?;
-            let author = entities::account(app, &account, false);
             // The notifications' filters apply here as in the list: hidden, not sent.
             let filters = filters::active(app, handle).await?;
-            let payload = entities::notification(app, &row, &author, handle)
-                .and_then(|n| super::filters::judge_notification(&filters, n))
-                .map_or_else(String::new, |v| v.to_string());
+            let payload =
+                super::status_json::notifications(app, handle, std::slice::from_ref(&*row))
+                    .await?
+                    .pop()
+                    .flatten()
+                    .and_then(|n| super::filters::judge_notification(&filters, n))
+                    .map_or_else(String::new, |v| v.to_string());
             Ok((stream, ("notification", payload)))
         }
+        Item::Status {
+            stream,
+            edited,
+            status,
+            context,
+        } => {
+            // The same Status the home and tag timelines draw; `hide` drops the event.
+            let mut shown =
+                super::graph_json::items(app, Some(conn.author()), std::slice::from_ref(&*status))
+                    .await?;
+            let filters = filters::active(app, conn.author()).await?;
+            let payload = shown
+                .pop()
+                .and_then(|mut v| {
+                    super::filters::judge_status(&filters, context, &mut v).then_some(v)
+                })
+                .map_or_else(String::new, |v| v.to_string());
+            let name = if edited { "status.update" } else { "update" };
+            Ok((stream, (name, payload)))
+        }
+        Item::Delete { stream, id } => Ok((stream, ("delete", id))),
     }
 }
 

@@ -1,8 +1,6 @@
 //! `GET /api/v1/timelines/tag/:hashtag` and `GET /api/v1/tags/:name`. Public, as
 //! our pages are; with a token, the author's filters for `public` apply.
 
-use std::collections::HashMap;
-
 use axum::{
     Json,
     extract::{Path, RawQuery, State},
@@ -11,7 +9,6 @@ use axum::{
 use serde_json::{Value, json};
 
 use super::{
-    entities,
     filters::judge_status,
     graph::{link, pairs, param},
     graph_json,
@@ -21,16 +18,19 @@ use crate::{
     domain::{Access, FilterContext, Handle, Resource, Scope, Tag},
     error::{AppError, AppResult},
     service::client_api::{
-        accounts, filters, oauth,
+        filters, oauth,
         tags::{self, Tags},
-        timeline::{Item, Query},
+        timeline::Query,
     },
 };
 
-/// The filters of the token's author, if a token came (a wrong one is 401).
-async fn viewer_filters(app: &App, headers: &HeaderMap) -> AppResult<Vec<crate::domain::Filter>> {
+/// The token's author and their filters, if a token came (a wrong one is 401).
+async fn viewer_filters(
+    app: &App,
+    headers: &HeaderMap,
+) -> AppResult<(Option<Handle>, Vec<crate::domain::Filter>)> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(vec![]);
+        return Ok((None, vec![]));
     };
     let token = value
         .to_str()
@@ -41,31 +41,10 @@ async fn viewer_filters(app: &App, headers: &HeaderMap) -> AppResult<Vec<crate::
         .ok_or_else(|| AppError::InvalidToken("The access token is invalid".into()))?;
     let grant = oauth::authenticate(app, token).await?;
     grant.require(Scope::One(Access::Read, Resource::Statuses))?;
-    match grant.author.as_ref() {
-        Some(author) => filters::active(app, author).await,
-        None => Ok(vec![]),
+    match grant.author {
+        Some(author) => Ok((Some(author.clone()), filters::active(app, &author).await?)),
+        None => Ok((None, vec![])),
     }
-}
-
-/// Statuses as JSON, each post with its own author's Account.
-async fn shown(app: &App, items: &[Item]) -> AppResult<Vec<Value>> {
-    let mut authors: HashMap<Handle, Value> = HashMap::new();
-    let mut out = Vec::with_capacity(items.len());
-    for i in items {
-        let v = match i {
-            Item::Post(p) => {
-                if !authors.contains_key(&p.author) {
-                    let a = accounts::account(app, &p.author).await?;
-                    authors.insert(p.author.clone(), entities::account(app, &a, false));
-                }
-                let author = authors.get(&p.author).cloned().unwrap_or_default();
-                graph_json::item(app, i, &author)
-            }
-            Item::Remote(..) => graph_json::item(app, i, &Value::Null),
-        };
-        out.push(v);
-    }
-    Ok(out)
 }
 
 /// `GET /api/v1/timelines/tag/:hashtag`: newest first, `any[]`/`all[]`/`none[]`,
@@ -76,7 +55,7 @@ pub async fn timeline(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> AppResult<(HeaderMap, Json<Value>)> {
-    let filters = viewer_filters(&app, &headers).await?;
+    let (viewer, filters) = viewer_filters(&app, &headers).await?;
     let pairs = pairs(raw.as_deref());
     let get = |k: &str| param(&pairs, k).map(str::to_owned);
     let all_of = |k: &str| -> Vec<String> {
@@ -98,7 +77,7 @@ pub async fn timeline(
         limit: get("limit"),
     };
     let items = tags::timeline(&app, &hashtag, &extra, &q).await?;
-    let statuses = shown(&app, &items).await?;
+    let statuses = graph_json::items(&app, viewer.as_ref(), &items).await?;
     let id = |v: Option<&Value>| v.and_then(|s| s["id"].as_str()).map(str::to_owned);
     let (older, newer) = (id(statuses.last()), id(statuses.first()));
     let kept: Vec<(&str, String)> = pairs

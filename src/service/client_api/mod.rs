@@ -13,6 +13,8 @@ pub mod oauth;
 pub mod password;
 pub mod picture;
 pub mod search;
+// shape: one way to find and show a page of statuses.
+pub mod shown;
 pub mod statuses;
 pub mod streaming;
 pub mod tags;

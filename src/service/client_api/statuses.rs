@@ -14,8 +14,10 @@ use crate::{
         self,
         outbox::{Audience, Outgoing},
         posts::PostRow,
+        remote_actors::RemoteActorRow,
         replies::ShownReply,
         statuses::{NoteValues, ThreadPlace},
+        timeline::RemoteStatusRow,
     },
     domain::{Attachment, Handle, Lang, Mention, PostOrigin, ReactionKind, StatusId, Visibility},
     error::{AppError, AppResult},
@@ -42,6 +44,8 @@ pub enum Status {
     Post(Box<PostRow>),
     /// A remote reply to one of our posts.
     Reply(Box<ShownReply>),
+    /// A status of a followed account (or found by search), with its actor if known.
+    Remote(Box<RemoteStatusRow>, Option<Box<RemoteActorRow>>),
     /// A direct message to the viewer (`direct.rs`).
     Direct(Box<db::direct::DirectRow>),
 }
@@ -70,17 +74,26 @@ pub async fn find(app: &App, viewer: Option<&Handle>, id: &str) -> AppResult<Sta
             .await
             .map(|p| Status::Post(Box::new(p))),
         StatusId::Reply(n) => reply(app, viewer, n).await,
+        StatusId::Remote(n) => remote(app, viewer, n).await,
         StatusId::Direct(n) => direct::message(app, viewer, n)
             .await
             .map(|d| Status::Direct(Box::new(d))),
-        // Quotes show in notifications only; remote statuses are the timelines'.
-        StatusId::Quote(_) | StatusId::Remote(_) => Err(not_found()),
+        // Quotes show in notifications only.
+        StatusId::Quote(_) => Err(not_found()),
     }
+}
+
+/// A stored remote status: a public or unlisted one to anyone, another only to an
+/// author who follows its account (the inbox stored it for them).
+async fn remote(app: &App, viewer: Option<&Handle>, n: i64) -> AppResult<Status> {
+    let id = StatusId::Remote(n);
+    let mut found = super::shown::find_all(app, viewer, &[id]).await?;
+    found.remove(&id).ok_or_else(not_found)
 }
 
 /// Whether `viewer` may see `post`: anyone a public or unlisted one, the author all
 /// of their own.
-fn may_see(post: &PostRow, viewer: Option<&Handle>) -> bool {
+pub(super) fn may_see(post: &PostRow, viewer: Option<&Handle>) -> bool {
     post.deleted_at.is_none() && (post.visibility.is_open() || viewer == Some(&post.author))
 }
 
@@ -127,9 +140,24 @@ struct ReplyTarget {
     ap_id: String,
     status: String,
     mention: Option<Mention>,
-    place: (i64, Option<i64>, i64),
+    /// None: not in one of our threads (a remote status).
+    place: Option<(i64, Option<i64>, i64)>,
     /// A direct message: the answer stays direct.
     direct: bool,
+}
+
+/// A mention of a remote account, named as threads show it.
+fn remote_mention(
+    actor_id: &str,
+    username: Option<&str>,
+    handle: Option<&str>,
+    url: Option<&str>,
+) -> Mention {
+    Mention {
+        name: crate::service::conversation::address(handle, username, actor_id),
+        url: url.unwrap_or(actor_id).to_owned(),
+        actor: actor_id.to_owned(),
+    }
 }
 
 /// The status `id` answers, as `author` sees it (404 if they cannot).
@@ -155,31 +183,39 @@ async fn reply_target(app: &App, author: &Handle, id: &str) -> AppResult<ReplyTa
                 ap_id,
                 status,
                 mention,
-                place,
+                place: Some(place),
                 direct: false,
             })
         }
         Status::Reply(r) => {
-            let handle = r.actor_handle.clone();
-            let name = crate::service::conversation::address(
-                handle.as_deref(),
-                r.actor_username.as_deref(),
+            let mention = remote_mention(
                 &r.reply.actor_id,
+                r.actor_username.as_deref(),
+                r.actor_handle.as_deref(),
+                r.actor_url.as_deref(),
             );
-            let mention = Mention {
-                name,
-                url: r
-                    .actor_url
-                    .clone()
-                    .unwrap_or_else(|| r.reply.actor_id.clone()),
-                actor: r.reply.actor_id.clone(),
-            };
             let place = (r.reply.post_id, Some(r.reply.id), r.reply.depth + 1);
             Ok(ReplyTarget {
                 ap_id: r.reply.ap_id.clone(),
                 status,
                 mention: Some(mention),
-                place,
+                place: Some(place),
+                direct: false,
+            })
+        }
+        Status::Remote(s, a) => {
+            let a = a.as_deref();
+            let mention = remote_mention(
+                &s.actor_id,
+                a.and_then(|a| a.username.as_deref()),
+                a.and_then(|a| a.handle.as_deref()),
+                a.and_then(|a| a.profile_url.as_deref()),
+            );
+            Ok(ReplyTarget {
+                ap_id: s.ap_id.clone(),
+                status,
+                mention: Some(mention),
+                place: None,
                 direct: false,
             })
         }
@@ -188,7 +224,7 @@ async fn reply_target(app: &App, author: &Handle, id: &str) -> AppResult<ReplyTa
             ap_id: d.ap_id.clone(),
             status,
             mention: Some(direct::sender_mention(&d)),
-            place: (0, None, 1),
+            place: None,
             direct: true,
         }),
     }
@@ -199,6 +235,7 @@ pub fn status_id(s: &Status) -> StatusId {
     match s {
         Status::Post(p) => StatusId::Post(p.id),
         Status::Reply(r) => StatusId::Reply(r.reply.id),
+        Status::Remote(s, _) => StatusId::Remote(s.id),
         Status::Direct(d) => StatusId::Direct(d.id),
     }
 }
@@ -306,7 +343,11 @@ pub async fn post_status(
     if target.as_ref().is_some_and(|t| t.direct) {
         visibility = Visibility::Direct;
     }
-    if target.as_ref().is_some_and(|t| t.place.2 > 64) {
+    if target
+        .as_ref()
+        .and_then(|t| t.place)
+        .is_some_and(|p| p.2 > 64)
+    {
         return Err(AppError::Unprocessable(
             "Validation failed: the thread is too deep".into(),
         ));
@@ -333,8 +374,9 @@ pub async fn post_status(
     let id = db::statuses::insert_note(&mut tx, author, &v, reply_to, key, now).await?;
     media::claim(app, &mut tx, author, &form.media_ids, id).await?;
     let note = stored(&mut tx, id).await?;
-    if let (Some(t), true) = (&target, visibility.is_open()) {
-        let (post_id, parent_id, depth) = t.place;
+    if let (Some(t), true) = (&target, visibility.is_open())
+        && let Some((post_id, parent_id, depth)) = t.place
+    {
         let place = ThreadPlace {
             post_id,
             in_reply_to: &t.ap_id,
@@ -494,7 +536,18 @@ pub struct RemoteAccount {
 }
 
 impl RemoteAccount {
-    fn of_reply(r: &ShownReply) -> Self {
+    pub(super) fn of_remote(s: &RemoteStatusRow, a: Option<&RemoteActorRow>) -> Self {
+        Self {
+            actor_id: s.actor_id.clone(),
+            username: a.and_then(|a| a.username.clone()),
+            handle: a.and_then(|a| a.handle.clone()),
+            name: a.and_then(|a| a.name.clone()),
+            icon: a.and_then(|a| a.icon_url.clone()),
+            url: a.and_then(|a| a.profile_url.clone()),
+        }
+    }
+
+    pub(super) fn of_reply(r: &ShownReply) -> Self {
         Self {
             actor_id: r.reply.actor_id.clone(),
             username: r.actor_username.clone(),
@@ -530,81 +583,10 @@ pub struct Shown {
 
 /// A status with its counts, what it answers and the viewer's own reactions.
 pub async fn show(app: &App, viewer: Option<&Handle>, status: Status) -> AppResult<Shown> {
-    let db = app.db().read();
-    let id = status_id(&status).to_string();
-    let (favourited, reblogged) = match viewer {
-        Some(v) => (
-            db::statuses::reaction(db, v, ReactionKind::Like, &id)
-                .await?
-                .is_some(),
-            db::statuses::reaction(db, v, ReactionKind::Announce, &id)
-                .await?
-                .is_some(),
-        ),
-        None => (false, false),
-    };
-    let ours = |kind| db::statuses::count_reactions(db, kind, &id);
-    let (mut favourites, mut reblogs) = (
-        ours(ReactionKind::Like).await?,
-        ours(ReactionKind::Announce).await?,
-    );
-    let (account, in_reply_to, replies) = match &status {
-        Status::Post(p) => {
-            favourites += db::reactions::count(db, ReactionKind::Like, p.id).await?;
-            reblogs += db::reactions::count(db, ReactionKind::Announce, p.id).await?;
-            let replies = match db::statuses::mirror_of(db, p.id).await? {
-                Some(m) => db::statuses::count_children(db, m.post_id, Some(m.id)).await?,
-                None => db::statuses::count_children(db, p.id, None).await?,
-            };
-            let answered = match p.in_reply_to_status.as_deref() {
-                Some(s) => answered(app, viewer, s).await?,
-                None => None,
-            };
-            (AccountRef::Local(p.author.clone()), answered, replies)
-        }
-        Status::Reply(r) => {
-            let parent = match r.reply.parent_id {
-                Some(n) => StatusId::Reply(n).to_string(),
-                None => r.reply.post_id.to_string(),
-            };
-            let replies =
-                db::statuses::count_children(db, r.reply.post_id, Some(r.reply.id)).await?;
-            (
-                AccountRef::Remote(RemoteAccount::of_reply(r)),
-                answered(app, viewer, &parent).await?,
-                replies,
-            )
-        }
-        Status::Direct(d) => (direct::sender(d), direct::answered(app, d).await?, 0),
-    };
-    Ok(Shown {
-        status,
-        account,
-        in_reply_to,
-        replies,
-        favourites,
-        reblogs,
-        favourited,
-        reblogged,
-    })
-}
-
-/// The status answered (its id as the API gives it) and whose it is, if it is there.
-async fn answered(
-    app: &App,
-    viewer: Option<&Handle>,
-    id: &str,
-) -> AppResult<Option<(String, AccountRef)>> {
-    Ok(match find(app, viewer, id).await {
-        Ok(Status::Post(p)) => Some((p.id.to_string(), AccountRef::Local(p.author.clone()))),
-        Ok(Status::Reply(r)) => Some((
-            StatusId::Reply(r.reply.id).to_string(),
-            AccountRef::Remote(RemoteAccount::of_reply(&r)),
-        )),
-        Ok(Status::Direct(d)) => Some((StatusId::Direct(d.id).to_string(), direct::sender(&d))),
-        Err(AppError::NotFound(_)) => None,
-        Err(e) => return Err(e),
-    })
+    super::shown::show_all(app, viewer, vec![status])
+        .await?
+        .pop()
+        .ok_or_else(not_found)
 }
 
 /// A status's thread: what it answers, up to the first (oldest first), and the
@@ -619,12 +601,12 @@ pub async fn context(
         return direct_context(app, viewer, d).await;
     }
     let mut ancestors = Vec::new();
-    let mut up = parent_of(&status);
+    let mut up = super::shown::parent_of(&status);
     while let Some(parent) = up.filter(|_| ancestors.len() < 64) {
         let Ok(s) = find(app, viewer, &parent).await else {
             break;
         };
-        up = parent_of(&s);
+        up = super::shown::parent_of(&s);
         ancestors.push(s);
     }
     ancestors.reverse();
@@ -635,6 +617,17 @@ pub async fn context(
         },
         Status::Reply(r) => (r.reply.post_id, Some(r.reply.id)),
         Status::Direct(_) => return Ok((ancestors, Vec::new())),
+        // Not in one of our threads: below it, the author's answers.
+        Status::Remote(s, _) => {
+            let key = StatusId::Remote(s.id).to_string();
+            let notes = db::status_batch::answers(app.db().read(), &key, CONTEXT_LIMIT).await?;
+            let descendants = notes
+                .into_iter()
+                .filter(|p| may_see(p, viewer))
+                .map(|p| Status::Post(Box::new(p)))
+                .collect();
+            return Ok((ancestors, descendants));
+        }
     };
     let rows = db::replies::thread_page(app.db().read(), root, CONTEXT_LIMIT, 0).await?;
     let start = match node {
@@ -644,33 +637,35 @@ pub async fn context(
             .position(|r| r.shown.reply.id == n)
             .map(|i| (i + 1, rows[i].level)),
     };
-    let mut descendants = Vec::new();
-    if let Some((from, level)) = start {
-        for row in rows.into_iter().skip(from).take_while(|r| r.level > level) {
-            let shown = match row.shown.reply.note_id {
-                Some(note) => post(app, viewer, note)
-                    .await
-                    .map(|p| Status::Post(Box::new(p))),
-                None => Ok(Status::Reply(Box::new(row.shown))),
-            };
-            if let Ok(s) = shown {
-                descendants.push(s);
-            }
-        }
-    }
+    let below: Vec<StatusId> = match start {
+        Some((from, level)) => rows
+            .iter()
+            .skip(from)
+            .take_while(|r| r.level > level)
+            .map(|r| StatusId::Reply(r.shown.reply.id))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut found = super::shown::find_all(app, viewer, &below).await?;
+    let descendants = below.iter().filter_map(|i| found.remove(i)).collect();
     Ok((ancestors, descendants))
 }
 
-/// The id of what a status answers.
-fn parent_of(s: &Status) -> Option<String> {
-    match s {
-        Status::Post(p) => p.in_reply_to_status.clone(),
-        Status::Reply(r) => Some(match r.reply.parent_id {
-            Some(n) => StatusId::Reply(n).to_string(),
-            None => r.reply.post_id.to_string(),
-        }),
-        // A message's ancestors are read by `direct_context`.
-        Status::Direct(_) => None,
+/// What a reaction federates about: the object's AP id and its author's actor id.
+/// A favourite of our own post stays here; a boost of it goes to the booster's
+/// followers, as Mastodon's does.
+fn federated_object(app: &App, s: &Status, kind: ReactionKind) -> Option<(String, String)> {
+    match (s, kind) {
+        (Status::Reply(r), _) => Some((r.reply.ap_id.clone(), r.reply.actor_id.clone())),
+        (Status::Remote(s, _), _) => Some((s.ap_id.clone(), s.actor_id.clone())),
+        // A favourite of a message goes to its sender; a message is never boosted out.
+        (Status::Direct(d), ReactionKind::Like) => Some((d.ap_id.clone(), d.actor_id.clone())),
+        (Status::Direct(_), ReactionKind::Announce) => None,
+        (Status::Post(p), ReactionKind::Announce) => Some((
+            app.uris().post(&p.author, &p.slug),
+            app.uris().actor(&p.author),
+        )),
+        (Status::Post(_), ReactionKind::Like) => None,
     }
 }
 
@@ -689,14 +684,18 @@ async fn direct_context(
         }
     }
     let key = StatusId::Direct(d.id).to_string();
-    for p in db::direct::own_answers(app.db().read(), &d.author, &key).await? {
-        down.push(Status::Post(Box::new(p)));
-    }
+    let notes = db::status_batch::answers(app.db().read(), &key, CONTEXT_LIMIT).await?;
+    down.extend(
+        notes
+            .into_iter()
+            .filter(|p| may_see(p, viewer))
+            .map(|p| Status::Post(Box::new(p))),
+    );
     Ok((ancestors, down))
 }
 
 /// Favourites (`Like`) or boosts (`Announce`) a status, or takes it back. A remote
-/// reply gets the activity (and its Undo) through the outbox; our own posts keep
+/// status gets the activity (and its Undo) through the outbox; our own posts keep
 /// the author's reaction here only.
 pub async fn react(
     app: &App,
@@ -710,48 +709,34 @@ pub async fn react(
     let now = db::now_ms();
     let mut tx = app.db().begin().await?;
     let had = db::statuses::reaction(&mut tx, author, kind, &key).await?;
-    match (&status, on, had) {
-        (Status::Post(p), true, None) => {
+    let object = federated_object(app, &status, kind);
+    let object = object.as_ref().map(|(o, a)| (o.as_str(), a.as_str()));
+    match (&status, object, on, had) {
+        (Status::Post(p), _, true, None) => {
             let object = app.uris().post(&p.author, &p.slug);
             db::statuses::add_reaction(&mut tx, author, kind, &key, &object, None, now).await?;
         }
-        (Status::Reply(r), true, None) => {
+        (_, Some((object, object_author)), true, None) => {
             let ap_kind = match kind {
                 ReactionKind::Like => "Like",
                 ReactionKind::Announce => "Announce",
             };
-            let activity = outgoing::react(
-                app.uris(),
-                author,
-                ap_kind,
-                &r.reply.ap_id,
-                &r.reply.actor_id,
-                now,
-            );
-            queue_reaction(&mut tx, &activity, kind, &r.reply.actor_id, now).await?;
-            let object = &r.reply.ap_id;
-            db::statuses::add_reaction(
-                &mut tx,
-                author,
-                kind,
-                &key,
-                object,
-                Some(&activity.ap_id),
-                now,
-            )
-            .await?;
+            let activity = outgoing::react(app.uris(), author, ap_kind, object, object_author, now);
+            queue_reaction(&mut tx, &activity, kind, object_author, now).await?;
+            let sent = Some(activity.ap_id.as_str());
+            db::statuses::add_reaction(&mut tx, author, kind, &key, object, sent, now).await?;
         }
-        (Status::Reply(r), false, Some(had)) => {
+        (_, Some((_, object_author)), false, Some(had)) => {
             if let Some(sent) = had.activity.as_deref() {
                 let body = db::activities::by_ap_id(&mut tx, sent).await?;
                 if let Some(body) = body.and_then(|b| serde_json::from_str(&b.body).ok()) {
                     let undo = outgoing::undo(app.uris(), author, &body, now);
-                    queue_reaction(&mut tx, &undo, kind, &r.reply.actor_id, now).await?;
+                    queue_reaction(&mut tx, &undo, kind, object_author, now).await?;
                 }
             }
             db::statuses::remove_reaction(&mut tx, author, kind, &key).await?;
         }
-        (Status::Post(_), false, Some(_)) => {
+        (Status::Post(_), _, false, Some(_)) => {
             db::statuses::remove_reaction(&mut tx, author, kind, &key).await?;
         }
         // Already so: nothing to do, as Mastodon answers a repeat.

@@ -9,10 +9,10 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::{
     app::App,
-    db::{self, notifications::NotificationRow},
-    domain::{Access, Handle, Resource, Scope, Tag},
+    db::{self, notifications::NotificationRow, status_events::StatusEventRow, timeline::Window},
+    domain::{Access, FilterContext, Handle, Resource, Scope, Tag},
     error::{AppError, AppResult},
-    service::client_api::oauth::Grant,
+    service::client_api::{oauth::Grant, tags, timeline},
     streaming::{Event, Refused, Ticket},
 };
 
@@ -82,12 +82,21 @@ impl Stream {
 
 /// What a connection is sent: an event of one of its streams, for the HTTP side to
 /// render.
-#[derive(Debug)]
 pub enum Item {
     Notification {
         stream: Vec<String>,
-        row: NotificationRow,
+        row: Box<NotificationRow>,
     },
+    /// `update` (`edited` false) or `status.update`: the status as the home timeline
+    /// has it, to be judged by the author's filters of `context`.
+    Status {
+        stream: Vec<String>,
+        edited: bool,
+        status: Arc<timeline::Item>,
+        context: FilterContext,
+    },
+    /// `delete`: the status's id.
+    Delete { stream: Vec<String>, id: String },
 }
 
 /// One open streaming connection: its author, place in the bounds, streams, and
@@ -176,11 +185,77 @@ impl Connection {
                     .filter(|s| matches!(s, Stream::User | Stream::UserNotification))
                     .map(|s| Item::Notification {
                         stream: s.names(),
-                        row: row.clone(),
+                        row: Box::new(row.clone()),
                     })
                     .collect())
             }
+            Event::Status(e) => self.status_items(app, e).await,
         }
+    }
+
+    /// A status event on each stream that shows the status: `user` what the author's
+    /// home has (their own, and followed accounts' unless muted); `public` and
+    /// `hashtag` public statuses only (the local timeline's, and for `hashtag` also
+    /// stored remote ones, as the tag timeline).
+    async fn status_items(&self, app: &App, e: &StatusEventRow) -> AppResult<Vec<Item>> {
+        let public = e.visibility == "public";
+        let ours = e.post_id.is_some();
+        let tagged = |tag: &Tag| {
+            let want = tags::normal(tag.as_str());
+            e.tags
+                .iter()
+                .any(|t| want.is_some() && tags::normal(t) == want)
+        };
+        let mut home = None;
+        let mut shown = Vec::new();
+        for s in &self.streams {
+            let context = match s {
+                Stream::User if ours => {
+                    (e.author.as_ref() == Some(&self.author)).then_some(FilterContext::Home)
+                }
+                Stream::User => {
+                    if home.is_none() {
+                        let actor = e.actor_id.as_deref().unwrap_or_default();
+                        let db = app.db().read();
+                        home = Some(db::status_events::in_home(db, &self.author, actor).await?);
+                    }
+                    (home == Some(true)).then_some(FilterContext::Home)
+                }
+                Stream::UserNotification => None,
+                Stream::Public { .. } => (public && ours).then_some(FilterContext::Public),
+                Stream::Hashtag { tag, local } => {
+                    (public && (ours || !local) && tagged(tag)).then_some(FilterContext::Public)
+                }
+            };
+            shown.extend(context.map(|c| (s.names(), c)));
+        }
+        if shown.is_empty() {
+            return Ok(vec![]);
+        }
+        if e.kind == "delete" {
+            let id = match (e.post_id, e.remote_id) {
+                (Some(n), _) => n.to_string(),
+                (_, n) => format!("s.{}", n.unwrap_or_default()),
+            };
+            let items = shown.into_iter().map(|(stream, _)| Item::Delete {
+                stream,
+                id: id.clone(),
+            });
+            return Ok(items.collect());
+        }
+        let Some(status) = status_now(app, e).await? else {
+            return Ok(vec![]);
+        };
+        let (status, edited) = (Arc::new(status), e.kind == "status.update");
+        Ok(shown
+            .into_iter()
+            .map(|(stream, context)| Item::Status {
+                stream,
+                edited,
+                status: status.clone(),
+                context,
+            })
+            .collect())
     }
 
     /// Mastodon sends notifications on `user` only to tokens that may read them.
@@ -193,4 +268,26 @@ impl Connection {
     pub fn author(&self) -> &Handle {
         &self.author
     }
+}
+
+/// The status an event names as it is now (read when sent), as the home timeline's
+/// one path from rows to items makes it; None if it is gone since.
+async fn status_now(app: &App, e: &StatusEventRow) -> AppResult<Option<timeline::Item>> {
+    let db = app.db().read();
+    let mut posts = Vec::new();
+    let mut remote = Vec::new();
+    if let Some(id) = e.post_id {
+        posts.extend(
+            db::posts::by_id(db, id)
+                .await?
+                .filter(|p| p.deleted_at.is_none()),
+        );
+    } else if let Some(id) = e.remote_id {
+        remote.extend(db::timeline::get(db, id).await?);
+    }
+    let w = Window {
+        limit: 1,
+        ..Window::default()
+    };
+    Ok(timeline::merge(app, posts, remote, &w).await?.pop())
 }

@@ -2,10 +2,9 @@
 //! follow (stored by the inbox), newest first, without muted accounts; and keeping
 //! that store within `[limits.timeline]`.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use tokio_util::sync::CancellationToken;
-use url::Url;
 
 use crate::{
     app::App,
@@ -95,13 +94,18 @@ pub async fn merge(
     remote: Vec<db::timeline::RemoteStatusRow>,
     w: &Window,
 ) -> AppResult<Vec<Item>> {
-    let db = app.db().read();
+    let ids: Vec<&str> = remote.iter().map(|s| s.actor_id.as_str()).collect();
+    let actors: HashMap<String, RemoteActorRow> = match ids.is_empty() {
+        true => HashMap::new(),
+        false => db::status_batch::actors(app.db().read(), &ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.id.as_str().to_owned(), a))
+            .collect(),
+    };
     let mut items: Vec<Item> = posts.into_iter().map(|p| Item::Post(Box::new(p))).collect();
     for s in remote {
-        let actor = match Url::parse(&s.actor_id) {
-            Ok(u) => db::remote_actors::get(db, &u).await?.map(Box::new),
-            Err(_) => None,
-        };
+        let actor = actors.get(&s.actor_id).cloned().map(Box::new);
         items.push(Item::Remote(Box::new(s), actor));
     }
     items.sort_by_key(|i| std::cmp::Reverse(i.key()));
