@@ -365,6 +365,9 @@ pub struct ClientApiLimits {
     pub notifications_per_author: NonZeroU32,
     /// Days a notification is kept.
     pub notification_days: NonZeroU16,
+    /// Direct messages kept per author, and conversations; past it the oldest go
+    /// (checked hourly).
+    pub direct_messages_per_author: NonZeroU32,
     /// Streaming connections (WebSocket or server-sent events) one author may hold
     /// open in this process; more are refused (429).
     pub streams_per_author: NonZeroU16,
@@ -410,6 +413,7 @@ impl Default for ClientApiLimits {
             failure_window_seconds: NonZeroU32::new(900).unwrap_or(NonZeroU32::MIN),
             notifications_per_author: NonZeroU32::new(10_000).unwrap_or(NonZeroU32::MIN),
             notification_days: NonZeroU16::new(365).unwrap_or(NonZeroU16::MIN),
+            direct_messages_per_author: NonZeroU32::new(10_000).unwrap_or(NonZeroU32::MIN),
             streams_per_author: NonZeroU16::new(16).unwrap_or(NonZeroU16::MIN),
             streams_total: NonZeroU32::new(1024).unwrap_or(NonZeroU32::MIN),
             stream_buffer_events: NonZeroU16::new(256).unwrap_or(NonZeroU16::MIN),
@@ -461,6 +465,10 @@ impl ClientApiLimits {
             (
                 "limits.client_api.notification_days",
                 self.notification_days.get().into(),
+            ),
+            (
+                "limits.client_api.direct_messages_per_author",
+                self.direct_messages_per_author.get().into(),
             ),
             (
                 "limits.client_api.streams_per_author",

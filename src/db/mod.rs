@@ -14,6 +14,7 @@ pub mod blocks;
 pub mod cache_changes;
 pub mod client_api;
 pub mod deliveries;
+pub mod direct;
 pub mod filters;
 pub mod followers;
 pub mod following;

@@ -36,6 +36,8 @@ pub struct NotificationRow {
     pub quote_url: Option<String>,
     /// Its group (migration 0025); None for the types that are not grouped.
     pub group_key: Option<String>,
+    /// A direct message (migration 0027): a `mention` with no reply.
+    pub direct_id: Option<i64>,
 }
 
 /// Which notifications a page holds: ids as Mastodon's `max_id`/`since_id`/`min_id`,
@@ -60,7 +62,8 @@ macro_rules! select {
         n.reply_id, r.ap_id AS reply_ap_id, r.content_html AS reply_html,
         r.summary AS reply_summary, r.url AS reply_url, r.published_at AS reply_published_at,
         n.quote_id, q.quote_ap_id, q.content_html AS quote_html, q.url AS quote_url,
-        n.group_key
+        n.group_key,
+        n.direct_id
      FROM notifications n
      LEFT JOIN remote_actors a ON a.id = n.actor_id
      LEFT JOIN posts p ON p.id = n.post_id AND p.deleted_at IS NULL

@@ -17,6 +17,8 @@ pub enum StatusId {
     Quote(i64),
     /// A remote status stored for the timelines.
     Remote(i64),
+    /// A direct message to one of our authors: `direct_messages.id`.
+    Direct(i64),
 }
 
 impl StatusId {
@@ -32,6 +34,7 @@ impl StatusId {
             Some(("reply", n)) => number(n).map(Self::Reply),
             Some(("quote", n)) => number(n).map(Self::Quote),
             Some(("s", n)) => number(n).map(Self::Remote),
+            Some(("d", n)) => number(n).map(Self::Direct),
             Some(_) => None,
         }
     }
@@ -44,6 +47,7 @@ impl fmt::Display for StatusId {
             Self::Reply(n) => write!(f, "reply.{n}"),
             Self::Quote(n) => write!(f, "quote.{n}"),
             Self::Remote(n) => write!(f, "s.{n}"),
+            Self::Direct(n) => write!(f, "d.{n}"),
         }
     }
 }
@@ -54,7 +58,7 @@ mod tests {
 
     #[test]
     fn ids_round_trip_and_nothing_else_parses() {
-        for s in ["12", "reply.3", "quote.4", "s.5"] {
+        for s in ["12", "reply.3", "quote.4", "s.5", "d.6"] {
             assert_eq!(
                 StatusId::parse(s).map(|i| i.to_string()).as_deref(),
                 Some(s)

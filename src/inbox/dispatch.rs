@@ -13,6 +13,7 @@
 //! | QuoteRequest                 |                             | `quote::receive_request` (Accept or Reject) |
 //! | Accept, Reject{our Follow}   |                             | `following::receive_answer` |
 //! | Create, Update, Delete of a followed account's status | | also `home::receive_*` |
+//! | Create, Update, Delete of a direct message to an author | | also `direct::receive_*` |
 //! | anything else                |                             | acknowledged, ignored    |
 //!
 //! An activity from a blocked actor or domain is dropped when processed; a Follow
@@ -25,7 +26,7 @@ use crate::{
     federation::{
         Context,
         activities::{
-            Incoming, Reach, delete, follow, following, home, quote, reaction, reply, undo,
+            Incoming, Reach, delete, direct, follow, following, home, quote, reaction, reply, undo,
         },
         remote_actor,
         signatures::RequestSignature,
@@ -98,16 +99,25 @@ pub async fn apply(
         Incoming::Undo(u) => undo::receive(ctx, &u).await,
         Incoming::DeleteActor => Ok("actor deletions are applied when received".into()),
         Incoming::Delete(object) => home::beside(
-            reply::receive_delete(ctx, actor, &object).await,
-            home::receive_delete(ctx, actor, &object).await,
+            home::beside(
+                reply::receive_delete(ctx, actor, &object).await,
+                home::receive_delete(ctx, actor, &object).await,
+            ),
+            direct::receive_delete(ctx, actor, &object).await,
         ),
         Incoming::Create(object) => home::beside(
-            reply::receive_create(ctx, reach, actor, &object).await,
-            home::receive_create(ctx, reach, actor, &object).await,
+            home::beside(
+                reply::receive_create(ctx, reach, actor, &object).await,
+                home::receive_create(ctx, reach, actor, &object).await,
+            ),
+            direct::receive_create(ctx, reach, actor, &object).await,
         ),
         Incoming::Update(object) => home::beside(
-            reply::receive_update(ctx, reach, actor, &object).await,
-            home::receive_update(ctx, reach, actor, &object).await,
+            home::beside(
+                reply::receive_update(ctx, reach, actor, &object).await,
+                home::receive_update(ctx, reach, actor, &object).await,
+            ),
+            direct::receive_update(ctx, reach, actor, &object).await,
         ),
         Incoming::FollowAnswer(a) => following::receive_answer(ctx, &a).await,
         Incoming::React(r) => reaction::receive(ctx, &r).await,

@@ -166,7 +166,7 @@ fn addresses(v: &Value, key: &str) -> Vec<String> {
 }
 
 /// Mastodon's visibility from the addressing.
-fn visibility(v: &Value) -> Option<&'static str> {
+pub(super) fn visibility(v: &Value) -> Option<&'static str> {
     let public = |s: &String| s == PUBLIC || s == "as:Public" || s == "Public";
     let (to, cc) = (addresses(v, "to"), addresses(v, "cc"));
     if to.iter().any(public) {

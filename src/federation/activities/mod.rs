@@ -4,6 +4,7 @@
 //! at the door or when processed, is the table in `inbox::dispatch`.
 
 pub mod delete;
+pub mod direct;
 pub mod follow;
 pub mod following;
 pub mod home;

@@ -258,7 +258,11 @@ pub async fn receive_create(
     }
     // A quote of one of our posts is listed beside its boosts; one that also answers
     // a thread is placed there too.
-    let quoted = super::quote::receive_quote_note(ctx, &note).await?;
+    // Only a public (or unlisted) quote is listed: a direct one is a direct message.
+    let quoted = match note.public {
+        true => super::quote::receive_quote_note(ctx, &note).await?,
+        false => None,
+    };
     if let (Some(listed), None) = (&quoted, &note.in_reply_to) {
         return Ok(listed.clone());
     }

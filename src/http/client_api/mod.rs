@@ -5,8 +5,10 @@
 
 mod accounts;
 mod authorize;
+mod conversations;
 mod cors;
 mod defaults;
+mod direct_json;
 mod entities;
 mod extract;
 mod filters;
@@ -228,6 +230,15 @@ pub fn router() -> Router<App> {
             get(defaults::empty_list),
         )
         .route("/api/v1/custom_emojis", get(defaults::empty_list))
+        // direct: the author's conversations (direct messages).
+        .route("/api/v1/conversations", get(conversations::list))
+        // Mastodon.py asks with a trailing slash.
+        .route("/api/v1/conversations/", get(conversations::list))
+        .route(
+            "/api/v1/conversations/{id}",
+            axum::routing::delete(conversations::remove),
+        )
+        .route("/api/v1/conversations/{id}/read", post(conversations::read))
         .route("/api/{*rest}", any(not_implemented))
         .route("/oauth/{*rest}", any(not_implemented))
         // A method a path does not have is a path we do not have, as in Mastodon.

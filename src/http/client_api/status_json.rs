@@ -104,7 +104,10 @@ pub async fn notifications(
 ) -> AppResult<Vec<Option<Value>>> {
     let about = |n: &NotificationRow| match n.kind.as_str() {
         "follow" | "quote" => None,
-        "mention" => n.reply_id.map(StatusId::Reply),
+        "mention" => n
+            .reply_id
+            .map(StatusId::Reply)
+            .or(n.direct_id.map(StatusId::Direct)),
         _ => n.post_id.map(StatusId::Post),
     };
     let mut ids: Vec<StatusId> = rows.iter().filter_map(about).collect();
@@ -158,6 +161,7 @@ pub(super) async fn status(
             })
         }
         Status::Remote(r, _) => remote_fields(app, r),
+        Status::Direct(d) => super::direct_json::message_fields(app, d),
     };
     let (reply_id, reply_account) = match &s.in_reply_to {
         Some((id, who)) => (Some(id.clone()), Some(account_id(who))),

@@ -3,6 +3,7 @@
 //! entities' JSON shapes, is `http::client_api`.
 
 pub mod accounts;
+pub mod direct;
 pub mod filters;
 pub mod graph;
 pub mod media;

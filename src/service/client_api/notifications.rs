@@ -128,6 +128,10 @@ pub async fn prune(app: App, stop: CancellationToken) {
         if let Err(e) = db::notifications::prune(app.db().write(), before, keep).await {
             tracing::warn!(error = %e, "pruning notifications failed");
         }
+        // Direct messages and conversations, on the same hourly round.
+        if let Err(e) = super::direct::prune(&app).await {
+            tracing::warn!(error = %e, "pruning direct messages failed");
+        }
         // Media no post claimed, on the same hourly round.
         if let Err(e) = super::media::prune(&app).await {
             tracing::warn!(error = %e, "pruning media failed");

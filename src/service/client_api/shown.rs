@@ -53,6 +53,14 @@ pub async fn find_all(
     };
     let post = |n: i64| posts.get(&n).map(|p| Status::Post(Box::new(p.clone())));
     let mut out = remote_all(app, viewer, ids).await?;
+    // Direct messages: only the author they were sent to finds them.
+    for id in ids {
+        if let StatusId::Direct(n) = id
+            && let Ok(d) = super::direct::message(app, viewer, *n).await
+        {
+            out.insert(*id, Status::Direct(Box::new(d)));
+        }
+    }
     for id in ids {
         if let StatusId::Post(n) = id
             && let Some(s) = post(*n)
@@ -134,6 +142,8 @@ pub(super) fn parent_of(s: &Status) -> Option<String> {
         }),
         // What a remote status answers is shown only if it is one we store.
         Status::Remote(..) => None,
+        // A message answers an AP id: `direct::answered` reads it.
+        Status::Direct(_) => None,
     }
 }
 
@@ -143,6 +153,7 @@ fn account_of(s: &Status) -> AccountRef {
         Status::Post(p) => AccountRef::Local(p.author.clone()),
         Status::Reply(r) => AccountRef::Remote(RemoteAccount::of_reply(r)),
         Status::Remote(s, a) => AccountRef::Remote(RemoteAccount::of_remote(s, a.as_deref())),
+        Status::Direct(d) => super::direct::sender(d),
     }
 }
 
@@ -209,7 +220,7 @@ pub async fn show_all(
             None => Some((p.id, None)),
         },
         Status::Reply(r) => Some((r.reply.post_id, Some(r.reply.id))),
-        Status::Remote(..) => None,
+        Status::Remote(..) | Status::Direct(_) => None,
     };
     let roots: Vec<i64> = statuses
         .iter()
@@ -245,11 +256,14 @@ pub async fn show_all(
             Status::Post(p) => remote.get(&(p.id, kind)).copied().unwrap_or(0),
             _ => 0,
         };
-        let in_reply_to = parent_of(&status)
-            .as_deref()
-            .and_then(StatusId::parse)
-            .and_then(|id| answered.get(&id))
-            .map(|a| (status_id(a).to_string(), account_of(a)));
+        let in_reply_to = match &status {
+            Status::Direct(d) => super::direct::answered(app, d).await?,
+            _ => parent_of(&status)
+                .as_deref()
+                .and_then(StatusId::parse)
+                .and_then(|id| answered.get(&id))
+                .map(|a| (status_id(a).to_string(), account_of(a))),
+        };
         out.push(Shown {
             account: account_of(&status),
             in_reply_to,

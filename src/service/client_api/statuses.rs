@@ -22,7 +22,10 @@ use crate::{
     domain::{Attachment, Handle, Lang, Mention, PostOrigin, ReactionKind, StatusId, Visibility},
     error::{AppError, AppResult},
     federation::activities::outgoing,
-    service::{client_api::media, sync::mention_inboxes},
+    service::{
+        client_api::{direct, media},
+        sync::mention_inboxes,
+    },
 };
 
 /// Versions of a note kept for its history (the oldest go first).
@@ -43,6 +46,8 @@ pub enum Status {
     Reply(Box<ShownReply>),
     /// A status of a followed account (or found by search), with its actor if known.
     Remote(Box<RemoteStatusRow>, Option<Box<RemoteActorRow>>),
+    /// A direct message to the viewer (`direct.rs`).
+    Direct(Box<db::direct::DirectRow>),
 }
 
 fn not_found() -> AppError {
@@ -70,6 +75,9 @@ pub async fn find(app: &App, viewer: Option<&Handle>, id: &str) -> AppResult<Sta
             .map(|p| Status::Post(Box::new(p))),
         StatusId::Reply(n) => reply(app, viewer, n).await,
         StatusId::Remote(n) => remote(app, viewer, n).await,
+        StatusId::Direct(n) => direct::message(app, viewer, n)
+            .await
+            .map(|d| Status::Direct(Box::new(d))),
         // Quotes show in notifications only.
         StatusId::Quote(_) => Err(not_found()),
     }
@@ -134,6 +142,8 @@ struct ReplyTarget {
     mention: Option<Mention>,
     /// None: not in one of our threads (a remote status).
     place: Option<(i64, Option<i64>, i64)>,
+    /// A direct message: the answer stays direct.
+    direct: bool,
 }
 
 /// A mention of a remote account, named as threads show it.
@@ -174,6 +184,7 @@ async fn reply_target(app: &App, author: &Handle, id: &str) -> AppResult<ReplyTa
                 status,
                 mention,
                 place: Some(place),
+                direct: false,
             })
         }
         Status::Reply(r) => {
@@ -189,6 +200,7 @@ async fn reply_target(app: &App, author: &Handle, id: &str) -> AppResult<ReplyTa
                 status,
                 mention: Some(mention),
                 place: Some(place),
+                direct: false,
             })
         }
         Status::Remote(s, a) => {
@@ -204,8 +216,17 @@ async fn reply_target(app: &App, author: &Handle, id: &str) -> AppResult<ReplyTa
                 status,
                 mention: Some(mention),
                 place: None,
+                direct: false,
             })
         }
+        // Answers no post's thread: never mirrored under a post.
+        Status::Direct(d) => Ok(ReplyTarget {
+            ap_id: d.ap_id.clone(),
+            status,
+            mention: Some(direct::sender_mention(&d)),
+            place: None,
+            direct: true,
+        }),
     }
 }
 
@@ -215,6 +236,7 @@ pub fn status_id(s: &Status) -> StatusId {
         Status::Post(p) => StatusId::Post(p.id),
         Status::Reply(r) => StatusId::Reply(r.reply.id),
         Status::Remote(s, _) => StatusId::Remote(s.id),
+        Status::Direct(d) => StatusId::Direct(d.id),
     }
 }
 
@@ -306,7 +328,7 @@ pub async fn post_status(
         }
         db::statuses::expire_idempotency_key(app.db().write(), author, key).await?;
     }
-    let visibility = match form.visibility.as_deref().filter(|v| !v.is_empty()) {
+    let mut visibility = match form.visibility.as_deref().filter(|v| !v.is_empty()) {
         None => Visibility::Public,
         Some(v) => Visibility::parse(v).map_err(|e| AppError::Unprocessable(e.0))?,
     };
@@ -317,6 +339,10 @@ pub async fn post_status(
         Some(id) => Some(reply_target(app, author, id).await?),
         None => None,
     };
+    // An answer to a direct message goes only to its participants, as Mastodon's does.
+    if target.as_ref().is_some_and(|t| t.direct) {
+        visibility = Visibility::Direct;
+    }
     if target
         .as_ref()
         .and_then(|t| t.place)
@@ -362,6 +388,7 @@ pub async fn post_status(
         db::statuses::insert_mirror(&mut tx, &note, &url, &actor, &place).await?;
     }
     send(&mut tx, &outgoing::create(app.uris(), &note), &note, now).await?;
+    direct::note_sent(app, &mut tx, &note).await?;
     tx.commit().await?;
     app.cache().catch_up(app.db().write()).await?;
     tracing::info!(author = %author, slug = %note.slug, visibility = %visibility, "note posted from an app");
@@ -572,6 +599,9 @@ pub async fn context(
     id: &str,
 ) -> AppResult<(Vec<Status>, Vec<Status>)> {
     let status = find(app, viewer, id).await?;
+    if let Status::Direct(d) = &status {
+        return direct_context(app, viewer, d).await;
+    }
     let mut ancestors = Vec::new();
     let mut up = super::shown::parent_of(&status);
     while let Some(parent) = up.filter(|_| ancestors.len() < 64) {
@@ -588,6 +618,7 @@ pub async fn context(
             None => (p.id, None),
         },
         Status::Reply(r) => (r.reply.post_id, Some(r.reply.id)),
+        Status::Direct(_) => return Ok((ancestors, Vec::new())),
         // Not in one of our threads: below it, the author's answers.
         Status::Remote(s, _) => {
             let key = StatusId::Remote(s.id).to_string();
@@ -629,12 +660,40 @@ fn federated_object(app: &App, s: &Status, kind: ReactionKind) -> Option<(String
     match (s, kind) {
         (Status::Reply(r), _) => Some((r.reply.ap_id.clone(), r.reply.actor_id.clone())),
         (Status::Remote(s, _), _) => Some((s.ap_id.clone(), s.actor_id.clone())),
+        // A favourite of a message goes to its sender; a message is never boosted out.
+        (Status::Direct(d), ReactionKind::Like) => Some((d.ap_id.clone(), d.actor_id.clone())),
+        (Status::Direct(_), ReactionKind::Announce) => None,
         (Status::Post(p), ReactionKind::Announce) => Some((
             app.uris().post(&p.author, &p.slug),
             app.uris().actor(&p.author),
         )),
         (Status::Post(_), ReactionKind::Like) => None,
     }
+}
+
+/// A direct message's thread: what it answers, and the messages and the author's
+/// own notes answering it.
+async fn direct_context(
+    app: &App,
+    viewer: Option<&Handle>,
+    d: &db::direct::DirectRow,
+) -> AppResult<(Vec<Status>, Vec<Status>)> {
+    let (up, mut down) = direct::context(app, d).await?;
+    let mut ancestors = Vec::new();
+    for id in up {
+        if let Ok(s) = find(app, viewer, &id).await {
+            ancestors.push(s);
+        }
+    }
+    let key = StatusId::Direct(d.id).to_string();
+    let notes = db::status_batch::answers(app.db().read(), &key, CONTEXT_LIMIT).await?;
+    down.extend(
+        notes
+            .into_iter()
+            .filter(|p| may_see(p, viewer))
+            .map(|p| Status::Post(Box::new(p))),
+    );
+    Ok((ancestors, down))
 }
 
 /// Favourites (`Like`) or boosts (`Announce`) a status, or takes it back. A remote
