@@ -79,7 +79,7 @@ async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() 
     while let Some(r) = follows.join_next().await {
         r.unwrap();
     }
-    eventually(60, "every Accept", || async {
+    eventually(180, "every Accept", || async {
         (peer.received_of_type("Accept").len() >= FOLLOWERS).then_some(())
     })
     .await;
