@@ -145,3 +145,17 @@ pub async fn followed(db: impl Executor<'_>, author: &Handle) -> Result<Vec<Stri
         .await
         .map_err(Into::into)
 }
+
+/// Replies by their ActivityPub ids, with what is shown of their authors.
+pub async fn replies_by_ap_id(db: impl Executor<'_>, ap_ids: &[&str]) -> Result<Vec<ShownReply>> {
+    sqlx::query_as(
+        "SELECT r.*, a.name AS actor_name, a.username AS actor_username, a.handle AS actor_handle,
+            a.icon_url AS actor_icon, a.profile_url AS actor_url
+         FROM replies r LEFT JOIN remote_actors a ON a.id = r.actor_id
+         WHERE r.ap_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(Json(ap_ids))
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
+}

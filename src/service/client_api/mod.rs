@@ -9,6 +9,8 @@ pub mod media;
 pub mod notification_groups;
 pub mod notifications;
 pub mod oauth;
+// fixes: one remote object, one status id.
+pub mod one_id;
 pub mod password;
 pub mod picture;
 pub mod search;

@@ -80,7 +80,10 @@ pub async fn find(app: &App, viewer: Option<&Handle>, id: &str) -> AppResult<Sta
 async fn remote(app: &App, viewer: Option<&Handle>, n: i64) -> AppResult<Status> {
     let id = StatusId::Remote(n);
     let mut found = super::shown::find_all(app, viewer, &[id]).await?;
-    found.remove(&id).ok_or_else(not_found)
+    let status = found.remove(&id).ok_or_else(not_found)?;
+    // A home copy of a reply is that reply, for reading and for acting (one_id.rs).
+    let mut one = super::one_id::as_replies(app, viewer, vec![status]).await?;
+    one.pop().ok_or_else(not_found)
 }
 
 /// Whether `viewer` may see `post`: anyone a public or unlisted one, the author all
