@@ -1,11 +1,11 @@
 //! Fixes found with the Phanpy web app: a followed account's reply to our post is one
-//! status with one id (P6).
+//! status with one id (P6), a remote account's statuses (P7), familiar followers (P8).
 
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::{
-    client_graph::followed,
+    client_graph::{followed, status},
     client_kit::*,
     helpers::{TestApp, spawn_app},
     peer::TestPeer,
@@ -96,4 +96,138 @@ async fn a_followed_accounts_reply_to_our_post_is_one_status_with_the_replys_id(
     assert_eq!(liked["id"], id.as_str());
     let single = get_ok(&app, &format!("/api/v1/statuses/{id}"), &token).await;
     assert_eq!(single["favourited"], true, "{single}");
+}
+
+#[tokio::test]
+async fn a_remote_accounts_statuses_are_the_ones_we_store_newest_first() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let token = signed_in(&app, "alice", SCOPES).await;
+    let gina = followed(&app, &token, &peer, "gina").await;
+    let older = status(&peer, "gina", "s1", "Older", "2025-03-01T10:00:00Z");
+    let mut newer = status(&peer, "gina", "s2", "Newer", "2025-03-02T10:00:00Z");
+    newer["attachment"] = json!([{
+        "type": "Document", "mediaType": "image/png", "name": "a cat",
+        "url": format!("{}/media/cat.png", peer.base),
+    }]);
+    for note in [older, newer] {
+        assert_eq!(app.receive_new(&peer, "gina", "Create", note).await, 202);
+    }
+    // Another account's status is not gina's.
+    let hal = followed(&app, &token, &peer, "hal").await;
+    let other = status(&peer, "hal", "h1", "Hal's", "2025-03-03T10:00:00Z");
+    assert_eq!(app.receive_new(&peer, "hal", "Create", other).await, 202);
+    app.inbox_settled().await;
+    reply_to_first_post(&app, &peer, "gina", "A reply").await;
+
+    let path = format!("/api/v1/accounts/{gina}/statuses");
+    let all = list(&app, &path, &token).await;
+    let contents: Vec<&str> = all
+        .iter()
+        .map(|s| s["content"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        contents,
+        ["<p>Newer</p>", "<p>Older</p>", "<p>A reply</p>"],
+        "{all:?}"
+    );
+    for s in &all {
+        assert_eq!(s["account"]["id"], gina.as_str());
+        let id = s["id"].as_str().expect("id");
+        assert_eq!(
+            &get_ok(&app, &format!("/api/v1/statuses/{id}"), &token).await,
+            s
+        );
+    }
+    assert!(all[2]["id"].as_str().expect("id").starts_with("reply."));
+    assert_eq!(
+        list(&app, &format!("{path}?pinned=true"), &token).await,
+        Vec::<Value>::new()
+    );
+    let no_replies = list(&app, &format!("{path}?exclude_replies=true"), &token).await;
+    assert_eq!(ids(&no_replies), ids(&all[..2]));
+    let media = list(&app, &format!("{path}?only_media=true"), &token).await;
+    assert_eq!(ids(&media), ids(&all[..1]));
+    assert_eq!(
+        list(&app, &format!("/api/v1/accounts/{hal}/statuses"), &token)
+            .await
+            .len(),
+        1
+    );
+
+    // Paging: the Link header's `next` goes on below, `max_id` of a reply too.
+    let res = app
+        .client
+        .get(format!("{}{path}?limit=1", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET");
+    let link = res
+        .headers()
+        .get("link")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let next = link
+        .split(',')
+        .find(|p| p.contains("rel=\"next\""))
+        .and_then(|p| p.split('<').nth(1))
+        .and_then(|p| p.split('>').next())
+        .unwrap_or_else(|| panic!("a next link: {link}"))
+        .to_owned();
+    assert!(next.contains("limit=1"), "{next}");
+    let second = list(&app, next.trim_start_matches(&app.base), &token).await;
+    assert_eq!(ids(&second), ids(&all[1..2]));
+    let after_reply = format!("{path}?max_id={}", ids(&all)[2]);
+    assert!(list(&app, &after_reply, &token).await.is_empty());
+    let (code, _) = api_get(
+        &app,
+        "/api/v1/accounts/r.00000000000000000000/statuses",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(code, 404);
+}
+
+#[tokio::test]
+async fn familiar_followers_are_our_other_authors_who_follow_the_account() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let alice = signed_in(&app, "alice", SCOPES).await;
+    let bob = signed_in(&app, "bob", SCOPES).await;
+    let gina = followed(&app, &alice, &peer, "gina").await;
+    bob_follows(&app, &bob, &peer, &gina).await;
+
+    let path =
+        format!("/api/v1/accounts/familiar_followers?id[]={gina}&id[]=r.00000000000000000000");
+    let v = get_ok(&app, &path, &alice).await;
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "{v}");
+    assert_eq!(v[0]["id"], gina.as_str());
+    let accounts = v[0]["accounts"].as_array().expect("accounts");
+    assert_eq!(accounts.len(), 1, "bob, not alice herself: {v}");
+    assert_eq!(accounts[0]["id"], "bob");
+    assert_eq!(accounts[0]["acct"], "bob");
+    assert_eq!(
+        v[1],
+        json!({"id": "r.00000000000000000000", "accounts": []})
+    );
+}
+
+/// bob follows the account `id` (`name` on `peer`), which accepts.
+async fn bob_follows(app: &TestApp, token: &str, peer: &TestPeer, id: &str) {
+    let path = format!("/api/v1/accounts/{id}/follow");
+    let (code, v) = api_send(app, Method::POST, &path, Some(token), None).await;
+    assert_eq!(code, 200, "{v}");
+    app.deliver_all().await;
+    let follow = peer
+        .received_of_type("Follow")
+        .into_iter()
+        .find(|f| f.body["actor"] == app.actor("bob"))
+        .expect("bob's Follow");
+    assert_eq!(
+        app.receive_new(peer, "gina", "Accept", follow.body).await,
+        202
+    );
+    app.inbox_settled().await;
 }

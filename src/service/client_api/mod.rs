@@ -13,6 +13,8 @@ pub mod oauth;
 pub mod one_id;
 pub mod password;
 pub mod picture;
+// fixes: a remote account's statuses and familiar followers.
+pub mod remote_account;
 pub mod search;
 // shape: one way to find and show a page of statuses.
 pub mod shown;
