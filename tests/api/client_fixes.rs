@@ -1,5 +1,6 @@
 //! Fixes found with the Phanpy web app: a followed account's reply to our post is one
-//! status with one id (P6), a remote account's statuses (P7), familiar followers (P8).
+//! status with one id (P6), a remote account's statuses (P7), familiar followers (P8),
+//! and when accounts joined (P9).
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -230,4 +231,77 @@ async fn bob_follows(app: &TestApp, token: &str, peer: &TestPeer, id: &str) {
         202
     );
     app.inbox_settled().await;
+}
+
+/// An actor document with `published`, as Mastodon serves one, at `/users/pat` of a
+/// server of its own; its base URL.
+async fn serve_actor_with_published() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!(
+        "http://localhost:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    let id = format!("{base}/users/pat");
+    let doc = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": id, "type": "Person", "preferredUsername": "pat",
+        "inbox": format!("{id}/inbox"),
+        "published": "2019-05-04T12:34:56Z",
+    })
+    .to_string();
+    let app = axum::Router::new().route(
+        "/users/pat",
+        axum::routing::get(move || {
+            let doc = doc.clone();
+            async move { ([("content-type", "application/activity+json")], doc) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+#[tokio::test]
+async fn accounts_joined_when_they_began_not_in_1970() {
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let token = signed_in(&app, "alice", SCOPES).await;
+    let today = chrono::Utc::now()
+        .format("%Y-%m-%dT00:00:00.000Z")
+        .to_string();
+
+    // alice's blog is older than this server: she joined with her first post.
+    let alice = get_ok(&app, "/api/v1/accounts/alice", &token).await;
+    assert_eq!(alice["created_at"], "2025-01-15T00:00:00.000Z", "{alice}");
+
+    // A remote actor without `published`: the day we first stored it, wherever shown.
+    let gina = followed(&app, &token, &peer, "gina").await;
+    let account = get_ok(&app, &format!("/api/v1/accounts/{gina}"), &token).await;
+    assert_eq!(account["created_at"], today.as_str(), "{account}");
+    reply_to_first_post(&app, &peer, "gina", "Hello").await;
+    let home = list(&app, "/api/v1/timelines/home", &token).await;
+    let reply = home
+        .iter()
+        .find(|s| s["content"] == "<p>Hello</p>")
+        .unwrap_or_else(|| panic!("the reply in home: {home:?}"));
+    assert_eq!(reply["account"], account, "{reply}");
+    let (_, notes) = api_get(&app, "/api/v1/notifications", Some(&token)).await;
+    let mention = notes
+        .as_array()
+        .and_then(|n| n.iter().find(|n| n["type"] == "mention"))
+        .unwrap_or_else(|| panic!("a mention: {notes}"));
+    assert_eq!(mention["account"]["created_at"], today.as_str());
+
+    // One whose document says when it was made: that day, at midnight.
+    let base = serve_actor_with_published().await;
+    let path = format!(
+        "/api/v2/search?{}",
+        encode(&[("q", &format!("{base}/users/pat")), ("resolve", "true")])
+    );
+    let found = get_ok(&app, &path, &token).await;
+    assert_eq!(
+        found["accounts"][0]["created_at"], "2019-05-04T00:00:00.000Z",
+        "{found}"
+    );
 }

@@ -509,6 +509,8 @@ pub struct RemoteAccount {
     pub name: Option<String>,
     pub icon: Option<String>,
     pub url: Option<String>,
+    /// When the account was made (ms), if we know.
+    pub created_at: Option<i64>,
 }
 
 impl RemoteAccount {
@@ -520,6 +522,7 @@ impl RemoteAccount {
             name: a.and_then(|a| a.name.clone()),
             icon: a.and_then(|a| a.icon_url.clone()),
             url: a.and_then(|a| a.profile_url.clone()),
+            created_at: a.and_then(|a| a.created_at),
         }
     }
 
@@ -531,6 +534,7 @@ impl RemoteAccount {
             name: r.actor_name.clone(),
             icon: r.actor_icon.clone(),
             url: r.actor_url.clone(),
+            created_at: r.actor_created_at,
         }
     }
 }
@@ -735,6 +739,7 @@ pub async fn reacted_by(
                 name: r.name,
                 icon: r.icon_url,
                 url: r.profile_url,
+                created_at: r.actor_created_at,
             }));
         }
     }
