@@ -28,6 +28,7 @@ pub mod outbox;
 pub mod posts;
 pub mod quotes;
 pub mod reactions;
+pub mod remote_account;
 pub mod remote_actors;
 pub mod replies;
 pub mod status_batch;

@@ -18,6 +18,8 @@ pub struct NotificationRow {
     pub actor_icon: Option<String>,
     pub actor_url: Option<String>,
     pub actor_handle: Option<String>,
+    #[sqlx(default)]
+    pub actor_created_at: Option<i64>,
     pub post_id: Option<i64>,
     pub post_slug: Option<String>,
     pub post_title: Option<String>,
@@ -56,7 +58,7 @@ macro_rules! select {
     () => {
         "SELECT n.id, n.kind, n.created_at, n.actor_id,
         a.username AS actor_username, a.name AS actor_name, a.icon_url AS actor_icon,
-        a.profile_url AS actor_url, a.handle AS actor_handle,
+        a.profile_url AS actor_url, a.handle AS actor_handle, a.created_at AS actor_created_at,
         n.post_id, p.slug AS post_slug, p.title AS post_title, p.content_html AS post_html,
         p.published_at AS post_published_at, p.lang AS post_lang,
         n.reply_id, r.ap_id AS reply_ap_id, r.content_html AS reply_html,

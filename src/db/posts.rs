@@ -234,6 +234,18 @@ pub async fn count_of_author(db: impl Executor<'_>, author: &Handle) -> Result<i
     .map_err(Into::into)
 }
 
+/// When an author's first live public post was published (ms), if they have one.
+pub async fn first_published(db: impl Executor<'_>, author: &Handle) -> Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MIN(published_at) FROM posts
+         WHERE author = ? AND deleted_at IS NULL AND visibility = 'public'",
+    )
+    .bind(author)
+    .fetch_one(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
 /// Live posts of all authors, newest first.
 pub async fn recent(db: impl Executor<'_>, limit: i64, offset: i64) -> Result<Vec<PostRow>> {
     sqlx::query_as(

@@ -132,6 +132,9 @@ pub struct Reactor {
     pub handle: Option<String>,
     pub icon_url: Option<String>,
     pub profile_url: Option<String>,
+    /// When the actor's account was made (ms).
+    #[sqlx(default)]
+    pub actor_created_at: Option<i64>,
 }
 
 pub async fn of_post(
@@ -142,7 +145,8 @@ pub async fn of_post(
     offset: i64,
 ) -> Result<Vec<Reactor>> {
     sqlx::query_as(
-        "SELECT r.actor_id, r.created_at, r.emoji, a.name, a.username, a.handle, a.icon_url, a.profile_url
+        "SELECT r.actor_id, r.created_at, r.emoji, a.name, a.username, a.handle, a.icon_url, a.profile_url,
+            a.created_at AS actor_created_at
          FROM reactions r LEFT JOIN remote_actors a ON a.id = r.actor_id
          WHERE r.kind = ? AND r.post_id = ? ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?",
     )

@@ -20,6 +20,9 @@ pub struct RemoteActorRow {
     pub profile_url: Option<String>,
     /// The handle WebFinger confirmed (`user@domain`); never written by [`upsert`].
     pub handle: Option<String>,
+    /// When the account was made (ms): its `published`, else when first stored. To
+    /// [`upsert`], the document's `published` (None: keep what is stored).
+    pub created_at: Option<i64>,
 }
 
 impl sqlx::FromRow<'_, SqliteRow> for RemoteActorRow {
@@ -35,6 +38,7 @@ impl sqlx::FromRow<'_, SqliteRow> for RemoteActorRow {
             icon_url: row.try_get("icon_url")?,
             profile_url: row.try_get("profile_url")?,
             handle: row.try_get("handle")?,
+            created_at: row.try_get("created_at")?,
         })
     }
 }
@@ -50,12 +54,13 @@ pub async fn get(db: impl Executor<'_>, id: &Url) -> Result<Option<RemoteActorRo
 pub async fn upsert(db: impl Executor<'_>, a: &RemoteActorRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO remote_actors (id, username, inbox, shared_inbox, keys_json, fetched_at,
-            name, icon_url, profile_url, api_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            name, icon_url, profile_url, api_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, COALESCE(?11, ?6))
          ON CONFLICT(id) DO UPDATE SET username = excluded.username, inbox = excluded.inbox,
             shared_inbox = excluded.shared_inbox, keys_json = excluded.keys_json,
             fetched_at = excluded.fetched_at, name = excluded.name,
-            icon_url = excluded.icon_url, profile_url = excluded.profile_url",
+            icon_url = excluded.icon_url, profile_url = excluded.profile_url,
+            created_at = COALESCE(?11, remote_actors.created_at, excluded.created_at)",
     )
     .bind(a.id.as_str())
     .bind(&a.username)
@@ -67,6 +72,7 @@ pub async fn upsert(db: impl Executor<'_>, a: &RemoteActorRow) -> Result<()> {
     .bind(&a.icon_url)
     .bind(&a.profile_url)
     .bind(api_hash(a.id.as_str()))
+    .bind(a.created_at)
     .execute(db.inner())
     .await?;
     Ok(())

@@ -34,6 +34,9 @@ pub struct ShownReply {
     pub actor_handle: Option<String>,
     pub actor_icon: Option<String>,
     pub actor_url: Option<String>,
+    /// When the actor's account was made (ms), where the query reads it.
+    #[sqlx(default)]
+    pub actor_created_at: Option<i64>,
 }
 
 /// What a reply says; the thread position is decided by the caller.
@@ -161,7 +164,7 @@ pub async fn set_state(db: impl Executor<'_>, id: i64, state: ReplyState) -> Res
 // A constant prefix: the composed queries take no outside text.
 const SHOWN: &str =
     "SELECT r.*, a.name AS actor_name, a.username AS actor_username, a.handle AS actor_handle,
-        a.icon_url AS actor_icon, a.profile_url AS actor_url
+        a.icon_url AS actor_icon, a.profile_url AS actor_url, a.created_at AS actor_created_at
      FROM replies r LEFT JOIN remote_actors a ON a.id = r.actor_id";
 
 /// A reply and its level in the thread (0: an answer to the post).
@@ -200,7 +203,8 @@ pub async fn thread_page(
              SELECT id, level, path FROM thread ORDER BY path LIMIT ?2 OFFSET ?3)
          SELECT r.*, COALESCE(a.name, au.name) AS actor_name,
                 COALESCE(a.username, np.author) AS actor_username, a.handle AS actor_handle,
-                a.icon_url AS actor_icon, a.profile_url AS actor_url, p.level AS level
+                a.icon_url AS actor_icon, a.profile_url AS actor_url,
+                a.created_at AS actor_created_at, p.level AS level
            FROM page p JOIN replies r ON r.id = p.id
            LEFT JOIN remote_actors a ON a.id = r.actor_id
            -- An author's own reply (a note from an app) shows the author's name.

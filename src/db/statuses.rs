@@ -438,7 +438,7 @@ pub async fn shown_reply(
 ) -> Result<Option<super::replies::ShownReply>> {
     sqlx::query_as(
         "SELECT r.*, a.name AS actor_name, a.username AS actor_username, a.handle AS actor_handle,
-            a.icon_url AS actor_icon, a.profile_url AS actor_url
+            a.icon_url AS actor_icon, a.profile_url AS actor_url, a.created_at AS actor_created_at
          FROM replies r LEFT JOIN remote_actors a ON a.id = r.actor_id WHERE r.id = ?",
     )
     .bind(id)

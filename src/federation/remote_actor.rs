@@ -71,6 +71,8 @@ pub struct RemoteActorJson {
     pub icon: Option<serde_json::Value>,
     /// Profile page: a URL, a Link, or a list of them.
     pub url: Option<serde_json::Value>,
+    /// When the account was made (Mastodon sends the day, at midnight).
+    pub published: Option<serde_json::Value>,
 }
 
 /// The first http(s) URL in a value shaped as a URL, a Link/Image (`href`/`url`) or a list.
@@ -196,6 +198,12 @@ impl RemoteActor {
             icon_url: json.icon.as_ref().and_then(link_of).map(String::from),
             profile_url: json.url.as_ref().and_then(link_of).map(String::from),
             handle: None,
+            created_at: json
+                .published
+                .as_ref()
+                .and_then(serde_json::Value::as_str)
+                .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+                .map(|d| d.timestamp_millis()),
         };
         db::remote_actors::upsert(ctx.db.write(), &row).await?;
         let actor: Self = row.into();

@@ -13,6 +13,7 @@ mod cache;
 mod client_api;
 mod client_direct;
 mod client_events;
+mod client_fixes;
 mod client_graph;
 mod client_grouped;
 mod client_kit;

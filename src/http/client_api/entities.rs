@@ -42,7 +42,7 @@ pub fn account(app: &App, a: &Account, with_source: bool) -> Value {
         "indexable": true,
         "noindex": false,
         "hide_collections": false,
-        "created_at": midnight(author.created_at),
+        "created_at": midnight(a.joined),
         "note": author.bio_html,
         "url": uris.actor(handle),
         "uri": uris.actor(handle),
@@ -81,7 +81,7 @@ pub fn account(app: &App, a: &Account, with_source: bool) -> Value {
 }
 
 /// Mastodon gives an account's creation as the day it was made, at midnight UTC.
-fn midnight(ms: i64) -> String {
+pub(super) fn midnight(ms: i64) -> String {
     format!("{}T00:00:00.000Z", &iso8601(ms)[..10])
 }
 
@@ -128,6 +128,7 @@ pub(super) fn remote_account(app: &App, n: &NotificationRow) -> Value {
             name: n.actor_name.as_deref(),
             icon: n.actor_icon.as_deref(),
             url: n.actor_url.as_deref(),
+            created_at: n.actor_created_at,
         },
     )
 }

@@ -29,6 +29,8 @@ pub struct RemoteAccount<'a> {
     pub name: Option<&'a str>,
     pub icon: Option<&'a str>,
     pub url: Option<&'a str>,
+    /// When the account was made (ms), if we know.
+    pub created_at: Option<i64>,
 }
 
 impl<'a> RemoteAccount<'a> {
@@ -40,6 +42,7 @@ impl<'a> RemoteAccount<'a> {
             name: row.name.as_deref(),
             icon: row.icon_url.as_deref(),
             url: row.profile_url.as_deref(),
+            created_at: row.created_at,
         }
     }
 
@@ -52,6 +55,7 @@ impl<'a> RemoteAccount<'a> {
             name: None,
             icon: None,
             url: None,
+            created_at: None,
         }
     }
 }
@@ -88,7 +92,8 @@ pub fn remote_account(app: &App, a: &RemoteAccount<'_>) -> Value {
         "display_name": a.name.unwrap_or_default(),
         "locked": false, "bot": false, "group": false, "discoverable": null,
         "indexable": false, "noindex": false, "hide_collections": false,
-        "created_at": millis(0),
+        // As Mastodon: the day, at midnight UTC.
+        "created_at": a.created_at.map_or_else(|| millis(0), entities::midnight),
         "note": "",
         "url": a.url.unwrap_or(a.actor_id),
         "uri": a.actor_id,

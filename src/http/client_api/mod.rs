@@ -20,6 +20,7 @@ mod media_json;
 mod notification_groups;
 mod notifications;
 mod oauth;
+mod remote_account;
 mod status_json;
 mod statuses;
 mod streaming;
@@ -96,6 +97,11 @@ pub fn router() -> Router<App> {
         .route("/api/v1/accounts/{id}/following", get(graph::following))
         .route("/api/v1/follow_requests", get(graph::follow_requests))
         .route("/api/v1/timelines/home", get(graph::home))
+        // fixes: familiar followers (a fixed path wins over `{id}`).
+        .route(
+            "/api/v1/accounts/familiar_followers",
+            get(remote_account::familiar_followers),
+        )
         .route("/api/v1/accounts/{id}", get(accounts::account))
         .route("/api/v1/notifications", get(notifications::list))
         .route("/api/v1/notifications/clear", post(notifications::clear))

@@ -51,6 +51,7 @@ impl Accounts {
                     name: r.name.as_deref(),
                     icon: r.icon.as_deref(),
                     url: r.url.as_deref(),
+                    created_at: r.created_at,
                 },
             )),
         }

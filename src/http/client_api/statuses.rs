@@ -304,7 +304,7 @@ pub async fn reblogged_by(
 }
 
 /// The query of a page of statuses, and the pairs its Link header keeps.
-fn page_query(raw: Option<&str>) -> (PageQuery, Vec<(String, String)>) {
+pub(super) fn page_query(raw: Option<&str>) -> (PageQuery, Vec<(String, String)>) {
     let mut q = PageQuery::default();
     let mut kept = Vec::new();
     let yes = |v: &str| matches!(v, "true" | "True" | "1");
@@ -363,7 +363,7 @@ async fn page(
     Ok((headers, Json(Value::Array(out))))
 }
 
-/// `GET /api/v1/accounts/:id/statuses`: our authors' (remote accounts: not here).
+/// `GET /api/v1/accounts/:id/statuses`: our authors', or a remote account's we store.
 pub async fn of_account(
     State(app): State<App>,
     Auth(grant): Auth,
@@ -371,6 +371,9 @@ pub async fn of_account(
     RawQuery(raw): RawQuery,
 ) -> AppResult<(HeaderMap, Json<Value>)> {
     read(&grant)?;
+    if id.starts_with("r.") {
+        return super::remote_account::statuses(&app, &grant, &id, raw.as_deref()).await;
+    }
     let account = crate::service::client_api::accounts::account_by_id(&app, &id).await?;
     let (q, kept) = page_query(raw.as_deref());
     let viewer = grant.author.as_ref();

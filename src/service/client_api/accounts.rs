@@ -17,13 +17,18 @@ pub struct Account {
     pub statuses: i64,
     /// When the newest post was published (ms).
     pub last_status_at: Option<i64>,
+    /// When the author joined, as apps show it (ms): their first post, or the first
+    /// sync if that was earlier (blogs older than the server keep their dates).
+    pub joined: i64,
 }
 
 /// An author of ours by handle.
 pub async fn account(app: &App, handle: &Handle) -> AppResult<Account> {
     let author = read::author(app, handle).await?;
     let (newest, statuses) = read::author_posts(app, handle, PageNumber::default()).await?;
+    let first = db::posts::first_published(app.db().read(), handle).await?;
     Ok(Account {
+        joined: first.map_or(author.created_at, |f| f.min(author.created_at)),
         followers: db::followers::count(app.db().read(), handle).await?,
         following: db::following::accepted_count(app.db().read(), handle).await?,
         statuses,

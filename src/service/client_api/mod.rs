@@ -10,8 +10,12 @@ pub mod media;
 pub mod notification_groups;
 pub mod notifications;
 pub mod oauth;
+// fixes: one remote object, one status id.
+pub mod one_id;
 pub mod password;
 pub mod picture;
+// fixes: a remote account's statuses and familiar followers.
+pub mod remote_account;
 pub mod search;
 // shape: one way to find and show a page of statuses.
 pub mod shown;

@@ -167,6 +167,8 @@ pub async fn show_all(
     if statuses.is_empty() {
         return Ok(Vec::new());
     }
+    // A home copy of a reply is drawn as the reply (one_id.rs).
+    let statuses = super::one_id::as_replies(app, viewer, statuses).await?;
     let db = app.db().read();
     let keys: Vec<String> = statuses.iter().map(|s| status_id(s).to_string()).collect();
     let mut ours: HashMap<(String, ReactionKind), i64> = HashMap::new();

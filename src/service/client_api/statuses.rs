@@ -88,7 +88,10 @@ pub async fn find(app: &App, viewer: Option<&Handle>, id: &str) -> AppResult<Sta
 async fn remote(app: &App, viewer: Option<&Handle>, n: i64) -> AppResult<Status> {
     let id = StatusId::Remote(n);
     let mut found = super::shown::find_all(app, viewer, &[id]).await?;
-    found.remove(&id).ok_or_else(not_found)
+    let status = found.remove(&id).ok_or_else(not_found)?;
+    // A home copy of a reply is that reply, for reading and for acting (one_id.rs).
+    let mut one = super::one_id::as_replies(app, viewer, vec![status]).await?;
+    one.pop().ok_or_else(not_found)
 }
 
 /// Whether `viewer` may see `post`: anyone a public or unlisted one, the author all
@@ -533,6 +536,8 @@ pub struct RemoteAccount {
     pub name: Option<String>,
     pub icon: Option<String>,
     pub url: Option<String>,
+    /// When the account was made (ms), if we know.
+    pub created_at: Option<i64>,
 }
 
 impl RemoteAccount {
@@ -544,6 +549,7 @@ impl RemoteAccount {
             name: a.and_then(|a| a.name.clone()),
             icon: a.and_then(|a| a.icon_url.clone()),
             url: a.and_then(|a| a.profile_url.clone()),
+            created_at: a.and_then(|a| a.created_at),
         }
     }
 
@@ -555,6 +561,7 @@ impl RemoteAccount {
             name: r.actor_name.clone(),
             icon: r.actor_icon.clone(),
             url: r.actor_url.clone(),
+            created_at: r.actor_created_at,
         }
     }
 }
@@ -793,6 +800,7 @@ pub async fn reacted_by(
                 name: r.name,
                 icon: r.icon_url,
                 url: r.profile_url,
+                created_at: r.actor_created_at,
             }));
         }
     }

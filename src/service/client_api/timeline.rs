@@ -51,6 +51,13 @@ pub async fn key_of(app: &App, id: Option<&str>) -> AppResult<Option<Key>> {
     let Some(id) = id.filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
+    // A reply shown in place of its home copy pages from that copy (one_id.rs).
+    if let Some(n) = id
+        .strip_prefix("reply.")
+        .and_then(|n| n.parse::<i64>().ok())
+    {
+        return super::one_id::key_of_reply(app, n).await;
+    }
     let db = app.db().read();
     if let Some(n) = id.strip_prefix("s.").and_then(|n| n.parse::<i64>().ok()) {
         return Ok(db::timeline::get(db, n)
