@@ -29,6 +29,7 @@ pub struct DirectRow {
     pub actor_handle: Option<String>,
     pub actor_icon: Option<String>,
     pub actor_url: Option<String>,
+    pub actor_created_at: Option<i64>,
 }
 
 /// What is stored of a direct message.
@@ -48,7 +49,7 @@ pub struct NewDirect<'a> {
 const SELECT: &str = "SELECT d.id, d.author, d.ap_id, d.actor_id, d.url, d.content_html,
         d.summary, d.in_reply_to, d.participants_json, d.published_at, d.edited_at,
         a.name AS actor_name, a.username AS actor_username, a.handle AS actor_handle,
-        a.icon_url AS actor_icon, a.profile_url AS actor_url
+        a.icon_url AS actor_icon, a.profile_url AS actor_url, a.created_at AS actor_created_at
      FROM direct_messages d LEFT JOIN remote_actors a ON a.id = d.actor_id ";
 
 /// Stores a message for one author; `None` if it was already stored (a redelivery

@@ -38,6 +38,7 @@ pub fn sender(d: &DirectRow) -> AccountRef {
         name: d.actor_name.clone(),
         icon: d.actor_icon.clone(),
         url: d.actor_url.clone(),
+        created_at: d.actor_created_at,
     })
 }
 
@@ -215,6 +216,7 @@ pub async fn participants(app: &App, row: &ConversationRow) -> AppResult<Vec<Acc
             name: stored.as_ref().and_then(|a| a.name.clone()),
             icon: stored.as_ref().and_then(|a| a.icon_url.clone()),
             url: stored.as_ref().and_then(|a| a.profile_url.clone()),
+            created_at: stored.as_ref().and_then(|a| a.created_at),
         }));
     }
     Ok(out)
