@@ -35,7 +35,7 @@ pub enum Event {
     Notification { author: Handle, id: i64 },
     /// A status published, edited or deleted (`status_events`, migration 0028).
     Status(StatusEventRow),
-    /// A conversation of `author` got a new status (`conversation_events`, 0029).
+    /// A conversation of `author` got a new status (`conversation_events`, 0030).
     Conversation { author: Handle, id: i64 },
 }
 

@@ -292,7 +292,7 @@ pub async fn remove(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<b
     )
 }
 
-/// The newest `conversation_events` row (migration 0029), 0 if none.
+/// The newest `conversation_events` row (migration 0030), 0 if none.
 pub async fn last_event_id(db: impl Executor<'_>) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM conversation_events")
         .fetch_one(db.inner())
