@@ -35,6 +35,8 @@ pub enum Event {
     Notification { author: Handle, id: i64 },
     /// A status published, edited or deleted (`status_events`, migration 0028).
     Status(StatusEventRow),
+    /// A conversation of `author` got a new status (`conversation_events`, 0030).
+    Conversation { author: Handle, id: i64 },
 }
 
 /// Why a connection was not admitted.
@@ -136,6 +138,7 @@ impl Hub {
 struct Marks {
     notification: i64,
     status: i64,
+    conversation: i64,
 }
 
 /// Reads new notifications and status events every [`POLL_EVERY`] and sends them to
@@ -156,6 +159,9 @@ pub async fn follow(db: Db, hub: Arc<Hub>, stop: CancellationToken) {
             if let Err(e) = db::status_events::prune(db.write(), before, keep).await {
                 tracing::warn!(error = %e, "pruning the streaming status log failed");
             }
+            if let Err(e) = db::direct::prune_events(db.write(), before, keep).await {
+                tracing::warn!(error = %e, "pruning the streaming conversation log failed");
+            }
         }
         polls = polls.wrapping_add(1);
         tokio::select! {
@@ -173,6 +179,7 @@ async fn poll(db: &Db, hub: &Hub, last: Option<Marks>) -> db::Result<Marks> {
         return Ok(Marks {
             notification: db::notifications::last_id(db.read()).await?,
             status: db::status_events::last_id(db.read()).await?,
+            conversation: db::direct::last_event_id(db.read()).await?,
         });
     };
     let mut seen = after;
@@ -193,6 +200,11 @@ async fn poll(db: &Db, hub: &Hub, last: Option<Marks>) -> db::Result<Marks> {
             sent.insert(status);
         }
         hub.send(Event::Status(row));
+    }
+    let conversations = db::direct::events_after(db.read(), after.conversation, POLL_BATCH);
+    for (seq, author, id) in conversations.await? {
+        seen.conversation = seq;
+        hub.send(Event::Conversation { author, id });
     }
     Ok(seen)
 }

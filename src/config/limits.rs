@@ -379,8 +379,9 @@ pub struct ClientApiLimits {
     /// Seconds between keep-alives on a streaming connection (a WebSocket ping, a
     /// comment line on server-sent events); a WebSocket silent for three is closed.
     pub stream_heartbeat_seconds: NonZeroU16,
-    /// Status events (`update`, `delete`, `status.update`) kept in the database for the
-    /// servers' pollers; older ones (and any past ten minutes) are dropped.
+    /// Status events (`update`, `delete`, `status.update`), and `conversation` events,
+    /// kept in the database (each log) for the servers' pollers; older ones (and any
+    /// past ten minutes) are dropped.
     pub stream_log_rows: NonZeroU32,
     /// Filters (`/api/v2/filters`) one author may keep.
     pub filters_per_author: NonZeroU16,

@@ -292,3 +292,42 @@ pub async fn remove(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<b
             > 0,
     )
 }
+
+/// The newest `conversation_events` row (migration 0030), 0 if none.
+pub async fn last_event_id(db: impl Executor<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM conversation_events")
+        .fetch_one(db.inner())
+        .await?;
+    Ok(id)
+}
+
+/// Conversations that got a new status, above `after`, oldest first: (row id,
+/// author, conversation id).
+pub async fn events_after(
+    db: impl Executor<'_>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Handle, i64)>> {
+    sqlx::query_as(
+        "SELECT id, author, conversation_id FROM conversation_events
+         WHERE id > ? ORDER BY id LIMIT ?",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
+}
+
+/// Drops conversation events written before `before` and all but the `keep` newest.
+pub async fn prune_events(db: impl Executor<'_>, before: i64, keep: i64) -> Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM conversation_events
+         WHERE at < ?1 OR id <= (SELECT COALESCE(MAX(id), 0) FROM conversation_events) - ?2",
+    )
+    .bind(before)
+    .bind(keep)
+    .execute(db.inner())
+    .await?
+    .rows_affected())
+}

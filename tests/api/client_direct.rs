@@ -537,3 +537,94 @@ async fn fedify_sends_a_direct_reply_and_receives_the_direct_answer() {
     assert!(object["to"].to_string().contains("/users/"), "{object}");
     assert!(!app.html("/@mayank/hello-world").await.contains("fixed!"));
 }
+
+/// The `direct` stream: a message from a peer and the author's own direct note each
+/// arrive as a `conversation` event (the list's Conversation entity), on the WebSocket
+/// and as server-sent events; another author's stream and the public streams get
+/// nothing; the stream asks `read:statuses`.
+#[tokio::test]
+async fn a_direct_message_streams_as_a_conversation_to_its_author_only() {
+    use crate::client_streaming::{next_event, open, quiet_for, ws_url};
+    let app = spawn_app().await;
+    let peer = TestPeer::start().await;
+    let alice = signed_in(&app, "alice", "read:statuses write:statuses").await;
+    let bob = signed_in(&app, "bob", "read").await;
+    let notes_only = signed_in(&app, "alice", "read:notifications").await;
+    let url =
+        |token: &str, stream: &str| ws_url(&app, &format!("stream={stream}&access_token={token}"));
+    assert_eq!(open(&url(&notes_only, "direct")).await.err(), Some(403));
+    let mut mine = open(&url(&alice, "direct")).await.expect("alice's direct");
+    let mut public = open(&url(&alice, "public:local"))
+        .await
+        .expect("public:local");
+    let mut users = open(&url(&alice, "user")).await.expect("alice's user");
+    let mut bobs = open(&url(&bob, "direct")).await.expect("bob's direct");
+    let mut sse = app
+        .client
+        .get(format!("{}/api/v1/streaming/direct", app.base))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(sse.status(), 200);
+
+    let note = peer.direct_note("solofrank", "dm", &app.actor("alice"), None, "<p>psst</p>");
+    send(&app, &peer, "solofrank", "Create", &note).await;
+    let (event, stream, payload) = next_event(&mut mine).await;
+    assert_eq!(
+        (event.as_str(), stream),
+        ("conversation", json!(["direct"]))
+    );
+    let (_, list) = api_get(&app, "/api/v1/conversations", Some(&alice)).await;
+    assert_eq!(payload, list[0], "the list's entity");
+    assert_eq!(payload["accounts"][0]["username"], "solofrank");
+    assert_eq!(payload["unread"], true);
+    assert_eq!(payload["last_status"]["visibility"], "direct");
+    let read = async {
+        let mut text = String::new();
+        while let Some(chunk) = sse.chunk().await.expect("chunk") {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if text.contains("event: conversation") && text.ends_with("\n\n") {
+                return text;
+            }
+        }
+        panic!("the stream ended: {text}");
+    };
+    let text = tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .expect("an SSE event within 10 s");
+    let data = text.lines().find_map(|l| l.strip_prefix("data: "));
+    let data: Value = serde_json::from_str(data.expect("data")).expect("JSON");
+    assert_eq!(data["id"], list[0]["id"]);
+
+    // The author's own direct note: her conversation again, on no public stream.
+    let domain = app.base.trim_start_matches("http://");
+    let body = json!({ "status": format!("@bob@{domain} hush"), "visibility": "direct" });
+    let (status, sent) = api_send(
+        &app,
+        Method::POST,
+        "/api/v1/statuses",
+        Some(&alice),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{sent}");
+    let (event, _, payload) = next_event(&mut mine).await;
+    assert_eq!(event, "conversation");
+    assert_eq!(payload["last_status"]["id"], sent["id"]);
+    assert_eq!(payload["accounts"][0]["acct"], "bob");
+
+    // Her own direct note is an `update` of her `user` stream (her own statuses); the
+    // peer's message is not.
+    let (event, _, shown) = next_event(&mut users).await;
+    assert_eq!((event.as_str(), &shown["id"]), ("update", &sent["id"]));
+    assert!(quiet_for(&mut users, 600).await, "one update only");
+    assert!(
+        quiet_for(&mut public, 600).await,
+        "no direct status on public:local"
+    );
+    assert!(
+        quiet_for(&mut bobs, 300).await,
+        "bob's direct stream hears nothing"
+    );
+}

@@ -46,7 +46,8 @@ fn page(raw: Option<&str>) -> Page {
     p
 }
 
-async fn entity(
+/// The Conversation entity (the list's, and the `direct` stream's payload).
+pub(super) async fn entity(
     app: &App,
     author: &Handle,
     c: Conversation,

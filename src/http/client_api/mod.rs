@@ -149,6 +149,8 @@ pub fn router() -> Router<App> {
             "/api/v1/streaming/hashtag/local",
             get(streaming::sse_hashtag),
         )
+        // direct: the `direct` stream (conversation events).
+        .route("/api/v1/streaming/direct", get(streaming::sse_direct))
         // Media attachments: the upload routes bound their bodies themselves, while
         // they stream, by `[limits.client_api] media_max_bytes`.
         .route(

@@ -3,7 +3,8 @@
 //! stream). The token comes in the query (`access_token`), the `Authorization` header
 //! or the `Sec-WebSocket-Protocol` header, and is checked before the upgrade. Each
 //! event is `{"stream": [...], "event": "notification", "payload": "<JSON text>"}`
-//! (`update`, `status.update`: a Status; `delete`: the bare id).
+//! (`update`, `status.update`: a Status; `delete`: the bare id; `conversation`: a
+//! Conversation).
 
 use std::{convert::Infallible, time::Duration};
 
@@ -110,6 +111,15 @@ async fn render(app: &App, conn: &Connection, item: Item) -> AppResult<(Vec<Stri
             Ok((stream, (name, payload)))
         }
         Item::Delete { stream, id } => Ok((stream, ("delete", id))),
+        Item::Conversation {
+            stream,
+            conversation,
+        } => {
+            let mut accounts = super::status_json::Accounts::default();
+            let v = super::conversations::entity(app, conn.author(), *conversation, &mut accounts)
+                .await?;
+            Ok((stream, ("conversation", v.to_string())))
+        }
     }
 }
 
@@ -316,6 +326,15 @@ pub async fn sse_notification(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     sse(app, raw, headers, Ok(Stream::UserNotification)).await
+}
+
+/// `GET /api/v1/streaming/direct`.
+pub async fn sse_direct(
+    State(app): State<App>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    sse(app, raw, headers, Ok(Stream::Direct)).await
 }
 
 /// `GET /api/v1/streaming/public` and `/public/local`.

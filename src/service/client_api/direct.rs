@@ -174,6 +174,18 @@ pub async fn read(app: &App, author: &Handle, id: &str) -> AppResult<Conversatio
     Ok(Conversation { row, last })
 }
 
+/// One of `author`'s conversations as the list shows it (a streamed `conversation`
+/// event); None if it is gone since.
+pub async fn one(app: &App, author: &Handle, id: i64) -> AppResult<Option<Conversation>> {
+    let Some(row) = db::direct::conversation(app.db().read(), author, id).await? else {
+        return Ok(None);
+    };
+    let last = super::statuses::find(app, Some(author), &row.last_status)
+        .await
+        .ok();
+    Ok(Some(Conversation { row, last }))
+}
+
 /// Takes a conversation off the list; its statuses stay.
 pub async fn remove(app: &App, author: &Handle, id: &str) -> AppResult<()> {
     let id = conversation_id(id)?;

@@ -12,7 +12,7 @@ use crate::{
     db::{self, notifications::NotificationRow, status_events::StatusEventRow, timeline::Window},
     domain::{Access, FilterContext, Handle, Resource, Scope, Tag},
     error::{AppError, AppResult},
-    service::client_api::{oauth::Grant, tags, timeline},
+    service::client_api::{direct, oauth::Grant, tags, timeline},
     streaming::{Event, Refused, Ticket},
 };
 
@@ -30,6 +30,8 @@ pub enum Stream {
     Public { local: bool },
     /// Public statuses with a tag.
     Hashtag { tag: Tag, local: bool },
+    /// The author's conversations (direct messages), each time one gets a status.
+    Direct,
 }
 
 impl Stream {
@@ -42,6 +44,7 @@ impl Stream {
         Ok(match stream {
             "user" => Self::User,
             "user:notification" => Self::UserNotification,
+            "direct" => Self::Direct,
             "public" | "public:media" | "public:remote" => Self::Public { local: false },
             "public:local" | "public:local:media" => Self::Public { local: true },
             "hashtag" => Self::Hashtag {
@@ -61,6 +64,7 @@ impl Stream {
         match self {
             Self::User => vec!["user".into()],
             Self::UserNotification => vec!["user:notification".into()],
+            Self::Direct => vec!["direct".into()],
             Self::Public { local: false } => vec!["public".into()],
             Self::Public { local: true } => vec!["public:local".into()],
             Self::Hashtag { tag, local } => {
@@ -97,6 +101,11 @@ pub enum Item {
     },
     /// `delete`: the status's id.
     Delete { stream: Vec<String>, id: String },
+    /// `conversation`: the conversation as `GET /api/v1/conversations` lists it.
+    Conversation {
+        stream: Vec<String>,
+        conversation: Box<direct::Conversation>,
+    },
 }
 
 /// One open streaming connection: its author, place in the bounds, streams, and
@@ -190,6 +199,18 @@ impl Connection {
                     .collect())
             }
             Event::Status(e) => self.status_items(app, e).await,
+            Event::Conversation { author, id } => {
+                if *author != self.author || !self.streams.contains(&Stream::Direct) {
+                    return Ok(vec![]);
+                }
+                let Some(c) = direct::one(app, author, *id).await? else {
+                    return Ok(vec![]);
+                };
+                Ok(vec![Item::Conversation {
+                    stream: Stream::Direct.names(),
+                    conversation: Box::new(c),
+                }])
+            }
         }
     }
 
@@ -221,7 +242,8 @@ impl Connection {
                     }
                     (home == Some(true)).then_some(FilterContext::Home)
                 }
-                Stream::UserNotification => None,
+                // Direct statuses stream as conversations only.
+                Stream::UserNotification | Stream::Direct => None,
                 Stream::Public { .. } => (public && ours).then_some(FilterContext::Public),
                 Stream::Hashtag { tag, local } => {
                     (public && (ours || !local) && tagged(tag)).then_some(FilterContext::Public)
