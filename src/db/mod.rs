@@ -294,7 +294,7 @@ impl Db {
                 options(path)?.pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string()),
             )
             .await?;
-        sqlx::migrate!("./migrations").run(&writer).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
             .connect_with(options(path)?.pragma("query_only", "ON"))
@@ -318,7 +318,7 @@ impl Db {
     /// pool for reads and writes, for tools that do not serve.
     pub async fn connect(path: &Path) -> Result<Self> {
         let pool = pool_options(8).connect_with(options(path)?).await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self(Arc::new(Inner {
             writer: Writer {
                 pool: pool.clone(),
