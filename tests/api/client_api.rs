@@ -1133,12 +1133,20 @@ mod notifications {
     /// then 0020's own file.
     #[tokio::test]
     async fn the_migration_backfills_notifications_from_existing_rows() {
+        use crate::helpers::{Store, database_setting, store};
+        // The store's own migrations, on an empty database of the store's kind.
         let dir = tempfile::tempdir().expect("temp dir");
-        let opts = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(dir.path().join("old.db"))
-            .create_if_missing(true);
-        let db = sqlx::SqlitePool::connect_with(opts).await.expect("db");
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let (url, kind) = match store() {
+            Store::Sqlite => {
+                let file = crate::shared::sqlite_url(&dir.path().join("old.db"));
+                (format!("{file}?mode=rwc"), "sqlite")
+            }
+            Store::Postgres => (database_setting(), "postgres"),
+        };
+        let db = crate::shared::any_pool(&url).await;
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(kind);
         let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
             .expect("migrations")
             .map(|e| e.expect("entry").path())

@@ -447,10 +447,7 @@ async fn a_password_can_be_set_before_the_first_sync_without_publishing() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let db = dir.path().join("data/db.sqlite");
-    let sql = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .expect("db");
+    let sql = crate::helpers::sql_pool_in(dir.path()).await;
     let count = |q: &'static str| {
         let sql = sql.clone();
         async move {

@@ -377,7 +377,7 @@ async fn a_group_spans_at_most_twelve_hours() {
     for (actor, at) in [("a", 0), ("b", 5), ("c", 11), ("d", 12), ("e", 13)] {
         sqlx::query(
             "INSERT INTO notifications (author, kind, actor_id, created_at)
-             VALUES ('alice', 'follow', ?, ?)",
+             VALUES ('alice', 'follow', $1, $2)",
         )
         .bind(format!("https://peer.example/users/{actor}"))
         .bind(base + at * hour)

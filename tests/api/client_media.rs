@@ -577,7 +577,7 @@ async fn a_post_claims_its_authors_uploads_and_makes_their_urls_public() {
         .unwrap();
     assert!(claim(&app, "alice", &[id(0)], other).await.is_err());
     // A deleted post's media are gone from the web at once.
-    sqlx::query("UPDATE posts SET deleted_at = 1 WHERE id = ?")
+    sqlx::query("UPDATE posts SET deleted_at = 1 WHERE id = $1")
         .bind(post_id)
         .execute(&app.sql)
         .await

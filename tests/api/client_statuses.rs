@@ -291,7 +291,7 @@ async fn comment(app: &TestApp, peer: &TestPeer, name: &str, local: &str) -> (St
     );
     app.inbox_settled().await;
     let ap_id = note["id"].as_str().expect("id").to_owned();
-    let n: i64 = sqlx::query_scalar("SELECT id FROM replies WHERE ap_id = ?")
+    let n: i64 = sqlx::query_scalar("SELECT id FROM replies WHERE ap_id = $1")
         .bind(&ap_id)
         .fetch_one(&app.sql)
         .await

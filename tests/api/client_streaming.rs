@@ -726,7 +726,7 @@ async fn tag_timelines_list_the_public_statuses_with_the_tag_only() {
         sqlx::query(
             "INSERT INTO remote_statuses (ap_id, actor_id, url, content_html, visibility,
                                           tags_json, published_at, received_at)
-             VALUES (?, 'https://elsewhere.example/users/zed', ?, '<p>#Rust</p>', ?, '[\"Rust\"]',
+             VALUES ($1, 'https://elsewhere.example/users/zed', $2, '<p>#Rust</p>', $3, '[\"Rust\"]',
                      1800000000000, 1800000000000)",
         )
         .bind(format!("https://elsewhere.example/notes/{n}"))

@@ -28,7 +28,7 @@ fn publish(dir: &Path) {
     );
 }
 
-async fn count(db: &sqlx::SqlitePool, sql: &'static str) -> i64 {
+async fn count(db: &sqlx::AnyPool, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(db).await.expect("count")
 }
 
@@ -49,7 +49,7 @@ async fn kill_9_mid_fan_out_loses_nothing_and_sigterm_releases_in_flight_work() 
     ));
     let peer = Arc::new(TestPeer::start().await);
     let server = Server::start(dir.path(), port).await;
-    let db = crate::shared::sql_pool(&dir.path().join("data/db.sqlite")).await;
+    let db = crate::helpers::sql_pool_in(dir.path()).await;
 
     // Thousands of followers, each with a personal inbox.
     let client = reqwest::Client::new();
@@ -226,7 +226,7 @@ async fn kill_9_loses_no_activity_the_inbox_acknowledged() {
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(acknowledged.len() < LIKERS, "the kill came mid-storm");
 
-    let db = crate::shared::sql_pool(&dir.path().join("data/db.sqlite")).await;
+    let db = crate::helpers::sql_pool_in(dir.path()).await;
     let backlog = count(
         &db,
         "SELECT COUNT(*) FROM inbox_activities WHERE state = 'pending'",

@@ -163,20 +163,20 @@ async fn a_host_that_never_answers_is_held_by_its_circuit_and_released_by_a_prob
         app.deliver_all().await;
     }
     let hang_host = format!("hang.localhost:{}", peer.base.rsplit(':').next().unwrap());
-    let (circuit,): (String,) = sqlx::query_as("SELECT circuit FROM hosts WHERE host = ?")
+    let (circuit,): (String,) = sqlx::query_as("SELECT circuit FROM hosts WHERE host = $1")
         .bind(&hang_host)
         .fetch_one(&app.sql)
         .await
         .unwrap();
     assert_eq!(circuit, "open");
     let tried: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE host = ? AND attempts > 0")
+        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE host = $1 AND attempts > 0")
             .bind(&hang_host)
             .fetch_one(&app.sql)
             .await
             .unwrap();
     let held: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE host = ? AND state = 'pending'")
+        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE host = $1 AND state = 'pending'")
             .bind(&hang_host)
             .fetch_one(&app.sql)
             .await

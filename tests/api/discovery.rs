@@ -205,7 +205,7 @@ async fn demo_content_is_clean_and_the_title_heading_is_not_repeated() {
             .await
             .unwrap();
         let posts: Vec<String> =
-            sqlx::query_scalar("SELECT content_html FROM posts WHERE author = ?")
+            sqlx::query_scalar("SELECT content_html FROM posts WHERE author = $1")
                 .bind(handle)
                 .fetch_all(&app.sql)
                 .await

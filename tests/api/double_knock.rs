@@ -275,7 +275,7 @@ async fn verify(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> bool {
 
 async fn remembered(app: &TestApp, peer_base: &str) -> Option<String> {
     let host = peer_base.trim_start_matches("http://");
-    sqlx::query_scalar("SELECT signature_scheme FROM hosts WHERE host = ?")
+    sqlx::query_scalar("SELECT signature_scheme FROM hosts WHERE host = $1")
         .bind(host)
         .fetch_optional(&app.sql)
         .await

@@ -8,7 +8,7 @@ use std::{
 use fedblog::{app::App, config::Config, delivery::Deliverer, startup::Application};
 use tempfile::TempDir;
 
-use crate::shared::{copy_dir, sql_pool};
+use crate::shared::{any_pool, copy_dir, sqlite_url};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -19,8 +19,9 @@ pub struct TestApp {
     pub port: u16,
     /// The running app, for tests that call its use cases directly.
     pub state: App,
-    /// A pool of the test's own on the app's database, for checks in SQL.
-    pub sql: sqlx::SqlitePool,
+    /// A pool of the test's own on the app's database (either store), for checks in
+    /// portable SQL.
+    pub sql: sqlx::AnyPool,
     pub deliverer: Deliverer,
     /// `http://127.0.0.1:<port>` of the admin listener, if the config has `[admin] listen`.
     pub admin_base: Option<String>,
@@ -52,6 +53,123 @@ pub struct Options {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+    }
+}
+
+/// The store the tests run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Store {
+    Sqlite,
+    Postgres,
+}
+
+/// The environment variable naming a PostgreSQL server (a URL without a database, e.g.
+/// `postgres://postgres@127.0.0.1:5544`) to run the tests on instead of SQLite.
+const POSTGRES_VAR: &str = "FEDBLOG_TEST_POSTGRES";
+
+/// PostgreSQL when `FEDBLOG_TEST_POSTGRES` is set (scripts/test.sh sets it for its
+/// second run of this suite), else SQLite.
+pub fn store() -> Store {
+    match std::env::var(POSTGRES_VAR) {
+        Ok(url) if !url.trim().is_empty() => Store::Postgres,
+        _ => Store::Sqlite,
+    }
+}
+
+/// For the tests, or parts of tests, that are about the SQLite file itself (a full
+/// disk under it, a read-only file, its pragmas, its backup) or what only SQLite
+/// allows (a text in an integer column): true on SQLite; on PostgreSQL prints what is
+/// left out, and returns false. Every such place goes through here (with a comment
+/// saying why), so they are easy to find.
+pub fn sqlite_only(what: &str) -> bool {
+    if store() == Store::Sqlite {
+        return true;
+    }
+    eprintln!("SQLite only, left out on PostgreSQL: {what}");
+    false
+}
+
+/// The `database = "…"` value for a new fedblog folder: a SQLite file under the
+/// config's folder (`data/db.sqlite`), or a fresh, empty PostgreSQL database of its own
+/// (the server migrates it on start). Every config a test writes takes its database
+/// from here, so no test depends on the store.
+pub fn database_setting() -> String {
+    match std::env::var(POSTGRES_VAR) {
+        Ok(server) if !server.trim().is_empty() => fresh_postgres_database(server.trim()),
+        _ => "data/db.sqlite".to_owned(),
+    }
+}
+
+/// Creates an empty database on the PostgreSQL server `server` (through its `postgres`
+/// database, or the one its URL names) and returns its URL. The name is unique across
+/// the tests of this process (a counter) and across processes and runs (the process id
+/// and the clock), so parallel tests never share one.
+fn fresh_postgres_database(server: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let server_url = url::Url::parse(server)
+        .unwrap_or_else(|e| panic!("{POSTGRES_VAR}={server} is not a URL: {e}"));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!(
+        "fedblog_t_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut maintenance = server_url.clone();
+    if maintenance.path().trim_matches('/').is_empty() {
+        maintenance.set_path("/postgres");
+    }
+    let mut database = server_url;
+    database.set_path(&format!("/{name}"));
+    // Called from sync code inside a test's runtime, so the connection gets a runtime
+    // (and a thread) of its own for the moment it takes.
+    let create = format!("CREATE DATABASE {name}");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::postgres::PgConnection::connect(maintenance.as_str())
+                    .await
+                    .unwrap_or_else(|e| panic!("connect to {maintenance} ({POSTGRES_VAR}): {e}"));
+                sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("create database {name}: {e}"));
+                conn.close()
+                    .await
+                    .expect("close the maintenance connection");
+            })
+        })
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    });
+    database.to_string()
+}
+
+/// A pool of the test's own (2 connections) on the database the config.toml in `dir`
+/// names, whichever the store.
+pub async fn sql_pool_in(dir: &Path) -> sqlx::AnyPool {
+    any_pool(&database_url_in(dir)).await
+}
+
+/// The URL of the database the config.toml in `dir` names: its `postgres://` URL, or
+/// its SQLite file (relative to `dir`) as a `sqlite://` URL.
+pub fn database_url_in(dir: &Path) -> String {
+    let text = std::fs::read_to_string(dir.join("config.toml")).expect("read config.toml");
+    let config: toml::Table = toml::from_str(&text).expect("config.toml is TOML");
+    let setting = config
+        .get("database")
+        .and_then(toml::Value::as_str)
+        .expect("config.toml has `database`");
+    if setting.starts_with("postgres://") || setting.starts_with("postgresql://") {
+        setting.to_owned()
+    } else {
+        sqlite_url(&dir.join(setting))
     }
 }
 
@@ -88,8 +206,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     std::fs::write(
         dir.path().join("config.toml"),
         format!(
-            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = {}\ndatabase = \"data/test.sqlite\"\ncontent = \"content\"\n\n[delivery]\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\n{}\n",
+            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = {}\ndatabase = \"{}\"\ncontent = \"content\"\n\n[delivery]\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\n{}\n",
             !opts.production,
+            database_setting(),
             if opts.delivery.contains("timeout_seconds") { opts.delivery.to_owned() } else { format!("timeout_seconds = 5\n{}", opts.delivery) }
         ) + opts.config,
     )
@@ -106,7 +225,7 @@ async fn start(dir: TempDir, listener: TcpListener, worker: bool, watch: bool) -
         .expect("app builds")
         .watch_content(watch);
     let state = app.app().clone();
-    let sql = sql_pool(&state.config().database).await;
+    let sql = sql_pool_in(dir.path()).await;
     let deliverer = app.deliverer();
     let admin_base = app.admin_port().map(|p| format!("http://127.0.0.1:{p}"));
     let shutdown = CancellationToken::new();
@@ -285,7 +404,7 @@ impl TestApp {
 
     /// What processing said about the inbox activity with this id.
     pub async fn inbox_result(&self, ap_id: &str) -> (String, String) {
-        sqlx::query_as("SELECT state, COALESCE(result, '') FROM inbox_activities WHERE ap_id = ?")
+        sqlx::query_as("SELECT state, COALESCE(result, '') FROM inbox_activities WHERE ap_id = $1")
             .bind(ap_id)
             .fetch_one(&self.sql)
             .await
@@ -450,7 +569,8 @@ pub fn server_folder(extra: &str) -> (TempDir, PathBuf, u16) {
     std::fs::write(
         dir.path().join("config.toml"),
         format!(
-            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n{extra}"
+            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"{}\"\ncontent = \"content\"\n{extra}",
+            database_setting()
         ),
     )
     .expect("config");

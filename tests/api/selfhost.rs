@@ -173,7 +173,10 @@ async fn init_in_an_empty_folder_then_serve_and_fedify_follows_the_new_author() 
 fn broken_site(dir: &Path) {
     std::fs::write(
         dir.join("config.toml"),
-        "listen = \"127.0.0.1:8080\"\ndomain = \"localhost:8080\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n",
+        format!(
+            "listen = \"127.0.0.1:8080\"\ndomain = \"localhost:8080\"\ndev = true\ndatabase = \"{}\"\ncontent = \"content\"\n",
+            crate::helpers::database_setting()
+        ),
     )
     .unwrap();
     let files = [

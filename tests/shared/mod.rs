@@ -47,8 +47,42 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A pool on an existing fedblog database, for the rows a test or benchmark reads
-/// (or sets up) with its own SQL, as an operator with `sqlite3` would.
+/// A small pool (2 connections) on an existing fedblog database named by a URL
+/// (`sqlite://…` or `postgres://…`), for the rows a test reads or sets up with its own
+/// SQL, as an operator with `sqlite3` or `psql` would. The SQL must be portable (`$1`
+/// placeholders, no SQLite-only functions).
+pub async fn any_pool(url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new()
+        .max_connections(2)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // The server writes while the test reads: wait for its locks as the
+                // server's own connections do, rather than SQLite's 5 s default.
+                if conn.backend_name() == "SQLite" {
+                    sqlx::Executor::execute(&mut *conn, "PRAGMA busy_timeout = 10000").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("open the database {url}: {e}"))
+}
+
+/// The `sqlite://` URL of a SQLite file (`?` and `#` would end the path in a URL).
+pub fn sqlite_url(file: &Path) -> String {
+    let path = file.to_str().expect("a UTF-8 path");
+    format!(
+        "sqlite://{}",
+        path.replace('%', "%25")
+            .replace('?', "%3F")
+            .replace('#', "%23")
+    )
+}
+
+/// A pool on an existing fedblog SQLite file, for the rows a benchmark reads (or sets
+/// up) with its own SQL, as an operator with `sqlite3` would.
 pub async fn sql_pool(database: &Path) -> sqlx::SqlitePool {
     let options = sqlx::sqlite::SqliteConnectOptions::from_str("sqlite://")
         .expect("options")
