@@ -38,9 +38,13 @@ BEGIN
     INSERT INTO cache_changes (scope) VALUES
         ('post:' || OLD.author || '/' || OLD.slug), ('post:' || NEW.author || '/' || NEW.slug),
         ('posts:' || NEW.author);
+    -- In byte order, as SQLite's UNION happens to give them.
     INSERT INTO cache_changes (scope)
-        SELECT 'tag:' || t.value FROM json_array_elements_text(OLD.tags_json::json) AS t(value)
-        UNION SELECT 'tag:' || t.value FROM json_array_elements_text(NEW.tags_json::json) AS t(value);
+        SELECT u.scope FROM (
+            SELECT 'tag:' || t.value AS scope
+              FROM json_array_elements_text(OLD.tags_json::json) AS t(value)
+            UNION SELECT 'tag:' || t.value FROM json_array_elements_text(NEW.tags_json::json) AS t(value)
+        ) AS u ORDER BY u.scope COLLATE "C";
     RETURN NULL;
 END $$;
 CREATE TRIGGER posts_updated_change
