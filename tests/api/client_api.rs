@@ -1138,7 +1138,7 @@ mod notifications {
             .filename(dir.path().join("old.db"))
             .create_if_missing(true);
         let db = sqlx::SqlitePool::connect_with(opts).await.expect("db");
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
         let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
             .expect("migrations")
             .map(|e| e.expect("entry").path())

@@ -106,7 +106,7 @@ async fn start(dir: TempDir, listener: TcpListener, worker: bool, watch: bool) -
         .expect("app builds")
         .watch_content(watch);
     let state = app.app().clone();
-    let sql = sql_pool(&state.config().database).await;
+    let sql = sql_pool(state.config().database.sqlite_file().expect("SQLite")).await;
     let deliverer = app.deliverer();
     let admin_base = app.admin_port().map(|p| format!("http://127.0.0.1:{p}"));
     let shutdown = CancellationToken::new();
