@@ -272,7 +272,7 @@ async fn instance(
     );
     // Plain SQL, not this tree's `db` module: opening the database through it would
     // apply this tree's migrations to a database another build is to serve.
-    let pool = shared::sql_pool(&config.database).await;
+    let pool = shared::sql_pool(config.database.sqlite_file().expect("a SQLite bench")).await;
     let mut tx = pool.begin().await.expect("tx");
     for i in 0..followers {
         let host = format!("h{}.localhost:{sink_port}", i % HOSTS);
@@ -300,7 +300,7 @@ async fn instance(
 }
 
 async fn author_public_key(config: &Config) -> String {
-    let pool = shared::sql_pool(&config.database).await;
+    let pool = shared::sql_pool(config.database.sqlite_file().expect("a SQLite bench")).await;
     let pem: String =
         sqlx::query_scalar("SELECT public_key_pem FROM authors WHERE handle = 'alice'")
             .fetch_one(&pool)
@@ -416,7 +416,7 @@ impl Server {
 
 /// The activity id of the Create for `slug`, once stored.
 async fn create_id(config: &Config, slug: &str) -> String {
-    let pool = shared::sql_pool(&config.database).await;
+    let pool = shared::sql_pool(config.database.sqlite_file().expect("a SQLite bench")).await;
     let id: String = sqlx::query_scalar("SELECT ap_id FROM activities WHERE kind = 'Create' AND ap_id LIKE '%/' || ? || '/create/%'")
         .bind(slug)
         .fetch_one(&pool)
@@ -698,7 +698,7 @@ async fn big_fan_out(sink_port: u16) -> (f64, i64) {
     let report = sync::sync(&app).await.expect("sync");
     let seconds = start.elapsed().as_secs_f64();
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
-        .fetch_one(&shared::sql_pool(&config.database).await)
+        .fetch_one(&shared::sql_pool(config.database.sqlite_file().expect("a SQLite bench")).await)
         .await
         .expect("count");
     assert_eq!(report.deliveries_queued as i64, rows);

@@ -3,6 +3,7 @@
 //! Nothing else in the program reads a configuration file.
 
 use std::{
+    fmt,
     net::SocketAddr,
     path::{Path, PathBuf},
 };
@@ -102,7 +103,7 @@ struct RawConfig {
     dev: bool,
     #[serde(default)]
     allow_dev_on_public_domain: bool,
-    database: PathBuf,
+    database: String,
     content: PathBuf,
     #[serde(default)]
     site: RawSite,
@@ -157,10 +158,64 @@ pub struct AdminSettings {
     pub listen: Option<SocketAddr>,
 }
 
+/// Where the data lives: a SQLite file (the default; one machine) or a PostgreSQL
+/// database, which several `fedblog serve` nodes can share (docs/SCALING.md).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    File(PathBuf),
+    /// A `postgres://` or `postgresql://` connection URL.
+    Postgres(String),
+}
+
+impl Database {
+    /// A `postgres://` or `postgresql://` URL, else a SQLite file (relative to `base`).
+    pub fn parse(setting: String, base: &Path) -> Self {
+        if setting.starts_with("postgres://") || setting.starts_with("postgresql://") {
+            return Self::Postgres(setting);
+        }
+        let path = PathBuf::from(setting);
+        Self::File(if path.is_absolute() {
+            path
+        } else {
+            base.join(path)
+        })
+    }
+
+    /// The SQLite file, if that is the store.
+    pub fn sqlite_file(&self) -> Option<&Path> {
+        match self {
+            Self::File(p) => Some(p),
+            Self::Postgres(_) => None,
+        }
+    }
+}
+
+/// The file's path, or the URL without its password (it goes to logs and messages).
+impl fmt::Display for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(p) => write!(f, "{}", p.display()),
+            Self::Postgres(url) => match Url::parse(url) {
+                Ok(mut u) if u.password().is_some() => {
+                    let _ = u.set_password(Some("***"));
+                    write!(f, "{u}")
+                }
+                _ => f.write_str(url),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Database({self})")
+    }
+}
+
 /// Paths given on the command line (or its environment variables), which win over the file.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    pub database: Option<PathBuf>,
+    pub database: Option<String>,
     pub content: Option<PathBuf>,
 }
 
@@ -262,7 +317,7 @@ pub struct Config {
     /// Lets `serve` run in dev mode on a domain that is not loopback (see
     /// [`Config::check_serving`]).
     pub allow_dev_on_public_domain: bool,
-    pub database: PathBuf,
+    pub database: Database,
     pub content: PathBuf,
     pub site_title: String,
     pub site_description: String,
@@ -368,7 +423,7 @@ impl Config {
             domain,
             dev: raw.dev,
             allow_dev_on_public_domain: raw.allow_dev_on_public_domain,
-            database: resolve(&overrides.database, raw.database),
+            database: Database::parse(overrides.database.clone().unwrap_or(raw.database), base),
             content: resolve(&overrides.content, raw.content),
             delivery: raw.delivery,
             federation: raw.federation,

@@ -125,3 +125,13 @@ CREATE TABLE meta (
     key   TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
 );
+
+-- SQLite's json_each over a JSON array, so the queries both stores share can say
+-- `x IN (SELECT value FROM json_each($1))`: `key` is the position, `value` the element
+-- as text (compared with an integer column through CAST(value AS BIGINT)).
+-- PostgreSQL's own json_each(json) takes objects; this one takes text.
+CREATE FUNCTION json_each(doc TEXT) RETURNS TABLE (key BIGINT, value TEXT)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT t.ord - 1, t.elem
+    FROM json_array_elements_text(doc::json) WITH ORDINALITY AS t(elem, ord)
+$$;

@@ -38,9 +38,10 @@ pub struct Cli {
         default_value = "config.toml"
     )]
     pub config: PathBuf,
-    /// The SQLite database, instead of `database` in the configuration file.
+    /// The SQLite file or `postgres://` URL, instead of `database` in the configuration
+    /// file.
     #[arg(long, global = true, env = "FEDBLOG_DATABASE")]
-    pub database: Option<PathBuf>,
+    pub database: Option<String>,
     /// The content folder, instead of `content` in the configuration file.
     #[arg(long, global = true, env = "FEDBLOG_CONTENT")]
     pub content: Option<PathBuf>,

@@ -22,7 +22,7 @@ pub async fn insert(
     now: i64,
 ) -> Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO activities (ap_id, author, kind, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO activities (ap_id, author, kind, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(ap_id)
     .bind(author)
@@ -35,7 +35,7 @@ pub async fn insert(
 }
 
 pub async fn by_ap_id(db: impl Executor<'_>, ap_id: &str) -> Result<Option<ActivityRow>> {
-    sqlx::query_as("SELECT * FROM activities WHERE ap_id = ?")
+    sqlx::query_as("SELECT * FROM activities WHERE ap_id = $1")
         .bind(ap_id)
         .fetch_optional(db.inner())
         .await
@@ -43,7 +43,7 @@ pub async fn by_ap_id(db: impl Executor<'_>, ap_id: &str) -> Result<Option<Activ
 }
 
 pub async fn by_id(db: impl Executor<'_>, id: i64) -> Result<Option<ActivityRow>> {
-    sqlx::query_as("SELECT * FROM activities WHERE id = ?")
+    sqlx::query_as("SELECT * FROM activities WHERE id = $1")
         .bind(id)
         .fetch_optional(db.inner())
         .await

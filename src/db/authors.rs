@@ -1,4 +1,4 @@
-use sqlx::types::Json;
+use super::types::Json;
 
 use super::{Executor, Result};
 use crate::domain::{Handle, PostKind, ProfileField};
@@ -9,7 +9,10 @@ pub struct AuthorRow {
     pub handle: Handle,
     pub name: String,
     pub bio_html: String,
-    #[sqlx(json, rename = "fields_json")]
+    #[sqlx(
+        rename = "fields_json",
+        try_from = "super::types::Json<Vec<ProfileField>>"
+    )]
     pub fields: Vec<ProfileField>,
     pub avatar_file: Option<String>,
     pub avatar_media_type: Option<String>,
@@ -22,7 +25,10 @@ pub struct AuthorRow {
     pub header_file: Option<String>,
     pub header_media_type: Option<String>,
     /// Actor ids of the author's other accounts (`alsoKnownAs`).
-    #[sqlx(json, rename = "also_known_as_json")]
+    #[sqlx(
+        rename = "also_known_as_json",
+        try_from = "super::types::Json<Vec<String>>"
+    )]
     pub also_known_as: Vec<String>,
     /// The account the author moved to (`movedTo`), set by `fedblog move`.
     pub moved_to: Option<String>,
@@ -44,7 +50,7 @@ pub struct ProfileValues<'a> {
 }
 
 pub async fn get(db: impl Executor<'_>, handle: &Handle) -> Result<Option<AuthorRow>> {
-    sqlx::query_as("SELECT * FROM authors WHERE handle = ?")
+    sqlx::query_as("SELECT * FROM authors WHERE handle = $1")
         .bind(handle)
         .fetch_optional(db.inner())
         .await
@@ -70,7 +76,7 @@ pub async fn insert(
         "INSERT INTO authors (handle, name, bio_html, fields_json, avatar_file, avatar_media_type,
             default_kind, public_key_pem, private_key_pem, profile_hash, created_at, updated_at,
             header_file, header_media_type, also_known_as_json)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(handle)
     .bind(p.name)
@@ -99,10 +105,10 @@ pub async fn update_profile(
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE authors SET name = ?, bio_html = ?, fields_json = ?, avatar_file = ?,
-            avatar_media_type = ?, default_kind = ?, profile_hash = ?, updated_at = ?,
-            header_file = ?, header_media_type = ?, also_known_as_json = ?
-         WHERE handle = ?",
+        "UPDATE authors SET name = $1, bio_html = $2, fields_json = $3, avatar_file = $4,
+            avatar_media_type = $5, default_kind = $6, profile_hash = $7, updated_at = $8,
+            header_file = $9, header_media_type = $10, also_known_as_json = $11
+         WHERE handle = $12",
     )
     .bind(p.name)
     .bind(p.bio_html)
@@ -128,7 +134,7 @@ pub async fn set_moved_to(
     target: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query("UPDATE authors SET moved_to = ?, updated_at = ? WHERE handle = ?")
+    sqlx::query("UPDATE authors SET moved_to = $1, updated_at = $2 WHERE handle = $3")
         .bind(target)
         .bind(now)
         .bind(handle)
@@ -146,7 +152,7 @@ pub async fn set_keys(
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE authors SET public_key_pem = ?, private_key_pem = ?, updated_at = ? WHERE handle = ?",
+        "UPDATE authors SET public_key_pem = $1, private_key_pem = $2, updated_at = $3 WHERE handle = $4",
     )
     .bind(public_key_pem)
     .bind(private_key_pem)

@@ -11,7 +11,7 @@ pub struct BlockRow {
 
 pub async fn add(db: impl Executor<'_>, target: &str, kind: &str, now: i64) -> Result<bool> {
     Ok(sqlx::query(
-        "INSERT INTO blocks (target, kind, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO blocks (target, kind, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(target)
     .bind(kind)
@@ -23,7 +23,7 @@ pub async fn add(db: impl Executor<'_>, target: &str, kind: &str, now: i64) -> R
 }
 
 pub async fn remove(db: impl Executor<'_>, target: &str) -> Result<bool> {
-    Ok(sqlx::query("DELETE FROM blocks WHERE target = ?")
+    Ok(sqlx::query("DELETE FROM blocks WHERE target = $1")
         .bind(target)
         .execute(db.inner())
         .await?
@@ -40,9 +40,11 @@ pub async fn all(db: impl Executor<'_>) -> Result<Vec<BlockRow>> {
 
 /// Which of `targets` are blocked.
 pub async fn which_of(db: impl Executor<'_>, targets: &[String]) -> Result<Vec<String>> {
-    sqlx::query_scalar("SELECT target FROM blocks WHERE target IN (SELECT value FROM json_each(?))")
-        .bind(sqlx::types::Json(targets))
-        .fetch_all(db.inner())
-        .await
-        .map_err(Into::into)
+    sqlx::query_scalar(
+        "SELECT target FROM blocks WHERE target IN (SELECT value FROM json_each($1))",
+    )
+    .bind(super::types::Json(targets))
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
 }

@@ -13,7 +13,7 @@ pub async fn last_id(db: impl Executor<'_>) -> Result<i64> {
 
 /// Changes logged after `id`, oldest first.
 pub async fn since(db: impl Executor<'_>, id: i64) -> Result<Vec<(i64, String)>> {
-    sqlx::query_as("SELECT id, scope FROM cache_changes WHERE id > ? ORDER BY id")
+    sqlx::query_as("SELECT id, scope FROM cache_changes WHERE id > $1 ORDER BY id")
         .bind(id)
         .fetch_all(db.inner())
         .await
@@ -22,7 +22,7 @@ pub async fn since(db: impl Executor<'_>, id: i64) -> Result<Vec<(i64, String)>>
 
 /// Forgets changes logged before `before` (Unix ms).
 pub async fn prune(db: impl Executor<'_>, before: i64) -> Result<()> {
-    sqlx::query("DELETE FROM cache_changes WHERE at < ?")
+    sqlx::query("DELETE FROM cache_changes WHERE at < $1")
         .bind(before)
         .execute(db.inner())
         .await?;

@@ -15,7 +15,7 @@ pub async fn set_password(
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO author_passwords (author, hash, updated_at) VALUES (?, ?, ?)
+        "INSERT INTO author_passwords (author, hash, updated_at) VALUES ($1, $2, $3)
          ON CONFLICT (author) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at",
     )
     .bind(author)
@@ -27,7 +27,7 @@ pub async fn set_password(
 }
 
 pub async fn password_hash(db: impl Executor<'_>, author: &Handle) -> Result<Option<String>> {
-    sqlx::query_scalar("SELECT hash FROM author_passwords WHERE author = ?")
+    sqlx::query_scalar("SELECT hash FROM author_passwords WHERE author = $1")
         .bind(author)
         .fetch_optional(db.inner())
         .await
@@ -64,7 +64,7 @@ pub struct NewApp<'a> {
 pub async fn insert_app(db: impl Executor<'_>, app: &NewApp<'_>, now: i64) -> Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO oauth_apps (client_id, secret_hash, name, website, redirect_uris, scopes, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(app.client_id)
     .bind(app.secret_hash)
@@ -79,7 +79,7 @@ pub async fn insert_app(db: impl Executor<'_>, app: &NewApp<'_>, now: i64) -> Re
 }
 
 pub async fn app_by_client_id(db: impl Executor<'_>, client_id: &str) -> Result<Option<AppRow>> {
-    sqlx::query_as("SELECT * FROM oauth_apps WHERE client_id = ?")
+    sqlx::query_as("SELECT * FROM oauth_apps WHERE client_id = $1")
         .bind(client_id)
         .fetch_optional(db.inner())
         .await
@@ -87,7 +87,7 @@ pub async fn app_by_client_id(db: impl Executor<'_>, client_id: &str) -> Result<
 }
 
 pub async fn app_by_id(db: impl Executor<'_>, id: i64) -> Result<Option<AppRow>> {
-    sqlx::query_as("SELECT * FROM oauth_apps WHERE id = ?")
+    sqlx::query_as("SELECT * FROM oauth_apps WHERE id = $1")
         .bind(id)
         .fetch_optional(db.inner())
         .await
@@ -101,11 +101,11 @@ pub async fn make_room_for_app(tx: &mut super::Tx, cap: i64, stale_before: i64) 
     sqlx::query(
         "DELETE FROM oauth_apps WHERE id IN (
              SELECT a.id FROM oauth_apps a
-             WHERE a.created_at < ?
+             WHERE a.created_at < $1
                AND NOT EXISTS (SELECT 1 FROM oauth_tokens t
                                WHERE t.app_id = a.id AND t.author IS NOT NULL)
              ORDER BY a.created_at
-             LIMIT MAX(0, (SELECT COUNT(*) FROM oauth_apps) - ? + 1))",
+             LIMIT MAX(0, (SELECT COUNT(*) FROM oauth_apps) - $2 + 1))",
     )
     .bind(stale_before)
     .bind(cap)
@@ -142,8 +142,8 @@ pub async fn insert_token(
         Some(author) => {
             sqlx::query(
                 "DELETE FROM oauth_tokens WHERE token_hash IN (
-                     SELECT token_hash FROM oauth_tokens WHERE author = ?
-                     ORDER BY created_at DESC LIMIT -1 OFFSET ?)",
+                     SELECT token_hash FROM oauth_tokens WHERE author = $1
+                     ORDER BY created_at DESC LIMIT -1 OFFSET $2)",
             )
             .bind(author)
             .bind((per_author - 1).max(0))
@@ -151,14 +151,14 @@ pub async fn insert_token(
             .await?;
         }
         None => {
-            sqlx::query("DELETE FROM oauth_tokens WHERE app_id = ? AND author IS NULL")
+            sqlx::query("DELETE FROM oauth_tokens WHERE app_id = $1 AND author IS NULL")
                 .bind(t.app_id)
                 .execute((&mut *tx).inner())
                 .await?;
         }
     }
     sqlx::query(
-        "INSERT INTO oauth_tokens (token_hash, app_id, author, scopes, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO oauth_tokens (token_hash, app_id, author, scopes, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(token_hash)
     .bind(t.app_id)
@@ -173,7 +173,7 @@ pub async fn insert_token(
 pub async fn token(db: impl Executor<'_>, token_hash: &str, now: i64) -> Result<Option<TokenRow>> {
     sqlx::query_as(
         "SELECT app_id, author, scopes, created_at FROM oauth_tokens
-         WHERE token_hash = ? AND (expires_at IS NULL OR expires_at > ?)",
+         WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)",
     )
     .bind(token_hash)
     .bind(now)
@@ -185,7 +185,7 @@ pub async fn token(db: impl Executor<'_>, token_hash: &str, now: i64) -> Result<
 /// Removes a token if `app_id` issued it; whether one was removed.
 pub async fn revoke_token(db: impl Executor<'_>, token_hash: &str, app_id: i64) -> Result<bool> {
     Ok(
-        sqlx::query("DELETE FROM oauth_tokens WHERE token_hash = ? AND app_id = ?")
+        sqlx::query("DELETE FROM oauth_tokens WHERE token_hash = $1 AND app_id = $2")
             .bind(token_hash)
             .bind(app_id)
             .execute(db.inner())
@@ -217,20 +217,20 @@ pub async fn insert_code(
     now: i64,
     cap: i64,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM oauth_codes WHERE expires_at <= ?")
+    sqlx::query("DELETE FROM oauth_codes WHERE expires_at <= $1")
         .bind(now)
         .execute((&mut *tx).inner())
         .await?;
     sqlx::query(
         "DELETE FROM oauth_codes WHERE code_hash IN (
-             SELECT code_hash FROM oauth_codes ORDER BY expires_at DESC LIMIT -1 OFFSET ?)",
+             SELECT code_hash FROM oauth_codes ORDER BY expires_at DESC LIMIT -1 OFFSET $1)",
     )
     .bind((cap - 1).max(0))
     .execute((&mut *tx).inner())
     .await?;
     sqlx::query(
         "INSERT INTO oauth_codes (code_hash, app_id, author, scopes, redirect_uri, code_challenge, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(code_hash)
     .bind(c.app_id)
@@ -251,7 +251,7 @@ pub async fn take_code(
     now: i64,
 ) -> Result<Option<CodeRow>> {
     let row: Option<CodeRow> = sqlx::query_as(
-        "DELETE FROM oauth_codes WHERE code_hash = ?
+        "DELETE FROM oauth_codes WHERE code_hash = $1
          RETURNING app_id, author, scopes, redirect_uri, code_challenge, expires_at",
     )
     .bind(code_hash)
@@ -270,18 +270,18 @@ pub async fn insert_csrf(
     expires_at: i64,
     (now, cap): (i64, i64),
 ) -> Result<()> {
-    sqlx::query("DELETE FROM oauth_csrf WHERE expires_at <= ?")
+    sqlx::query("DELETE FROM oauth_csrf WHERE expires_at <= $1")
         .bind(now)
         .execute((&mut *tx).inner())
         .await?;
     sqlx::query(
         "DELETE FROM oauth_csrf WHERE token_hash IN (
-             SELECT token_hash FROM oauth_csrf ORDER BY expires_at DESC LIMIT -1 OFFSET ?)",
+             SELECT token_hash FROM oauth_csrf ORDER BY expires_at DESC LIMIT -1 OFFSET $1)",
     )
     .bind((cap - 1).max(0))
     .execute((&mut *tx).inner())
     .await?;
-    sqlx::query("INSERT INTO oauth_csrf (token_hash, app_id, expires_at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO oauth_csrf (token_hash, app_id, expires_at) VALUES ($1, $2, $3)")
         .bind(token_hash)
         .bind(app_id)
         .bind(expires_at)
@@ -298,7 +298,7 @@ pub async fn take_csrf(
     now: i64,
 ) -> Result<bool> {
     let expires: Option<(i64, i64)> =
-        sqlx::query_as("DELETE FROM oauth_csrf WHERE token_hash = ? RETURNING app_id, expires_at")
+        sqlx::query_as("DELETE FROM oauth_csrf WHERE token_hash = $1 RETURNING app_id, expires_at")
             .bind(token_hash)
             .fetch_optional(db.inner())
             .await?;
@@ -313,7 +313,7 @@ pub async fn failures_since(
     subject: &str,
     since: i64,
 ) -> Result<(i64, Option<i64>)> {
-    sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_failures WHERE subject = ? AND at > ?")
+    sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_failures WHERE subject = $1 AND at > $2")
         .bind(subject)
         .bind(since)
         .fetch_one(db.inner())
@@ -328,12 +328,12 @@ pub async fn record_failure(
     now: i64,
     forget_before: i64,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE at <= ?")
+    sqlx::query("DELETE FROM login_failures WHERE at <= $1")
         .bind(forget_before)
         .execute((&mut *tx).inner())
         .await?;
     for s in subjects {
-        sqlx::query("INSERT INTO login_failures (subject, at) VALUES (?, ?)")
+        sqlx::query("INSERT INTO login_failures (subject, at) VALUES ($1, $2)")
             .bind(s)
             .bind(now)
             .execute((&mut *tx).inner())

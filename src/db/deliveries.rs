@@ -2,7 +2,7 @@
 //! record are plain functions, so a second backend (PostgreSQL with SKIP LOCKED) can
 //! replace them one for one.
 
-use sqlx::types::Json;
+use super::types::Json;
 
 use super::{Executor, Result, Tx};
 
@@ -26,8 +26,8 @@ pub(super) async fn enqueue_one(
 ) -> Result<u64> {
     Ok(sqlx::query(
         "INSERT INTO deliveries (activity_id, inbox, host, next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?4)
-         ON CONFLICT(activity_id, inbox) DO UPDATE SET state = 'pending', next_attempt_at = ?4, updated_at = ?4
+         VALUES ($1, $2, $3, $4, $4, $4)
+         ON CONFLICT(activity_id, inbox) DO UPDATE SET state = 'pending', next_attempt_at = $4, updated_at = $4
             WHERE deliveries.state <> 'pending'",
     )
     .bind(activity_id)
@@ -57,9 +57,9 @@ pub(super) async fn enqueue_followers(
 ) -> Result<u64> {
     Ok(sqlx::query(
         "INSERT OR IGNORE INTO deliveries (activity_id, inbox, host, turn, next_attempt_at, created_at, updated_at)
-         SELECT ?1, delivery_inbox, delivery_host,
-                ROW_NUMBER() OVER (PARTITION BY delivery_host ORDER BY delivery_inbox), ?2, ?2, ?2
-         FROM followers WHERE author = ?3 GROUP BY delivery_host, delivery_inbox",
+         SELECT $1, delivery_inbox, delivery_host,
+                ROW_NUMBER() OVER (PARTITION BY delivery_host ORDER BY delivery_inbox), $2, $2, $2
+         FROM followers WHERE author = $3 GROUP BY delivery_host, delivery_inbox",
     )
     .bind(activity_id)
     .bind(now)
@@ -81,10 +81,10 @@ pub async fn due_candidates(
 ) -> Result<Vec<(i64, String)>> {
     sqlx::query_as(
         "SELECT id, host FROM deliveries
-         WHERE state = 'pending' AND next_attempt_at <= ?1
-           AND (claimed_until IS NULL OR claimed_until <= ?1)
-           AND host NOT IN (SELECT value FROM json_each(?2))
-         ORDER BY next_attempt_at, turn, id LIMIT ?3",
+         WHERE state = 'pending' AND next_attempt_at <= $1
+           AND (claimed_until IS NULL OR claimed_until <= $1)
+           AND host NOT IN (SELECT value FROM json_each($2))
+         ORDER BY next_attempt_at, turn, id LIMIT $3",
     )
     .bind(now)
     .bind(Json(excluded_hosts))
@@ -105,9 +105,9 @@ pub async fn lease(
     ids: &[i64],
 ) -> Result<Vec<ClaimedDelivery>> {
     sqlx::query_as(
-        "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2
-         WHERE id IN (SELECT value FROM json_each(?4)) AND state = 'pending'
-           AND (claimed_until IS NULL OR claimed_until <= ?3)
+        "UPDATE deliveries SET claimed_by = $1, claimed_until = $2
+         WHERE id IN (SELECT value FROM json_each($4)) AND state = 'pending'
+           AND (claimed_until IS NULL OR claimed_until <= $3)
          RETURNING id, activity_id, inbox, host, attempts",
     )
     .bind(worker)
@@ -128,9 +128,9 @@ pub async fn finish_done_many(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE deliveries SET state = 'done', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
-            last_status = ?, last_error = NULL, updated_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+            last_status = $1, last_error = NULL, updated_at = $2 WHERE id IN (SELECT value FROM json_each($3))",
     )
-    .bind(status)
+    .bind(i64::from(status))
     .bind(now)
     .bind(Json(ids))
     .execute(db.inner())
@@ -149,10 +149,10 @@ pub async fn finish_retry(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE deliveries SET attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
-            next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+            next_attempt_at = $1, last_status = $2, last_error = $3, updated_at = $4 WHERE id = $5",
     )
     .bind(next_attempt_at)
-    .bind(status)
+    .bind(status.map(i64::from))
     .bind(error)
     .bind(now)
     .bind(id)
@@ -171,9 +171,9 @@ pub async fn finish_failed(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
-            last_status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+            last_status = $1, last_error = $2, updated_at = $3 WHERE id = $4",
     )
-    .bind(status)
+    .bind(status.map(i64::from))
     .bind(error)
     .bind(now)
     .bind(id)
@@ -186,7 +186,7 @@ pub async fn finish_failed(
 pub async fn release(db: impl Executor<'_>, ids: &[i64]) -> Result<u64> {
     Ok(sqlx::query(
         "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL
-         WHERE state = 'pending' AND id IN (SELECT value FROM json_each(?))",
+         WHERE state = 'pending' AND id IN (SELECT value FROM json_each($1))",
     )
     .bind(Json(ids))
     .execute(db.inner())
@@ -198,7 +198,7 @@ pub async fn release(db: impl Executor<'_>, ids: &[i64]) -> Result<u64> {
 pub async fn release_claims_of(db: impl Executor<'_>, workers: &[String]) -> Result<u64> {
     Ok(sqlx::query(
         "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL
-         WHERE state = 'pending' AND claimed_by IN (SELECT value FROM json_each(?))",
+         WHERE state = 'pending' AND claimed_by IN (SELECT value FROM json_each($1))",
     )
     .bind(Json(workers))
     .execute(db.inner())
@@ -209,7 +209,7 @@ pub async fn release_claims_of(db: impl Executor<'_>, workers: &[String]) -> Res
 /// Makes a host's held deliveries due now (its circuit closed after a successful probe).
 pub async fn release_host(db: impl Executor<'_>, host: &str, now: i64) -> Result<u64> {
     Ok(sqlx::query(
-        "UPDATE deliveries SET next_attempt_at = ?1 WHERE host = ?2 AND state = 'pending' AND next_attempt_at > ?1",
+        "UPDATE deliveries SET next_attempt_at = $1 WHERE host = $2 AND state = 'pending' AND next_attempt_at > $1",
     )
     .bind(now)
     .bind(host)
@@ -226,9 +226,9 @@ pub async fn give_up_older_than(
     now: i64,
 ) -> Result<Vec<(String, String)>> {
     sqlx::query_as(
-        "UPDATE deliveries SET state = 'failed', claimed_by = NULL, claimed_until = NULL, updated_at = ?1,
+        "UPDATE deliveries SET state = 'failed', claimed_by = NULL, claimed_until = NULL, updated_at = $1,
             last_error = 'gave up: ' || COALESCE(last_error, 'not delivered') || ' (still failing after the retry window)'
-         WHERE state = 'pending' AND created_at < ?2 AND claimed_by IS NULL
+         WHERE state = 'pending' AND created_at < $2 AND claimed_by IS NULL
          RETURNING inbox, COALESCE(last_error, '')",
     )
     .bind(now)
@@ -253,10 +253,11 @@ impl Counts {
     }
 }
 
-const COUNT_COLUMNS: &str = "COALESCE(SUM(state = 'pending' AND attempts = 0), 0) AS pending,
-    COALESCE(SUM(state = 'pending' AND attempts > 0), 0) AS retrying,
-    COALESCE(SUM(state = 'done'), 0) AS done,
-    COALESCE(SUM(state = 'failed'), 0) AS failed";
+const COUNT_COLUMNS: &str =
+    "COALESCE(SUM(CASE WHEN state = 'pending' AND attempts = 0 THEN 1 ELSE 0 END), 0) AS pending,
+    COALESCE(SUM(CASE WHEN state = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), 0) AS retrying,
+    COALESCE(SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), 0) AS done,
+    COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed";
 
 pub async fn counts(db: impl Executor<'_>) -> Result<Counts> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -270,7 +271,7 @@ pub async fn counts(db: impl Executor<'_>) -> Result<Counts> {
 /// Counts for a set of activities (row ids): a publish's progress.
 pub async fn counts_for_activities(db: impl Executor<'_>, activity_ids: &[i64]) -> Result<Counts> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COUNT_COLUMNS} FROM deliveries WHERE activity_id IN (SELECT value FROM json_each(?))"
+        "SELECT {COUNT_COLUMNS} FROM deliveries WHERE activity_id IN (SELECT value FROM json_each($1))"
     )))
     .bind(Json(activity_ids))
     .fetch_one(db.inner())
@@ -290,7 +291,7 @@ pub struct GroupCounts {
 pub async fn counts_by_activity(db: impl Executor<'_>, limit: i64) -> Result<Vec<GroupCounts>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT a.ap_id AS key, {COUNT_COLUMNS} FROM deliveries d JOIN activities a ON a.id = d.activity_id
-         GROUP BY d.activity_id ORDER BY d.activity_id DESC LIMIT ?"
+         GROUP BY d.activity_id ORDER BY d.activity_id DESC LIMIT $1"
     )))
     .bind(limit)
     .fetch_all(db.inner())
@@ -301,7 +302,8 @@ pub async fn counts_by_activity(db: impl Executor<'_>, limit: i64) -> Result<Vec
 pub async fn counts_by_host(db: impl Executor<'_>, limit: i64) -> Result<Vec<GroupCounts>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT host AS key, {COUNT_COLUMNS} FROM deliveries GROUP BY host
-         ORDER BY SUM(state = 'pending') DESC, SUM(state = 'failed') DESC, host LIMIT ?"
+         ORDER BY SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) DESC,
+                  SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) DESC, host LIMIT $1"
     )))
     .bind(limit)
     .fetch_all(db.inner())
@@ -314,7 +316,8 @@ pub async fn counts_by_host(db: impl Executor<'_>, limit: i64) -> Result<Vec<Gro
 /// cheap however many finished rows the table keeps (a full count scans them all).
 pub async fn queue_depth(db: impl Executor<'_>) -> Result<(i64, i64)> {
     sqlx::query_as(
-        "SELECT COALESCE(SUM(attempts = 0), 0), COALESCE(SUM(attempts > 0), 0)
+        "SELECT COALESCE(SUM(CASE WHEN attempts = 0 THEN 1 ELSE 0 END), 0),
+                COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0)
          FROM deliveries WHERE state = 'pending'",
     )
     .fetch_one(db.inner())

@@ -2,7 +2,7 @@
 //! Nothing that shows public things reads these tables; every read here names the
 //! author whose they are.
 
-use sqlx::types::Json;
+use super::types::Json;
 
 use super::{Executor, Result};
 use crate::domain::Handle;
@@ -20,7 +20,10 @@ pub struct DirectRow {
     pub summary: Option<String>,
     pub in_reply_to: Option<String>,
     /// The other accounts of its conversation (actor ids, sorted), sender included.
-    #[sqlx(json, rename = "participants_json")]
+    #[sqlx(
+        rename = "participants_json",
+        try_from = "super::types::Json<Vec<String>>"
+    )]
     pub participants: Vec<String>,
     pub published_at: i64,
     pub edited_at: Option<i64>,
@@ -58,7 +61,7 @@ pub async fn insert(db: impl Executor<'_>, m: &NewDirect<'_>, now: i64) -> Resul
     sqlx::query_scalar(
         "INSERT INTO direct_messages (author, ap_id, actor_id, url, content_html, summary,
             in_reply_to, participants_json, published_at, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT(author, ap_id) DO NOTHING
          RETURNING id",
     )
@@ -87,8 +90,8 @@ pub async fn update(
     now: i64,
 ) -> Result<u64> {
     Ok(sqlx::query(
-        "UPDATE direct_messages SET content_html = ?, summary = ?, edited_at = ?
-         WHERE ap_id = ? AND actor_id = ?",
+        "UPDATE direct_messages SET content_html = $1, summary = $2, edited_at = $3
+         WHERE ap_id = $4 AND actor_id = $5",
     )
     .bind(content_html)
     .bind(summary)
@@ -104,7 +107,7 @@ pub async fn update(
 /// go with it).
 pub async fn delete(db: impl Executor<'_>, ap_id: &str, actor_id: &str) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM direct_messages WHERE ap_id = ? AND actor_id = ?")
+        sqlx::query("DELETE FROM direct_messages WHERE ap_id = $1 AND actor_id = $2")
             .bind(ap_id)
             .bind(actor_id)
             .execute(db.inner())
@@ -116,7 +119,7 @@ pub async fn delete(db: impl Executor<'_>, ap_id: &str, actor_id: &str) -> Resul
 /// The message `id`, if it is `author`'s.
 pub async fn get(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<Option<DirectRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE d.id = ? AND d.author = ?"
+        "{SELECT} WHERE d.id = $1 AND d.author = $2"
     )))
     .bind(id)
     .bind(author)
@@ -132,7 +135,7 @@ pub async fn by_ap_id(
     ap_id: &str,
 ) -> Result<Option<DirectRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE d.ap_id = ? AND d.author = ?"
+        "{SELECT} WHERE d.ap_id = $1 AND d.author = $2"
     )))
     .bind(ap_id)
     .bind(author)
@@ -149,7 +152,7 @@ pub async fn answers(
     limit: i64,
 ) -> Result<Vec<DirectRow>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE d.author = ? AND d.in_reply_to = ? ORDER BY d.id LIMIT ?"
+        "{SELECT} WHERE d.author = $1 AND d.in_reply_to = $2 ORDER BY d.id LIMIT $3"
     )))
     .bind(author)
     .bind(ap_id)
@@ -165,7 +168,7 @@ pub async fn prune(db: &super::Db, keep: i64) -> Result<u64> {
     let messages = sqlx::query(
         "DELETE FROM direct_messages WHERE id IN (
              SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY author ORDER BY id DESC) AS n
-                               FROM direct_messages) WHERE n > ?)",
+                               FROM direct_messages) WHERE n > $1)",
     )
     .bind(keep)
     .execute(db.write().inner())
@@ -174,7 +177,7 @@ pub async fn prune(db: &super::Db, keep: i64) -> Result<u64> {
     let conversations = sqlx::query(
         "DELETE FROM conversations WHERE id IN (
              SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY author ORDER BY seq DESC) AS n
-                               FROM conversations) WHERE n > ?)",
+                               FROM conversations) WHERE n > $1)",
     )
     .bind(keep)
     .execute(db.write().inner())
@@ -187,11 +190,15 @@ pub async fn prune(db: &super::Db, keep: i64) -> Result<u64> {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConversationRow {
     pub id: i64,
-    #[sqlx(json, rename = "participants_json")]
+    #[sqlx(
+        rename = "participants_json",
+        try_from = "super::types::Json<Vec<String>>"
+    )]
     pub participants: Vec<String>,
     /// The API id of its newest status.
     pub last_status: String,
     pub seq: i64,
+    #[sqlx(try_from = "super::types::Flag")]
     pub unread: bool,
 }
 
@@ -206,7 +213,7 @@ pub async fn touch(
 ) -> Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO conversations (author, participants_json, last_status, seq, unread)
-         VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM conversations), ?4)
+         VALUES ($1, $2, $3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM conversations), $4)
          ON CONFLICT(author, participants_json) DO UPDATE SET
              last_status = excluded.last_status, seq = excluded.seq,
              unread = excluded.unread
@@ -234,9 +241,9 @@ pub async fn page(
     let order = if min.is_some() { "ASC" } else { "DESC" };
     let mut rows: Vec<ConversationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT id, participants_json, last_status, seq, unread FROM conversations
-         WHERE author = ?1 AND (?2 IS NULL OR seq < ?2) AND (?3 IS NULL OR seq > ?3)
-           AND (?4 IS NULL OR seq > ?4)
-         ORDER BY seq {order} LIMIT ?5"
+         WHERE author = $1 AND ($2 IS NULL OR seq < $2) AND ($3 IS NULL OR seq > $3)
+           AND ($4 IS NULL OR seq > $4)
+         ORDER BY seq {order} LIMIT $5"
     )))
     .bind(author)
     .bind(max)
@@ -258,7 +265,7 @@ pub async fn conversation(
 ) -> Result<Option<ConversationRow>> {
     sqlx::query_as(
         "SELECT id, participants_json, last_status, seq, unread FROM conversations
-         WHERE author = ? AND id = ?",
+         WHERE author = $1 AND id = $2",
     )
     .bind(author)
     .bind(id)
@@ -270,7 +277,7 @@ pub async fn conversation(
 /// Marks a conversation read; false if it is not `author`'s.
 pub async fn mark_read(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<bool> {
     Ok(
-        sqlx::query("UPDATE conversations SET unread = 0 WHERE author = ? AND id = ?")
+        sqlx::query("UPDATE conversations SET unread = 0 WHERE author = $1 AND id = $2")
             .bind(author)
             .bind(id)
             .execute(db.inner())
@@ -283,7 +290,7 @@ pub async fn mark_read(db: impl Executor<'_>, author: &Handle, id: i64) -> Resul
 /// Removes a conversation from the list (its statuses stay); false if not `author`'s.
 pub async fn remove(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<bool> {
     Ok(
-        sqlx::query("DELETE FROM conversations WHERE author = ? AND id = ?")
+        sqlx::query("DELETE FROM conversations WHERE author = $1 AND id = $2")
             .bind(author)
             .bind(id)
             .execute(db.inner())
@@ -310,7 +317,7 @@ pub async fn events_after(
 ) -> Result<Vec<(i64, Handle, i64)>> {
     sqlx::query_as(
         "SELECT id, author, conversation_id FROM conversation_events
-         WHERE id > ? ORDER BY id LIMIT ?",
+         WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(after)
     .bind(limit)
@@ -323,7 +330,7 @@ pub async fn events_after(
 pub async fn prune_events(db: impl Executor<'_>, before: i64, keep: i64) -> Result<u64> {
     Ok(sqlx::query(
         "DELETE FROM conversation_events
-         WHERE at < ?1 OR id <= (SELECT COALESCE(MAX(id), 0) FROM conversation_events) - ?2",
+         WHERE at < $1 OR id <= (SELECT COALESCE(MAX(id), 0) FROM conversation_events) - $2",
     )
     .bind(before)
     .bind(keep)

@@ -39,7 +39,7 @@ pub async fn list(
 ) -> Result<Vec<Filter>> {
     let rows = sqlx::query(
         "SELECT id, title, contexts, action, expires_at FROM filters
-          WHERE author = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id",
+          WHERE author = $1 AND ($2 IS NULL OR id = $2) ORDER BY id",
     )
     .bind(author)
     .bind(only)
@@ -57,10 +57,10 @@ pub async fn list(
             statuses: vec![],
         });
     }
-    let keywords: Vec<(i64, i64, String, bool)> = sqlx::query_as(
+    let keywords: Vec<(i64, i64, String, super::types::Flag)> = sqlx::query_as(
         "SELECT k.filter_id, k.id, k.keyword, k.whole_word FROM filter_keywords k
            JOIN filters f ON f.id = k.filter_id
-          WHERE f.author = ?1 AND (?2 IS NULL OR f.id = ?2) ORDER BY k.id",
+          WHERE f.author = $1 AND ($2 IS NULL OR f.id = $2) ORDER BY k.id",
     )
     .bind(author)
     .bind(only)
@@ -69,7 +69,7 @@ pub async fn list(
     let statuses: Vec<(i64, i64, String)> = sqlx::query_as(
         "SELECT s.filter_id, s.id, s.status_id FROM filter_statuses s
            JOIN filters f ON f.id = s.filter_id
-          WHERE f.author = ?1 AND (?2 IS NULL OR f.id = ?2) ORDER BY s.id",
+          WHERE f.author = $1 AND ($2 IS NULL OR f.id = $2) ORDER BY s.id",
     )
     .bind(author)
     .bind(only)
@@ -82,7 +82,7 @@ pub async fn list(
             .map(|(_, id, keyword, whole_word)| FilterKeyword {
                 id: *id,
                 keyword: keyword.clone(),
-                whole_word: *whole_word,
+                whole_word: whole_word.0,
             })
             .collect();
         f.statuses = statuses
@@ -98,7 +98,7 @@ pub async fn list(
 }
 
 pub async fn count(db: impl Executor<'_>, author: &Handle) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM filters WHERE author = ?")
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM filters WHERE author = $1")
         .bind(author)
         .fetch_one(db.inner())
         .await?;
@@ -113,7 +113,7 @@ pub async fn insert(
 ) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO filters (author, title, contexts, action, expires_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(author)
     .bind(f.title)
@@ -134,8 +134,8 @@ pub async fn update(
     f: &FilterFields<'_>,
 ) -> Result<bool> {
     Ok(sqlx::query(
-        "UPDATE filters SET title = ?, contexts = ?, action = ?, expires_at = ?
-          WHERE author = ? AND id = ?",
+        "UPDATE filters SET title = $1, contexts = $2, action = $3, expires_at = $4
+          WHERE author = $5 AND id = $6",
     )
     .bind(f.title)
     .bind(contexts_json(f.contexts))
@@ -152,7 +152,7 @@ pub async fn update(
 /// Deletes an author's filter and its rules; false if there was none.
 pub async fn delete(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<bool> {
     Ok(
-        sqlx::query("DELETE FROM filters WHERE author = ? AND id = ?")
+        sqlx::query("DELETE FROM filters WHERE author = $1 AND id = $2")
             .bind(author)
             .bind(id)
             .execute(db.inner())
@@ -165,8 +165,8 @@ pub async fn delete(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<b
 /// Rules (keywords and statuses) a filter holds: (keywords, statuses).
 pub async fn rule_counts(db: impl Executor<'_>, filter_id: i64) -> Result<(i64, i64)> {
     Ok(sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM filter_keywords WHERE filter_id = ?1),
-                (SELECT COUNT(*) FROM filter_statuses WHERE filter_id = ?1)",
+        "SELECT (SELECT COUNT(*) FROM filter_keywords WHERE filter_id = $1),
+                (SELECT COUNT(*) FROM filter_statuses WHERE filter_id = $1)",
     )
     .bind(filter_id)
     .fetch_one(db.inner())
@@ -180,7 +180,7 @@ pub async fn add_keyword(
     whole_word: bool,
 ) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO filter_keywords (filter_id, keyword, whole_word) VALUES (?, ?, ?) RETURNING id",
+        "INSERT INTO filter_keywords (filter_id, keyword, whole_word) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(filter_id)
     .bind(keyword)
@@ -198,7 +198,7 @@ pub async fn keyword_filter(
 ) -> Result<Option<i64>> {
     let row: Option<(i64,)> = sqlx::query_as(
         "SELECT k.filter_id FROM filter_keywords k JOIN filters f ON f.id = k.filter_id
-          WHERE f.author = ? AND k.id = ?",
+          WHERE f.author = $1 AND k.id = $2",
     )
     .bind(author)
     .bind(id)
@@ -216,8 +216,8 @@ pub async fn update_keyword(
     whole_word: bool,
 ) -> Result<bool> {
     Ok(sqlx::query(
-        "UPDATE filter_keywords SET keyword = ?, whole_word = ?
-          WHERE id = ? AND filter_id IN (SELECT id FROM filters WHERE author = ?)",
+        "UPDATE filter_keywords SET keyword = $1, whole_word = $2
+          WHERE id = $3 AND filter_id IN (SELECT id FROM filters WHERE author = $4)",
     )
     .bind(keyword)
     .bind(whole_word)
@@ -232,7 +232,7 @@ pub async fn update_keyword(
 pub async fn delete_keyword(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<bool> {
     Ok(sqlx::query(
         "DELETE FROM filter_keywords
-          WHERE id = ? AND filter_id IN (SELECT id FROM filters WHERE author = ?)",
+          WHERE id = $1 AND filter_id IN (SELECT id FROM filters WHERE author = $2)",
     )
     .bind(id)
     .bind(author)
@@ -245,7 +245,7 @@ pub async fn delete_keyword(db: impl Executor<'_>, author: &Handle, id: i64) -> 
 /// Adds a status to a filter (once: a second time returns the same rule).
 pub async fn add_status(db: impl Executor<'_>, filter_id: i64, status_id: &str) -> Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO filter_statuses (filter_id, status_id) VALUES (?1, ?2)
+        "INSERT INTO filter_statuses (filter_id, status_id) VALUES ($1, $2)
          ON CONFLICT (filter_id, status_id) DO UPDATE SET status_id = excluded.status_id
          RETURNING id",
     )
@@ -260,7 +260,7 @@ pub async fn add_status(db: impl Executor<'_>, filter_id: i64, status_id: &str) 
 pub async fn status_filter(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<Option<i64>> {
     let row: Option<(i64,)> = sqlx::query_as(
         "SELECT s.filter_id FROM filter_statuses s JOIN filters f ON f.id = s.filter_id
-          WHERE f.author = ? AND s.id = ?",
+          WHERE f.author = $1 AND s.id = $2",
     )
     .bind(author)
     .bind(id)
@@ -272,7 +272,7 @@ pub async fn status_filter(db: impl Executor<'_>, author: &Handle, id: i64) -> R
 pub async fn delete_status(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<bool> {
     Ok(sqlx::query(
         "DELETE FROM filter_statuses
-          WHERE id = ? AND filter_id IN (SELECT id FROM filters WHERE author = ?)",
+          WHERE id = $1 AND filter_id IN (SELECT id FROM filters WHERE author = $2)",
     )
     .bind(id)
     .bind(author)

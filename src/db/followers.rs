@@ -19,7 +19,7 @@ pub async fn upsert(db: impl Executor<'_>, f: &FollowerRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO followers (author, actor_id, inbox, shared_inbox, delivery_inbox, delivery_host,
             follow_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT(author, actor_id) DO UPDATE SET inbox = excluded.inbox,
             shared_inbox = excluded.shared_inbox, delivery_inbox = excluded.delivery_inbox,
             delivery_host = excluded.delivery_host, follow_id = excluded.follow_id",
@@ -39,7 +39,7 @@ pub async fn upsert(db: impl Executor<'_>, f: &FollowerRow) -> Result<()> {
 
 pub async fn remove(db: impl Executor<'_>, author: &Handle, actor_id: &str) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM followers WHERE author = ? AND actor_id = ?")
+        sqlx::query("DELETE FROM followers WHERE author = $1 AND actor_id = $2")
             .bind(author)
             .bind(actor_id)
             .execute(db.inner())
@@ -50,17 +50,18 @@ pub async fn remove(db: impl Executor<'_>, author: &Handle, actor_id: &str) -> R
 
 /// Whether `actor_id` follows `author`.
 pub async fn is_follower(db: impl Executor<'_>, author: &Handle, actor_id: &str) -> Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM followers WHERE author = ? AND actor_id = ?)")
-        .bind(author)
-        .bind(actor_id)
-        .fetch_one(db.inner())
-        .await
-        .map_err(Into::into)
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM followers WHERE author = $1 AND actor_id = $2")
+            .bind(author)
+            .bind(actor_id)
+            .fetch_optional(db.inner())
+            .await?;
+    Ok(found.is_some())
 }
 
 /// Removes an actor's follows of every author (the actor was deleted).
 pub async fn remove_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM followers WHERE actor_id = ?")
+    Ok(sqlx::query("DELETE FROM followers WHERE actor_id = $1")
         .bind(actor_id)
         .execute(db.inner())
         .await?
@@ -68,7 +69,7 @@ pub async fn remove_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u64> 
 }
 
 pub async fn count(db: impl Executor<'_>, author: &Handle) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM followers WHERE author = ?")
+    sqlx::query_scalar("SELECT COUNT(*) FROM followers WHERE author = $1")
         .bind(author)
         .fetch_one(db.inner())
         .await
@@ -83,8 +84,8 @@ pub async fn page(
     offset: i64,
 ) -> Result<Vec<String>> {
     sqlx::query_scalar(
-        "SELECT actor_id FROM followers WHERE author = ?
-         ORDER BY created_at, actor_id LIMIT ? OFFSET ?",
+        "SELECT actor_id FROM followers WHERE author = $1
+         ORDER BY created_at, actor_id LIMIT $2 OFFSET $3",
     )
     .bind(author)
     .bind(limit)
@@ -97,7 +98,7 @@ pub async fn page(
 /// Removes every follower whose delivery inbox is gone (it answered 410).
 pub async fn remove_by_delivery_inbox(db: impl Executor<'_>, inbox: &str) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM followers WHERE delivery_inbox = ? OR inbox = ?")
+        sqlx::query("DELETE FROM followers WHERE delivery_inbox = $1 OR inbox = $2")
             .bind(inbox)
             .bind(inbox)
             .execute(db.inner())
@@ -113,7 +114,7 @@ pub async fn remove_by_follow_id(
     follow_id: &str,
 ) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM followers WHERE actor_id = ? AND follow_id = ?")
+        sqlx::query("DELETE FROM followers WHERE actor_id = $1 AND follow_id = $2")
             .bind(actor_id)
             .bind(follow_id)
             .execute(db.inner())
@@ -136,7 +137,7 @@ pub async fn export(db: impl Executor<'_>, author: &Handle) -> Result<Vec<Export
     sqlx::query_as(
         "SELECT f.actor_id, r.username, f.inbox, f.created_at
          FROM followers f LEFT JOIN remote_actors r ON r.id = f.actor_id
-         WHERE f.author = ? ORDER BY f.created_at, f.actor_id",
+         WHERE f.author = $1 ORDER BY f.created_at, f.actor_id",
     )
     .bind(author)
     .fetch_all(db.inner())
@@ -155,7 +156,7 @@ pub async fn ids_on_origin(
     // Every id starting with `origin/` sorts in [`origin/`, `origin0`): '0' follows '/'.
     sqlx::query_scalar(
         "SELECT actor_id FROM followers
-         WHERE author = ? AND (actor_id = ? OR (actor_id >= ? AND actor_id < ?))
+         WHERE author = $1 AND (actor_id = $2 OR (actor_id >= $3 AND actor_id < $4))
          ORDER BY actor_id",
     )
     .bind(author)
@@ -172,7 +173,7 @@ pub async fn ids_on_origin(
 pub async fn shared_inboxes(db: impl Executor<'_>, author: &Handle) -> Result<Vec<String>> {
     sqlx::query_scalar(
         "SELECT DISTINCT delivery_inbox FROM followers
-         WHERE author = ? AND shared_inbox = delivery_inbox",
+         WHERE author = $1 AND shared_inbox = delivery_inbox",
     )
     .bind(author)
     .fetch_all(db.inner())

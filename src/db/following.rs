@@ -25,7 +25,7 @@ impl FollowingRow {
 pub async fn insert(db: impl Executor<'_>, row: &FollowingRow) -> Result<bool> {
     Ok(sqlx::query(
         "INSERT INTO following (author, actor_id, state, follow_id, created_at)
-         VALUES (?, ?, 'pending', ?, ?) ON CONFLICT(author, actor_id) DO NOTHING",
+         VALUES ($1, $2, 'pending', $3, $4) ON CONFLICT(author, actor_id) DO NOTHING",
     )
     .bind(&row.author)
     .bind(&row.actor_id)
@@ -42,7 +42,7 @@ pub async fn get(
     author: &Handle,
     actor_id: &str,
 ) -> Result<Option<FollowingRow>> {
-    sqlx::query_as("SELECT * FROM following WHERE author = ? AND actor_id = ?")
+    sqlx::query_as("SELECT * FROM following WHERE author = $1 AND actor_id = $2")
         .bind(author)
         .bind(actor_id)
         .fetch_optional(db.inner())
@@ -52,7 +52,7 @@ pub async fn get(
 
 /// The follow our Follow `follow_id` made.
 pub async fn by_follow_id(db: impl Executor<'_>, follow_id: &str) -> Result<Option<FollowingRow>> {
-    sqlx::query_as("SELECT * FROM following WHERE follow_id = ?")
+    sqlx::query_as("SELECT * FROM following WHERE follow_id = $1")
         .bind(follow_id)
         .fetch_optional(db.inner())
         .await
@@ -61,7 +61,7 @@ pub async fn by_follow_id(db: impl Executor<'_>, follow_id: &str) -> Result<Opti
 
 pub async fn accept(db: impl Executor<'_>, follow_id: &str) -> Result<bool> {
     Ok(
-        sqlx::query("UPDATE following SET state = 'accepted' WHERE follow_id = ?")
+        sqlx::query("UPDATE following SET state = 'accepted' WHERE follow_id = $1")
             .bind(follow_id)
             .execute(db.inner())
             .await?
@@ -72,7 +72,7 @@ pub async fn accept(db: impl Executor<'_>, follow_id: &str) -> Result<bool> {
 
 pub async fn remove(db: impl Executor<'_>, author: &Handle, actor_id: &str) -> Result<bool> {
     Ok(
-        sqlx::query("DELETE FROM following WHERE author = ? AND actor_id = ?")
+        sqlx::query("DELETE FROM following WHERE author = $1 AND actor_id = $2")
             .bind(author)
             .bind(actor_id)
             .execute(db.inner())
@@ -83,7 +83,7 @@ pub async fn remove(db: impl Executor<'_>, author: &Handle, actor_id: &str) -> R
 }
 
 pub async fn remove_by_follow_id(db: impl Executor<'_>, follow_id: &str) -> Result<bool> {
-    Ok(sqlx::query("DELETE FROM following WHERE follow_id = ?")
+    Ok(sqlx::query("DELETE FROM following WHERE follow_id = $1")
         .bind(follow_id)
         .execute(db.inner())
         .await?
@@ -93,7 +93,7 @@ pub async fn remove_by_follow_id(db: impl Executor<'_>, follow_id: &str) -> Resu
 
 /// How many accounts the author follows or asked to follow.
 pub async fn count(db: impl Executor<'_>, author: &Handle) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM following WHERE author = ?")
+    sqlx::query_scalar("SELECT COUNT(*) FROM following WHERE author = $1")
         .bind(author)
         .fetch_one(db.inner())
         .await
@@ -102,7 +102,7 @@ pub async fn count(db: impl Executor<'_>, author: &Handle) -> Result<i64> {
 
 /// How many accounts follow requests of the author accepted.
 pub async fn accepted_count(db: impl Executor<'_>, author: &Handle) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM following WHERE author = ? AND state = 'accepted'")
+    sqlx::query_scalar("SELECT COUNT(*) FROM following WHERE author = $1 AND state = 'accepted'")
         .bind(author)
         .fetch_one(db.inner())
         .await
@@ -111,13 +111,13 @@ pub async fn accepted_count(db: impl Executor<'_>, author: &Handle) -> Result<i6
 
 /// Whether any author follows `actor_id` (accepted): its statuses are kept for home.
 pub async fn anyone_follows(db: impl Executor<'_>, actor_id: &str) -> Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM following WHERE actor_id = ? AND state = 'accepted')",
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM following WHERE actor_id = $1 AND state = 'accepted' LIMIT 1",
     )
     .bind(actor_id)
-    .fetch_one(db.inner())
-    .await
-    .map_err(Into::into)
+    .fetch_optional(db.inner())
+    .await?;
+    Ok(found.is_some())
 }
 
 /// A page of the author's accepted follows, newest first, as (cursor, actor id):
@@ -129,9 +129,9 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<(i64, String)>> {
     sqlx::query_as(
-        "SELECT rowid, actor_id FROM following WHERE author = ?1 AND state = 'accepted'
-            AND (?2 IS NULL OR rowid < ?2)
-         ORDER BY rowid DESC LIMIT ?3",
+        "SELECT rowid, actor_id FROM following WHERE author = $1 AND state = 'accepted'
+            AND ($2 IS NULL OR rowid < $2)
+         ORDER BY rowid DESC LIMIT $3",
     )
     .bind(author)
     .bind(max_id)
@@ -149,9 +149,9 @@ pub async fn followers_page(
     limit: i64,
 ) -> Result<Vec<(i64, String)>> {
     sqlx::query_as(
-        "SELECT rowid, actor_id FROM followers WHERE author = ?1
-            AND (?2 IS NULL OR rowid < ?2)
-         ORDER BY rowid DESC LIMIT ?3",
+        "SELECT rowid, actor_id FROM followers WHERE author = $1
+            AND ($2 IS NULL OR rowid < $2)
+         ORDER BY rowid DESC LIMIT $3",
     )
     .bind(author)
     .bind(max_id)
@@ -163,7 +163,7 @@ pub async fn followers_page(
 
 pub async fn mute(db: impl Executor<'_>, author: &Handle, actor_id: &str, now: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO mutes (author, actor_id, created_at) VALUES (?, ?, ?)
+        "INSERT INTO mutes (author, actor_id, created_at) VALUES ($1, $2, $3)
          ON CONFLICT(author, actor_id) DO NOTHING",
     )
     .bind(author)
@@ -175,7 +175,7 @@ pub async fn mute(db: impl Executor<'_>, author: &Handle, actor_id: &str, now: i
 }
 
 pub async fn unmute(db: impl Executor<'_>, author: &Handle, actor_id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM mutes WHERE author = ? AND actor_id = ?")
+    sqlx::query("DELETE FROM mutes WHERE author = $1 AND actor_id = $2")
         .bind(author)
         .bind(actor_id)
         .execute(db.inner())
@@ -184,7 +184,7 @@ pub async fn unmute(db: impl Executor<'_>, author: &Handle, actor_id: &str) -> R
 }
 
 pub async fn mute_count(db: impl Executor<'_>, author: &Handle) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM mutes WHERE author = ?")
+    sqlx::query_scalar("SELECT COUNT(*) FROM mutes WHERE author = $1")
         .bind(author)
         .fetch_one(db.inner())
         .await
@@ -192,10 +192,11 @@ pub async fn mute_count(db: impl Executor<'_>, author: &Handle) -> Result<i64> {
 }
 
 pub async fn is_muted(db: impl Executor<'_>, author: &Handle, actor_id: &str) -> Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM mutes WHERE author = ? AND actor_id = ?)")
-        .bind(author)
-        .bind(actor_id)
-        .fetch_one(db.inner())
-        .await
-        .map_err(Into::into)
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM mutes WHERE author = $1 AND actor_id = $2")
+            .bind(author)
+            .bind(actor_id)
+            .fetch_optional(db.inner())
+            .await?;
+    Ok(found.is_some())
 }

@@ -15,7 +15,7 @@ pub struct HostRow {
 }
 
 pub async fn get(db: impl Executor<'_>, host: &str) -> Result<Option<HostRow>> {
-    sqlx::query_as("SELECT * FROM hosts WHERE host = ?")
+    sqlx::query_as("SELECT * FROM hosts WHERE host = $1")
         .bind(host)
         .fetch_optional(db.inner())
         .await
@@ -39,8 +39,8 @@ impl HostRow {
 
 /// The rows of these hosts (those that have one).
 pub async fn get_many(db: impl Executor<'_>, hosts: &[&str]) -> Result<Vec<HostRow>> {
-    sqlx::query_as("SELECT * FROM hosts WHERE host IN (SELECT value FROM json_each(?))")
-        .bind(sqlx::types::Json(hosts))
+    sqlx::query_as("SELECT * FROM hosts WHERE host IN (SELECT value FROM json_each($1))")
+        .bind(super::types::Json(hosts))
         .fetch_all(db.inner())
         .await
         .map_err(Into::into)
@@ -49,7 +49,7 @@ pub async fn get_many(db: impl Executor<'_>, hosts: &[&str]) -> Result<Vec<HostR
 pub async fn upsert(db: impl Executor<'_>, h: &HostRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO hosts (host, consecutive_failures, circuit, opened_count, open_until, last_error, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT(host) DO UPDATE SET consecutive_failures = excluded.consecutive_failures,
             circuit = excluded.circuit, opened_count = excluded.opened_count,
             open_until = excluded.open_until, last_error = excluded.last_error, updated_at = excluded.updated_at",
@@ -94,9 +94,9 @@ pub struct SchemeMemory {
 pub async fn schemes(db: impl Executor<'_>, hosts: &[&str]) -> Result<Vec<(String, SchemeMemory)>> {
     let rows: Vec<(String, SignatureScheme, Option<i64>)> = sqlx::query_as(
         "SELECT host, signature_scheme, scheme_checked_at FROM hosts
-         WHERE host IN (SELECT value FROM json_each(?)) AND signature_scheme IS NOT NULL",
+         WHERE host IN (SELECT value FROM json_each($1)) AND signature_scheme IS NOT NULL",
     )
-    .bind(sqlx::types::Json(hosts))
+    .bind(super::types::Json(hosts))
     .fetch_all(db.inner())
     .await?;
     Ok(rows
@@ -117,7 +117,7 @@ pub async fn remember_scheme(
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO hosts (host, updated_at, signature_scheme, scheme_checked_at) VALUES (?, ?, ?, ?)
+        "INSERT INTO hosts (host, updated_at, signature_scheme, scheme_checked_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT(host) DO UPDATE SET signature_scheme = excluded.signature_scheme,
             scheme_checked_at = excluded.scheme_checked_at",
     )
@@ -133,7 +133,7 @@ pub async fn remember_scheme(
 /// Remembers a host's scheme only if the host has a row already: what a fetch
 /// learns must not grow the table (anyone can make us fetch from any host).
 pub async fn update_scheme(db: impl Executor<'_>, host: &str, memory: SchemeMemory) -> Result<()> {
-    sqlx::query("UPDATE hosts SET signature_scheme = ?, scheme_checked_at = ? WHERE host = ?")
+    sqlx::query("UPDATE hosts SET signature_scheme = $1, scheme_checked_at = $2 WHERE host = $3")
         .bind(memory.scheme)
         .bind(memory.checked_at)
         .bind(host)

@@ -1,6 +1,6 @@
 //! `inbox_activities`: what the inbox accepted, waiting for (or done with) processing.
 
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{Any, QueryBuilder};
 
 use super::{Executor, Result, Tx};
 use crate::domain::InboxState;
@@ -36,7 +36,7 @@ pub async fn insert_many(tx: &mut Tx, activities: &[NewActivity]) -> Result<Vec<
     if activities.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+    let mut q: QueryBuilder<Any> = QueryBuilder::new(
         "INSERT INTO inbox_activities (ap_id, actor, kind, body, received_at, next_attempt_at) ",
     );
     q.push_values(activities, |mut row, a| {
@@ -70,7 +70,7 @@ pub async fn finish_many(
     if outcomes.is_empty() {
         return Ok(());
     }
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("WITH o(id, state, result) AS (");
+    let mut q: QueryBuilder<Any> = QueryBuilder::new("WITH o(id, state, result) AS (");
     q.push_values(outcomes, |mut row, (id, state, result)| {
         row.push_bind(*id).push_bind(*state).push_bind(result);
     });
@@ -95,9 +95,9 @@ pub async fn pending_of(
     sqlx::query_as(
         "SELECT
            (SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
-             WHERE state = 'pending' AND actor = ? LIMIT ?)),
+             WHERE state = 'pending' AND actor = $1 LIMIT $2)),
            (SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
-             WHERE state = 'pending' AND actor >= ? AND actor < ? LIMIT ?))",
+             WHERE state = 'pending' AND actor >= $3 AND actor < $4 LIMIT $5))",
     )
     .bind(actor)
     .bind(actor_cap)
@@ -119,15 +119,15 @@ pub async fn due_except(
     limit: i64,
 ) -> Result<Vec<InboxActivityRow>> {
     sqlx::query_as(
-        "SELECT * FROM inbox_activities WHERE state = 'pending' AND next_attempt_at <= ?
-         AND actor NOT IN (SELECT value FROM json_each(?))
-         AND NOT EXISTS (SELECT 1 FROM json_each(?) AS f
+        "SELECT * FROM inbox_activities WHERE state = 'pending' AND next_attempt_at <= $1
+         AND actor NOT IN (SELECT value FROM json_each($2))
+         AND NOT EXISTS (SELECT 1 FROM json_each($3) AS f
                          WHERE actor >= f.value || '/' AND actor < f.value || '0')
-         ORDER BY id LIMIT ?",
+         ORDER BY id LIMIT $4",
     )
     .bind(now)
-    .bind(sqlx::types::Json(busy))
-    .bind(sqlx::types::Json(full))
+    .bind(super::types::Json(busy))
+    .bind(super::types::Json(full))
     .bind(limit)
     .fetch_all(db.inner())
     .await
@@ -138,7 +138,7 @@ pub async fn due_except(
 pub async fn next_due_after(db: impl Executor<'_>, now: i64) -> Result<Option<i64>> {
     sqlx::query_scalar(
         "SELECT MIN(next_attempt_at) FROM inbox_activities
-         WHERE state = 'pending' AND next_attempt_at > ?",
+         WHERE state = 'pending' AND next_attempt_at > $1",
     )
     .bind(now)
     .fetch_one(db.inner())
@@ -149,8 +149,8 @@ pub async fn next_due_after(db: impl Executor<'_>, now: i64) -> Result<Option<i6
 /// Schedules another attempt (a fetch it needed failed for a reason that may pass).
 pub async fn retry_at(db: impl Executor<'_>, id: i64, at: i64, result: &str) -> Result<()> {
     sqlx::query(
-        "UPDATE inbox_activities SET attempts = attempts + 1, next_attempt_at = ?, result = ?
-         WHERE id = ?",
+        "UPDATE inbox_activities SET attempts = attempts + 1, next_attempt_at = $1, result = $2
+         WHERE id = $3",
     )
     .bind(at)
     .bind(result)
@@ -162,7 +162,7 @@ pub async fn retry_at(db: impl Executor<'_>, id: i64, at: i64, result: &str) -> 
 
 /// The most recent activities, newest first (for `fedblog inbox`).
 pub async fn recent(db: impl Executor<'_>, limit: i64) -> Result<Vec<InboxActivityRow>> {
-    sqlx::query_as("SELECT * FROM inbox_activities ORDER BY id DESC LIMIT ?")
+    sqlx::query_as("SELECT * FROM inbox_activities ORDER BY id DESC LIMIT $1")
         .bind(limit)
         .fetch_all(db.inner())
         .await
@@ -173,7 +173,7 @@ pub async fn recent(db: impl Executor<'_>, limit: i64) -> Result<Vec<InboxActivi
 /// against replays, which signatures' Date window already limits to an hour.
 pub async fn prune(db: impl Executor<'_>, before: i64) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM inbox_activities WHERE state <> 'pending' AND received_at < ?")
+        sqlx::query("DELETE FROM inbox_activities WHERE state <> 'pending' AND received_at < $1")
             .bind(before)
             .execute(db.inner())
             .await?

@@ -22,7 +22,7 @@ pub async fn insert_if_absent(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO instance_actor (id, public_key_pem, private_key_pem, created_at)
-         VALUES (1, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+         VALUES (1, $1, $2, $3) ON CONFLICT(id) DO NOTHING",
     )
     .bind(public_key_pem)
     .bind(private_key_pem)

@@ -65,9 +65,9 @@ pub async fn insert_within(
         "INSERT INTO media (author, token, media_type, original, preview, width, height,
              preview_width, preview_height, blurhash, description, focus_x, focus_y, bytes,
              created_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15
-         WHERE (SELECT count(*) < ?16 AND coalesce(sum(bytes), 0) + ?14 <= ?17
-                FROM media WHERE author = ?1 AND post_id IS NULL)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+         WHERE (SELECT count(*) < $16 AND coalesce(sum(bytes), 0) + $14 <= $17
+                FROM media WHERE author = $1 AND post_id IS NULL)
          RETURNING id",
     )
     .bind(m.author)
@@ -75,10 +75,10 @@ pub async fn insert_within(
     .bind(m.media_type)
     .bind(m.original)
     .bind(m.preview)
-    .bind(m.width)
-    .bind(m.height)
-    .bind(m.preview_width)
-    .bind(m.preview_height)
+    .bind(i64::from(m.width))
+    .bind(i64::from(m.height))
+    .bind(i64::from(m.preview_width))
+    .bind(i64::from(m.preview_height))
     .bind(m.blurhash)
     .bind(m.description)
     .bind(m.focus.0)
@@ -97,7 +97,7 @@ pub async fn get(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<Opti
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM media WHERE id = ? AND author = ?"
+        " FROM media WHERE id = $1 AND author = $2"
     ))
     .bind(id)
     .bind(author)
@@ -115,9 +115,9 @@ pub async fn describe(
     focus: Option<(f64, f64)>,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE media SET description = coalesce(?3, description),
-             focus_x = coalesce(?4, focus_x), focus_y = coalesce(?5, focus_y)
-         WHERE id = ?1 AND author = ?2",
+        "UPDATE media SET description = coalesce($3, description),
+             focus_x = coalesce($4, focus_x), focus_y = coalesce($5, focus_y)
+         WHERE id = $1 AND author = $2",
     )
     .bind(id)
     .bind(author)
@@ -136,6 +136,7 @@ pub struct MediaFile {
     pub author: Handle,
     pub token: String,
     pub media_type: String,
+    #[sqlx(try_from = "super::types::Flag")]
     pub attached: bool,
     pub bytes: Vec<u8>,
 }
@@ -146,8 +147,8 @@ pub async fn file(db: impl Executor<'_>, id: i64, preview: bool) -> Result<Optio
         "SELECT author, token, media_type,
              EXISTS (SELECT 1 FROM posts p WHERE p.id = media.post_id AND p.deleted_at IS NULL)
                  AS attached,
-             CASE WHEN ?2 THEN preview ELSE original END AS bytes
-         FROM media WHERE id = ?1",
+             CASE WHEN $2 THEN preview ELSE original END AS bytes
+         FROM media WHERE id = $1",
     )
     .bind(id)
     .bind(preview)
@@ -167,8 +168,8 @@ pub async fn claimable(
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM media WHERE author = ? AND (post_id IS NULL OR post_id = ?)
-         AND id IN (SELECT value FROM json_each(?))"
+        " FROM media WHERE author = $1 AND (post_id IS NULL OR post_id = $2)
+         AND id IN (SELECT value FROM json_each($3))"
     ))
     .bind(author)
     .bind(post_id)
@@ -184,9 +185,9 @@ pub async fn attach(db: impl Executor<'_>, ids: &[i64], post_id: i64) -> Result<
     let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     sqlx::query(
         "UPDATE media SET
-             post_id = CASE WHEN id IN (SELECT value FROM json_each(?1)) THEN ?2 END,
-             position = coalesce((SELECT key FROM json_each(?1) WHERE value = media.id), 0)
-         WHERE post_id = ?2 OR id IN (SELECT value FROM json_each(?1))",
+             post_id = CASE WHEN id IN (SELECT value FROM json_each($1)) THEN $2 END,
+             position = coalesce((SELECT key FROM json_each($1) WHERE value = media.id), 0)
+         WHERE post_id = $2 OR id IN (SELECT value FROM json_each($1))",
     )
     .bind(ids)
     .bind(post_id)
@@ -200,9 +201,9 @@ pub async fn of_posts(db: impl Executor<'_>, post_ids: &[i64]) -> Result<Vec<Med
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM media WHERE post_id IN (SELECT value FROM json_each(?)) ORDER BY post_id, position, id"
+        " FROM media WHERE post_id IN (SELECT value FROM json_each($1)) ORDER BY post_id, position, id"
     ))
-    .bind(sqlx::types::Json(post_ids))
+    .bind(super::types::Json(post_ids))
     .fetch_all(db.inner())
     .await
     .map_err(Into::into)
@@ -212,8 +213,8 @@ pub async fn of_posts(db: impl Executor<'_>, post_ids: &[i64]) -> Result<Vec<Med
 /// before it; how many.
 pub async fn prune_unattached(db: impl Executor<'_>, before: i64) -> Result<u64> {
     let done = sqlx::query(
-        "DELETE FROM media WHERE (post_id IS NULL AND created_at < ?1)
-             OR post_id IN (SELECT id FROM posts WHERE deleted_at < ?1)",
+        "DELETE FROM media WHERE (post_id IS NULL AND created_at < $1)
+             OR post_id IN (SELECT id FROM posts WHERE deleted_at < $1)",
     )
     .bind(before)
     .execute(db.inner())

@@ -3,7 +3,7 @@
 use super::{Executor, Result};
 
 pub async fn get(db: impl Executor<'_>, key: &str) -> Result<Option<String>> {
-    sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+    sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
         .bind(key)
         .fetch_optional(db.inner())
         .await
@@ -11,7 +11,7 @@ pub async fn get(db: impl Executor<'_>, key: &str) -> Result<Option<String>> {
 }
 
 pub async fn set(db: impl Executor<'_>, key: &str, value: &str) -> Result<()> {
-    sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+    sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
         .bind(key)
         .bind(value)
         .execute(db.inner())

@@ -1,6 +1,13 @@
 //! All SQL lives here, one file per table family, and nothing outside `db/` sees a
-//! SQLite type: callers hold a `Db`, pass `Db::read`, `Db::write` or a `Tx` to the
+//! database type: callers hold a `Db`, pass `Db::read`, `Db::write` or a `Tx` to the
 //! functions here, and get back rows of domain types and a `db::Error`.
+//!
+//! Two stores sit behind it, through sqlx's `Any` driver: a SQLite file (the default)
+//! and PostgreSQL (several nodes on one database). SQL is written once where it is
+//! portable (`$1` placeholders, which SQLite takes too); where the two differ, a
+//! function asks [`Executor::backend`]. Each store has its own migrations
+//! (`migrations/sqlite`, `migrations/postgres`), the same versions with the same
+//! meaning.
 //!
 //! Shared write infrastructure lives here too, so no lower layer calls up for it:
 //! `Db::begin` starts a write, and `Tx::commit` wakes the deliverer when the
@@ -43,7 +50,6 @@ use std::{
     fmt,
     path::Path,
     pin::Pin,
-    str::FromStr,
     sync::{
         Arc,
         atomic::{AtomicI64, AtomicU8, Ordering},
@@ -54,12 +60,11 @@ use std::{
 
 use futures_core::{Stream, future::BoxFuture, stream::BoxStream};
 use sqlx::{
-    Sqlite, SqliteConnection, SqlitePool, Transaction,
-    sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult, SqliteRow,
-        SqliteStatement, SqliteSynchronous, SqliteTypeInfo,
-    },
+    Any, AnyConnection, AnyPool, Transaction,
+    any::{AnyPoolOptions, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo},
 };
+
+use crate::config::Database;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -100,11 +105,17 @@ impl fmt::Display for StorageFailure {
 }
 
 impl StorageFailure {
-    /// The fault behind a sqlx error, by SQLite's primary result code; `None` for a
-    /// constraint, a busy lock or a bug.
+    /// The fault behind a sqlx error, by SQLite's primary result code or PostgreSQL's
+    /// SQLSTATE; `None` for a constraint, a busy lock or a bug.
     fn of(e: &sqlx::Error) -> Option<Self> {
         let code = match e {
             sqlx::Error::Io(_) => return Some(Self::Io),
+            sqlx::Error::Database(e)
+                if e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some() =>
+            {
+                return Self::of_sqlstate(e.code()?.as_ref());
+            }
             sqlx::Error::Database(e) => e.code()?.parse::<i32>().ok()?,
             _ => return None,
         };
@@ -114,6 +125,18 @@ impl StorageFailure {
             10 => Self::Io,           // SQLITE_IOERR
             14 => Self::CannotOpen,   // SQLITE_CANTOPEN
             11 | 26 => Self::Corrupt, // SQLITE_CORRUPT, SQLITE_NOTADB
+            _ => return None,
+        })
+    }
+
+    /// PostgreSQL's classes for the same faults: out of space, a read-only server (a
+    /// standby, or `default_transaction_read_only`), I/O, and a damaged file.
+    fn of_sqlstate(code: &str) -> Option<Self> {
+        Some(match code {
+            "53100" => Self::Full,
+            "25006" => Self::ReadOnly,
+            "58030" => Self::Io,
+            "XX001" | "XX002" => Self::Corrupt,
             _ => return None,
         })
     }
@@ -162,15 +185,24 @@ pub struct Db(Arc<Inner>);
 struct Inner {
     writer: Writer,
     reader: Reader,
-    /// A connection of its own for [`checkpoint_wal`] (`None` for [`Db::connect`]).
-    checkpointer: Option<SqlitePool>,
+    /// A connection of its own for [`checkpoint_wal`] (`None` for [`Db::connect`] and
+    /// for PostgreSQL).
+    checkpointer: Option<AnyPool>,
     wake: Wake,
+}
+
+/// Which store a connection talks to, for the SQL that differs between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
 /// The writing connection: writes, and reads that must see them or sit inside one.
 #[derive(Clone)]
 pub struct Writer {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
     health: Arc<WriterHealth>,
 }
 
@@ -213,7 +245,7 @@ impl WriterHealth {
 /// Read-only connections for the request paths: pages, documents, the inbox's lookups.
 /// A write sent here fails instead of taking the write lock.
 #[derive(Clone)]
-pub struct Reader(SqlitePool);
+pub struct Reader(AnyPool, Backend);
 
 /// Who is woken when a commit queued work for them (in this process).
 #[derive(Clone, Default)]
@@ -224,15 +256,26 @@ struct Wake {
 
 /// Reading connections: enough to keep both cores busy while one waits on the disk.
 const READERS: u32 = 4;
+/// PostgreSQL's reading connections per node: reads wait on the network, not the disk.
+const PG_READERS: u32 = 8;
 
 /// A pool whose connections go back only in a clean state. When a COMMIT fails for a
 /// storage fault (disk full), SQLite has already rolled the transaction back, so the
 /// ROLLBACK sqlx sends on drop fails too and sqlx goes on counting the connection as
 /// inside a transaction: every later `BEGIN` was refused until a restart. Such a
-/// connection is closed here instead, and the pool opens a fresh one.
-fn pool_options(max: u32) -> SqlitePoolOptions {
-    SqlitePoolOptions::new()
+/// connection is closed here instead, and the pool opens a fresh one. Each new
+/// connection first runs `setup` (SQLite's pragmas).
+fn pool_options(max: u32, setup: &'static [&'static str]) -> AnyPoolOptions {
+    AnyPoolOptions::new()
         .max_connections(max)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                for statement in setup {
+                    sqlx::Executor::execute(&mut *conn, *statement).await?;
+                }
+                Ok(())
+            })
+        })
         .after_release(|conn, _| {
             Box::pin(async move {
                 use sqlx::Connection as _;
@@ -245,89 +288,135 @@ fn pool_options(max: u32) -> SqlitePoolOptions {
         })
 }
 
-/// Connection settings, after creating the database's folder if needed.
-fn options(path: &Path) -> Result<SqliteConnectOptions> {
+/// sqlx's drivers for the `Any` pools, installed once per process.
+fn install_drivers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(sqlx::any::install_default_drivers);
+}
+
+/// The URL of a SQLite file, after creating its folder if needed.
+fn sqlite_url(path: &Path) -> Result<String> {
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
         std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
     }
-    Ok(SqliteConnectOptions::from_str("sqlite://")?
-        .filename(path)
-        .create_if_missing(true)
-        // WAL lets page reads run beside the writer. FULL syncs the log at every
-        // commit, so what was acknowledged (an inbox 202, a queued delivery) survives a
-        // power loss too, not only a crash; group commit keeps it affordable.
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        // The log file is cut back to this size whenever it starts over.
-        .pragma("journal_size_limit", (64 * 1024 * 1024).to_string())
-        // Other processes (`fedblog sync`, `block`) still take the write lock.
-        .busy_timeout(Duration::from_secs(10))
-        .row_buffer_size(ROW_BUFFER))
+    let absolute = std::path::absolute(path).map_err(sqlx::Error::Io)?;
+    let url = url::Url::from_file_path(&absolute).map_err(|()| {
+        sqlx::Error::Configuration(format!("{} is not a usable path", path.display()).into())
+    })?;
+    // The file URL's percent-encoded path, under the scheme sqlx's driver looks for.
+    Ok(format!("sqlite://{}?mode=rwc", url.path()))
 }
 
-/// Rows a connection's thread may hand over before the reading task takes them. A
-/// delivery claim reads up to twice the concurrency, and with sqlx's default (50) the
-/// thread and the task woke each other once per row (docs/BENCHMARKS.md, session 5).
-const ROW_BUFFER: usize = 1024;
+/// Every SQLite connection's settings. WAL lets page reads run beside the writer. FULL
+/// syncs the log at every commit, so what was acknowledged (an inbox 202, a queued
+/// delivery) survives a power loss too, not only a crash; group commit keeps it
+/// affordable. The log file is cut back to 64 MiB whenever it starts over. Other
+/// processes (`fedblog sync`, `block`) still take the write lock: wait 10 s for it.
+macro_rules! sqlite_pragmas {
+    ($($extra:literal),*) => {
+        &[
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = FULL",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA journal_size_limit = 67108864",
+            "PRAGMA busy_timeout = 10000",
+            $($extra),*
+        ]
+    };
+}
+
+/// The writer checkpoints itself only after 8,192 pages in the log (about 32 MiB;
+/// SQLite's default is 1,000).
+const SQLITE_WRITER: &[&str] = sqlite_pragmas!("PRAGMA wal_autocheckpoint = 8192");
+const SQLITE_READER: &[&str] = sqlite_pragmas!("PRAGMA query_only = ON");
+const SQLITE_OTHER: &[&str] = sqlite_pragmas!();
+
+/// The lock every PostgreSQL write transaction takes first, on every node: writes are
+/// one at a time, as SQLite's write lock made them, so a read-then-write inside a
+/// transaction means the same on both stores. Reads never take it.
+const PG_WRITE_LOCK: i64 = 0x0066_6564_626c_6f67; // "fedblog"
 
 /// How often [`checkpoint_wal`] copies the write-ahead log back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-/// Pages in the log after which the writer checkpoints itself (SQLite's default is
-/// 1,000): about 32 MiB.
-const WRITER_CHECKPOINT_PAGES: u32 = 8192;
 
 impl Db {
-    /// Opens (creating if needed) the SQLite file for serving, applies pending
-    /// migrations, and returns the one writer, the readers and a connection for
-    /// [`checkpoint_wal`], which the caller runs.
+    /// Opens (creating if needed) the database for serving, applies pending
+    /// migrations, and returns the one writer, the readers and, for SQLite, a
+    /// connection for [`checkpoint_wal`], which the caller runs.
     ///
     /// A checkpoint fsyncs, and on the writer it holds up every write queued behind it
     /// (the inbox's 202s included), so the writer checkpoints rarely (every 8,192
     /// pages) and finds little left to copy; see
     /// docs/BENCHMARKS.md (inbox storm) for the measurements.
-    pub async fn open(path: &Path) -> Result<Self> {
-        let writer = pool_options(1)
-            .connect_with(
-                options(path)?.pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string()),
-            )
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(READERS)
-            .connect_with(options(path)?.pragma("query_only", "ON"))
-            .await?;
-        let checkpointer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options(path)?)
-            .await?;
-        Ok(Self(Arc::new(Inner {
-            writer: Writer {
-                pool: writer,
-                health: Arc::default(),
-            },
-            reader: Reader(readers),
-            checkpointer: Some(checkpointer),
-            wake: Wake::default(),
-        })))
+    pub async fn open(database: &Database) -> Result<Self> {
+        install_drivers();
+        match database {
+            Database::File(path) => {
+                let url = sqlite_url(path)?;
+                let writer = pool_options(1, SQLITE_WRITER).connect(&url).await?;
+                sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+                let readers = pool_options(READERS, SQLITE_READER).connect(&url).await?;
+                let checkpointer = pool_options(1, SQLITE_OTHER).connect(&url).await?;
+                Ok(Self::assemble(
+                    writer,
+                    readers,
+                    Some(checkpointer),
+                    Backend::Sqlite,
+                ))
+            }
+            Database::Postgres(url) => {
+                let writer = pool_options(1, &[]).connect(url).await?;
+                sqlx::migrate!("./migrations/postgres").run(&writer).await?;
+                let readers = pool_options(PG_READERS, &[]).connect(url).await?;
+                Ok(Self::assemble(writer, readers, None, Backend::Postgres))
+            }
+        }
     }
 
-    /// Opens (creating if needed) the SQLite file and applies pending migrations: one
+    /// Opens (creating if needed) the database and applies pending migrations: one
     /// pool for reads and writes, for tools that do not serve.
-    pub async fn connect(path: &Path) -> Result<Self> {
-        let pool = pool_options(8).connect_with(options(path)?).await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self(Arc::new(Inner {
+    pub async fn connect(database: &Database) -> Result<Self> {
+        install_drivers();
+        let (pool, backend) = match database {
+            Database::File(path) => {
+                let pool = pool_options(8, SQLITE_OTHER)
+                    .connect(&sqlite_url(path)?)
+                    .await?;
+                sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+                (pool, Backend::Sqlite)
+            }
+            Database::Postgres(url) => {
+                let pool = pool_options(8, &[]).connect(url).await?;
+                sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+                (pool, Backend::Postgres)
+            }
+        };
+        Ok(Self::assemble(pool.clone(), pool, None, backend))
+    }
+
+    fn assemble(
+        writer: AnyPool,
+        readers: AnyPool,
+        checkpointer: Option<AnyPool>,
+        backend: Backend,
+    ) -> Self {
+        Self(Arc::new(Inner {
             writer: Writer {
-                pool: pool.clone(),
+                pool: writer,
+                backend,
                 health: Arc::default(),
             },
-            reader: Reader(pool),
-            checkpointer: None,
+            reader: Reader(readers, backend),
+            checkpointer,
             wake: Wake::default(),
-        })))
+        }))
+    }
+
+    /// Which store this is.
+    pub fn backend(&self) -> Backend {
+        self.0.writer.backend
     }
 
     /// For reads that need not see this process's latest writes.
@@ -341,19 +430,27 @@ impl Db {
         &self.0.writer
     }
 
-    /// Starts a write transaction that takes the write lock at once (`BEGIN
-    /// IMMEDIATE`), so a read-then-write inside it cannot fail with a busy snapshot.
+    /// Starts a write transaction that takes the write lock at once (SQLite's `BEGIN
+    /// IMMEDIATE`, PostgreSQL's [`PG_WRITE_LOCK`]), so a read-then-write inside it
+    /// cannot fail with a busy snapshot or race another node's.
     pub async fn begin(&self) -> Result<Tx> {
-        let health = &self.0.writer.health;
-        let tx = self
-            .0
-            .writer
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .inspect_err(|e| health.note(e))?;
+        let writer = &self.0.writer;
+        let health = &writer.health;
+        let mut tx = match writer.backend {
+            Backend::Sqlite => writer.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => writer.pool.begin().await,
+        }
+        .inspect_err(|e| health.note(e))?;
+        if writer.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(PG_WRITE_LOCK)
+                .execute(&mut *tx)
+                .await
+                .inspect_err(|e| health.note(e))?;
+        }
         Ok(Tx {
             tx,
+            backend: writer.backend,
             health: health.clone(),
             wake: self.0.wake.clone(),
             queued_deliveries: false,
@@ -439,7 +536,8 @@ pub async fn checkpoint_wal(db: Db, shutdown: CancellationToken) {
 
 /// A write transaction. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
-    tx: Transaction<'static, Sqlite>,
+    tx: Transaction<'static, Any>,
+    backend: Backend,
     health: Arc<WriterHealth>,
     wake: Wake,
     queued_deliveries: bool,
@@ -476,11 +574,18 @@ mod sealed {
 pub trait Executor<'c>: sealed::Sealed + Send {
     #[doc(hidden)]
     fn inner(self) -> Exec<'c>;
+
+    /// The store behind it, for SQL that differs between the two.
+    fn backend(&self) -> Backend;
 }
 
 impl<'c> Executor<'c> for &'c Reader {
     fn inner(self) -> Exec<'c> {
         Exec::Pool(&self.0, None)
+    }
+
+    fn backend(&self) -> Backend {
+        self.1
     }
 }
 
@@ -488,11 +593,19 @@ impl<'c> Executor<'c> for &'c Writer {
     fn inner(self) -> Exec<'c> {
         Exec::Pool(&self.pool, Some(&self.health))
     }
+
+    fn backend(&self) -> Backend {
+        self.backend
+    }
 }
 
 impl<'c> Executor<'c> for &'c mut Tx {
     fn inner(self) -> Exec<'c> {
         Exec::Conn(&mut self.tx, Some(&self.health))
+    }
+
+    fn backend(&self) -> Backend {
+        self.backend
     }
 }
 
@@ -502,8 +615,8 @@ impl<'c> Executor<'c> for &'c mut Tx {
 /// projection through a lifetime-bound impl does not).
 #[doc(hidden)]
 pub enum Exec<'c> {
-    Pool(&'c SqlitePool, Option<&'c WriterHealth>),
-    Conn(&'c mut SqliteConnection, Option<&'c WriterHealth>),
+    Pool(&'c AnyPool, Option<&'c WriterHealth>),
+    Conn(&'c mut AnyConnection, Option<&'c WriterHealth>),
 }
 
 impl fmt::Debug for Exec<'_> {
@@ -536,15 +649,15 @@ impl<T> Stream for Noting<'_, T> {
 /// Each method hands the query to the pool or connection unchanged; the writer's
 /// failures are noted on the way back.
 impl<'c> sqlx::Executor<'c> for Exec<'c> {
-    type Database = Sqlite;
+    type Database = Any;
 
     fn fetch_many<'e, 'q: 'e, E>(
         self,
         query: E,
-    ) -> BoxStream<'e, sqlx::Result<sqlx::Either<SqliteQueryResult, SqliteRow>>>
+    ) -> BoxStream<'e, sqlx::Result<sqlx::Either<AnyQueryResult, AnyRow>>>
     where
         'c: 'e,
-        E: 'q + sqlx::Execute<'q, Sqlite>,
+        E: 'q + sqlx::Execute<'q, Any>,
     {
         let (stream, health) = match self {
             Self::Pool(p, h) => (p.fetch_many(query), h),
@@ -559,13 +672,10 @@ impl<'c> sqlx::Executor<'c> for Exec<'c> {
         }
     }
 
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxFuture<'e, sqlx::Result<Option<SqliteRow>>>
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, sqlx::Result<Option<AnyRow>>>
     where
         'c: 'e,
-        E: 'q + sqlx::Execute<'q, Sqlite>,
+        E: 'q + sqlx::Execute<'q, Any>,
     {
         let (fut, health) = match self {
             Self::Pool(p, h) => (p.fetch_optional(query), h),
@@ -580,8 +690,8 @@ impl<'c> sqlx::Executor<'c> for Exec<'c> {
     fn prepare_with<'e>(
         self,
         sql: sqlx::SqlStr,
-        parameters: &'e [SqliteTypeInfo],
-    ) -> BoxFuture<'e, sqlx::Result<SqliteStatement>>
+        parameters: &'e [AnyTypeInfo],
+    ) -> BoxFuture<'e, sqlx::Result<AnyStatement>>
     where
         'c: 'e,
     {
@@ -591,7 +701,7 @@ impl<'c> sqlx::Executor<'c> for Exec<'c> {
         }
     }
 
-    fn describe<'e>(self, sql: sqlx::SqlStr) -> BoxFuture<'e, sqlx::Result<sqlx::Describe<Sqlite>>>
+    fn describe<'e>(self, sql: sqlx::SqlStr) -> BoxFuture<'e, sqlx::Result<sqlx::Describe<Any>>>
     where
         'c: 'e,
     {

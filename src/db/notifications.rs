@@ -77,11 +77,11 @@ macro_rules! select {
 /// The page's conditions, before its order.
 macro_rules! page_where {
     () => {
-        "WHERE n.author = ?1
-           AND (?2 IS NULL OR n.id < ?2) AND (?3 IS NULL OR n.id > ?3) AND (?4 IS NULL OR n.id > ?4)
-           AND (?5 IS NULL OR n.kind IN (SELECT value FROM json_each(?5)))
-           AND (?6 IS NULL OR n.kind NOT IN (SELECT value FROM json_each(?6)))
-           AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = ?1) "
+        "WHERE n.author = $1
+           AND ($2 IS NULL OR n.id < $2) AND ($3 IS NULL OR n.id > $3) AND ($4 IS NULL OR n.id > $4)
+           AND ($5 IS NULL OR n.kind IN (SELECT value FROM json_each($5)))
+           AND ($6 IS NULL OR n.kind NOT IN (SELECT value FROM json_each($6)))
+           AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = $1) "
     };
 }
 
@@ -93,8 +93,8 @@ pub async fn page(
     p: &Page<'_>,
 ) -> Result<Vec<NotificationRow>> {
     let sql = match p.min_id {
-        Some(_) => concat!(select!(), page_where!(), "ORDER BY n.id ASC LIMIT ?7"),
-        None => concat!(select!(), page_where!(), "ORDER BY n.id DESC LIMIT ?7"),
+        Some(_) => concat!(select!(), page_where!(), "ORDER BY n.id ASC LIMIT $7"),
+        None => concat!(select!(), page_where!(), "ORDER BY n.id DESC LIMIT $7"),
     };
     let mut rows: Vec<NotificationRow> = sqlx::query_as(sql)
         .bind(author)
@@ -118,7 +118,7 @@ pub async fn get(
     author: &Handle,
     id: i64,
 ) -> Result<Option<NotificationRow>> {
-    sqlx::query_as(concat!(select!(), "WHERE n.author = ? AND n.id = ?"))
+    sqlx::query_as(concat!(select!(), "WHERE n.author = $1 AND n.id = $2"))
         .bind(author)
         .bind(id)
         .fetch_optional(db.inner())
@@ -129,7 +129,7 @@ pub async fn get(
 /// Dismisses one of an author's notifications; false if there was none.
 pub async fn dismiss(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<bool> {
     Ok(
-        sqlx::query("DELETE FROM notifications WHERE author = ? AND id = ?")
+        sqlx::query("DELETE FROM notifications WHERE author = $1 AND id = $2")
             .bind(author)
             .bind(id)
             .execute(db.inner())
@@ -141,7 +141,7 @@ pub async fn dismiss(db: impl Executor<'_>, author: &Handle, id: i64) -> Result<
 
 /// Dismisses all of an author's notifications.
 pub async fn clear(db: impl Executor<'_>, author: &Handle) -> Result<()> {
-    sqlx::query("DELETE FROM notifications WHERE author = ?")
+    sqlx::query("DELETE FROM notifications WHERE author = $1")
         .bind(author)
         .execute(db.inner())
         .await?;
@@ -151,9 +151,9 @@ pub async fn clear(db: impl Executor<'_>, author: &Handle) -> Result<()> {
 /// Drops notifications older than `before` and, per author, all but the newest `keep`.
 pub async fn prune(db: impl Executor<'_>, before: i64, keep: i64) -> Result<u64> {
     Ok(sqlx::query(
-        "DELETE FROM notifications WHERE created_at < ?1 OR id IN (
+        "DELETE FROM notifications WHERE created_at < $1 OR id IN (
             SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY author ORDER BY id DESC) AS n
-                              FROM notifications) WHERE n > ?2)",
+                              FROM notifications) WHERE n > $2)",
     )
     .bind(before)
     .bind(keep)
@@ -171,7 +171,7 @@ pub async fn marker(
     timeline: &str,
 ) -> Result<Option<MarkerRow>> {
     sqlx::query_as(
-        "SELECT last_read_id, version, updated_at FROM markers WHERE author = ? AND timeline = ?",
+        "SELECT last_read_id, version, updated_at FROM markers WHERE author = $1 AND timeline = $2",
     )
     .bind(author)
     .bind(timeline)
@@ -190,7 +190,7 @@ pub async fn set_marker(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO markers (author, timeline, last_read_id, version, updated_at)
-         VALUES (?, ?, ?, 1, ?)
+         VALUES ($1, $2, $3, 1, $4)
          ON CONFLICT (author, timeline) DO UPDATE SET last_read_id = excluded.last_read_id,
             version = markers.version + 1, updated_at = excluded.updated_at",
     )
@@ -213,7 +213,7 @@ pub async fn last_id(db: impl Executor<'_>) -> Result<i64> {
 
 /// Notifications above `after`, oldest first: (id, author), for streaming.
 pub async fn after(db: impl Executor<'_>, after: i64, limit: i64) -> Result<Vec<(i64, Handle)>> {
-    sqlx::query_as("SELECT id, author FROM notifications WHERE id > ? ORDER BY id LIMIT ?")
+    sqlx::query_as("SELECT id, author FROM notifications WHERE id > $1 ORDER BY id LIMIT $2")
         .bind(after)
         .bind(limit)
         .fetch_all(db.inner())
@@ -227,7 +227,7 @@ pub async fn after(db: impl Executor<'_>, after: i64, limit: i64) -> Result<Vec<
 /// grouped types (`?1`, a JSON array), else the notification's own `ungrouped-{id}`.
 macro_rules! shown_key {
     () => {
-        "CASE WHEN n.group_key IS NOT NULL AND n.kind IN (SELECT value FROM json_each(?8))
+        "CASE WHEN n.group_key IS NOT NULL AND n.kind IN (SELECT value FROM json_each($8))
               THEN n.group_key ELSE 'ungrouped-' || n.id END"
     };
 }
@@ -248,7 +248,7 @@ pub async fn group_page(
             shown_key!(),
             " AS gk FROM notifications n ",
             page_where!(),
-            "), g AS (SELECT MIN(id) AS id FROM f GROUP BY gk ORDER BY 1 ASC LIMIT ?7) ",
+            "), g AS (SELECT MIN(id) AS id FROM f GROUP BY gk ORDER BY 1 ASC LIMIT $7) ",
             select!(),
             "WHERE n.id IN (SELECT id FROM g) ORDER BY n.id DESC"
         ),
@@ -257,7 +257,7 @@ pub async fn group_page(
             shown_key!(),
             " AS gk FROM notifications n ",
             page_where!(),
-            "), g AS (SELECT MAX(id) AS id FROM f GROUP BY gk ORDER BY 1 DESC LIMIT ?7) ",
+            "), g AS (SELECT MAX(id) AS id FROM f GROUP BY gk ORDER BY 1 DESC LIMIT $7) ",
             select!(),
             "WHERE n.id IN (SELECT id FROM g) ORDER BY n.id DESC"
         ),
@@ -287,9 +287,9 @@ pub async fn group_members(
 ) -> Result<Vec<NotificationRow>> {
     sqlx::query_as(concat!(
         select!(),
-        "WHERE n.author = ?1 AND n.group_key = ?2 AND (?3 IS NULL OR n.id <= ?3)
-           AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = ?1)
-         ORDER BY n.id DESC LIMIT ?4"
+        "WHERE n.author = $1 AND n.group_key = $2 AND ($3 IS NULL OR n.id <= $3)
+           AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = $1)
+         ORDER BY n.id DESC LIMIT $4"
     ))
     .bind(author)
     .bind(group_key)
@@ -310,12 +310,12 @@ pub async fn group_stats(
     upto: Option<i64>,
 ) -> Result<(i64, Option<i64>)> {
     sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM notifications n WHERE n.author = ?1 AND n.group_key = ?2
-                   AND (?4 IS NULL OR n.id <= ?4)
-                   AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = ?1)),
-                (SELECT MIN(id) FROM notifications n WHERE n.author = ?1 AND n.group_key = ?2
-                   AND (?3 IS NULL OR n.id >= ?3)
-                   AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = ?1))",
+        "SELECT (SELECT COUNT(*) FROM notifications n WHERE n.author = $1 AND n.group_key = $2
+                   AND ($4 IS NULL OR n.id <= $4)
+                   AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = $1)),
+                (SELECT MIN(id) FROM notifications n WHERE n.author = $1 AND n.group_key = $2
+                   AND ($3 IS NULL OR n.id >= $3)
+                   AND n.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = $1))",
     )
     .bind(author)
     .bind(group_key)
@@ -329,7 +329,7 @@ pub async fn group_stats(
 /// Dismisses a stored group; how many notifications went.
 pub async fn dismiss_group(db: impl Executor<'_>, author: &Handle, group_key: &str) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM notifications WHERE author = ? AND group_key = ?")
+        sqlx::query("DELETE FROM notifications WHERE author = $1 AND group_key = $2")
             .bind(author)
             .bind(group_key)
             .execute(db.inner())

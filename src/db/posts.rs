@@ -1,4 +1,4 @@
-use sqlx::types::Json;
+use super::types::Json;
 
 use super::{Executor, Result};
 use crate::domain::{
@@ -16,10 +16,13 @@ pub struct PostRow {
     pub title: Option<String>,
     pub excerpt: Option<String>,
     pub content_html: String,
-    #[sqlx(json, rename = "tags_json")]
+    #[sqlx(rename = "tags_json", try_from = "super::types::Json<Vec<Tag>>")]
     pub tags: Vec<Tag>,
     /// Images the post shows, as federated in `attachment`.
-    #[sqlx(json, rename = "attachments_json")]
+    #[sqlx(
+        rename = "attachments_json",
+        try_from = "super::types::Json<Vec<Attachment>>"
+    )]
     pub attachments: Vec<Attachment>,
     pub written_at: i64,
     pub published_at: i64,
@@ -34,13 +37,17 @@ pub struct PostRow {
     /// Who may quote it; `None` (not synced since quotes existed) is anyone.
     pub quote_policy: Option<QuotePolicy>,
     /// The accounts it mentions: `Mention` tags, and inboxes it is delivered to.
-    #[sqlx(json, rename = "mentions_json")]
+    #[sqlx(
+        rename = "mentions_json",
+        try_from = "super::types::Json<Vec<crate::domain::Mention>>"
+    )]
     pub mentions: Vec<crate::domain::Mention>,
     /// A content file's post, or an app's note (which sync never touches).
     pub origin: PostOrigin,
     pub visibility: Visibility,
     /// The content warning (AP `summary`), for app notes.
     pub spoiler_text: Option<String>,
+    #[sqlx(try_from = "super::types::Flag")]
     pub sensitive: bool,
     /// The AP id this answers, and the same as a status id.
     pub in_reply_to: Option<String>,
@@ -79,7 +86,7 @@ pub struct PostValues<'a> {
 }
 
 pub async fn by_id(db: impl Executor<'_>, id: i64) -> Result<Option<PostRow>> {
-    sqlx::query_as("SELECT * FROM posts WHERE id = ?")
+    sqlx::query_as("SELECT * FROM posts WHERE id = $1")
         .bind(id)
         .fetch_optional(db.inner())
         .await
@@ -91,7 +98,7 @@ pub async fn by_slug(
     author: &Handle,
     slug: &Slug,
 ) -> Result<Option<PostRow>> {
-    sqlx::query_as("SELECT * FROM posts WHERE author = ? AND slug = ?")
+    sqlx::query_as("SELECT * FROM posts WHERE author = $1 AND slug = $2")
         .bind(author)
         .bind(slug)
         .fetch_optional(db.inner())
@@ -103,7 +110,7 @@ pub async fn by_slug(
 pub async fn index_of_author(db: impl Executor<'_>, author: &Handle) -> Result<Vec<PostIndexRow>> {
     sqlx::query_as(
         "SELECT id, source_path, slug, source_hash, deleted_at, kind FROM posts
-         WHERE author = ? AND origin = 'content'",
+         WHERE author = $1 AND origin = 'content'",
     )
     .bind(author)
     .fetch_all(db.inner())
@@ -124,11 +131,11 @@ pub async fn index_of_files(
 ) -> Result<Vec<PostIndexRow>> {
     sqlx::query_as(
         "SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at, p.kind
-         FROM json_each(?2) AS f CROSS JOIN posts AS p ON p.author = ?1 AND p.source_path = f.value
+         FROM json_each($2) AS f CROSS JOIN posts AS p ON p.author = $1 AND p.source_path = f.value
          WHERE p.origin = 'content'
          UNION
          SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at, p.kind
-         FROM json_each(?3) AS s CROSS JOIN posts AS p ON p.author = ?1 AND p.slug = s.value
+         FROM json_each($3) AS s CROSS JOIN posts AS p ON p.author = $1 AND p.slug = s.value
          WHERE p.origin = 'content'",
     )
     .bind(author)
@@ -164,7 +171,7 @@ pub async fn file_hashes_of(
     match only {
         None => sqlx::query_as(
             "SELECT author, source_path, file_hash FROM posts
-                 WHERE author = ? AND deleted_at IS NULL AND file_hash IS NOT NULL
+                 WHERE author = $1 AND deleted_at IS NULL AND file_hash IS NOT NULL
                    AND origin = 'content'",
         )
         .bind(author)
@@ -173,7 +180,7 @@ pub async fn file_hashes_of(
         .map_err(Into::into),
         Some(paths) => sqlx::query_as(
             "SELECT author, source_path, file_hash FROM posts
-                 WHERE author = ? AND source_path IN (SELECT value FROM json_each(?))
+                 WHERE author = $1 AND source_path IN (SELECT value FROM json_each($2))
                    AND deleted_at IS NULL AND file_hash IS NOT NULL AND origin = 'content'",
         )
         .bind(author)
@@ -194,7 +201,7 @@ pub async fn set_file_hash(
     federated_html: &str,
     lang: &Lang,
 ) -> Result<()> {
-    sqlx::query("UPDATE posts SET file_hash = ?, federated_html = ?, lang = ? WHERE id = ?")
+    sqlx::query("UPDATE posts SET file_hash = $1, federated_html = $2, lang = $3 WHERE id = $4")
         .bind(file_hash)
         .bind(federated_html)
         .bind(lang)
@@ -212,8 +219,8 @@ pub async fn page_of_author(
     offset: i64,
 ) -> Result<Vec<PostRow>> {
     sqlx::query_as(
-        "SELECT * FROM posts WHERE author = ? AND deleted_at IS NULL AND visibility = 'public'
-         ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
+        "SELECT * FROM posts WHERE author = $1 AND deleted_at IS NULL AND visibility = 'public'
+         ORDER BY published_at DESC, id DESC LIMIT $2 OFFSET $3",
     )
     .bind(author)
     .bind(limit)
@@ -226,7 +233,7 @@ pub async fn page_of_author(
 pub async fn count_of_author(db: impl Executor<'_>, author: &Handle) -> Result<i64> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM posts
-         WHERE author = ? AND deleted_at IS NULL AND visibility = 'public'",
+         WHERE author = $1 AND deleted_at IS NULL AND visibility = 'public'",
     )
     .bind(author)
     .fetch_one(db.inner())
@@ -238,7 +245,7 @@ pub async fn count_of_author(db: impl Executor<'_>, author: &Handle) -> Result<i
 pub async fn first_published(db: impl Executor<'_>, author: &Handle) -> Result<Option<i64>> {
     sqlx::query_scalar(
         "SELECT MIN(published_at) FROM posts
-         WHERE author = ? AND deleted_at IS NULL AND visibility = 'public'",
+         WHERE author = $1 AND deleted_at IS NULL AND visibility = 'public'",
     )
     .bind(author)
     .fetch_one(db.inner())
@@ -250,7 +257,7 @@ pub async fn first_published(db: impl Executor<'_>, author: &Handle) -> Result<O
 pub async fn recent(db: impl Executor<'_>, limit: i64, offset: i64) -> Result<Vec<PostRow>> {
     sqlx::query_as(
         "SELECT * FROM posts WHERE deleted_at IS NULL AND visibility = 'public'
-         ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
+         ORDER BY published_at DESC, id DESC LIMIT $1 OFFSET $2",
     )
     .bind(limit)
     .bind(offset)
@@ -280,7 +287,7 @@ pub async fn insert(
         "INSERT INTO posts (author, source_path, slug, kind, title, excerpt, content_html,
             tags_json, attachments_json, written_at, published_at, source_hash, file_hash,
             federated_html, lang, quote_policy)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
     )
     .bind(author)
     .bind(source_path)
@@ -313,10 +320,10 @@ pub async fn update(
     updated_at: Option<i64>,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE posts SET kind = ?, title = ?, excerpt = ?, content_html = ?, tags_json = ?,
-            attachments_json = ?, written_at = ?, source_hash = ?, file_hash = ?, published_at = ?,
-            updated_at = ?, deleted_at = NULL, federated_html = ?, lang = ?, quote_policy = ?
-         WHERE id = ?",
+        "UPDATE posts SET kind = $1, title = $2, excerpt = $3, content_html = $4, tags_json = $5,
+            attachments_json = $6, written_at = $7, source_hash = $8, file_hash = $9, published_at = $10,
+            updated_at = $11, deleted_at = NULL, federated_html = $12, lang = $13, quote_policy = $14
+         WHERE id = $15",
     )
     .bind(v.kind)
     .bind(v.title)
@@ -339,7 +346,7 @@ pub async fn update(
 }
 
 pub async fn mark_deleted(db: impl Executor<'_>, id: i64, now: i64) -> Result<()> {
-    sqlx::query("UPDATE posts SET deleted_at = ? WHERE id = ?")
+    sqlx::query("UPDATE posts SET deleted_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
         .execute(db.inner())
@@ -353,7 +360,7 @@ pub async fn set_mentions(
     id: i64,
     mentions: &[crate::domain::Mention],
 ) -> Result<()> {
-    sqlx::query("UPDATE posts SET mentions_json = ? WHERE id = ?")
+    sqlx::query("UPDATE posts SET mentions_json = $1 WHERE id = $2")
         .bind(Json(mentions))
         .bind(id)
         .execute(db.inner())
@@ -365,8 +372,8 @@ pub async fn set_mentions(
 pub async fn with_tag(db: impl Executor<'_>, tag: &Tag, limit: i64) -> Result<Vec<PostRow>> {
     sqlx::query_as(
         "SELECT * FROM posts WHERE deleted_at IS NULL AND visibility = 'public'
-           AND EXISTS (SELECT 1 FROM json_each(posts.tags_json) WHERE json_each.value = ?)
-         ORDER BY published_at DESC, id DESC LIMIT ?",
+           AND EXISTS (SELECT 1 FROM json_each(posts.tags_json) WHERE json_each.value = $1)
+         ORDER BY published_at DESC, id DESC LIMIT $2",
     )
     .bind(tag)
     .bind(limit)
@@ -377,7 +384,7 @@ pub async fn with_tag(db: impl Executor<'_>, tag: &Tag, limit: i64) -> Result<Ve
 
 /// Points a post at a renamed source file; its slug and URL stay.
 pub async fn set_source_path(db: impl Executor<'_>, id: i64, source_path: &str) -> Result<()> {
-    sqlx::query("UPDATE posts SET source_path = ? WHERE id = ?")
+    sqlx::query("UPDATE posts SET source_path = $1 WHERE id = $2")
         .bind(source_path)
         .bind(id)
         .execute(db.inner())

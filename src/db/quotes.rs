@@ -42,7 +42,7 @@ pub async fn upsert(db: impl Executor<'_>, q: &NewQuote<'_>, now: i64) -> Result
     sqlx::query_as(
         "INSERT INTO quotes (post_id, quote_ap_id, actor_id, actor_inbox, request_id, token, url,
             content_html, state, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT(post_id, quote_ap_id) DO UPDATE SET
             actor_inbox = COALESCE(excluded.actor_inbox, actor_inbox),
             request_id = COALESCE(excluded.request_id, request_id),
@@ -74,7 +74,7 @@ pub async fn of_post_and_quote(
     post_id: i64,
     quote_ap_id: &str,
 ) -> Result<Option<QuoteRow>> {
-    sqlx::query_as("SELECT * FROM quotes WHERE post_id = ? AND quote_ap_id = ?")
+    sqlx::query_as("SELECT * FROM quotes WHERE post_id = $1 AND quote_ap_id = $2")
         .bind(post_id)
         .bind(quote_ap_id)
         .fetch_optional(db.inner())
@@ -84,7 +84,7 @@ pub async fn of_post_and_quote(
 
 /// Quotes stored for a post in any state (what `[limits.inbox] quotes_per_post` bounds).
 pub async fn count_of_post(db: impl Executor<'_>, post_id: i64) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM quotes WHERE post_id = ?")
+    sqlx::query_scalar("SELECT COUNT(*) FROM quotes WHERE post_id = $1")
         .bind(post_id)
         .fetch_one(db.inner())
         .await
@@ -92,7 +92,7 @@ pub async fn count_of_post(db: impl Executor<'_>, post_id: i64) -> Result<i64> {
 }
 
 pub async fn by_token(db: impl Executor<'_>, token: &str) -> Result<Option<QuoteRow>> {
-    sqlx::query_as("SELECT * FROM quotes WHERE token = ?")
+    sqlx::query_as("SELECT * FROM quotes WHERE token = $1")
         .bind(token)
         .fetch_optional(db.inner())
         .await
@@ -100,7 +100,7 @@ pub async fn by_token(db: impl Executor<'_>, token: &str) -> Result<Option<Quote
 }
 
 pub async fn by_id(db: impl Executor<'_>, id: i64) -> Result<Option<QuoteRow>> {
-    sqlx::query_as("SELECT * FROM quotes WHERE id = ?")
+    sqlx::query_as("SELECT * FROM quotes WHERE id = $1")
         .bind(id)
         .fetch_optional(db.inner())
         .await
@@ -110,7 +110,7 @@ pub async fn by_id(db: impl Executor<'_>, id: i64) -> Result<Option<QuoteRow>> {
 /// The approved quote by the quoting object's id or its QuoteRequest's.
 pub async fn approved_by_ap_id(db: impl Executor<'_>, ap_id: &str) -> Result<Option<QuoteRow>> {
     sqlx::query_as(
-        "SELECT * FROM quotes WHERE state = 'approved' AND (quote_ap_id = ? OR request_id = ?)
+        "SELECT * FROM quotes WHERE state = 'approved' AND (quote_ap_id = $1 OR request_id = $2)
          ORDER BY id LIMIT 1",
     )
     .bind(ap_id)
@@ -128,7 +128,7 @@ pub async fn delete_by_author(
     actor_id: &str,
 ) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM quotes WHERE quote_ap_id = ? AND actor_id = ?")
+        sqlx::query("DELETE FROM quotes WHERE quote_ap_id = $1 AND actor_id = $2")
             .bind(quote_ap_id)
             .bind(actor_id)
             .execute(db.inner())
@@ -140,7 +140,7 @@ pub async fn delete_by_author(
 /// Marks an approved quote revoked; `false` if it was not approved.
 pub async fn revoke(db: impl Executor<'_>, id: i64, now: i64) -> Result<bool> {
     Ok(sqlx::query(
-        "UPDATE quotes SET state = 'revoked', revoked_at = ? WHERE id = ? AND state = 'approved'",
+        "UPDATE quotes SET state = 'revoked', revoked_at = $1 WHERE id = $2 AND state = 'approved'",
     )
     .bind(now)
     .bind(id)
@@ -177,8 +177,8 @@ pub async fn shown_of_post(
         "SELECT q.id, q.quote_ap_id, q.actor_id, q.url, q.content_html, q.created_at,
                 a.name, a.username, a.handle, a.icon_url, a.profile_url
          FROM quotes q LEFT JOIN remote_actors a ON a.id = q.actor_id
-         WHERE q.post_id = ? AND q.state IN ('approved', 'listed')
-         ORDER BY q.created_at DESC, q.id DESC LIMIT ?",
+         WHERE q.post_id = $1 AND q.state IN ('approved', 'listed')
+         ORDER BY q.created_at DESC, q.id DESC LIMIT $2",
     )
     .bind(post_id)
     .bind(limit)
@@ -189,7 +189,7 @@ pub async fn shown_of_post(
 
 pub async fn count_shown(db: impl Executor<'_>, post_id: i64) -> Result<i64> {
     sqlx::query_scalar(
-        "SELECT COUNT(*) FROM quotes WHERE post_id = ? AND state IN ('approved', 'listed')",
+        "SELECT COUNT(*) FROM quotes WHERE post_id = $1 AND state IN ('approved', 'listed')",
     )
     .bind(post_id)
     .fetch_one(db.inner())
@@ -214,8 +214,8 @@ pub async fn list(
 ) -> Result<Vec<ListedQuote>> {
     sqlx::query_as(
         "SELECT q.*, p.author, p.slug FROM quotes q JOIN posts p ON p.id = q.post_id
-         WHERE ?1 IS NULL OR p.author = ?1
-         ORDER BY q.created_at DESC, q.id DESC LIMIT ?2",
+         WHERE $1 IS NULL OR p.author = $1
+         ORDER BY q.created_at DESC, q.id DESC LIMIT $2",
     )
     .bind(author)
     .bind(limit)

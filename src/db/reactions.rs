@@ -22,7 +22,7 @@ pub async fn upsert(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO reactions (kind, ap_id, post_id, actor_id, created_at, emoji)
-         VALUES (?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT(kind, post_id, actor_id) DO UPDATE
             SET ap_id = excluded.ap_id, emoji = COALESCE(excluded.emoji, reactions.emoji)",
     )
@@ -45,7 +45,7 @@ pub async fn remove_by_ap_id(
     actor_id: &str,
 ) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM reactions WHERE kind = ? AND ap_id = ? AND actor_id = ?")
+        sqlx::query("DELETE FROM reactions WHERE kind = $1 AND ap_id = $2 AND actor_id = $3")
             .bind(kind)
             .bind(ap_id)
             .bind(actor_id)
@@ -63,7 +63,7 @@ pub async fn remove(
     actor_id: &str,
 ) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM reactions WHERE kind = ? AND post_id = ? AND actor_id = ?")
+        sqlx::query("DELETE FROM reactions WHERE kind = $1 AND post_id = $2 AND actor_id = $3")
             .bind(kind)
             .bind(post_id)
             .bind(actor_id)
@@ -82,7 +82,7 @@ pub async fn remove_emoji(
     emoji: &Emoji,
 ) -> Result<u64> {
     Ok(sqlx::query(
-        "DELETE FROM reactions WHERE kind = 'like' AND post_id = ? AND actor_id = ? AND emoji = ?",
+        "DELETE FROM reactions WHERE kind = 'like' AND post_id = $1 AND actor_id = $2 AND emoji = $3",
     )
     .bind(post_id)
     .bind(actor_id)
@@ -101,8 +101,8 @@ pub async fn emoji_counts(
 ) -> Result<Vec<(Emoji, i64)>> {
     sqlx::query_as(
         "SELECT emoji, COUNT(*) AS n FROM reactions
-          WHERE kind = 'like' AND post_id = ? AND emoji IS NOT NULL
-          GROUP BY emoji ORDER BY n DESC, MIN(created_at), emoji LIMIT ?",
+          WHERE kind = 'like' AND post_id = $1 AND emoji IS NOT NULL
+          GROUP BY emoji ORDER BY n DESC, MIN(created_at), emoji LIMIT $2",
     )
     .bind(post_id)
     .bind(limit)
@@ -112,7 +112,7 @@ pub async fn emoji_counts(
 }
 
 pub async fn delete_of_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM reactions WHERE actor_id = ?")
+    Ok(sqlx::query("DELETE FROM reactions WHERE actor_id = $1")
         .bind(actor_id)
         .execute(db.inner())
         .await?
@@ -148,7 +148,7 @@ pub async fn of_post(
         "SELECT r.actor_id, r.created_at, r.emoji, a.name, a.username, a.handle, a.icon_url, a.profile_url,
             a.created_at AS actor_created_at
          FROM reactions r LEFT JOIN remote_actors a ON a.id = r.actor_id
-         WHERE r.kind = ? AND r.post_id = ? ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?",
+         WHERE r.kind = $1 AND r.post_id = $2 ORDER BY r.created_at DESC, r.id DESC LIMIT $3 OFFSET $4",
     )
     .bind(kind)
     .bind(post_id)
@@ -160,7 +160,7 @@ pub async fn of_post(
 }
 
 pub async fn count(db: impl Executor<'_>, kind: ReactionKind, post_id: i64) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM reactions WHERE kind = ? AND post_id = ?")
+    sqlx::query_scalar("SELECT COUNT(*) FROM reactions WHERE kind = $1 AND post_id = $2")
         .bind(kind)
         .bind(post_id)
         .fetch_one(db.inner())

@@ -29,13 +29,13 @@ pub async fn statuses(
     let o = if w.oldest_first { "ASC" } else { "DESC" };
     let sql = format!(
         "SELECT * FROM remote_statuses
-         WHERE actor_id = ?1 AND expiring = 0
-           AND (visibility IN ('public', 'unlisted') OR ?2)
-           AND (?3 = 0 OR in_reply_to IS NULL)
-           AND (?4 = 0 OR attachments_json <> '[]')
-           AND (?5 = 0 OR (published_at, 1, id) < (?6, ?7, ?8))
-           AND (?9 = 0 OR (published_at, 1, id) > (?10, ?11, ?12))
-         ORDER BY published_at {o}, id {o} LIMIT ?13"
+         WHERE actor_id = $1 AND expiring = 0
+           AND (visibility IN ('public', 'unlisted') OR $2)
+           AND ($3 = 0 OR in_reply_to IS NULL)
+           AND ($4 = 0 OR attachments_json <> '[]')
+           AND ($5 = 0 OR (published_at, 1, id) < ($6, $7, $8))
+           AND ($9 = 0 OR (published_at, 1, id) > ($10, $11, $12))
+         ORDER BY published_at {o}, id {o} LIMIT $13"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(actor_id)
@@ -64,7 +64,7 @@ pub async fn followed_by(
 ) -> Result<Vec<Handle>> {
     sqlx::query_scalar(
         "SELECT author FROM following
-         WHERE actor_id = ? AND state = 'accepted' AND author <> ?
+         WHERE actor_id = $1 AND state = 'accepted' AND author <> $2
          ORDER BY author",
     )
     .bind(actor_id)

@@ -1,4 +1,6 @@
-use sqlx::{Row, sqlite::SqliteRow, types::Json};
+use sqlx::{Row, any::AnyRow};
+
+use super::types::Json;
 use url::Url;
 
 use super::{Executor, Result, types::url};
@@ -25,8 +27,8 @@ pub struct RemoteActorRow {
     pub created_at: Option<i64>,
 }
 
-impl sqlx::FromRow<'_, SqliteRow> for RemoteActorRow {
-    fn from_row(row: &SqliteRow) -> sqlx::Result<Self> {
+impl sqlx::FromRow<'_, AnyRow> for RemoteActorRow {
+    fn from_row(row: &AnyRow) -> sqlx::Result<Self> {
         Ok(Self {
             id: url(row, "id")?,
             username: row.try_get("username")?,
@@ -44,7 +46,7 @@ impl sqlx::FromRow<'_, SqliteRow> for RemoteActorRow {
 }
 
 pub async fn get(db: impl Executor<'_>, id: &Url) -> Result<Option<RemoteActorRow>> {
-    sqlx::query_as("SELECT * FROM remote_actors WHERE id = ?")
+    sqlx::query_as("SELECT * FROM remote_actors WHERE id = $1")
         .bind(id.as_str())
         .fetch_optional(db.inner())
         .await
@@ -55,12 +57,12 @@ pub async fn upsert(db: impl Executor<'_>, a: &RemoteActorRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO remote_actors (id, username, inbox, shared_inbox, keys_json, fetched_at,
             name, icon_url, profile_url, api_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, COALESCE(?11, ?6))
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11, $6))
          ON CONFLICT(id) DO UPDATE SET username = excluded.username, inbox = excluded.inbox,
             shared_inbox = excluded.shared_inbox, keys_json = excluded.keys_json,
             fetched_at = excluded.fetched_at, name = excluded.name,
             icon_url = excluded.icon_url, profile_url = excluded.profile_url,
-            created_at = COALESCE(?11, remote_actors.created_at, excluded.created_at)",
+            created_at = COALESCE($11, remote_actors.created_at, excluded.created_at)",
     )
     .bind(a.id.as_str())
     .bind(&a.username)
@@ -86,7 +88,7 @@ pub fn api_hash(actor_id: &str) -> String {
 
 /// The stored actor whose API id hash is `hash`.
 pub async fn by_api_hash(db: impl Executor<'_>, hash: &str) -> Result<Option<RemoteActorRow>> {
-    sqlx::query_as("SELECT * FROM remote_actors WHERE api_id = ?")
+    sqlx::query_as("SELECT * FROM remote_actors WHERE api_id = $1")
         .bind(hash)
         .fetch_optional(db.inner())
         .await
@@ -97,12 +99,12 @@ pub async fn by_api_hash(db: impl Executor<'_>, hash: &str) -> Result<Option<Rem
 /// returns how many it filled.
 pub async fn backfill_api_hashes(db: &super::Db, batch: i64) -> Result<usize> {
     let ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM remote_actors WHERE api_id IS NULL LIMIT ?")
+        sqlx::query_scalar("SELECT id FROM remote_actors WHERE api_id IS NULL LIMIT $1")
             .bind(batch)
             .fetch_all(db.write().inner())
             .await?;
     for id in &ids {
-        sqlx::query("UPDATE remote_actors SET api_id = ? WHERE id = ?")
+        sqlx::query("UPDATE remote_actors SET api_id = $1 WHERE id = $2")
             .bind(api_hash(id))
             .bind(id)
             .execute(db.write().inner())
@@ -125,9 +127,9 @@ pub async fn search(
     let pattern = format!("{escaped}%");
     sqlx::query_as(
         "SELECT * FROM remote_actors
-         WHERE lower(handle) LIKE ?1 ESCAPE '\\' OR lower(username) LIKE ?1 ESCAPE '\\'
-            OR lower(name) LIKE ?1 ESCAPE '\\'
-         ORDER BY handle IS NULL, handle, id LIMIT ?2",
+         WHERE lower(handle) LIKE $1 ESCAPE '\\' OR lower(username) LIKE $1 ESCAPE '\\'
+            OR lower(name) LIKE $1 ESCAPE '\\'
+         ORDER BY handle IS NULL, handle, id LIMIT $2",
     )
     .bind(pattern)
     .bind(limit)
@@ -137,7 +139,7 @@ pub async fn search(
 }
 
 pub async fn delete(db: impl Executor<'_>, id: &Url) -> Result<()> {
-    sqlx::query("DELETE FROM remote_actors WHERE id = ?")
+    sqlx::query("DELETE FROM remote_actors WHERE id = $1")
         .bind(id.as_str())
         .execute(db.inner())
         .await?;
@@ -154,7 +156,7 @@ pub struct HandleCheck {
 
 pub async fn handle_of(db: impl Executor<'_>, id: &Url) -> Result<HandleCheck> {
     Ok(sqlx::query_as(
-        "SELECT handle, handle_checked_at AS checked_at FROM remote_actors WHERE id = ?",
+        "SELECT handle, handle_checked_at AS checked_at FROM remote_actors WHERE id = $1",
     )
     .bind(id.as_str())
     .fetch_optional(db.inner())
@@ -168,7 +170,7 @@ pub async fn set_handle(
     handle: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    sqlx::query("UPDATE remote_actors SET handle = ?, handle_checked_at = ? WHERE id = ?")
+    sqlx::query("UPDATE remote_actors SET handle = $1, handle_checked_at = $2 WHERE id = $3")
         .bind(handle)
         .bind(now)
         .bind(id.as_str())
@@ -184,7 +186,7 @@ pub async fn by_handle(
     since: i64,
 ) -> Result<Option<RemoteActorRow>> {
     sqlx::query_as(
-        "SELECT * FROM remote_actors WHERE lower(handle) = ? AND handle_checked_at >= ? LIMIT 1",
+        "SELECT * FROM remote_actors WHERE lower(handle) = $1 AND handle_checked_at >= $2 LIMIT 1",
     )
     .bind(acct)
     .bind(since)
@@ -201,7 +203,7 @@ pub struct AccountLookup {
 }
 
 pub async fn account_lookup(db: impl Executor<'_>, acct: &str) -> Result<Option<AccountLookup>> {
-    sqlx::query_as("SELECT actor_id, checked_at FROM account_lookups WHERE acct = ?")
+    sqlx::query_as("SELECT actor_id, checked_at FROM account_lookups WHERE acct = $1")
         .bind(acct)
         .fetch_optional(db.inner())
         .await
@@ -216,8 +218,8 @@ pub async fn record_account_lookup(
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO account_lookups (acct, actor_id, checked_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT(acct) DO UPDATE SET actor_id = ?2, checked_at = ?3",
+        "INSERT INTO account_lookups (acct, actor_id, checked_at) VALUES ($1, $2, $3)
+         ON CONFLICT(acct) DO UPDATE SET actor_id = $2, checked_at = $3",
     )
     .bind(acct)
     .bind(actor_id)
@@ -231,9 +233,9 @@ pub async fn record_account_lookup(
 pub async fn prune_account_lookups(db: impl Executor<'_>, keep: u32) -> Result<()> {
     sqlx::query(
         "DELETE FROM account_lookups WHERE acct IN (
-             SELECT acct FROM account_lookups ORDER BY checked_at DESC LIMIT -1 OFFSET ?)",
+             SELECT acct FROM account_lookups ORDER BY checked_at DESC LIMIT -1 OFFSET $1)",
     )
-    .bind(keep)
+    .bind(i64::from(keep))
     .execute(db.inner())
     .await?;
     Ok(())

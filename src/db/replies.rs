@@ -60,7 +60,7 @@ pub async fn insert(db: impl Executor<'_>, r: &NewReply<'_>, now: i64) -> Result
     Ok(sqlx::query(
         "INSERT INTO replies (ap_id, post_id, in_reply_to, parent_id, depth, actor_id, content_html,
             summary, url, published_at, received_at, state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT(ap_id) DO NOTHING",
     )
     .bind(r.ap_id)
@@ -82,7 +82,7 @@ pub async fn insert(db: impl Executor<'_>, r: &NewReply<'_>, now: i64) -> Result
 }
 
 pub async fn by_ap_id(db: impl Executor<'_>, ap_id: &str) -> Result<Option<ReplyRow>> {
-    sqlx::query_as("SELECT * FROM replies WHERE ap_id = ?")
+    sqlx::query_as("SELECT * FROM replies WHERE ap_id = $1")
         .bind(ap_id)
         .fetch_optional(db.inner())
         .await
@@ -90,7 +90,7 @@ pub async fn by_ap_id(db: impl Executor<'_>, ap_id: &str) -> Result<Option<Reply
 }
 
 pub async fn by_id(db: impl Executor<'_>, id: i64) -> Result<Option<ReplyRow>> {
-    sqlx::query_as("SELECT * FROM replies WHERE id = ?")
+    sqlx::query_as("SELECT * FROM replies WHERE id = $1")
         .bind(id)
         .fetch_optional(db.inner())
         .await
@@ -107,8 +107,8 @@ pub async fn update_content(
     updated_at: i64,
 ) -> Result<bool> {
     Ok(sqlx::query(
-        "UPDATE replies SET content_html = ?, summary = ?, updated_at = ?
-         WHERE ap_id = ? AND actor_id = ?",
+        "UPDATE replies SET content_html = $1, summary = $2, updated_at = $3
+         WHERE ap_id = $4 AND actor_id = $5",
     )
     .bind(content_html)
     .bind(summary)
@@ -124,7 +124,7 @@ pub async fn update_content(
 /// Removes a reply by its own author; its answers move up to the post.
 pub async fn delete_by_author(db: impl Executor<'_>, ap_id: &str, actor_id: &str) -> Result<bool> {
     Ok(
-        sqlx::query("DELETE FROM replies WHERE ap_id = ? AND actor_id = ?")
+        sqlx::query("DELETE FROM replies WHERE ap_id = $1 AND actor_id = $2")
             .bind(ap_id)
             .bind(actor_id)
             .execute(db.inner())
@@ -135,7 +135,7 @@ pub async fn delete_by_author(db: impl Executor<'_>, ap_id: &str, actor_id: &str
 }
 
 pub async fn delete(db: impl Executor<'_>, id: i64) -> Result<bool> {
-    Ok(sqlx::query("DELETE FROM replies WHERE id = ?")
+    Ok(sqlx::query("DELETE FROM replies WHERE id = $1")
         .bind(id)
         .execute(db.inner())
         .await?
@@ -144,7 +144,7 @@ pub async fn delete(db: impl Executor<'_>, id: i64) -> Result<bool> {
 }
 
 pub async fn delete_of_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM replies WHERE actor_id = ?")
+    Ok(sqlx::query("DELETE FROM replies WHERE actor_id = $1")
         .bind(actor_id)
         .execute(db.inner())
         .await?
@@ -152,7 +152,7 @@ pub async fn delete_of_actor(db: impl Executor<'_>, actor_id: &str) -> Result<u6
 }
 
 pub async fn set_state(db: impl Executor<'_>, id: i64, state: ReplyState) -> Result<bool> {
-    Ok(sqlx::query("UPDATE replies SET state = ? WHERE id = ?")
+    Ok(sqlx::query("UPDATE replies SET state = $1 WHERE id = $2")
         .bind(state)
         .bind(id)
         .execute(db.inner())
@@ -191,7 +191,7 @@ pub async fn thread_page(
         "WITH RECURSIVE
            shown(id, parent_id, published_at) AS (
              SELECT id, parent_id, published_at FROM replies
-              WHERE post_id = ?1 AND state = 'visible'),
+              WHERE post_id = $1 AND state = 'visible'),
            thread(id, level, path) AS (
              SELECT id, 0, printf('%020d.%020d', published_at, id) FROM shown
               WHERE parent_id IS NULL OR parent_id NOT IN (SELECT id FROM shown)
@@ -200,7 +200,7 @@ pub async fn thread_page(
                FROM thread t JOIN shown s ON s.parent_id = t.id
               WHERE t.level < 64),
            page(id, level, path) AS (
-             SELECT id, level, path FROM thread ORDER BY path LIMIT ?2 OFFSET ?3)
+             SELECT id, level, path FROM thread ORDER BY path LIMIT $2 OFFSET $3)
          SELECT r.*, COALESCE(a.name, au.name) AS actor_name,
                 COALESCE(a.username, np.author) AS actor_username, a.handle AS actor_handle,
                 a.icon_url AS actor_icon, a.profile_url AS actor_url,
@@ -227,7 +227,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<ShownReply>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SHOWN} WHERE (?1 IS NULL OR r.state = ?1) ORDER BY r.received_at DESC, r.id DESC LIMIT ?2"
+        "{SHOWN} WHERE ($1 IS NULL OR r.state = $1) ORDER BY r.received_at DESC, r.id DESC LIMIT $2"
     )))
     .bind(state)
     .bind(limit)
@@ -242,14 +242,14 @@ pub async fn known_actor_ids(db: impl Executor<'_>) -> Result<Vec<url::Url>> {
         "SELECT actor_id FROM replies UNION SELECT actor_id FROM reactions
          UNION SELECT actor_id FROM followers",
     )
-    .try_map(|row: sqlx::sqlite::SqliteRow| super::types::url(&row, "actor_id"))
+    .try_map(|row: sqlx::any::AnyRow| super::types::url(&row, "actor_id"))
     .fetch_all(db.inner())
     .await
     .map_err(Into::into)
 }
 
 pub async fn count_visible(db: impl Executor<'_>, post_id: i64) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM replies WHERE post_id = ? AND state = 'visible'")
+    sqlx::query_scalar("SELECT COUNT(*) FROM replies WHERE post_id = $1 AND state = 'visible'")
         .bind(post_id)
         .fetch_one(db.inner())
         .await

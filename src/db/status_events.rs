@@ -16,7 +16,7 @@ pub struct StatusEventRow {
     pub author: Option<Handle>,
     pub actor_id: Option<String>,
     pub visibility: String,
-    #[sqlx(json, rename = "tags_json")]
+    #[sqlx(rename = "tags_json", try_from = "super::types::Json<Vec<String>>")]
     pub tags: Vec<String>,
 }
 
@@ -31,7 +31,7 @@ pub async fn last_id(db: impl Executor<'_>) -> Result<i64> {
 pub async fn after(db: impl Executor<'_>, after: i64, limit: i64) -> Result<Vec<StatusEventRow>> {
     sqlx::query_as(
         "SELECT id, kind, post_id, remote_id, author, actor_id, visibility, tags_json
-         FROM status_events WHERE id > ? ORDER BY id LIMIT ?",
+         FROM status_events WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(after)
     .bind(limit)
@@ -44,7 +44,7 @@ pub async fn after(db: impl Executor<'_>, after: i64, limit: i64) -> Result<Vec<
 pub async fn prune(db: impl Executor<'_>, before: i64, keep: i64) -> Result<u64> {
     Ok(sqlx::query(
         "DELETE FROM status_events
-         WHERE at < ?1 OR id <= (SELECT COALESCE(MAX(id), 0) FROM status_events) - ?2",
+         WHERE at < $1 OR id <= (SELECT COALESCE(MAX(id), 0) FROM status_events) - $2",
     )
     .bind(before)
     .bind(keep)
@@ -56,14 +56,13 @@ pub async fn prune(db: impl Executor<'_>, before: i64, keep: i64) -> Result<u64>
 /// Whether `actor_id`'s statuses are in `author`'s home: followed (accepted) and not
 /// muted — the conditions of `timeline::home_remote`.
 pub async fn in_home(db: impl Executor<'_>, author: &Handle, actor_id: &str) -> Result<bool> {
-    let (yes,): (bool,) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM following WHERE author = ?1 AND actor_id = ?2
-                                                   AND state = 'accepted')
-            AND NOT EXISTS (SELECT 1 FROM mutes WHERE author = ?1 AND actor_id = ?2)",
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM following WHERE author = $1 AND actor_id = $2 AND state = 'accepted'
+            AND NOT EXISTS (SELECT 1 FROM mutes WHERE author = $1 AND actor_id = $2)",
     )
     .bind(author)
     .bind(actor_id)
-    .fetch_one(db.inner())
+    .fetch_optional(db.inner())
     .await?;
-    Ok(yes)
+    Ok(found.is_some())
 }

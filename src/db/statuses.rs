@@ -2,7 +2,7 @@
 //! `app`), their earlier versions, the author's reply shown in a thread, what the
 //! author favourited or boosted, and the pages of statuses apps read.
 
-use sqlx::types::Json;
+use super::types::Json;
 
 use super::{Executor, Result, posts::PostRow, replies::ReplyRow};
 use crate::domain::{
@@ -39,8 +39,8 @@ pub async fn insert_note(
             tags_json, attachments_json, written_at, published_at, source_hash, lang,
             quote_policy, mentions_json, origin, visibility, spoiler_text, sensitive,
             in_reply_to, in_reply_to_status, source_text, idempotency_key)
-         VALUES (?1, 'app:pending', 'note-pending', 'Note', ?2, ?2, ?3, ?4, ?5, ?5, ?6, ?7,
-            ?16, ?8, 'app', ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+         VALUES ($1, 'app:pending', 'note-pending', 'Note', $2, $2, $3, $4, $5, $5, $6, $7,
+            $16, $8, 'app', $9, $10, $11, $12, $13, $14, $15)
          RETURNING id",
     )
     .bind(author)
@@ -66,7 +66,7 @@ pub async fn insert_note(
     .fetch_one(tx.inner())
     .await?;
     let slug = Slug::note(id);
-    sqlx::query("UPDATE posts SET slug = ?, source_path = ? WHERE id = ?")
+    sqlx::query("UPDATE posts SET slug = $1, source_path = $2 WHERE id = $3")
         .bind(&slug)
         .bind(format!("app:{slug}"))
         .bind(id)
@@ -85,7 +85,7 @@ pub async fn update_note(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO post_edits (post_id, content_html, spoiler_text, sensitive,
-            attachments_json, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            attachments_json, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(before.id)
     .bind(&before.content_html)
@@ -97,8 +97,8 @@ pub async fn update_note(
     .await?;
     // The oldest versions go past the bound.
     sqlx::query(
-        "DELETE FROM post_edits WHERE post_id = ?1 AND id NOT IN
-           (SELECT id FROM post_edits WHERE post_id = ?1 ORDER BY id DESC LIMIT ?2)",
+        "DELETE FROM post_edits WHERE post_id = $1 AND id NOT IN
+           (SELECT id FROM post_edits WHERE post_id = $1 ORDER BY id DESC LIMIT $2)",
     )
     .bind(before.id)
     .bind(keep_versions)
@@ -106,10 +106,10 @@ pub async fn update_note(
     .await?;
     let hash = crate::domain::hash_hex(&[v.content_html.as_bytes()]);
     sqlx::query(
-        "UPDATE posts SET content_html = ?1, federated_html = ?1, source_text = ?2,
-            spoiler_text = ?3, sensitive = ?4, lang = ?5, tags_json = ?6, mentions_json = ?7,
-            attachments_json = ?8, source_hash = ?9, updated_at = ?10
-         WHERE id = ?11 AND origin = 'app'",
+        "UPDATE posts SET content_html = $1, federated_html = $1, source_text = $2,
+            spoiler_text = $3, sensitive = $4, lang = $5, tags_json = $6, mentions_json = $7,
+            attachments_json = $8, source_hash = $9, updated_at = $10
+         WHERE id = $11 AND origin = 'app'",
     )
     .bind(v.content_html)
     .bind(v.source_text)
@@ -132,8 +132,12 @@ pub async fn update_note(
 pub struct EditRow {
     pub content_html: String,
     pub spoiler_text: Option<String>,
+    #[sqlx(try_from = "super::types::Flag")]
     pub sensitive: bool,
-    #[sqlx(json, rename = "attachments_json")]
+    #[sqlx(
+        rename = "attachments_json",
+        try_from = "super::types::Json<Vec<Attachment>>"
+    )]
     pub attachments: Vec<Attachment>,
     pub created_at: i64,
 }
@@ -142,7 +146,7 @@ pub struct EditRow {
 pub async fn edits(db: impl Executor<'_>, post_id: i64) -> Result<Vec<EditRow>> {
     sqlx::query_as(
         "SELECT content_html, spoiler_text, sensitive, attachments_json, created_at
-         FROM post_edits WHERE post_id = ? ORDER BY id",
+         FROM post_edits WHERE post_id = $1 ORDER BY id",
     )
     .bind(post_id)
     .fetch_all(db.inner())
@@ -158,7 +162,7 @@ pub async fn by_idempotency_key(
     since: i64,
 ) -> Result<Option<PostRow>> {
     sqlx::query_as(
-        "SELECT * FROM posts WHERE author = ? AND idempotency_key = ? AND published_at >= ?",
+        "SELECT * FROM posts WHERE author = $1 AND idempotency_key = $2 AND published_at >= $3",
     )
     .bind(author)
     .bind(key)
@@ -175,17 +179,19 @@ pub async fn expire_idempotency_key(
     author: &Handle,
     key: &str,
 ) -> Result<()> {
-    sqlx::query("UPDATE posts SET idempotency_key = NULL WHERE author = ? AND idempotency_key = ?")
-        .bind(author)
-        .bind(key)
-        .execute(db.inner())
-        .await?;
+    sqlx::query(
+        "UPDATE posts SET idempotency_key = NULL WHERE author = $1 AND idempotency_key = $2",
+    )
+    .bind(author)
+    .bind(key)
+    .execute(db.inner())
+    .await?;
     Ok(())
 }
 
 /// The `replies` row showing a note in its thread.
 pub async fn mirror_of(db: impl Executor<'_>, note_id: i64) -> Result<Option<ReplyRow>> {
-    sqlx::query_as("SELECT * FROM replies WHERE note_id = ?")
+    sqlx::query_as("SELECT * FROM replies WHERE note_id = $1")
         .bind(note_id)
         .fetch_optional(db.inner())
         .await
@@ -212,7 +218,7 @@ pub async fn insert_mirror(
     sqlx::query(
         "INSERT INTO replies (ap_id, post_id, in_reply_to, parent_id, depth, actor_id,
             content_html, summary, url, published_at, received_at, state, note_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1, ?9, ?9, 'visible', ?10)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1, $9, $9, 'visible', $10)
          ON CONFLICT(ap_id) DO NOTHING",
     )
     .bind(ap_id)
@@ -233,7 +239,7 @@ pub async fn insert_mirror(
 /// Brings a note's thread row up to date after an edit.
 pub async fn update_mirror(db: impl Executor<'_>, note: &PostRow) -> Result<()> {
     sqlx::query(
-        "UPDATE replies SET content_html = ?, summary = ?, updated_at = ? WHERE note_id = ?",
+        "UPDATE replies SET content_html = $1, summary = $2, updated_at = $3 WHERE note_id = $4",
     )
     .bind(&note.content_html)
     .bind(&note.spoiler_text)
@@ -246,7 +252,7 @@ pub async fn update_mirror(db: impl Executor<'_>, note: &PostRow) -> Result<()> 
 
 /// Takes a deleted note out of its thread; its answers move up.
 pub async fn delete_mirror(db: impl Executor<'_>, note_id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM replies WHERE note_id = ?")
+    sqlx::query("DELETE FROM replies WHERE note_id = $1")
         .bind(note_id)
         .execute(db.inner())
         .await?;
@@ -267,7 +273,7 @@ pub async fn reaction(
     status: &str,
 ) -> Result<Option<AuthorReaction>> {
     sqlx::query_as(
-        "SELECT object, activity FROM author_reactions WHERE author = ? AND kind = ? AND status = ?",
+        "SELECT object, activity FROM author_reactions WHERE author = $1 AND kind = $2 AND status = $3",
     )
     .bind(author)
     .bind(kind)
@@ -289,7 +295,7 @@ pub async fn add_reaction(
 ) -> Result<bool> {
     Ok(sqlx::query(
         "INSERT INTO author_reactions (author, kind, status, object, activity, created_at)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(author)
     .bind(kind)
@@ -309,7 +315,7 @@ pub async fn remove_reaction(
     kind: ReactionKind,
     status: &str,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM author_reactions WHERE author = ? AND kind = ? AND status = ?")
+    sqlx::query("DELETE FROM author_reactions WHERE author = $1 AND kind = $2 AND status = $3")
         .bind(author)
         .bind(kind)
         .bind(status)
@@ -325,7 +331,7 @@ pub async fn reactors(
     status: &str,
 ) -> Result<Vec<Handle>> {
     sqlx::query_scalar(
-        "SELECT author FROM author_reactions WHERE status = ? AND kind = ? ORDER BY created_at",
+        "SELECT author FROM author_reactions WHERE status = $1 AND kind = $2 ORDER BY created_at",
     )
     .bind(status)
     .bind(kind)
@@ -359,16 +365,16 @@ pub async fn page(
     let mut rows: Vec<PostRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT * FROM posts
          WHERE deleted_at IS NULL
-           AND (?1 IS NULL OR author = ?1)
-           AND visibility IN (SELECT value FROM json_each(?2))
-           AND (?3 = 'all' OR in_reply_to IS NULL
-                OR (?3 = 'own' AND EXISTS (SELECT 1 FROM posts q
+           AND ($1 IS NULL OR author = $1)
+           AND visibility IN (SELECT value FROM json_each($2))
+           AND ($3 = 'all' OR in_reply_to IS NULL
+                OR ($3 = 'own' AND EXISTS (SELECT 1 FROM posts q
                     WHERE CAST(q.id AS TEXT) = posts.in_reply_to_status AND q.author = posts.author)))
-           AND (NOT ?4 OR attachments_json <> '[]')
-           AND (?5 IS NULL OR id < ?5)
-           AND (?6 IS NULL OR id > ?6)
-           AND (?7 IS NULL OR id > ?7)
-         ORDER BY id {} LIMIT ?8",
+           AND (NOT $4 OR attachments_json <> '[]')
+           AND ($5 IS NULL OR id < $5)
+           AND ($6 IS NULL OR id > $6)
+           AND ($7 IS NULL OR id > $7)
+         ORDER BY id {} LIMIT $8",
         if upward { "ASC" } else { "DESC" }
     )))
     .bind(author)
@@ -407,8 +413,8 @@ pub async fn count_children(
     parent: Option<i64>,
 ) -> Result<i64> {
     sqlx::query_scalar(
-        "SELECT COUNT(*) FROM replies WHERE post_id = ?1 AND state = 'visible'
-           AND ((?2 IS NULL AND parent_id IS NULL) OR parent_id = ?2)",
+        "SELECT COUNT(*) FROM replies WHERE post_id = $1 AND state = 'visible'
+           AND (($2 IS NULL AND parent_id IS NULL) OR parent_id = $2)",
     )
     .bind(post_id)
     .bind(parent)
@@ -423,7 +429,7 @@ pub async fn count_reactions(
     kind: ReactionKind,
     status: &str,
 ) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM author_reactions WHERE status = ? AND kind = ?")
+    sqlx::query_scalar("SELECT COUNT(*) FROM author_reactions WHERE status = $1 AND kind = $2")
         .bind(status)
         .bind(kind)
         .fetch_one(db.inner())
@@ -439,7 +445,7 @@ pub async fn shown_reply(
     sqlx::query_as(
         "SELECT r.*, a.name AS actor_name, a.username AS actor_username, a.handle AS actor_handle,
             a.icon_url AS actor_icon, a.profile_url AS actor_url, a.created_at AS actor_created_at
-         FROM replies r LEFT JOIN remote_actors a ON a.id = r.actor_id WHERE r.id = ?",
+         FROM replies r LEFT JOIN remote_actors a ON a.id = r.actor_id WHERE r.id = $1",
     )
     .bind(id)
     .fetch_optional(db.inner())

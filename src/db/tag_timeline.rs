@@ -21,11 +21,11 @@ macro_rules! tag_where {
     ($col:literal) => {
         concat!(
             "EXISTS (SELECT 1 FROM json_each(", $col, ") t
-                      WHERE replace(lower(t.value), '-', '') IN (SELECT value FROM json_each(?10)))
-             AND NOT EXISTS (SELECT 1 FROM json_each(?11) a WHERE a.value NOT IN
+                      WHERE replace(lower(t.value), '-', '') IN (SELECT value FROM json_each($10)))
+             AND NOT EXISTS (SELECT 1 FROM json_each($11) a WHERE a.value NOT IN
                       (SELECT replace(lower(t.value), '-', '') FROM json_each(", $col, ") t))
              AND NOT EXISTS (SELECT 1 FROM json_each(", $col, ") t
-                      WHERE replace(lower(t.value), '-', '') IN (SELECT value FROM json_each(?12)))"
+                      WHERE replace(lower(t.value), '-', '') IN (SELECT value FROM json_each($12)))"
         )
     };
 }
@@ -60,9 +60,9 @@ pub async fn posts(db: impl Executor<'_>, q: &TagQuery<'_>, w: &Window) -> Resul
         concat!(
             "SELECT * FROM posts WHERE deleted_at IS NULL AND ",
             tag_where!("posts.tags_json"),
-            " AND (?1 = 0 OR (published_at, 0, id) < (?2, ?3, ?4))
-              AND (?5 = 0 OR (published_at, 0, id) > (?6, ?7, ?8))
-             ORDER BY published_at {o}, id {o} LIMIT ?9"
+            " AND ($1 = 0 OR (published_at, 0, id) < ($2, $3, $4))
+              AND ($5 = 0 OR (published_at, 0, id) > ($6, $7, $8))
+             ORDER BY published_at {o}, id {o} LIMIT $9"
         ),
         o = order(w)
     );
@@ -83,9 +83,9 @@ pub async fn remote(
         concat!(
             "SELECT s.* FROM remote_statuses s WHERE s.visibility = 'public' AND ",
             tag_where!("s.tags_json"),
-            " AND (?1 = 0 OR (s.published_at, 1, s.id) < (?2, ?3, ?4))
-              AND (?5 = 0 OR (s.published_at, 1, s.id) > (?6, ?7, ?8))
-             ORDER BY s.published_at {o}, s.id {o} LIMIT ?9"
+            " AND ($1 = 0 OR (s.published_at, 1, s.id) < ($2, $3, $4))
+              AND ($5 = 0 OR (s.published_at, 1, s.id) > ($6, $7, $8))
+             ORDER BY s.published_at {o}, s.id {o} LIMIT $9"
         ),
         o = order(w)
     );

@@ -1,8 +1,8 @@
 //! `remote_statuses` (statuses of followed accounts, and ones found by search) and the
 //! home timeline's two halves: the author's own posts and those statuses.
 
+use super::types::Json;
 use serde::{Deserialize, Serialize};
-use sqlx::types::Json;
 
 use super::{Executor, Result, posts::PostRow};
 use crate::domain::Handle;
@@ -27,10 +27,13 @@ pub struct RemoteStatusRow {
     /// `public`, `unlisted` or `private`.
     pub visibility: String,
     pub in_reply_to: Option<String>,
-    #[sqlx(json, rename = "attachments_json")]
+    #[sqlx(
+        rename = "attachments_json",
+        try_from = "super::types::Json<Vec<RemoteMedia>>"
+    )]
     pub attachments: Vec<RemoteMedia>,
     /// Hashtag names, without `#`.
-    #[sqlx(json, rename = "tags_json")]
+    #[sqlx(rename = "tags_json", try_from = "super::types::Json<Vec<String>>")]
     pub tags: Vec<String>,
     pub published_at: i64,
     pub received_at: i64,
@@ -57,7 +60,7 @@ pub async fn insert(db: impl Executor<'_>, s: &NewRemoteStatus<'_>, now: i64) ->
     sqlx::query_scalar(
         "INSERT INTO remote_statuses (ap_id, actor_id, url, content_html, summary, visibility,
             in_reply_to, attachments_json, tags_json, published_at, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT(ap_id) DO UPDATE SET ap_id = excluded.ap_id
          RETURNING id",
     )
@@ -80,9 +83,9 @@ pub async fn insert(db: impl Executor<'_>, s: &NewRemoteStatus<'_>, now: i64) ->
 /// Edits a stored status, if `actor_id` wrote it.
 pub async fn update(db: impl Executor<'_>, s: &NewRemoteStatus<'_>, now: i64) -> Result<bool> {
     Ok(sqlx::query(
-        "UPDATE remote_statuses SET content_html = ?, summary = ?, visibility = ?,
-            attachments_json = ?, tags_json = ?, edited_at = ?
-         WHERE ap_id = ? AND actor_id = ?",
+        "UPDATE remote_statuses SET content_html = $1, summary = $2, visibility = $3,
+            attachments_json = $4, tags_json = $5, edited_at = $6
+         WHERE ap_id = $7 AND actor_id = $8",
     )
     .bind(s.content_html)
     .bind(s.summary)
@@ -101,7 +104,7 @@ pub async fn update(db: impl Executor<'_>, s: &NewRemoteStatus<'_>, now: i64) ->
 /// Removes a status, if `actor_id` wrote it.
 pub async fn delete(db: impl Executor<'_>, ap_id: &str, actor_id: &str) -> Result<bool> {
     Ok(
-        sqlx::query("DELETE FROM remote_statuses WHERE ap_id = ? AND actor_id = ?")
+        sqlx::query("DELETE FROM remote_statuses WHERE ap_id = $1 AND actor_id = $2")
             .bind(ap_id)
             .bind(actor_id)
             .execute(db.inner())
@@ -112,7 +115,7 @@ pub async fn delete(db: impl Executor<'_>, ap_id: &str, actor_id: &str) -> Resul
 }
 
 pub async fn get(db: impl Executor<'_>, id: i64) -> Result<Option<RemoteStatusRow>> {
-    sqlx::query_as("SELECT * FROM remote_statuses WHERE id = ?")
+    sqlx::query_as("SELECT * FROM remote_statuses WHERE id = $1")
         .bind(id)
         .fetch_optional(db.inner())
         .await
@@ -120,7 +123,7 @@ pub async fn get(db: impl Executor<'_>, id: i64) -> Result<Option<RemoteStatusRo
 }
 
 pub async fn by_ap_id(db: impl Executor<'_>, ap_id: &str) -> Result<Option<RemoteStatusRow>> {
-    sqlx::query_as("SELECT * FROM remote_statuses WHERE ap_id = ?")
+    sqlx::query_as("SELECT * FROM remote_statuses WHERE ap_id = $1")
         .bind(ap_id)
         .fetch_optional(db.inner())
         .await
@@ -132,8 +135,8 @@ pub async fn by_ap_id(db: impl Executor<'_>, ap_id: &str) -> Result<Option<Remot
 /// 0028); a mark left by a failed run is deleted by the next.
 pub async fn prune(db: &super::Db, before: i64, keep: i64) -> Result<u64> {
     sqlx::query(
-        "UPDATE remote_statuses SET expiring = 1 WHERE received_at < ?1 OR id IN (
-             SELECT id FROM remote_statuses ORDER BY id DESC LIMIT -1 OFFSET ?2)",
+        "UPDATE remote_statuses SET expiring = 1 WHERE received_at < $1 OR id IN (
+             SELECT id FROM remote_statuses ORDER BY id DESC LIMIT -1 OFFSET $2)",
     )
     .bind(before)
     .bind(keep)
@@ -175,11 +178,11 @@ pub async fn home_remote(
     let (b, a) = (w.below.unwrap_or_default(), w.above.unwrap_or_default());
     let sql = format!(
         "SELECT s.* FROM remote_statuses s
-         WHERE s.actor_id IN (SELECT actor_id FROM following WHERE author = ?1 AND state = 'accepted')
-           AND s.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = ?1)
-           AND (?2 = 0 OR (s.published_at, 1, s.id) < (?3, ?4, ?5))
-           AND (?6 = 0 OR (s.published_at, 1, s.id) > (?7, ?8, ?9))
-         ORDER BY s.published_at {o}, s.id {o} LIMIT ?10",
+         WHERE s.actor_id IN (SELECT actor_id FROM following WHERE author = $1 AND state = 'accepted')
+           AND s.actor_id NOT IN (SELECT actor_id FROM mutes WHERE author = $1)
+           AND ($2 = 0 OR (s.published_at, 1, s.id) < ($3, $4, $5))
+           AND ($6 = 0 OR (s.published_at, 1, s.id) > ($7, $8, $9))
+         ORDER BY s.published_at {o}, s.id {o} LIMIT $10",
         o = order(w)
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -207,10 +210,10 @@ pub async fn home_posts(
     let (b, a) = (w.below.unwrap_or_default(), w.above.unwrap_or_default());
     let sql = format!(
         "SELECT * FROM posts
-         WHERE author = ?1 AND deleted_at IS NULL
-           AND (?2 = 0 OR (published_at, 0, id) < (?3, ?4, ?5))
-           AND (?6 = 0 OR (published_at, 0, id) > (?7, ?8, ?9))
-         ORDER BY published_at {o}, id {o} LIMIT ?10",
+         WHERE author = $1 AND deleted_at IS NULL
+           AND ($2 = 0 OR (published_at, 0, id) < ($3, $4, $5))
+           AND ($6 = 0 OR (published_at, 0, id) > ($7, $8, $9))
+         ORDER BY published_at {o}, id {o} LIMIT $10",
         o = order(w)
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))

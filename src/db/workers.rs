@@ -1,6 +1,6 @@
 //! Processes that deliver, with heartbeats, so the claims of a dead one are released.
 
-use sqlx::types::Json;
+use super::types::Json;
 
 use super::{Executor, Result};
 use crate::domain::WorkerKind;
@@ -16,7 +16,7 @@ pub struct WorkerRow {
 }
 
 pub async fn register(db: impl Executor<'_>, w: &WorkerRow) -> Result<()> {
-    sqlx::query("INSERT OR REPLACE INTO workers (id, machine, pid, kind, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)")
+    sqlx::query("INSERT OR REPLACE INTO workers (id, machine, pid, kind, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&w.id)
         .bind(&w.machine)
         .bind(w.pid)
@@ -29,7 +29,7 @@ pub async fn register(db: impl Executor<'_>, w: &WorkerRow) -> Result<()> {
 }
 
 pub async fn heartbeat(db: impl Executor<'_>, id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE workers SET heartbeat_at = ? WHERE id = ?")
+    sqlx::query("UPDATE workers SET heartbeat_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
         .execute(db.inner())
@@ -46,7 +46,7 @@ pub async fn list(db: impl Executor<'_>) -> Result<Vec<WorkerRow>> {
 
 /// Removes these workers.
 pub async fn remove(db: impl Executor<'_>, ids: &[String]) -> Result<()> {
-    sqlx::query("DELETE FROM workers WHERE id IN (SELECT value FROM json_each(?))")
+    sqlx::query("DELETE FROM workers WHERE id IN (SELECT value FROM json_each($1))")
         .bind(Json(ids))
         .execute(db.inner())
         .await?;
