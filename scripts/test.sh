@@ -66,7 +66,13 @@ count_tests() {
 }
 
 # Everything, on SQLite (the default store).
-env -u FEDBLOG_TEST_POSTGRES cargo test --locked 2>&1 | tee "$logs/sqlite.log"
+sqlite_status=0
+env -u FEDBLOG_TEST_POSTGRES cargo test --locked 2>&1 | tee "$logs/sqlite.log" || sqlite_status=$?
+sqlite_summary="tests on SQLite: $(count_tests "$logs/sqlite.log") (the API suite: $(count_tests "$logs/sqlite.log" api))"
+if [ "$sqlite_status" -ne 0 ]; then
+  echo "$sqlite_summary"
+  exit "$sqlite_status"
+fi
 
 # The API suite again on PostgreSQL: one throw-away cluster for the run (each test
 # makes its own database in it), as ../shared/INTEROP.md says. It must start: a run
@@ -150,11 +156,13 @@ if [ -z "$pg_port" ]; then
 fi
 echo "scripts/test.sh: PostgreSQL $(pg_ctl --version | awk '{print $3}') up on 127.0.0.1:$pg_port in $(awk -v from="$pg_started" -v to="$(date +%s.%N)" 'BEGIN { printf "%.1f", to - from }') s" >&2
 
+postgres_status=0
 FEDBLOG_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pg_port" \
-  cargo test --locked --test api 2>&1 | tee "$logs/postgres.log"
+  cargo test --locked --test api 2>&1 | tee "$logs/postgres.log" || postgres_status=$?
 stop_postgres
-echo "tests on SQLite: $(count_tests "$logs/sqlite.log") (the API suite: $(count_tests "$logs/sqlite.log" api))"
+echo "$sqlite_summary"
 echo "tests on PostgreSQL: $(count_tests "$logs/postgres.log" api) (the API suite)"
+if [ "$postgres_status" -ne 0 ]; then exit "$postgres_status"; fi
 
 # Fuzz what fedblog parses from outside for a bounded time each, starting from the
 # committed seeds in fuzz/seeds/: the inbox's JSON envelope and classification, both
