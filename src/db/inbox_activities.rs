@@ -95,9 +95,9 @@ pub async fn pending_of(
     sqlx::query_as(
         "SELECT
            (SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
-             WHERE state = 'pending' AND actor = $1 LIMIT $2)),
+             WHERE state = 'pending' AND actor = $1 LIMIT $2) AS a),
            (SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
-             WHERE state = 'pending' AND actor >= $3 AND actor < $4 LIMIT $5))",
+             WHERE state = 'pending' AND actor >= $3 AND actor < $4 LIMIT $5) AS o)",
     )
     .bind(actor)
     .bind(actor_cap)
