@@ -48,6 +48,8 @@ pub struct Options {
     pub production: bool,
     /// More of `config.toml`, appended after `[delivery]` (whole sections, e.g. `[moderation]`).
     pub config: &'static str,
+    /// On a SQLite file whatever the store of the run (tests that move between stores).
+    pub sqlite: bool,
 }
 
 impl Drop for TestApp {
@@ -97,6 +99,19 @@ pub fn database_setting() -> String {
     match std::env::var(POSTGRES_VAR) {
         Ok(server) if !server.trim().is_empty() => fresh_postgres_database(server.trim()),
         _ => "data/db.sqlite".to_owned(),
+    }
+}
+
+/// A fresh, empty PostgreSQL database's URL, for tests that need PostgreSQL whatever
+/// the store of the run (moving between stores). Without `FEDBLOG_TEST_POSTGRES` they
+/// fail, never skip: scripts/test.sh runs them in its PostgreSQL pass.
+pub fn postgres_database() -> String {
+    match std::env::var(POSTGRES_VAR) {
+        Ok(server) if !server.trim().is_empty() => fresh_postgres_database(server.trim()),
+        _ => panic!(
+            "this test needs PostgreSQL: set {POSTGRES_VAR} to a server's URL, or run \
+             through scripts/test.sh (it starts PostgreSQL)"
+        ),
     }
 }
 
@@ -208,7 +223,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         format!(
             "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = {}\ndatabase = \"{}\"\ncontent = \"content\"\n\n[delivery]\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\n{}\n",
             !opts.production,
-            database_setting(),
+            if opts.sqlite { "data/db.sqlite".to_owned() } else { database_setting() },
             if opts.delivery.contains("timeout_seconds") { opts.delivery.to_owned() } else { format!("timeout_seconds = 5\n{}", opts.delivery) }
         ) + opts.config,
     )
