@@ -187,16 +187,24 @@ pub async fn thread_page(
 ) -> Result<Vec<ThreadedReply>> {
     // `path` sorts depth-first: each step is the fixed-width (date, id) of a reply.
     // Stored depths stop at 64; the level bound also ends the walk on a cycle.
-    sqlx::query_as(
+    let pad = |e: &str| match db.backend() {
+        super::Backend::Sqlite => format!("printf('%020d', {e})"),
+        super::Backend::Postgres => format!("lpad(CAST({e} AS TEXT), 20, '0')"),
+    };
+    let (k0, k1) = (
+        format!("{} || '.' || {}", pad("published_at"), pad("id")),
+        format!("{} || '.' || {}", pad("s.published_at"), pad("s.id")),
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH RECURSIVE
            shown(id, parent_id, published_at) AS (
              SELECT id, parent_id, published_at FROM replies
               WHERE post_id = $1 AND state = 'visible'),
            thread(id, level, path) AS (
-             SELECT id, 0, printf('%020d.%020d', published_at, id) FROM shown
+             SELECT id, 0, {k0} FROM shown
               WHERE parent_id IS NULL OR parent_id NOT IN (SELECT id FROM shown)
              UNION ALL
-             SELECT s.id, t.level + 1, t.path || '/' || printf('%020d.%020d', s.published_at, s.id)
+             SELECT s.id, t.level + 1, t.path || '/' || {k1}
                FROM thread t JOIN shown s ON s.parent_id = t.id
               WHERE t.level < 64),
            page(id, level, path) AS (
@@ -211,7 +219,7 @@ pub async fn thread_page(
            LEFT JOIN posts np ON np.id = r.note_id
            LEFT JOIN authors au ON au.handle = np.author
           ORDER BY p.path",
-    )
+    )))
     .bind(post_id)
     .bind(limit)
     .bind(offset)
