@@ -7,6 +7,7 @@ mod deliveries;
 mod export;
 mod identity;
 mod init;
+mod migrate_store;
 mod moderation;
 mod new;
 mod password;
@@ -108,6 +109,9 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Replace the database with a backup; refuses while a server uses it.
     Restore(backup::RestoreArgs),
+    /// Copy the database into the other store (`--to postgres://…` or `--to` a SQLite
+    /// file), with every row checked; refuses while a server uses it.
+    MigrateStore(migrate_store::Args),
     /// Export an author's followers (CSV) or outbox (JSON) to stdout or a file.
     Export(export::Args),
     /// Move an author's followers to another account (sends Move, as Mastodon does).
@@ -174,6 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Deliveries { top, json } => deliveries::run(config()?, *top, *json).await,
         Command::Backup(args) => backup::backup(config()?, args).await,
         Command::Restore(args) => backup::restore(config()?, args).await,
+        Command::MigrateStore(args) => migrate_store::run(config()?, args).await,
         Command::Export(args) => export::run(config()?, args).await,
         Command::Move(args) => identity::move_author(config()?, args).await,
         Command::RotateKey(args) => identity::rotate_key(config()?, args).await,

@@ -20,6 +20,7 @@ pub mod backup;
 pub mod blocks;
 pub mod cache_changes;
 pub mod client_api;
+pub mod copy;
 pub mod deliveries;
 pub mod direct;
 pub mod filters;

@@ -51,6 +51,8 @@ pub struct Options {
     pub production: bool,
     /// More of `config.toml`, appended after `[delivery]` (whole sections, e.g. `[moderation]`).
     pub config: &'static str,
+    /// On a SQLite file whatever the store of the run (tests that move between stores).
+    pub sqlite: bool,
 }
 
 impl Drop for TestApp {
@@ -114,6 +116,25 @@ fn new_database() -> (String, Option<PgDatabase>) {
             (database.url.clone(), Some(database))
         }
         _ => ("data/db.sqlite".to_owned(), None),
+    }
+}
+
+/// A fresh, empty PostgreSQL database's URL, for tests that need PostgreSQL whatever
+/// the store of the run (moving between stores), kept until the run's cluster is thrown
+/// away. Without `FEDBLOG_TEST_POSTGRES` they fail, never skip: scripts/test.sh runs
+/// them in its PostgreSQL pass.
+pub fn postgres_database() -> String {
+    match std::env::var(POSTGRES_VAR) {
+        Ok(server) if !server.trim().is_empty() => {
+            let database = PgDatabase::create(server.trim());
+            let url = database.url.clone();
+            std::mem::forget(database);
+            url
+        }
+        _ => panic!(
+            "this test needs PostgreSQL: set {POSTGRES_VAR} to a server's URL, or run \
+             through scripts/test.sh (it starts PostgreSQL)"
+        ),
     }
 }
 
@@ -258,7 +279,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         format!(
             "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = {}\ndatabase = \"{}\"\ncontent = \"content\"\n\n[delivery]\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\n{}\n",
             !opts.production,
-            database_setting,
+            if opts.sqlite { "data/db.sqlite".to_owned() } else { database_setting },
             if opts.delivery.contains("timeout_seconds") { opts.delivery.to_owned() } else { format!("timeout_seconds = 5\n{}", opts.delivery) }
         ) + opts.config,
     )

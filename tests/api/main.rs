@@ -39,6 +39,7 @@ mod interop_conversation;
 mod interop_fedify;
 mod logs;
 mod mentions;
+mod migrate_store;
 mod moderation;
 mod negotiation;
 mod operations;
