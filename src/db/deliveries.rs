@@ -56,10 +56,11 @@ pub(super) async fn enqueue_followers(
     now: i64,
 ) -> Result<u64> {
     Ok(sqlx::query(
-        "INSERT OR IGNORE INTO deliveries (activity_id, inbox, host, turn, next_attempt_at, created_at, updated_at)
+        "INSERT INTO deliveries (activity_id, inbox, host, turn, next_attempt_at, created_at, updated_at)
          SELECT $1, delivery_inbox, delivery_host,
                 ROW_NUMBER() OVER (PARTITION BY delivery_host ORDER BY delivery_inbox), $2, $2, $2
-         FROM followers WHERE author = $3 GROUP BY delivery_host, delivery_inbox",
+         FROM followers WHERE author = $3 GROUP BY delivery_host, delivery_inbox
+         ON CONFLICT(activity_id, inbox) DO NOTHING",
     )
     .bind(activity_id)
     .bind(now)
@@ -106,7 +107,7 @@ pub async fn lease(
 ) -> Result<Vec<ClaimedDelivery>> {
     sqlx::query_as(
         "UPDATE deliveries SET claimed_by = $1, claimed_until = $2
-         WHERE id IN (SELECT value FROM json_each($4)) AND state = 'pending'
+         WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($4)) AND state = 'pending'
            AND (claimed_until IS NULL OR claimed_until <= $3)
          RETURNING id, activity_id, inbox, host, attempts",
     )
@@ -128,7 +129,7 @@ pub async fn finish_done_many(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE deliveries SET state = 'done', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
-            last_status = $1, last_error = NULL, updated_at = $2 WHERE id IN (SELECT value FROM json_each($3))",
+            last_status = $1, last_error = NULL, updated_at = $2 WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($3))",
     )
     .bind(i64::from(status))
     .bind(now)
@@ -186,7 +187,7 @@ pub async fn finish_failed(
 pub async fn release(db: impl Executor<'_>, ids: &[i64]) -> Result<u64> {
     Ok(sqlx::query(
         "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL
-         WHERE state = 'pending' AND id IN (SELECT value FROM json_each($1))",
+         WHERE state = 'pending' AND id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))",
     )
     .bind(Json(ids))
     .execute(db.inner())
@@ -253,11 +254,12 @@ impl Counts {
     }
 }
 
+// PostgreSQL's SUM of integers is NUMERIC, which the `Any` driver cannot read: cast.
 const COUNT_COLUMNS: &str =
-    "COALESCE(SUM(CASE WHEN state = 'pending' AND attempts = 0 THEN 1 ELSE 0 END), 0) AS pending,
-    COALESCE(SUM(CASE WHEN state = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), 0) AS retrying,
-    COALESCE(SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), 0) AS done,
-    COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed";
+    "CAST(COALESCE(SUM(CASE WHEN state = 'pending' AND attempts = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending,
+    CAST(COALESCE(SUM(CASE WHEN state = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS retrying,
+    CAST(COALESCE(SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT) AS done,
+    CAST(COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed";
 
 pub async fn counts(db: impl Executor<'_>) -> Result<Counts> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -271,7 +273,7 @@ pub async fn counts(db: impl Executor<'_>) -> Result<Counts> {
 /// Counts for a set of activities (row ids): a publish's progress.
 pub async fn counts_for_activities(db: impl Executor<'_>, activity_ids: &[i64]) -> Result<Counts> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COUNT_COLUMNS} FROM deliveries WHERE activity_id IN (SELECT value FROM json_each($1))"
+        "SELECT {COUNT_COLUMNS} FROM deliveries WHERE activity_id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))"
     )))
     .bind(Json(activity_ids))
     .fetch_one(db.inner())
@@ -291,7 +293,7 @@ pub struct GroupCounts {
 pub async fn counts_by_activity(db: impl Executor<'_>, limit: i64) -> Result<Vec<GroupCounts>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT a.ap_id AS key, {COUNT_COLUMNS} FROM deliveries d JOIN activities a ON a.id = d.activity_id
-         GROUP BY d.activity_id ORDER BY d.activity_id DESC LIMIT $1"
+         GROUP BY d.activity_id, a.ap_id ORDER BY d.activity_id DESC LIMIT $1"
     )))
     .bind(limit)
     .fetch_all(db.inner())
@@ -316,8 +318,8 @@ pub async fn counts_by_host(db: impl Executor<'_>, limit: i64) -> Result<Vec<Gro
 /// cheap however many finished rows the table keeps (a full count scans them all).
 pub async fn queue_depth(db: impl Executor<'_>) -> Result<(i64, i64)> {
     sqlx::query_as(
-        "SELECT COALESCE(SUM(CASE WHEN attempts = 0 THEN 1 ELSE 0 END), 0),
-                COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0)
+        "SELECT CAST(COALESCE(SUM(CASE WHEN attempts = 0 THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT)
          FROM deliveries WHERE state = 'pending'",
     )
     .fetch_one(db.inner())

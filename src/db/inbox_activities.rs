@@ -1,7 +1,5 @@
 //! `inbox_activities`: what the inbox accepted, waiting for (or done with) processing.
 
-use sqlx::{Any, QueryBuilder};
-
 use super::{Executor, Result, Tx};
 use crate::domain::InboxState;
 
@@ -36,19 +34,24 @@ pub async fn insert_many(tx: &mut Tx, activities: &[NewActivity]) -> Result<Vec<
     if activities.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q: QueryBuilder<Any> = QueryBuilder::new(
-        "INSERT INTO inbox_activities (ap_id, actor, kind, body, received_at, next_attempt_at) ",
+    // `$N` placeholders written out: sqlx's query builder writes `?` for the `Any`
+    // driver, which PostgreSQL does not take.
+    let sql = format!(
+        "INSERT INTO inbox_activities (ap_id, actor, kind, body, received_at, next_attempt_at) VALUES {}
+         ON CONFLICT(ap_id) DO NOTHING RETURNING ap_id",
+        placeholders(activities.len(), 6)
     );
-    q.push_values(activities, |mut row, a| {
-        row.push_bind(&a.ap_id)
-            .push_bind(&a.actor)
-            .push_bind(&a.kind)
-            .push_bind(&a.body)
-            .push_bind(a.received_at)
-            .push_bind(a.received_at);
-    });
-    q.push(" ON CONFLICT(ap_id) DO NOTHING RETURNING ap_id");
-    let stored: Vec<Option<String>> = q.build_query_scalar().fetch_all(tx.inner()).await?;
+    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+    for a in activities {
+        q = q
+            .bind(&a.ap_id)
+            .bind(&a.actor)
+            .bind(&a.kind)
+            .bind(&a.body)
+            .bind(a.received_at)
+            .bind(a.received_at);
+    }
+    let stored: Vec<Option<String>> = q.fetch_all(tx.inner()).await?;
     // Activities without an id always insert; of two with the same id in one batch,
     // the first is stored and the second is its replay.
     let mut stored: std::collections::HashSet<String> = stored.into_iter().flatten().collect();
@@ -70,14 +73,19 @@ pub async fn finish_many(
     if outcomes.is_empty() {
         return Ok(());
     }
-    let mut q: QueryBuilder<Any> = QueryBuilder::new("WITH o(id, state, result) AS (");
-    q.push_values(outcomes, |mut row, (id, state, result)| {
-        row.push_bind(*id).push_bind(*state).push_bind(result);
-    });
-    q.push(") UPDATE inbox_activities SET state = o.state, result = o.result, processed_at = ");
-    q.push_bind(now);
-    q.push(", attempts = attempts + 1 FROM o WHERE inbox_activities.id = o.id");
-    q.build().execute(db.inner()).await?;
+    let sql = format!(
+        "WITH o(id, state, result) AS (VALUES {})
+         UPDATE inbox_activities SET state = o.state, result = o.result, processed_at = ${},
+            attempts = attempts + 1 FROM o WHERE inbox_activities.id = o.id",
+        placeholders(outcomes.len(), 3),
+        outcomes.len() * 3 + 1
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (id, state, result) in outcomes {
+        q = q.bind(*id).bind(*state).bind(result);
+    }
+    q = q.bind(now);
+    q.execute(db.inner()).await?;
     Ok(())
 }
 
@@ -95,9 +103,9 @@ pub async fn pending_of(
     sqlx::query_as(
         "SELECT
            (SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
-             WHERE state = 'pending' AND actor = $1 LIMIT $2)),
+             WHERE state = 'pending' AND actor = $1 LIMIT $2) AS a),
            (SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
-             WHERE state = 'pending' AND actor >= $3 AND actor < $4 LIMIT $5))",
+             WHERE state = 'pending' AND actor >= $3 AND actor < $4 LIMIT $5) AS o)",
     )
     .bind(actor)
     .bind(actor_cap)
@@ -179,4 +187,17 @@ pub async fn prune(db: impl Executor<'_>, before: i64) -> Result<u64> {
             .await?
             .rows_affected(),
     )
+}
+
+/// `($1, $2, …), (…)`: `rows` rows of `columns` numbered placeholders each.
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -187,16 +187,26 @@ pub async fn thread_page(
 ) -> Result<Vec<ThreadedReply>> {
     // `path` sorts depth-first: each step is the fixed-width (date, id) of a reply.
     // Stored depths stop at 64; the level bound also ends the walk on a cycle.
-    sqlx::query_as(
+    // SQLite pads with printf, PostgreSQL (which has no printf) with lpad.
+    let step = |r: &str| match db.backend() {
+        super::Backend::Sqlite => format!("printf('%020d.%020d', {r}published_at, {r}id)"),
+        super::Backend::Postgres => {
+            format!(
+                "lpad(CAST({r}published_at AS TEXT), 20, '0') || '.' || lpad(CAST({r}id AS TEXT), 20, '0')"
+            )
+        }
+    };
+    let (root_step, child_step) = (step(""), step("s."));
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH RECURSIVE
            shown(id, parent_id, published_at) AS (
              SELECT id, parent_id, published_at FROM replies
               WHERE post_id = $1 AND state = 'visible'),
            thread(id, level, path) AS (
-             SELECT id, 0, printf('%020d.%020d', published_at, id) FROM shown
+             SELECT id, 0, {root_step} FROM shown
               WHERE parent_id IS NULL OR parent_id NOT IN (SELECT id FROM shown)
              UNION ALL
-             SELECT s.id, t.level + 1, t.path || '/' || printf('%020d.%020d', s.published_at, s.id)
+             SELECT s.id, t.level + 1, t.path || '/' || {child_step}
                FROM thread t JOIN shown s ON s.parent_id = t.id
               WHERE t.level < 64),
            page(id, level, path) AS (
@@ -210,8 +220,8 @@ pub async fn thread_page(
            -- An author's own reply (a note from an app) shows the author's name.
            LEFT JOIN posts np ON np.id = r.note_id
            LEFT JOIN authors au ON au.handle = np.author
-          ORDER BY p.path",
-    )
+          ORDER BY p.path"
+    )))
     .bind(post_id)
     .bind(limit)
     .bind(offset)
