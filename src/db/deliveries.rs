@@ -254,6 +254,7 @@ impl Counts {
     }
 }
 
+// PostgreSQL's SUM of integers is NUMERIC, which the `Any` driver cannot read: cast.
 const COUNT_COLUMNS: &str =
     "CAST(COALESCE(SUM(CASE WHEN state = 'pending' AND attempts = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending,
     CAST(COALESCE(SUM(CASE WHEN state = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS retrying,
@@ -292,7 +293,7 @@ pub struct GroupCounts {
 pub async fn counts_by_activity(db: impl Executor<'_>, limit: i64) -> Result<Vec<GroupCounts>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT a.ap_id AS key, {COUNT_COLUMNS} FROM deliveries d JOIN activities a ON a.id = d.activity_id
-         GROUP BY d.activity_id ORDER BY d.activity_id DESC LIMIT $1"
+         GROUP BY d.activity_id, a.ap_id ORDER BY d.activity_id DESC LIMIT $1"
     )))
     .bind(limit)
     .fetch_all(db.inner())
@@ -317,8 +318,8 @@ pub async fn counts_by_host(db: impl Executor<'_>, limit: i64) -> Result<Vec<Gro
 /// cheap however many finished rows the table keeps (a full count scans them all).
 pub async fn queue_depth(db: impl Executor<'_>) -> Result<(i64, i64)> {
     sqlx::query_as(
-        "SELECT COALESCE(SUM(CASE WHEN attempts = 0 THEN 1 ELSE 0 END), 0),
-                COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0)
+        "SELECT CAST(COALESCE(SUM(CASE WHEN attempts = 0 THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT)
          FROM deliveries WHERE state = 'pending'",
     )
     .fetch_one(db.inner())

@@ -44,13 +44,13 @@ pub async fn upsert(db: impl Executor<'_>, q: &NewQuote<'_>, now: i64) -> Result
             content_html, state, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT(post_id, quote_ap_id) DO UPDATE SET
-            actor_inbox = COALESCE(excluded.actor_inbox, actor_inbox),
-            request_id = COALESCE(excluded.request_id, request_id),
-            url = COALESCE(excluded.url, url),
+            actor_inbox = COALESCE(excluded.actor_inbox, quotes.actor_inbox),
+            request_id = COALESCE(excluded.request_id, quotes.request_id),
+            url = COALESCE(excluded.url, quotes.url),
             content_html = excluded.content_html,
             state = CASE
-                WHEN state = 'revoked' THEN state
-                WHEN state = 'approved' AND excluded.state = 'listed' THEN state
+                WHEN quotes.state = 'revoked' THEN quotes.state
+                WHEN quotes.state = 'approved' AND excluded.state = 'listed' THEN quotes.state
                 ELSE excluded.state END
          RETURNING *",
     )
