@@ -66,7 +66,14 @@ count_tests() {
 }
 
 # Everything, on SQLite (the default store).
-env -u FEDBLOG_TEST_POSTGRES cargo test --locked 2>&1 | tee "$logs/sqlite.log"
+# Leaves out the tests of several nodes on one database, which only PostgreSQL allows
+# (they fail on SQLite rather than pass untested); the PostgreSQL run below has them.
+env -u FEDBLOG_TEST_POSTGRES cargo test --locked -- \
+  --skip nodes::a_fan_out_split_between_two_nodes \
+  --skip nodes::a_killed_node_leaves_its_fan_out \
+  --skip nodes::an_edit_through_one_node_is_served_fresh \
+  --skip nodes::a_scheduled_post_is_published_once_with_two_nodes \
+  --skip nodes::activities_arriving_at_both_nodes 2>&1 | tee "$logs/sqlite.log"
 
 # The API suite again on PostgreSQL: one throw-away cluster for the run (each test
 # makes its own database in it), as ../shared/INTEROP.md says. It must start: a run

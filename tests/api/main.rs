@@ -41,6 +41,7 @@ mod logs;
 mod mentions;
 mod moderation;
 mod negotiation;
+mod nodes;
 mod operations;
 mod pages;
 mod publishing;
