@@ -12,6 +12,10 @@
 //! The sink is in this process: it verifies every signature (the listed headers) and
 //! Digest, and counts unique activity ids per inbox, so a skipped, unsigned or
 //! duplicated delivery shows.
+//!
+//! `DELIVERY_BENCH_POSTGRES=postgres://user@host:port` runs on a fresh PostgreSQL
+//! database of that server instead of a SQLite file, and `DELIVERY_BENCH_NODES=2`
+//! runs two `fedblog serve` nodes on it (`bench/stores.sh` runs the comparisons).
 
 use std::{
     collections::HashMap,
@@ -223,6 +227,59 @@ impl Instance {
     fn config_path(&self) -> PathBuf {
         self.dir.path().join("config.toml")
     }
+
+    /// The config of node `n` (0 is `config.toml`): the same database, content and
+    /// domain, its own listening port, as behind a load balancer.
+    fn node_config(&self, n: usize) -> (PathBuf, u16) {
+        if n == 0 {
+            return (self.config_path(), self.port);
+        }
+        let path = self.dir.path().join(format!("config-{n}.toml"));
+        let text = std::fs::read_to_string(self.config_path()).expect("config");
+        let port = free_port();
+        let listen = format!("listen = \"127.0.0.1:{}\"", self.port);
+        let other = format!("listen = \"127.0.0.1:{port}\"");
+        std::fs::write(&path, text.replacen(&listen, &other, 1)).expect("node config");
+        (path, port)
+    }
+}
+
+/// Where the benchmark's databases live: `database = …` for a fresh instance.
+async fn database_setting() -> String {
+    let Ok(server) = std::env::var("DELIVERY_BENCH_POSTGRES") else {
+        return "data/db.sqlite".to_owned();
+    };
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!(
+        "fedblog_bench_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let admin = shared::any_pool(&format!("{}/postgres", server.trim_end_matches('/'))).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create the benchmark's database");
+    admin.close().await;
+    format!("{}/{name}", server.trim_end_matches('/'))
+}
+
+/// How many `fedblog serve` nodes share the database (`DELIVERY_BENCH_NODES`).
+fn nodes() -> usize {
+    std::env::var("DELIVERY_BENCH_NODES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(1)
+}
+
+/// A pool for the benchmark's own SQL on the instance's database.
+async fn bench_pool(config: &Config) -> sqlx::AnyPool {
+    let url = match &config.database {
+        fedblog::config::Database::File(path) => shared::sqlite_url(path),
+        fedblog::config::Database::Postgres(url) => url.clone(),
+    };
+    shared::any_pool(&url).await
 }
 
 /// A fresh instance with author `alice`, one post, and followers inserted directly.
@@ -249,10 +306,11 @@ async fn instance(
     )
     .expect("post");
     let port = free_port();
+    let database = database_setting().await;
     std::fs::write(
         dir.path().join("config.toml"),
         format!(
-            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"data/db.sqlite\"\ncontent = \"content\"\n\n\
+            "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\ndatabase = \"{database}\"\ncontent = \"content\"\n\n\
              [delivery]\nconcurrency = {CONCURRENCY}\nper_host = 8\npoll_seconds = 0.1\n"
         ),
     )
@@ -272,7 +330,7 @@ async fn instance(
     );
     // Plain SQL, not this tree's `db` module: opening the database through it would
     // apply this tree's migrations to a database another build is to serve.
-    let pool = shared::sql_pool(config.database.sqlite_file().expect("a SQLite bench")).await;
+    let pool = bench_pool(&config).await;
     let mut tx = pool.begin().await.expect("tx");
     for i in 0..followers {
         let host = format!("h{}.localhost:{sink_port}", i % HOSTS);
@@ -281,7 +339,7 @@ async fn instance(
         sqlx::query(
             "INSERT INTO followers (author, actor_id, inbox, shared_inbox, delivery_inbox,
                 delivery_host, follow_id, created_at)
-             VALUES ('alice', ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ('alice', $1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(format!("http://{host}/users/u{i}"))
         .bind(&inbox)
@@ -300,7 +358,7 @@ async fn instance(
 }
 
 async fn author_public_key(config: &Config) -> String {
-    let pool = shared::sql_pool(config.database.sqlite_file().expect("a SQLite bench")).await;
+    let pool = bench_pool(config).await;
     let pem: String =
         sqlx::query_scalar("SELECT public_key_pem FROM authors WHERE handle = 'alice'")
             .fetch_one(&pool)
@@ -363,10 +421,12 @@ fn server_binary_b() -> Option<PathBuf> {
 struct Server(Child);
 
 impl Server {
-    async fn start(inst: &Instance, binary: &Path) -> Self {
+    /// Node `n` of the instance (see [`Instance::node_config`]).
+    async fn start_node(inst: &Instance, binary: &Path, n: usize) -> Self {
+        let (config, port) = inst.node_config(n);
         let child = Command::new(binary)
             .arg("--config")
-            .arg(inst.config_path())
+            .arg(config)
             .arg("serve")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -375,7 +435,7 @@ impl Server {
         let client = reqwest::Client::new();
         for _ in 0..300 {
             if client
-                .get(format!("http://127.0.0.1:{}/@alice", inst.port))
+                .get(format!("http://127.0.0.1:{port}/@alice"))
                 .send()
                 .await
                 .is_ok_and(|r| r.status() == 200)
@@ -416,8 +476,8 @@ impl Server {
 
 /// The activity id of the Create for `slug`, once stored.
 async fn create_id(config: &Config, slug: &str) -> String {
-    let pool = shared::sql_pool(config.database.sqlite_file().expect("a SQLite bench")).await;
-    let id: String = sqlx::query_scalar("SELECT ap_id FROM activities WHERE kind = 'Create' AND ap_id LIKE '%/' || ? || '/create/%'")
+    let pool = bench_pool(config).await;
+    let id: String = sqlx::query_scalar("SELECT ap_id FROM activities WHERE kind = 'Create' AND ap_id LIKE '%/' || $1 || '/create/%'")
         .bind(slug)
         .fetch_one(&pool)
         .await
@@ -484,10 +544,14 @@ async fn run_fedblog(
 ) -> RunResult {
     let (inst, config) = instance(followers, shared, sink_port, binary).await;
     set_sink_key(sink, &author_public_key(&config).await);
-    let server = Server::start(&inst, binary).await;
+    let mut servers = Vec::new();
+    for n in 0..nodes() {
+        servers.push(Server::start_node(&inst, binary, n).await);
+    }
+    let cpu = |servers: &[Server]| servers.iter().map(Server::cpu_seconds).sum::<f64>();
     wait_for_quiet().await;
     write_post(&inst, "news");
-    let (server_cpu0, sink_cpu0) = (server.cpu_seconds(), cpu_seconds_of(std::process::id()));
+    let (server_cpu0, sink_cpu0) = (cpu(&servers), cpu_seconds_of(std::process::id()));
     let ticks0 = machine_ticks();
     let start = Instant::now();
     let out = Command::new(binary)
@@ -514,11 +578,13 @@ async fn run_fedblog(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut result = RunResult::new(start, t, expect);
-    result.peak_rss_mib = server.peak_rss_mib();
-    result.sender_cpu = server.cpu_seconds() - server_cpu0;
+    result.peak_rss_mib = servers.iter().map(Server::peak_rss_mib).fold(0.0, f64::max);
+    result.sender_cpu = cpu(&servers) - server_cpu0;
     result.sink_cpu = cpu_seconds_of(std::process::id()) - sink_cpu0;
     result.steal_pct = steal_since(ticks0);
-    server.stop();
+    for server in servers {
+        server.stop();
+    }
     result
 }
 
@@ -698,7 +764,7 @@ async fn big_fan_out(sink_port: u16) -> (f64, i64) {
     let report = sync::sync(&app).await.expect("sync");
     let seconds = start.elapsed().as_secs_f64();
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
-        .fetch_one(&shared::sql_pool(config.database.sqlite_file().expect("a SQLite bench")).await)
+        .fetch_one(&bench_pool(&config).await)
         .await
         .expect("count");
     assert_eq!(report.deliveries_queued as i64, rows);
@@ -939,12 +1005,18 @@ fn main() {
             // A quick comparison while working on the sender: run A's rounds only.
             for (r, reference) in &rounds {
                 println!(
-                    "run A: {:.0}/s, openssl {reference:.0}/s, ratio {:.3}, sender CPU {:.2} s, sink CPU {:.2} s, steal {:.0} %",
+                    "run A ({store}, {nodes} node(s)): {:.0}/s, openssl {reference:.0}/s, ratio {:.3}, reached {}/{}, duplicated {}, end to end {:.1} s, sender CPU {:.2} s, sink CPU {:.2} s, steal {:.0} %",
                     r.rate(),
                     r.rate() / reference,
+                    r.reached,
+                    r.deliveries,
+                    r.duplicates,
+                    r.seconds,
                     r.sender_cpu,
                     r.sink_cpu,
-                    r.steal_pct
+                    r.steal_pct,
+                    store = if std::env::var_os("DELIVERY_BENCH_POSTGRES").is_some() { "PostgreSQL" } else { "SQLite" },
+                    nodes = nodes(),
                 );
             }
             println!("openssl readings: {}", readings(&openssl));

@@ -248,10 +248,10 @@ async fn wait_for(http: &reqwest::Client, url: &str, token: &str, n: usize, what
 }
 
 /// Waits (up to five minutes) until `count` (a `SELECT COUNT(*)`) is `n`.
-async fn stored(database: &std::path::Path, count: &'static str, n: usize) {
+async fn stored(inst: &Instance, count: &'static str, n: usize) {
     let t = Instant::now();
     loop {
-        let pool = crate::shared::sql_pool(database).await;
+        let pool = inst.pool().await;
         let got: i64 = sqlx::query_scalar(count)
             .fetch_one(&pool)
             .await
@@ -302,17 +302,17 @@ pub async fn run() -> Vec<String> {
     // The oldest notes arrive first: page 2 of the home timeline reaches back into
     // them only when most have arrived; wait for the inbox to settle instead.
     wait_for(&http, &home, &token, 40, "home timeline").await;
-    let db = inst.dir.path().join("data/db.sqlite");
+
     // The Accepts and notes go out from tasks of their own, whose failures would not
     // stop the run: measure only once every row is there.
     stored(
-        &db,
+        &inst,
         "SELECT COUNT(*) FROM remote_statuses",
         FOLLOWED * NOTES_EACH,
     )
     .await;
-    storm::settled(&db).await;
-    stored(&db, "SELECT COUNT(*) FROM notifications", LIKERS).await;
+    storm::settled(&inst).await;
+    stored(&inst, "SELECT COUNT(*) FROM notifications", LIKERS).await;
 
     let page = inst.url("/@mayank/hello-world");
     let grouped = inst.url("/api/v2/notifications?limit=40");

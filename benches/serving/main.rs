@@ -87,6 +87,9 @@ fn load_average() -> String {
 pub struct Instance {
     pub dir: tempfile::TempDir,
     pub port: u16,
+    /// The database's URL: the folder's SQLite file, or a fresh PostgreSQL database
+    /// when `SERVING_BENCH_POSTGRES` names a server (`scripts/bench-stores.sh`).
+    pub database: String,
 }
 
 impl Instance {
@@ -95,15 +98,33 @@ impl Instance {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         std::fs::create_dir_all(dir.path().join("content")).expect("content dir");
+        let database = match std::env::var("SERVING_BENCH_POSTGRES") {
+            Ok(server) => fresh_postgres_database(&server),
+            Err(_) => shared::sqlite_url(&dir.path().join("data/db.sqlite")),
+        };
+        let setting = if database.starts_with("postgres") {
+            database.clone()
+        } else {
+            "data/db.sqlite".to_owned()
+        };
         std::fs::write(
             dir.path().join("config.toml"),
             format!(
                 "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = true\n\
-                 database = \"data/db.sqlite\"\ncontent = \"content\"\n{extra}"
+                 database = \"{setting}\"\ncontent = \"content\"\n{extra}"
             ),
         )
         .expect("config");
-        Self { dir, port }
+        Self {
+            dir,
+            port,
+            database,
+        }
+    }
+
+    /// A small pool on the instance's database, for the benchmark's own checks.
+    pub async fn pool(&self) -> sqlx::AnyPool {
+        shared::any_pool(&self.database).await
     }
 
     pub fn content(&self) -> PathBuf {
@@ -117,6 +138,25 @@ impl Instance {
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
+}
+
+/// A new database on the PostgreSQL server `server` (`postgres://user@host:port`),
+/// made with `psql` (this runs outside any async context's reach).
+fn fresh_postgres_database(server: &str) -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!(
+        "fedblog_bench_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let server = server.trim_end_matches('/');
+    let status = Command::new("psql")
+        .arg(format!("{server}/postgres"))
+        .args(["-q", "-c", &format!("CREATE DATABASE {name}")])
+        .status()
+        .expect("psql (PostgreSQL's client) must be installed");
+    assert!(status.success(), "creating the benchmark's database failed");
+    format!("{server}/{name}")
 }
 
 /// A running `fedblog serve` (release build).

@@ -374,10 +374,9 @@ pub async fn run() -> Vec<String> {
         // Let the processor catch up between steps, as bursts come and go.
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
-    let database = inst.dir.path().join("data/db.sqlite");
-    let pending_before_kill = pending(&database).await;
+    let pending_before_kill = pending(&inst).await;
     server.kill_9();
-    let stored = stored_ids(&database).await;
+    let stored = stored_ids(&inst).await;
     let lost = accepted.iter().filter(|id| !stored.contains(*id)).count();
 
     // The reference, with the same generator (an A/B compares two binaries instead).
@@ -440,9 +439,9 @@ async fn reference(
 }
 
 /// Waits (up to five minutes) until the inbox has nothing left to process.
-pub(crate) async fn settled(database: &std::path::Path) {
+pub(crate) async fn settled(inst: &Instance) {
     for _ in 0..600 {
-        if pending(database).await == 0 {
+        if pending(inst).await == 0 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -450,8 +449,8 @@ pub(crate) async fn settled(database: &std::path::Path) {
     panic!("the inbox did not settle");
 }
 
-async fn pending(database: &std::path::Path) -> i64 {
-    let pool = crate::shared::sql_pool(database).await;
+async fn pending(inst: &Instance) -> i64 {
+    let pool = inst.pool().await;
     let n = sqlx::query_scalar("SELECT COUNT(*) FROM inbox_activities WHERE state = 'pending'")
         .fetch_one(&pool)
         .await
@@ -460,8 +459,8 @@ async fn pending(database: &std::path::Path) -> i64 {
     n
 }
 
-async fn stored_ids(database: &std::path::Path) -> HashSet<String> {
-    let pool = crate::shared::sql_pool(database).await;
+async fn stored_ids(inst: &Instance) -> HashSet<String> {
+    let pool = inst.pool().await;
     let ids: Vec<String> =
         sqlx::query_scalar("SELECT ap_id FROM inbox_activities WHERE ap_id IS NOT NULL")
             .fetch_all(&pool)

@@ -105,7 +105,8 @@ pub async fn make_room_for_app(tx: &mut super::Tx, cap: i64, stale_before: i64) 
                AND NOT EXISTS (SELECT 1 FROM oauth_tokens t
                                WHERE t.app_id = a.id AND t.author IS NOT NULL)
              ORDER BY a.created_at
-             LIMIT MAX(0, (SELECT COUNT(*) FROM oauth_apps) - $2 + 1))",
+             LIMIT (SELECT CASE WHEN COUNT(*) - $2 + 1 > 0 THEN COUNT(*) - $2 + 1 ELSE 0 END
+                    FROM oauth_apps))",
     )
     .bind(stale_before)
     .bind(cap)
@@ -143,7 +144,7 @@ pub async fn insert_token(
             sqlx::query(
                 "DELETE FROM oauth_tokens WHERE token_hash IN (
                      SELECT token_hash FROM oauth_tokens WHERE author = $1
-                     ORDER BY created_at DESC LIMIT -1 OFFSET $2)",
+                     ORDER BY created_at DESC LIMIT 9223372036854775807 OFFSET $2)",
             )
             .bind(author)
             .bind((per_author - 1).max(0))
@@ -223,7 +224,7 @@ pub async fn insert_code(
         .await?;
     sqlx::query(
         "DELETE FROM oauth_codes WHERE code_hash IN (
-             SELECT code_hash FROM oauth_codes ORDER BY expires_at DESC LIMIT -1 OFFSET $1)",
+             SELECT code_hash FROM oauth_codes ORDER BY expires_at DESC LIMIT 9223372036854775807 OFFSET $1)",
     )
     .bind((cap - 1).max(0))
     .execute((&mut *tx).inner())
@@ -276,7 +277,7 @@ pub async fn insert_csrf(
         .await?;
     sqlx::query(
         "DELETE FROM oauth_csrf WHERE token_hash IN (
-             SELECT token_hash FROM oauth_csrf ORDER BY expires_at DESC LIMIT -1 OFFSET $1)",
+             SELECT token_hash FROM oauth_csrf ORDER BY expires_at DESC LIMIT 9223372036854775807 OFFSET $1)",
     )
     .bind((cap - 1).max(0))
     .execute((&mut *tx).inner())

@@ -56,10 +56,11 @@ pub(super) async fn enqueue_followers(
     now: i64,
 ) -> Result<u64> {
     Ok(sqlx::query(
-        "INSERT OR IGNORE INTO deliveries (activity_id, inbox, host, turn, next_attempt_at, created_at, updated_at)
+        "INSERT INTO deliveries (activity_id, inbox, host, turn, next_attempt_at, created_at, updated_at)
          SELECT $1, delivery_inbox, delivery_host,
                 ROW_NUMBER() OVER (PARTITION BY delivery_host ORDER BY delivery_inbox), $2, $2, $2
-         FROM followers WHERE author = $3 GROUP BY delivery_host, delivery_inbox",
+         FROM followers WHERE author = $3 GROUP BY delivery_host, delivery_inbox
+         ON CONFLICT DO NOTHING",
     )
     .bind(activity_id)
     .bind(now)
@@ -112,7 +113,7 @@ pub async fn lease(
     let sql = match db.backend() {
         super::Backend::Sqlite => {
             "UPDATE deliveries SET claimed_by = $1, claimed_until = $2
-             WHERE id IN (SELECT value FROM json_each($4)) AND state = 'pending'
+             WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($4)) AND state = 'pending'
                AND (claimed_until IS NULL OR claimed_until <= $3)
              RETURNING id, activity_id, inbox, host, attempts"
         }
@@ -145,7 +146,7 @@ pub async fn finish_done_many(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE deliveries SET state = 'done', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
-            last_status = $1, last_error = NULL, updated_at = $2 WHERE id IN (SELECT value FROM json_each($3))",
+            last_status = $1, last_error = NULL, updated_at = $2 WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($3))",
     )
     .bind(i64::from(status))
     .bind(now)
@@ -203,7 +204,7 @@ pub async fn finish_failed(
 pub async fn release(db: impl Executor<'_>, ids: &[i64]) -> Result<u64> {
     Ok(sqlx::query(
         "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL
-         WHERE state = 'pending' AND id IN (SELECT value FROM json_each($1))",
+         WHERE state = 'pending' AND id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))",
     )
     .bind(Json(ids))
     .execute(db.inner())
@@ -271,10 +272,10 @@ impl Counts {
 }
 
 const COUNT_COLUMNS: &str =
-    "COALESCE(SUM(CASE WHEN state = 'pending' AND attempts = 0 THEN 1 ELSE 0 END), 0) AS pending,
-    COALESCE(SUM(CASE WHEN state = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), 0) AS retrying,
-    COALESCE(SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), 0) AS done,
-    COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed";
+    "CAST(COALESCE(SUM(CASE WHEN state = 'pending' AND attempts = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS pending,
+    CAST(COALESCE(SUM(CASE WHEN state = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS retrying,
+    CAST(COALESCE(SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT) AS done,
+    CAST(COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed";
 
 pub async fn counts(db: impl Executor<'_>) -> Result<Counts> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -288,7 +289,7 @@ pub async fn counts(db: impl Executor<'_>) -> Result<Counts> {
 /// Counts for a set of activities (row ids): a publish's progress.
 pub async fn counts_for_activities(db: impl Executor<'_>, activity_ids: &[i64]) -> Result<Counts> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COUNT_COLUMNS} FROM deliveries WHERE activity_id IN (SELECT value FROM json_each($1))"
+        "SELECT {COUNT_COLUMNS} FROM deliveries WHERE activity_id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))"
     )))
     .bind(Json(activity_ids))
     .fetch_one(db.inner())

@@ -168,7 +168,7 @@ pub async fn prune(db: &super::Db, keep: i64) -> Result<u64> {
     let messages = sqlx::query(
         "DELETE FROM direct_messages WHERE id IN (
              SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY author ORDER BY id DESC) AS n
-                               FROM direct_messages) WHERE n > $1)",
+                               FROM direct_messages) AS ranked WHERE n > $1)",
     )
     .bind(keep)
     .execute(db.write().inner())
@@ -177,7 +177,7 @@ pub async fn prune(db: &super::Db, keep: i64) -> Result<u64> {
     let conversations = sqlx::query(
         "DELETE FROM conversations WHERE id IN (
              SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY author ORDER BY seq DESC) AS n
-                               FROM conversations) WHERE n > $1)",
+                               FROM conversations) AS ranked WHERE n > $1)",
     )
     .bind(keep)
     .execute(db.write().inner())
@@ -222,7 +222,7 @@ pub async fn touch(
     .bind(author)
     .bind(Json(participants))
     .bind(last_status)
-    .bind(unread)
+    .bind(i64::from(unread))
     .fetch_one(db.inner())
     .await
     .map_err(Into::into)

@@ -184,7 +184,7 @@ pub async fn add_keyword(
     )
     .bind(filter_id)
     .bind(keyword)
-    .bind(whole_word)
+    .bind(i64::from(whole_word))
     .fetch_one(db.inner())
     .await?;
     Ok(id)
@@ -220,7 +220,7 @@ pub async fn update_keyword(
           WHERE id = $3 AND filter_id IN (SELECT id FROM filters WHERE author = $4)",
     )
     .bind(keyword)
-    .bind(whole_word)
+    .bind(i64::from(whole_word))
     .bind(id)
     .bind(author)
     .execute(db.inner())

@@ -1,7 +1,5 @@
 //! `inbox_activities`: what the inbox accepted, waiting for (or done with) processing.
 
-use sqlx::{Any, QueryBuilder};
-
 use super::{Executor, Result, Tx};
 use crate::domain::InboxState;
 
@@ -20,6 +18,18 @@ pub struct InboxActivityRow {
     pub processed_at: Option<i64>,
 }
 
+/// `rows` tuples of `cols` placeholders numbered from `$1`: sqlx's `QueryBuilder`
+/// writes `?` for the `Any` driver, which PostgreSQL does not take.
+fn numbered_rows(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// An activity to store, as [`insert_many`] takes it.
 #[derive(Debug)]
 pub struct NewActivity {
@@ -36,19 +46,22 @@ pub async fn insert_many(tx: &mut Tx, activities: &[NewActivity]) -> Result<Vec<
     if activities.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q: QueryBuilder<Any> = QueryBuilder::new(
-        "INSERT INTO inbox_activities (ap_id, actor, kind, body, received_at, next_attempt_at) ",
+    let sql = format!(
+        "INSERT INTO inbox_activities (ap_id, actor, kind, body, received_at, next_attempt_at)
+         VALUES {} ON CONFLICT(ap_id) DO NOTHING RETURNING ap_id",
+        numbered_rows(activities.len(), 6)
     );
-    q.push_values(activities, |mut row, a| {
-        row.push_bind(&a.ap_id)
-            .push_bind(&a.actor)
-            .push_bind(&a.kind)
-            .push_bind(&a.body)
-            .push_bind(a.received_at)
-            .push_bind(a.received_at);
-    });
-    q.push(" ON CONFLICT(ap_id) DO NOTHING RETURNING ap_id");
-    let stored: Vec<Option<String>> = q.build_query_scalar().fetch_all(tx.inner()).await?;
+    let mut q = sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql));
+    for a in activities {
+        q = q
+            .bind(&a.ap_id)
+            .bind(&a.actor)
+            .bind(&a.kind)
+            .bind(&a.body)
+            .bind(a.received_at)
+            .bind(a.received_at);
+    }
+    let stored: Vec<Option<String>> = q.fetch_all(tx.inner()).await?;
     // Activities without an id always insert; of two with the same id in one batch,
     // the first is stored and the second is its replay.
     let mut stored: std::collections::HashSet<String> = stored.into_iter().flatten().collect();
@@ -70,14 +83,18 @@ pub async fn finish_many(
     if outcomes.is_empty() {
         return Ok(());
     }
-    let mut q: QueryBuilder<Any> = QueryBuilder::new("WITH o(id, state, result) AS (");
-    q.push_values(outcomes, |mut row, (id, state, result)| {
-        row.push_bind(*id).push_bind(*state).push_bind(result);
-    });
-    q.push(") UPDATE inbox_activities SET state = o.state, result = o.result, processed_at = ");
-    q.push_bind(now);
-    q.push(", attempts = attempts + 1 FROM o WHERE inbox_activities.id = o.id");
-    q.build().execute(db.inner()).await?;
+    let sql = format!(
+        "WITH o(id, state, result) AS (VALUES {}) UPDATE inbox_activities
+         SET state = o.state, result = o.result, processed_at = ${},
+             attempts = attempts + 1 FROM o WHERE inbox_activities.id = o.id",
+        numbered_rows(outcomes.len(), 3),
+        outcomes.len() * 3 + 1
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (id, state, result) in outcomes {
+        q = q.bind(*id).bind(*state).bind(result);
+    }
+    q.bind(now).execute(db.inner()).await?;
     Ok(())
 }
 
@@ -95,9 +112,9 @@ pub async fn pending_of(
     sqlx::query_as(
         "SELECT
            (SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
-             WHERE state = 'pending' AND actor = $1 LIMIT $2)),
+             WHERE state = 'pending' AND actor = $1 LIMIT $2) AS a),
            (SELECT COUNT(*) FROM (SELECT 1 FROM inbox_activities
-             WHERE state = 'pending' AND actor >= $3 AND actor < $4 LIMIT $5))",
+             WHERE state = 'pending' AND actor >= $3 AND actor < $4 LIMIT $5) AS o)",
     )
     .bind(actor)
     .bind(actor_cap)

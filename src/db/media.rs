@@ -147,11 +147,11 @@ pub async fn file(db: impl Executor<'_>, id: i64, preview: bool) -> Result<Optio
         "SELECT author, token, media_type,
              EXISTS (SELECT 1 FROM posts p WHERE p.id = media.post_id AND p.deleted_at IS NULL)
                  AS attached,
-             CASE WHEN $2 THEN preview ELSE original END AS bytes
+             CASE WHEN $2 = 1 THEN preview ELSE original END AS bytes
          FROM media WHERE id = $1",
     )
     .bind(id)
-    .bind(preview)
+    .bind(i64::from(preview))
     .fetch_optional(db.inner())
     .await
     .map_err(Into::into)
@@ -169,7 +169,7 @@ pub async fn claimable(
         "SELECT ",
         columns!(),
         " FROM media WHERE author = $1 AND (post_id IS NULL OR post_id = $2)
-         AND id IN (SELECT value FROM json_each($3))"
+         AND id IN (SELECT CAST(value AS BIGINT) FROM json_each($3))"
     ))
     .bind(author)
     .bind(post_id)
@@ -185,9 +185,9 @@ pub async fn attach(db: impl Executor<'_>, ids: &[i64], post_id: i64) -> Result<
     let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     sqlx::query(
         "UPDATE media SET
-             post_id = CASE WHEN id IN (SELECT value FROM json_each($1)) THEN $2 END,
-             position = coalesce((SELECT key FROM json_each($1) WHERE value = media.id), 0)
-         WHERE post_id = $2 OR id IN (SELECT value FROM json_each($1))",
+             post_id = CASE WHEN id IN (SELECT CAST(value AS BIGINT) FROM json_each($1)) THEN $2 END,
+             position = coalesce((SELECT key FROM json_each($1) WHERE CAST(value AS BIGINT) = media.id), 0)
+         WHERE post_id = $2 OR id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))",
     )
     .bind(ids)
     .bind(post_id)
@@ -201,7 +201,7 @@ pub async fn of_posts(db: impl Executor<'_>, post_ids: &[i64]) -> Result<Vec<Med
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM media WHERE post_id IN (SELECT value FROM json_each($1)) ORDER BY post_id, position, id"
+        " FROM media WHERE post_id IN (SELECT CAST(value AS BIGINT) FROM json_each($1)) ORDER BY post_id, position, id"
     ))
     .bind(super::types::Json(post_ids))
     .fetch_all(db.inner())

@@ -153,7 +153,7 @@ pub async fn prune(db: impl Executor<'_>, before: i64, keep: i64) -> Result<u64>
     Ok(sqlx::query(
         "DELETE FROM notifications WHERE created_at < $1 OR id IN (
             SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY author ORDER BY id DESC) AS n
-                              FROM notifications) WHERE n > $2)",
+                              FROM notifications) AS ranked WHERE n > $2)",
     )
     .bind(before)
     .bind(keep)

@@ -30,7 +30,7 @@ pub async fn statuses(
     let sql = format!(
         "SELECT * FROM remote_statuses
          WHERE actor_id = $1 AND expiring = 0
-           AND (visibility IN ('public', 'unlisted') OR $2)
+           AND (visibility IN ('public', 'unlisted') OR $2 = 1)
            AND ($3 = 0 OR in_reply_to IS NULL)
            AND ($4 = 0 OR attachments_json <> '[]')
            AND ($5 = 0 OR (published_at, 1, id) < ($6, $7, $8))
@@ -39,14 +39,14 @@ pub async fn statuses(
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(actor_id)
-        .bind(which.private)
-        .bind(which.exclude_replies)
-        .bind(which.only_media)
-        .bind(w.below.is_some())
+        .bind(i64::from(which.private))
+        .bind(i64::from(which.exclude_replies))
+        .bind(i64::from(which.only_media))
+        .bind(i64::from(w.below.is_some()))
         .bind(b.0)
         .bind(b.1)
         .bind(b.2)
-        .bind(w.above.is_some())
+        .bind(i64::from(w.above.is_some()))
         .bind(a.0)
         .bind(a.1)
         .bind(a.2)

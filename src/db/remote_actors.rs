@@ -233,7 +233,7 @@ pub async fn record_account_lookup(
 pub async fn prune_account_lookups(db: impl Executor<'_>, keep: u32) -> Result<()> {
     sqlx::query(
         "DELETE FROM account_lookups WHERE acct IN (
-             SELECT acct FROM account_lookups ORDER BY checked_at DESC LIMIT -1 OFFSET $1)",
+             SELECT acct FROM account_lookups ORDER BY checked_at DESC LIMIT 9223372036854775807 OFFSET $1)",
     )
     .bind(i64::from(keep))
     .execute(db.inner())

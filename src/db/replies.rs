@@ -187,20 +187,34 @@ pub async fn thread_page(
 ) -> Result<Vec<ThreadedReply>> {
     // `path` sorts depth-first: each step is the fixed-width (date, id) of a reply.
     // Stored depths stop at 64; the level bound also ends the walk on a cycle.
-    sqlx::query_as(
+    // PostgreSQL has no printf, and its paths must compare byte by byte (as SQLite's
+    // do), not in a language collation that skips the punctuation.
+    let (root, step, path) = match db.backend() {
+        super::Backend::Sqlite => (
+            "printf('%020d.%020d', published_at, id)",
+            "printf('%020d.%020d', s.published_at, s.id)",
+            "path",
+        ),
+        super::Backend::Postgres => (
+            "lpad(CAST(published_at AS TEXT), 20, '0') || '.' || lpad(CAST(id AS TEXT), 20, '0')",
+            "lpad(CAST(s.published_at AS TEXT), 20, '0') || '.' || lpad(CAST(s.id AS TEXT), 20, '0')",
+            "path COLLATE \"C\"",
+        ),
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH RECURSIVE
            shown(id, parent_id, published_at) AS (
              SELECT id, parent_id, published_at FROM replies
               WHERE post_id = $1 AND state = 'visible'),
            thread(id, level, path) AS (
-             SELECT id, 0, printf('%020d.%020d', published_at, id) FROM shown
+             SELECT id, 0, {root} FROM shown
               WHERE parent_id IS NULL OR parent_id NOT IN (SELECT id FROM shown)
              UNION ALL
-             SELECT s.id, t.level + 1, t.path || '/' || printf('%020d.%020d', s.published_at, s.id)
+             SELECT s.id, t.level + 1, t.path || '/' || {step}
                FROM thread t JOIN shown s ON s.parent_id = t.id
               WHERE t.level < 64),
            page(id, level, path) AS (
-             SELECT id, level, path FROM thread ORDER BY path LIMIT $2 OFFSET $3)
+             SELECT id, level, path FROM thread ORDER BY {path} LIMIT $2 OFFSET $3)
          SELECT r.*, COALESCE(a.name, au.name) AS actor_name,
                 COALESCE(a.username, np.author) AS actor_username, a.handle AS actor_handle,
                 a.icon_url AS actor_icon, a.profile_url AS actor_url,
@@ -210,8 +224,8 @@ pub async fn thread_page(
            -- An author's own reply (a note from an app) shows the author's name.
            LEFT JOIN posts np ON np.id = r.note_id
            LEFT JOIN authors au ON au.handle = np.author
-          ORDER BY p.path",
-    )
+          ORDER BY p.{path}",
+    )))
     .bind(post_id)
     .bind(limit)
     .bind(offset)

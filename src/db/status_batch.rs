@@ -8,11 +8,13 @@ use crate::domain::{Handle, ReactionKind};
 
 /// Posts by id (deleted ones too: the caller decides what shows).
 pub async fn posts(db: impl Executor<'_>, ids: &[i64]) -> Result<Vec<PostRow>> {
-    sqlx::query_as("SELECT * FROM posts WHERE id IN (SELECT value FROM json_each($1))")
-        .bind(Json(ids))
-        .fetch_all(db.inner())
-        .await
-        .map_err(Into::into)
+    sqlx::query_as(
+        "SELECT * FROM posts WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))",
+    )
+    .bind(Json(ids))
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
 }
 
 /// Replies by id, with what is shown of their authors.
@@ -21,7 +23,7 @@ pub async fn replies(db: impl Executor<'_>, ids: &[i64]) -> Result<Vec<ShownRepl
         "SELECT r.*, a.name AS actor_name, a.username AS actor_username, a.handle AS actor_handle,
             a.icon_url AS actor_icon, a.profile_url AS actor_url, a.created_at AS actor_created_at
          FROM replies r LEFT JOIN remote_actors a ON a.id = r.actor_id
-         WHERE r.id IN (SELECT value FROM json_each($1))",
+         WHERE r.id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))",
     )
     .bind(Json(ids))
     .fetch_all(db.inner())
@@ -31,11 +33,13 @@ pub async fn replies(db: impl Executor<'_>, ids: &[i64]) -> Result<Vec<ShownRepl
 
 /// The `replies` rows showing these notes in their threads.
 pub async fn mirrors(db: impl Executor<'_>, note_ids: &[i64]) -> Result<Vec<ReplyRow>> {
-    sqlx::query_as("SELECT * FROM replies WHERE note_id IN (SELECT value FROM json_each($1))")
-        .bind(Json(note_ids))
-        .fetch_all(db.inner())
-        .await
-        .map_err(Into::into)
+    sqlx::query_as(
+        "SELECT * FROM replies WHERE note_id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))",
+    )
+    .bind(Json(note_ids))
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
 }
 
 /// Visible answers under these posts, counted per (post, parent reply).
@@ -45,7 +49,7 @@ pub async fn child_counts(
 ) -> Result<Vec<(i64, Option<i64>, i64)>> {
     sqlx::query_as(
         "SELECT post_id, parent_id, COUNT(*) FROM replies
-         WHERE state = 'visible' AND post_id IN (SELECT value FROM json_each($1))
+         WHERE state = 'visible' AND post_id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))
          GROUP BY post_id, parent_id",
     )
     .bind(Json(post_ids))
@@ -61,7 +65,7 @@ pub async fn remote_counts(
 ) -> Result<Vec<(i64, ReactionKind, i64)>> {
     sqlx::query_as(
         "SELECT post_id, kind, COUNT(*) FROM reactions
-         WHERE post_id IN (SELECT value FROM json_each($1)) GROUP BY post_id, kind",
+         WHERE post_id IN (SELECT CAST(value AS BIGINT) FROM json_each($1)) GROUP BY post_id, kind",
     )
     .bind(Json(post_ids))
     .fetch_all(db.inner())
@@ -101,7 +105,7 @@ pub async fn remote_statuses(
     db: impl Executor<'_>,
     ids: &[i64],
 ) -> Result<Vec<super::timeline::RemoteStatusRow>> {
-    sqlx::query_as("SELECT * FROM remote_statuses WHERE id IN (SELECT value FROM json_each($1))")
+    sqlx::query_as("SELECT * FROM remote_statuses WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($1))")
         .bind(Json(ids))
         .fetch_all(db.inner())
         .await

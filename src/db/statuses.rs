@@ -53,7 +53,7 @@ pub async fn insert_note(
     .bind(Json(v.mentions))
     .bind(v.visibility)
     .bind(v.spoiler_text)
-    .bind(v.sensitive)
+    .bind(i64::from(v.sensitive))
     .bind(reply_to.map(|r| r.0))
     .bind(reply_to.map(|r| r.1))
     .bind(v.source_text)
@@ -90,7 +90,7 @@ pub async fn update_note(
     .bind(before.id)
     .bind(&before.content_html)
     .bind(&before.spoiler_text)
-    .bind(before.sensitive)
+    .bind(i64::from(before.sensitive))
     .bind(Json(&before.attachments))
     .bind(before.updated_at.unwrap_or(before.published_at))
     .execute(tx.inner())
@@ -114,7 +114,7 @@ pub async fn update_note(
     .bind(v.content_html)
     .bind(v.source_text)
     .bind(v.spoiler_text)
-    .bind(v.sensitive)
+    .bind(i64::from(v.sensitive))
     .bind(v.lang)
     .bind(Json(v.tags))
     .bind(Json(v.mentions))
@@ -370,7 +370,7 @@ pub async fn page(
            AND ($3 = 'all' OR in_reply_to IS NULL
                 OR ($3 = 'own' AND EXISTS (SELECT 1 FROM posts q
                     WHERE CAST(q.id AS TEXT) = posts.in_reply_to_status AND q.author = posts.author)))
-           AND (NOT $4 OR attachments_json <> '[]')
+           AND ($4 = 0 OR attachments_json <> '[]')
            AND ($5 IS NULL OR id < $5)
            AND ($6 IS NULL OR id > $6)
            AND ($7 IS NULL OR id > $7)
@@ -384,7 +384,7 @@ pub async fn page(
         Replies::None => "none",
         Replies::OwnOnly => "own",
     })
-    .bind(only_media)
+    .bind(i64::from(only_media))
     .bind(r.max_id)
     .bind(r.since_id)
     .bind(r.min_id)

@@ -34,11 +34,11 @@ macro_rules! tag_where {
 macro_rules! bind_all {
     ($query:expr, $q:expr, $w:expr, $b:expr, $a:expr) => {
         $query
-            .bind($w.below.is_some())
+            .bind(i64::from($w.below.is_some()))
             .bind($b.0)
             .bind($b.1)
             .bind($b.2)
-            .bind($w.above.is_some())
+            .bind(i64::from($w.above.is_some()))
             .bind($a.0)
             .bind($a.1)
             .bind($a.2)

@@ -136,7 +136,7 @@ pub async fn by_ap_id(db: impl Executor<'_>, ap_id: &str) -> Result<Option<Remot
 pub async fn prune(db: &super::Db, before: i64, keep: i64) -> Result<u64> {
     sqlx::query(
         "UPDATE remote_statuses SET expiring = 1 WHERE received_at < $1 OR id IN (
-             SELECT id FROM remote_statuses ORDER BY id DESC LIMIT -1 OFFSET $2)",
+             SELECT id FROM remote_statuses ORDER BY id DESC LIMIT 9223372036854775807 OFFSET $2)",
     )
     .bind(before)
     .bind(keep)
@@ -187,11 +187,11 @@ pub async fn home_remote(
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(author)
-        .bind(w.below.is_some())
+        .bind(i64::from(w.below.is_some()))
         .bind(b.0)
         .bind(b.1)
         .bind(b.2)
-        .bind(w.above.is_some())
+        .bind(i64::from(w.above.is_some()))
         .bind(a.0)
         .bind(a.1)
         .bind(a.2)
@@ -218,11 +218,11 @@ pub async fn home_posts(
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(author)
-        .bind(w.below.is_some())
+        .bind(i64::from(w.below.is_some()))
         .bind(b.0)
         .bind(b.1)
         .bind(b.2)
-        .bind(w.above.is_some())
+        .bind(i64::from(w.above.is_some()))
         .bind(a.0)
         .bind(a.1)
         .bind(a.2)

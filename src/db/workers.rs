@@ -16,7 +16,9 @@ pub struct WorkerRow {
 }
 
 pub async fn register(db: impl Executor<'_>, w: &WorkerRow) -> Result<()> {
-    sqlx::query("INSERT OR REPLACE INTO workers (id, machine, pid, kind, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6)")
+    sqlx::query("INSERT INTO workers (id, machine, pid, kind, started_at, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (id) DO UPDATE SET machine = excluded.machine, pid = excluded.pid, kind = excluded.kind,
+            started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at")
         .bind(&w.id)
         .bind(&w.machine)
         .bind(w.pid)

@@ -28,6 +28,9 @@ pub struct TestApp {
     pub dir: TempDir,
     pub client: reqwest::Client,
     shutdown: CancellationToken,
+    /// On PostgreSQL, the app's database: the last field, so it is dropped after the
+    /// server was told to stop and the test's pool was dropped.
+    database: Option<PgDatabase>,
 }
 
 /// How to start the app.
@@ -91,64 +94,110 @@ pub fn sqlite_only(what: &str) -> bool {
 
 /// The `database = "…"` value for a new fedblog folder: a SQLite file under the
 /// config's folder (`data/db.sqlite`), or a fresh, empty PostgreSQL database of its own
-/// (the server migrates it on start). Every config a test writes takes its database
-/// from here, so no test depends on the store.
+/// (the server migrates it on start), left for the cluster's end. Every config a test
+/// writes takes its database from here (or [`spawn_app_with`]'s own, dropped with the
+/// app), so no test depends on the store.
 pub fn database_setting() -> String {
+    let (setting, database) = new_database();
+    // Kept until the run's cluster is thrown away: nothing says when the folder's
+    // server (perhaps another process) is done with it.
+    std::mem::forget(database);
+    setting
+}
+
+/// The `database = "…"` value for a new fedblog folder and, on PostgreSQL, the
+/// database made for it.
+fn new_database() -> (String, Option<PgDatabase>) {
     match std::env::var(POSTGRES_VAR) {
-        Ok(server) if !server.trim().is_empty() => fresh_postgres_database(server.trim()),
-        _ => "data/db.sqlite".to_owned(),
+        Ok(server) if !server.trim().is_empty() => {
+            let database = PgDatabase::create(server.trim());
+            (database.url.clone(), Some(database))
+        }
+        _ => ("data/db.sqlite".to_owned(), None),
     }
 }
 
-/// Creates an empty database on the PostgreSQL server `server` (through its `postgres`
-/// database, or the one its URL names) and returns its URL. The name is unique across
-/// the tests of this process (a counter) and across processes and runs (the process id
-/// and the clock), so parallel tests never share one.
-fn fresh_postgres_database(server: &str) -> String {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let server_url = url::Url::parse(server)
-        .unwrap_or_else(|e| panic!("{POSTGRES_VAR}={server} is not a URL: {e}"));
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let name = format!(
-        "fedblog_t_{}_{}_{nanos}",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let mut maintenance = server_url.clone();
-    if maintenance.path().trim_matches('/').is_empty() {
-        maintenance.set_path("/postgres");
+/// An empty database made on the PostgreSQL server the tests run on, dropped when this
+/// is: each is about 10 MB, and a run makes hundreds.
+pub struct PgDatabase {
+    /// Its URL, for the config.
+    url: String,
+    name: String,
+    /// The server's `postgres` database (or the one `FEDBLOG_TEST_POSTGRES` names), to
+    /// create and drop it from.
+    maintenance: url::Url,
+}
+
+impl PgDatabase {
+    /// Creates one on the server `server` (a URL without a database). The name is
+    /// unique across the tests of this process (a counter) and across processes and
+    /// runs (the process id and the clock), so parallel tests never share one.
+    fn create(server: &str) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let server_url = url::Url::parse(server)
+            .unwrap_or_else(|e| panic!("{POSTGRES_VAR}={server} is not a URL: {e}"));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "fedblog_t_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let mut maintenance = server_url.clone();
+        if maintenance.path().trim_matches('/').is_empty() {
+            maintenance.set_path("/postgres");
+        }
+        let mut url = server_url;
+        url.set_path(&format!("/{name}"));
+        if let Err(e) = on_maintenance(&maintenance, format!("CREATE DATABASE {name}")) {
+            panic!("create database {name} through {maintenance} ({POSTGRES_VAR}): {e}");
+        }
+        Self {
+            url: url.to_string(),
+            name,
+            maintenance,
+        }
     }
-    let mut database = server_url;
-    database.set_path(&format!("/{name}"));
-    // Called from sync code inside a test's runtime, so the connection gets a runtime
-    // (and a thread) of its own for the moment it takes.
-    let create = format!("CREATE DATABASE {name}");
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                use sqlx::Connection;
-                let mut conn = sqlx::postgres::PgConnection::connect(maintenance.as_str())
-                    .await
-                    .unwrap_or_else(|e| panic!("connect to {maintenance} ({POSTGRES_VAR}): {e}"));
-                sqlx::raw_sql(sqlx::AssertSqlSafe(create))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap_or_else(|e| panic!("create database {name}: {e}"));
-                conn.close()
-                    .await
-                    .expect("close the maintenance connection");
-            })
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Best effort, and never a panic (this may run while a failed test unwinds):
+        // FORCE ends the connections of a server still stopping.
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        if let Err(e) = on_maintenance(&self.maintenance, drop) {
+            eprintln!("could not drop the test database {}: {e}", self.name);
+        }
+    }
+}
+
+/// Runs one statement of ours (CREATE or DROP DATABASE, which take no parameters) on
+/// the maintenance database. Called from sync code inside a test's runtime, so the
+/// connection gets a thread and a runtime of its own for the moment it takes.
+fn on_maintenance(maintenance: &url::Url, statement: String) -> Result<(), String> {
+    let url = maintenance.to_string();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::postgres::PgConnection::connect(&url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let done = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&mut conn)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            let _ = conn.close().await;
+            done
         })
-        .join()
-        .unwrap_or_else(|e| std::panic::resume_unwind(e))
-    });
-    database.to_string()
+    })
+    .join()
+    .unwrap_or_else(|_| Err("the thread panicked".to_owned()))
 }
 
 /// A pool of the test's own (2 connections) on the database the config.toml in `dir`
@@ -201,6 +250,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             &content.join("wendy"),
         );
     }
+    let (database_setting, database) = new_database();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::fs::write(
@@ -208,16 +258,22 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         format!(
             "listen = \"127.0.0.1:{port}\"\ndomain = \"localhost:{port}\"\ndev = {}\ndatabase = \"{}\"\ncontent = \"content\"\n\n[delivery]\npoll_seconds = 0.05\nbackoff_base_seconds = 0.05\n{}\n",
             !opts.production,
-            database_setting(),
+            database_setting,
             if opts.delivery.contains("timeout_seconds") { opts.delivery.to_owned() } else { format!("timeout_seconds = 5\n{}", opts.delivery) }
         ) + opts.config,
     )
     .expect("write config");
-    start(dir, listener, opts.worker, opts.watch).await
+    start(dir, database, listener, opts.worker, opts.watch).await
 }
 
 /// Starts the app on an existing folder (config, database, content) and listener.
-async fn start(dir: TempDir, listener: TcpListener, worker: bool, watch: bool) -> TestApp {
+async fn start(
+    dir: TempDir,
+    database: Option<PgDatabase>,
+    listener: TcpListener,
+    worker: bool,
+    watch: bool,
+) -> TestApp {
     let port = listener.local_addr().expect("addr").port();
     let config = Config::load(&dir.path().join("config.toml")).expect("config loads");
     let app = Application::with_listener(config, listener)
@@ -243,6 +299,7 @@ async fn start(dir: TempDir, listener: TcpListener, worker: bool, watch: bool) -
             .build()
             .expect("client"),
         shutdown,
+        database,
     }
 }
 
@@ -315,6 +372,7 @@ impl TestApp {
     pub async fn restart(mut self, worker: bool) -> TestApp {
         self.shutdown.cancel();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        let database = self.database.take();
         let port = self.port;
         drop(self);
         let mut tries = 0;
@@ -329,7 +387,7 @@ impl TestApp {
                 Err(e) => panic!("port {port} did not free up: {e}"),
             }
         };
-        start(dir, listener, worker, false).await
+        start(dir, database, listener, worker, false).await
     }
 
     pub fn content(&self) -> PathBuf {

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, time::Duration};
 
 /// The `fedblog` binary to run: this build's, or the one the environment variable
 /// `var` names (benchmarks compare two builds that way: `DELIVERY_BENCH_SERVER`,
@@ -79,18 +79,4 @@ pub fn sqlite_url(file: &Path) -> String {
             .replace('?', "%3F")
             .replace('#', "%23")
     )
-}
-
-/// A pool on an existing fedblog SQLite file, for the rows a benchmark reads (or sets
-/// up) with its own SQL, as an operator with `sqlite3` would.
-pub async fn sql_pool(database: &Path) -> sqlx::SqlitePool {
-    let options = sqlx::sqlite::SqliteConnectOptions::from_str("sqlite://")
-        .expect("options")
-        .filename(database)
-        .busy_timeout(Duration::from_secs(10));
-    sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(2)
-        .connect_with(options)
-        .await
-        .expect("open the database")
 }
