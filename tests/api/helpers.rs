@@ -318,7 +318,8 @@ pub async fn spawn_node_beside(first: &TestApp, worker: bool, extra: &str) -> Te
         node_config(&text, &format!("127.0.0.1:{port}"), &first.content()) + extra,
     )
     .expect("write config");
-    let mut node = start(dir, listener, worker, false).await;
+    // The database belongs to `first` (dropped with it), not to this node.
+    let mut node = start(dir, None, listener, worker, false).await;
     // Requests go to this node as a load balancer sends them: with the site's URL and
     // Host (the node checks that inbox POSTs are addressed to the site).
     node.base = first.base.clone();
