@@ -28,6 +28,10 @@ struct Parts {
     schedule_changed: Notify,
     /// The client API's streaming connections in this process.
     streams: Arc<Hub>,
+    /// This node's name among the nodes on one database (claims such as who syncs
+    /// content/): its machine and listening address, so a restarted node is the same
+    /// node and takes back what it held at once.
+    node: String,
 }
 
 impl App {
@@ -39,7 +43,9 @@ impl App {
         inbox: inbox::Door,
     ) -> Self {
         let streams = Arc::new(Hub::new(&config.limits.client_api));
+        let node = format!("{}:{}", crate::delivery::workers::machine(), config.listen);
         Self(Arc::new(Parts {
+            node,
             streams,
             config,
             fed,
@@ -56,6 +62,11 @@ impl App {
 
     pub fn uris(&self) -> &Uris {
         &self.0.fed.uris
+    }
+
+    /// This node's name among the nodes on one database.
+    pub fn node(&self) -> &str {
+        &self.0.node
     }
 
     pub fn db(&self) -> &Db {

@@ -246,8 +246,22 @@ impl Application {
         };
         let (app, inbox_jobs) = assemble(config).await?;
         let deliverer = deliverer(&app, WorkerKind::Serve)?;
-        // Load the content before serving, so the first request sees every post.
-        let startup_sync = sync::sync(&app).await?;
+        // Load the content before serving, so the first request sees every post: the
+        // node that syncs content/ (several nodes on one database: see
+        // `schedule::holds_content`). A refused sync (an author's folder missing or
+        // empty) is logged, and the server serves what the database has.
+        let startup_sync = if schedule::holds_content(&app).await? {
+            match sync::sync(&app).await {
+                Err(refused) if sync::is_refusal(&refused) => {
+                    tracing::error!("{refused}");
+                    SyncReport::default()
+                }
+                r => r?,
+            }
+        } else {
+            tracing::info!("another node syncs content/: not syncing at start");
+            SyncReport::default()
+        };
         // Blocks added to config.toml since the last start take effect on what is stored.
         let purged = moderation::purge_config_blocks(&app).await?;
         if purged != moderation::Purged::default() {

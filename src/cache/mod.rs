@@ -85,9 +85,23 @@ pub struct ResponseCache {
     /// Sequence number of the newest bump: entries built after it skip the scope check.
     last_bump: Arc<AtomicU64>,
     bumps: Arc<Mutex<Bumps>>,
-    /// Id of the last row of `cache_changes` applied; `None` until the first read.
-    read_up_to: Arc<tokio::sync::Mutex<Option<i64>>>,
+    /// Where reading `cache_changes` is; `None` until the first read.
+    read_up_to: Arc<tokio::sync::Mutex<Option<ReadUpTo>>>,
 }
+
+/// How far the change log was read: the highest id applied, and the ids applied within
+/// [`LATE_WINDOW_MS`] of the newest row, which are read again each time so that a row
+/// committed after a higher id (PostgreSQL, several nodes) is not skipped.
+#[derive(Default)]
+struct ReadUpTo {
+    id: i64,
+    recent: HashMap<i64, i64>,
+}
+
+/// How long after it is logged a change may still commit: longer than any one write
+/// statement outside `Db::begin` (transactions take the write lock before their first
+/// change, so theirs commit in id order). `at` counts whole seconds.
+const LATE_WINDOW_MS: i64 = 10_000;
 
 impl ResponseCache {
     /// A cache holding at most `max_bytes` of response bodies.
@@ -188,15 +202,29 @@ impl ResponseCache {
     /// where the log ends: nothing was cached before it.
     pub async fn catch_up(&self, db: impl db::Executor<'_>) -> db::Result<()> {
         let mut read_up_to = self.read_up_to.lock().await;
-        let Some(from) = *read_up_to else {
-            *read_up_to = Some(db::cache_changes::last_id(db).await?);
+        let Some(read) = read_up_to.as_mut() else {
+            *read_up_to = Some(ReadUpTo {
+                id: db::cache_changes::last_id(db).await?,
+                recent: HashMap::new(),
+            });
             return Ok(());
         };
-        let changes = db::cache_changes::since(db, from).await?;
-        if let Some((last, _)) = changes.last() {
-            self.invalidate(changes.iter().map(|(_, s)| s.as_str()));
-            *read_up_to = Some(*last);
+        let changes = db::cache_changes::since_or_within(db, read.id, LATE_WINDOW_MS).await?;
+        let newest = changes.iter().map(|c| c.2).max().unwrap_or(0);
+        let new: Vec<&str> = changes
+            .iter()
+            .filter(|(id, _, at)| read.recent.insert(*id, *at).is_none())
+            .map(|(_, s, _)| s.as_str())
+            .collect();
+        // (The first poll also applies the window before the first read again: once,
+        // and harmless.)
+        if !new.is_empty() {
+            self.invalidate(new);
         }
+        if let Some((last, _, _)) = changes.last() {
+            read.id = read.id.max(*last);
+        }
+        read.recent.retain(|_, at| *at >= newest - LATE_WINDOW_MS);
         Ok(())
     }
 

@@ -105,19 +105,36 @@ pub async fn lease(
     lease_until: i64,
     ids: &[i64],
 ) -> Result<Vec<ClaimedDelivery>> {
-    sqlx::query_as(
-        "UPDATE deliveries SET claimed_by = $1, claimed_until = $2
-         WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($4)) AND state = 'pending'
-           AND (claimed_until IS NULL OR claimed_until <= $3)
-         RETURNING id, activity_id, inbox, host, attempts",
-    )
-    .bind(worker)
-    .bind(lease_until)
-    .bind(now)
-    .bind(Json(ids))
-    .fetch_all(db.inner())
-    .await
-    .map_err(Into::into)
+    // On PostgreSQL several nodes claim at once, each outside the write lock (a lease
+    // is one statement). The inner `FOR UPDATE SKIP LOCKED` takes the rows no other
+    // node is leasing this instant and passes over the rest instead of waiting for
+    // that node's statement to commit; the repeated conditions then hold for what is
+    // locked, so a row is leased to one node only. SQLite has one writer at a time.
+    let sql = match db.backend() {
+        super::Backend::Sqlite => {
+            "UPDATE deliveries SET claimed_by = $1, claimed_until = $2
+             WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($4)) AND state = 'pending'
+               AND (claimed_until IS NULL OR claimed_until <= $3)
+             RETURNING id, activity_id, inbox, host, attempts"
+        }
+        super::Backend::Postgres => {
+            "UPDATE deliveries SET claimed_by = $1, claimed_until = $2
+             WHERE id IN (
+                SELECT id FROM deliveries
+                WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($4)) AND state = 'pending'
+                  AND (claimed_until IS NULL OR claimed_until <= $3)
+                FOR UPDATE SKIP LOCKED)
+             RETURNING id, activity_id, inbox, host, attempts"
+        }
+    };
+    sqlx::query_as(sql)
+        .bind(worker)
+        .bind(lease_until)
+        .bind(now)
+        .bind(Json(ids))
+        .fetch_all(db.inner())
+        .await
+        .map_err(Into::into)
 }
 
 /// Marks many deliveries done with one statement (the outcome writer's common case).

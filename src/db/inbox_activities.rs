@@ -197,3 +197,23 @@ pub async fn prune(db: impl Executor<'_>, before: i64) -> Result<u64> {
             .rows_affected(),
     )
 }
+
+/// One actor's due activities in the order they arrived: what a node reads again once
+/// it holds the actor's claim (another node may have applied some meanwhile).
+pub async fn due_of_actor(
+    db: impl Executor<'_>,
+    actor: &str,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<InboxActivityRow>> {
+    sqlx::query_as(
+        "SELECT * FROM inbox_activities WHERE state = 'pending' AND next_attempt_at <= $1
+         AND actor = $2 ORDER BY id LIMIT $3",
+    )
+    .bind(now)
+    .bind(actor)
+    .bind(limit)
+    .fetch_all(db.inner())
+    .await
+    .map_err(Into::into)
+}

@@ -19,6 +19,7 @@ pub mod authors;
 pub mod backup;
 pub mod blocks;
 pub mod cache_changes;
+pub mod claims;
 pub mod client_api;
 pub mod copy;
 pub mod deliveries;

@@ -16,7 +16,7 @@ pub fn new_id() -> String {
 }
 
 /// This machine's name: workers on the same machine can be checked by pid.
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|s| s.trim().to_owned())

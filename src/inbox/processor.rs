@@ -41,6 +41,10 @@ const MAX_ATTEMPTS: i64 = 5;
 const DRAIN: Duration = Duration::from_secs(3);
 /// Processed activities are kept this long: their ids catch replays.
 const KEEP_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How long a node's claim on an actor lasts (PostgreSQL, several nodes): it is given
+/// back when the actor's batch is recorded; this bounds how long a node that died
+/// holds up that actor's next activities.
+const ACTOR_CLAIM_MS: i64 = 5 * 60 * 1000;
 
 /// The processor: the protocol's context, the response cache it brings up to date,
 /// the blocks of `config.toml` and its bounds. Cheap to clone.
@@ -51,6 +55,8 @@ pub struct Processor {
     configured: Arc<[BlockTarget]>,
     limits: Arc<InboxLimits>,
     metrics: Arc<Metrics>,
+    /// This process's name in `claims`, unique among the nodes on the database.
+    node: Arc<str>,
 }
 
 /// One actor's rows applied, in order: outcomes by row id.
@@ -82,6 +88,7 @@ impl Processor {
             configured: blocks.into(),
             limits: Arc::new(limits.clone()),
             metrics,
+            node: format!("{}-{:016x}", std::process::id(), rand::random::<u64>()).into(),
         }
     }
 
@@ -181,15 +188,28 @@ impl Processor {
                 break;
             }
             let origin = origin_of(&actor);
-            let n = running.per_origin.entry(origin.clone()).or_default();
-            if *n >= per_host {
+            if running.per_origin.get(&origin).copied().unwrap_or(0) >= per_host {
                 self.metrics
                     .limit_tripped("limits.inbox.processing_per_host");
                 continue;
             }
+            let mut rows = by_actor.remove(&actor).unwrap_or_default();
+            if db.backend() == db::Backend::Postgres {
+                // Other nodes apply this database's activities too: one node at a time
+                // per actor, and what it applies is read after the claim is taken, so
+                // a row another node finished meanwhile is not applied twice.
+                if !self.claim_actor(&actor, now).await? {
+                    continue;
+                }
+                rows = db::inbox_activities::due_of_actor(db.write(), &actor, now, BATCH).await?;
+                if rows.is_empty() {
+                    self.release_actor(&actor).await;
+                    continue;
+                }
+            }
+            let n = running.per_origin.entry(origin.clone()).or_default();
             *n += 1;
             running.actors.insert(actor.clone());
-            let rows = by_actor.remove(&actor).unwrap_or_default();
             let (this, blocks) = (self.clone(), blocks.clone());
             let handle = running.tasks.spawn(async move {
                 let mut outcomes = Vec::with_capacity(rows.len());
@@ -244,7 +264,35 @@ impl Processor {
             tracing::error!(error = %e, "recording inbox outcomes failed");
         }
         for (actor, origin) in finished {
+            self.release_actor(&actor).await;
             release(running, Some(&actor), &origin);
+        }
+    }
+
+    /// Takes this node's claim on `actor` (PostgreSQL); false while another node has it.
+    async fn claim_actor(&self, actor: &str, now: i64) -> AppResult<bool> {
+        let name = format!("inbox:{actor}");
+        Ok(db::claims::take(
+            self.ctx.db.write(),
+            &name,
+            &self.node,
+            now,
+            now + ACTOR_CLAIM_MS,
+        )
+        .await?)
+    }
+
+    /// Gives the claim on `actor` back (PostgreSQL; after its outcomes are recorded),
+    /// so any node may apply what it sends next. A failure only delays that actor
+    /// until the claim runs out.
+    async fn release_actor(&self, actor: &str) {
+        let db = &self.ctx.db;
+        if db.backend() != db::Backend::Postgres {
+            return;
+        }
+        if let Err(e) = db::claims::release(db.write(), &format!("inbox:{actor}"), &self.node).await
+        {
+            tracing::warn!(error = %e, %actor, "cannot give back the claim on an actor");
         }
     }
 

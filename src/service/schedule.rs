@@ -11,6 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     app::App,
+    db,
+    error::AppResult,
     service::{
         sync::{self, next_due},
         watch::{Changes, Watch},
@@ -20,6 +22,44 @@ use crate::{
 /// How often the server re-reads when the next scheduled post is due, so a post
 /// scheduled by another process (`fedblog sync`) is still published on time.
 const RECHECK: Duration = Duration::from_secs(30);
+
+/// The claim (`claims`) of the one node that syncs and watches content/ when several
+/// nodes share a PostgreSQL database: a node with a stale or empty checkout must never
+/// publish old text or delete posts. The holder renews it at least every [`RECHECK`];
+/// when it dies another node takes over within [`CONTENT_LEASE_MS`].
+const CONTENT_CLAIM: &str = "content";
+const CONTENT_LEASE_MS: i64 = 3 * RECHECK.as_millis() as i64;
+/// How often a node without the claim asks for it again.
+const STANDBY_RECHECK: Duration = Duration::from_secs(10);
+
+/// Whether this node syncs content/, taking or renewing the claim: always on SQLite
+/// (one node); on PostgreSQL, the node that holds the `content` claim.
+pub async fn holds_content(app: &App) -> AppResult<bool> {
+    let db = app.db();
+    if db.backend() != db::Backend::Postgres {
+        return Ok(true);
+    }
+    let now = db::now_ms();
+    Ok(db::claims::take(
+        db.write(),
+        CONTENT_CLAIM,
+        app.node(),
+        now,
+        now + CONTENT_LEASE_MS,
+    )
+    .await?)
+}
+
+/// Gives the content claim back at shutdown, so another node takes over at once.
+async fn release_content(app: &App) {
+    let db = app.db();
+    if db.backend() != db::Backend::Postgres {
+        return;
+    }
+    if let Err(e) = db::claims::release(db.write(), CONTENT_CLAIM, app.node()).await {
+        tracing::warn!(error = %e, "cannot give back the content claim");
+    }
+}
 
 /// The files named by `first` and every burst that arrived meanwhile (they all join
 /// this sync); `None` when a burst lost track, and everything is compared.
@@ -50,8 +90,15 @@ fn sleep_for(due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Duration {
 }
 
 /// Runs until `shutdown`: syncs when a scheduled post is due, and on every burst of
-/// changes the file watcher reports, if there is one.
+/// changes the file watcher reports, if there is one; with several nodes, only while
+/// this node holds the content claim.
 pub async fn run(app: App, shutdown: CancellationToken, watch: Option<Watch>) {
+    run_holding(&app, shutdown, watch).await;
+    release_content(&app).await;
+}
+
+async fn run_holding(app: &App, shutdown: CancellationToken, watch: Option<Watch>) {
+    let app = app.clone();
     // The watcher watches until it is dropped, with this task.
     let (_watcher, mut changes) = match watch {
         Some(Watch { watcher, changes }) => (Some(watcher), Some(changes)),
@@ -59,7 +106,21 @@ pub async fn run(app: App, shutdown: CancellationToken, watch: Option<Watch>) {
     };
     // After a failed sync the next one compares everything.
     let mut full = false;
+    let mut held = true;
     loop {
+        let holds = holds_content(&app).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot take the content claim");
+            false
+        });
+        if holds != held {
+            held = holds;
+            match holds {
+                true => tracing::info!(node = app.node(), "this node syncs content/ now"),
+                false => tracing::info!("another node syncs content/"),
+            }
+            // Taking over: whatever changed meanwhile is compared.
+            full = true;
+        }
         let due = match next_due(&app).await {
             Ok(d) => d,
             Err(e) => {
@@ -84,11 +145,17 @@ pub async fn run(app: App, shutdown: CancellationToken, watch: Option<Watch>) {
                     changes = None;
                     continue;
                 };
+                if !holds {
+                    continue;
+                }
                 tracing::info!("content changed: syncing");
                 changed_files(first, changes.as_mut()).filter(|_| !full)
             }
-            _ = tokio::time::sleep(sleep_for(due, Utc::now())) => {
-                if due.is_none_or(|d| d > Utc::now()) {
+            _ = tokio::time::sleep(match holds {
+                true => sleep_for(due, Utc::now()),
+                false => STANDBY_RECHECK,
+            }) => {
+                if !holds || due.is_none_or(|d| d > Utc::now()) {
                     continue;
                 }
                 tracing::info!("a scheduled post is due: syncing");

@@ -70,6 +70,19 @@ async fn run(app: &App, changed: Option<HashSet<PathBuf>>) -> AppResult<SyncRepo
         known.entry(author).or_default().insert(path, hash);
     }
     let root = app.config().content.clone();
+    let authors: Vec<String> = match &changed {
+        None => known.keys().cloned().collect(),
+        Some(_) => {
+            let mut all: Vec<String> = db::posts::file_hashes(app.db().write())
+                .await?
+                .into_iter()
+                .map(|(author, _, _)| author)
+                .collect();
+            all.dedup();
+            all
+        }
+    };
+    refuse_missing_folders(&root, authors).await?;
     let uris = app.uris().clone();
     let language = app.config().site_language.clone();
     let partial = changed.is_some();
@@ -113,6 +126,56 @@ async fn run(app: &App, changed: Option<HashSet<PathBuf>>) -> AppResult<SyncRepo
         tracing::warn!("{e}");
     }
     Ok(report)
+}
+
+/// Refuses to sync when an author with live posts has a missing or empty folder: an
+/// unmounted share, an empty or partial checkout on another node. Such a folder is
+/// never what the writer meant (deleting posts leaves `author.toml`), and a sync from
+/// it would at best leave the site silently out of step with the files.
+async fn refuse_missing_folders(root: &std::path::Path, authors: Vec<String>) -> AppResult<()> {
+    let root = root.to_owned();
+    let empty = tokio::task::spawn_blocking(move || {
+        authors
+            .into_iter()
+            .map(|a| (root.join(&a), a))
+            .filter(|(dir, _)| !has_files(dir))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .context("the content folder check panicked")?;
+    if empty.is_empty() {
+        return Ok(());
+    }
+    let list = empty
+        .iter()
+        .map(|(dir, a)| format!("`{a}` ({})", dir.display()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(AppError::Unprocessable(format!(
+        "{REFUSAL} the folder of {list} is missing or empty, but the site has \
+         published posts of theirs. Check that the content \
+         folder is the right one and complete (on a node with a stale or empty checkout, \
+         leave syncing to the node that has it)"
+    )))
+}
+
+/// How a refusal of [`refuse_missing_folders`] starts.
+const REFUSAL: &str = "not syncing:";
+
+/// Whether a sync failed because it refused to run (an author's folder missing or
+/// empty), not because something broke.
+pub fn is_refusal(e: &AppError) -> bool {
+    matches!(e, AppError::Unprocessable(m) if m.starts_with(REFUSAL))
+}
+
+/// Whether `dir` exists and holds anything but hidden files. An author folder with
+/// only `author.toml` left is someone who deleted their posts, and syncs.
+fn has_files(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|e| !e.file_name().to_string_lossy().starts_with('.'))
+    })
 }
 
 /// Notes when the next scheduled post is due (`None`: nothing is scheduled), where

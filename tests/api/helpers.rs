@@ -324,6 +324,70 @@ async fn start(
     }
 }
 
+/// Another node of `first`'s site, as a second `fedblog serve` behind the same load
+/// balancer: its own folder, port, response cache and workers, on `first`'s database
+/// and content folder, with `first`'s domain (so URLs and signatures are the site's).
+/// `extra` is appended to its config.toml (whole sections). Several nodes share one
+/// database only on PostgreSQL: tests that use this call [`postgres_only`] first.
+pub async fn spawn_node_beside(first: &TestApp, worker: bool, extra: &str) -> TestApp {
+    let text = std::fs::read_to_string(first.config_path()).expect("read config.toml");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        node_config(&text, &format!("127.0.0.1:{port}"), &first.content()) + extra,
+    )
+    .expect("write config");
+    // The database belongs to `first` (dropped with it), not to this node.
+    let mut node = start(dir, None, listener, worker, false).await;
+    // Requests go to this node as a load balancer sends them: with the site's URL and
+    // Host (the node checks that inbox POSTs are addressed to the site).
+    node.base = first.base.clone();
+    node.client = via_node(port);
+    node
+}
+
+/// A client that sends every request to the node listening on `port`, whatever the
+/// URL's host, as a load balancer would (an HTTP proxy keeps the URL's Host).
+pub fn via_node(port: u16) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .proxy(reqwest::Proxy::all(format!("http://127.0.0.1:{port}")).expect("proxy"))
+        .build()
+        .expect("client")
+}
+
+/// `first`'s config text for another node: its own `listen`, and `content` as an
+/// absolute path to the shared folder; everything else (domain, database) the same.
+pub fn node_config(first: &str, listen: &str, content: &Path) -> String {
+    first
+        .lines()
+        .map(|l| {
+            if l.starts_with("listen = ") {
+                format!("listen = \"{listen}\"")
+            } else if l.starts_with("content = ") {
+                format!("content = \"{}\"", content.display())
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// For the tests of several nodes on one database, which only PostgreSQL allows: on
+/// SQLite they fail with this message rather than pass without testing anything
+/// (scripts/test.sh leaves them out of its SQLite run by name).
+pub fn postgres_only(what: &str) {
+    assert_eq!(
+        store(),
+        Store::Postgres,
+        "{what}: several nodes share one database only on PostgreSQL; set {POSTGRES_VAR}"
+    );
+}
+
 impl TestApp {
     /// Stops the server and starts a new one on the same port, database and content,
     /// as an operator restarting the service would.

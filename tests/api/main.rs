@@ -42,6 +42,7 @@ mod mentions;
 mod migrate_store;
 mod moderation;
 mod negotiation;
+mod nodes;
 mod operations;
 mod pages;
 mod publishing;
