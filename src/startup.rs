@@ -340,6 +340,7 @@ impl Application {
             inbox::configured_blocks(&app.config().moderation)?,
             &app.config().limits.inbox,
             app.metrics().clone(),
+            app.node(),
         );
         let tasks = background(
             &app,

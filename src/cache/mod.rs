@@ -203,9 +203,12 @@ impl ResponseCache {
     pub async fn catch_up(&self, db: impl db::Executor<'_>) -> db::Result<()> {
         let mut read_up_to = self.read_up_to.lock().await;
         let Some(read) = read_up_to.as_mut() else {
+            // The start: what is logged is older than every entry, so the window's rows
+            // count as applied (re-applying them would empty the cache made meanwhile).
+            let window = db::cache_changes::since_or_within(db, i64::MAX, LATE_WINDOW_MS).await?;
             *read_up_to = Some(ReadUpTo {
-                id: db::cache_changes::last_id(db).await?,
-                recent: HashMap::new(),
+                id: window.iter().map(|c| c.0).max().unwrap_or(0),
+                recent: window.iter().map(|c| (c.0, c.2)).collect(),
             });
             return Ok(());
         };
@@ -216,8 +219,6 @@ impl ResponseCache {
             .filter(|(id, _, at)| read.recent.insert(*id, *at).is_none())
             .map(|(_, s, _)| s.as_str())
             .collect();
-        // (The first poll also applies the window before the first read again: once,
-        // and harmless.)
         if !new.is_empty() {
             self.invalidate(new);
         }

@@ -3,14 +3,6 @@
 
 use super::{Executor, Result};
 
-/// Id of the newest logged change (0 if none).
-pub async fn last_id(db: impl Executor<'_>) -> Result<i64> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM cache_changes")
-        .fetch_one(db.inner())
-        .await
-        .map_err(Into::into)
-}
-
 /// Changes logged after `id`, oldest first.
 pub async fn since(db: impl Executor<'_>, id: i64) -> Result<Vec<(i64, String)>> {
     sqlx::query_as("SELECT id, scope FROM cache_changes WHERE id > $1 ORDER BY id")

@@ -60,6 +60,7 @@ pub const TABLES: &[&str] = &[
     "oauth_codes",
     "oauth_csrf",
     "login_failures",
+    "claims",
     // What SQLite's triggers derive from the tables above: see the module's comment.
     "notifications",
     "status_events",

@@ -122,7 +122,8 @@ pub async fn index_of_author(db: impl Executor<'_>, author: &Handle) -> Result<V
 /// what a sync of a few changed files compares against. One lookup per path and per
 /// slug, each on its unique key: written with `OR`, or as `slug IN (…)`, SQLite reads
 /// all of the author's rows (or all of their `posts_sync` entries) instead. `CROSS
-/// JOIN` keeps the few given values as the outer loop, as SQLite documents.
+/// JOIN` keeps the few given values as the outer loop, as SQLite documents (its
+/// conditions in `WHERE`: PostgreSQL takes no `ON` after a `CROSS JOIN`).
 pub async fn index_of_files(
     db: impl Executor<'_>,
     author: &Handle,
@@ -131,12 +132,12 @@ pub async fn index_of_files(
 ) -> Result<Vec<PostIndexRow>> {
     sqlx::query_as(
         "SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at, p.kind
-         FROM json_each($2) AS f CROSS JOIN posts AS p ON p.author = $1 AND p.source_path = f.value
-         WHERE p.origin = 'content'
+         FROM json_each($2) AS f CROSS JOIN posts AS p
+         WHERE p.author = $1 AND p.source_path = f.value AND p.origin = 'content'
          UNION
          SELECT p.id, p.source_path, p.slug, p.source_hash, p.deleted_at, p.kind
-         FROM json_each($3) AS s CROSS JOIN posts AS p ON p.author = $1 AND p.slug = s.value
-         WHERE p.origin = 'content'",
+         FROM json_each($3) AS s CROSS JOIN posts AS p
+         WHERE p.author = $1 AND p.slug = s.value AND p.origin = 'content'",
     )
     .bind(author)
     .bind(Json(source_paths))

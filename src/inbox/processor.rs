@@ -81,6 +81,7 @@ impl Processor {
         blocks: Vec<BlockTarget>,
         limits: &InboxLimits,
         metrics: Arc<Metrics>,
+        node: &str,
     ) -> Self {
         Self {
             ctx,
@@ -88,7 +89,10 @@ impl Processor {
             configured: blocks.into(),
             limits: Arc::new(limits.clone()),
             metrics,
-            node: format!("{}-{:016x}", std::process::id(), rand::random::<u64>()).into(),
+            // The node's name (machine and listening address), not the process's: a
+            // node restarted after a crash takes its own actor claims back at once
+            // instead of waiting out their lease.
+            node: node.into(),
         }
     }
 

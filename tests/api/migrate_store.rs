@@ -204,7 +204,7 @@ async fn the_demo_site_moves_to_postgresql_and_back_serving_the_same_documents()
     assert!(out.status.success(), "{}", text(&out));
     let report = text(&out);
     assert!(report.contains("every row accounted for: "), "{report}");
-    assert!(report.contains(" rows in 38 tables"), "{report}");
+    assert!(report.contains(" rows in 39 tables"), "{report}");
 
     // The same domain on PostgreSQL: the same bytes.
     let on_postgres = folder_with_database(dir.path(), &postgres);
